@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+import { readdirSync, existsSync } from 'node:fs';
+
+// One vitest project per workspace package: `pnpm test` runs them all,
+// `pnpm vitest --project tokenizer` runs one.
+const dirs = ['packages', 'apps', 'tooling'].flatMap((group) =>
+  existsSync(group)
+    ? readdirSync(group, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(`${group}/${d.name}/package.json`))
+        .map((d) => `${group}/${d.name}`)
+    : [],
+);
+
+// Workspace packages resolve to their TypeScript sources (the `@wordloom/source`
+// export condition), so tests never need a build of a sibling package.
+const conditions = ['@wordloom/source', 'module', 'node', 'import', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['node', 'import', 'default'] } },
+  test: {
+    passWithNoTests: true,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: dirs.map((dir) => ({
+      extends: true,
+      test: {
+        name: dir.split('/')[1],
+        root: dir,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      },
+    })),
+  },
+});
