@@ -1,7 +1,28 @@
 /**
- * @wordloom/seq2seq — Encoder-decoder glue for RNNs with attention, teacher forcing, scheduled sampling, greedy/beam/top-k/top-p decoding.
- *
- * Not landed yet: this package exports nothing until its issue lands.
+ * @wordloom/seq2seq — encoder-decoder glue for RNNs with attention, teacher forcing,
+ * scheduled sampling, and decoding: greedy, beam, top-k/top-p sampling.
  * @packageDocumentation
  */
-export {};
+export {
+  beamSearch,
+  gatherStateRows,
+  greedyDecode,
+  sampleDecode,
+  sampleFromLogits,
+  type BeamSearchOptions,
+  type DecodeOptions,
+  type Hypothesis,
+  type SampleOptions,
+  type StepFn,
+  type StepOutput,
+} from './decoding.js';
+export {
+  constantRatio,
+  exponentialDecay,
+  inverseSigmoidDecay,
+  linearDecay,
+  type ExponentialDecayOptions,
+  type InverseSigmoidDecayOptions,
+  type LinearDecayOptions,
+  type TeacherForcingSchedule,
+} from './scheduled-sampling.js';
