@@ -20,6 +20,10 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['node', 'import', 'default'] } },
   test: {
     passWithNoTests: true,
+    // CI (.ci/run) asks for a JSON report beside the usual output, to print its summary line.
+    ...(process.env.WORDLOOM_TEST_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.WORDLOOM_TEST_REPORT } }
+      : {}),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: dirs.map((dir) => ({
