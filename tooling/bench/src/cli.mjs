@@ -116,7 +116,7 @@ if (prefixes.length && selected.length === 0) {
   fail(`no benchmark matches --filter ${prefixes.join(',')} (try --list)`);
 }
 
-const ctx = makeContext({ repoRoot, dataDir: args['data-dir'], quick: args.quick, json: args.json });
+const ctx = makeContext({ repoRoot, dataDir: args["data-dir"], quick: args.quick });
 const rows = [];
 const emit = (row) => {
   rows.push(row);

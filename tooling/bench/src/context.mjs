@@ -33,7 +33,7 @@ function run(cmd, args, opts, what) {
   });
 }
 
-export function makeContext({ repoRoot, dataDir, quick, json }) {
+export function makeContext({ repoRoot, dataDir, quick }) {
   const resolvedData = path.resolve(repoRoot, dataDir ?? '../shared/data');
   const hasCache = new Map();
   return {
