@@ -198,7 +198,7 @@ export function sampleFromLogits(
     let cum = 0;
     for (let i = 0; i < keep; i++) {
       cum += p[i];
-      if (cum >= topP) {
+      if (cum >= topP - 1e-9) { // tolerance: 0.5 + 0.3 sums to 0.7999…
         keep = i + 1;
         break;
       }
