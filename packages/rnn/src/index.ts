@@ -1,7 +1,16 @@
 /**
- * @wordloom/rnn — RNN, LSTM and GRU with PyTorch semantics: stacked, bidirectional, ragged (packed) batches, truncated BPTT.
- *
- * Not landed yet: this package exports nothing until its issue lands.
+ * @wordloom/rnn — RNN, LSTM and GRU with PyTorch semantics: stacked, bidirectional, ragged
+ * (packed) batches, truncated BPTT.
  * @packageDocumentation
  */
-export {};
+export { RNN, LSTM, GRU, RecurrentBase } from './recurrent.js';
+export type {
+  RecurrentMode,
+  RecurrentOptions,
+  RNNOptions,
+  LSTMOptions,
+  GRUOptions,
+  RecurrentState,
+  RecurrentForwardOptions,
+  RecurrentOutput,
+} from './recurrent.js';

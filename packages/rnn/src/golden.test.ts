@@ -1,0 +1,126 @@
+/**
+ * Golden comparison with PyTorch 1.13 (tooling/golden/rnn/make_fixtures.py): outputs and final
+ * states to 1e-5, gradients of every parameter, the input and the initial state to 1e-4, for
+ * RNN(tanh/relu)/LSTM/GRU × 1–3 layers × uni/bi × ragged (unsorted, incl. length 1 and T) /
+ * sorted / full × with/without initial state, and without biases.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@wordloom/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRU, LSTM, RNN, type RecurrentBase } from './index.js';
+
+interface Case {
+  name: string;
+  mode: 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+  batch: number;
+  steps: number;
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  bias: boolean;
+  lengths: number[] | null;
+  params: Record<string, { shape: number[]; data: number[] }>;
+  x: number[];
+  R: number[];
+  S: number[];
+  U?: number[];
+  outputs: number[];
+  h_n: number[];
+  c_n?: number[];
+  h0?: number[];
+  c0?: number[];
+  grads: Record<string, number[]>;
+  grad_x: number[];
+  grad_h0?: number[];
+  grad_c0?: number[];
+}
+
+const fixtures = JSON.parse(
+  readFileSync(new URL('../test/fixtures/rnn_golden.json', import.meta.url), 'utf8'),
+) as { cases: Case[] };
+
+export function build(c: Pick<Case, 'mode' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'bias'>): RecurrentBase {
+  const o = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, bias: c.bias, seed: 1 };
+  if (c.mode === 'LSTM') return new LSTM(o);
+  if (c.mode === 'GRU') return new GRU(o);
+  return new RNN({ ...o, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
+}
+
+const worst = { forward: 0, grad: 0 };
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, kind: 'forward' | 'grad' = 'forward'): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  worst[kind] = Math.max(worst[kind], m);
+  return m;
+}
+
+afterAll(() => {
+  console.log(`golden worst |diff|: outputs/states ${worst.forward.toExponential(2)}, gradients ${worst.grad.toExponential(2)}`);
+});
+
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+});
+
+describe('golden: PyTorch nn.RNN/LSTM/GRU', () => {
+  it('has the committed cases', () => {
+    expect(fixtures.cases.length).toBeGreaterThanOrEqual(36);
+  });
+  for (const c of fixtures.cases) {
+    it(c.name, () => {
+      const m = build(c);
+      const dict = new Map<string, tf.Tensor>();
+      for (const [k, p] of Object.entries(c.params)) dict.set(k, tf.tensor(p.data, p.shape));
+      expect([...m.namedParameters().keys()]).toEqual(Object.keys(c.params));
+      m.loadStateDict(dict);
+      dict.forEach((t) => t.dispose());
+      const dirs = c.bidirectional ? 2 : 1;
+      const x = tf.tensor3d(c.x, [c.batch, c.steps, c.inputSize]);
+      const sh = [c.numLayers * dirs, c.batch, c.hiddenSize] as [number, number, number];
+      const h0 = c.h0 ? tf.tensor3d(c.h0, sh) : undefined;
+      const c0 = c.c0 ? tf.tensor3d(c.c0, sh) : undefined;
+      const R = tf.tensor(c.R, [c.batch, c.steps, c.hiddenSize * dirs]);
+      const S = tf.tensor(c.S, sh);
+      const U = c.U ? tf.tensor(c.U, sh) : undefined;
+      const vars = m.namedParameters();
+      const fwd = (xx: tf.Tensor, hh?: tf.Tensor, cc?: tf.Tensor) =>
+        m.forward(xx, {
+          lengths: c.lengths ?? undefined,
+          initialState: hh ? { h: hh as tf.Tensor3D, c: cc as tf.Tensor3D | undefined } : undefined,
+        });
+      // forward values
+      const out = fwd(x, h0, c0);
+      expect(maxAbsDiff(out.outputs.dataSync(), c.outputs)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(out.state.h.dataSync(), c.h_n)).toBeLessThan(1e-5);
+      if (c.c_n) expect(maxAbsDiff(out.state.c!.dataSync(), c.c_n)).toBeLessThan(1e-5);
+      tf.dispose([out.outputs, out.state.h, out.state.c]);
+      // gradients w.r.t. parameters, x, h0, c0
+      const inputs: tf.Tensor[] = [x];
+      if (h0) inputs.push(h0);
+      if (c0) inputs.push(c0);
+      const lossOf = (xx: tf.Tensor, hh?: tf.Tensor, cc?: tf.Tensor): tf.Scalar => {
+        const r = fwd(xx, hh, cc);
+        let loss = tf.add(tf.sum(tf.mul(r.outputs, R)), tf.sum(tf.mul(r.state.h, S)));
+        if (U && r.state.c) loss = tf.add(loss, tf.sum(tf.mul(r.state.c, U)));
+        return loss as tf.Scalar;
+      };
+      const { grads } = tf.variableGrads(() => lossOf(x, h0, c0), [...vars.values()]);
+      for (const [name, v] of vars) {
+        const g = grads[v.name];
+        expect(g, name).toBeDefined();
+        const d = maxAbsDiff(g.dataSync(), c.grads[name], 'grad');
+        expect(d, `grad ${name}`).toBeLessThan(1e-4);
+      }
+      const ig = tf.grads((...xs: tf.Tensor[]) => lossOf(xs[0], xs[1], xs[2]))(inputs);
+      expect(maxAbsDiff(ig[0].dataSync(), c.grad_x, 'grad'), 'grad x').toBeLessThan(1e-4);
+      if (c.grad_h0) expect(maxAbsDiff(ig[1].dataSync(), c.grad_h0, 'grad'), 'grad h0').toBeLessThan(1e-4);
+      if (c.grad_c0) expect(maxAbsDiff(ig[2].dataSync(), c.grad_c0, 'grad'), 'grad c0').toBeLessThan(1e-4);
+      tf.dispose([...Object.values(grads), ...ig, x, h0, c0, R, S, U]);
+      m.dispose();
+    });
+  }
+});

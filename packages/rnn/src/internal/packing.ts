@@ -1,0 +1,124 @@
+/**
+ * Packed-sequence layout, as PyTorch's `PackedSequence` (torch/nn/utils/rnn.py): the batch is
+ * sorted by length (descending, stable), and step t holds the first `batchSizes[t]` sorted
+ * sequences, so the sequences still running at step t are always a prefix of the rows. The
+ * recurrence then only computes real tokens (on ragged 10..50 batches that is ~40% less work than
+ * padding), each sequence's final state is the row that retires at its own last step, and the
+ * reverse direction (token L-1-s at step s) has the same prefix structure.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface PackedLayout {
+  /** B */
+  readonly batch: number;
+  /** T, the padded length of the input */
+  readonly steps: number;
+  /** Lengths in the caller's batch order. */
+  readonly lengths: Int32Array;
+  /** Sorted slot j -> caller's batch index (descending length, stable). */
+  readonly order: Int32Array;
+  /** Caller's batch index -> sorted slot. */
+  readonly inverse: Int32Array;
+  /** Rows alive at each step, length maxLen (non-increasing, batchSizes[0] = B). */
+  readonly batchSizes: number[];
+  /** Row offset of each step in the packed matrix, length maxLen + 1. */
+  readonly offsets: Int32Array;
+  /** N = sum of lengths. */
+  readonly total: number;
+  readonly maxLen: number;
+  /** Packed row i -> flat index b*T + t of the padded [B*T] rows. */
+  readonly packIndex: Int32Array;
+  /** Flat b*T + t -> packed row, or N for a padded position (points at an appended zero row). */
+  readonly unpackIndex: Int32Array;
+  /** Packed (forward order) row -> row of the same token in reverse order; an involution. */
+  readonly reverseIndex: Int32Array;
+}
+
+export function makeLayout(lengths: Int32Array, batch: number, steps: number): PackedLayout {
+  const order = Int32Array.from({ length: batch }, (_, i) => i);
+  // Stable descending sort by length.
+  const sorted = Array.from(order).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  order.set(sorted);
+  const inverse = new Int32Array(batch);
+  for (let j = 0; j < batch; j++) inverse[order[j]] = j;
+  const maxLen = batch > 0 ? lengths[order[0]] : 0;
+  const batchSizes: number[] = [];
+  for (let t = 0; t < maxLen; t++) {
+    let n = 0;
+    while (n < batch && lengths[order[n]] > t) n++;
+    batchSizes.push(n);
+  }
+  const offsets = new Int32Array(maxLen + 1);
+  for (let t = 0; t < maxLen; t++) offsets[t + 1] = offsets[t] + batchSizes[t];
+  const total = offsets[maxLen];
+  const packIndex = new Int32Array(total);
+  const unpackIndex = new Int32Array(batch * steps).fill(total);
+  const reverseIndex = new Int32Array(total);
+  for (let t = 0; t < maxLen; t++) {
+    for (let j = 0; j < batchSizes[t]; j++) {
+      const b = order[j];
+      const row = offsets[t] + j;
+      packIndex[row] = b * steps + t;
+      unpackIndex[b * steps + t] = row;
+      reverseIndex[row] = offsets[lengths[b] - 1 - t] + j;
+    }
+  }
+  return { batch, steps, lengths, order, inverse, batchSizes, offsets, total, maxLen, packIndex, unpackIndex, reverseIndex };
+}
+
+/**
+ * Row gather whose gradient is again a row gather (an injective map has an adjoint that is a
+ * gather too), instead of tfjs's UnsortedSegmentSum, which wasm lacks and which is slow in JS.
+ * `padForward` appends a zero row to x before gathering (indices equal to rows(x) read zeros);
+ * `padBackward` does the same to dy.
+ */
+export function gatherRows(
+  x: tf.Tensor2D,
+  forwardIndex: Int32Array,
+  backwardIndex: Int32Array,
+  padForward: boolean,
+  padBackward: boolean,
+): tf.Tensor2D {
+  const op = tf.customGrad((xs: tf.Tensor, save: tf.GradSaveFunc) => {
+    void save;
+    const value = tf.tidy(() => {
+      const src = padForward ? tf.concat([xs, tf.zeros([1, xs.shape[1]!])], 0) : xs;
+      const idx = tf.tensor1d(forwardIndex, 'int32');
+      return tf.gather(src, idx, 0);
+    });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tidy(() => {
+          const src = padBackward ? tf.concat([dy, tf.zeros([1, dy.shape[1]!])], 0) : dy;
+          return tf.gather(src, tf.tensor1d(backwardIndex, 'int32'), 0);
+        }),
+    };
+  });
+  return op(x) as tf.Tensor2D;
+}
+
+/** [B*T, F] padded rows -> [N, F] packed rows. */
+export function pack(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
+  return gatherRows(x, layout.packIndex, layout.unpackIndex, false, true);
+}
+
+/** [N, F] packed rows -> [B*T, F] padded rows with zeros at padded steps. */
+export function unpack(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
+  return gatherRows(x, layout.unpackIndex, layout.packIndex, true, false);
+}
+
+/** Forward packed order <-> reverse packed order (the same map both ways). */
+export function reverseWithinLengths(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
+  return gatherRows(x, layout.reverseIndex, layout.reverseIndex, false, false);
+}
+
+/** [B, F] caller's order -> sorted order. */
+export function toSorted(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
+  return gatherRows(x, layout.order, layout.inverse, false, false);
+}
+
+/** [B, F] sorted order -> caller's order. */
+export function fromSorted(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
+  return gatherRows(x, layout.inverse, layout.order, false, false);
+}

@@ -1,0 +1,320 @@
+/**
+ * Sequence layers `RNN`, `LSTM`, `GRU` with PyTorch's semantics and `state_dict` names
+ * (torch.nn.RNN / LSTM / GRU, batch_first=True; torch/nn/modules/rnn.py), including packed
+ * (ragged) batches as pack_padded_sequence(enforce_sorted=False) gives them.
+ *
+ * Speed (see internal/kernels.ts): each layer and direction does one [N, D] x [D, G·H] matmul for
+ * the input projections of all steps (N = real tokens only, not B·T), then one fused [n, H] x
+ * [H, G·H] matmul per step inside a tf.customGrad op whose backward keeps all matmuls plain 2-D.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, Rng, init, rngFrom } from '@wordloom/core';
+import { linear } from './internal/linear.js';
+import { gruSequence, lstmSequence, rnnSequence } from './internal/kernels.js';
+import {
+  fromSorted,
+  makeLayout,
+  pack,
+  reverseWithinLengths,
+  toSorted,
+  unpack,
+  type PackedLayout,
+} from './internal/packing.js';
+import { checkPositiveInt, resolveLengths, shapeStr } from './internal/validate.js';
+
+/** Which recurrence a layer runs (PyTorch's `mode` strings). */
+export type RecurrentMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+export interface RecurrentOptions {
+  /** D, features per input step. */
+  inputSize: number;
+  /** H, features of the hidden state. */
+  hiddenSize: number;
+  /** Stacked layers; layer l > 0 reads layer l - 1's outputs. @default 1 */
+  numLayers?: number;
+  /** Run a second direction from each sequence's own last real token backwards. @default false */
+  bidirectional?: boolean;
+  /**
+   * How the two directions' outputs combine: 'concat' gives [B, T, 2H] (PyTorch), 'sum' gives
+   * [B, T, H] (as classic encoders that feed an H-sized attention do). Layers after the first then
+   * read H (sum) or 2H (concat) features.
+   * @default 'concat' (PyTorch's layout, so its weights load)
+   */
+  merge?: 'concat' | 'sum';
+  /** Dropout probability on each layer's outputs except the last (in training mode). @default 0 */
+  dropout?: number;
+  /** Use `bias_ih`/`bias_hh`. @default true (PyTorch) */
+  bias?: boolean;
+  /** Seed for initialization and dropout masks. @default a fork of core's global generator */
+  seed?: number;
+  /**
+   * Recurrent weights: 'default' is PyTorch's U(-1/√H, 1/√H); 'orthogonal' makes each gate's
+   * [H, H] block of `weight_hh` orthogonal, which keeps early gradients from vanishing or exploding.
+   * @default 'default' (bit-for-bit PyTorch's recipe, with our RNG)
+   */
+  recurrentInit?: 'default' | 'orthogonal';
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  /** @default 'tanh' (PyTorch) */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+export interface LSTMOptions extends RecurrentOptions {
+  /**
+   * If set, the forget gate's bias starts at this value (`bias_ih` forget slice = value,
+   * `bias_hh` forget slice = 0), e.g. 1 (Jozefowicz et al. 2015) so that memory is kept early in
+   * training. @default undefined (PyTorch's uniform init)
+   */
+  forgetBias?: number;
+}
+
+export type GRUOptions = RecurrentOptions;
+
+/** `h` [L·dirs, B, H]; `c` [L·dirs, B, H] for LSTM. Index k = layer·dirs + direction. */
+export interface RecurrentState {
+  h: tf.Tensor3D;
+  c?: tf.Tensor3D;
+}
+
+export interface RecurrentForwardOptions {
+  /** Real length of each sequence (1..T), in batch order; padded steps follow. Any order. */
+  lengths?: ArrayLike<number> | tf.Tensor1D;
+  /** [B, T], 1 = real step, right-padded (a prefix of ones per row). Alternative to `lengths`. */
+  mask?: tf.Tensor2D | ArrayLike<ArrayLike<number>>;
+  /** Initial state; zeros when absent. The LSTM needs both `h` and `c`. */
+  initialState?: RecurrentState;
+}
+
+export interface RecurrentOutput {
+  /** [B, T, H·dirs] ([B, T, H] with merge 'sum'); zeros at padded steps. */
+  outputs: tf.Tensor3D;
+  /** Final state of each sequence at its own last real step. */
+  state: RecurrentState;
+}
+
+function gatesOf(mode: RecurrentMode): number {
+  return mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
+}
+
+/** PyTorch's LSTM row blocks i, f, g, o -> the kernels' i, f, o, g. */
+function ifgoToIfog(x: tf.Tensor, H: number): tf.Tensor {
+  const rest = x.shape.slice(1);
+  const part = (start: number): tf.Tensor =>
+    tf.slice(x, [start * H, ...rest.map(() => 0)], [H, ...rest]);
+  return tf.concat([part(0), part(1), part(3), part(2)], 0);
+}
+
+/** Shared machinery of RNN, LSTM and GRU. */
+export abstract class RecurrentBase extends Module {
+  readonly mode: RecurrentMode;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly merge: 'concat' | 'sum';
+  readonly dropout: number;
+  readonly bias: boolean;
+  private readonly fn: string;
+  private readonly dropoutRng: Rng;
+  private readonly cells: Array<{ wih: tf.Variable; whh: tf.Variable; bih?: tf.Variable; bhh?: tf.Variable }> = [];
+
+  protected constructor(mode: RecurrentMode, fn: string, opts: RecurrentOptions & { forgetBias?: number }) {
+    super();
+    this.fn = fn;
+    this.mode = mode;
+    this.inputSize = checkPositiveInt(fn, 'inputSize', opts.inputSize);
+    this.hiddenSize = checkPositiveInt(fn, 'hiddenSize', opts.hiddenSize);
+    this.numLayers = checkPositiveInt(fn, 'numLayers', opts.numLayers ?? 1);
+    this.bidirectional = opts.bidirectional ?? false;
+    this.merge = opts.merge ?? 'concat';
+    if (this.merge !== 'concat' && this.merge !== 'sum') {
+      throw new Error(`${fn}: merge must be 'concat' or 'sum', got '${String(this.merge)}'`);
+    }
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`${fn}: dropout = ${this.dropout} must be in [0, 1)`);
+    this.bias = opts.bias ?? true;
+    const recurrentInit = opts.recurrentInit ?? 'default';
+    if (recurrentInit !== 'default' && recurrentInit !== 'orthogonal') {
+      throw new Error(`${fn}: recurrentInit must be 'default' or 'orthogonal', got '${String(recurrentInit)}'`);
+    }
+    const rng = rngFrom(opts.seed);
+    this.dropoutRng = rng.fork();
+    const H = this.hiddenSize;
+    const G = gatesOf(mode);
+    const dirs = this.bidirectional ? 2 : 1;
+    const bound = 1 / Math.sqrt(H);
+    const uniform = (shape: number[]): tf.Tensor => init.uniform(shape, { low: -bound, high: bound, seed: rng.nextUint32() });
+    for (let l = 0; l < this.numLayers; l++) {
+      const inSize = l === 0 ? this.inputSize : this.merge === 'sum' ? H : H * dirs;
+      for (let d = 0; d < dirs; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const wih = this.addParameter(`weight_ih${sfx}`, uniform([G * H, inSize]));
+        let whhInit: tf.Tensor;
+        if (recurrentInit === 'orthogonal') {
+          const blocks = Array.from({ length: G }, () => init.orthogonal([H, H], { seed: rng.nextUint32() }));
+          whhInit = tf.concat(blocks, 0);
+          for (const b of blocks) b.dispose();
+        } else {
+          whhInit = uniform([G * H, H]);
+        }
+        const whh = this.addParameter(`weight_hh${sfx}`, whhInit);
+        const cell: (typeof this.cells)[number] = { wih, whh };
+        if (this.bias) {
+          let bihInit = uniform([G * H]);
+          let bhhInit = uniform([G * H]);
+          if (mode === 'LSTM' && opts.forgetBias !== undefined) {
+            const fb = opts.forgetBias;
+            const setForget = (b: tf.Tensor, v: number): tf.Tensor => {
+              const data = b.dataSync().slice();
+              data.fill(v, H, 2 * H);
+              b.dispose();
+              return tf.tensor1d(data);
+            };
+            bihInit = setForget(bihInit, fb);
+            bhhInit = setForget(bhhInit, 0);
+          }
+          cell.bih = this.addParameter(`bias_ih${sfx}`, bihInit);
+          cell.bhh = this.addParameter(`bias_hh${sfx}`, bhhInit);
+        }
+        this.cells.push(cell);
+      }
+    }
+  }
+
+  /** Features per output step: H·dirs, or H with merge 'sum'. */
+  get outputSize(): number {
+    return this.bidirectional && this.merge === 'concat' ? 2 * this.hiddenSize : this.hiddenSize;
+  }
+
+  /**
+   * Runs the stack over a batch-first input x [B, T, D].
+   * @throws if x is not rank 3 with D = inputSize, lengths/mask are out of range, or the
+   *   initial state's shape is not [L·dirs, B, H]
+   */
+  forward(x: tf.Tensor, opts: RecurrentForwardOptions = {}): RecurrentOutput {
+    const fn = this.fn;
+    if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: x must be a tf.Tensor [B, T, D]`);
+    if (x.rank !== 3) throw new Error(`${fn}: x must be rank 3 [B, T, D], got shape ${shapeStr(x.shape)}`);
+    const [B, T, D] = x.shape as [number, number, number];
+    if (D !== this.inputSize) {
+      throw new Error(`${fn}: x.shape[2] = ${D} but inputSize = ${this.inputSize} (x has shape ${shapeStr(x.shape)})`);
+    }
+    if (B === 0 || T === 0) throw new Error(`${fn}: x must have B >= 1 and T >= 1, got shape ${shapeStr(x.shape)}`);
+    const H = this.hiddenSize;
+    const dirs = this.bidirectional ? 2 : 1;
+    const L = this.numLayers;
+    const lengths = resolveLengths(fn, B, T, opts.lengths, opts.mask);
+    const init0 = opts.initialState;
+    if (init0 !== undefined) {
+      const want = [L * dirs, B, H];
+      if (!(init0.h instanceof tf.Tensor) || !tf.util.arraysEqual(init0.h.shape, want)) {
+        throw new Error(`${fn}: initialState.h must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${init0.h instanceof tf.Tensor ? shapeStr(init0.h.shape) : String(init0.h)}`);
+      }
+      if (this.mode === 'LSTM') {
+        if (!(init0.c instanceof tf.Tensor)) throw new Error(`${fn}: initialState.c is required with initialState.h (shape ${shapeStr(want)})`);
+        if (!tf.util.arraysEqual(init0.c.shape, want)) {
+          throw new Error(`${fn}: initialState.c must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${shapeStr(init0.c.shape)}`);
+        }
+      }
+    }
+    const layout = makeLayout(lengths, B, T);
+    const dropSeeds =
+      this.training && this.dropout > 0 ? Array.from({ length: L - 1 }, () => this.dropoutRng.nextUint32()) : [];
+    return tf.tidy(() => {
+      let inp = pack(tf.reshape(x, [B * T, D]), layout); // [N, D]
+      const hs: tf.Tensor2D[] = [];
+      const cs: tf.Tensor2D[] = [];
+      for (let l = 0; l < L; l++) {
+        const outs: tf.Tensor2D[] = [];
+        for (let d = 0; d < dirs; d++) {
+          const k = l * dirs + d;
+          const src = d === 1 ? reverseWithinLengths(inp, layout) : inp;
+          const initial = (s: tf.Tensor3D | undefined): tf.Tensor2D =>
+            s === undefined
+              ? tf.zeros([B, H])
+              : toSorted(tf.reshape(tf.slice(s, [k, 0, 0], [1, B, H]), [B, H]), layout);
+          const { y, h, c } = this.runCell(k, layout, src, initial(init0?.h), this.mode === 'LSTM' ? initial(init0?.c) : undefined);
+          outs.push(d === 1 ? reverseWithinLengths(y, layout) : y);
+          hs.push(fromSorted(h, layout));
+          if (c) cs.push(fromSorted(c, layout));
+        }
+        inp = dirs === 1 ? outs[0] : this.merge === 'sum' ? tf.add(outs[0], outs[1]) : tf.concat(outs, 1);
+        if (dropSeeds.length > 0 && l < L - 1) {
+          const keepMask = tf.cast(tf.greaterEqual(tf.randomUniform(inp.shape, 0, 1, 'float32', dropSeeds[l]), this.dropout), 'float32');
+          inp = tf.mul(inp, tf.mul(keepMask, 1 / (1 - this.dropout)));
+        }
+      }
+      const F = inp.shape[1];
+      const outputs = tf.reshape(unpack(inp, layout), [B, T, F]) as tf.Tensor3D;
+      const state: RecurrentState = { h: tf.stack(hs) as tf.Tensor3D };
+      if (this.mode === 'LSTM') state.c = tf.stack(cs) as tf.Tensor3D;
+      return { outputs, state };
+    });
+  }
+
+  /** One layer-direction over packed rows; returns sorted final states. */
+  private runCell(
+    k: number,
+    layout: PackedLayout,
+    x: tf.Tensor2D,
+    h0: tf.Tensor2D,
+    c0: tf.Tensor2D | undefined,
+  ): { y: tf.Tensor2D; h: tf.Tensor2D; c?: tf.Tensor2D } {
+    const H = this.hiddenSize;
+    const N = layout.total;
+    const B = layout.batch;
+    const { wih, whh, bih, bhh } = this.cells[k];
+    if (this.mode === 'LSTM') {
+      const w = ifgoToIfog(wih, H) as tf.Tensor2D;
+      let xp = linear(x, w);
+      if (bih && bhh) xp = tf.add(xp, ifgoToIfog(tf.add(bih, bhh), H));
+      const out = lstmSequence(layout, xp, ifgoToIfog(whh, H) as tf.Tensor2D, h0, c0 as tf.Tensor2D);
+      const [y, h, c] = tf.split(out, [N, B, B], 0) as tf.Tensor2D[];
+      return { y, h, c };
+    }
+    if (this.mode === 'GRU') {
+      let xp = linear(x, wih);
+      let bhn: tf.Tensor2D;
+      if (bih && bhh) {
+        // b_hr and b_hz add outside any product, so they fold into the projection; b_hn stays
+        // inside r ⊙ (W_hn h + b_hn).
+        xp = tf.add(xp, tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)));
+        bhn = tf.reshape(tf.slice(bhh, [2 * H], [H]), [1, H]);
+      } else {
+        bhn = tf.zeros([1, H]);
+      }
+      const out = gruSequence(layout, xp, whh, bhn, h0);
+      const [y, h] = tf.split(out, [N, B], 0) as tf.Tensor2D[];
+      return { y, h };
+    }
+    let xp = linear(x, wih);
+    if (bih && bhh) xp = tf.add(xp, tf.add(bih, bhh));
+    const out = rnnSequence(layout, xp, whh, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu');
+    const [y, h] = tf.split(out, [N, B], 0) as tf.Tensor2D[];
+    return { y, h };
+  }
+}
+
+/** Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) — torch.nn.RNN. */
+export class RNN extends RecurrentBase {
+  constructor(opts: RNNOptions) {
+    const nl = opts.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new Error(`rnn: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`);
+    super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', 'rnn', opts);
+  }
+}
+
+/** LSTM with PyTorch's gate order i, f, g, o and two biases — torch.nn.LSTM. */
+export class LSTM extends RecurrentBase {
+  constructor(opts: LSTMOptions) {
+    super('LSTM', 'lstm', opts);
+  }
+}
+
+/** GRU with PyTorch's r, z, n and b_hn inside the reset product — torch.nn.GRU. */
+export class GRU extends RecurrentBase {
+  constructor(opts: GRUOptions) {
+    super('GRU', 'gru', opts);
+  }
+}
