@@ -9,7 +9,7 @@ const dirs = ['packages', 'apps', 'tooling'].flatMap((group) =>
         .filter((d) => d.isDirectory() && existsSync(`${group}/${d.name}/package.json`))
         .map((d) => `${group}/${d.name}`)
     : [],
-);
+).concat(existsSync('apps/demo/web/package.json') ? ['apps/demo/web'] : []);
 
 // Workspace packages resolve to their TypeScript sources (the `@wordloom/source`
 // export condition), so tests never need a build of a sibling package.
@@ -29,9 +29,9 @@ export default defineConfig({
     projects: dirs.map((dir) => ({
       extends: true,
       test: {
-        name: dir.split('/')[1],
+        name: dir.split('/').slice(1).join('-'),
         root: dir,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts', '*.test.ts'],
       },
     })),
   },
