@@ -1,7 +1,30 @@
 /**
- * @wordloom/attention — Attention: dot, general, concat, additive, scaled dot-product, multi-head; masks; weights out.
- *
- * Not landed yet: this package exports nothing until its issue lands.
+ * @wordloom/attention — attention as a soft lookup: score functions (dot, general, concat,
+ * additive, scaled dot-product), masked softmax, batched `attention()`, PyTorch-compatible
+ * multi-head attention, and Luong / Bahdanau attention layers for seq2seq.
  * @packageDocumentation
  */
-export {};
+export { attention, type AttentionOptions, type AttentionResult } from './attention.js';
+export {
+  AdditiveScore,
+  ConcatScore,
+  GeneralScore,
+  dotScore,
+  scaledDotScore,
+  resolveScore,
+  type AttentionScore,
+  type AdditiveScoreOptions,
+  type GeneralScoreOptions,
+  type ScoreSpec,
+} from './scores.js';
+export { maskedSoftmax, MASK_NEG } from './masked-softmax.js';
+export { maskFromLengths, type Lengths } from './mask.js';
+export { linear } from './linear.js';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadAttentionCallOptions,
+  type MultiHeadAttentionResult,
+} from './multi-head-attention.js';
+export { LuongAttention, type LuongAttentionOptions, type LuongAttentionResult, type SeqAttentionCallOptions } from './luong-attention.js';
+export { BahdanauAttention, type BahdanauAttentionOptions, type BahdanauAttentionResult } from './bahdanau-attention.js';
