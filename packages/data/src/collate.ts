@@ -156,8 +156,9 @@ export function padCollate(opts: PadCollateOptions): (examples: readonly (Exampl
       seqs = Array.from(si, (i) => seqs[i]);
     }
     const order = sortIndices ?? identityOrder(examples.length);
-    const labels = collectLabels(fn, examples, order, labelDtype);
+    // Everything that can throw runs before the first tensor is made, so a bad batch leaks nothing.
     const p = padChecked(fn, seqs, pad);
+    const labels = collectLabels(fn, examples, order, labelDtype);
     const [B, T] = p.shape;
     const batch: PaddedBatch = {
       ids: tf.tensor2d(p.data as Int32Array, [B, T], 'int32'),

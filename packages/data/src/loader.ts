@@ -138,16 +138,12 @@ export class DataLoader<T, B = T[]> implements AsyncIterable<B> {
     }
     const queue: Array<B | Promise<B>> = [];
     let next = 0;
-    const fill = () => {
-      while (queue.length <= this.prefetch && next < batches.length) queue.push(make(batches[next++]));
-    };
     try {
-      fill();
-      while (queue.length > 0) {
-        const head = queue.shift()!;
-        const b = isThenable(head) ? await head : head;
-        fill();
-        yield b;
+      while (queue.length > 0 || next < batches.length) {
+        const head = queue.length > 0 ? queue.shift()! : make(batches[next++]);
+        // Start the next `prefetch` batches before waiting for this one.
+        while (queue.length < this.prefetch && next < batches.length) queue.push(make(batches[next++]));
+        yield isThenable(head) ? await head : head;
       }
     } finally {
       // Early exit (break/throw in the consumer): free batches made ahead but never handed out.
