@@ -1,0 +1,19 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+
+/**
+ * `tf.customGrad` with a typed signature: `f(inputs, save)` returns the value and a
+ * gradient function giving one gradient per input. (tfjs types the variadic inputs as
+ * `Tensor | GradSaveFunc`, which strict TypeScript can't narrow.)
+ */
+export function customGrad(
+  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc },
+): (...inputs: tf.Tensor[]) => tf.Tensor {
+  const g = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const { value, gradFunc } = f(args.slice(0, -1) as tf.Tensor[], save);
+    return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => gradFunc(dy as tf.Tensor, saved) };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return (...inputs: tf.Tensor[]) => g(...inputs);
+}

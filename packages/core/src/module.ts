@@ -1,0 +1,173 @@
+/**
+ * `Module`: a tree of child modules and parameters (`tf.Variable`) with stable dotted
+ * names, after PyTorch's `torch.nn.Module` (named_parameters, state_dict, train/eval).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AddParameterOptions {
+  /** Whether optimizers and `tf.variableGrads()` see it. @default true */
+  trainable?: boolean;
+}
+
+export interface LoadStateDictOptions {
+  /**
+   * Require the names to match exactly (no missing, no unexpected). Shape mismatches are
+   * always an error, as in PyTorch.
+   * @default true (a silently half-loaded model is the worse failure)
+   */
+  strict?: boolean;
+}
+
+/** The mismatch report of {@link Module.loadStateDict}. */
+export class StateDictError extends Error {
+  constructor(
+    message: string,
+    readonly missing: string[],
+    readonly unexpected: string[],
+    readonly shapeMismatches: Array<{ name: string; expected: number[]; got: number[] }>,
+  ) {
+    super(message);
+    this.name = 'StateDictError';
+  }
+}
+
+const NAME_RE = /^[^.]+$/;
+
+export abstract class Module {
+  /** Training mode (Dropout active). Set with {@link train} / {@link eval}. */
+  training = true;
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly children = new Map<string, Module>();
+
+  private checkName(fn: string, name: string): void {
+    if (typeof name !== 'string' || !NAME_RE.test(name)) {
+      throw new Error(`${this.constructor.name}.${fn}: name '${String(name)}' must be non-empty and contain no '.'`);
+    }
+    if (this.params.has(name) || this.children.has(name)) {
+      throw new Error(`${this.constructor.name}.${fn}: name '${name}' is already registered`);
+    }
+  }
+
+  /**
+   * Registers a parameter. Takes ownership of `value`: it is disposed once the Variable is
+   * made (the Variable keeps the data). The value is cast to float32 if needed.
+   */
+  protected addParameter(name: string, value: tf.Tensor, opts: AddParameterOptions = {}): tf.Variable {
+    this.checkName('addParameter', name);
+    const trainable = opts.trainable ?? true;
+    const v = tf.tidy(() => tf.variable(value.dtype === 'float32' ? value : tf.cast(value, 'float32'), trainable));
+    value.dispose();
+    this.params.set(name, v);
+    return v;
+  }
+
+  /** Registers a child module; its parameters are named `${name}.${childName}`. */
+  protected addModule<M extends Module>(name: string, m: M): M {
+    this.checkName('addModule', name);
+    if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.addModule: '${name}' is not a Module`);
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Direct children, in registration order. */
+  namedChildren(): Map<string, Module> {
+    return new Map(this.children);
+  }
+
+  /** All parameters with dotted names: own ones first, then each child's, in registration order. */
+  namedParameters(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    const visit = (m: Module, prefix: string): void => {
+      for (const [n, v] of m.params) out.set(prefix + n, v);
+      for (const [n, c] of m.children) visit(c, `${prefix}${n}.`);
+    };
+    visit(this, '');
+    return out;
+  }
+
+  parameters(): tf.Variable[] {
+    return [...this.namedParameters().values()];
+  }
+
+  /** The parameters that are trainable (frozen ones left out). */
+  trainableParameters(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [n, v] of this.namedParameters()) if (v.trainable) out.set(n, v);
+    return out;
+  }
+
+  /** Total number of scalars in all parameters (frozen included). */
+  numParameters(opts: { trainableOnly?: boolean } = {}): number {
+    let n = 0;
+    for (const v of this.namedParameters().values()) if (!opts.trainableOnly || v.trainable) n += v.size;
+    return n;
+  }
+
+  /** Sets training mode here and in every descendant. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const c of this.children.values()) c.train(mode);
+    return this;
+  }
+
+  /** `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Name → the parameter Variables themselves (not copies); PyTorch's state_dict names. */
+  stateDict(): Map<string, tf.Tensor> {
+    return new Map(this.namedParameters());
+  }
+
+  /**
+   * Copies values into the parameters. Everything is checked before anything is written, so
+   * a failed load leaves the module unchanged. Values are cast to float32. The caller keeps
+   * ownership of `dict`'s tensors.
+   * @throws StateDictError listing missing, unexpected and shape-mismatched names
+   */
+  loadStateDict(dict: Map<string, tf.Tensor> | Record<string, tf.Tensor>, opts: LoadStateDictOptions = {}): void {
+    const strict = opts.strict ?? true;
+    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const own = this.namedParameters();
+    const missing: string[] = [];
+    const unexpected: string[] = [];
+    const shapeMismatches: StateDictError['shapeMismatches'] = [];
+    for (const [name, v] of own) {
+      const t = entries.get(name);
+      if (t === undefined) missing.push(name);
+      else if (!tf.util.arraysEqual(t.shape, v.shape)) shapeMismatches.push({ name, expected: v.shape, got: t.shape });
+    }
+    for (const name of entries.keys()) if (!own.has(name)) unexpected.push(name);
+    if (shapeMismatches.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
+      const parts: string[] = [];
+      if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
+      if (unexpected.length) parts.push(`unexpected: ${unexpected.join(', ')}`);
+      if (shapeMismatches.length) {
+        parts.push(
+          `shape mismatch: ${shapeMismatches.map((s) => `${s.name} expected [${s.expected.join(', ')}] got [${s.got.join(', ')}]`).join('; ')}`,
+        );
+      }
+      throw new StateDictError(
+        `${this.constructor.name}.loadStateDict: ${parts.join(' | ')}`,
+        missing,
+        unexpected,
+        shapeMismatches,
+      );
+    }
+    for (const [name, v] of own) {
+      const t = entries.get(name);
+      // Assigning a Variable its own data would free it (tfjs drops the old ref first).
+      if (t === undefined || t.dataId === v.dataId) continue;
+      tf.tidy(() => v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype)));
+    }
+  }
+
+  /** Disposes every parameter of this module and its descendants. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    for (const c of this.children.values()) c.dispose();
+    this.children.clear();
+  }
+}
