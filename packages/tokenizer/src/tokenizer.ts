@@ -1,0 +1,367 @@
+/**
+ * The Tokenizer: normalizer → pre-tokenizer → model → post-processor → decoder, plus added
+ * and special tokens, truncation and padding (the shape of Hugging Face `tokenizers`).
+ */
+import { NormalizedString } from './normalized-string.js';
+import type { Normalizer } from './normalizers.js';
+import { ByteLevel, type PreTokenizer } from './pre-tokenizers.js';
+import type { Model } from './model.js';
+import { BPE } from './bpe.js';
+import type { PostProcessor } from './post-processors.js';
+import { ByteLevelProcessing } from './post-processors.js';
+import type { Decoder } from './decoders.js';
+import { AddedVocabulary, type AddedTokenOptions, type AllowedSpecial } from './added-vocabulary.js';
+import {
+  emptyEnc,
+  freeze,
+  padEnc,
+  concatEnc,
+  truncatePair,
+  type Enc,
+  type Encoding,
+  type TruncationOptions,
+  type TruncationStrategy,
+} from './encoding.js';
+
+export type SpecialTokenRole = 'pad' | 'unk' | 'bos' | 'eos' | 'mask' | 'cls' | 'sep';
+export const SPECIAL_TOKEN_ROLES: readonly SpecialTokenRole[] = ['pad', 'unk', 'bos', 'eos', 'mask', 'cls', 'sep'];
+/** Role -> token text. */
+export type SpecialTokens = Partial<Record<SpecialTokenRole, string>>;
+
+export interface TokenizerOptions {
+  model: Model;
+  /** @default null */
+  normalizer?: Normalizer | null;
+  /** @default null — the whole (normalized) text is one word */
+  preTokenizer?: PreTokenizer | null;
+  /** @default null — no special tokens added */
+  postProcessor?: PostProcessor | null;
+  /** @default null — decode joins tokens with ' ' */
+  decoder?: Decoder | null;
+  /** Roles of special tokens (`{ pad: '[PAD]', cls: '[CLS]' }`); each is registered as a special added token. */
+  specialTokens?: SpecialTokens;
+}
+
+export interface EncodeOptions {
+  /** @default true — let the post-processor add [CLS]/[SEP], <s>/</s>, … */
+  addSpecialTokens?: boolean;
+  /**
+   * Which special tokens written in the input text are matched as special tokens.
+   * @default 'none' — special-token text is plain text (tiktoken's safe default; pass 'all' for HF's behaviour)
+   */
+  allowedSpecial?: AllowedSpecial;
+  /** Truncate (and produce overflowing windows) as in encodeBatch. @default undefined — no truncation */
+  truncation?: TruncationOptions;
+}
+
+export type Padding = 'longest' | 'max_length' | false;
+
+export interface EncodeBatchOptions extends Omit<EncodeOptions, 'truncation'> {
+  /** @default false — 'longest' pads to the longest in the batch, 'max_length' to `maxLength` */
+  padding?: Padding;
+  /** Length for padding 'max_length' and the default truncation length. */
+  maxLength?: number;
+  /**
+   * Truncation strategy, or false. With a strategy, `maxLength` is required.
+   * @default false
+   */
+  truncation?: Partial<TruncationOptions> | TruncationStrategy | false;
+  /** @default 0 — overlap of overflowing windows (with truncation) */
+  stride?: number;
+  /** @default undefined — round the padded length up to a multiple (8 for tensor cores) */
+  padToMultipleOf?: number;
+  /** @default 'right' */
+  paddingSide?: 'right' | 'left';
+  /** @default 0 */
+  padTypeId?: number;
+}
+
+export interface BatchEncoding {
+  encodings: Encoding[];
+  ids: Int32Array[];
+  attentionMask: Uint8Array[];
+  typeIds: Uint8Array[];
+  specialTokensMask: Uint8Array[];
+}
+
+export interface DecodeOptions {
+  /** @default false — lossless by default; true drops special tokens (pads, [CLS], …) */
+  skipSpecialTokens?: boolean;
+}
+
+export type EncodeInput = string | [string, string];
+
+const utf8 = new TextEncoder();
+
+export class Tokenizer {
+  model: Model;
+  normalizer: Normalizer | null;
+  preTokenizer: PreTokenizer | null;
+  postProcessor: PostProcessor | null;
+  decoder: Decoder | null;
+  readonly addedVocabulary = new AddedVocabulary();
+  /** Role -> token. Ids are looked up (`specialTokenId`), never assumed. */
+  readonly specialTokens = new Map<SpecialTokenRole, string>();
+
+  constructor(options: TokenizerOptions) {
+    this.model = options.model;
+    this.normalizer = options.normalizer ?? null;
+    this.preTokenizer = options.preTokenizer ?? null;
+    this.postProcessor = options.postProcessor ?? null;
+    this.decoder = options.decoder ?? null;
+    for (const role of SPECIAL_TOKEN_ROLES) {
+      const t = options.specialTokens?.[role];
+      if (t !== undefined) this.setSpecialToken(role, t);
+    }
+  }
+
+  /** Register `token` under `role` (adding it as a special token if it is new). */
+  setSpecialToken(role: SpecialTokenRole, token: string): void {
+    if (!SPECIAL_TOKEN_ROLES.includes(role)) throw new Error(`setSpecialToken: unknown role ${JSON.stringify(role)} (one of ${SPECIAL_TOKEN_ROLES.join(', ')})`);
+    this.specialTokens.set(role, token);
+    const existing = this.addedVocabulary.get(token);
+    if (existing === undefined) this.addTokens([token], { special: true });
+    else existing.special = true;
+  }
+
+  /** Id of the token registered for `role`; throws if none is registered. */
+  specialTokenId(role: SpecialTokenRole): number {
+    const tok = this.specialTokens.get(role);
+    if (tok === undefined) {
+      const have = [...this.specialTokens.keys()].join(', ') || 'none';
+      throw new Error(`Tokenizer.specialTokenId: no '${role}' token is registered (registered: ${have}); call setSpecialToken('${role}', …)`);
+    }
+    return this.tokenToId(tok)!;
+  }
+
+  /**
+   * Add tokens that are matched before pre-tokenization and never split. Tokens already in
+   * the model's vocabulary keep their id; new ones get ids after the vocabulary.
+   * @returns how many tokens were new
+   */
+  addTokens(tokens: string[], options: AddedTokenOptions = {}): number {
+    let added = 0;
+    for (const content of tokens) {
+      if (content.length === 0) throw new Error('Tokenizer.addTokens: an added token must not be empty');
+      const special = options.special ?? false;
+      const existing = this.addedVocabulary.get(content);
+      let id = existing?.id ?? this.model.tokenToId(content);
+      if (id === undefined) {
+        id = this.vocabSize;
+        added++;
+      }
+      this.addedVocabulary.add({
+        id,
+        content,
+        special,
+        singleWord: options.singleWord ?? false,
+        lstrip: options.lstrip ?? false,
+        rstrip: options.rstrip ?? false,
+        normalized: options.normalized ?? !special,
+      });
+    }
+    return added;
+  }
+
+  /** Model vocabulary plus added tokens (largest id + 1). */
+  get vocabSize(): number {
+    let n = this.model.vocabSize;
+    for (const t of this.addedVocabulary.tokens) if (t.id >= n) n = t.id + 1;
+    return n;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.addedVocabulary.get(token)?.id ?? this.model.tokenToId(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.addedVocabulary.getById(id)?.content ?? this.model.idToToken(id);
+  }
+
+  /** Vocabulary including added tokens. */
+  getVocab(): Map<string, number> {
+    const v = this.model.getVocab();
+    for (const t of this.addedVocabulary.tokens) v.set(t.content, t.id);
+    return v;
+  }
+
+  /** Encode one sequence (no post-processing). */
+  private encodeSequence(text: string, typeId: number, seqId: number, allowed: AllowedSpecial): Enc {
+    const e = emptyEnc();
+    for (const seg of this.addedVocabulary.split(text, allowed)) {
+      if (seg.id >= 0) {
+        e.ids.push(seg.id);
+        e.tokens.push(this.idToToken(seg.id)!);
+        e.offsets.push([seg.start, seg.end]);
+        e.special.push(0);
+        e.attention.push(1);
+        e.typeIds.push(typeId);
+        e.seq.push(seqId);
+        continue;
+      }
+      if (seg.end === seg.start) continue;
+      const ns = new NormalizedString(text.slice(seg.start, seg.end), null, seg.start);
+      this.normalizer?.normalize(ns);
+      const words = this.preTokenizer === null ? [ns] : this.preTokenizer.preTokenize([ns]);
+      for (const w of words) {
+        if (w.length === 0) continue;
+        for (const t of this.model.tokenize(w.normalized)) {
+          e.ids.push(t.id);
+          e.tokens.push(t.value);
+          e.offsets.push(w.originalRange(t.start, t.end));
+          e.special.push(0);
+          e.attention.push(1);
+          e.typeIds.push(typeId);
+          e.seq.push(seqId);
+        }
+      }
+    }
+    return e;
+  }
+
+  private encodeEnc(text: string, pair: string | undefined, options: Omit<EncodeOptions, 'truncation'>, truncation: TruncationOptions | null): Enc {
+    if (typeof text !== 'string') throw new Error(`Tokenizer.encode: text must be a string, got ${typeof text}`);
+    if (pair !== undefined && typeof pair !== 'string') throw new Error(`Tokenizer.encode: pair must be a string, got ${typeof pair}`);
+    const allowed = options.allowedSpecial ?? 'none';
+    const addSpecial = options.addSpecialTokens ?? true;
+    const a = this.encodeSequence(text, 0, 0, allowed);
+    const b = pair === undefined ? null : this.encodeSequence(pair, 1, 1, allowed);
+    if (truncation !== null) {
+      const added = addSpecial && this.postProcessor !== null ? this.postProcessor.addedTokens(b !== null) : 0;
+      const max = truncation.maxLength - added;
+      if (max < 0) throw new Error(`Tokenizer.encode: maxLength = ${truncation.maxLength} is smaller than the ${added} special tokens the post-processor adds`);
+      truncatePair(a, b, max, truncation);
+    }
+    if (this.postProcessor !== null) return this.postProcessor.process(a, b, addSpecial);
+    const out = concatEnc(b === null ? [a] : [a, b]);
+    out.overflowing = [...a.overflowing, ...(b === null ? [] : b.overflowing)];
+    return out;
+  }
+
+  /** Encode `text` (and an optional second sequence `pair`). */
+  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
+    return freeze(this.encodeEnc(text, pair, options, options.truncation ?? null));
+  }
+
+  /**
+   * Ids only: the fast path for byte-level BPE (GPT-2 style) skips offsets and token strings
+   * and caches ids by raw word. Same ids as `encode(text).ids`.
+   */
+  encodeIds(text: string, options: Omit<EncodeOptions, 'truncation'> = {}): Int32Array {
+    const model = this.model;
+    const pre = this.preTokenizer;
+    const post = this.postProcessor;
+    if (
+      model instanceof BPE &&
+      model.byteIds !== null &&
+      pre instanceof ByteLevel &&
+      pre.useRegex &&
+      this.normalizer === null &&
+      (post === null || post instanceof ByteLevelProcessing)
+    ) {
+      const out: number[] = [];
+      const re = pre.re;
+      for (const seg of this.addedVocabulary.split(text, options.allowedSpecial ?? 'none')) {
+        if (seg.id >= 0) {
+          out.push(seg.id);
+          continue;
+        }
+        let s = seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
+        if (s.length === 0) continue;
+        if (pre.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
+        re.lastIndex = 0;
+        let m: RegExpExecArray | null;
+        while ((m = re.exec(s)) !== null) model.encodeRawPieceInto(m[0], out, utf8);
+      }
+      return Int32Array.from(out);
+    }
+    return this.encode(text, undefined, options).ids;
+  }
+
+  /** Encode many inputs (strings or [text, pair]) with padding and truncation. */
+  encodeBatch(inputs: EncodeInput[], options: EncodeBatchOptions = {}): BatchEncoding {
+    const padding = options.padding ?? false;
+    let truncation: TruncationOptions | null = null;
+    if (options.truncation !== undefined && options.truncation !== false) {
+      const t: Partial<TruncationOptions> = typeof options.truncation === 'string' ? { strategy: options.truncation } : options.truncation;
+      const maxLength = t.maxLength ?? options.maxLength;
+      if (maxLength === undefined) throw new Error('Tokenizer.encodeBatch: truncation needs maxLength');
+      truncation = { ...t, maxLength, stride: t.stride ?? options.stride ?? 0 };
+    }
+    if (padding === 'max_length' && options.maxLength === undefined) throw new Error("Tokenizer.encodeBatch: padding 'max_length' needs maxLength");
+    const encs = inputs.map((inp, i) => {
+      if (Array.isArray(inp)) {
+        if ((inp as unknown[]).length !== 2) throw new Error(`Tokenizer.encodeBatch: inputs[${i}] must be a string or [text, pair], got an array of ${(inp as unknown[]).length}`);
+        return this.encodeEnc(inp[0], inp[1], options, truncation);
+      }
+      return this.encodeEnc(inp, undefined, options, truncation);
+    });
+    if (padding !== false) {
+      let len = padding === 'longest' ? Math.max(0, ...encs.map((e) => e.ids.length)) : options.maxLength!;
+      const m = options.padToMultipleOf;
+      if (m !== undefined && m > 0 && len % m !== 0) len += m - (len % m);
+      const padToken = this.specialTokens.get('pad');
+      if (padToken === undefined) throw new Error("Tokenizer.encodeBatch: padding needs a 'pad' special token; call setSpecialToken('pad', …)");
+      const spec = {
+        length: len,
+        padId: this.tokenToId(padToken)!,
+        padToken,
+        padTypeId: options.padTypeId ?? 0,
+        side: options.paddingSide ?? 'right',
+      } as const;
+      for (const e of encs) padEnc(e, spec);
+    }
+    const encodings = encs.map(freeze);
+    return {
+      encodings,
+      ids: encodings.map((e) => e.ids),
+      attentionMask: encodings.map((e) => e.attentionMask),
+      typeIds: encodings.map((e) => e.typeIds),
+      specialTokensMask: encodings.map((e) => e.specialTokensMask),
+    };
+  }
+
+  /** Ids back to text. Unknown ids throw. */
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    const skip = options.skipSpecialTokens ?? false;
+    const tokens: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const tok = this.idToToken(id);
+      if (tok === undefined) throw new Error(`Tokenizer.decode: ids[${i}] = ${id} is not in the vocabulary (size ${this.vocabSize})`);
+      if (skip && this.addedVocabulary.isSpecialId(id)) continue;
+      tokens.push(tok);
+    }
+    if (this.decoder === null) return tokens.join(' ');
+    return this.decoder.decodeChain(tokens).join('');
+  }
+
+  decodeBatch(batch: Array<ArrayLike<number>>, options: DecodeOptions = {}): string[] {
+    return batch.map((ids) => this.decode(ids, options));
+  }
+
+  /** The Hugging Face `tokenizer.json` object. */
+  toJSON(): Record<string, unknown> {
+    return {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [...this.addedVocabulary.tokens]
+        .sort((x, y) => x.id - y.id)
+        .map((t) => ({
+          id: t.id,
+          content: t.content,
+          single_word: t.singleWord,
+          lstrip: t.lstrip,
+          rstrip: t.rstrip,
+          normalized: t.normalized,
+          special: t.special,
+        })),
+      normalizer: this.normalizer?.toJSON() ?? null,
+      pre_tokenizer: this.preTokenizer?.toJSON() ?? null,
+      post_processor: this.postProcessor?.toJSON() ?? null,
+      decoder: this.decoder?.toJSON() ?? null,
+      model: this.model.toJSON(),
+    };
+  }
+}
