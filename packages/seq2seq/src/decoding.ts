@@ -70,10 +70,12 @@ function disposeReplaced(old: Tree, next: Tree, keep: Set<tf.Tensor>): void {
  * are carried unchanged.
  */
 export function gatherStateRows<S>(state: S, indices: Int32Array, rows: number): S {
-  return tf.tidy(() => {
-    const idx = tf.tensor1d(indices, 'int32');
+  const idx = tf.tensor1d(indices, 'int32');
+  try {
     return mapTensors(state, (t) => (t.shape[0] === rows ? tf.gather(t, idx, 0) : t)) as S;
-  });
+  } finally {
+    idx.dispose();
+  }
 }
 
 function logSoftmaxRows(logits: Float32Array, rows: number, V: number, temperature = 1): Float32Array {
@@ -341,7 +343,7 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
   if (!Number.isInteger(nBest) || nBest < 1 || nBest > K) {
     throw new Error(`beamSearch: nBest = ${nBest} must be an integer in [1, beamWidth = ${K}]`);
   }
-  const reorder = (opts.reorderState ?? gatherStateRows) as (s: S, i: Int32Array, rows: number) => S;
+  const reorder = (opts.reorderState ?? gatherStateRows) as unknown as (s: S, i: Int32Array, rows: number) => S;
   const lp = (n: number): number => (form === 'gnmt' ? Math.pow((5 + n) / 6, alpha) : Math.pow(Math.max(n, 1), alpha));
   const B = opts.batchSize;
   const keep = collectTensors(initialState, new Set());

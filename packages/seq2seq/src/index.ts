@@ -26,3 +26,16 @@ export {
   type LinearDecayOptions,
   type TeacherForcingSchedule,
 } from './scheduled-sampling.js';
+export { Encoder, type BridgeType, type CellType, type EncoderOptions, type EncoderOutput, type RecurrentState } from './encoder.js';
+export {
+  BahdanauDecoder,
+  Decoder,
+  LuongDecoder,
+  PlainDecoder,
+  type DecoderOptions,
+  type DecoderState,
+  type DecoderStepOutput,
+  type LuongDecoderOptions,
+  type LuongScore,
+} from './decoder.js';
+export { Seq2Seq, type AttentionType, type LossOptions, type Seq2SeqBatch, type Seq2SeqOptions } from './seq2seq.js';
