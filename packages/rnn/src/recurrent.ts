@@ -117,7 +117,7 @@ export abstract class RecurrentBase extends Module {
   readonly bias: boolean;
   private readonly fn: string;
   private readonly dropoutRng: Rng;
-  private readonly cells: Array<{ wih: tf.Variable; whh: tf.Variable; bih?: tf.Variable; bhh?: tf.Variable }> = [];
+  private readonly cells: Array<{ wih: tf.Variable<tf.Rank.R2>; whh: tf.Variable<tf.Rank.R2>; bih?: tf.Variable; bhh?: tf.Variable }> = [];
 
   protected constructor(mode: RecurrentMode, fn: string, opts: RecurrentOptions & { forgetBias?: number }) {
     super();
@@ -149,7 +149,7 @@ export abstract class RecurrentBase extends Module {
       const inSize = l === 0 ? this.inputSize : this.merge === 'sum' ? H : H * dirs;
       for (let d = 0; d < dirs; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-        const wih = this.addParameter(`weight_ih${sfx}`, uniform([G * H, inSize]));
+        const wih = this.addParameter(`weight_ih${sfx}`, uniform([G * H, inSize])) as tf.Variable<tf.Rank.R2>;
         let whhInit: tf.Tensor;
         if (recurrentInit === 'orthogonal') {
           const blocks = Array.from({ length: G }, () => init.orthogonal([H, H], { seed: rng.nextUint32() }));
@@ -158,7 +158,7 @@ export abstract class RecurrentBase extends Module {
         } else {
           whhInit = uniform([G * H, H]);
         }
-        const whh = this.addParameter(`weight_hh${sfx}`, whhInit);
+        const whh = this.addParameter(`weight_hh${sfx}`, whhInit) as tf.Variable<tf.Rank.R2>;
         const cell: (typeof this.cells)[number] = { wih, whh };
         if (this.bias) {
           let bihInit = uniform([G * H]);
@@ -221,7 +221,7 @@ export abstract class RecurrentBase extends Module {
     const layout = makeLayout(lengths, B, T);
     const dropSeeds =
       this.training && this.dropout > 0 ? Array.from({ length: L - 1 }, () => this.dropoutRng.nextUint32()) : [];
-    return tf.tidy(() => {
+    const [outputs, h, c] = tf.tidy(() => {
       let inp = pack(tf.reshape(x, [B * T, D]), layout); // [N, D]
       const hs: tf.Tensor2D[] = [];
       const cs: tf.Tensor2D[] = [];
@@ -246,11 +246,11 @@ export abstract class RecurrentBase extends Module {
         }
       }
       const F = inp.shape[1];
-      const outputs = tf.reshape(unpack(inp, layout), [B, T, F]) as tf.Tensor3D;
-      const state: RecurrentState = { h: tf.stack(hs) as tf.Tensor3D };
-      if (this.mode === 'LSTM') state.c = tf.stack(cs) as tf.Tensor3D;
-      return { outputs, state };
-    });
+      const out = [tf.reshape(unpack(inp, layout), [B, T, F]), tf.stack(hs)];
+      if (this.mode === 'LSTM') out.push(tf.stack(cs));
+      return out;
+    }) as tf.Tensor3D[];
+    return { outputs, state: c === undefined ? { h } : { h, c } };
   }
 
   /** One layer-direction over packed rows; returns sorted final states. */

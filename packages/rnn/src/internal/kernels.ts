@@ -17,17 +17,19 @@
  * because tf.customGrad supports a single output.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { customOp } from './custom-op.js';
 import type { PackedLayout } from './packing.js';
 
-type T2 = tf.Tensor2D;
+// Rank-2 throughout; typed loosely because tfjs element-wise ops return Tensor<Rank>.
+type T2 = tf.Tensor;
 
 function rows(x: T2, start: number, count: number): T2 {
   if (start === 0 && count === x.shape[0]) return x;
-  return tf.slice(x, [start, 0], [count, x.shape[1]]);
+  return tf.slice(x, [start, 0], [count, x.shape[1]!]);
 }
 
 function cols(x: T2, start: number, count: number): T2 {
-  return tf.slice(x, [0, start], [x.shape[0], count]);
+  return tf.slice(x, [0, start], [x.shape[0]!, count]);
 }
 
 /** Rows alive at step t + 1 (0 after the last step). */
@@ -45,13 +47,42 @@ function carry(prev: T2 | null, final: T2, next: number, n: number): T2 {
   return tf.concat([prev as T2, rows(final, next, n - next)], 0);
 }
 
+/**
+ * Row blocks of each step (then `extra` blocks). On cpu/wasm the matrix is read once and each
+ * block made from a subarray: wasm's Slice reads the WHOLE source out of the heap on every call
+ * (a [64,1024] row block of a [1920,1024] tensor took 3.4 ms here), and its SplitV ~7 ms.
+ */
 function splitPacked(x: T2, layout: PackedLayout, extra: number[]): T2[] {
-  return tf.split(x, [...layout.batchSizes, ...extra], 0) as T2[];
+  const sizes = [...layout.batchSizes, ...extra];
+  const F = x.shape[1]!;
+  const out: T2[] = [];
+  const backend = tf.getBackend();
+  if (backend === 'cpu' || backend === 'wasm') {
+    const data = x.dataSync() as Float32Array;
+    let at = 0;
+    for (const n of sizes) {
+      out.push(tf.tensor2d(data.subarray(at * F, (at + n) * F), [n, F]));
+      at += n;
+    }
+    return out;
+  }
+  let at = 0;
+  for (const n of sizes) {
+    out.push(rows(x, at, n));
+    at += n;
+  }
+  return out;
+}
+
+/** Equal column blocks (slices; see splitPacked). */
+function splitCols(x: T2, parts: number): T2[] {
+  const w = x.shape[1]! / parts;
+  return Array.from({ length: parts }, (_, k) => cols(x, k * w, w));
 }
 
 /** LSTM over a packed batch. xp [N, 4H] (i,f,o,g), whh [4H, H], h0/c0 [B, H] sorted. */
 export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: T2): T2 {
-  const op = tf.customGrad((xpIn: tf.Tensor, whhIn: tf.Tensor, h0In: tf.Tensor, c0In: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customOp(([xpIn, whhIn, h0In, c0In], save) => {
     const H = whhIn.shape[1]!;
     const T = layout.maxLen;
     const whhT = tf.transpose(whhIn as T2); // [H, 4H]
@@ -69,7 +100,7 @@ export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: 
       const pre = tf.add(xs[t], tf.matMul(hp, whhT)); // [n, 4H]
       const sig = tf.sigmoid(cols(pre, 0, 3 * H)); // i, f, o
       const g = tf.tanh(cols(pre, 3 * H, H));
-      const [i, f, o] = tf.split(sig, 3, 1) as T2[];
+      const [i, f, o] = splitCols(sig, 3);
       c = tf.add(tf.mul(f, cp), tf.mul(i, g));
       const tc = tf.tanh(c);
       h = tf.mul(o, tc);
@@ -100,18 +131,18 @@ export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: 
           const next = nextSize(layout, t);
           const [hp, cp, sig, g, tc] = saved.slice(1 + 5 * t, 6 + 5 * t) as T2[];
           hps[t] = hp;
-          const dht = tf.add(dys[t], carry(dh, dhN, next, n));
-          const dcc = carry(dc, dcN, next, n);
-          const [i, f, o] = tf.split(sig, 3, 1) as T2[];
-          const dO = tf.mul(dht, tc);
-          const dct = tf.add(dcc, tf.mul(tf.mul(dht, o), tf.sub(1, tf.square(tc))));
-          const dI = tf.mul(dct, g);
-          const dF = tf.mul(dct, cp);
-          const dG = tf.mul(dct, i);
+          const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
+          const dcc: T2 = carry(dc, dcN, next, n);
+          const [i, f, o] = splitCols(sig, 3);
+          const dO: T2 = tf.mul(dht, tc);
+          const dct: T2 = tf.add(dcc, tf.mul(tf.mul(dht, o), tf.sub(1, tf.square(tc))));
+          const dI: T2 = tf.mul(dct, g);
+          const dF: T2 = tf.mul(dct, cp);
+          const dG: T2 = tf.mul(dct, i);
           dc = tf.mul(dct, f);
-          const dSig = tf.mul(tf.concat([dI, dF, dO], 1), tf.mul(sig, tf.sub(1, sig)));
-          const dGpre = tf.mul(dG, tf.sub(1, tf.square(g)));
-          const dg = tf.concat([dSig, dGpre], 1); // [n, 4H]
+          const dSig: T2 = tf.mul(tf.concat([dI, dF, dO], 1), tf.mul(sig, tf.sub(1, sig)));
+          const dGpre: T2 = tf.mul(dG, tf.sub(1, tf.square(g)));
+          const dg: T2 = tf.concat([dSig, dGpre], 1); // [n, 4H]
           dGates[t] = dg;
           dh = tf.matMul(dg, whhS); // [n, H]
         }
@@ -129,7 +160,7 @@ export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: 
  * xp [N, 3H] (r,z,n; holds b_ih and b_hr, b_hz), whh [3H, H], bhn [1, H], h0 [B, H] sorted.
  */
 export function gruSequence(layout: PackedLayout, xp: T2, whh: T2, bhn: T2, h0: T2): T2 {
-  const op = tf.customGrad((xpIn: tf.Tensor, whhIn: tf.Tensor, bhnIn: tf.Tensor, h0In: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customOp(([xpIn, whhIn, bhnIn, h0In], save) => {
     const H = whhIn.shape[1]!;
     const T = layout.maxLen;
     const whhT = tf.transpose(whhIn as T2); // [H, 3H]
@@ -145,7 +176,7 @@ export function gruSequence(layout: PackedLayout, xp: T2, whh: T2, bhn: T2, h0: 
       const x = xs[t];
       const rz = tf.sigmoid(tf.add(cols(x, 0, 2 * H), cols(hh, 0, 2 * H)));
       const hn = tf.add(cols(hh, 2 * H, H), bhnIn); // W_hn h + b_hn
-      const [r, z] = tf.split(rz, 2, 1) as T2[];
+      const [r, z] = splitCols(rz, 2);
       const nn = tf.tanh(tf.add(cols(x, 2 * H, H), tf.mul(r, hn)));
       h = tf.add(nn, tf.mul(z, tf.sub(hp, nn))); // (1 - z) n + z h
       ys.push(h);
@@ -171,15 +202,15 @@ export function gruSequence(layout: PackedLayout, xp: T2, whh: T2, bhn: T2, h0: 
           const next = nextSize(layout, t);
           const [hp, rz, hn, nn] = saved.slice(1 + 4 * t, 5 + 4 * t) as T2[];
           hps[t] = hp;
-          const dht = tf.add(dys[t], carry(dh, dhN, next, n));
-          const [r, z] = tf.split(rz, 2, 1) as T2[];
-          const dN = tf.mul(tf.mul(dht, tf.sub(1, z)), tf.sub(1, tf.square(nn))); // pre-tanh
-          const dZ = tf.mul(dht, tf.sub(hp, nn));
-          const dR = tf.mul(dN, hn);
-          const dHn = tf.mul(dN, r);
-          const dRZ = tf.mul(tf.concat([dR, dZ], 1), tf.mul(rz, tf.sub(1, rz)));
+          const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
+          const [r, z] = splitCols(rz, 2);
+          const dN: T2 = tf.mul(tf.mul(dht, tf.sub(1, z)), tf.sub(1, tf.square(nn))); // pre-tanh
+          const dZ: T2 = tf.mul(dht, tf.sub(hp, nn));
+          const dR: T2 = tf.mul(dN, hn);
+          const dHn: T2 = tf.mul(dN, r);
+          const dRZ: T2 = tf.mul(tf.concat([dR, dZ], 1), tf.mul(rz, tf.sub(1, rz)));
           dXs[t] = tf.concat([dRZ, dN], 1);
-          const dHh = tf.concat([dRZ, dHn], 1);
+          const dHh: T2 = tf.concat([dRZ, dHn], 1);
           dHs[t] = dHh;
           dh = tf.add(tf.mul(dht, z), tf.matMul(dHh, whhS));
         }
@@ -196,7 +227,7 @@ export function gruSequence(layout: PackedLayout, xp: T2, whh: T2, bhn: T2, h0: 
 
 /** Elman RNN over a packed batch. xp [N, H] (holds both biases), whh [H, H], h0 [B, H] sorted. */
 export function rnnSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, nonlinearity: 'tanh' | 'relu'): T2 {
-  const op = tf.customGrad((xpIn: tf.Tensor, whhIn: tf.Tensor, h0In: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customOp(([xpIn, whhIn, h0In], save) => {
     const T = layout.maxLen;
     const whhT = tf.transpose(whhIn as T2);
     const xs = splitPacked(xpIn as T2, layout, []);
@@ -231,7 +262,7 @@ export function rnnSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, nonli
           const next = nextSize(layout, t);
           const [hp, ht] = saved.slice(1 + 2 * t, 3 + 2 * t) as T2[];
           hps[t] = hp;
-          const dht = tf.add(dys[t], carry(dh, dhN, next, n));
+          const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
           const dp =
             nonlinearity === 'tanh'
               ? tf.mul(dht, tf.sub(1, tf.square(ht)))

@@ -6,8 +6,9 @@
  * first (tf.transpose of [3200,512] costs 7 ms). tfjs's own matMul gradient uses the flags.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { customOp } from './custom-op.js';
 
-const linearOp = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const linearOp = customOp(([x, w], save) => {
   save([x, w]);
   const value = tf.matMul(x as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, out]
   return {
