@@ -10,9 +10,9 @@ import { chain, multiTransform } from './transformation.js';
 import { scale, scaleByLearningRate } from './scale.js';
 import { addDecayedWeights } from './weight-decay.js';
 import { trace } from './momentum.js';
-import { scaleByAdam } from './adam.js';
 import { scaleByRms, scaleByRss } from './rms.js';
 import { checkNumber } from './internal/named.js';
+import { fusedAdam } from './internal/fused-adam.js';
 
 /**
  * A parameter group: the parameters whose names `match` (a RegExp tested against the name, or a predicate) get
@@ -118,36 +118,32 @@ export interface AdamOptions extends WithGroups<AdamOptions> {
   maximize?: boolean;
 }
 
-/** Adam with coupled L2 weight decay, as torch.optim.Adam. */
+/**
+ * Adam with coupled L2 weight decay, as torch.optim.Adam. The same arithmetic as
+ * `chain([addDecayedWeights], scaleByAdam, scaleByLearningRate)`, fused into fewer tensor passes.
+ */
 export function adam(opts: AdamOptions = {}): GradientTransformation<any> {
-  return withGroups('adam', opts, (o) => {
-    const lr = checkLr('adam', o.lr ?? 1e-3);
-    const wd = o.weightDecay ?? 0;
-    checkNumber('adam', 'weightDecay', wd, (x) => x >= 0, '>= 0');
-    const [b1, b2] = o.betas ?? [0.9, 0.999];
-    return chain(
-      ...(o.maximize ? [scale(-1)] : []),
-      ...(wd > 0 ? [addDecayedWeights({ weightDecay: wd })] : []),
-      scaleByAdam({ b1, b2, eps: o.eps ?? 1e-8, amsgrad: o.amsgrad ?? false }),
-      scaleByLearningRate(lr),
-    );
-  });
+  return withGroups('adam', opts, (o) => adamLike('adam', o, false, 0));
 }
 
-/** Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW. */
+/**
+ * Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW. The same arithmetic as
+ * `chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)`, fused into fewer tensor passes.
+ */
 export function adamw(opts: AdamOptions = {}): GradientTransformation<any> {
-  return withGroups('adamw', opts, (o) => {
-    const lr = checkLr('adamw', o.lr ?? 1e-3);
-    const wd = o.weightDecay ?? 1e-2;
-    checkNumber('adamw', 'weightDecay', wd, (x) => x >= 0, '>= 0');
-    const [b1, b2] = o.betas ?? [0.9, 0.999];
-    return chain(
-      ...(o.maximize ? [scale(-1)] : []),
-      scaleByAdam({ b1, b2, eps: o.eps ?? 1e-8, amsgrad: o.amsgrad ?? false }),
-      ...(wd > 0 ? [addDecayedWeights({ weightDecay: wd })] : []),
-      scaleByLearningRate(lr),
-    );
-  });
+  return withGroups('adamw', opts, (o) => adamLike('adamw', o, true, 1e-2));
+}
+
+function adamLike(fn: string, o: AdamOptions, decoupled: boolean, defaultDecay: number): GradientTransformation<any> {
+  const lr = checkLr(fn, o.lr ?? 1e-3);
+  const weightDecay = o.weightDecay ?? defaultDecay;
+  const [b1, b2] = o.betas ?? [0.9, 0.999];
+  const eps = o.eps ?? 1e-8;
+  checkNumber(fn, 'weightDecay', weightDecay, (x) => x >= 0, '>= 0');
+  checkNumber(fn, 'betas[0]', b1, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber(fn, 'betas[1]', b2, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber(fn, 'eps', eps, (x) => x >= 0, '>= 0');
+  return fusedAdam({ lr, b1, b2, eps, amsgrad: o.amsgrad ?? false, weightDecay, decoupled, maximize: o.maximize ?? false });
 }
 
 /** Options of `adagrad` (torch.optim.Adagrad). */

@@ -90,20 +90,23 @@ export function multiTransform(
     update(grads, state, params) {
       const gParts = split(grads);
       const pParts = params === undefined ? undefined : split(params);
-      const updates: NamedTensors = new Map();
+      const byName: NamedTensors = new Map();
       const next = new Map<string, StateTree>();
       try {
         for (const [key, t] of transformations) {
           if (!state.has(key)) throw new Error(`multiTransform: state has no entry for label '${key}'`);
           const r = t.update(gParts.get(key)!, state.get(key)!, pParts?.get(key));
-          for (const [name, u] of r.updates) updates.set(name, u);
+          for (const [name, u] of r.updates) byName.set(name, u);
           next.set(key, r.state as StateTree);
         }
       } catch (e) {
-        disposeNamed(updates);
+        disposeNamed(byName);
         disposeTree(next);
         throw e;
       }
+      // Updates in the order of the gradients, whatever the groups.
+      const updates: NamedTensors = new Map();
+      for (const name of grads.keys()) if (byName.has(name)) updates.set(name, byName.get(name)!);
       return { updates, state: next };
     },
   };
