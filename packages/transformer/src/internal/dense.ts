@@ -1,0 +1,18 @@
+/** PyTorch-named linear layer (`weight [out, in]`, `bias [out]`, default init) on `linear()`'s plain-matmul kernels. */
+import type * as tf from '@tensorflow/tfjs-core';
+import { linear } from '@wordloom/attention';
+import { Module, init } from '@wordloom/core';
+
+export class Dense extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  constructor(opts: { inFeatures: number; outFeatures: number; bias?: boolean; seed: number }) {
+    super();
+    const { inFeatures, outFeatures } = opts;
+    this.weight = this.addParameter('weight', init.pytorchDefault([outFeatures, inFeatures], { fanIn: inFeatures, seed: opts.seed }));
+    this.bias = opts.bias === false ? null : this.addParameter('bias', init.pytorchDefault([outFeatures], { fanIn: inFeatures, seed: opts.seed + 1 }));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
