@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, type RecurrentBase } from './index.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RecurrentBase } from './index.js';
 
 interface Case {
   name: string;
@@ -121,6 +121,67 @@ describe('golden: PyTorch nn.RNN/LSTM/GRU', () => {
       if (c.grad_c0) expect(maxAbsDiff(ig[2].dataSync(), c.grad_c0, 'grad'), 'grad c0').toBeLessThan(1e-4);
       tf.dispose([...Object.values(grads), ...ig, x, h0, c0, R, S, U]);
       m.dispose();
+    });
+  }
+});
+
+interface CellCase {
+  mode: Case['mode'];
+  batch: number;
+  inputSize: number;
+  hiddenSize: number;
+  params: Case['params'];
+  x: number[];
+  h: number[];
+  c?: number[];
+  S: number[];
+  U?: number[];
+  h1: number[];
+  c1?: number[];
+  grads: Record<string, number[]>;
+  grad_x: number[];
+  grad_h: number[];
+  grad_c?: number[];
+}
+
+const cellFixtures = JSON.parse(
+  readFileSync(new URL('../test/fixtures/cells_golden.json', import.meta.url), 'utf8'),
+) as { cases: CellCase[] };
+
+describe('golden: PyTorch nn.RNNCell/LSTMCell/GRUCell', () => {
+  for (const c of cellFixtures.cases) {
+    it(c.mode, () => {
+      const o = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, seed: 3 };
+      const cell =
+        c.mode === 'LSTM' ? new LSTMCell(o) : c.mode === 'GRU' ? new GRUCell(o) : new RNNCell({ ...o, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
+      const dict = new Map<string, tf.Tensor>();
+      for (const [k, p] of Object.entries(c.params)) dict.set(k, tf.tensor(p.data, p.shape));
+      cell.loadStateDict(dict);
+      dict.forEach((t) => t.dispose());
+      const sh: [number, number] = [c.batch, c.hiddenSize];
+      const x = tf.tensor2d(c.x, [c.batch, c.inputSize]);
+      const h = tf.tensor2d(c.h, sh);
+      const cc = c.c ? tf.tensor2d(c.c, sh) : tf.zeros(sh);
+      const S = tf.tensor2d(c.S, sh);
+      const U = c.U ? tf.tensor2d(c.U, sh) : tf.zeros(sh);
+      const run = (xx: tf.Tensor, hh: tf.Tensor, c0: tf.Tensor): { h: tf.Tensor; c?: tf.Tensor } =>
+        cell instanceof LSTMCell ? cell.forward(xx, { h: hh, c: c0 }) : { h: cell.forward(xx, hh) };
+      const loss = (xx: tf.Tensor, hh: tf.Tensor, c0: tf.Tensor): tf.Scalar => {
+        const r = run(xx, hh, c0);
+        return tf.add(tf.sum(tf.mul(r.h, S)), r.c ? tf.sum(tf.mul(r.c, U)) : 0) as tf.Scalar;
+      };
+      const r = run(x, h, cc);
+      expect(maxAbsDiff(r.h.dataSync(), c.h1)).toBeLessThan(1e-5);
+      if (c.c1) expect(maxAbsDiff(r.c!.dataSync(), c.c1)).toBeLessThan(1e-5);
+      const vars = cell.namedParameters();
+      const { grads } = tf.variableGrads(() => loss(x, h, cc), [...vars.values()]);
+      for (const [name, v] of vars) expect(maxAbsDiff(grads[v.name].dataSync(), c.grads[name], 'grad'), name).toBeLessThan(1e-4);
+      const ig = tf.grads((a: tf.Tensor, b: tf.Tensor, d?: tf.Tensor) => loss(a, b, d ?? cc))(c.c ? [x, h, cc] : [x, h]);
+      expect(maxAbsDiff(ig[0].dataSync(), c.grad_x, 'grad')).toBeLessThan(1e-4);
+      expect(maxAbsDiff(ig[1].dataSync(), c.grad_h, 'grad')).toBeLessThan(1e-4);
+      if (c.grad_c) expect(maxAbsDiff(ig[2].dataSync(), c.grad_c, 'grad')).toBeLessThan(1e-4);
+      tf.dispose([x, h, cc, S, U, r.h, r.c, ...Object.values(grads), ...ig]);
+      cell.dispose();
     });
   }
 });

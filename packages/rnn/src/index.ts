@@ -14,3 +14,5 @@ export type {
   RecurrentForwardOptions,
   RecurrentOutput,
 } from './recurrent.js';
+export { RNNCell, LSTMCell, GRUCell } from './cells.js';
+export type { CellOptions, RNNCellOptions, LSTMCellState } from './cells.js';

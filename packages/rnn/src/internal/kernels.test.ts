@@ -1,0 +1,85 @@
+/**
+ * Finite-difference checks of every hand-written backward (float32 central differences,
+ * ε = 1e-3; tolerance atol 1e-3 + rtol 1e-2 — core/testing's defaults) on a ragged, unsorted
+ * batch, so the carry of final-state gradients into retiring rows is exercised.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, setupBackend } from '@wordloom/core';
+import { checkGradients } from '@wordloom/core/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gruSequence, lstmSequence, rnnSequence } from './kernels.js';
+import { linear } from './linear.js';
+import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
+
+const rng = new Rng(7);
+const rand = (shape: number[], scale = 0.5): tf.Tensor =>
+  tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()), shape);
+
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+});
+
+const layout = makeLayout(Int32Array.from([2, 4, 1]), 3, 4); // unsorted, incl. length 1 and T
+const N = layout.total;
+const B = 3;
+const H = 2;
+
+describe('packing', () => {
+  it('lays out a ragged batch as PyTorch packs it', () => {
+    expect(Array.from(layout.order)).toEqual([1, 0, 2]);
+    expect(layout.batchSizes).toEqual([3, 2, 1, 1]);
+    expect(N).toBe(7);
+    // step 0: b1 t0, b0 t0, b2 t0; step 1: b1 t1, b0 t1; steps 2, 3: b1
+    expect(Array.from(layout.packIndex)).toEqual([4, 0, 8, 5, 1, 6, 7]);
+    // reverse order is an involution
+    for (let i = 0; i < N; i++) expect(layout.reverseIndex[layout.reverseIndex[i]]).toBe(i);
+  });
+  it('pack/unpack/reverse/sort have adjoint gradients', () => {
+    const x = rand([B * 4, 3]);
+    const R = rand([B * 4, 3]);
+    const f = (t: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.mul(unpack(reverseWithinLengths(pack(t as tf.Tensor2D, layout), layout), layout), R));
+    checkGradients(f, [x]);
+    const s = rand([B, 3]);
+    const R2 = rand([B, 3]);
+    checkGradients((t) => tf.sum(tf.mul(fromSorted(tf.mul(toSorted(t as tf.Tensor2D, layout), 2) as tf.Tensor2D, layout), R2)), [s]);
+  });
+  it('unpack puts zeros at padded steps', () => {
+    const y = tf.ones([N, 1]);
+    const out = unpack(y as tf.Tensor2D, layout).dataSync();
+    const lengths = [2, 4, 1];
+    for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) expect(out[b * 4 + t]).toBe(t < lengths[b] ? 1 : 0);
+  });
+});
+
+describe('finite differences of the fused kernels', () => {
+  it('linear', () => {
+    const R = rand([5, 4]);
+    checkGradients((x, w) => tf.sum(tf.mul(linear(x as tf.Tensor2D, w as tf.Tensor2D), R)), [rand([5, 3]), rand([4, 3])]);
+  });
+  it('lstmSequence', () => {
+    const R = rand([N + 2 * B, H]);
+    checkGradients(
+      (xp, whh, h0, c0) =>
+        tf.sum(tf.mul(lstmSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, h0 as tf.Tensor2D, c0 as tf.Tensor2D), R)),
+      [rand([N, 4 * H], 1), rand([4 * H, H]), rand([B, H]), rand([B, H])],
+    );
+  });
+  it('gruSequence', () => {
+    const R = rand([N + B, H]);
+    checkGradients(
+      (xp, whh, bhn, h0) =>
+        tf.sum(tf.mul(gruSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, bhn as tf.Tensor2D, h0 as tf.Tensor2D), R)),
+      [rand([N, 3 * H], 1), rand([3 * H, H]), rand([1, H]), rand([B, H])],
+    );
+  });
+  for (const nl of ['tanh', 'relu'] as const) {
+    it(`rnnSequence (${nl})`, () => {
+      const R = rand([N + B, H]);
+      checkGradients(
+        (xp, whh, h0) => tf.sum(tf.mul(rnnSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, h0 as tf.Tensor2D, nl), R)),
+        [rand([N, H], 1), rand([H, H]), rand([B, H])],
+      );
+    });
+  }
+});
