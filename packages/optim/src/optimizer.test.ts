@@ -125,6 +125,77 @@ describe('Optimizer', () => {
     disposeVars(c);
   });
 
+  it('resuming from a safetensors checkpoint (save/load) gives the uninterrupted trajectory exactly', () => {
+    const plateauA = new ReduceLROnPlateau({ lr: 0.05, patience: 2 });
+    const a = makeVars();
+    const txA = chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauA.schedule, momentum: 0.9, nesterov: true }));
+    const optA = new Optimizer(a, txA, { onNonFinite: 'skip' });
+    const metric = (t: number) => 1 / (1 + Math.min(t, 40));
+    for (let t = 0; t < 120; t++) {
+      runSteps(optA, t, t + 1);
+      plateauA.step(metric(t));
+    }
+
+    const plateauB = new ReduceLROnPlateau({ lr: 0.05, patience: 2 });
+    const b = makeVars();
+    const optB = new Optimizer(b, chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauB.schedule, momentum: 0.9, nesterov: true })), {
+      onNonFinite: 'skip',
+    });
+    for (let t = 0; t < 60; t++) {
+      runSteps(optB, t, t + 1);
+      plateauB.step(metric(t));
+    }
+    const bytes = optB.save({ plateau: JSON.stringify(plateauB.stateDict()) });
+    const saved = values(b);
+    optB.dispose();
+    disposeVars(b);
+
+    const plateauC = new ReduceLROnPlateau({ lr: 0.05, patience: 2 });
+    const c = makeVars();
+    [...c.values()].forEach((v, i) => {
+      const t = tf.tensor(saved[i], v.shape);
+      v.assign(t);
+      t.dispose();
+    });
+    const optC = new Optimizer(c, chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauC.schedule, momentum: 0.9, nesterov: true })), {
+      onNonFinite: 'skip',
+    });
+    const meta = optC.load(bytes);
+    expect(meta.get('format')).toBe('wordloom-optim v1');
+    plateauC.loadStateDict(JSON.parse(meta.get('plateau')!));
+    expect(optC.stepCount).toBe(60);
+    for (let t = 60; t < 120; t++) {
+      runSteps(optC, t, t + 1);
+      plateauC.step(metric(t));
+    }
+    expect(plateauC.lr).toBe(plateauA.lr);
+    expect(plateauA.lr).toBeLessThan(0.05); // the plateau did act
+    expect(values(c)).toEqual(values(a));
+    expect(optC.lastGradNorm()).toBe(optA.lastGradNorm());
+    for (const o of [optA, optC]) o.dispose();
+    disposeVars(a);
+    disposeVars(c);
+  });
+
+  it('refuses files that are not optimizer states, without leaking', async () => {
+    const { writeSafetensors } = await import('@wordloom/core');
+    const vars = makeVars();
+    const opt = new Optimizer(vars, adam());
+    const x = tf.ones([2]);
+    const foreign = writeSafetensors(new Map([['x', x]]), { something: 'else' });
+    x.dispose();
+    const n = tf.memory().numTensors;
+    expect(() => opt.load(foreign)).toThrow(/loadState: the file has no 'wordloom\.optim\.state' metadata/);
+    const sgdState = new Optimizer(vars, sgd({ lr: 1, momentum: 0.5 }));
+    runSteps(sgdState, 0, 1);
+    const bytes = sgdState.save();
+    expect(() => opt.load(bytes)).toThrow(/Optimizer\.load: /);
+    sgdState.dispose();
+    expect(tf.memory().numTensors).toBe(n);
+    opt.dispose();
+    disposeVars(vars);
+  });
+
   it('keys state by name: the order of the gradients does not matter', () => {
     const run = (reverse: boolean) => {
       const vars = makeVars();
