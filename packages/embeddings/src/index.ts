@@ -1,7 +1,31 @@
 /**
- * @wordloom/embeddings — Word embeddings: word2vec (CBOW, skip-gram), GloVe, PPMI+SVD, KeyedVectors, evaluation, word2vec formats.
- *
- * Not landed yet: this package exports nothing until its issue lands.
+ * @wordloom/embeddings — word2vec (CBOW, skip-gram), GloVe, PPMI+SVD, KeyedVectors,
+ * evaluation, word2vec text/binary formats.
  * @packageDocumentation
  */
-export {};
+export { readSentences, buildVocab, encodeCorpus, subsampleThresholds, negativeCumTable, Vocab } from './corpus.js';
+export type { CorpusSource, ReadCorpusOptions, VocabOptions, EncodeCorpusOptions, EncodedCorpus } from './corpus.js';
+export { trainWord2Vec, huffmanTree, sigmoidTables, unigramTable } from './word2vec.js';
+export type { Word2VecOptions, Word2VecResult, TrainProgress } from './word2vec.js';
+export { KeyedVectors, pearson, spearman } from './keyed-vectors.js';
+export type {
+  Neighbour,
+  Term,
+  MostSimilarOptions,
+  EvalSource,
+  EvaluateAnalogiesOptions,
+  AnalogySection,
+  AnalogyResult,
+  EvaluateWordPairsOptions,
+  WordPairsResult,
+} from './keyed-vectors.js';
+export { readWord2VecFormat, writeWord2VecFormat, loadWord2VecFormat, saveWord2VecFormat, formatFloat32 } from './formats.js';
+export type { ReadWord2VecOptions, WriteWord2VecOptions } from './formats.js';
+export { Cooccurrence, countCooccurrences } from './cooccurrence.js';
+export type { Csr, CooccurrenceOptions } from './cooccurrence.js';
+export { ppmiMatrix, trainPpmiSvd } from './ppmi.js';
+export type { PpmiOptions, PpmiSvdOptions } from './ppmi.js';
+export { randomizedSvd, csrMatmul, csrTMatmul, orthonormalizeColumns, symmetricEigen, pca2d } from './svd.js';
+export type { RandomizedSvdOptions, TruncatedSvd } from './svd.js';
+export { trainGlove } from './glove.js';
+export type { GloveOptions, GloveProgress } from './glove.js';

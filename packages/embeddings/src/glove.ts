@@ -1,0 +1,164 @@
+/**
+ * GloVe: weighted least squares on log co-occurrences, trained with AdaGrad.
+ *
+ * References: Pennington, Socher & Manning 2014; stanfordnlp/GloVe `glove.c` (initialization
+ * uniform(−0.5, 0.5)/D, gradsq initialized to 1, `x_max` = 100, `alpha` = 0.75, `eta` = 0.05,
+ * entries shuffled once, output `model 2` = word + context vectors).
+ */
+import { type CorpusSource, type EncodedCorpus } from './corpus.js';
+import { Cooccurrence, countCooccurrences } from './cooccurrence.js';
+import { KeyedVectors } from './keyed-vectors.js';
+import { gloveKernel, type GloveParams, type GloveShared } from './internal/glove-kernel.js';
+import { runKernelInWorkers, shared } from './internal/pool.js';
+import { xorshiftStream } from './internal/util.js';
+
+/** Progress of GloVe training, reported after each epoch (of worker 0 with several workers). */
+export interface GloveProgress {
+  epoch: number;
+  /** mean weighted squared error per update of that epoch (glove.c prints the same) */
+  cost: number;
+}
+
+/** Options of {@link trainGlove}. */
+export interface GloveOptions {
+  /** @default 100 */
+  vectorSize?: number;
+  /** @default 10 — GloVe paper. Ignored when a Cooccurrence is given. */
+  window?: number;
+  /** @default 5 */
+  minCount?: number;
+  maxVocabSize?: number;
+  lowercase?: boolean;
+  /** Cutoff of the weighting f(x) = min(1, (x/xMax)^alpha). @default 100 — GloVe paper. */
+  xMax?: number;
+  /** @default 0.75 — GloVe paper. */
+  alpha?: number;
+  /** AdaGrad initial learning rate. @default 0.05 — glove.c. */
+  eta?: number;
+  /** @default 25 — glove.c's default iterations. */
+  epochs?: number;
+  /** Hogwild workers; only 1 is bit-reproducible. @default 1 */
+  workers?: number;
+  /** @default 1 */
+  seed?: number;
+  /**
+   * `'sum'`: word + context vectors (glove.c `-model 2`); `'word'`: word vectors only.
+   * @default 'sum' — glove.c's default output and the paper's.
+   */
+  output?: 'sum' | 'word';
+  /** Counting memory budget. @default 512 */
+  memoryMB?: number;
+  onProgress?: (p: GloveProgress) => void;
+}
+
+/**
+ * Trains GloVe vectors from a corpus (counts co-occurrences with 1/distance weighting) or
+ * from a {@link Cooccurrence}.
+ * @throws on an empty corpus, every word under minCount, bad options.
+ */
+export async function trainGlove(
+  corpus: CorpusSource | EncodedCorpus | Cooccurrence,
+  opts: GloveOptions = {},
+): Promise<{ wv: KeyedVectors; stats: { seconds: number; nnz: number; cost: number } }> {
+  const fn = 'trainGlove';
+  const t0 = performance.now();
+  const D = opts.vectorSize ?? 100;
+  const epochs = opts.epochs ?? 25;
+  const workers = opts.workers ?? 1;
+  for (const [name, v, min] of [
+    ['vectorSize', D, 1],
+    ['epochs', epochs, 1],
+    ['workers', workers, 1],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+  }
+  const xMax = opts.xMax ?? 100;
+  const alpha = opts.alpha ?? 0.75;
+  const eta = opts.eta ?? 0.05;
+  if (!(xMax > 0) || !(alpha > 0) || !(eta > 0)) {
+    throw new RangeError(`${fn}: xMax = ${xMax}, alpha = ${alpha}, eta = ${eta} must all be > 0`);
+  }
+  const cooc =
+    corpus instanceof Cooccurrence
+      ? corpus
+      : await countCooccurrences(corpus, {
+          window: opts.window ?? 10,
+          weighting: 'harmonic',
+          minCount: opts.minCount,
+          maxVocabSize: opts.maxVocabSize,
+          lowercase: opts.lowercase,
+          memoryMB: opts.memoryMB,
+        });
+  const V = cooc.vocab.size;
+  const nnz = cooc.nnz;
+  if (nnz === 0) throw new Error(`${fn}: no co-occurrences (every sentence has fewer than 2 vocabulary words)`);
+  const multi = workers > 1;
+  const mk = <T extends Float64Array | Int32Array | Uint32Array>(a: T): T => (multi ? shared(a) : a);
+  const rnd = xorshiftStream(opts.seed ?? 1);
+  const W = mk(new Float64Array(2 * V * (D + 1)));
+  for (let i = 0; i < W.length; i++) W[i] = (rnd() - 0.5) / D;
+  const gradsq = mk(new Float64Array(W.length).fill(1));
+  const order = new Uint32Array(nnz);
+  for (let i = 0; i < nnz; i++) order[i] = i;
+  for (let i = nnz - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  const S: GloveShared = {
+    rows: mk(cooc.rows),
+    cols: mk(cooc.cols),
+    values: mk(cooc.values),
+    order: mk(order),
+    W,
+    gradsq,
+    progress: mk(new Float64Array(workers * 3)),
+  };
+  const params: GloveParams[] = [];
+  for (let w = 0; w < workers; w++) {
+    params.push({
+      dim: D,
+      vocabSize: V,
+      xMax,
+      alpha,
+      eta,
+      epochs,
+      begin: Math.floor((w * nnz) / workers),
+      end: Math.floor(((w + 1) * nnz) / workers),
+    });
+  }
+  let lastEpoch = 0;
+  const report = (): void => {
+    const e = S.progress[2]!;
+    if (e > lastEpoch && opts.onProgress) {
+      lastEpoch = e;
+      let cost = 0;
+      let up = 0;
+      for (let w = 0; w < workers; w++) {
+        cost += S.progress[w * 3]!;
+        up += S.progress[w * 3 + 1]!;
+      }
+      opts.onProgress({ epoch: e - 1, cost: up > 0 ? cost / up : NaN });
+    }
+  };
+  if (!multi) gloveKernel(S, params[0]!, 0, report);
+  else await runKernelInWorkers(fn, gloveKernel, S, params, report, 250);
+  let cost = 0;
+  let up = 0;
+  for (let w = 0; w < workers; w++) {
+    cost += S.progress[w * 3]!;
+    up += S.progress[w * 3 + 1]!;
+  }
+  const out = new Float32Array(V * D);
+  const sum = (opts.output ?? 'sum') === 'sum';
+  for (let i = 0; i < V; i++) {
+    for (let k = 0; k < D; k++) {
+      out[i * D + k] = W[i * (D + 1) + k]! + (sum ? W[(i + V) * (D + 1) + k]! : 0);
+    }
+  }
+  return {
+    wv: new KeyedVectors({ words: cooc.vocab.words, vectors: out, dim: D, counts: cooc.vocab.counts }),
+    stats: { seconds: (performance.now() - t0) / 1000, nnz, cost: up > 0 ? cost / up : NaN },
+  };
+}

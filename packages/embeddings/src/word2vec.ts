@@ -1,0 +1,357 @@
+/**
+ * word2vec training: skip-gram and CBOW with negative sampling and/or hierarchical softmax.
+ *
+ * References: Mikolov et al. 2013 ("Efficient Estimation of Word Representations in Vector
+ * Space"; "Distributed Representations of Words and Phrases and their Compositionality");
+ * word2vec.c (`InitUnigramTable`, `CreateBinaryTree`, `expTable`, `TrainModelThread`);
+ * gensim 4.2 `Word2Vec` (option names and defaults, subsampling, `cbow_mean`).
+ */
+import { encodeCorpus, negativeCumTable, subsampleThresholds, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
+import { KeyedVectors } from './keyed-vectors.js';
+import { runKernelInWorkers, shared } from './internal/pool.js';
+import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
+import { splitRanges, xorshiftStream } from './internal/util.js';
+
+/** Progress report, delivered about every `progressEveryMs`. */
+export interface TrainProgress {
+  /** Fraction of all epochs' words done, 0..1. */
+  progress: number;
+  /** Current epoch (0-based, approximate with several workers). */
+  epoch: number;
+  /** Raw corpus words processed so far (all epochs). */
+  words: number;
+  /** Words kept after subsampling, so far. */
+  effectiveWords: number;
+  /** Effective (post-subsampling) words per second since the start. */
+  wordsPerSec: number;
+  /** Estimated seconds left. */
+  etaSeconds: number;
+  /** Mean loss per prediction (−log σ terms) since the last report; NaN if `computeLoss` is off. */
+  loss: number;
+  /** Current learning rate. */
+  alpha: number;
+}
+
+/** Options of {@link trainWord2Vec} (gensim's names and defaults). */
+export interface Word2VecOptions {
+  /** @default 100 — gensim's default. */
+  vectorSize?: number;
+  /** Maximum distance between the current and a predicted word (a smaller one is drawn per word). @default 5 — gensim. */
+  window?: number;
+  /** @default 5 — gensim; passed to the vocabulary builder. */
+  minCount?: number;
+  /** @default undefined — no limit. */
+  maxVocabSize?: number;
+  /** Subsampling threshold of frequent words (0 disables). @default 1e-3 — gensim. */
+  sample?: number;
+  /** Skip-gram (`true`) or CBOW (`false`). @default false — gensim's default is CBOW. */
+  sg?: boolean;
+  /** Use hierarchical softmax. @default false — gensim. */
+  hs?: boolean;
+  /** Negative samples per prediction (0 disables negative sampling). @default 5 — gensim. */
+  negative?: number;
+  /** Exponent of the negative-sampling distribution. @default 0.75 — Mikolov et al. */
+  nsExponent?: number;
+  /** CBOW: mean (`true`) or sum (`false`) of the context vectors. @default true — gensim. */
+  cbowMean?: boolean;
+  /** Initial learning rate. @default 0.025 — gensim. */
+  alpha?: number;
+  /** Final learning rate (linear decay over all epochs). @default 0.0001 — gensim. */
+  minAlpha?: number;
+  /** @default 5 — gensim. */
+  epochs?: number;
+  /**
+   * Worker threads (Hogwild). Only `workers: 1` is bit-reproducible for a given seed (it runs
+   * on the calling thread); more workers race on the shared weights, as word2vec.c and gensim do.
+   * @default 1 — reproducible by default.
+   */
+  workers?: number;
+  /** @default 1 — gensim's default seed. */
+  seed?: number;
+  /** Track the loss (a table lookup per prediction, a few % slower). @default true */
+  computeLoss?: boolean;
+  /** Called about every `progressEveryMs`. */
+  onProgress?: (p: TrainProgress) => void;
+  /** @default 1000 */
+  progressEveryMs?: number;
+  /** Lower-case tokens while reading (only when a source, not an EncodedCorpus, is given). @default false */
+  lowercase?: boolean;
+  /** @default 10000 — gensim's MAX_WORDS_IN_BATCH */
+  maxSentenceLength?: number;
+}
+
+/** Result of {@link trainWord2Vec}. */
+export interface Word2VecResult {
+  /** The input vectors (gensim `wv`). */
+  wv: KeyedVectors;
+  vocab: Vocab;
+  /** Negative-sampling output weights (V×D), when `negative > 0`. */
+  syn1neg: Float32Array | undefined;
+  /** Hierarchical-softmax inner-node weights ((V−1)×D), when `hs`. */
+  syn1: Float32Array | undefined;
+  stats: {
+    rawWords: number;
+    effectiveWords: number;
+    seconds: number;
+    /** effective words per second (as gensim reports) */
+    wordsPerSec: number;
+    /** mean loss per prediction over the whole run (NaN if `computeLoss` is off) */
+    loss: number;
+  };
+}
+
+const MAX_EXP = 6;
+const EXP_TABLE_SIZE = 1000;
+
+/** word2vec.c's sigmoid table (and gensim's LOG_TABLE of its logs); EXP_TABLE_SIZE+1 entries. */
+export function sigmoidTables(): { expTable: Float32Array; logTable: Float32Array } {
+  const expTable = new Float32Array(EXP_TABLE_SIZE + 1);
+  const logTable = new Float32Array(EXP_TABLE_SIZE + 1);
+  for (let i = 0; i <= EXP_TABLE_SIZE; i++) {
+    const e = Math.exp(((i / EXP_TABLE_SIZE) * 2 - 1) * MAX_EXP);
+    expTable[i] = e / (e + 1);
+    logTable[i] = Math.log(expTable[i]!);
+  }
+  return { expTable, logTable };
+}
+
+/**
+ * Huffman tree over frequency-sorted counts, exactly as word2vec.c `CreateBinaryTree`:
+ * word `w` has code bits `codes[codeOffsets[w] .. codeOffsets[w+1])` and inner-node ids
+ * (rows of syn1, 0..V−2) `points[...]` along its path from the root.
+ */
+export function huffmanTree(counts: ArrayLike<number>): { codes: Uint8Array; points: Int32Array; codeOffsets: Int32Array } {
+  const V = counts.length;
+  const codeOffsets = new Int32Array(V + 1);
+  if (V < 2) return { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets };
+  const count = new Float64Array(2 * V - 1);
+  const binary = new Uint8Array(2 * V - 1);
+  const parent = new Int32Array(2 * V - 1);
+  for (let i = 0; i < V; i++) count[i] = counts[i]!;
+  for (let i = V; i < 2 * V - 1; i++) count[i] = 1e15;
+  let pos1 = V - 1;
+  let pos2 = V;
+  for (let a = 0; a < V - 1; a++) {
+    let min1: number;
+    let min2: number;
+    if (pos1 >= 0 && count[pos1]! < count[pos2]!) min1 = pos1--;
+    else min1 = pos2++;
+    if (pos1 >= 0 && count[pos1]! < count[pos2]!) min2 = pos1--;
+    else min2 = pos2++;
+    count[V + a] = count[min1]! + count[min2]!;
+    parent[min1] = V + a;
+    parent[min2] = V + a;
+    binary[min2] = 1;
+  }
+  const root = 2 * V - 2;
+  const lens = new Int32Array(V);
+  let total = 0;
+  for (let a = 0; a < V; a++) {
+    let b = a;
+    let i = 0;
+    while (b !== root) {
+      i++;
+      b = parent[b]!;
+    }
+    lens[a] = i;
+    total += i;
+  }
+  const codes = new Uint8Array(total);
+  const points = new Int32Array(total);
+  let off = 0;
+  for (let a = 0; a < V; a++) {
+    codeOffsets[a] = off;
+    const L = lens[a]!;
+    // walk leaf→root, write root→leaf
+    let b = a;
+    for (let i = L - 1; i >= 0; i--) {
+      codes[off + i] = binary[b]!;
+      b = parent[b]!;
+      points[off + i] = b - V; // inner node above the bit
+    }
+    off += L;
+  }
+  codeOffsets[V] = off;
+  return { codes, points, codeOffsets };
+}
+
+/** word2vec.c's unigram table: `size` word ids, word i filling a share ∝ count^e. */
+export function unigramTable(counts: ArrayLike<number>, nsExponent: number, size: number): Int32Array {
+  const cum = negativeCumTable(counts, nsExponent);
+  const V = counts.length;
+  const table = new Int32Array(size);
+  const last = cum[V - 1]!;
+  let w = 0;
+  for (let a = 0; a < size; a++) {
+    const r = ((a + 0.5) / size) * last;
+    while (w < V - 1 && cum[w]! <= r) w++;
+    table[a] = w;
+  }
+  return table;
+}
+
+function isEncoded(x: unknown): x is EncodedCorpus {
+  return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
+}
+
+function checkInt(fn: string, name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/**
+ * Trains word2vec on a corpus (a file path, `.gz`, an iterable of sentences, or an
+ * {@link EncodedCorpus} from {@link encodeCorpus}).
+ * @throws on an empty corpus, when every word is under `minCount`, on bad options.
+ */
+export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: Word2VecOptions = {}): Promise<Word2VecResult> {
+  const fn = 'trainWord2Vec';
+  const D = opts.vectorSize ?? 100;
+  const window = opts.window ?? 5;
+  const negative = opts.negative ?? 5;
+  const hs = opts.hs ?? false;
+  const sg = opts.sg ?? false;
+  const epochs = opts.epochs ?? 5;
+  const workers = opts.workers ?? 1;
+  const alpha = opts.alpha ?? 0.025;
+  const minAlpha = opts.minAlpha ?? 0.0001;
+  const sample = opts.sample ?? 1e-3;
+  const seed = opts.seed ?? 1;
+  checkInt(fn, 'vectorSize', D, 1);
+  checkInt(fn, 'window', window, 1);
+  checkInt(fn, 'negative', negative, 0);
+  checkInt(fn, 'epochs', epochs, 1);
+  checkInt(fn, 'workers', workers, 1);
+  if (!hs && negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
+  if (!(alpha > 0) || !(minAlpha >= 0)) throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
+  if (!(sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${sample}`);
+
+  const enc = isEncoded(corpus)
+    ? corpus
+    : await encodeCorpus(corpus, {
+        minCount: opts.minCount ?? 5,
+        maxVocabSize: opts.maxVocabSize,
+        lowercase: opts.lowercase,
+        maxSentenceLength: opts.maxSentenceLength,
+      });
+  const { vocab } = enc;
+  const V = vocab.size;
+  const multi = workers > 1;
+  const mk = <T extends Float32Array | Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
+
+  // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
+  const syn0 = mk(new Float32Array(V * D));
+  const rng = xorshiftStream(seed);
+  for (let i = 0; i < syn0.length; i++) syn0[i] = (rng() - 0.5) / D;
+  const syn1neg = mk(new Float32Array(negative > 0 ? V * D : 0));
+  const syn1 = mk(new Float32Array(hs ? Math.max(0, V - 1) * D : 0));
+  const tree = hs ? huffmanTree(vocab.counts) : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
+  // unigram table: word2vec.c uses 1e8 entries; 100 per word (>= 1e6) keeps the same distribution
+  // within 1% for every word with share >= 1e-4 at a fraction of the memory.
+  const tableSize = Math.min(1e8, Math.max(1e6, 100 * V));
+  const negTable = negative > 0 ? mk(unigramTable(vocab.counts, opts.nsExponent ?? 0.75, tableSize)) : new Int32Array(0);
+  const { expTable, logTable } = sigmoidTables();
+  const S: W2VShared = {
+    ids: mk(enc.ids),
+    sentenceStarts: mk(enc.sentenceStarts),
+    syn0,
+    syn1neg,
+    syn1,
+    negTable,
+    sampleInt: mk(subsampleThresholds(vocab.counts, sample)),
+    codes: mk(tree.codes),
+    points: mk(tree.points),
+    codeOffsets: mk(tree.codeOffsets),
+    expTable: mk(expTable),
+    logTable: mk(logTable),
+    progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
+  };
+  const nSent = enc.sentenceStarts.length - 1;
+  const totalWords = enc.ids.length;
+  const ranges = splitRanges(enc.sentenceStarts, workers);
+  const params: W2VParams[] = ranges.map(([b, e]) => ({
+    dim: D,
+    window,
+    negative,
+    hs: hs ? 1 : 0,
+    sg: sg ? 1 : 0,
+    cbowMean: (opts.cbowMean ?? true) ? 1 : 0,
+    sample: sample > 0 ? 1 : 0,
+    alpha,
+    minAlpha,
+    epochs,
+    totalWords,
+    workers,
+    computeLoss: (opts.computeLoss ?? true) ? 1 : 0,
+    sentBegin: b,
+    sentEnd: e,
+    seed,
+    maxExp: MAX_EXP,
+    expTableSize: EXP_TABLE_SIZE,
+  }));
+  void nSent;
+
+  const t0 = performance.now();
+  const every = opts.progressEveryMs ?? 1000;
+  let lastReport = t0;
+  let lastLoss = 0;
+  let lastTerms = 0;
+  const report = (): void => {
+    if (!opts.onProgress) return;
+    let raw = 0;
+    let eff = 0;
+    let loss = 0;
+    let terms = 0;
+    for (let w = 0; w < workers; w++) {
+      raw += S.progress[w * PROGRESS_SLOTS]!;
+      eff += S.progress[w * PROGRESS_SLOTS + 1]!;
+      loss += S.progress[w * PROGRESS_SLOTS + 2]!;
+      terms += S.progress[w * PROGRESS_SLOTS + 3]!;
+    }
+    const sec = (performance.now() - t0) / 1000;
+    const progress = Math.min(1, raw / (epochs * totalWords));
+    opts.onProgress({
+      progress,
+      epoch: Math.min(epochs - 1, Math.floor(progress * epochs)),
+      words: raw,
+      effectiveWords: eff,
+      wordsPerSec: sec > 0 ? eff / sec : 0,
+      etaSeconds: progress > 0 ? (sec * (1 - progress)) / progress : Infinity,
+      loss: terms > lastTerms ? (loss - lastLoss) / (terms - lastTerms) : NaN,
+      alpha: Math.max(minAlpha, alpha - (alpha - minAlpha) * progress),
+    });
+    lastLoss = loss;
+    lastTerms = terms;
+  };
+  if (!multi) {
+    w2vKernel(S, params[0]!, 0, () => {
+      const now = performance.now();
+      if (now - lastReport >= every) {
+        lastReport = now;
+        report();
+      }
+    });
+  } else {
+    await runKernelInWorkers(fn, w2vKernel, S, params, opts.onProgress ? report : null, every);
+  }
+  report();
+  const seconds = (performance.now() - t0) / 1000;
+  let raw = 0;
+  let eff = 0;
+  let loss = 0;
+  let terms = 0;
+  for (let w = 0; w < workers; w++) {
+    raw += S.progress[w * PROGRESS_SLOTS]!;
+    eff += S.progress[w * PROGRESS_SLOTS + 1]!;
+    loss += S.progress[w * PROGRESS_SLOTS + 2]!;
+    terms += S.progress[w * PROGRESS_SLOTS + 3]!;
+  }
+  // plain (non-shared) copies for the artifact
+  const wv = new KeyedVectors({ words: vocab.words, vectors: Float32Array.from(syn0), dim: D, counts: vocab.counts });
+  return {
+    wv,
+    vocab,
+    syn1neg: negative > 0 ? Float32Array.from(syn1neg) : undefined,
+    syn1: hs ? Float32Array.from(syn1) : undefined,
+    stats: { rawWords: raw, effectiveWords: eff, seconds, wordsPerSec: eff / seconds, loss: terms > 0 ? loss / terms : NaN },
+  };
+}
