@@ -27,7 +27,7 @@ describe('padCollate vs torch DataLoader + pad_sequence collate', () => {
       expect(Array.from(await b.lengths.data())).toEqual(g.lengths);
       expect(Array.from(await b.mask.data())).toEqual(g.mask);
       expect(Array.from(await b.labels!.data())).toEqual(g.labels);
-      tf.dispose(b as unknown as tf.TensorContainer);
+      tf.dispose(b);
     }
     expect(k).toBe(c.batches.length);
   });
@@ -46,7 +46,7 @@ describe('padCollate vs torch DataLoader + pad_sequence collate', () => {
       const restored = tf.gather(b.ids, Array.from(b.unsortIndices!));
       const plain = padCollate({ padId: c.padId })(exs);
       expect(Array.from(restored.dataSync())).toEqual(Array.from(plain.ids.dataSync()));
-      tf.dispose([restored, b as unknown as tf.TensorContainer, plain as unknown as tf.TensorContainer]);
+      tf.dispose([restored, b, plain]);
     });
   });
 });
@@ -62,7 +62,7 @@ describe('padCollate options and errors', () => {
     const v = padCollate({ padId: 0, labelDtype: 'float32' })([{ ids: [1], label: [0.5, 1] }, { ids: [2, 3], label: [0, 0.25] }]);
     expect(v.labels!.shape).toEqual([2, 2]);
     expect(Array.from(v.labels!.dataSync())).toEqual([0.5, 1, 0, 0.25]);
-    tf.dispose([b as unknown as tf.TensorContainer, v as unknown as tf.TensorContainer]);
+    tf.dispose([b, v]);
   });
   it('errors name the example and field', () => {
     const c = padCollate({ padId: 0 });
@@ -96,7 +96,7 @@ describe('seq2seqCollate', () => {
     expect(b.decoderTarget.arraySync()).toEqual([[8, 9, 2, 0], [11, 12, 13, 2]]);
     expect(b.targetLengths.arraySync()).toEqual([3, 4]);
     expect(b.targetMask.arraySync()).toEqual([[1, 1, 1, 0], [1, 1, 1, 1]]);
-    tf.dispose(b as unknown as tf.TensorContainer);
+    tf.dispose(b);
   });
   it('targetMaxLength keeps bos/eos; sortByLength sorts by source length', () => {
     const c = seq2seqCollate({ padId: 0, bosId: 1, eosId: 2, targetMaxLength: 3, sortByLength: true });
@@ -109,7 +109,7 @@ describe('seq2seqCollate', () => {
     expect(b.sourceIds.arraySync()).toEqual([[6, 7], [5, 0]]);
     expect(b.decoderInput.arraySync()).toEqual([[1, 12, 0], [1, 8, 9]]);
     expect(b.decoderTarget.arraySync()).toEqual([[12, 2, 0], [8, 9, 2]]);
-    tf.dispose(b as unknown as tf.TensorContainer);
+    tf.dispose(b);
     expect(() => c([{ source: [1] } as never])).toThrow(/examples\[0\]\.target is missing/);
     expect(() => seq2seqCollate({ padId: 0, bosId: 1 } as never)).toThrow(/eosId must be an integer id/);
   });

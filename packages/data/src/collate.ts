@@ -46,7 +46,7 @@ export interface PadCollateOptions {
 }
 
 /** What {@link padCollate} returns. Dispose with `tf.dispose(batch)`. */
-export interface PaddedBatch {
+export type PaddedBatch = {
   /** `[B, T]` int32, padded with `padId`. */
   ids: tf.Tensor2D;
   /** `[B]` int32, real lengths (after truncation). */
@@ -59,7 +59,7 @@ export interface PaddedBatch {
   sortIndices?: Int32Array;
   /** With `sortByLength`: example j is row `unsortIndices[j]` (`tf.gather(out, unsortIndices)` restores input order). */
   unsortIndices?: Int32Array;
-}
+};
 
 function idsOf(fn: string, ex: unknown, i: number, key: string): ArrayLike<number> {
   if (Array.isArray(ex) || ArrayBuffer.isView(ex)) return checkSequence(fn, `examples[${i}]`, ex, true);
@@ -213,7 +213,7 @@ export interface Seq2SeqCollateOptions {
 }
 
 /** What {@link seq2seqCollate} returns (all right-padded). Dispose with `tf.dispose(batch)`. */
-export interface Seq2SeqBatch {
+export type Seq2SeqBatch = {
   /** `[B, S]` int32 source ids. */
   sourceIds: tf.Tensor2D;
   /** `[B]` int32. */
@@ -230,7 +230,7 @@ export interface Seq2SeqBatch {
   targetMask: tf.Tensor2D;
   sortIndices?: Int32Array;
   unsortIndices?: Int32Array;
-}
+};
 
 /**
  * Returns a collate function for source/target pairs: pads sources, and builds the decoder input

@@ -92,7 +92,7 @@ describe('packing', () => {
     expect(bi.attentionMask!.arraySync()[0][0]).toEqual([1, 1, 0, 0]);
     const none = packCollate({ maxLength: 4, padId: 0, attention: 'none' })([[1]]);
     expect(none.attentionMask).toBeUndefined();
-    tf.dispose([b, bi, none] as unknown as tf.TensorContainer);
+    tf.dispose([b, bi, none]);
     expect(() => packCollate({ maxLength: 4, padId: 0 })([{} as never])).toThrow(/examples\[0\]\.ids is missing/);
   });
 });

@@ -192,7 +192,7 @@ export interface PackCollateOptions extends PackOptions {
 }
 
 /** What {@link packCollate} returns. Dispose with `tf.dispose(batch)`. */
-export interface PackedBatch {
+export type PackedBatch = {
   /** `[R, L]` int32. */
   ids: tf.Tensor2D;
   /** `[R, L]` int32, 0 = padding, 1.. = document within the row. */
@@ -205,7 +205,7 @@ export interface PackedBatch {
   mask: tf.Tensor2D;
   /** `[R, L, L]` document-boundary attention mask, unless `attention: 'none'`. */
   attentionMask?: tf.Tensor3D;
-}
+};
 
 /** Returns a collate function that packs a batch of documents into `[R, maxLength]` rows; see {@link packSequences}. */
 export function packCollate(opts: PackCollateOptions): (examples: readonly ({ ids: ArrayLike<number> } | ArrayLike<number>)[]) => PackedBatch {

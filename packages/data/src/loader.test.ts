@@ -102,7 +102,7 @@ describe('DataLoader + padCollate: no tensor leaks', () => {
       let n = 0;
       for await (const b of loader) {
         n += b.ids.shape[0];
-        tf.dispose(b as unknown as tf.TensorContainer);
+        tf.dispose(b);
       }
       expect(n).toBe(37);
       expect(tf.memory().numTensors).toBe(before);
@@ -112,7 +112,7 @@ describe('DataLoader + padCollate: no tensor leaks', () => {
     const loader = new DataLoader({ dataset: fromArray(rows), batchSize: 4, prefetch: 3, collate: padCollate({ padId: 0 }) });
     const before = tf.memory().numTensors;
     for await (const b of loader) {
-      tf.dispose(b as unknown as tf.TensorContainer);
+      tf.dispose(b);
       break;
     }
     expect(tf.memory().numTensors).toBe(before);

@@ -149,7 +149,7 @@ export class DataLoader<T, B = T[]> implements AsyncIterable<B> {
       // Early exit (break/throw in the consumer): free batches made ahead but never handed out.
       for (const q of queue.splice(0)) {
         try {
-          tf.dispose((isThenable(q) ? await q : q) as unknown as tf.TensorContainer);
+          tf.dispose((isThenable(q) ? await q : q) as tf.TensorContainer);
         } catch {
           // A batch that failed to build has nothing to free.
         }
