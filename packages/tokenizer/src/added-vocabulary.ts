@@ -53,6 +53,7 @@ export class AddedVocabulary {
   add(token: AddedToken): void {
     const old = this.byContent.get(token.content);
     if (old !== undefined) {
+      this.byId.delete(old.id);
       Object.assign(old, token);
       this.byId.set(old.id, old);
     } else {

@@ -4,7 +4,7 @@
 // comparisons pass `allowedSpecial: 'all'` (the default is tested on its own below).
 import { describe, expect, it } from 'vitest';
 import { fromTokenizerJson, fromBertVocab, fromGpt2Files, toTokenizerJson } from './index.js';
-import { readFixtureGz, readJson } from '../test/fixtures.js';
+import { readFixtureGz } from '../test/fixtures.js';
 
 interface Case {
   text: string;
@@ -21,7 +21,7 @@ interface Case {
 const HF = { allowedSpecial: 'all' } as const;
 const gpt2Json = readFixtureGz('gpt2-tokenizer.json.gz');
 const gpt2 = fromTokenizerJson(gpt2Json);
-const gpt2Golden = readJson<{ cases: Case[]; specialCase: Case }>('gpt2-golden.json');
+const gpt2Golden = JSON.parse(readFixtureGz('gpt2-golden.json.gz')) as { cases: Case[]; specialCase: Case };
 
 describe('GPT-2 (HF tokenizer.json) matches Hugging Face tokenizers', () => {
   it(`ids, tokens, offsets and decode on ${gpt2Golden.cases.length} English, edge-case and Korean texts`, () => {
@@ -81,7 +81,7 @@ describe('GPT-2 (HF tokenizer.json) matches Hugging Face tokenizers', () => {
   });
 });
 
-const bertGolden = readJson<{ cases: Case[]; pairs: Case[] }>('bert-golden.json');
+const bertGolden = JSON.parse(readFixtureGz('bert-golden.json.gz')) as { cases: Case[]; pairs: Case[] };
 const bertFromJson = fromTokenizerJson(readFixtureGz('bert-base-uncased-tokenizer.json.gz'));
 const bertFromVocab = fromBertVocab(readFixtureGz('bert-base-uncased-vocab.txt.gz'));
 

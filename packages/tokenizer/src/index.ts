@@ -17,3 +17,5 @@ export * from './encoding.js';
 export * from './tokenizer.js';
 export * from './tokenizer-json.js';
 export { byteLevelAlphabet } from './internal/byte-level.js';
+export * from './corpus.js';
+export * from './bpe-trainer.js';

@@ -7,6 +7,9 @@ import type { Normalizer } from './normalizers.js';
 import { ByteLevel, type PreTokenizer } from './pre-tokenizers.js';
 import type { Model } from './model.js';
 import { BPE } from './bpe.js';
+import { WordPiece } from './wordpiece.js';
+import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
+import { countWords, type Corpus } from './corpus.js';
 import type { PostProcessor } from './post-processors.js';
 import { ByteLevelProcessing } from './post-processors.js';
 import type { Decoder } from './decoders.js';
@@ -145,7 +148,7 @@ export class Tokenizer {
       if (content.length === 0) throw new Error('Tokenizer.addTokens: an added token must not be empty');
       const special = options.special ?? false;
       const existing = this.addedVocabulary.get(content);
-      let id = existing?.id ?? this.model.tokenToId(content);
+      let id = this.model.tokenToId(content) ?? existing?.id;
       if (id === undefined) {
         id = this.vocabSize;
         added++;
@@ -338,6 +341,50 @@ export class Tokenizer {
 
   decodeBatch(batch: Array<ArrayLike<number>>, options: DecodeOptions = {}): string[] {
     return batch.map((ids) => this.decode(ids, options));
+  }
+
+  /**
+   * Train this tokenizer's model on a corpus with its own normalizer and pre-tokenizer (HF
+   * `Tokenizer.train`): a BPE model gets new merges, a WordPiece model a new vocabulary
+   * (BPE training with the `##` prefix). Special tokens are registered as added tokens.
+   * Other model types cannot be trained.
+   */
+  async train(corpus: Corpus, options: BpeTrainerOptions = {}): Promise<void> {
+    const old = this.model;
+    const counts = await countWords(corpus, { normalizer: this.normalizer, preTokenizer: this.preTokenizer });
+    const specialTokens = options.specialTokens ?? [];
+    if (old instanceof WordPiece) {
+      const prefix = options.continuingSubwordPrefix ?? old.continuingSubwordPrefix;
+      const r = trainBpeFromCounts(counts, { ...options, continuingSubwordPrefix: prefix });
+      if (!r.vocab.has(old.unkToken)) {
+        throw new Error(`Tokenizer.train: the WordPiece unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`);
+      }
+      this.model = new WordPiece({ vocab: r.vocab, unkToken: old.unkToken, continuingSubwordPrefix: prefix, maxInputCharsPerWord: old.maxInputCharsPerWord });
+    } else if (old instanceof BPE) {
+      const r = trainBpeFromCounts(counts, {
+        ...options,
+        continuingSubwordPrefix: options.continuingSubwordPrefix ?? old.continuingSubwordPrefix,
+        endOfWordSuffix: options.endOfWordSuffix ?? old.endOfWordSuffix,
+      });
+      const unk = old.unkToken !== null && r.vocab.has(old.unkToken) ? old.unkToken : null;
+      if (old.unkToken !== null && unk === null) {
+        throw new Error(`Tokenizer.train: the BPE unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`);
+      }
+      this.model = new BPE({
+        vocab: r.vocab,
+        merges: r.merges,
+        unkToken: unk,
+        continuingSubwordPrefix: r.continuingSubwordPrefix,
+        endOfWordSuffix: r.endOfWordSuffix,
+        fuseUnk: old.fuseUnk,
+        byteFallback: old.byteFallback,
+        ignoreMerges: old.ignoreMerges,
+        cacheCapacity: old.cacheCapacity,
+      });
+    } else {
+      throw new Error(`Tokenizer.train: cannot train a ${old.type} model (BPE and WordPiece can be trained)`);
+    }
+    this.addTokens(specialTokens, { special: true });
   }
 
   /** The Hugging Face `tokenizer.json` object. */

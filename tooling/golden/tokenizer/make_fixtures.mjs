@@ -122,7 +122,7 @@ for (const s of sentences) {
 // with the special token allowed (HF always matches added tokens)
 const special = 'a<|endoftext|>b';
 const se = await hfEncode(gpt2, special);
-write('gpt2-golden.json', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: gpt2Cases, specialCase: { text: special, ...se } }) + '\n');
+writeGz('gpt2-golden.json.gz', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: gpt2Cases, specialCase: { text: special, ...se } }) + '\n');
 
 // ---- BERT ------------------------------------------------------------------------------
 const wp = await hf.WordPiece.fromFile(join(data, 'tokenizers/bert-base-uncased/vocab.txt'), {});
@@ -146,7 +146,7 @@ for (let i = 0; i + 1 < 12; i += 2) {
   const b = english[i];
   bertPairs.push({ text: a, pair: b, ...(await hfEncode(bert, a, b)) });
 }
-write('bert-golden.json', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: bertCases, pairs: bertPairs }) + '\n');
+writeGz('bert-golden.json.gz', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: bertCases, pairs: bertPairs }) + '\n');
 
 // ---- training --------------------------------------------------------------------------
 await import('./train_golden.mjs').then((m) => m.run({ hf, ours, out, data, english, nsmc, write, writeGz, hfEncode, hfVersion }));
