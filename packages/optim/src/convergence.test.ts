@@ -11,7 +11,7 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 
-function run(tx: GradientTransformation<any>, start: number[], loss: (x: tf.Tensor) => tf.Scalar, steps: number): { x: number[]; loss: number } {
+function run(tx: GradientTransformation, start: number[], loss: (x: tf.Tensor) => tf.Scalar, steps: number): { x: number[]; loss: number } {
   const init = tf.tensor1d(start);
   const x = tf.variable(init);
   init.dispose();
@@ -33,7 +33,7 @@ const rosenbrock = (v: tf.Tensor) => {
 };
 
 describe('parabola: every optimizer reaches the minimum', () => {
-  const cases: [string, GradientTransformation<any>, number][] = [
+  const cases: [string, GradientTransformation, number][] = [
     ['sgd', sgd({ lr: 0.1 }), 200],
     ['sgd momentum', sgd({ lr: 0.05, momentum: 0.9 }), 300],
     ['sgd nesterov', sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), 300],

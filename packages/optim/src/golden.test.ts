@@ -98,7 +98,7 @@ function makeSchedule(s: Record<string, any>): Schedule {
 
 const nodecay = (name: string) => name.endsWith('.bias') || name.startsWith('norm.') || name.startsWith('embed.');
 
-function build(o: Record<string, any>): { tx: GradientTransformation<any>; plateau?: ReduceLROnPlateau; schedule?: Schedule } {
+function build(o: Record<string, any>): { tx: GradientTransformation; plateau?: ReduceLROnPlateau; schedule?: Schedule } {
   const { optimizer, clipNorm, clipValue, schedule, plateau, groups, ...rest } = o;
   let lr = rest.lr;
   let sched: Schedule | undefined;

@@ -72,7 +72,7 @@ export interface ApplyIfFiniteState {
  * and counts the skip in `state.skipped`.
  */
 export function applyIfFinite(
-  inner: GradientTransformation<any>,
+  inner: GradientTransformation,
   opts: ApplyIfFiniteOptions = {},
 ): GradientTransformation<ApplyIfFiniteState> {
   const mode = opts.onNonFinite ?? 'error';

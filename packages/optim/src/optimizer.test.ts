@@ -56,7 +56,7 @@ function runSteps(opt: Optimizer, from: number, to: number): void {
 const values = (vars: Map<string, tf.Variable>) => [...vars.values()].map((v) => Array.from(v.dataSync()));
 const disposeVars = (vars: Map<string, tf.Variable>) => vars.forEach((v) => v.dispose());
 
-const full = (): GradientTransformation<any> =>
+const full = (): GradientTransformation =>
   chain(
     clipByGlobalNorm({ maxNorm: 2 }),
     adamw({

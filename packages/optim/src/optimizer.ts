@@ -61,7 +61,7 @@ export class Optimizer {
 
   constructor(
     params: Map<string, tf.Variable> | HasNamedParameters,
-    readonly transformation: GradientTransformation<any>,
+    readonly transformation: GradientTransformation,
     opts: OptimizerOptions = {},
   ) {
     if (params instanceof Map) this.params = new Map(params);

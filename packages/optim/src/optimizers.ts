@@ -29,13 +29,13 @@ interface WithGroups<O> {
 function withGroups<O extends WithGroups<O>>(
   fn: string,
   opts: O,
-  build: (o: O) => GradientTransformation<any>,
-): GradientTransformation<any> {
+  build: (o: O) => GradientTransformation,
+): GradientTransformation {
   const groups = opts.groups ?? [];
   if (!Array.isArray(groups)) throw new Error(`${fn}: groups must be an array of { match, ...options }`);
   const base = { ...opts, groups: undefined };
   if (groups.length === 0) return build(base);
-  const txs = new Map<string, GradientTransformation<any>>();
+  const txs = new Map<string, GradientTransformation>();
   const tests = groups.map((g, i) => {
     const m = g?.match;
     if (m instanceof RegExp) {
@@ -80,7 +80,7 @@ export interface SgdOptions extends WithGroups<SgdOptions> {
 }
 
 /** SGD with optional momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD. */
-export function sgd(opts: SgdOptions): GradientTransformation<any> {
+export function sgd(opts: SgdOptions): GradientTransformation {
   return withGroups('sgd', opts, (o) => {
     const lr = checkLr('sgd', o.lr);
     const momentum = o.momentum ?? 0;
@@ -122,7 +122,7 @@ export interface AdamOptions extends WithGroups<AdamOptions> {
  * Adam with coupled L2 weight decay, as torch.optim.Adam. The same arithmetic as
  * `chain([addDecayedWeights], scaleByAdam, scaleByLearningRate)`, fused into fewer tensor passes.
  */
-export function adam(opts: AdamOptions = {}): GradientTransformation<any> {
+export function adam(opts: AdamOptions = {}): GradientTransformation {
   return withGroups('adam', opts, (o) => adamLike('adam', o, false, 0));
 }
 
@@ -130,11 +130,11 @@ export function adam(opts: AdamOptions = {}): GradientTransformation<any> {
  * Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW. The same arithmetic as
  * `chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)`, fused into fewer tensor passes.
  */
-export function adamw(opts: AdamOptions = {}): GradientTransformation<any> {
+export function adamw(opts: AdamOptions = {}): GradientTransformation {
   return withGroups('adamw', opts, (o) => adamLike('adamw', o, true, 1e-2));
 }
 
-function adamLike(fn: string, o: AdamOptions, decoupled: boolean, defaultDecay: number): GradientTransformation<any> {
+function adamLike(fn: string, o: AdamOptions, decoupled: boolean, defaultDecay: number): GradientTransformation {
   const lr = checkLr(fn, o.lr ?? 1e-3);
   const weightDecay = o.weightDecay ?? defaultDecay;
   const [b1, b2] = o.betas ?? [0.9, 0.999];
@@ -163,7 +163,7 @@ export interface AdagradOptions extends WithGroups<AdagradOptions> {
 }
 
 /** Adagrad, as torch.optim.Adagrad. */
-export function adagrad(opts: AdagradOptions = {}): GradientTransformation<any> {
+export function adagrad(opts: AdagradOptions = {}): GradientTransformation {
   return withGroups('adagrad', opts, (o) => {
     const lr = checkLr('adagrad', o.lr ?? 1e-2);
     const lrDecay = o.lrDecay ?? 0;
@@ -200,7 +200,7 @@ export interface RmspropOptions extends WithGroups<RmspropOptions> {
 }
 
 /** RMSprop with optional centering and momentum, as torch.optim.RMSprop. */
-export function rmsprop(opts: RmspropOptions = {}): GradientTransformation<any> {
+export function rmsprop(opts: RmspropOptions = {}): GradientTransformation {
   return withGroups('rmsprop', opts, (o) => {
     const lr = checkLr('rmsprop', o.lr ?? 1e-2);
     const wd = o.weightDecay ?? 0;

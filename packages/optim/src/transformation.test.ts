@@ -38,7 +38,7 @@ const read = (m: NamedTensors) => Object.fromEntries([...m].map(([k, v]) => [k, 
 const dispose = (...ms: NamedTensors[]) => ms.forEach((m) => m.forEach((t) => t.dispose()));
 
 /** Runs `steps` updates of `tx` on fixed gradients; returns the updates of the last step as numbers. */
-function runTx(tx: GradientTransformation<any>, params: NamedTensors, gradsAt: (t: number) => NamedTensors, steps: number) {
+function runTx(tx: GradientTransformation, params: NamedTensors, gradsAt: (t: number) => NamedTensors, steps: number) {
   let state: StateTree = tx.init(params);
   let last: Record<string, number[]> = {};
   for (let t = 0; t < steps; t++) {
@@ -61,7 +61,7 @@ const close = (a: Record<string, number[]>, b: Record<string, number[]>, tol: nu
 describe('transformations', () => {
   it('update never disposes its inputs and returns fresh handles (memory contract)', () => {
     const params = named({ a: [1, 2], b: [3] });
-    const txs: GradientTransformation<any>[] = [
+    const txs: GradientTransformation[] = [
       identity(),
       scale(2),
       scaleBySchedule((k) => 1 / (k + 1)),
@@ -199,7 +199,7 @@ describe('transformations', () => {
   it('multiTransform routes parameters by label and every group steps together', () => {
     const params = named({ 'enc.weight': [1], 'enc.bias': [1] });
     const tx = multiTransform(
-      new Map<string, GradientTransformation<any>>([
+      new Map<string, GradientTransformation>([
         ['decay', sgd({ lr: 1, weightDecay: 0.5 })],
         ['plain', sgd({ lr: (k) => 1 / (k + 1) })],
       ]),

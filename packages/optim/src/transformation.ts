@@ -24,7 +24,7 @@ export function identity(): GradientTransformation<null> {
  *
  * @example chain(clipByGlobalNorm({ maxNorm: 1 }), scaleByAdam(), scaleByLearningRate(1e-3))
  */
-export function chain(...transformations: GradientTransformation<any>[]): GradientTransformation<StateTree[]> {
+export function chain(...transformations: GradientTransformation[]): GradientTransformation<StateTree[]> {
   return {
     init: (params) => transformations.map((t) => t.init(params) as StateTree),
     update(grads, state, params) {
@@ -61,7 +61,7 @@ export function chain(...transformations: GradientTransformation<any>[]): Gradie
  * @throws if `label(name)` returns a label with no transformation.
  */
 export function multiTransform(
-  transformations: Map<string, GradientTransformation<any>>,
+  transformations: Map<string, GradientTransformation>,
   label: (name: string) => string,
 ): GradientTransformation<Map<string, StateTree>> {
   const split = (m: NamedTensors | undefined): Map<string, NamedTensors> => {
