@@ -73,6 +73,22 @@ describe('DataLoader', () => {
     expect(plain).toEqual([[0, 1], [4, 9], [16, 25], [36, 49], [64]]);
     expect(pre).toEqual(plain);
   });
+  it('prefetch starts the gets of the next `prefetch` batches before handing out the current one', async () => {
+    for (const prefetch of [0, 1, 3]) {
+      const started: number[] = [];
+      const ds: Dataset<Promise<number>> = {
+        length: 20,
+        get: (i) => {
+          started.push(i);
+          return new Promise((resolve) => setTimeout(() => resolve(i), 1));
+        },
+      };
+      const it = new DataLoader({ dataset: ds, batchSize: 2, prefetch })[Symbol.asyncIterator]();
+      expect((await it.next()).value).toEqual([0, 1]);
+      expect(started.length).toBe(2 * (1 + prefetch));
+      await it.return?.();
+    }
+  });
   it('iterable datasets stream in order; no shuffle there; length unknown', async () => {
     async function* gen() {
       for (let i = 0; i < 5; i++) yield i;

@@ -27,8 +27,11 @@ export interface DataLoaderOptions<T, B> {
   sampler?: Sampler;
   /** Whole batches of indices (e.g. {@link BucketBatchSampler}); replaces batchSize/shuffle/sampler/dropLast. */
   batchSampler?: BatchSampler;
-  /** Turns an array of examples into a batch (e.g. {@link padCollate}). @default the array itself */
-  collate?: (examples: T[]) => B;
+  /**
+   * Turns an array of examples (awaited, if `get` returns promises) into a batch, e.g.
+   * {@link padCollate}. @default the array itself
+   */
+  collate?: (examples: Awaited<T>[]) => B;
   /**
    * Batches prepared ahead of the one being consumed. Helps when `dataset.get` is async (reads
    * overlap training); with synchronous data it only holds more batches in memory.
@@ -47,18 +50,18 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * Iterates batches: `for await (const batch of loader)` runs one epoch (epoch 0, then 1, ...);
  * `loader.iterate(e)` runs epoch e explicitly. See {@link DataLoaderOptions}.
  */
-export class DataLoader<T, B = T[]> implements AsyncIterable<B> {
+export class DataLoader<T, B = Awaited<T>[]> implements AsyncIterable<B> {
   /** The epoch that the next `for await` will run. */
   epoch = 0;
   private readonly src: Resolved<T>;
-  private readonly collate: (examples: T[]) => B;
+  private readonly collate: (examples: Awaited<T>[]) => B;
   private readonly prefetch: number;
 
   constructor(opts: DataLoaderOptions<T, B>) {
     const fn = 'DataLoader';
     if (opts === undefined || opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options with a dataset are required`);
     const { dataset } = opts;
-    this.collate = opts.collate ?? ((xs: T[]) => xs as unknown as B);
+    this.collate = opts.collate ?? ((xs: Awaited<T>[]) => xs as unknown as B);
     if (typeof this.collate !== 'function') throw new TypeError(`${fn}: collate must be a function`);
     this.prefetch = checkNonNegativeInt(fn, 'prefetch', opts.prefetch ?? 0);
     const batchSize = opts.batchSize === undefined ? 1 : checkPositiveInt(fn, 'batchSize', opts.batchSize);
@@ -126,7 +129,7 @@ export class DataLoader<T, B = T[]> implements AsyncIterable<B> {
         if (isThenable(x)) async = true;
         items[i] = x;
       }
-      if (!async) return this.collate(items as T[]);
+      if (!async) return this.collate(items as Awaited<T>[]);
       return Promise.all(items).then((xs) => this.collate(xs));
     };
     if (this.prefetch === 0) {
@@ -158,9 +161,9 @@ export class DataLoader<T, B = T[]> implements AsyncIterable<B> {
   }
 
   private async *iterateStream(source: IterableDataset<T>, batchSize: number, dropLast: boolean): AsyncGenerator<B, void, undefined> {
-    let buf: T[] = [];
+    let buf: Awaited<T>[] = [];
     let seen = 0;
-    for await (const x of source as AsyncIterable<T>) {
+    for await (const x of source as AsyncIterable<Awaited<T>>) {
       seen++;
       buf.push(x);
       if (buf.length === batchSize) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readLines, readNsmc, readRows } from './readers.js';
 import { openFile, readLinesFromFile, readNsmcFile, readRowsFromFile } from './node.js';
@@ -112,5 +112,16 @@ describe('NSMC', () => {
     const total = chunks.reduce((a, c) => a + c.length, 0);
     expect(total).toBe(readFileSync(fixture('nsmc_200.txt')).length);
     await expect(collect(openFile('/nonexistent/file.txt'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('bundle safety', () => {
+  it('only node.ts imports node: modules (the main entry stays browser-safe)', () => {
+    const dir = new URL('./', import.meta.url);
+    const offenders = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'node.ts')
+      .filter((f) => /from ['"]node:|import\(['"]node:/.test(readFileSync(new URL(f, dir), 'utf8')));
+    expect(offenders).toEqual([]);
+    expect(readFileSync(new URL('node.ts', dir), 'utf8')).toMatch(/from 'node:fs'/);
   });
 });
