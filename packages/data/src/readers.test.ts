@@ -36,6 +36,43 @@ describe('readLines', () => {
     // gzip: false passes compressed bytes through as (garbage) text instead of inflating.
     expect((await collect(readLines([gz], { gzip: false })))[0]).not.toBe('héllo');
   });
+  it('stopping early closes the source (plain, gzip, and a ReadableStream)', async () => {
+    const body = enc('a\nb\nc\nd\n');
+    for (const bytes of [body, gzipSync(body)]) {
+      let closed = false;
+      async function* source() {
+        try {
+          for (const c of chunked(bytes, 2)) yield c;
+        } finally {
+          closed = true;
+        }
+      }
+      for await (const line of readLines(source())) {
+        expect(line).toBe('a');
+        break;
+      }
+      expect(closed).toBe(true);
+    }
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(enc('x\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const _ of readLines(stream)) break;
+    expect(cancelled).toBe(true);
+    const limited = await readNsmc(
+      (async function* () {
+        yield enc('id\tdocument\tlabel\n1\ta\t0\n2\tb\t1\n');
+        throw new Error('read past the limit');
+      })(),
+      { limit: 1 },
+    );
+    expect(limited.rows.length).toBe(1);
+  });
   it('rejects unknown sources', async () => {
     await expect(readLines(42 as never)[Symbol.asyncIterator]().next()).rejects.toThrow(/source must be a ReadableStream/);
   });

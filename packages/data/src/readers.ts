@@ -33,14 +33,20 @@ function isReadableStream(x: unknown): x is ReadableStream<Uint8Array> {
 async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   // A reader loop rather than `for await (stream)`: Safari's ReadableStream is not async-iterable.
   const reader = stream.getReader();
+  let finished = false;
   try {
     while (true) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       yield value;
     }
   } finally {
-    reader.releaseLock();
+    // Stopped early (break, error downstream): cancel so the source (a file, a fetch) is released.
+    if (finished) reader.releaseLock();
+    else await reader.cancel();
   }
 }
 
@@ -84,6 +90,15 @@ export async function* readText(source: ByteSource, opts: ReadLinesOptions = {})
   const chunks = toChunks(fn, source);
   const it: AsyncIterator<Uint8Array | string> =
     Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : toAsync(chunks as Iterable<Uint8Array | string>);
+  try {
+    yield* decodeChunks(fn, it, gzip);
+  } finally {
+    // Closes the source when the consumer stops early (e.g. `readNsmc` with `limit`).
+    await it.return?.();
+  }
+}
+
+async function* decodeChunks(fn: string, it: AsyncIterator<Uint8Array | string>, gzip: boolean | 'auto'): AsyncGenerator<string> {
   // Find the first non-empty chunk to sniff the gzip magic bytes.
   let first: Uint8Array | string | undefined;
   while (true) {
