@@ -16,3 +16,5 @@ export type {
 } from './recurrent.js';
 export { RNNCell, LSTMCell, GRUCell } from './cells.js';
 export type { CellOptions, RNNCellOptions, LSTMCellState } from './cells.js';
+export { TruncatedBptt } from './tbptt.js';
+export type { TruncatedBpttOptions } from './tbptt.js';
