@@ -1,6 +1,6 @@
 /**
  * @wordloom/core — the small nn that tfjs-core lacks: Module and parameters, layers,
- * initializers, masks, seeded RNG, backend setup.
+ * initializers, losses, masks, seeded RNG, safetensors, backend setup.
  * @packageDocumentation
  */
 export { setupBackend, registerGradients } from './backend.js';
@@ -25,3 +25,22 @@ export type {
 } from './init.js';
 export { sequenceMask, causalMask } from './masks.js';
 export type { MaskDtype } from './masks.js';
+export { paddingToAttentionMask } from './masks.js';
+export type { AttentionMaskOptions } from './masks.js';
+export { LayerNorm } from './layer-norm.js';
+export type { LayerNormOptions } from './layer-norm.js';
+export { Dropout } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { relu, tanh, sigmoid, gelu, softmax, logSoftmax } from './activations.js';
+export type { GeluOptions } from './activations.js';
+export {
+  crossEntropy,
+  sequenceCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  mseLoss,
+  perplexity,
+  accuracy,
+} from './losses.js';
+export type { Reduction, CrossEntropyOptions, SequenceCrossEntropyOptions, BCEOptions, AccuracyOptions } from './losses.js';
+export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.js';
+export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';

@@ -54,3 +54,35 @@ export function causalMask(T: number, dtype: MaskDtype = 'float32'): tf.Tensor2D
   if (dtype === 'bool') return tf.tidy(() => tf.cast(tf.tensor2d(v, [T, T], 'int32'), 'bool')) as tf.Tensor2D;
   return tf.tensor2d(v, [T, T], dtype);
 }
+
+export interface AttentionMaskOptions {
+  /** Also forbid attending to later positions (decoder self-attention; needs Tq = Tk). @default false */
+  causal?: boolean;
+  /** Tq, the number of queries. @default Tk (self-attention) */
+  queryLength?: number;
+  /**
+   * Return an additive mask (0 where allowed, this value where not) to add to attention
+   * scores before the softmax, instead of a 1/0 mask. @default none (1/0 float32 mask)
+   */
+  additive?: number;
+}
+
+/**
+ * Padding mask `[B, Tk]` (1 = real key) → attention mask `[B, 1, Tq, Tk]` that broadcasts
+ * over heads: 1 where query i may attend to key j (or 0 / `additive` when additive).
+ */
+export function paddingToAttentionMask(keyMask: tf.Tensor, opts: AttentionMaskOptions = {}): tf.Tensor4D {
+  const fn = 'paddingToAttentionMask';
+  if (keyMask.rank !== 2) throw new Error(`${fn}: keyMask must be [B, Tk], got shape [${keyMask.shape.join(', ')}]`);
+  const [B, Tk] = keyMask.shape;
+  const Tq = opts.queryLength ?? Tk;
+  if (!Number.isInteger(Tq) || Tq < 0) throw new Error(`${fn}: queryLength = ${Tq} is not a non-negative integer`);
+  if (opts.causal && Tq !== Tk) throw new Error(`${fn}: causal needs queryLength = Tk, got queryLength = ${Tq}, Tk = ${Tk}`);
+  return tf.tidy(() => {
+    let m = tf.reshape(tf.cast(tf.notEqual(keyMask, 0), 'float32'), [B, 1, 1, Tk]);
+    m = tf.mul(m, tf.ones([B, 1, Tq, Tk]));
+    if (opts.causal) m = tf.mul(m, tf.reshape(causalMask(Tk), [1, 1, Tk, Tk]));
+    if (opts.additive !== undefined) m = tf.mul(tf.sub(1, m), opts.additive);
+    return m as tf.Tensor4D;
+  });
+}
