@@ -15,6 +15,7 @@ import { PairTable } from './internal/pair-table.js';
 import { BYTE_TO_CHAR } from './internal/byte-level.js';
 import { workCounter } from './internal/work-counter.js';
 import { mapToObject } from './wordpiece.js';
+import { WordCache } from './internal/word-cache.js';
 
 export interface BpeOptions {
   /** Token -> id. Ids need not be contiguous. */
@@ -33,7 +34,7 @@ export interface BpeOptions {
   byteFallback?: boolean;
   /** @default false — a word that is itself in the vocab is emitted whole (Llama 3) */
   ignoreMerges?: boolean;
-  /** @default 10000 — words cached (FIFO eviction); HF's DEFAULT_CACHE_CAPACITY. 0 disables */
+  /** @default 50000 — words cached (two-generation eviction; HF's is 10000 with no eviction). 0 disables */
   cacheCapacity?: number;
 }
 
@@ -61,8 +62,8 @@ export class BPE implements Model {
   private readonly ids: string[];
   private readonly table: PairTable;
   private readonly unkId: number;
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly idsCache = new Map<string, Int32Array>();
+  private readonly cache: WordCache<CacheEntry>;
+  private readonly idsCache: WordCache<Int32Array>;
   /** Byte -> id of its byte-level char, when the vocab holds all 256 (else null). */
   readonly byteIds: Int32Array | null;
 
@@ -75,7 +76,9 @@ export class BPE implements Model {
     this.fuseUnk = options.fuseUnk ?? false;
     this.byteFallback = options.byteFallback ?? false;
     this.ignoreMerges = options.ignoreMerges ?? false;
-    this.cacheCapacity = options.cacheCapacity ?? 10000;
+    this.cacheCapacity = options.cacheCapacity ?? 50000;
+    this.cache = new WordCache(this.cacheCapacity);
+    this.idsCache = new WordCache(this.cacheCapacity);
     this.ids = invertVocab(this.vocab, 'BPE');
     if (this.unkToken !== null && !this.vocab.has(this.unkToken)) {
       throw new Error(`BPE: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
@@ -146,10 +149,7 @@ export class BPE implements Model {
     const hit = this.cache.get(word);
     if (hit !== undefined) return hit;
     const entry = this.computeWord(word);
-    if (this.cacheCapacity > 0 && word.length <= MAX_CACHED_WORD) {
-      if (this.cache.size >= this.cacheCapacity) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(word, entry);
-    }
+    if (word.length <= MAX_CACHED_WORD) this.cache.set(word, entry);
     return entry;
   }
 
@@ -189,10 +189,7 @@ export class BPE implements Model {
       else result = this.mergeIds(syms, null).ids;
     } else result = this.mergeIds(syms, null).ids;
     for (let i = 0; i < result.length; i++) out.push(result[i]!);
-    if (this.cacheCapacity > 0 && piece.length <= MAX_CACHED_WORD) {
-      if (this.idsCache.size >= this.cacheCapacity) this.idsCache.delete(this.idsCache.keys().next().value!);
-      this.idsCache.set(piece, result);
-    }
+    if (piece.length <= MAX_CACHED_WORD) this.idsCache.set(piece, result);
   }
 
   private computeWord(word: string): CacheEntry {
