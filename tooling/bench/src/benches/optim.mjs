@@ -17,8 +17,9 @@ export default [
     name: 'optim.adamw.10m',
     description: 'ms per AdamW step on 10M parameters (wasm), ours vs tf.train.adam; peak RSS of each side',
     units: { step: 'ms', peak_rss: 'MB' },
+    // Each run is a fresh process (its own warm-up steps inside); 5 runs because this machine is shared and noisy.
     warmup: 0,
-    runs: 3,
+    runs: 5,
     async setup(ctx) {
       return { nParams: ctx.quick ? 1_000_000 : 10_000_000, steps: ctx.quick ? 3 : 10 };
     },
