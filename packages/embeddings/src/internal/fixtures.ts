@@ -1,0 +1,6 @@
+/** Test-only helper: paths of committed fixtures (used by *.test.ts, not exported). */
+import { fileURLToPath } from 'node:url';
+
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+}
