@@ -64,6 +64,21 @@ describe('padCollate options and errors', () => {
     expect(Array.from(v.labels!.dataSync())).toEqual([0.5, 1, 0, 0.25]);
     tf.dispose([b, v]);
   });
+  it('per-token labels (labelPadValue) are truncated, sorted and padded like the ids', () => {
+    const c = padCollate({ padId: 0, labelPadValue: -100, maxLength: 3, sortByLength: true, paddingSide: 'left' });
+    const b = c([
+      { ids: [5], label: [1] },
+      { ids: [6, 7, 8, 9], label: [2, 3, 4, 5] },
+    ]);
+    expect(b.ids.arraySync()).toEqual([[6, 7, 8], [0, 0, 5]]);
+    expect(b.labels!.arraySync()).toEqual([[2, 3, 4], [-100, -100, 1]]);
+    tf.dispose(b);
+    const before = tf.memory().numTensors;
+    expect(() => c([{ ids: [1, 2], label: [1] }])).toThrow(/examples\[0\]\.label has length 1, its ids have length 2/);
+    expect(() => c([{ ids: [1] }])).toThrow(/examples\[0\]\.label is missing/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => padCollate({ padId: 0, labelPadValue: 0.5 })).toThrow(/labelPadValue must be an integer/);
+  });
   it('errors name the example and field', () => {
     const c = padCollate({ padId: 0 });
     expect(() => c([{ ids: [1, 2] }, { ids: [1, 2.5] }])).toThrow(/padCollate: examples\[1\]\.ids\[1\] = 2.5 is not an int32 integer/);

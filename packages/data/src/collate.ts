@@ -43,6 +43,13 @@ export interface PadCollateOptions {
   maskDtype?: MaskDtype;
   /** @default 'int32' — class ids; use 'float32' for regression or soft targets */
   labelDtype?: 'int32' | 'float32';
+  /**
+   * Per-token labels (tagging): when set, each `label` is an array as long as its `ids`, and is
+   * truncated, sorted and padded exactly like the ids, with this value at padded positions →
+   * labels `[B, T]`. Unset, array labels must all have one length K → labels `[B, K]`.
+   * @default undefined — sequence-level labels
+   */
+  labelPadValue?: number;
 }
 
 /** What {@link padCollate} returns. Dispose with `tf.dispose(batch)`. */
@@ -143,6 +150,10 @@ export function padCollate(opts: PadCollateOptions): (examples: readonly (Exampl
   const labelDtype = opts.labelDtype ?? 'int32';
   if (labelDtype !== 'int32' && labelDtype !== 'float32') throw new TypeError(`${fn}: labelDtype must be 'int32' or 'float32', got ${String(labelDtype)}`);
   const sort = opts.sortByLength ?? false;
+  const labelPad = opts.labelPadValue;
+  if (labelPad !== undefined && (typeof labelPad !== 'number' || (labelDtype === 'int32' && !Number.isInteger(labelPad)))) {
+    throw new TypeError(`${fn}: labelPadValue must be ${labelDtype === 'int32' ? 'an integer' : 'a number'}, got ${String(labelPad)}`);
+  }
   return (examples) => {
     if (!Array.isArray(examples)) throw new TypeError(`${fn}: examples must be an array, got ${describe(examples)}`);
     if (examples.length === 0) throw new RangeError(`${fn}: cannot collate an empty batch (0 examples)`);
@@ -158,7 +169,10 @@ export function padCollate(opts: PadCollateOptions): (examples: readonly (Exampl
     const order = sortIndices ?? identityOrder(examples.length);
     // Everything that can throw runs before the first tensor is made, so a bad batch leaks nothing.
     const p = padChecked(fn, seqs, pad);
-    const labels = collectLabels(fn, examples, order, labelDtype);
+    const labels =
+      labelPad === undefined
+        ? collectLabels(fn, examples, order, labelDtype)
+        : tokenLabels(fn, examples, order, seqs, pad, labelPad, labelDtype, p.shape);
     const [B, T] = p.shape;
     const batch: PaddedBatch = {
       ids: tf.tensor2d(p.data as Int32Array, [B, T], 'int32'),
@@ -172,6 +186,33 @@ export function padCollate(opts: PadCollateOptions): (examples: readonly (Exampl
     }
     return batch;
   };
+}
+
+/** Per-token labels padded like the ids (same truncation, side and T). */
+function tokenLabels(
+  fn: string,
+  examples: readonly unknown[],
+  order: ArrayLike<number>,
+  seqs: ArrayLike<number>[],
+  pad: ReturnType<typeof resolvePadOptions>,
+  padValue: number,
+  dtype: 'int32' | 'float32',
+  shape: [number, number],
+): tf.Tensor2D {
+  const labs: ArrayLike<number>[] = [];
+  for (let r = 0; r < order.length; r++) {
+    const i = order[r];
+    const ex = examples[i] as Example;
+    const lab = ex !== null && typeof ex === 'object' && !Array.isArray(ex) && !ArrayBuffer.isView(ex) ? ex.label : undefined;
+    if (lab === undefined) throw new TypeError(`${fn}: examples[${i}].label is missing (labelPadValue is set: per-token labels expected)`);
+    const l = checkSequence(fn, `examples[${i}].label`, lab, dtype === 'int32');
+    if (l.length !== seqs[r].length) {
+      throw new RangeError(`${fn}: examples[${i}].label has length ${l.length}, its ids have length ${seqs[r].length}`);
+    }
+    labs.push(l);
+  }
+  const p = padChecked(fn, labs, { ...pad, padValue, dtype });
+  return tf.tensor2d(p.data, shape, dtype);
 }
 
 function identityOrder(n: number): Int32Array {
