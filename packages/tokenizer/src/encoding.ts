@@ -169,14 +169,14 @@ export function padEnc(e: Enc, p: PadSpec): void {
   if (k <= 0) return;
   const fill = <T>(arr: T[], v: T): void => {
     const pad = new Array<T>(k).fill(v);
-    if (p.side === 'right') arr.push(...pad);
-    else arr.unshift(...pad);
+    const joined = p.side === 'right' ? arr.concat(pad) : pad.concat(arr);
+    arr.length = 0;
+    for (let i = 0; i < joined.length; i++) arr.push(joined[i]!);
   };
   fill(e.ids, p.padId);
   fill(e.tokens, p.padToken);
   const offs = Array.from({ length: k }, (): [number, number] => [0, 0]);
-  if (p.side === 'right') e.offsets.push(...offs);
-  else e.offsets.unshift(...offs);
+  e.offsets = p.side === 'right' ? e.offsets.concat(offs) : offs.concat(e.offsets);
   fill(e.special, 1);
   fill(e.attention, 0);
   fill(e.typeIds, p.padTypeId);
@@ -185,15 +185,15 @@ export function padEnc(e: Enc, p: PadSpec): void {
 
 /** Concatenate encodings (HF `Encoding::merge` without growing offsets). */
 export function concatEnc(list: Enc[]): Enc {
+  if (list.length === 1) return { ...list[0]!, overflowing: [] };
+  // concat, not push(...xs): spreading a million-token array overflows the call stack
   const out = emptyEnc();
-  for (const e of list) {
-    out.ids.push(...e.ids);
-    out.tokens.push(...e.tokens);
-    out.offsets.push(...e.offsets);
-    out.special.push(...e.special);
-    out.attention.push(...e.attention);
-    out.typeIds.push(...e.typeIds);
-    out.seq.push(...e.seq);
-  }
+  out.ids = out.ids.concat(...list.map((e) => e.ids));
+  out.tokens = out.tokens.concat(...list.map((e) => e.tokens));
+  out.offsets = out.offsets.concat(...list.map((e) => e.offsets));
+  out.special = out.special.concat(...list.map((e) => e.special));
+  out.attention = out.attention.concat(...list.map((e) => e.attention));
+  out.typeIds = out.typeIds.concat(...list.map((e) => e.typeIds));
+  out.seq = out.seq.concat(...list.map((e) => e.seq));
   return out;
 }

@@ -300,7 +300,7 @@ export class Tokenizer {
       return this.encodeEnc(inp, undefined, options, truncation);
     });
     if (padding !== false) {
-      let len = padding === 'longest' ? Math.max(0, ...encs.map((e) => e.ids.length)) : options.maxLength!;
+      let len = padding === 'longest' ? encs.reduce((m, e) => Math.max(m, e.ids.length), 0) : options.maxLength!;
       const m = options.padToMultipleOf;
       if (m !== undefined && m > 0 && len % m !== 0) len += m - (len % m);
       const padToken = this.specialTokens.get('pad');
