@@ -97,14 +97,6 @@ function gatesOf(mode: RecurrentMode): number {
   return mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
 }
 
-/** PyTorch's LSTM row blocks i, f, g, o -> the kernels' i, f, o, g. */
-function ifgoToIfog(x: tf.Tensor, H: number): tf.Tensor {
-  const rest = x.shape.slice(1);
-  const part = (start: number): tf.Tensor =>
-    tf.slice(x, [start * H, ...rest.map(() => 0)], [H, ...rest]);
-  return tf.concat([part(0), part(1), part(3), part(2)], 0);
-}
-
 /** Shared machinery of RNN, LSTM and GRU. */
 export abstract class RecurrentBase extends Module {
   readonly mode: RecurrentMode;
@@ -264,34 +256,27 @@ export abstract class RecurrentBase extends Module {
     const H = this.hiddenSize;
     const N = layout.total;
     const B = layout.batch;
+    const G = gatesOf(this.mode);
     const { wih, whh, bih, bhh } = this.cells[k];
+    // Per-gate row blocks of PyTorch's [G·H, ·] matrices (see internal/kernels.ts for why).
+    const block = (w: tf.Tensor2D, g: number): tf.Tensor2D => (G === 1 ? w : tf.slice(w, [g * H, 0], [H, w.shape[1]]));
+    const xs = Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
+    const ws = Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
+    const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => tf.split(out, parts, 0) as tf.Tensor2D[];
     if (this.mode === 'LSTM') {
-      const w = ifgoToIfog(wih, H) as tf.Tensor2D;
-      let xp = linear(x, w);
-      if (bih && bhh) xp = tf.add(xp, ifgoToIfog(tf.add(bih, bhh), H));
-      const out = lstmSequence(layout, xp, ifgoToIfog(whh, H) as tf.Tensor2D, h0, c0 as tf.Tensor2D);
-      const [y, h, c] = tf.split(out, [N, B, B], 0) as tf.Tensor2D[];
+      const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([G * H]);
+      const [y, h, c] = split(lstmSequence(layout, xs, ws, bias, h0, c0 as tf.Tensor2D), [N, B, B]);
       return { y, h, c };
     }
     if (this.mode === 'GRU') {
-      let xp = linear(x, wih);
-      let bhn: tf.Tensor2D;
-      if (bih && bhh) {
-        // b_hr and b_hz add outside any product, so they fold into the projection; b_hn stays
-        // inside r ⊙ (W_hn h + b_hn).
-        xp = tf.add(xp, tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)));
-        bhn = tf.reshape(tf.slice(bhh, [2 * H], [H]), [1, H]);
-      } else {
-        bhn = tf.zeros([1, H]);
-      }
-      const out = gruSequence(layout, xp, whh, bhn, h0);
-      const [y, h] = tf.split(out, [N, B], 0) as tf.Tensor2D[];
+      // b_hr and b_hz add outside any product, so they join b_ih; b_hn stays inside r ⊙ (W_hn h + b_hn).
+      const bias = bih && bhh ? tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)) : tf.zeros([G * H]);
+      const bhn = bih && bhh ? tf.slice(bhh, [2 * H], [H]) : tf.zeros([H]);
+      const [y, h] = split(gruSequence(layout, xs, ws, bias, bhn, h0), [N, B]);
       return { y, h };
     }
-    let xp = linear(x, wih);
-    if (bih && bhh) xp = tf.add(xp, tf.add(bih, bhh));
-    const out = rnnSequence(layout, xp, whh, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu');
-    const [y, h] = tf.split(out, [N, B], 0) as tf.Tensor2D[];
+    const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([H]);
+    const [y, h] = split(rnnSequence(layout, xs[0], ws[0], bias, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu'), [N, B]);
     return { y, h };
   }
 }

@@ -60,25 +60,23 @@ describe('finite differences of the fused kernels', () => {
   it('lstmSequence', () => {
     const R = rand([N + 2 * B, H]);
     checkGradients(
-      (xp, whh, h0, c0) =>
-        tf.sum(tf.mul(lstmSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, h0 as tf.Tensor2D, c0 as tf.Tensor2D), R)),
-      [rand([N, 4 * H], 1), rand([4 * H, H]), rand([B, H]), rand([B, H])],
+      (...a) => tf.sum(tf.mul(lstmSequence(layout, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]), R)),
+      [...[0, 1, 2, 3].map(() => rand([N, H], 1)), ...[0, 1, 2, 3].map(() => rand([H, H])), rand([4 * H]), rand([B, H]), rand([B, H])],
     );
   });
   it('gruSequence', () => {
     const R = rand([N + B, H]);
     checkGradients(
-      (xp, whh, bhn, h0) =>
-        tf.sum(tf.mul(gruSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, bhn as tf.Tensor2D, h0 as tf.Tensor2D), R)),
-      [rand([N, 3 * H], 1), rand([3 * H, H]), rand([1, H]), rand([B, H])],
+      (...a) => tf.sum(tf.mul(gruSequence(layout, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]), R)),
+      [...[0, 1, 2].map(() => rand([N, H], 1)), ...[0, 1, 2].map(() => rand([H, H])), rand([3 * H]), rand([H]), rand([B, H])],
     );
   });
   for (const nl of ['tanh', 'relu'] as const) {
     it(`rnnSequence (${nl})`, () => {
       const R = rand([N + B, H]);
       checkGradients(
-        (xp, whh, h0) => tf.sum(tf.mul(rnnSequence(layout, xp as tf.Tensor2D, whh as tf.Tensor2D, h0 as tf.Tensor2D, nl), R)),
-        [rand([N, H], 1), rand([H, H]), rand([B, H])],
+        (x, w, b, h0) => tf.sum(tf.mul(rnnSequence(layout, x, w, b, h0, nl), R)),
+        [rand([N, H], 1), rand([H, H]), rand([H]), rand([B, H])],
       );
     });
   }

@@ -3,18 +3,23 @@
  *
  * Why: tfjs's autodiff of a per-step LSTM records ~15 ops per step and differentiates the
  * recurrent matmul with transpose flags, which run 10–60× slower than plain 2-D matmuls on the
- * wasm backend (see linear.ts). Here each step is one plain matmul plus element-wise ops, the
- * backward is one plain matmul per step, and the recurrent weight gradient is a single
- * [H, N] x [N, G·H] matmul over all steps at the end.
+ * wasm backend (see linear.ts). Here every matmul is a plain 2-D one, and the recurrent weight
+ * gradient is one [H, N] x [N, H] matmul per gate over all steps at the end.
  *
- * Inputs are in the packed, sorted layout of packing.ts. `xp` already holds the input
- * projection of every step plus the biases that sit outside non-linear products. Gate order
- * inside these kernels: LSTM i, f, o, g (the three sigmoid gates contiguous; the module reorders
- * PyTorch's i, f, g, o rows before calling); GRU r, z, n (PyTorch's order); RNN a single gate.
+ * Gates are kept as separate [·, H] tensors (one input projection and one [H, H] recurrent
+ * matrix per gate) rather than one [·, G·H] tensor cut into columns: column slices are the
+ * slowest op on both CPU backends here (cpu: an element-by-element TensorBuffer path, ~40% of a
+ * small LSTM's step; wasm: ~0.15 ms each), while on wasm four [64,256]x[256,256] matmuls cost
+ * the same as one [64,256]x[256,1024] (1.35 vs 1.29 ms).
  *
- * Each op returns one tensor [N + B (+ B), H] = outputs of every step, then the final h of each
- * sorted sequence (taken when it retires, i.e. at its own last step), then the final c (LSTM),
- * because tf.customGrad supports a single output.
+ * Likewise no broadcasting binary ops in the step loops (cpu runs them element by element):
+ * `1 - x` is written `x - x·x` and the like, and the biases are added while the projections are
+ * cut into steps (see stepBlocks).
+ *
+ * Inputs are in the packed, sorted layout of packing.ts; gate order is PyTorch's (LSTM i, f, g, o;
+ * GRU r, z, n). Each op returns one tensor [N + B (+ B), H] = outputs of every step, then the final
+ * h of each sorted sequence (taken when it retires, i.e. at its own last step), then the final c
+ * (LSTM), because tf.customGrad supports a single output.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
@@ -28,8 +33,9 @@ function rows(x: T2, start: number, count: number): T2 {
   return tf.slice(x, [start, 0], [count, x.shape[1]!]);
 }
 
-function cols(x: T2, start: number, count: number): T2 {
-  return tf.slice(x, [0, start], [x.shape[0]!, count]);
+function jsBackend(): boolean {
+  const b = tf.getBackend();
+  return b === 'cpu' || b === 'wasm';
 }
 
 /** Rows alive at step t + 1 (0 after the last step). */
@@ -48,59 +54,82 @@ function carry(prev: T2 | null, final: T2, next: number, n: number): T2 {
 }
 
 /**
- * Row blocks of each step (then `extra` blocks). On cpu/wasm the matrix is read once and each
- * block made from a subarray: wasm's Slice reads the WHOLE source out of the heap on every call
- * (a [64,1024] row block of a [1920,1024] tensor took 3.4 ms here), and its SplitV ~7 ms.
+ * Cuts packed rows [N, H] into row blocks of the given sizes, adding `bias` [H] to every row if
+ * given. On cpu/wasm the matrix is read once and each block made from the array: wasm's Slice
+ * reads the WHOLE source out of the heap on every call (a [64,1024] block of a [1920,1024] tensor
+ * took 3.4 ms here) and its SplitV ~7 ms; adding the bias here costs no extra op.
  */
-function splitPacked(x: T2, layout: PackedLayout, extra: number[]): T2[] {
-  const sizes = [...layout.batchSizes, ...extra];
+function stepBlocks(x: T2, sizes: number[], bias: Float32Array | null): T2[] {
   const F = x.shape[1]!;
   const out: T2[] = [];
-  const backend = tf.getBackend();
-  if (backend === 'cpu' || backend === 'wasm') {
+  if (jsBackend()) {
     const data = x.dataSync() as Float32Array;
     let at = 0;
     for (const n of sizes) {
-      out.push(tf.tensor2d(data.subarray(at * F, (at + n) * F), [n, F]));
+      let block = data.subarray(at * F, (at + n) * F);
+      if (bias) {
+        block = block.slice();
+        for (let r = 0; r < n; r++) for (let j = 0; j < F; j++) block[r * F + j] += bias[j];
+      }
+      out.push(tf.tensor2d(block, [n, F]));
       at += n;
     }
     return out;
   }
+  const b = bias ? tf.tensor1d(bias) : null;
   let at = 0;
   for (const n of sizes) {
-    out.push(rows(x, at, n));
+    out.push(b ? tf.add(rows(x, at, n), b) : rows(x, at, n));
     at += n;
   }
   return out;
 }
 
-/** Equal column blocks (slices; see splitPacked). */
-function splitCols(x: T2, parts: number): T2[] {
-  const w = x.shape[1]! / parts;
-  return Array.from({ length: parts }, (_, k) => cols(x, k * w, w));
+function biasPart(bias: Float32Array, k: number, H: number): Float32Array {
+  return bias.subarray(k * H, (k + 1) * H);
 }
 
-/** LSTM over a packed batch. xp [N, 4H] (i,f,o,g), whh [4H, H], h0/c0 [B, H] sorted. */
-export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: T2): T2 {
-  const op = customOp(([xpIn, whhIn, h0In, c0In], save) => {
-    const H = whhIn.shape[1]!;
+function sigmoidGrad(d: T2, s: T2): T2 {
+  return tf.mul(d, tf.sub(s, tf.square(s))); // σ' = σ - σ²
+}
+
+function tanhGrad(d: T2, t: T2): T2 {
+  return tf.sub(d, tf.mul(d, tf.square(t))); // d·(1 - tanh²)
+}
+
+/** (Hprevᵀ · dPre)ᵀ = dPreᵀ · Hprev, the [H, H] gradient of a recurrent block, plain matmuls only. */
+function recurrentWeightGrad(hPrevT: T2, dPre: T2): T2 {
+  return tf.transpose(tf.matMul(hPrevT, dPre));
+}
+
+/**
+ * LSTM over a packed batch. xs = [x_i, x_f, x_g, x_o] input projections [N, H] (no bias),
+ * ws = [W_hi, W_hf, W_hg, W_ho] [H, H] (PyTorch layout: pre = h·Wᵀ), bias [4H] = b_ih + b_hh,
+ * h0/c0 [B, H] sorted. Returns [N + 2B, H].
+ */
+export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
+  const op = customOp((inputs, save) => {
+    const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
+    const H = h0In.shape[1]!;
     const T = layout.maxLen;
-    const whhT = tf.transpose(whhIn as T2); // [H, 4H]
-    const xs = splitPacked(xpIn as T2, layout, []);
-    let h = h0In as T2;
-    let c = c0In as T2;
+    const sizes = layout.batchSizes;
+    const bv = b.dataSync() as Float32Array;
+    const [Xi, Xf, Xg, Xo] = [xi, xf, xg, xo].map((x, k) => stepBlocks(x, sizes, biasPart(bv, k, H)));
+    const [WiT, WfT, WgT, WoT] = [wi, wf, wg, wo].map((w) => tf.transpose(w));
+    let h = h0In;
+    let c = c0In;
     const ys: T2[] = [];
     const hRet: T2[] = [];
     const cRet: T2[] = [];
-    const keep: tf.Tensor[] = [whhIn];
+    const keep: T2[] = [wi, wf, wg, wo];
     for (let t = 0; t < T; t++) {
-      const n = layout.batchSizes[t];
+      const n = sizes[t];
       const hp = rows(h, 0, n);
       const cp = rows(c, 0, n);
-      const pre = tf.add(xs[t], tf.matMul(hp, whhT)); // [n, 4H]
-      const sig = tf.sigmoid(cols(pre, 0, 3 * H)); // i, f, o
-      const g = tf.tanh(cols(pre, 3 * H, H));
-      const [i, f, o] = splitCols(sig, 3);
+      const i = tf.sigmoid(tf.add(Xi[t], tf.matMul(hp, WiT)));
+      const f = tf.sigmoid(tf.add(Xf[t], tf.matMul(hp, WfT)));
+      const g = tf.tanh(tf.add(Xg[t], tf.matMul(hp, WgT)));
+      const o = tf.sigmoid(tf.add(Xo[t], tf.matMul(hp, WoT)));
       c = tf.add(tf.mul(f, cp), tf.mul(i, g));
       const tc = tf.tanh(c);
       h = tf.mul(o, tc);
@@ -110,135 +139,139 @@ export function lstmSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, c0: 
         hRet.push(rows(h, next, n - next));
         cRet.push(rows(c, next, n - next));
       }
-      keep.push(hp, cp, sig, g, tc);
+      keep.push(hp, cp, i, f, g, o, tc);
     }
     save(keep);
     const value = tf.concat([...ys, ...hRet.reverse(), ...cRet.reverse()], 0);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: T2, saved: T2[]) => {
         const B = layout.batch;
-        const whhS = saved[0] as T2;
-        const dys = splitPacked(dy as T2, layout, [B, B]);
+        const [Wi, Wf, Wg, Wo] = saved;
+        const dys = stepBlocks(dy, [...sizes, B, B], null);
         const dhN = dys[T];
         const dcN = dys[T + 1];
         let dh: T2 | null = null;
         let dc: T2 | null = null;
-        const dGates: T2[] = new Array(T);
+        const P: T2[][] = [new Array(T), new Array(T), new Array(T), new Array(T)];
         const hps: T2[] = new Array(T);
         for (let t = T - 1; t >= 0; t--) {
-          const n = layout.batchSizes[t];
+          const n = sizes[t];
           const next = nextSize(layout, t);
-          const [hp, cp, sig, g, tc] = saved.slice(1 + 5 * t, 6 + 5 * t) as T2[];
+          const [hp, cp, i, f, g, o, tc] = saved.slice(4 + 7 * t, 11 + 7 * t);
           hps[t] = hp;
           const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
           const dcc: T2 = carry(dc, dcN, next, n);
-          const [i, f, o] = splitCols(sig, 3);
-          const dO: T2 = tf.mul(dht, tc);
-          const dct: T2 = tf.add(dcc, tf.mul(tf.mul(dht, o), tf.sub(1, tf.square(tc))));
-          const dI: T2 = tf.mul(dct, g);
-          const dF: T2 = tf.mul(dct, cp);
-          const dG: T2 = tf.mul(dct, i);
+          const dct: T2 = tf.add(dcc, tanhGrad(tf.mul(dht, o), tc));
+          const pi = sigmoidGrad(tf.mul(dct, g), i);
+          const pf = sigmoidGrad(tf.mul(dct, cp), f);
+          const pg = tanhGrad(tf.mul(dct, i), g);
+          const po = sigmoidGrad(tf.mul(dht, tc), o);
           dc = tf.mul(dct, f);
-          const dSig: T2 = tf.mul(tf.concat([dI, dF, dO], 1), tf.mul(sig, tf.sub(1, sig)));
-          const dGpre: T2 = tf.mul(dG, tf.sub(1, tf.square(g)));
-          const dg: T2 = tf.concat([dSig, dGpre], 1); // [n, 4H]
-          dGates[t] = dg;
-          dh = tf.matMul(dg, whhS); // [n, H]
+          dh = tf.add(tf.add(tf.matMul(pi, Wi), tf.matMul(pf, Wf)), tf.add(tf.matMul(pg, Wg), tf.matMul(po, Wo)));
+          P[0][t] = pi;
+          P[1][t] = pf;
+          P[2][t] = pg;
+          P[3][t] = po;
         }
-        const dXp = tf.concat(dGates, 0);
-        const dWhh = tf.transpose(tf.matMul(tf.transpose(tf.concat(hps, 0)), dXp));
-        return [dXp, dWhh, dh as T2, dc as T2];
+        const dX = P.map((p) => tf.concat(p, 0));
+        const hPrevT = tf.transpose(tf.concat(hps, 0));
+        const dW = dX.map((d) => recurrentWeightGrad(hPrevT, d));
+        const dBias = tf.concat(dX.map((d) => tf.sum(d, 0)), 0);
+        return [...dX, ...dW, dBias, dh as T2, dc as T2];
       },
     };
   });
-  return op(xp, whh, h0, c0) as T2;
+  return op(...xs, ...ws, bias, h0, c0);
 }
 
 /**
- * GRU over a packed batch (PyTorch's equations: n = tanh(x_n + r ⊙ (W_hn h + b_hn))).
- * xp [N, 3H] (r,z,n; holds b_ih and b_hr, b_hz), whh [3H, H], bhn [1, H], h0 [B, H] sorted.
+ * GRU over a packed batch with PyTorch's n = tanh(x_n + r ⊙ (h·W_hnᵀ + b_hn)).
+ * xs = [x_r, x_z, x_n] [N, H] (no bias), ws = [W_hr, W_hz, W_hn] [H, H], bias [3H] = b_ih +
+ * (b_hr, b_hz, 0), bhn [H], h0 [B, H] sorted. Returns [N + B, H].
  */
-export function gruSequence(layout: PackedLayout, xp: T2, whh: T2, bhn: T2, h0: T2): T2 {
-  const op = customOp(([xpIn, whhIn, bhnIn, h0In], save) => {
-    const H = whhIn.shape[1]!;
+export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
+  const op = customOp((inputs, save) => {
+    const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
+    const H = h0In.shape[1]!;
+    const B = layout.batch;
     const T = layout.maxLen;
-    const whhT = tf.transpose(whhIn as T2); // [H, 3H]
-    const xs = splitPacked(xpIn as T2, layout, []);
-    let h = h0In as T2;
+    const sizes = layout.batchSizes;
+    const bv = b.dataSync() as Float32Array;
+    const [Xr, Xz, Xn] = [xr, xz, xn].map((x, k) => stepBlocks(x, sizes, biasPart(bv, k, H)));
+    const [WrT, WzT, WnT] = [wr, wz, wn].map((w) => tf.transpose(w));
+    const bhnRows = tf.tile(tf.reshape(bhnIn, [1, H]), [B, 1]); // [B, H]: no broadcast in the loop
+    let h = h0In;
     const ys: T2[] = [];
     const hRet: T2[] = [];
-    const keep: tf.Tensor[] = [whhIn];
+    const keep: T2[] = [wr, wz, wn];
     for (let t = 0; t < T; t++) {
-      const n = layout.batchSizes[t];
+      const n = sizes[t];
       const hp = rows(h, 0, n);
-      const hh = tf.matMul(hp, whhT); // [n, 3H]
-      const x = xs[t];
-      const rz = tf.sigmoid(tf.add(cols(x, 0, 2 * H), cols(hh, 0, 2 * H)));
-      const hn = tf.add(cols(hh, 2 * H, H), bhnIn); // W_hn h + b_hn
-      const [r, z] = splitCols(rz, 2);
-      const nn = tf.tanh(tf.add(cols(x, 2 * H, H), tf.mul(r, hn)));
+      const r = tf.sigmoid(tf.add(Xr[t], tf.matMul(hp, WrT)));
+      const z = tf.sigmoid(tf.add(Xz[t], tf.matMul(hp, WzT)));
+      const hn = tf.add(tf.matMul(hp, WnT), rows(bhnRows, 0, n));
+      const nn = tf.tanh(tf.add(Xn[t], tf.mul(r, hn)));
       h = tf.add(nn, tf.mul(z, tf.sub(hp, nn))); // (1 - z) n + z h
       ys.push(h);
       const next = nextSize(layout, t);
       if (next < n) hRet.push(rows(h, next, n - next));
-      keep.push(hp, rz, hn, nn);
+      keep.push(hp, r, z, hn, nn);
     }
     save(keep);
     const value = tf.concat([...ys, ...hRet.reverse()], 0);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const B = layout.batch;
-        const whhS = saved[0] as T2;
-        const dys = splitPacked(dy as T2, layout, [B]);
+      gradFunc: (dy: T2, saved: T2[]) => {
+        const [Wr, Wz, Wn] = saved;
+        const dys = stepBlocks(dy, [...sizes, B], null);
         const dhN = dys[T];
         let dh: T2 | null = null;
-        const dXs: T2[] = new Array(T);
-        const dHs: T2[] = new Array(T);
+        const P: T2[][] = [new Array(T), new Array(T), new Array(T), new Array(T)]; // r, z, n (x side), n (h side)
         const hps: T2[] = new Array(T);
         for (let t = T - 1; t >= 0; t--) {
-          const n = layout.batchSizes[t];
+          const n = sizes[t];
           const next = nextSize(layout, t);
-          const [hp, rz, hn, nn] = saved.slice(1 + 4 * t, 5 + 4 * t) as T2[];
+          const [hp, r, z, hn, nn] = saved.slice(3 + 5 * t, 8 + 5 * t);
           hps[t] = hp;
           const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
-          const [r, z] = splitCols(rz, 2);
-          const dN: T2 = tf.mul(tf.mul(dht, tf.sub(1, z)), tf.sub(1, tf.square(nn))); // pre-tanh
-          const dZ: T2 = tf.mul(dht, tf.sub(hp, nn));
-          const dR: T2 = tf.mul(dN, hn);
-          const dHn: T2 = tf.mul(dN, r);
-          const dRZ: T2 = tf.mul(tf.concat([dR, dZ], 1), tf.mul(rz, tf.sub(1, rz)));
-          dXs[t] = tf.concat([dRZ, dN], 1);
-          const dHh: T2 = tf.concat([dRZ, dHn], 1);
-          dHs[t] = dHh;
-          dh = tf.add(tf.mul(dht, z), tf.matMul(dHh, whhS));
+          const dN = tanhGrad(tf.sub(dht, tf.mul(dht, z)), nn); // through (1 - z) and tanh
+          const pz = sigmoidGrad(tf.mul(dht, tf.sub(hp, nn)), z);
+          const pr = sigmoidGrad(tf.mul(dN, hn), r);
+          const dHn = tf.mul(dN, r);
+          dh = tf.add(tf.mul(dht, z), tf.add(tf.add(tf.matMul(pr, Wr), tf.matMul(pz, Wz)), tf.matMul(dHn, Wn)));
+          P[0][t] = pr;
+          P[1][t] = pz;
+          P[2][t] = dN;
+          P[3][t] = dHn;
         }
-        const dXp = tf.concat(dXs, 0);
-        const dHall = tf.concat(dHs, 0);
-        const dWhh = tf.transpose(tf.matMul(tf.transpose(tf.concat(hps, 0)), dHall));
-        const dBhn = tf.sum(cols(dHall, 2 * H, H), 0, true);
-        return [dXp, dWhh, dBhn, dh as T2];
+        const [dXr, dXz, dXn, dHnAll] = P.map((p) => tf.concat(p, 0));
+        const hPrevT = tf.transpose(tf.concat(hps, 0));
+        const dW = [dXr, dXz, dHnAll].map((d) => recurrentWeightGrad(hPrevT, d));
+        const dBias = tf.concat([dXr, dXz, dXn].map((d) => tf.sum(d, 0)), 0);
+        return [dXr, dXz, dXn, ...dW, dBias, tf.sum(dHnAll, 0), dh as T2];
       },
     };
   });
-  return op(xp, whh, bhn, h0) as T2;
+  return op(...xs, ...ws, bias, bhn, h0);
 }
 
-/** Elman RNN over a packed batch. xp [N, H] (holds both biases), whh [H, H], h0 [B, H] sorted. */
-export function rnnSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, nonlinearity: 'tanh' | 'relu'): T2 {
-  const op = customOp(([xpIn, whhIn, h0In], save) => {
+/** Elman RNN over a packed batch. x [N, H] (no bias), w [H, H], bias [H], h0 [B, H] sorted. */
+export function rnnSequence(layout: PackedLayout, x: T2, w: T2, bias: T2, h0: T2, nonlinearity: 'tanh' | 'relu'): T2 {
+  const op = customOp((inputs, save) => {
+    const [xIn, wIn, b, h0In] = inputs;
     const T = layout.maxLen;
-    const whhT = tf.transpose(whhIn as T2);
-    const xs = splitPacked(xpIn as T2, layout, []);
-    let h = h0In as T2;
+    const sizes = layout.batchSizes;
+    const X = stepBlocks(xIn, sizes, b.dataSync() as Float32Array);
+    const wT = tf.transpose(wIn);
+    let h = h0In;
     const ys: T2[] = [];
     const hRet: T2[] = [];
-    const keep: tf.Tensor[] = [whhIn];
+    const keep: T2[] = [wIn];
     for (let t = 0; t < T; t++) {
-      const n = layout.batchSizes[t];
+      const n = sizes[t];
       const hp = rows(h, 0, n);
-      const pre = tf.add(xs[t], tf.matMul(hp, whhT));
+      const pre = tf.add(X[t], tf.matMul(hp, wT));
       h = nonlinearity === 'tanh' ? tf.tanh(pre) : tf.relu(pre);
       ys.push(h);
       const next = nextSize(layout, t);
@@ -249,32 +282,29 @@ export function rnnSequence(layout: PackedLayout, xp: T2, whh: T2, h0: T2, nonli
     const value = tf.concat([...ys, ...hRet.reverse()], 0);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: T2, saved: T2[]) => {
         const B = layout.batch;
-        const whhS = saved[0] as T2;
-        const dys = splitPacked(dy as T2, layout, [B]);
+        const W = saved[0];
+        const dys = stepBlocks(dy, [...sizes, B], null);
         const dhN = dys[T];
         let dh: T2 | null = null;
         const dPre: T2[] = new Array(T);
         const hps: T2[] = new Array(T);
         for (let t = T - 1; t >= 0; t--) {
-          const n = layout.batchSizes[t];
+          const n = sizes[t];
           const next = nextSize(layout, t);
-          const [hp, ht] = saved.slice(1 + 2 * t, 3 + 2 * t) as T2[];
+          const [hp, ht] = saved.slice(1 + 2 * t, 3 + 2 * t);
           hps[t] = hp;
           const dht: T2 = tf.add(dys[t], carry(dh, dhN, next, n));
-          const dp =
-            nonlinearity === 'tanh'
-              ? tf.mul(dht, tf.sub(1, tf.square(ht)))
-              : tf.mul(dht, tf.cast(tf.greater(ht, 0), 'float32'));
+          const dp = nonlinearity === 'tanh' ? tanhGrad(dht, ht) : tf.mul(dht, tf.step(ht));
           dPre[t] = dp;
-          dh = tf.matMul(dp, whhS);
+          dh = tf.matMul(dp, W);
         }
-        const dXp = tf.concat(dPre, 0);
-        const dWhh = tf.transpose(tf.matMul(tf.transpose(tf.concat(hps, 0)), dXp));
-        return [dXp, dWhh, dh as T2];
+        const dX = tf.concat(dPre, 0);
+        const dW = recurrentWeightGrad(tf.transpose(tf.concat(hps, 0)), dX);
+        return [dX, dW, tf.sum(dX, 0), dh as T2];
       },
     };
   });
-  return op(xp, whh, h0) as T2;
+  return op(x, w, bias, h0);
 }
