@@ -116,8 +116,10 @@ function build(o: Record<string, any>): { tx: GradientTransformation; plateau?: 
   return { tx, plateau: pl, schedule: sched };
 }
 
+// OPTIM_TEST_BACKEND=wasm runs the same comparisons on the wasm backend (default: cpu).
 beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
+  const { backend } = await setupBackend({ prefer: [(process.env.OPTIM_TEST_BACKEND as 'cpu' | 'wasm' | undefined) ?? 'cpu'] });
+  if (process.env.OPTIM_GOLDEN_REPORT) console.log(`backend: ${backend}`);
 });
 
 describe(`golden: torch ${fixture.torch} optimizers and schedules, ${fixture.steps} steps`, () => {
