@@ -9,7 +9,7 @@
  * References: Devlin et al. 2019 (BERT, [CLS] pooling); Vaswani et al. 2017.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Module } from '@wordloom/core';
+import { Embedding, Module, init } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
 import type { Activation } from './internal/feed-forward.js';
 import { paddingFromLengths, paddingFromMask, toIds, type TokenIds } from './internal/util.js';
@@ -56,6 +56,10 @@ export class TransformerClassifier extends Module {
     this.pooling = opts.pooling ?? 'first';
     if (this.pooling !== 'first' && this.pooling !== 'mean') throw new Error(`TransformerClassifier: pooling = ${String(this.pooling)} must be 'first' or 'mean'`);
     this.tok_emb = this.addModule('tok_emb', new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: d, seed }));
+    // BERT's N(0, 0.02), the same scale as the learned positions (N(0, 1) would drown them)
+    const w0 = init.normal([opts.vocabSize, d], { mean: 0, std: 0.02, seed: seed + 5 });
+    this.tok_emb.weight.assign(w0);
+    w0.dispose();
     if ((opts.positional ?? 'learned') === 'learned') this.pos_emb = this.addModule('pos_emb', new LearnedPositionalEncoding({ maxLen: opts.maxLen ?? 512, dModel: d, seed: seed + 1 }));
     else this.sinusoid = new SinusoidalPositionalEncoding({ dModel: d });
     const normFirst = opts.normFirst ?? false;

@@ -92,7 +92,7 @@ export class TransformerLM extends Module {
     this.maxLen = opts.maxLen ?? 1024;
     this.positional = opts.positional ?? 'learned';
     this.tok_emb = this.addModule('tok_emb', new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: d, seed }));
-    this.embWeight = this.tok_emb.namedParameters().get('weight') as tf.Variable;
+    this.embWeight = this.tok_emb.weight;
     // GPT-2 initializes embeddings with N(0, 0.02): with tying, N(0, 1) would give huge initial logits.
     const w0 = init.normal([opts.vocabSize, d], { mean: 0, std: 0.02, seed: seed + 1 });
     this.embWeight.assign(w0);
