@@ -21,7 +21,7 @@ import { tidy } from './internal/tidy.js';
 import { Embedding, Linear, Module } from '@wordloom/core';
 import { AdditiveScore, ConcatScore, GeneralScore, attention, dotScore, type AttentionScore } from '@wordloom/attention';
 import type { CellType, EncoderOutput } from './encoder.js';
-import { CellStack, makeRecurrent } from './internal/cell-stack.js';
+import { CellStack, LayerStack, makeLayer } from './internal/cell-stack.js';
 
 /** Score of Luong attention. */
 export type LuongScore = 'dot' | 'general' | 'concat';
@@ -69,9 +69,14 @@ export abstract class Decoder extends Module {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly cellType: CellType;
-  readonly rnn: CellStack;
+  /** Steps the recurrent stack (cells for Bahdanau, a sequence layer for plain and Luong). */
+  readonly rnn: CellStack | LayerStack;
 
-  protected constructor(opts: DecoderOptions, rnnInputSize: number) {
+  /**
+   * @param parallel whether the RNN input at step t is independent of step t's attention, so
+   *   that under teacher forcing all steps can run as one sequence (plain, Luong).
+   */
+  protected constructor(opts: DecoderOptions, rnnInputSize: number, parallel: boolean) {
     super();
     this.vocabSize = opts.vocabSize;
     this.hiddenSize = opts.hiddenSize;
@@ -81,11 +86,8 @@ export abstract class Decoder extends Module {
       'embedding',
       new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, seed, ...(opts.paddingIdx !== undefined ? { paddingIdx: opts.paddingIdx } : {}) }),
     );
-    const layer = this.addModule(
-      'rnn',
-      makeRecurrent({ cell: this.cellType, inputSize: rnnInputSize, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers ?? 1, seed: seed + 1 }),
-    );
-    this.rnn = new CellStack(layer);
+    const stackOpts = { cell: this.cellType, inputSize: rnnInputSize, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers ?? 1, seed: seed + 1 };
+    this.rnn = parallel ? new LayerStack(this.addModule('rnn', makeLayer(stackOpts))) : this.addModule('rnn', new CellStack(stackOpts));
   }
 
   /** The first state from the encoder's output (tensors are new; the caller owns them). */
@@ -109,6 +111,15 @@ export abstract class Decoder extends Module {
    * Returns new tensors; the input state is left untouched.
    */
   abstract step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput;
+
+  /**
+   * Teacher forcing over a whole target at once, when the decoder allows it (plain, Luong):
+   * `inputs` `[B, T]` are `bos, y1 … y_{T−1}`; returns logits `[B, T, V]` (and attention
+   * `[B, T, S]`) equal to T calls of `step`. `undefined` when the decoder must step (Bahdanau).
+   */
+  teacherForced(_state: DecoderState, _inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention?: tf.Tensor3D } | undefined {
+    return undefined;
+  }
 }
 
 /** Sutskever-style decoder without attention. */
@@ -116,8 +127,15 @@ export class PlainDecoder extends Decoder {
   readonly kind = 'plain' as const;
   readonly out: Linear;
   constructor(opts: DecoderOptions) {
-    super(opts, opts.embeddingDim);
+    super(opts, opts.embeddingDim, true);
     this.out = this.addModule('out', new Linear({ inFeatures: opts.hiddenSize, outFeatures: opts.vocabSize, seed: (opts.seed ?? 0) + 2 }));
+  }
+  override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D } {
+    return tidy(() => {
+      const x = this.embedding.forward(inputs) as tf.Tensor3D; // [B, T, E]
+      const { outputs } = (this.rnn as LayerStack).sequence(x, state); // [B, T, H]
+      return { logits: this.out.forward(outputs) as tf.Tensor3D };
+    });
   }
   step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput {
     return tidy(() => {
@@ -144,7 +162,7 @@ export class LuongDecoder extends Decoder {
   readonly attnCombine: Linear;
   readonly out: Linear;
   constructor(opts: LuongDecoderOptions) {
-    super(opts, opts.embeddingDim);
+    super(opts, opts.embeddingDim, true);
     const H = opts.hiddenSize;
     const seed = opts.seed ?? 0;
     this.scoreKind = opts.score ?? 'general';
@@ -176,6 +194,20 @@ export class LuongDecoder extends Decoder {
       return { logits, state: { ...state, ...next }, attention: weights as tf.Tensor2D };
     });
   }
+  /**
+   * The same three stages over all T steps at once: because Luong's RNN never sees the
+   * attention, teacher forcing runs the RNN over the whole target first (fused kernels), then
+   * attends with every h_t in one batched call.
+   */
+  override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor3D } {
+    return tidy(() => {
+      const x = this.embedding.forward(inputs) as tf.Tensor3D; // [B, T, E]
+      const { outputs: hs } = (this.rnn as LayerStack).sequence(x, state); // 1. all h_t: [B, T, H]
+      const { context, weights } = attention(hs, state.memory!, state.memory!, { score: this.score, preparedKeys: state.keys!, mask: state.mask! }); // 2. [B, T, H], [B, T, S]
+      const hTilde = tf.tanh(this.attnCombine.forward(tf.concat([context, hs], 2))); // 3. [B, T, H]
+      return { logits: this.out.forward(hTilde) as tf.Tensor3D, attention: weights as tf.Tensor3D };
+    });
+  }
 }
 
 /** Bahdanau attention: attend with the previous state first, feed the context into the RNN step. */
@@ -184,8 +216,9 @@ export class BahdanauDecoder extends Decoder {
   readonly score: AdditiveScore;
   readonly out: Linear;
   constructor(opts: DecoderOptions) {
-    // The RNN input is [emb(y_{t-1}); c_t]: embedding plus context size.
-    super(opts, opts.embeddingDim + opts.hiddenSize);
+    // The RNN input is [emb(y_{t-1}); c_t]: embedding plus context size. It depends on step t's
+    // attention, so the RNN must step (cells) even under teacher forcing.
+    super(opts, opts.embeddingDim + opts.hiddenSize, false);
     const H = opts.hiddenSize;
     const seed = opts.seed ?? 0;
     this.score = this.addModule('score', new AdditiveScore({ queryDim: H, seed: seed + 3 }));

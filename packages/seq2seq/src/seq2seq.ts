@@ -147,6 +147,12 @@ export class Seq2Seq extends Module {
     if (ratio < 1) for (let i = 0; i < B * T; i++) useTruth[i] = opts.rng!.uniform() < ratio ? 1 : 0;
     return tidy(() => {
       let state = this.initState(batch.src, batch.srcLengths);
+      if (ratio >= 1) {
+        // Plain and Luong decoders run all teacher-forced steps at once (same result as stepping).
+        const inputs = tf.concat([tf.fill([B, 1], this.bosId, 'int32'), tf.slice(batch.tgt, [0, 0], [B, T - 1])], 1) as tf.Tensor2D;
+        const par = this.decoder.teacherForced(state, inputs);
+        if (par) return par.logits;
+      }
       const cols = unstack(batch.tgt, 1) as tf.Tensor1D[]; // T × [B]
       const truthMask = unstack(tf.tensor2d(useTruth, [B, T]), 1);
       const logits: tf.Tensor2D[] = [];

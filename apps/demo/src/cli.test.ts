@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors, setupBackend } from '@wordloom/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'wordloom-demo-'));
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('wordloom CLI: help and bad input', () => {
+  it('--help lists every command; each subcommand has --help', async () => {
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    for (const name of ['tour', 'seq2seq date', 'seq2seq addition', 'seq2seq reverse', 'embed train', 'embed analogy']) {
+      expect(top.out).toContain(name);
+      const h = await run(...name.split(' '), '--help');
+      expect(h.code).toBe(0);
+      expect(h.out).toContain(`Usage: wordloom ${name}`);
+      expect(h.out).toContain('--data-dir');
+    }
+  });
+
+  it('unknown command, subcommand and option: one line with the fix, exit code ≠ 0', async () => {
+    const a = await run('seq2sq');
+    expect(a.code).not.toBe(0);
+    expect(a.err.trim().split('\n')).toHaveLength(1);
+    expect(a.err).toMatch(/unknown command 'seq2sq' \(did you mean 'seq2seq'\?\)/);
+    const b = await run('seq2seq', 'dat');
+    expect(b.code).not.toBe(0);
+    expect(b.err).toMatch(/unknown subcommand 'dat' \(did you mean 'date'\?\); choose one of date, addition, reverse/);
+    const c = await run('seq2seq', 'date', '--epoch', '3');
+    expect(c.code).not.toBe(0);
+    expect(c.err.trim().split('\n')).toHaveLength(1);
+    expect(c.err).toMatch(/unknown option --epoch \(did you mean --epochs\?\); see 'wordloom seq2seq date --help'/);
+    const d = await run('seq2seq', 'date', '--attention', 'sideways');
+    expect(d.code).not.toBe(0);
+    expect(d.err).toMatch(/--attention sideways is not one of none\|luong\|bahdanau/);
+    const e = await run('seq2seq', 'date', '--hidden', 'many');
+    expect(e.err).toMatch(/--hidden many must be an integer/);
+  });
+
+  it('missing data file: names the data set and where it comes from', async () => {
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const r = await run('seq2seq', 'date', '--data-dir', empty, '--out', join(tmp, 'x'));
+    expect(r.code).toBe(3);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('dlfs2-seq2seq/date.txt');
+    expect(r.err).toContain('oreilly-japan/deep-learning-from-scratch-2');
+  });
+
+  it('a malformed data line (wrong width / no separator): one-line error', async () => {
+    const dir = join(tmp, 'bad');
+    mkdirSync(join(dir, 'dlfs2-seq2seq'), { recursive: true });
+    writeFileSync(join(dir, 'dlfs2-seq2seq', 'date.txt'), 'september 27, 1994           _1994-09-27\nthis line has no separator\n');
+    const r = await run('seq2seq', 'date', '--data-dir', dir, '--out', join(tmp, 'y'));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/date.txt line 2 has no '_'/);
+  });
+});
+
+describe('wordloom CLI: end to end on tiny data', () => {
+  it('seq2seq date trains a few steps, writes metrics/weights/vocab/heatmap, and resumes', async () => {
+    const out = join(tmp, 'date');
+    const argv = ['seq2seq', 'date', '--out', out, '--limit', '300', '--max-steps', '4', '--batch-size', '16', '--hidden', '16', '--embedding', '8', '--epochs', '2', '--quiet'];
+    const r = await run(...argv);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(m.task).toBe('date');
+    expect(m.steps).toBe(4);
+    expect(m.heldOutExamples).toBe(30);
+    expect(m.exactMatch).toBeGreaterThanOrEqual(0);
+    expect(m.exactMatch).toBeLessThanOrEqual(1);
+    expect(Number.isFinite(m.finalLoss)).toBe(true);
+    const w = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect([...w.tensors.keys()]).toContain('decoder.rnn.weight_ih_l0');
+    for (const t of w.tensors.values()) t.dispose();
+    expect(readFileSync(join(out, 'attention.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(r.out).toMatch(/[░▒▓█]/); // the heatmap printed with shaded blocks
+    expect(JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8')).tokens[0]).toBe('<pad>');
+    // --resume continues from the checkpoint up to the new step limit.
+    const again = await run(...argv.map((a) => (a === '4' ? '6' : a)), '--resume');
+    expect(again.code).not.toBe(0); // a different --max-steps is a different configuration
+    expect(again.err).toMatch(/use the same options or another --out/);
+    const resumed = await run(...argv, '--resume');
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/resumed from .*checkpoint.safetensors at step 4/);
+  });
+
+  it('the main job (tour --quick) runs and writes a summary of measured numbers', async () => {
+    const out = join(tmp, 'tour');
+    const r = await run('tour', '--quick', '--quiet', '--out', out);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.date.exactMatch).toBeGreaterThanOrEqual(0);
+    expect(s.embeddings.words).toBeGreaterThanOrEqual(20000);
+    expect(existsSync(join(out, 'vectors.txt'))).toBe(true);
+    expect(r.out).toContain('what each package did');
+  });
+});

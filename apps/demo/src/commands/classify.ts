@@ -1,0 +1,1 @@
+export const classifyCommands: import('../args.js').Command[] = [];

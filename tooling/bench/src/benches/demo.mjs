@@ -1,0 +1,77 @@
+/**
+ * Demo benchmarks: the demo CLI's tasks trained from scratch with a fixed seed (peer: none).
+ * Each run spawns the built CLI (`node apps/demo/dist/cli.js …`) into a fresh output folder and
+ * reads its `metrics.json`, so the numbers are exactly what a user of `pnpm demo` gets.
+ *
+ * demo.date     — `seq2seq date` (Luong attention, GRU 128, 3 epochs): exact match on the
+ *                 held-out 10% (5,000 dates), wall time in s. Target: ≥ 0.995 within 600 s.
+ * demo.addition — `seq2seq addition` (Luong attention, reversed input): exact match on the
+ *                 held-out 10%. Target ≥ 0.95.
+ *
+ * These runs are long (minutes each), so `runs` is the harness minimum of 3 with no warm-up:
+ * a full `pnpm bench --filter demo` takes ≈ 3 × (date + addition) training times.
+ * `--quick` trains a few dozen steps on 1,000 examples (a smoke test of the plumbing only;
+ * its exact match is meaningless). Not registered yet: demo.nsmc and demo.shakespeare
+ * (the `classify nsmc` and `lm shakespeare` subcommands are not in the CLI yet).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+function runCli(ctx, argv) {
+  const out = mkdtempSync(path.join(tmpdir(), 'wordloom-bench-'));
+  try {
+    const cli = path.join(ctx.repoRoot, 'apps/demo/dist/cli.js');
+    const t0 = performance.now();
+    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const wallS = (performance.now() - t0) / 1000;
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    ctx.log(`${argv.join(' ')}: exact match ${metrics.exactMatch}, ${metrics.steps} steps, ${wallS.toFixed(0)} s`);
+    return { metrics, wallS };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const quickArgs = (ctx) => (ctx.quick ? ['--limit', '1000', '--max-steps', '20', '--epochs', '1'] : []);
+
+export default [
+  {
+    name: 'demo.date',
+    description: 'seq2seq date (DLFS2 date.txt, Luong attention): exact match on the held-out 10% and wall time, seed 0',
+    units: { exact_match: 'fraction', wall: 's' },
+    higherIsBetter: { exact_match: true, wall: false },
+    warmup: 0,
+    runs: 3,
+    async setup(ctx) {
+      ctx.data('dlfs2-seq2seq/date.txt');
+      return {};
+    },
+    async ours(_state, ctx) {
+      const { metrics, wallS } = runCli(ctx, ['seq2seq', 'date', '--attention', 'luong', ...quickArgs(ctx)]);
+      return { exact_match: metrics.exactMatch, wall: wallS };
+    },
+    peers: [],
+  },
+  {
+    name: 'demo.addition',
+    description: 'seq2seq addition (DLFS2 addition.txt, Luong attention, reversed input): exact match on the held-out 10%, seed 0',
+    units: { exact_match: 'fraction' },
+    higherIsBetter: { exact_match: true },
+    warmup: 0,
+    runs: 3,
+    async setup(ctx) {
+      ctx.data('dlfs2-seq2seq/addition.txt');
+      return {};
+    },
+    async ours(_state, ctx) {
+      const { metrics } = runCli(ctx, ['seq2seq', 'addition', '--attention', 'luong', ...quickArgs(ctx)]);
+      return { exact_match: metrics.exactMatch };
+    },
+    peers: [],
+  },
+];
