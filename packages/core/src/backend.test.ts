@@ -21,3 +21,29 @@ describe('setupBackend', () => {
     expect(g.dataSync()[0]).toBeCloseTo(1, 6);
   });
 });
+
+describe('setupBackend verification', () => {
+  it('falls back (and says why) when tf.setBackend returns false', async () => {
+    // A registered backend whose initialization fails: tfjs returns false and stays put.
+    tf.registerBackend('webgpu', () => {
+      throw new Error('no adapter');
+    });
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      const r = await setupBackend({ prefer: ['webgpu', 'cpu'] });
+      expect(r.backend).toBe('cpu');
+      expect(tf.getBackend()).toBe('cpu');
+      expect(r.rejected).toEqual([{ backend: 'webgpu', reason: "tf.setBackend('webgpu') returned false (initialization failed; tf.getBackend() says 'webgpu')" }]);
+    } finally {
+      console.warn = warn;
+      tf.removeBackend('webgpu');
+    }
+  });
+
+  it('rejects unknown names and always keeps cpu as the last resort', async () => {
+    await expect(setupBackend({ prefer: ['tpu' as 'cpu'] })).rejects.toThrow("setupBackend: prefer contains unknown backend 'tpu'");
+    const r = await setupBackend({ prefer: [] });
+    expect(r.backend).toBe('cpu');
+  });
+});

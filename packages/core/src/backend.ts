@@ -55,7 +55,13 @@ function registerMissingKernels(name: string): void {
 }
 
 async function loadBackendPackage(name: BackendName): Promise<void> {
-  // Literal specifiers so that bundlers see (and can include) the packages.
+  // Already imported by the program (e.g. to call setWasmPaths): nothing to load.
+  if (tf.findBackendFactory(name) != null) {
+    if (name === 'wasm' && isNode) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return;
+  }
+  // Literal specifiers so that bundlers see the packages and split them into lazy chunks
+  // (a bundler must therefore be able to resolve all four; see the README).
   switch (name) {
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
@@ -124,7 +130,9 @@ export async function setupBackend(opts: SetupBackendOptions = {}): Promise<Setu
       continue;
     }
     if (!ok || tf.getBackend() !== name) {
-      rejected.push({ backend: name, reason: `tf.setBackend('${name}') returned ${ok}; tfjs stayed on '${tf.getBackend()}'` });
+      // tfjs leaves backendName set to the failed backend with no instance behind it; the
+      // next candidate (cpu at the latest) repairs that.
+      rejected.push({ backend: name, reason: `tf.setBackend('${name}') returned ${ok} (initialization failed; tf.getBackend() says '${tf.getBackend()}')` });
       continue;
     }
     await tf.ready();
