@@ -31,12 +31,13 @@ import {
   warmupCosineSchedule,
   warmupLinearSchedule,
   type GradientTransformation,
+  type ReduceLROnPlateauOptions,
   type Schedule,
 } from './index.js';
 
 interface Case {
   id: string;
-  ours: Record<string, any>;
+  ours: Record<string, unknown>;
   params: string;
   lrs?: string;
 }
@@ -74,23 +75,23 @@ function split(flat: Float32Array): Map<string, tf.Tensor> {
   return m;
 }
 
-function makeSchedule(s: Record<string, any>): Schedule {
+function makeSchedule(s: Record<string, unknown>): Schedule {
   const { kind, ...o } = s;
   switch (kind) {
     case 'step':
-      return stepSchedule(o as any);
+      return stepSchedule(o as never);
     case 'multiStep':
-      return multiStepSchedule(o as any);
+      return multiStepSchedule(o as never);
     case 'exponential':
-      return exponentialSchedule(o as any);
+      return exponentialSchedule(o as never);
     case 'linear':
-      return linearSchedule(o as any);
+      return linearSchedule(o as never);
     case 'warmupCosine':
-      return warmupCosineSchedule(o as any);
+      return warmupCosineSchedule(o as never);
     case 'warmupLinear':
-      return warmupLinearSchedule(o as any);
+      return warmupLinearSchedule(o as never);
     case 'inverseSqrt':
-      return inverseSqrtSchedule(o as any);
+      return inverseSqrtSchedule(o as never);
     default:
       throw new Error(`unknown schedule ${kind}`);
   }
@@ -98,21 +99,21 @@ function makeSchedule(s: Record<string, any>): Schedule {
 
 const nodecay = (name: string) => name.endsWith('.bias') || name.startsWith('norm.') || name.startsWith('embed.');
 
-function build(o: Record<string, any>): { tx: GradientTransformation; plateau?: ReduceLROnPlateau; schedule?: Schedule } {
+function build(o: Record<string, unknown>): { tx: GradientTransformation; plateau?: ReduceLROnPlateau; schedule?: Schedule } {
   const { optimizer, clipNorm, clipValue, schedule, plateau, groups, ...rest } = o;
   let lr = rest.lr;
   let sched: Schedule | undefined;
   let pl: ReduceLROnPlateau | undefined;
-  if (schedule) lr = sched = makeSchedule(schedule);
+  if (schedule) lr = sched = makeSchedule(schedule as Record<string, unknown>);
   if (plateau) {
-    pl = new ReduceLROnPlateau(plateau);
+    pl = new ReduceLROnPlateau(plateau as ReduceLROnPlateauOptions);
     lr = pl.schedule;
   }
-  const opts = { ...rest, lr, groups: groups?.map((g: any) => ({ ...g, match: nodecay })) };
+  const opts = { ...rest, lr, groups: (groups as object[] | undefined)?.map((g) => ({ ...g, match: nodecay })) };
   const ctor = { sgd, adam, adamw, adagrad, rmsprop }[optimizer as string]!;
-  let tx = ctor(opts);
-  if (clipNorm !== undefined) tx = chain(clipByGlobalNorm({ maxNorm: clipNorm }), tx);
-  if (clipValue !== undefined) tx = chain(clipByValue({ min: -clipValue, max: clipValue }), tx);
+  let tx = ctor(opts as never);
+  if (typeof clipNorm === 'number') tx = chain(clipByGlobalNorm({ maxNorm: clipNorm }), tx);
+  if (typeof clipValue === 'number') tx = chain(clipByValue({ min: -clipValue, max: clipValue }), tx);
   return { tx, plateau: pl, schedule: sched };
 }
 
