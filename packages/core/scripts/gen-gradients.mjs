@@ -77,9 +77,19 @@ for (const file of order) {
     skipped.push(kernel);
     continue;
   }
+  // A few tfjs gradients call chained tensor methods (x.reshape(...)), which tfjs-core's
+  // CommonJS build never registers ("permutedX.reshape is not a function" in Prod's gradient):
+  // rewrite them as functional ops.
+  const fixed = body
+    .replace(/\b(\w+)\.reshape\(/g, 'tf.reshape($1, ')
+    .replace(/\b(\w+)\.clone\(\)/g, 'tf.clone($1)')
+    .replace(/\bx\.split\(/g, 'tf.split(x, ')
+    .replace(/\b(indices|dy)\.slice\(/g, 'tf.slice($1, ');
+  const chained = fixed.match(/\b(?!tf\b|Math\b|util\b|backend_util\b|axis_util\b|broadcast_util\b|conv_util\b|slice_util\b|selu_util\b)\w+\.(mul|add|sub|div|sum|cast|transpose|neg|exp|log|square|sqrt|matMul|tile|expandDims|squeeze|gather|mean|max|min|pow|abs|greater|less|equal|relu|sigmoid|tanh|toFloat|asType)\(/g);
+  if (chained) console.warn(`${file}: chained tensor calls left: ${chained.join(' ')}`);
   const mod = file.replace(/\.js$/, '');
   modules.push(
-    `const m_${mod} = (() => {\n${lines.join('\n')}\n${body.replace(/^export /gm, '').trim()}\n  return { ${exported.join(', ')} };\n})();`,
+    `const m_${mod} = (() => {\n${lines.join('\n')}\n${fixed.replace(/^export /gm, '').trim()}\n  return { ${exported.join(', ')} };\n})();`,
   );
   for (const e of exported) if (e.endsWith('GradConfig')) configs.push(`m_${mod}.${e}`);
 }

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gradConfigs } from './internal/tfjs-gradients.js';
+import { extraGradConfigs } from './internal/extra-gradients.js';
 import { wasmUnsortedSegmentSumConfig } from './internal/segment-sum-kernel.js';
 
 /** A backend name `setupBackend` knows how to load. */
@@ -35,13 +36,14 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 let gradientsRegistered = false;
 
 /**
- * Registers tfjs-core's gradients (all but pooling/convolution ones) on the tfjs-core
- * instance this package was loaded with. Idempotent; gradients registered by someone else
+ * Registers tfjs-core's gradients (all but pooling/convolution ones), plus zero gradients
+ * for comparisons and logical ops (tfjs has none, so `tf.where(tf.greater(x, 0), …)` could not
+ * be differentiated), on the tfjs-core instance this package was loaded with. Idempotent; gradients registered by someone else
  * (e.g. the `@tensorflow/tfjs` union package) are left in place.
  */
 export function registerGradients(): void {
   if (gradientsRegistered) return;
-  for (const config of gradConfigs) {
+  for (const config of [...gradConfigs, ...extraGradConfigs]) {
     if (tf.getGradient(config.kernelName) == null) tf.registerGradient(config);
   }
   gradientsRegistered = true;

@@ -109,7 +109,7 @@ const addNGradConfig = {
     gradFunc: (dy, saved) => {
         const ders = {};
         saved.forEach((_, i) => {
-            ders[i] = () => dy.clone();
+            ders[i] = () => tf.clone(dy);
         });
         return ders;
     }
@@ -383,7 +383,7 @@ const m_Cast_grad = (() => {
 const castGradConfig = {
     kernelName: Cast,
     gradFunc: (dy) => {
-        return { x: () => dy.clone() };
+        return { x: () => tf.clone(dy) };
     }
 };
   return { castGradConfig };
@@ -780,12 +780,12 @@ const gatherGradConfig = {
         };
         if (batchDims === 1) {
             const batchSize = x.shape[0];
-            const xBatch = x.split(batchSize, 0);
+            const xBatch = tf.split(x, batchSize, 0);
             const derXBatched = () => {
                 const stacked = stack(xBatch.map((x, i) => {
-                    return derXBatch(x, indices.slice(i, 1), dy.slice(i, 1))();
+                    return derXBatch(x, tf.slice(indices, i, 1), tf.slice(dy, i, 1))();
                 }));
-                return stacked.reshape(x.shape);
+                return tf.reshape(stacked, x.shape);
             };
             return { x: derXBatched, indices: () => indices };
         }
@@ -1356,11 +1356,11 @@ function prodsGradFn_(x, dy, axis) {
     const removedShape = newShape.splice(xRank - axis.length, axis.length);
     const endPartShape = removedShape.reduce((p, c) => p * c, 1);
     newShape.push(endPartShape);
-    const reshapedPermutedX = permutedX.reshape(newShape);
+    const reshapedPermutedX = tf.reshape(permutedX, newShape);
     let prodGrad = prodGradFn_(reshapedPermutedX, dy, finalProdAxis);
     // Undo the re-shaping now we have the dx vector, and permute back to
     // original axes order.
-    prodGrad = prodGrad.reshape(permutedX.shape);
+    prodGrad = tf.reshape(prodGrad, permutedX.shape);
     if (xPermutation != null) {
         const undoPermutation = backend_util.getUndoAxesPermutation(xPermutation);
         prodGrad = transpose(prodGrad, undoPermutation);
