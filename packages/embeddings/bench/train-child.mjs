@@ -1,0 +1,35 @@
+/**
+ * Benchmark child (run by tooling/bench/src/benches/embeddings.mjs through ctx.measureChild,
+ * so that its peak RSS is its own): trains on a prepared token file with the BUILT package
+ * and evaluates. Not part of the published package (`files` ships dist and src only).
+ *
+ * args: { algo: 'w2v'|'glove'|'ppmi', corpus, opts, analogies?, pairs?, pairsDelimiter?, restrictVocab }
+ */
+import { encodeCorpus, trainGlove, trainPpmiSvd, trainWord2Vec } from '../dist/index.js';
+
+export default async function run(args) {
+  const t0 = performance.now();
+  const enc = await encodeCorpus(args.corpus, { minCount: args.opts.minCount ?? 5 });
+  const tTrain = performance.now();
+  let wv;
+  let throughput;
+  if (args.algo === 'w2v') {
+    const r = await trainWord2Vec(enc, args.opts);
+    wv = r.wv;
+    throughput = r.stats.wordsPerSec;
+  } else if (args.algo === 'glove') {
+    wv = (await trainGlove(enc, args.opts)).wv;
+  } else {
+    wv = (await trainPpmiSvd(enc, args.opts)).wv;
+  }
+  const trainSec = (performance.now() - tTrain) / 1000;
+  const out = { throughput, encode_s: (tTrain - t0) / 1000, train_s: trainSec, vocab: enc.vocab.size, tokens: enc.ids.length };
+  if (args.analogies) {
+    out.analogy_accuracy = wv.evaluateAnalogies({ path: args.analogies }, { restrictVocab: args.restrictVocab }).accuracy;
+  }
+  if (args.pairs) {
+    out.ws353_spearman = wv.evaluateWordPairs({ path: args.pairs }, { delimiter: args.pairsDelimiter ?? '\t' }).spearman;
+  }
+  out.wall_s = (performance.now() - t0) / 1000;
+  return out;
+}
