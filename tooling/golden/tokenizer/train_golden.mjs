@@ -2,7 +2,7 @@
 // ours on the same committed corpus and the same settings; record HF's merges/vocab and
 // where they differ. Then train + save a tokenizer with ours, load it in HF, and record HF's
 // encodings of the golden texts (the test re-checks our side).
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
