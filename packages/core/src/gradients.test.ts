@@ -21,7 +21,7 @@ describe.each(['cpu', 'wasm'] as const)('registered gradients on %s', (backend) 
   });
 
   it('exist for every kernel NLP models use', () => {
-    const missing = [...NLP_KERNELS, 'Greater', 'Less', 'Equal', 'NotEqual', 'LessEqual', 'LogicalAnd', 'LogicalNot'].filter((k) => tf.getGradient(k) == null);
+    const missing = [...NLP_KERNELS, 'GatherNd', 'Greater', 'Less', 'Equal', 'NotEqual', 'LessEqual', 'LogicalAnd', 'LogicalNot'].filter((k) => tf.getGradient(k) == null);
     expect(missing).toEqual([]);
     expect(gradConfigs.length).toBeGreaterThan(90);
     expect(SKIPPED_GRADIENTS).toEqual(['AvgPool3D', 'AvgPool', 'Conv2DBackpropInput', 'Conv2D', 'Conv3D', 'DepthwiseConv2dNative', 'LRN', 'MaxPool3D', 'MaxPool']);
@@ -38,6 +38,7 @@ describe.each(['cpu', 'wasm'] as const)('registered gradients on %s', (backend) 
       ['softmax/log/pow/sqrt', (x) => tf.sum(tf.mul(tf.log(tf.softmax(x)), tf.sqrt(tf.add(tf.pow(x, 2), 1)))), [a]],
       ['cumsum/tile/pad/reverse', (x) => tf.sum(tf.mul(tf.cumsum(tf.tile(tf.pad(x, [[0, 0], [1, 0]]), [1, 2]), 1), tf.reverse(tf.tile(tf.pad(x, [[0, 0], [1, 0]]), [1, 2]), 1))), [a]],
       ['erf/softplus/sigmoid/clip', (x) => tf.sum(tf.add(tf.erf(x), tf.mul(tf.softplus(x), tf.clipByValue(tf.sigmoid(x), 0.4, 0.6)))), [a]],
+      ['gatherND (repeated indices)', (x) => tf.sum(tf.mul(tf.tanh(tf.gatherND(x, tf.tensor2d([[1, 2], [0, 0], [1, 2]], [3, 2], 'int32'))), tf.tensor1d([1, -2, 3]))), [a]],
       ['mean/prod/split/gather', (x) => {
         const [p, q] = tf.split(x, [1, 2], 1);
         return tf.add(tf.mean(tf.prod(tf.add(q, 2), 1)), tf.sum(tf.gather(p, tf.tensor1d([1, 1, 0], 'int32'))));
