@@ -235,3 +235,46 @@ describe('post-processors and decoders', () => {
     expect(() => new TemplateProcessing({ single: '<s> $A </s>', specialTokens: [['<s>', 0]] })).toThrow(/template uses "<\/s>" but specialTokens has no entry/);
   });
 });
+
+describe('tokenizer.json round trips of other pipelines', () => {
+  it('char-level BPE with unk, NFKC + lowercase, Whitespace, BPE decoder', () => {
+    const vocab = vocabOf(['<unk>', 'h', 'e', 'l', 'o', 'he', 'll', 'hell', 'hello']);
+    const tok = new Tokenizer({
+      model: new BPE({ vocab, merges: [['h', 'e'], ['l', 'l'], ['he', 'll'], ['hell', 'o']], unkToken: '<unk>' }),
+      normalizer: new NormalizerSequence([new UnicodeNormalizer('NFKC'), new Lowercase()]),
+      preTokenizer: new Whitespace(),
+      decoder: new BPEDecoder(),
+      specialTokens: { unk: '<unk>' },
+    });
+    const e = tok.encode('HELLO hex');
+    expect(e.tokens).toEqual(['hello', 'he', '<unk>']);
+    expect(e.offsets).toEqual([
+      [0, 5],
+      [6, 8],
+      [8, 9],
+    ]);
+    const again = fromTokenizerJson(toTokenizerJson(tok, { pretty: true }));
+    expect(again.encode('HELLO hex')).toEqual(e);
+    expect(again.specialTokenId('unk')).toBe(0);
+    expect(toTokenizerJson(again)).toBe(toTokenizerJson(tok));
+  });
+  it('Metaspace + byte fallback + sequence decoder, RoBERTa post-processor', () => {
+    const vocab = vocabOf(['<unk>', '<s>', '</s>', '▁', 'a', 'b', '▁a', '<0xC3>', '<0xA9>']);
+    const tok = fromTokenizerJson({
+      added_tokens: [
+        { id: 1, content: '<s>', special: true },
+        { id: 2, content: '</s>', special: true },
+      ],
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 1], trim_offsets: true, add_prefix_space: true },
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      model: { type: 'BPE', vocab: Object.fromEntries(vocab), merges: [['▁', 'a']], unk_token: '<unk>', byte_fallback: true },
+    });
+    const e = tok.encode('a bé', 'b');
+    expect(e.tokens).toEqual(['<s>', '▁a', '▁', 'b', '<0xC3>', '<0xA9>', '</s>', '</s>', '▁', 'b', '</s>']);
+    expect(tok.decode(e.ids, { skipSpecialTokens: true })).toBe('a bé b');
+    expect(tok.specialTokens.get('bos')).toBe('<s>');
+    const again = fromTokenizerJson(toTokenizerJson(tok));
+    expect(again.encode('a bé', 'b')).toEqual(e);
+  });
+});
