@@ -47,3 +47,13 @@ describe('setupBackend verification', () => {
     expect(r.backend).toBe('cpu');
   });
 });
+
+describe('setupBackend({ measure: true })', () => {
+  it('times every working backend and keeps the fastest', async () => {
+    const r = await setupBackend({ prefer: ['cpu', 'wasm'], measure: true });
+    const t = r.timings!;
+    expect(Object.keys(t).sort()).toEqual(['cpu', 'wasm']);
+    expect(r.backend).toBe(t.cpu! < t.wasm! ? 'cpu' : 'wasm');
+    expect(tf.getBackend()).toBe(r.backend);
+  });
+});

@@ -22,6 +22,12 @@ export interface SetupBackendOptions {
    * without a real GPU). `cpu` is always tried last even if not listed.
    */
   prefer?: BackendName[];
+  /**
+   * Initialize every working candidate in `prefer`, time a small matmul workload on each
+   * (≈ 50 ms per backend) and keep the fastest, instead of taking the first that works.
+   * @default false (the default order already puts the usually-fastest first)
+   */
+  measure?: boolean;
 }
 
 export interface SetupBackendResult {
@@ -29,6 +35,8 @@ export interface SetupBackendResult {
   backend: string;
   /** Why each backend tried before it failed, in order (empty when the first one worked). */
   rejected: Array<{ backend: BackendName; reason: string }>;
+  /** With `measure: true`: ms per workload on each backend that worked. */
+  timings?: Partial<Record<BackendName, number>>;
 }
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
@@ -90,10 +98,67 @@ function message(e: unknown): string {
   return String(e);
 }
 
+/** Loads, registers and switches to `name`; returns null on success or why it failed. */
+async function trySwitch(name: BackendName): Promise<string | null> {
+  const engine = tf.engine() as unknown as { backendName: string | null; backendInstance: unknown };
+  // Already active (and really initialized: after a failed setBackend, tfjs keeps the failed
+  // name in backendName with no instance behind it).
+  if (engine.backendName === name && engine.backendInstance != null) {
+    registerMissingKernels(name);
+    return null;
+  }
+  try {
+    await loadBackendPackage(name);
+  } catch (e) {
+    return `package @tensorflow/tfjs-backend-${name} could not be loaded: ${message(e)}`;
+  }
+  if (tf.findBackendFactory(name) == null) {
+    return 'the package loaded but registered no backend (two tfjs-core instances?)';
+  }
+  registerMissingKernels(name);
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    return `tf.setBackend threw: ${message(e)}`;
+  }
+  if (!ok || tf.getBackend() !== name) {
+    // tfjs leaves backendName set to the failed backend with no instance behind it; the
+    // next candidate (cpu at the latest) repairs that.
+    return `tf.setBackend('${name}') returned ${ok} (initialization failed; tf.getBackend() says '${tf.getBackend()}')`;
+  }
+  await tf.ready();
+  return null;
+}
+
+/**
+ * ms per 256×256 matmul chain on the active backend (median of 3, after a warm-up), read
+ * back with `await data()` (WebGPU's synchronous reads returned zeros in headless Chromium).
+ */
+async function timeMatmul(): Promise<number> {
+  const a = tf.randomNormal([256, 256], 0, 0.05, 'float32', 1);
+  const run = async (): Promise<number> => {
+    const t0 = performance.now();
+    const y = tf.tidy(() => {
+      let x = a;
+      for (let i = 0; i < 4; i++) x = tf.tanh(tf.matMul(x, a));
+      return tf.sum(x);
+    });
+    await y.data();
+    y.dispose();
+    return performance.now() - t0;
+  };
+  await run();
+  const times = [await run(), await run(), await run()].sort((p, q) => p - q);
+  a.dispose();
+  return times[1];
+}
+
 /**
  * Registers gradients, loads the first preferred backend that works, registers the kernels
  * it lacks, and checks that tfjs really switched to it (`tf.setBackend` resolves `false`
- * and stays on the old backend when initialization fails).
+ * when initialization fails). With `measure: true` it instead initializes every working
+ * candidate, times a small matmul workload on each and keeps the fastest.
  *
  * @throws if no backend, not even `cpu`, could be set.
  */
@@ -108,37 +173,23 @@ export async function setupBackend(opts: SetupBackendOptions = {}): Promise<Setu
   }
   if (!order.includes('cpu')) order.push('cpu');
   const rejected: SetupBackendResult['rejected'] = [];
+  const timings: Partial<Record<BackendName, number>> = {};
   for (const name of order) {
-    if (tf.engine().backendName === name) {
-      registerMissingKernels(name);
-      return { backend: name, rejected };
-    }
-    try {
-      await loadBackendPackage(name);
-    } catch (e) {
-      rejected.push({ backend: name, reason: `package @tensorflow/tfjs-backend-${name} could not be loaded: ${message(e)}` });
+    const failure = await trySwitch(name);
+    if (failure !== null) {
+      rejected.push({ backend: name, reason: failure });
       continue;
     }
-    if (tf.findBackendFactory(name) == null) {
-      rejected.push({ backend: name, reason: 'the package loaded but registered no backend (two tfjs-core instances?)' });
-      continue;
-    }
-    registerMissingKernels(name);
-    let ok = false;
-    try {
-      ok = await tf.setBackend(name);
-    } catch (e) {
-      rejected.push({ backend: name, reason: `tf.setBackend threw: ${message(e)}` });
-      continue;
-    }
-    if (!ok || tf.getBackend() !== name) {
-      // tfjs leaves backendName set to the failed backend with no instance behind it; the
-      // next candidate (cpu at the latest) repairs that.
-      rejected.push({ backend: name, reason: `tf.setBackend('${name}') returned ${ok} (initialization failed; tf.getBackend() says '${tf.getBackend()}')` });
-      continue;
-    }
-    await tf.ready();
-    return { backend: name, rejected };
+    if (!opts.measure) return { backend: name, rejected };
+    timings[name] = await timeMatmul();
+  }
+  const measured = Object.entries(timings) as Array<[BackendName, number]>;
+  if (measured.length > 0) {
+    measured.sort((p, q) => p[1] - q[1]);
+    const best = measured[0][0];
+    const failure = await trySwitch(best);
+    if (failure !== null) throw new Error(`setupBackend: switching back to the fastest backend '${best}' failed: ${failure}`);
+    return { backend: best, rejected, timings };
   }
   throw new Error(
     `setupBackend: no backend could be set; tried ${rejected.map((r) => `${r.backend} (${r.reason})`).join(', ')}`,
