@@ -5,6 +5,7 @@
  * References: Bahdanau, Cho & Bengio 2015; Luong, Pham & Manning 2015; Vaswani et al. 2017.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { maskedSoftmax } from './masked-softmax.js';
 import { resolveKeyMask, type Lengths } from './mask.js';
 import { resolveScore, type ScoreSpec } from './scores.js';
@@ -55,15 +56,15 @@ export function attention(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, 
   if (query.rank !== 2 && query.rank !== 3) throw new Error(`${fn}: query must be [B, Tq, D] or [B, D], got shape [${query.shape.join(', ')}]`);
   if (keys.rank !== 3) throw new Error(`${fn}: keys must be [B, Tk, Dk], got shape [${keys.shape.join(', ')}]`);
   if (values.rank !== 3) throw new Error(`${fn}: values must be [B, Tk, Dv], got shape [${values.shape.join(', ')}]`);
-  const [B, Tk] = keys.shape;
+  const [B, Tk] = keys.shape as [number, number, number];
   if (query.shape[0] !== B || values.shape[0] !== B) {
     throw new Error(`${fn}: batch sizes differ: query ${query.shape[0]}, keys ${B}, values ${values.shape[0]}`);
   }
   if (values.shape[1] !== Tk) throw new Error(`${fn}: keys have Tk = ${Tk} but values have ${values.shape[1]}`);
   const score = resolveScore(opts.score);
   const squeeze = query.rank === 2;
-  const Tq = squeeze ? 1 : query.shape[1];
-  return tf.tidy(() => {
+  const Tq = squeeze ? 1 : (query.shape[1] as number);
+  return tidy(() => {
     const q = (squeeze ? tf.expandDims(query, 1) : query) as tf.Tensor3D;
     const pk = opts.preparedKeys ?? score.prepareKeys(keys as tf.Tensor3D);
     const scores = score.score(q, pk); // [B, Tq, Tk]

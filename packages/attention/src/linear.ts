@@ -10,6 +10,7 @@
  * References: PyTorch `torch.nn.functional.linear`; tfjs-core `customGrad`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 
 function checkShapes(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null | undefined): void {
   if (weight.rank !== 2) throw new Error(`linear: weight must be [out, in], got shape [${weight.shape.join(', ')}]`);
@@ -29,8 +30,8 @@ function customGrad(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: 
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const { value, gradFunc } = f(args.slice(0, -1) as tf.Tensor[], save);
     return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => gradFunc(dy as tf.Tensor, saved) };
-  }) as tf.CustomGradientFunc<tf.Tensor>);
-  return (...xs: tf.Tensor[]) => g(...xs);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (...xs: tf.Tensor[]) => (g as unknown as (...a: tf.Tensor[]) => tf.Tensor)(...xs);
 }
 
 const linearNoBias = customGrad(([x, w], save) => {
@@ -71,9 +72,9 @@ const linearBias = customGrad(([x, w, b], save) => {
 function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
   const [, out] = dy.shape;
   const [, inF] = x.shape;
-  return tf.tidy(() => {
+  return tidy(() => {
     if (out <= inF) return tf.matMul(tf.transpose(dy), x); // [out, N]·[N, in]
-    return tf.transpose(tf.matMul(tf.transpose(x), dy)); // ([in, N]·[N, out])ᵀ
+    return tf.transpose(tf.matMul(tf.transpose(x), dy)) as tf.Tensor2D; // ([in, N]·[N, out])ᵀ
   });
 }
 
@@ -84,11 +85,11 @@ function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null): tf.Tensor {
   checkShapes(x, weight, bias);
-  return tf.tidy(() => {
-    const inF = weight.shape[1];
+  return tidy(() => {
+    const inF = weight.shape[1] as number;
     const lead = x.shape.slice(0, -1);
     const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inF]);
     const y = bias ? linearBias(x2, weight, bias) : linearNoBias(x2, weight);
-    return x.rank === 2 ? y : tf.reshape(y, [...lead, weight.shape[0]]);
+    return x.rank === 2 ? y : tf.reshape(y, [...lead, weight.shape[0] as number]);
   });
 }

@@ -9,6 +9,7 @@
  * `score.*` (e.g. `score.attn.weight` for 'general'), `W_c.weight [H, Dk + H]` (+ `W_c.bias`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Module } from '@wordloom/core';
 import { attention } from './attention.js';
 import { Dense } from './internal/dense.js';
@@ -88,7 +89,7 @@ export class LuongAttention extends Module {
    * @param encoderOutputs `[B, Ts, Dk]` (keys and values)
    */
   forward(hidden: tf.Tensor, encoderOutputs: tf.Tensor, opts: SeqAttentionCallOptions = {}): LuongAttentionResult {
-    return tf.tidy(() => {
+    return tidy(() => {
       const { context, weights } = attention(hidden, encoderOutputs, encoderOutputs, {
         score: this.scoreFn,
         mask: opts.mask,

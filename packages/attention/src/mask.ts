@@ -6,6 +6,7 @@
  * (`MultiHeadAttention` follows PyTorch instead: there `keyPaddingMask` true = ignore.)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 
 /** Lengths of the key sequences of a batch: one per row. */
 export type Lengths = number[] | Int32Array | tf.Tensor1D;
@@ -49,7 +50,7 @@ export function resolveKeyMask(
   lengths: Lengths | null | undefined,
 ): tf.Tensor3D | null {
   if (mask && lengths) throw new Error(`${fn}: give either mask or lengths, not both`);
-  if (lengths) return tf.tidy(() => tf.expandDims(maskFromLengths(lengths, Tk, { batchSize: B, fn }), 1) as tf.Tensor3D);
+  if (lengths) return tidy(() => tf.expandDims(maskFromLengths(lengths, Tk, { batchSize: B, fn }), 1) as tf.Tensor3D);
   if (!mask) return null;
   const s = mask.shape;
   const ok2 = mask.rank === 2 && s[0] === B && s[1] === Tk;
@@ -57,7 +58,7 @@ export function resolveKeyMask(
   if (!ok2 && !ok3) {
     throw new Error(`${fn}: mask shape [${s.join(', ')}] must be [B, Tk] = [${B}, ${Tk}] or [B, Tq, Tk] = [${B}, ${Tq}, ${Tk}]`);
   }
-  return tf.tidy(() => {
+  return tidy(() => {
     const f = mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');
     return (ok2 ? tf.expandDims(f, 1) : f.clone()) as tf.Tensor3D;
   });

@@ -8,6 +8,7 @@
  * out uniform). Gradients through masked positions are exactly zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 
 /** Large negative number added to masked scores; finite so that `x - max` never becomes NaN. */
 export const MASK_NEG = -1e30;
@@ -19,7 +20,7 @@ export const MASK_NEG = -1e30;
  */
 export function maskedSoftmax(scores: tf.Tensor, allowed?: tf.Tensor | null): tf.Tensor {
   if (!allowed) return tf.softmax(scores);
-  return tf.tidy(() => {
+  return tidy(() => {
     const a = allowed.dtype === 'float32' ? allowed : tf.cast(allowed, 'float32');
     const bias = tf.mul(tf.sub(1, a), MASK_NEG); // 0 where allowed, −1e30 where masked
     const w = tf.softmax(tf.add(scores, bias));

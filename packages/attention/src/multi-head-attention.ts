@@ -17,6 +17,7 @@
  * `multi_head_attention_forward` (1.13).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Dropout, Module, init } from '@wordloom/core';
 import { linear } from './linear.js';
 import { maskedSoftmax } from './masked-softmax.js';
@@ -147,7 +148,7 @@ export class MultiHeadAttention extends Module {
   /** `[B, T, E]` → `[B, H, T, dh]` */
   splitHeads(x: tf.Tensor): tf.Tensor4D {
     const [B, T] = x.shape;
-    return tf.tidy(() => tf.transpose(tf.reshape(x, [B, T, this.numHeads, this.headDim]), [0, 2, 1, 3]) as tf.Tensor4D);
+    return tidy(() => tf.transpose(tf.reshape(x, [B, T, this.numHeads, this.headDim]), [0, 2, 1, 3]) as tf.Tensor4D);
   }
 
   private check(name: string, x: tf.Tensor, dim: number): void {
@@ -158,17 +159,17 @@ export class MultiHeadAttention extends Module {
   /** Query projection, per head: `[B, Tq, E]` → `[B, H, Tq, dh]`. */
   projectQuery(query: tf.Tensor): tf.Tensor4D {
     this.check('query', query, this.embedDim);
-    return tf.tidy(() => this.splitHeads(linear(query, this.projWeight(0), this.projBias(0))));
+    return tidy(() => this.splitHeads(linear(query, this.projWeight(0), this.projBias(0))));
   }
   /** Key projection, per head: `[B, Tk, kdim]` → `[B, H, Tk, dh]`. */
   projectKey(key: tf.Tensor): tf.Tensor4D {
     this.check('key', key, this.kdim);
-    return tf.tidy(() => this.splitHeads(linear(key, this.projWeight(1), this.projBias(1))));
+    return tidy(() => this.splitHeads(linear(key, this.projWeight(1), this.projBias(1))));
   }
   /** Value projection, per head: `[B, Tk, vdim]` → `[B, H, Tk, dh]`. */
   projectValue(value: tf.Tensor): tf.Tensor4D {
     this.check('value', value, this.vdim);
-    return tf.tidy(() => this.splitHeads(linear(value, this.projWeight(2), this.projBias(2))));
+    return tidy(() => this.splitHeads(linear(value, this.projWeight(2), this.projBias(2))));
   }
 
   /**
@@ -179,7 +180,7 @@ export class MultiHeadAttention extends Module {
     this.check('query', x, this.embedDim);
     if (!this.inProjWeight) return { q: this.projectQuery(x), k: this.projectKey(x), v: this.projectValue(x) };
     const [B, T] = x.shape;
-    const [q, k, v] = tf.tidy(() => {
+    const [q, k, v] = tidy(() => {
       const qkv = linear(x, this.inProjWeight as tf.Tensor, this.inProjBias); // [B, T, 3E]
       const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, this.numHeads, this.headDim]), [2, 0, 3, 1, 4]); // [3, B, H, T, dh]
       return tf.unstack(heads, 0) as tf.Tensor4D[];
@@ -192,13 +193,13 @@ export class MultiHeadAttention extends Module {
    * @param q `[B, H, Tq, dh]` @param k `[B, H, Tk, dh]` @param v `[B, H, Tk, dh]`
    */
   attendHeads(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, opts: MultiHeadAttentionCallOptions = {}): MultiHeadAttentionResult {
-    const [B, H, Tq] = q.shape;
+    const [B, , Tq] = q.shape;
     const Tk = k.shape[2];
     if (k.shape[0] !== B || v.shape[0] !== B) throw new Error(`MultiHeadAttention: batch sizes differ: query ${B}, key ${k.shape[0]}, value ${v.shape[0]}`);
     if (v.shape[2] !== Tk) throw new Error(`MultiHeadAttention: key has ${Tk} positions but value has ${v.shape[2]}`);
     const needWeights = opts.needWeights ?? true;
     const average = opts.averageAttnWeights ?? true;
-    return tf.tidy(() => {
+    return tidy(() => {
       const { allowed, additive } = this.buildMasks(B, Tq, Tk, opts);
       let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(this.headDim)), k, false, true); // [B, H, Tq, Tk]
       if (additive) scores = tf.add(scores, additive);
@@ -265,7 +266,7 @@ export class MultiHeadAttention extends Module {
     if (query.shape[0] !== key.shape[0] || key.shape[0] !== value.shape[0]) {
       throw new Error(`MultiHeadAttention: batch sizes differ: query ${query.shape[0]}, key ${key.shape[0]}, value ${value.shape[0]}`);
     }
-    return tf.tidy(() => {
+    return tidy(() => {
       if (query === key && key === value && this.inProjWeight) {
         const { q, k, v } = this.projectSelf(query);
         return this.attendHeads(q, k, v, opts);

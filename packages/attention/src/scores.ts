@@ -16,6 +16,7 @@
  * seq2seq decoder pays the key projection once, not at every step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Module, init } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
 import { linear } from './linear.js';
@@ -52,7 +53,7 @@ class DotScore implements AttentionScore {
   constructor(readonly kind: 'dot' | 'scaledDot') {}
   prepareKeys(keys: tf.Tensor3D): tf.Tensor {
     check3(this.kind, 'keys', keys);
-    return tf.tidy(() => {
+    return tidy(() => {
       const kt = tf.transpose(keys, [0, 2, 1]); // [B, Dk, Tk]
       return this.kind === 'scaledDot' ? tf.mul(kt, 1 / Math.sqrt(keys.shape[2])) : kt;
     });
@@ -101,7 +102,7 @@ export class GeneralScore extends Module implements AttentionScore {
   }
   prepareKeys(keys: tf.Tensor3D): tf.Tensor {
     check3('GeneralScore', 'keys', keys, this.keyDim);
-    return tf.tidy(() => tf.transpose(this.attn.forward(keys), [0, 2, 1])); // [B, Dq, Tk]
+    return tidy(() => tf.transpose(this.attn.forward(keys), [0, 2, 1])); // [B, Dq, Tk]
   }
   score(query: tf.Tensor3D, preparedKeys: tf.Tensor): tf.Tensor3D {
     check3('GeneralScore', 'query', query, this.queryDim);
@@ -124,9 +125,9 @@ export interface AdditiveScoreOptions {
 
 /** `vᵀ tanh(pq [B,Tq,1,A] + pk [B,1,Tk,A])` → `[B, Tq, Tk]`, with `v` as `[A, 1]`, plain matmuls. */
 function tanhScore(pq: tf.Tensor, pk: tf.Tensor, v: tf.Tensor, vBias: tf.Tensor | null): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [B, Tq, A] = pq.shape;
-    const Tk = pk.shape[1];
+  return tidy(() => {
+    const [B, Tq, A] = pq.shape as [number, number, number];
+    const Tk = pk.shape[1] as number;
     const h = tf.tanh(tf.add(tf.reshape(pq, [B, Tq, 1, A]), tf.reshape(pk, [B, 1, Tk, A]))); // [B, Tq, Tk, A]
     const s = linear(tf.reshape(h, [B * Tq * Tk, A]), v, vBias); // [B·Tq·Tk, 1]
     return tf.reshape(s, [B, Tq, Tk]) as tf.Tensor3D;
@@ -159,12 +160,12 @@ export class ConcatScore extends Module implements AttentionScore {
   }
   prepareKeys(keys: tf.Tensor3D): tf.Tensor {
     check3('ConcatScore', 'keys', keys, this.keyDim);
-    return tf.tidy(() => linear(keys, tf.slice(this.attnWeight, [0, this.queryDim], [this.attnDim, this.keyDim])));
+    return tidy(() => linear(keys, tf.slice(this.attnWeight, [0, this.queryDim], [this.attnDim, this.keyDim])));
   }
   score(query: tf.Tensor3D, preparedKeys: tf.Tensor): tf.Tensor3D {
     check3('ConcatScore', 'query', query, this.queryDim);
     checkBatch('ConcatScore', query, preparedKeys);
-    return tf.tidy(() => {
+    return tidy(() => {
       const pq = linear(query, tf.slice(this.attnWeight, [0, 0], [this.attnDim, this.queryDim]));
       return tanhScore(pq, preparedKeys, tf.reshape(this.v, [1, this.attnDim]), null);
     });
@@ -201,7 +202,7 @@ export class AdditiveScore extends Module implements AttentionScore {
   score(query: tf.Tensor3D, preparedKeys: tf.Tensor): tf.Tensor3D {
     check3('AdditiveScore', 'query', query, this.queryDim);
     checkBatch('AdditiveScore', query, preparedKeys);
-    return tf.tidy(() => tanhScore(this.Wa.forward(query), preparedKeys, this.Va.weight, this.Va.bias));
+    return tidy(() => tanhScore(this.Wa.forward(query), preparedKeys, this.Va.weight, this.Va.bias));
   }
 }
 

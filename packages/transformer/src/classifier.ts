@@ -9,6 +9,7 @@
  * References: Devlin et al. 2019 (BERT, [CLS] pooling); Vaswani et al. 2017.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Embedding, Module, init } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
 import type { Activation } from './internal/feed-forward.js';
@@ -88,7 +89,7 @@ export class TransformerClassifier extends Module {
     ids: TokenIds,
     opts: { lengths?: ArrayLike<number> | tf.Tensor1D; mask?: tf.Tensor; needWeights?: boolean } = {},
   ): { logits: tf.Tensor2D; attentions: tf.Tensor4D[] } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const x0 = toIds('TransformerClassifier.forward', ids);
       const [B, T] = x0.shape;
       if (opts.lengths && opts.mask) throw new Error('TransformerClassifier.forward: give lengths or mask, not both');

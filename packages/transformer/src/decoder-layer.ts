@@ -12,6 +12,7 @@
  * References: Vaswani et al. 2017; PyTorch 1.13 `torch/nn/modules/transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { MultiHeadAttention } from '@wordloom/attention';
 import { Dropout, LayerNorm, Module } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
@@ -122,7 +123,7 @@ export class TransformerDecoderLayer extends Module {
       throw new Error(`TransformerDecoderLayer: memory must be [B = ${tgt.shape[0]}, S, ${this.dModel}], got [${memory.shape.join(', ')}]`);
     }
     const needWeights = opts.needWeights ?? false;
-    return tf.tidy(() => {
+    return tidy(() => {
       const mkv = opts.memoryKV ?? this.memoryKV(memory as tf.Tensor);
       const sa = (x: tf.Tensor) =>
         selfAttend(this.self_attn, x, {

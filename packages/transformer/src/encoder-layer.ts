@@ -11,6 +11,7 @@
  * `torch/nn/modules/transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { MultiHeadAttention } from '@wordloom/attention';
 import { Dropout, LayerNorm, Module } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
@@ -113,7 +114,7 @@ export class TransformerEncoderLayer extends Module {
     if (src.rank !== 3 || src.shape[2] !== this.dModel) {
       throw new Error(`TransformerEncoderLayer: src must be [B, T, ${this.dModel}], got [${src.shape.join(', ')}]`);
     }
-    return tf.tidy(() => {
+    return tidy(() => {
       const sa = (x: tf.Tensor) =>
         selfAttend(this.self_attn, x, {
           keyPaddingMask: opts.srcKeyPaddingMask,

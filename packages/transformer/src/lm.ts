@@ -15,6 +15,7 @@
  * 2021 (RoPE).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { linear } from '@wordloom/attention';
 import { Embedding, Module, init } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
@@ -140,7 +141,7 @@ export class TransformerLM extends Module {
    * @param opts.needWeights also return every layer's per-head attention maps
    */
   forward(ids: TokenIds, opts: { needWeights?: boolean } = {}): LMResult {
-    return tf.tidy(() => {
+    return tidy(() => {
       const x = this.embed(toIds('TransformerLM.forward', ids), 0);
       const r = this.transformer.forward(x, { causal: true, rotary: this.rotary, needWeights: opts.needWeights });
       return { logits: this.head(r.output) as tf.Tensor3D, attentions: r.attentions };
@@ -158,7 +159,7 @@ export class TransformerLM extends Module {
    * intact (dispose it yourself, or let `@wordloom/seq2seq`'s decoders do it).
    */
   advance(state: LMState, ids: TokenIds): { logits: tf.Tensor2D; state: LMState } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const idt = toIds('TransformerLM.advance', ids);
       const [B, T] = idt.shape;
       if (state.kv.length && state.kv[0].k.shape[0] !== B) {
@@ -191,7 +192,7 @@ export class TransformerLM extends Module {
    * @returns the generated tokens per row (without the prompt).
    */
   generate(prompt: TokenIds, opts: { maxNewTokens: number; useCache?: boolean }): Int32Array[] {
-    const ids0 = tf.tidy(() => toIds('TransformerLM.generate', prompt));
+    const ids0 = tidy(() => toIds('TransformerLM.generate', prompt));
     const [B, T0] = ids0.shape;
     const rows = ids0.arraySync() as number[][];
     ids0.dispose();
@@ -205,7 +206,7 @@ export class TransformerLM extends Module {
     };
     if (opts.useCache === false) {
       for (let i = 0; i < opts.maxNewTokens; i++) {
-        const logits = tf.tidy(() => {
+        const logits = tidy(() => {
           const { logits: all } = this.forward(rows);
           const T = T0 + i;
           return tf.reshape(tf.slice(all, [0, T - 1, 0], [B, 1, this.vocabSize]), [B, this.vocabSize]) as tf.Tensor2D;

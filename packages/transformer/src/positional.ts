@@ -8,6 +8,7 @@
  *   θ_i = base^(−2i/dh) so their dot product depends only on the relative offset.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Module, init } from '@wordloom/core';
 
 /**
@@ -39,8 +40,8 @@ export class SinusoidalPositionalEncoding extends Module {
     this.dModel = opts.dModel;
   }
   forward(x: tf.Tensor, opts: { offset?: number } = {}): tf.Tensor {
-    const T = x.shape[1];
-    return tf.tidy(() => tf.add(x, sinusoidalEncoding(T, this.dModel, { offset: opts.offset })));
+    const T = x.shape[1] as number;
+    return tidy(() => tf.add(x, sinusoidalEncoding(T, this.dModel, { offset: opts.offset })));
   }
 }
 
@@ -55,10 +56,10 @@ export class LearnedPositionalEncoding extends Module {
   }
   /** `x [B, T, d]` + rows `offset … offset+T−1`. @throws when offset + T exceeds maxLen. */
   forward(x: tf.Tensor, opts: { offset?: number } = {}): tf.Tensor {
-    const T = x.shape[1];
+    const T = x.shape[1] as number;
     const offset = opts.offset ?? 0;
     if (offset + T > this.maxLen) throw new Error(`LearnedPositionalEncoding: positions up to ${offset + T} exceed maxLen = ${this.maxLen}`);
-    return tf.tidy(() => tf.add(x, tf.slice(this.weight, [offset, 0], [T, -1])));
+    return tidy(() => tf.add(x, tf.slice(this.weight, [offset, 0], [T, -1])));
   }
 }
 
@@ -95,9 +96,9 @@ export class RotaryEmbedding {
   /** Rotates `x [B, H, T, dh]` as positions `offset … offset+T−1`: x·cos + rotate_half(x)·sin. */
   apply(x: tf.Tensor, offset = 0): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.headDim) throw new Error(`RotaryEmbedding.apply: x must be [B, H, T, ${this.headDim}], got [${x.shape.join(', ')}]`);
-    const T = x.shape[2];
+    const T = x.shape[2] as number;
     const half = this.headDim / 2;
-    return tf.tidy(() => {
+    return tidy(() => {
       const { cos, sin } = this.tables(T, offset);
       const [x1, x2] = tf.split(x, [half, half], 3);
       const rot = tf.concat([tf.neg(x2), x1], 3);

@@ -14,6 +14,7 @@
  * References: Vaswani et al. 2017; PyTorch tutorial `translation_transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { Embedding, Module, init } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
 import type { Activation, KV } from './internal/feed-forward.js';
@@ -120,7 +121,7 @@ export class Seq2SeqTransformer extends Module {
    * Encodes a source batch: memory `[B, S, d]` and the padding mask `[B, S]` (1 = pad) or null.
    */
   encode(src: TokenIds, opts: SourceOptions = {}): { memory: tf.Tensor3D; memoryPadding: tf.Tensor2D | null } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const ids = toIds('Seq2SeqTransformer.encode', src);
       const memoryPadding = this.srcPadding(ids, opts);
       const memory = this.transformer.encoder.forward(this.embed(this.src_tok_emb, ids, 0), { srcKeyPaddingMask: memoryPadding ?? undefined }).output;
@@ -140,7 +141,7 @@ export class Seq2SeqTransformer extends Module {
     tgtIn: TokenIds,
     opts: SourceOptions & { tgtLengths?: ArrayLike<number> | tf.Tensor1D; needWeights?: boolean } = {},
   ): { logits: tf.Tensor3D; encoderAttentions: tf.Tensor4D[]; selfAttentions: tf.Tensor4D[]; crossAttentions: tf.Tensor4D[] } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const s = toIds('Seq2SeqTransformer.forward', src);
       const t = toIds('Seq2SeqTransformer.forward', tgtIn);
       if (s.shape[0] !== t.shape[0]) throw new Error(`Seq2SeqTransformer.forward: src batch ${s.shape[0]} differs from tgt batch ${t.shape[0]}`);
@@ -164,7 +165,7 @@ export class Seq2SeqTransformer extends Module {
 
   /** Encodes the source and prepares every decoder layer's memory keys/values. */
   initState(src: TokenIds, opts: SourceOptions = {}): Seq2SeqState {
-    return tf.tidy(() => {
+    return tidy(() => {
       const { memory, memoryPadding } = this.encode(src, opts);
       return { memoryKV: this.transformer.decoder.memoryKV(memory), memoryPadding, kv: [], position: 0 };
     });
@@ -176,7 +177,7 @@ export class Seq2SeqTransformer extends Module {
    * averaged over heads `[B, S]` (for alignment plots). `state` is not disposed here.
    */
   step(state: Seq2SeqState, tokens: Int32Array | number[]): { logits: tf.Tensor2D; state: Seq2SeqState; attention: tf.Tensor2D } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const B = tokens.length;
       if (state.memoryKV[0].k.shape[0] !== B) throw new Error(`Seq2SeqTransformer.step: state has batch ${state.memoryKV[0].k.shape[0]}, got ${B} tokens`);
       const ids = tf.tensor2d(Int32Array.from(tokens), [B, 1], 'int32');

@@ -8,6 +8,7 @@
  * References: PyTorch 1.13 `nn.TransformerEncoder`, `nn.TransformerDecoder`, `nn.Transformer`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './internal/tidy.js';
 import { LayerNorm, Module } from '@wordloom/core';
 import { TransformerDecoderLayer, type DecoderLayerCallOptions } from './decoder-layer.js';
 import { TransformerEncoderLayer, type EncoderLayerCallOptions, type TransformerEncoderLayerOptions } from './encoder-layer.js';
@@ -65,7 +66,7 @@ export class TransformerEncoder extends Module {
     if (opts.cache && opts.cache.length !== this.layers.length) {
       throw new Error(`TransformerEncoder: cache has ${opts.cache.length} entries for ${this.layers.length} layers`);
     }
-    return tf.tidy(() => {
+    return tidy(() => {
       let x = src;
       const attentions: tf.Tensor4D[] = [];
       const cache: KV[] = [];
@@ -118,7 +119,7 @@ export class TransformerDecoder extends Module {
 
   /** @param tgt `[B, T, dModel]` @param memory `[B, S, dModel]` (or null with `memoryKV`) */
   forward(tgt: tf.Tensor, memory: tf.Tensor | null, opts: DecoderCallOptions = {}): DecoderResult {
-    return tf.tidy(() => {
+    return tidy(() => {
       let x = tgt;
       const selfAttentions: tf.Tensor4D[] = [];
       const crossAttentions: tf.Tensor4D[] = [];
@@ -175,7 +176,7 @@ export class Transformer extends Module {
    */
   forward(src: tf.Tensor, tgt: tf.Tensor, opts: TransformerCallOptions = {}): { output: tf.Tensor3D; encoderAttentions: tf.Tensor4D[]; selfAttentions: tf.Tensor4D[]; crossAttentions: tf.Tensor4D[] } {
     if (src.shape[0] !== tgt.shape[0]) throw new Error(`Transformer: src batch ${src.shape[0]} differs from tgt batch ${tgt.shape[0]}`);
-    return tf.tidy(() => {
+    return tidy(() => {
       const enc = this.encoder.forward(src, { srcMask: opts.srcMask, srcKeyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights });
       const dec = this.decoder.forward(tgt, enc.output, {
         tgtMask: opts.tgtMask,

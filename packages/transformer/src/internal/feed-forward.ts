@@ -1,5 +1,6 @@
 /** Shared helpers of the encoder and decoder layers. */
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './tidy.js';
 import type { MultiHeadAttention, MultiHeadAttentionCallOptions } from '@wordloom/attention';
 import { gelu } from '@wordloom/core';
 import type { RotaryEmbedding } from '../positional.js';
@@ -38,7 +39,7 @@ export interface SelfAttentionCall extends MultiHeadAttentionCallOptions {
  * the (extended) keys/values and the weights.
  */
 export function selfAttend(mha: MultiHeadAttention, x: tf.Tensor, opts: SelfAttentionCall): { out: tf.Tensor; kv: KV; weights: tf.Tensor | null } {
-  return tf.tidy(() => {
+  return tidy(() => {
     let { q, k, v } = mha.projectSelf(x);
     if (opts.rotary) {
       q = opts.rotary.apply(q, opts.offset ?? 0) as tf.Tensor4D;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './tidy.js';
 
 /** Token ids as an int32 tensor `[B, T]`: a tensor, or equal-length `Int32Array`s / arrays. */
 export type TokenIds = tf.Tensor | Int32Array[] | number[][];
@@ -34,7 +35,7 @@ export function paddingFromLengths(fn: string, lengths: ArrayLike<number> | tf.T
 /** Float `[B, T]` padding mask (1 = padding) from a "real" mask (1 = real token). */
 export function paddingFromMask(fn: string, mask: tf.Tensor, B: number, T: number): tf.Tensor2D {
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) throw new Error(`${fn}: mask shape [${mask.shape.join(', ')}] must be [B, T] = [${B}, ${T}]`);
-  return tf.tidy(() => tf.cast(tf.equal(mask, 0), 'float32') as tf.Tensor2D);
+  return tidy(() => tf.cast(tf.equal(mask, 0), 'float32') as tf.Tensor2D);
 }
 
 /**
