@@ -7,6 +7,7 @@ import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers.js';
 import { ByteLevel, type PreTokenizer } from './pre-tokenizers.js';
 import { toByteLevel } from './internal/byte-level.js';
+import { scanGpt2 } from './internal/gpt2-scanner.js';
 
 export type Corpus = string | Iterable<string> | AsyncIterable<string> | { files: string[] };
 
@@ -77,16 +78,14 @@ export async function countWords(corpus: Corpus, options: CountWordsOptions = {}
   if (normalizer === null && pre instanceof ByteLevel && pre.useRegex) {
     // Fast path: count raw regex matches, byte-map each distinct word once.
     const raw = new Map<string, number>();
-    const re = new RegExp(pre.re.source, 'gu');
     for await (let s of corpusSequences(corpus)) {
       if (s.length === 0) continue;
       if (pre.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
-      re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(s)) !== null) {
-        const w = m[0];
+      const seq = s;
+      scanGpt2(seq, (a, b) => {
+        const w = seq.slice(a, b);
         raw.set(w, (raw.get(w) ?? 0) + 1);
-      }
+      });
     }
     for (const [w, c] of raw) {
       const b = toByteLevel(w);

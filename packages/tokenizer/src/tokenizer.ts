@@ -10,6 +10,7 @@ import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
 import { countWords, type Corpus } from './corpus.js';
+import { scanGpt2 } from './internal/gpt2-scanner.js';
 import type { PostProcessor } from './post-processors.js';
 import { ByteLevelProcessing } from './post-processors.js';
 import type { Decoder } from './decoders.js';
@@ -263,7 +264,6 @@ export class Tokenizer {
       (post === null || post instanceof ByteLevelProcessing)
     ) {
       const out: number[] = [];
-      const re = pre.re;
       for (const seg of this.addedVocabulary.split(text, options.allowedSpecial ?? 'none')) {
         if (seg.id >= 0) {
           out.push(seg.id);
@@ -272,9 +272,8 @@ export class Tokenizer {
         let s = seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
         if (s.length === 0) continue;
         if (pre.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
-        re.lastIndex = 0;
-        let m: RegExpExecArray | null;
-        while ((m = re.exec(s)) !== null) model.encodeRawPieceInto(m[0], out, utf8);
+        const piece = s;
+        scanGpt2(piece, (a, b) => model.encodeRawPieceInto(piece.slice(a, b), out, utf8));
       }
       return Int32Array.from(out);
     }
