@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RecurrentBase } from './index.js';
+import { setJsKernels } from './internal/kernels.js';
 
 interface Case {
   name: string;
@@ -66,10 +67,16 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 
-describe('golden: PyTorch nn.RNN/LSTM/GRU', () => {
-  it('has the committed cases', () => {
-    expect(fixtures.cases.length).toBeGreaterThanOrEqual(36);
-  });
+it('has the committed cases', () => {
+  expect(fixtures.cases.length).toBeGreaterThanOrEqual(36);
+});
+
+// cpu runs the typed-array kernels by default; the tfjs-op kernels (what wasm and GPUs run) are checked too.
+describe.each([
+  ['typed-array kernels', true],
+  ['tfjs-op kernels', false],
+])('golden: PyTorch nn.RNN/LSTM/GRU (%s)', (_name, js) => {
+  beforeAll(() => setJsKernels(js));
   for (const c of fixtures.cases) {
     it(c.name, () => {
       const m = build(c);

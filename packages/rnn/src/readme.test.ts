@@ -1,4 +1,7 @@
-// Runs the README's "Use" example verbatim (keep the two in sync).
+// Runs the README's "Use" example (its imports are hoisted here; keep the two in sync).
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@wordloom/core';
+import { LSTM } from '@wordloom/rnn';
 import { expect, it } from 'vitest';
 
 it('README example runs', async () => {
@@ -7,10 +10,6 @@ it('README example runs', async () => {
     logs.push(a.join(' '));
   };
   // ---- README example start ----
-  const tf = await import('@tensorflow/tfjs-core');
-  const { setupBackend } = await import('@wordloom/core');
-  const { LSTM } = await import('@wordloom/rnn');
-
   await setupBackend({ prefer: ['wasm', 'cpu'] });
   const lstm = new LSTM({ inputSize: 8, hiddenSize: 16, numLayers: 2, bidirectional: true, seed: 0 });
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, setupBackend } from '@wordloom/core';
 import { checkGradients } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gruSequence, lstmSequence, rnnSequence } from './kernels.js';
+import { gruSequence, lstmSequence, rnnSequence, setJsKernels } from './kernels.js';
 import { linear } from './linear.js';
 import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
 
@@ -52,7 +52,11 @@ describe('packing', () => {
   });
 });
 
-describe('finite differences of the fused kernels', () => {
+describe.each([
+  ['typed-array kernels', true],
+  ['tfjs-op kernels', false],
+])('finite differences of the fused kernels (%s)', (_name, js) => {
+  beforeAll(() => setJsKernels(js));
   it('linear', () => {
     const R = rand([5, 4]);
     checkGradients((x, w) => tf.sum(tf.mul(linear(x as tf.Tensor2D, w as tf.Tensor2D), R)), [rand([5, 3]), rand([4, 3])]);

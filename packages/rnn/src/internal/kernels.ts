@@ -23,7 +23,29 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
+import { jsGru, jsLstm, jsRnn, type JsResult } from './js-kernels.js';
 import type { PackedLayout } from './packing.js';
+
+let jsKernels = true;
+
+/** Whether the cpu backend runs the typed-array kernels of js-kernels.ts (tests turn them off to check the op path). */
+export function setJsKernels(on: boolean): void {
+  jsKernels = on;
+}
+
+function useJs(): boolean {
+  return jsKernels && tf.getBackend() === 'cpu';
+}
+
+const f32 = (t: T2): Float32Array => t.dataSync() as Float32Array;
+
+/** Wraps a typed-array kernel's result as the custom op's value and gradient function. */
+function fromJs(res: JsResult, rowsOut: number, H: number, gradShapes: number[][]) {
+  return {
+    value: tf.tensor2d(res.value, [rowsOut, H]),
+    gradFunc: (dy: T2) => res.backward(f32(dy)).map((g, k) => tf.tensor(g, gradShapes[k])),
+  };
+}
 
 // Rank-2 throughout; typed loosely because tfjs element-wise ops return Tensor<Rank>.
 type T2 = tf.Tensor;
@@ -111,6 +133,13 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
   const op = customOp((inputs, save) => {
     const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
     const H = h0In.shape[1]!;
+    if (useJs()) {
+      const N = layout.total;
+      const B = layout.batch;
+      const res = jsLstm(layout, H, [xi, xf, xg, xo].map(f32), [wi, wf, wg, wo].map(f32), f32(b), f32(h0In), f32(c0In));
+      const shapes = [...[0, 1, 2, 3].map(() => [N, H]), ...[0, 1, 2, 3].map(() => [H, H]), [4 * H], [B, H], [B, H]];
+      return fromJs(res, N + 2 * B, H, shapes);
+    }
     const T = layout.maxLen;
     const sizes = layout.batchSizes;
     const bv = b.dataSync() as Float32Array;
@@ -195,6 +224,12 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
     const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
     const H = h0In.shape[1]!;
     const B = layout.batch;
+    if (useJs()) {
+      const N = layout.total;
+      const res = jsGru(layout, H, [xr, xz, xn].map(f32), [wr, wz, wn].map(f32), f32(b), f32(bhnIn), f32(h0In));
+      const shapes = [...[0, 1, 2].map(() => [N, H]), ...[0, 1, 2].map(() => [H, H]), [3 * H], [H], [B, H]];
+      return fromJs(res, N + B, H, shapes);
+    }
     const T = layout.maxLen;
     const sizes = layout.batchSizes;
     const bv = b.dataSync() as Float32Array;
@@ -260,6 +295,13 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
 export function rnnSequence(layout: PackedLayout, x: T2, w: T2, bias: T2, h0: T2, nonlinearity: 'tanh' | 'relu'): T2 {
   const op = customOp((inputs, save) => {
     const [xIn, wIn, b, h0In] = inputs;
+    if (useJs()) {
+      const N = layout.total;
+      const B = layout.batch;
+      const H = h0In.shape[1]!;
+      const res = jsRnn(layout, H, f32(xIn), f32(wIn), f32(b), f32(h0In), nonlinearity === 'relu');
+      return fromJs(res, N + B, H, [[N, H], [H, H], [H], [B, H]]);
+    }
     const T = layout.maxLen;
     const sizes = layout.batchSizes;
     const X = stepBlocks(xIn, sizes, b.dataSync() as Float32Array);
