@@ -11,6 +11,14 @@ import { KeyedVectors } from './keyed-vectors.js';
 import { runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
 import { splitRanges, xorshiftStream } from './internal/util.js';
+import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
+
+let simdCache: WebAssembly.Module | undefined;
+/** The compiled SIMD kernel (749 bytes, compiled once per process). */
+function simdModule(): WebAssembly.Module {
+  simdCache ??= new WebAssembly.Module(Buffer.from(W2V_SIMD_WASM_BASE64, 'base64'));
+  return simdCache;
+}
 
 /** Progress report, delivered about every `progressEveryMs`. */
 export interface TrainProgress {
@@ -236,40 +244,70 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   const { vocab } = enc;
   const V = vocab.size;
   const multi = workers > 1;
-  const mk = <T extends Float32Array | Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
+  const mk = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
 
-  // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
-  const syn0 = mk(new Float32Array(V * D));
-  const rng = xorshiftStream(seed);
-  for (let i = 0; i < syn0.length; i++) syn0[i] = (rng() - 0.5) / D;
-  const syn1neg = mk(new Float32Array(negative > 0 ? V * D : 0));
-  const syn1 = mk(new Float32Array(hs ? Math.max(0, V - 1) * D : 0));
   const tree = hs ? huffmanTree(vocab.counts) : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
+  let maxCode = 0;
+  for (let w = 0; w < V; w++) maxCode = Math.max(maxCode, tree.codeOffsets[w + 1]! - tree.codeOffsets[w]!);
+  // One WebAssembly memory holds the weights, the sigmoid tables and per-worker scratch; rows
+  // are padded to a multiple of 8 floats for the SIMD loops (the padding stays zero).
+  const Dp = Math.ceil(D / 8) * 8;
+  const rowBytes = Dp * 4;
+  const al = (x: number): number => Math.ceil(x / 64) * 64;
+  let off = 0;
+  const place = (bytes: number): number => {
+    const at = off;
+    off = al(off + bytes);
+    return at;
+  };
+  const oSyn0 = place(V * rowBytes);
+  const oSyn1neg = place(negative > 0 ? V * rowBytes : 0);
+  const oSyn1 = place(hs ? Math.max(1, V - 1) * rowBytes : 0);
+  const oExp = place((EXP_TABLE_SIZE + 1) * 4);
+  const oLog = place((EXP_TABLE_SIZE + 1) * 4);
+  const maxTargets = maxCode + negative + 1;
+  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number }> = [];
+  for (let w = 0; w < workers; w++) {
+    scratch.push({ work: place(rowBytes), neu1: place(rowBytes), targets: place(maxTargets * 4), labels: place(maxTargets * 4) });
+  }
+  const pages = Math.ceil(Math.max(off, 1) / 65536);
+  if (pages > 65536) {
+    throw new RangeError(
+      `${fn}: vocabulary ${V} × vectorSize ${D} needs ${(off / 2 ** 30).toFixed(1)} GiB of weights, over WebAssembly's 4 GiB`,
+    );
+  }
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const F32 = new Float32Array(memory.buffer);
+  // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
+  const rng = xorshiftStream(seed);
+  for (let i = 0; i < V; i++) {
+    const o = oSyn0 / 4 + i * Dp;
+    for (let k = 0; k < D; k++) F32[o + k] = (rng() - 0.5) / D;
+  }
+  const { expTable, logTable } = sigmoidTables();
+  F32.set(expTable, oExp / 4);
+  F32.set(logTable, oLog / 4);
   // unigram table: word2vec.c uses 1e8 entries; 100 per word (>= 1e6) keeps the same distribution
   // within 1% for every word with share >= 1e-4 at a fraction of the memory.
   const tableSize = Math.min(1e8, Math.max(1e6, 100 * V));
   const negTable = negative > 0 ? mk(unigramTable(vocab.counts, opts.nsExponent ?? 0.75, tableSize)) : new Int32Array(0);
-  const { expTable, logTable } = sigmoidTables();
   const S: W2VShared = {
     ids: mk(enc.ids),
     sentenceStarts: mk(enc.sentenceStarts),
-    syn0,
-    syn1neg,
-    syn1,
     negTable,
     sampleInt: mk(subsampleThresholds(vocab.counts, sample)),
     codes: mk(tree.codes),
     points: mk(tree.points),
     codeOffsets: mk(tree.codeOffsets),
-    expTable: mk(expTable),
-    logTable: mk(logTable),
     progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
+    memory,
+    wasm: simdModule(),
   };
-  const nSent = enc.sentenceStarts.length - 1;
   const totalWords = enc.ids.length;
   const ranges = splitRanges(enc.sentenceStarts, workers);
-  const params: W2VParams[] = ranges.map(([b, e]) => ({
+  const params: W2VParams[] = ranges.map(([b, e], w) => ({
     dim: D,
+    stride: Dp,
     window,
     negative,
     hs: hs ? 1 : 0,
@@ -285,10 +323,13 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     sentBegin: b,
     sentEnd: e,
     seed,
-    maxExp: MAX_EXP,
-    expTableSize: EXP_TABLE_SIZE,
+    syn0: oSyn0,
+    syn1neg: oSyn1neg,
+    syn1: oSyn1,
+    expTable: oExp,
+    logTable: oLog,
+    ...scratch[w]!,
   }));
-  void nSent;
 
   const t0 = performance.now();
   const every = opts.progressEveryMs ?? 1000;
@@ -345,13 +386,18 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     loss += S.progress[w * PROGRESS_SLOTS + 2]!;
     terms += S.progress[w * PROGRESS_SLOTS + 3]!;
   }
-  // plain (non-shared) copies for the artifact
-  const wv = new KeyedVectors({ words: vocab.words, vectors: Float32Array.from(syn0), dim: D, counts: vocab.counts });
+  // plain (non-shared, unpadded) copies for the artifact
+  const unpad = (o: number, rows: number): Float32Array => {
+    const out = new Float32Array(rows * D);
+    for (let i = 0; i < rows; i++) out.set(F32.subarray(o / 4 + i * Dp, o / 4 + i * Dp + D), i * D);
+    return out;
+  };
+  const wv = new KeyedVectors({ words: vocab.words, vectors: unpad(oSyn0, V), dim: D, counts: vocab.counts });
   return {
     wv,
     vocab,
-    syn1neg: negative > 0 ? Float32Array.from(syn1neg) : undefined,
-    syn1: hs ? Float32Array.from(syn1) : undefined,
+    syn1neg: negative > 0 ? unpad(oSyn1neg, V) : undefined,
+    syn1: hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined,
     stats: { rawWords: raw, effectiveWords: eff, seconds, wordsPerSec: eff / seconds, loss: terms > 0 ? loss / terms : NaN },
   };
 }

@@ -1,6 +1,11 @@
 /**
- * The word2vec training loop on typed arrays: skip-gram and CBOW, negative sampling and
- * hierarchical softmax, dynamic window, linear learning-rate decay.
+ * The word2vec training loop: skip-gram and CBOW, negative sampling and hierarchical
+ * softmax, dynamic window, linear learning-rate decay. Sentence handling, subsampling, window
+ * and negative draws are JS; the vector arithmetic (dot products and updates of one input
+ * vector against its 1 + negative targets or its Huffman path) runs in WebAssembly SIMD
+ * (`w2v-simd.wat`), on weights that live in one shared `WebAssembly.Memory`.
+ * Why: the plain-JS loops reached about a third of gensim's words per CPU-second (gensim calls
+ * BLAS sdot/saxpy); f32x4 closes most of that gap.
  *
  * References: word2vec.c (`TrainModelThread`), gensim 4.2 `word2vec_inner.pyx`
  * (`fast_sentence_sg_neg`, `fast_sentence_cbow_neg`, `..._hs`, `cbow_mean` handling,
@@ -11,15 +16,10 @@
  * main thread (1 worker, bit-reproducible) and Hogwild workers.
  */
 
-/** Typed arrays the kernel reads/writes; in multi-worker runs they view SharedArrayBuffers. */
+/** What the kernel reads/writes; typed arrays are SharedArrayBuffer views with several workers. */
 export interface W2VShared {
   ids: Int32Array;
   sentenceStarts: Int32Array;
-  syn0: Float32Array;
-  /** negative-sampling output weights (V*D), or length 0 */
-  syn1neg: Float32Array;
-  /** hierarchical-softmax inner-node weights ((V-1)*D), or length 0 */
-  syn1: Float32Array;
   /** unigram^nsExponent table of word ids (word2vec.c `table`), or length 0 */
   negTable: Int32Array;
   /** keep-thresholds (gensim `sample_int`) */
@@ -28,14 +28,17 @@ export interface W2VShared {
   codes: Uint8Array;
   points: Int32Array;
   codeOffsets: Int32Array;
-  expTable: Float32Array;
-  logTable: Float32Array;
   /** per worker: [rawWords, effectiveWords, lossSum, lossTerms, done] */
   progress: Float64Array;
+  /** weights, tables and per-worker scratch (byte offsets in W2VParams) */
+  memory: WebAssembly.Memory;
+  wasm: WebAssembly.Module;
 }
 
 export interface W2VParams {
   dim: number;
+  /** row stride in floats (dim rounded up to a multiple of 8; the padding stays zero) */
+  stride: number;
   window: number;
   negative: number;
   hs: number; // 0/1
@@ -52,28 +55,44 @@ export interface W2VParams {
   sentBegin: number;
   sentEnd: number;
   seed: number;
-  maxExp: number;
-  expTableSize: number;
+  /** byte offsets in memory */
+  syn0: number;
+  syn1neg: number;
+  syn1: number;
+  expTable: number;
+  logTable: number;
+  /** this worker's scratch: work, neu1 (stride floats each), targets (Int32), labels (Float32) */
+  work: number;
+  neu1: number;
+  targets: number;
+  labels: number;
 }
 
 export const PROGRESS_SLOTS = 5;
 
 export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: number) => void) | null): void {
+  const ex = new WebAssembly.Instance(S.wasm, { env: { mem: S.memory } }).exports as unknown as {
+    train: (inp: number, outBase: number, tgt: number, lab: number, cnt: number, work: number, dim: number,
+      alpha: number, exp: number, logt: number, hs: number) => number;
+    addz: (dst: number, src: number, n: number, zero: number) => void;
+    scale: (dst: number, s: number, n: number) => void;
+  };
+  const train = ex.train;
+  const addz = ex.addz;
+  const scale = ex.scale;
+  const I32 = new Int32Array(S.memory.buffer);
+  const F32 = new Float32Array(S.memory.buffer);
   const ids = S.ids;
   const starts = S.sentenceStarts;
-  const syn0 = S.syn0;
-  const syn1neg = S.syn1neg;
-  const syn1 = S.syn1;
   const negTable = S.negTable;
   const negTableSize = negTable.length;
   const sampleInt = S.sampleInt;
   const codes = S.codes;
   const points = S.points;
   const codeOff = S.codeOffsets;
-  const expT = S.expTable;
-  const logT = S.logTable;
   const prog = S.progress;
-  const D = P.dim | 0;
+  const Dp = P.stride | 0;
+  const rowBytes = Dp * 4;
   const window = P.window | 0;
   const negative = P.negative | 0;
   const hs = P.hs | 0;
@@ -81,17 +100,23 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   const cbowMean = P.cbowMean | 0;
   const sampling = P.sample | 0;
   const computeLoss = P.computeLoss | 0;
-  const MAX_EXP = P.maxExp;
-  const TSIZE = P.expTableSize | 0;
-  const scale = TSIZE / MAX_EXP / 2;
+  const syn0 = P.syn0 | 0;
+  const syn1neg = P.syn1neg | 0;
+  const syn1 = P.syn1 | 0;
+  const expT = P.expTable | 0;
+  const logT = P.logTable | 0;
+  const work = P.work | 0;
+  const neu1 = P.neu1 | 0;
+  const tgt = P.targets | 0;
+  const lab = P.labels | 0;
+  const tgtI = tgt >> 2;
+  const labI = lab >> 2;
   const startAlpha = P.alpha;
   const minAlpha = P.minAlpha;
   const totalAll = P.epochs * P.totalWords;
   const workers = P.workers | 0;
   const slots = 5;
   const base = w * slots;
-  const neu1 = new Float32Array(D);
-  const work = new Float32Array(D);
   let maxSent = 0;
   for (let s = P.sentBegin; s < P.sentEnd; s++) {
     const l = starts[s + 1]! - starts[s]!;
@@ -106,7 +131,7 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   let effPending = 0;
   let lossPending = 0;
   let lossTerms = 0;
-
+  for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
 
   for (let epoch = 0; epoch < P.epochs; epoch++) {
     for (let s = P.sentBegin; s < P.sentEnd; s++) {
@@ -138,182 +163,82 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
         if (lo < 0) lo = 0;
         let hi = pos + window - red + 1;
         if (hi > n) hi = n;
-
-        if (sg !== 0) {
-          for (let c = lo; c < hi; c++) {
-            if (c === pos) continue;
-            const l1 = sen[c]! * D;
-            for (let k = 0; k < D; k++) work[k] = 0;
-            if (hs !== 0) {
-              const ce = codeOff[word + 1]!;
-              for (let q = codeOff[word]!; q < ce; q++) {
-                const l2 = points[q]! * D;
-                // 4 accumulators: a single chain is bound by add latency (~25% slower here)
-                let f0 = 0, f1 = 0, f2 = 0, f3 = 0, k = 0;
-                for (; k + 3 < D; k += 4) {
-                  f0 += syn0[l1 + k]! * syn1[l2 + k]!;
-                  f1 += syn0[l1 + k + 1]! * syn1[l2 + k + 1]!;
-                  f2 += syn0[l1 + k + 2]! * syn1[l2 + k + 2]!;
-                  f3 += syn0[l1 + k + 3]! * syn1[l2 + k + 3]!;
-                }
-                for (; k < D; k++) f0 += syn0[l1 + k]! * syn1[l2 + k]!;
-                const f = f0 + f1 + (f2 + f3);
-                const code = codes[q]!;
-                if (computeLoss !== 0) {
-                  const ff = code === 0 ? f : -f;
-                  lossPending -= ff <= -MAX_EXP ? ff : ff >= MAX_EXP ? 0 : logT[((ff + MAX_EXP) * scale) | 0]!;
-                  lossTerms++;
-                }
-                if (f <= -MAX_EXP || f >= MAX_EXP) continue;
-                const g = (1 - code - expT[((f + MAX_EXP) * scale) | 0]!) * alpha;
-                for (let k = 0; k < D; k++) {
-                  const o = syn1[l2 + k]!;
-                  work[k] = work[k]! + g * o;
-                  syn1[l2 + k] = o + g * syn0[l1 + k]!;
-                }
-              }
-            }
-            if (negative > 0) {
-              for (let d = 0; d <= negative; d++) {
-                let target: number;
-                let label: number;
-                if (d === 0) {
-                  target = word;
-                  label = 1;
-                } else {
-                  rnd ^= rnd << 13;
-                  rnd ^= rnd >>> 17;
-                  rnd ^= rnd << 5;
-                  target = negTable[(rnd >>> 0) % negTableSize]!;
-                  if (target === word) continue;
-                  label = 0;
-                }
-                const l2 = target * D;
-                // 4 accumulators: a single chain is bound by add latency (~25% slower here)
-                let f0 = 0, f1 = 0, f2 = 0, f3 = 0, k = 0;
-                for (; k + 3 < D; k += 4) {
-                  f0 += syn0[l1 + k]! * syn1neg[l2 + k]!;
-                  f1 += syn0[l1 + k + 1]! * syn1neg[l2 + k + 1]!;
-                  f2 += syn0[l1 + k + 2]! * syn1neg[l2 + k + 2]!;
-                  f3 += syn0[l1 + k + 3]! * syn1neg[l2 + k + 3]!;
-                }
-                for (; k < D; k++) f0 += syn0[l1 + k]! * syn1neg[l2 + k]!;
-                const f = f0 + f1 + (f2 + f3);
-                let g: number;
-                if (f > MAX_EXP) g = (label - 1) * alpha;
-                else if (f < -MAX_EXP) g = label * alpha;
-                else g = (label - expT[((f + MAX_EXP) * scale) | 0]!) * alpha;
-                if (computeLoss !== 0) {
-                  const ff = label === 1 ? f : -f;
-                  lossPending -= ff <= -MAX_EXP ? ff : ff >= MAX_EXP ? 0 : logT[((ff + MAX_EXP) * scale) | 0]!;
-                  lossTerms++;
-                }
-                for (let k = 0; k < D; k++) {
-                  const o = syn1neg[l2 + k]!;
-                  work[k] = work[k]! + g * o;
-                  syn1neg[l2 + k] = o + g * syn0[l1 + k]!;
-                }
-              }
-            }
-            for (let k = 0; k < D; k++) syn0[l1 + k] = syn0[l1 + k]! + work[k]!;
+        // targets of this word: Huffman path (hs) and/or word + negatives (ns)
+        let nh = 0;
+        if (hs !== 0) {
+          const ce = codeOff[word + 1]!;
+          for (let q = codeOff[word]!; q < ce; q++) {
+            I32[tgtI + nh] = points[q]!;
+            F32[labI + nh] = 1 - codes[q]!;
+            nh++;
           }
-        } else {
-          // CBOW: neu1 = sum (or mean) of the context rows
-          for (let k = 0; k < D; k++) neu1[k] = 0;
-          let cw = 0;
+        }
+        const rounds = sg !== 0 ? hi - lo - 1 : 1;
+        let cw = 0;
+        let inp = neu1;
+        if (sg === 0) {
+          // CBOW input: sum (or mean) of the context rows
+          for (let k = 0; k < Dp; k++) F32[(neu1 >> 2) + k] = 0;
           for (let c = lo; c < hi; c++) {
             if (c === pos) continue;
-            const l1 = sen[c]! * D;
-            for (let k = 0; k < D; k++) neu1[k] = neu1[k]! + syn0[l1 + k]!;
+            addz(neu1, syn0 + sen[c]! * rowBytes, Dp, 0);
             cw++;
           }
           if (cw === 0) continue;
-          const inv = 1 / cw;
-          if (cbowMean !== 0) for (let k = 0; k < D; k++) neu1[k] = neu1[k]! * inv;
-          for (let k = 0; k < D; k++) work[k] = 0;
-          if (hs !== 0) {
-            const ce = codeOff[word + 1]!;
-            for (let q = codeOff[word]!; q < ce; q++) {
-              const l2 = points[q]! * D;
-              // 4 accumulators: a single chain is bound by add latency (~25% slower here)
-              let f0 = 0, f1 = 0, f2 = 0, f3 = 0, k = 0;
-              for (; k + 3 < D; k += 4) {
-                f0 += neu1[k]! * syn1[l2 + k]!;
-                f1 += neu1[k + 1]! * syn1[l2 + k + 1]!;
-                f2 += neu1[k + 2]! * syn1[l2 + k + 2]!;
-                f3 += neu1[k + 3]! * syn1[l2 + k + 3]!;
-              }
-              for (; k < D; k++) f0 += neu1[k]! * syn1[l2 + k]!;
-              const f = f0 + f1 + (f2 + f3);
-              const code = codes[q]!;
-              if (computeLoss !== 0) {
-                const ff = code === 0 ? f : -f;
-                lossPending -= ff <= -MAX_EXP ? ff : ff >= MAX_EXP ? 0 : logT[((ff + MAX_EXP) * scale) | 0]!;
-                lossTerms++;
-              }
-              if (f <= -MAX_EXP || f >= MAX_EXP) continue;
-              const g = (1 - code - expT[((f + MAX_EXP) * scale) | 0]!) * alpha;
-              for (let k = 0; k < D; k++) {
-                const o = syn1[l2 + k]!;
-                work[k] = work[k]! + g * o;
-                syn1[l2 + k] = o + g * neu1[k]!;
-              }
+          if (cbowMean !== 0) scale(neu1, 1 / cw, Dp);
+        }
+        let c = lo;
+        for (let r = 0; r < rounds; r++) {
+          if (sg !== 0) {
+            if (c === pos) c++;
+            inp = syn0 + sen[c]! * rowBytes;
+          }
+          if (hs !== 0 && nh > 0) {
+            const l = train(inp, syn1, tgt, lab, nh, work, Dp, alpha, expT, logT, 1);
+            if (computeLoss !== 0) {
+              lossPending += l;
+              lossTerms += nh;
             }
           }
           if (negative > 0) {
-            for (let d = 0; d <= negative; d++) {
-              let target: number;
-              let label: number;
-              if (d === 0) {
-                target = word;
-                label = 1;
-              } else {
-                rnd ^= rnd << 13;
-                rnd ^= rnd >>> 17;
-                rnd ^= rnd << 5;
-                target = negTable[(rnd >>> 0) % negTableSize]!;
-                if (target === word) continue;
-                label = 0;
-              }
-              const l2 = target * D;
-              // 4 accumulators: a single chain is bound by add latency (~25% slower here)
-              let f0 = 0, f1 = 0, f2 = 0, f3 = 0, k = 0;
-              for (; k + 3 < D; k += 4) {
-                f0 += neu1[k]! * syn1neg[l2 + k]!;
-                f1 += neu1[k + 1]! * syn1neg[l2 + k + 1]!;
-                f2 += neu1[k + 2]! * syn1neg[l2 + k + 2]!;
-                f3 += neu1[k + 3]! * syn1neg[l2 + k + 3]!;
-              }
-              for (; k < D; k++) f0 += neu1[k]! * syn1neg[l2 + k]!;
-              const f = f0 + f1 + (f2 + f3);
-              let g: number;
-              if (f > MAX_EXP) g = (label - 1) * alpha;
-              else if (f < -MAX_EXP) g = label * alpha;
-              else g = (label - expT[((f + MAX_EXP) * scale) | 0]!) * alpha;
-              if (computeLoss !== 0) {
-                const ff = label === 1 ? f : -f;
-                lossPending -= ff <= -MAX_EXP ? ff : ff >= MAX_EXP ? 0 : logT[((ff + MAX_EXP) * scale) | 0]!;
-                lossTerms++;
-              }
-              for (let k = 0; k < D; k++) {
-                const o = syn1neg[l2 + k]!;
-                work[k] = work[k]! + g * o;
-                syn1neg[l2 + k] = o + g * neu1[k]!;
-              }
+            let m = 0;
+            I32[tgtI + nh] = word;
+            F32[labI + nh] = 1;
+            m++;
+            for (let d = 0; d < negative; d++) {
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const tw = negTable[(rnd >>> 0) % negTableSize]!;
+              if (tw === word) continue;
+              I32[tgtI + nh + m] = tw;
+              F32[labI + nh + m] = 0;
+              m++;
+            }
+            const l = train(inp, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 0);
+            if (computeLoss !== 0) {
+              lossPending += l;
+              lossTerms += m;
             }
           }
-          // gensim: with a summed context the error is divided over the window words
-          if (cbowMean === 0) for (let k = 0; k < D; k++) work[k] = work[k]! * inv;
-          for (let c = lo; c < hi; c++) {
-            if (c === pos) continue;
-            const l1 = sen[c]! * D;
-            for (let k = 0; k < D; k++) syn0[l1 + k] = syn0[l1 + k]! + work[k]!;
+          if (sg !== 0) {
+            addz(inp, work, Dp, 1); // syn0[context] += work; work = 0
+            c++;
           }
+        }
+        if (sg === 0) {
+          // gensim: with a summed context the error is divided over the window words
+          if (cbowMean === 0) scale(work, 1 / cw, Dp);
+          for (let c2 = lo; c2 < hi; c2++) {
+            if (c2 === pos) continue;
+            addz(syn0 + sen[c2]! * rowBytes, work, Dp, 0);
+          }
+          for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
         }
       }
       if (rawPending >= 10000 || (epoch === P.epochs - 1 && s === P.sentEnd - 1)) {
-        // flush counters, recompute the learning rate (no closure: captured mutable locals
-        // would live in a context object and slow every access in the hot loop ~3x)
+        // flush counters, recompute the learning rate (inline, not a closure: captured mutable
+        // locals would live in a context object and slow every access in the hot loop)
         prog[base] = prog[base]! + rawPending;
         prog[base + 1] = prog[base + 1]! + effPending;
         prog[base + 2] = prog[base + 2]! + lossPending;
