@@ -5,7 +5,7 @@
  */
 export { setupBackend, registerGradients } from './backend.js';
 export type { SetupBackendOptions, SetupBackendResult, BackendName } from './backend.js';
-export { Module, StateDictError } from './module.js';
+export { Module, ModuleList, StateDictError } from './module.js';
 export type { AddParameterOptions, LoadStateDictOptions } from './module.js';
 export { Linear, linear } from './linear.js';
 export type { LinearOptions } from './linear.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Embedding, Linear, Module, StateDictError, setupBackend } from './index.js';
+import { Embedding, Linear, Module, ModuleList, StateDictError, setupBackend } from './index.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -134,6 +134,21 @@ describe('Module', () => {
     net.loadStateDict(net.stateDict());
     expect(Array.from(net.layers[1].fc.bias!.dataSync())).toEqual(before);
     net.dispose();
+  });
+
+  it('ModuleList names children 0, 1, … and iterates them', () => {
+    class Stack extends Module {
+      readonly layers = this.addModule('layers', new ModuleList([0, 1].map((i) => new Linear({ inFeatures: 2, outFeatures: 2, bias: false, seed: i }))));
+    }
+    const s = new Stack();
+    s.layers.push(new Linear({ inFeatures: 2, outFeatures: 2, bias: false, seed: 9 }));
+    expect([...s.namedParameters().keys()]).toEqual(['layers.0.weight', 'layers.1.weight', 'layers.2.weight']);
+    expect(s.layers.length).toBe(3);
+    expect(s.layers.at(-1)).toBe([...s.layers][2]);
+    expect(() => s.layers.at(3)).toThrow('ModuleList.at: index 3 is out of range for length 3');
+    s.eval();
+    expect(s.layers.at(0).training).toBe(false);
+    s.dispose();
   });
 
   it('dispose frees every parameter', () => {

@@ -171,3 +171,38 @@ export abstract class Module {
     this.children.clear();
   }
 }
+
+/**
+ * A list of child modules named `0`, `1`, … (torch.nn.ModuleList), so parameters read
+ * `layers.0.weight`. Register it with `addModule('layers', new ModuleList(blocks))`.
+ */
+export class ModuleList<M extends Module = Module> extends Module implements Iterable<M> {
+  private readonly items: M[] = [];
+
+  constructor(modules: Iterable<M> = []) {
+    super();
+    for (const m of modules) this.push(m);
+  }
+
+  /** Appends a module under the next index; returns it. */
+  push(m: M): M {
+    this.addModule(String(this.items.length), m);
+    this.items.push(m);
+    return m;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The i-th module (negative counts from the end). @throws if out of range */
+  at(i: number): M {
+    const m = this.items.at(i);
+    if (m === undefined) throw new Error(`ModuleList.at: index ${i} is out of range for length ${this.items.length}`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}
