@@ -106,6 +106,35 @@ describe('wordloom CLI: end to end on tiny data', () => {
     expect(resumed.out).toMatch(/resumed from .*checkpoint.safetensors at step 4/);
   });
 
+  it('embed train (each method) / neighbors / analogy on a small slice of the committed Wikipedia excerpt', async () => {
+    const out = join(tmp, 'embed');
+    for (const method of ['word2vec', 'glove', 'ppmi-svd']) {
+      const r = await run('embed', 'train', '--method', method, '--max-words', '20000', '--min-count', '3', '--size', '8', '--epochs', '1', '--out', out, '--quiet');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/trained 8-d .* vectors for [\d,]+ words/);
+      expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).method).toBe(method);
+    }
+    const n = await run('embed', 'neighbors', 'the', '--topn', '3', '--out', out);
+    expect(n.code).toBe(0);
+    expect(n.out.trim().split('\n')).toHaveLength(3);
+    const a = await run('embed', 'analogy', 'he', 'his', 'her', '--out', out);
+    expect(a.code).toBe(0);
+    const bad = await run('embed', 'analogy', 'he', 'his', 'qwzxv', '--out', out);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/'qwzxv' is not in the vocabulary/);
+  });
+
+  it('tokenize train and encode', async () => {
+    const out = join(tmp, 'tok');
+    const t = await run('tokenize', 'train', '--max-lines', '500', '--vocab-size', '300', '--out', out);
+    expect(t.code).toBe(0);
+    const tj = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
+    expect(tj.model.type).toBe('BPE');
+    const e = await run('tokenize', 'encode', 'The station went on the air.', '--out', out);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain('decoded: The station went on the air.');
+  });
+
   it('the main job (tour --quick) runs and writes a summary of measured numbers', async () => {
     const out = join(tmp, 'tour');
     const r = await run('tour', '--quick', '--quiet', '--out', out);

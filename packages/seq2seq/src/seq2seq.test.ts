@@ -9,7 +9,7 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['wasm', 'cpu'] });
 });
 
-const close = (a: tf.Tensor, b: tf.Tensor, tol = 1e-5): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const close = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 function encode(bidirectional: boolean, bridge: 'sum' | 'concat' = 'sum', cell: 'gru' | 'lstm' = 'gru') {
   const enc = new Encoder({ vocabSize: 11, embeddingDim: 6, hiddenSize: 8, bidirectional, bridge, cell, seed: 3 });

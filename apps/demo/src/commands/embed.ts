@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyedVectors, readWord2VecFormat, trainWord2Vec, writeWord2VecFormat } from '@wordloom/embeddings';
+import { KeyedVectors, readWord2VecFormat, trainGlove, trainPpmiSvd, trainWord2Vec, writeWord2VecFormat } from '@wordloom/embeddings';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { progress } from '../progress.js';
@@ -28,7 +28,7 @@ export function* wikiSentences(text: string, opts: { maxWords?: number } = {}): 
 }
 
 export interface EmbedTrainConfig {
-  method: 'word2vec';
+  method: 'word2vec' | 'glove' | 'ppmi-svd';
   sg: boolean;
   vectorSize: number;
   window: number;
@@ -54,8 +54,20 @@ export async function trainWikiVectors(path: string, cfg: EmbedTrainConfig, opts
   const text = readText(path);
   const sentences = [...wikiSentences(text, cfg.maxWords > 0 ? { maxWords: cfg.maxWords } : {})];
   const words = sentences.reduce((a, s) => a + s.length, 0);
-  const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '‰' });
   const t0 = performance.now();
+  if (cfg.method === 'glove' || cfg.method === 'ppmi-svd') {
+    const bar = progress(cfg.method, cfg.method === 'glove' ? cfg.epochs : 1, { quiet: opts.quiet, unit: cfg.method === 'glove' ? 'epoch' : 'step' });
+    const common = { vectorSize: cfg.vectorSize, window: cfg.window, minCount: cfg.minCount, seed: cfg.seed };
+    const r =
+      cfg.method === 'glove'
+        ? await trainGlove(sentences, { ...common, epochs: cfg.epochs, workers: 1, onProgress: (p) => bar.update(p.epoch + 1, { cost: p.cost }) })
+        : await trainPpmiSvd(sentences, common);
+    bar.update(cfg.method === 'glove' ? cfg.epochs : 1);
+    bar.stop();
+    const seconds = since(t0);
+    return { corpus: path, words, vocabulary: r.wv.size, seconds, wordsPerSec: words / seconds, loss: cfg.method === 'glove' ? (r as { stats: { cost: number } }).stats.cost : NaN, wv: r.wv };
+  }
+  const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '‰' });
   const r = await trainWord2Vec(sentences, {
     vectorSize: cfg.vectorSize,
     window: cfg.window,
@@ -98,12 +110,9 @@ function loadVectors(args: ParsedArgs, cmd: string): KeyedVectors {
 }
 
 function trainConfigFrom(args: ParsedArgs): EmbedTrainConfig {
-  const method = args.values.method as string;
-  if (method !== 'word2vec') {
-    throw new CliError(`${PROGRAM} embed train: --method ${method} is not available in this build (@wordloom/embeddings exports word2vec only so far); use --method word2vec`);
-  }
+  const method = args.values.method as EmbedTrainConfig['method'];
   return {
-    method: 'word2vec',
+    method,
     sg: args.values.sg === true,
     vectorSize: intOption(args, 'embed train', 'size', 1),
     window: intOption(args, 'embed train', 'window', 1),
@@ -118,17 +127,17 @@ function trainConfigFrom(args: ParsedArgs): EmbedTrainConfig {
 export const embedCommands: Command[] = [
   {
     name: 'embed train',
-    summary: 'train word vectors on English Wikipedia (word2vec; CBOW or skip-gram)',
+    summary: 'train word vectors on English Wikipedia: word2vec (CBOW/skip-gram), GloVe or PPMI+SVD',
     details:
       'Data: the committed excerpt apps/demo/data/enwiki-slice-AA.txt.gz (1.26 M words, CC BY-SA 3.0), or with --full the\nwhole enwiki-slice/wiki_AA.txt.gz from the data folder (7.6 M words). Writes vectors.txt (word2vec text format) and metrics.json.',
     options: {
       ...commonOptions,
-      method: { type: 'string', choices: ['word2vec', 'glove', 'ppmi-svd'], default: 'word2vec', description: 'training method (this build: word2vec)' },
-      sg: { type: 'boolean', description: 'skip-gram instead of CBOW' },
+      method: { type: 'string', choices: ['word2vec', 'glove', 'ppmi-svd'], default: 'word2vec', description: 'training method' },
+      sg: { type: 'boolean', description: 'word2vec: skip-gram instead of CBOW' },
       size: { type: 'string', value: 'N', default: '100', description: 'vector size' },
       window: { type: 'string', value: 'N', default: '5', description: 'context window' },
       'min-count': { type: 'string', value: 'N', default: '5', description: 'ignore rarer words' },
-      epochs: { type: 'string', value: 'N', default: '5', description: 'passes over the corpus' },
+      epochs: { type: 'string', value: 'N', default: '5', description: 'passes over the corpus (GloVe: over the co-occurrences; PPMI-SVD: unused)' },
       negative: { type: 'string', value: 'N', default: '5', description: 'negative samples' },
       'max-words': { type: 'string', value: 'N', default: '0', description: 'use only the first N words (0 = all)' },
       full: { type: 'boolean', description: 'train on the full wiki_AA slice from --data-dir instead of the committed excerpt' },
@@ -142,7 +151,7 @@ export const embedCommands: Command[] = [
       writeFileSync(vectorsPath(out), writeWord2VecFormat(r.wv));
       writeJson(join(out, 'metrics.json'), { ...cfg, corpus: r.corpus, words: r.words, vocabulary: r.vocabulary, seconds: r.seconds, wordsPerSec: r.wordsPerSec, loss: r.loss });
       process.stdout.write(
-        `trained ${cfg.vectorSize}-d ${cfg.sg ? 'skip-gram' : 'CBOW'} vectors for ${r.vocabulary.toLocaleString('en-US')} words on ${r.words.toLocaleString('en-US')} words in ${r.seconds.toFixed(0)} s; wrote ${vectorsPath(out)}\n`,
+        `trained ${cfg.vectorSize}-d ${cfg.method === 'word2vec' ? (cfg.sg ? 'skip-gram' : 'CBOW') : cfg.method} vectors for ${r.vocabulary.toLocaleString('en-US')} words on ${r.words.toLocaleString('en-US')} words in ${r.seconds.toFixed(0)} s; wrote ${vectorsPath(out)}\n`,
       );
     },
   },

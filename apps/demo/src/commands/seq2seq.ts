@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@wordloom/core';
 import { BucketBatchSampler, seq2seqCollate } from '@wordloom/data';
-import { Optimizer, adam, chain, clipByGlobalNorm } from '@wordloom/optim';
+import { Optimizer, adam, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
 import {
   Seq2Seq,
   constantRatio,
@@ -39,6 +39,8 @@ export interface ToyConfig {
   /** Stop after this many optimizer steps (0 = no limit). */
   maxSteps: number;
   lr: number;
+  /** Constant, or cosine decay to 5% of `lr` over the planned steps. */
+  lrSchedule: 'constant' | 'cosine';
   clip: number;
   schedule: 'none' | 'linear' | 'exponential' | 'inverse-sigmoid';
   seed: number;
@@ -132,11 +134,12 @@ export async function runToyTask(
     padId: vocab.padId,
     seed: cfg.seed,
   });
-  const optimizer = new Optimizer(model, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adam({ lr: cfg.lr })));
   const collate = seq2seqCollate({ padId: vocab.padId, bosId: vocab.bosId, eosId: vocab.eosId });
   const sampler = new BucketBatchSampler({ lengths: trainEx.map((e) => e.source.length), batchSize: cfg.batchSize, seed: cfg.seed, bucketSizeMultiplier: 50 });
   const stepsPerEpoch = sampler.length;
   const totalSteps = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs) : stepsPerEpoch * cfg.epochs;
+  const lr = cfg.lrSchedule === 'cosine' ? warmupCosineSchedule({ peak: cfg.lr, warmupSteps: 0, totalSteps, end: cfg.lr * 0.05 }) : cfg.lr;
+  const optimizer = new Optimizer(model, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adam({ lr })));
   const schedule = scheduleOf(cfg, totalSteps);
   const configKey = { ...cfg };
   const command = `seq2seq ${cfg.task}`;
@@ -153,7 +156,7 @@ export async function runToyTask(
     log(`resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, batch ${skipInEpoch})`);
   }
   log(
-    `model: ${cfg.cell.toUpperCase()} encoder–decoder, ${cfg.attention === 'none' ? 'no attention' : `${cfg.attention} attention`}, embedding ${cfg.embeddingDim}, hidden ${cfg.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters; Adam lr ${cfg.lr}, clip ${cfg.clip}, batch ${cfg.batchSize}`,
+    `model: ${cfg.cell.toUpperCase()} encoder–decoder, ${cfg.attention === 'none' ? 'no attention' : `${cfg.attention} attention`}, embedding ${cfg.embeddingDim}, hidden ${cfg.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters; Adam lr ${cfg.lr}${cfg.lrSchedule === 'cosine' ? ' (cosine decay)' : ''}, clip ${cfg.clip}, batch ${cfg.batchSize}`,
   );
 
   const evaluate = (examples: typeof testEx, limit = examples.length): { exact: number; preds: string[] } => {
@@ -270,9 +273,9 @@ export async function runToyTask(
 }
 
 const TASK_DEFAULTS: Record<ToyTaskName, Partial<Record<string, string>>> = {
-  date: { epochs: '3', hidden: '128', embedding: '32', 'batch-size': '128', lr: '0.005' },
-  addition: { epochs: '25', hidden: '128', embedding: '32', 'batch-size': '128', lr: '0.005' },
-  reverse: { epochs: '10', hidden: '64', embedding: '32', 'batch-size': '64', lr: '0.005' },
+  date: { epochs: '3', hidden: '64', embedding: '16', 'batch-size': '128', lr: '0.01' },
+  addition: { epochs: '12', hidden: '128', embedding: '16', 'batch-size': '128', lr: '0.01' },
+  reverse: { epochs: '10', hidden: '64', embedding: '16', 'batch-size': '64', lr: '0.01' },
 };
 
 function toyOptions(task: ToyTaskName): Options {
@@ -288,6 +291,7 @@ function toyOptions(task: ToyTaskName): Options {
     embedding: { type: 'string', value: 'N', default: d.embedding, description: 'embedding size' },
     'batch-size': { type: 'string', value: 'N', default: d['batch-size'], description: 'examples per batch' },
     lr: { type: 'string', value: 'X', default: d.lr, description: 'Adam learning rate' },
+    'lr-schedule': { type: 'string', choices: ['constant', 'cosine'], default: 'cosine', description: 'learning rate: constant, or cosine decay to 5% over the run' },
     clip: { type: 'string', value: 'X', default: '5', description: 'clip gradients to this global norm' },
     'scheduled-sampling': {
       type: 'string',
@@ -318,6 +322,7 @@ export function toyConfigFrom(task: ToyTaskName, args: ParsedArgs): ToyConfig {
     epochs: intOption(args, name, 'epochs', 1),
     maxSteps: intOption(args, name, 'max-steps', 0),
     lr,
+    lrSchedule: args.values['lr-schedule'] as 'constant' | 'cosine',
     clip: numberOption(args, name, 'clip', 0),
     schedule: args.values['scheduled-sampling'] as ToyConfig['schedule'],
     seed: intOption(args, name, 'seed', 0),
