@@ -266,9 +266,15 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   const oExp = place((EXP_TABLE_SIZE + 1) * 4);
   const oLog = place((EXP_TABLE_SIZE + 1) * 4);
   const maxTargets = maxCode + negative + 1;
-  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number }> = [];
+  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number; contexts: number }> = [];
   for (let w = 0; w < workers; w++) {
-    scratch.push({ work: place(rowBytes), neu1: place(rowBytes), targets: place(maxTargets * 4), labels: place(maxTargets * 4) });
+    scratch.push({
+      work: place(rowBytes),
+      neu1: place(rowBytes),
+      targets: place(maxTargets * 4),
+      labels: place(maxTargets * 4),
+      contexts: place(2 * window * 4),
+    });
   }
   const pages = Math.ceil(Math.max(off, 1) / 65536);
   if (pages > 65536) {

@@ -61,8 +61,9 @@ export interface W2VParams {
   syn1: number;
   expTable: number;
   logTable: number;
-  /** this worker's scratch: work, neu1 (stride floats each), targets (Int32), labels (Float32) */
+  /** this worker's scratch: work, neu1 (stride floats each), targets (Int32), labels (Float32), contexts (Int32, 2*window) */
   work: number;
+  contexts: number;
   neu1: number;
   targets: number;
   labels: number;
@@ -76,7 +77,11 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
       alpha: number, exp: number, logt: number, hs: number) => number;
     addz: (dst: number, src: number, n: number, zero: number) => void;
     scale: (dst: number, s: number, n: number) => void;
+    gather_sum: (dst: number, base: number, idx: number, cnt: number, dim: number) => void;
+    scatter_add: (base: number, idx: number, cnt: number, src: number, dim: number) => void;
   };
+  const gatherSum = ex.gather_sum;
+  const scatterAdd = ex.scatter_add;
   const train = ex.train;
   const addz = ex.addz;
   const scale = ex.scale;
@@ -110,6 +115,8 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   const tgt = P.targets | 0;
   const lab = P.labels | 0;
   const tgtI = tgt >> 2;
+  const ctx = P.contexts | 0;
+  const ctxI = ctx >> 2;
   const labI = lab >> 2;
   const startAlpha = P.alpha;
   const minAlpha = P.minAlpha;
@@ -177,14 +184,10 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
         let cw = 0;
         let inp = neu1;
         if (sg === 0) {
-          // CBOW input: sum (or mean) of the context rows
-          for (let k = 0; k < Dp; k++) F32[(neu1 >> 2) + k] = 0;
-          for (let c = lo; c < hi; c++) {
-            if (c === pos) continue;
-            addz(neu1, syn0 + sen[c]! * rowBytes, Dp, 0);
-            cw++;
-          }
+          // CBOW input: sum (or mean) of the context rows (one wasm call)
+          for (let c = lo; c < hi; c++) if (c !== pos) I32[ctxI + cw++] = sen[c]!;
           if (cw === 0) continue;
+          gatherSum(neu1, syn0, ctx, cw, Dp);
           if (cbowMean !== 0) scale(neu1, 1 / cw, Dp);
         }
         let c = lo;
@@ -229,10 +232,7 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
         if (sg === 0) {
           // gensim: with a summed context the error is divided over the window words
           if (cbowMean === 0) scale(work, 1 / cw, Dp);
-          for (let c2 = lo; c2 < hi; c2++) {
-            if (c2 === pos) continue;
-            addz(syn0 + sen[c2]! * rowBytes, work, Dp, 0);
-          }
+          scatterAdd(syn0, ctx, cw, work, Dp);
           for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
         }
       }

@@ -55,6 +55,54 @@
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (br $l))))
 
+  ;; dst += src (n floats)
+  (func $add (param $dst i32) (param $src i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $l))))
+
+  ;; dst = Σ_t row(idx[t]) over t < cnt (CBOW input), rows at base + idx*dim*4
+  (func (export "gather_sum") (param $dst i32) (param $base i32) (param $idx i32) (param $cnt i32) (param $dim i32)
+    (local $t i32) (local $p i32) (local $end i32)
+    (local.set $p (local.get $dst))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $dim) (i32.const 2))))
+    (block $z
+      (loop $lz
+        (br_if $z (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $lz)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $t) (local.get $cnt)))
+        (call $add (local.get $dst)
+          (i32.add (local.get $base)
+            (i32.shl (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $dim))
+                     (i32.const 2)))
+          (local.get $dim))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $l))))
+
+  ;; row(idx[t]) += src for t < cnt (CBOW update of the context rows)
+  (func (export "scatter_add") (param $base i32) (param $idx i32) (param $cnt i32) (param $src i32) (param $dim i32)
+    (local $t i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $t) (local.get $cnt)))
+        (call $add
+          (i32.add (local.get $base)
+            (i32.shl (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $dim))
+                     (i32.const 2)))
+          (local.get $src) (local.get $dim))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $l))))
+
   ;; dst *= s
   (func (export "scale") (param $dst i32) (param $s f32) (param $n i32)
     (local $sv v128) (local $end i32)
