@@ -16,6 +16,7 @@ import { BYTE_TO_CHAR } from './internal/byte-level.js';
 import { workCounter } from './internal/work-counter.js';
 import { mapToObject } from './wordpiece.js';
 import { WordCache } from './internal/word-cache.js';
+import { PieceCache } from './internal/piece-cache.js';
 
 export interface BpeOptions {
   /** Token -> id. Ids need not be contiguous. */
@@ -63,7 +64,7 @@ export class BPE implements Model {
   private readonly table: PairTable;
   private readonly unkId: number;
   private readonly cache: WordCache<CacheEntry>;
-  private readonly idsCache: WordCache<Int32Array>;
+  private readonly pieceCache: PieceCache;
   /** Byte -> id of its byte-level char, when the vocab holds all 256 (else null). */
   readonly byteIds: Int32Array | null;
 
@@ -78,7 +79,7 @@ export class BPE implements Model {
     this.ignoreMerges = options.ignoreMerges ?? false;
     this.cacheCapacity = options.cacheCapacity ?? 50000;
     this.cache = new WordCache(this.cacheCapacity);
-    this.idsCache = new WordCache(this.cacheCapacity);
+    this.pieceCache = new PieceCache(Math.max(this.cacheCapacity, 1 << 17));
     this.ids = invertVocab(this.vocab, 'BPE');
     if (this.unkToken !== null && !this.vocab.has(this.unkToken)) {
       throw new Error(`BPE: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
@@ -127,7 +128,7 @@ export class BPE implements Model {
   /** Drop cached words (call after changing nothing: the model is immutable; for memory). */
   clearCache(): void {
     this.cache.clear();
-    this.idsCache.clear();
+    this.pieceCache.clear();
   }
 
   tokenize(word: string): ModelToken[] {
@@ -154,15 +155,27 @@ export class BPE implements Model {
   }
 
   /**
-   * Fast path for byte-level BPE: ids of a raw (not yet byte-mapped) piece of text, pushed
-   * onto `out`. Requires `byteIds` (all 256 byte chars in the vocab, no prefix/suffix).
+   * Fastest path: ids of `text.slice(a, b)` (raw text) pushed onto `out`, looked up in a
+   * piece cache without slicing. Requires `byteIds`.
    */
-  encodeRawPieceInto(piece: string, out: number[], utf8: TextEncoder): void {
-    const hit = this.idsCache.get(piece);
-    if (hit !== undefined) {
-      for (let i = 0; i < hit.length; i++) out.push(hit[i]!);
+  encodeRangeInto(text: string, a: number, b: number, out: number[], utf8: TextEncoder): void {
+    if (this.cacheCapacity > 0 && b - a <= MAX_CACHED_WORD) {
+      const h = PieceCache.hash(text, a, b);
+      let ids = this.pieceCache.get(text, a, b, h);
+      if (ids === undefined) {
+        const piece = text.slice(a, b);
+        ids = this.rawPieceIds(piece, utf8);
+        this.pieceCache.set(piece, h, ids);
+      }
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
       return;
     }
+    const ids = this.rawPieceIds(text.slice(a, b), utf8);
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+  }
+
+  /** Merged ids of a raw (not byte-mapped) piece, uncached. */
+  rawPieceIds(piece: string, utf8: TextEncoder): Int32Array {
     const byteIds = this.byteIds!;
     let n = piece.length;
     let syms: Int32Array;
@@ -188,8 +201,7 @@ export class BPE implements Model {
       if (whole !== undefined) result = Int32Array.of(whole);
       else result = this.mergeIds(syms, null).ids;
     } else result = this.mergeIds(syms, null).ids;
-    for (let i = 0; i < result.length; i++) out.push(result[i]!);
-    if (piece.length <= MAX_CACHED_WORD) this.idsCache.set(piece, result);
+    return result;
   }
 
   private computeWord(word: string): CacheEntry {

@@ -273,7 +273,7 @@ export class Tokenizer {
         if (s.length === 0) continue;
         if (pre.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
         const piece = s;
-        scanGpt2(piece, (a, b) => model.encodeRawPieceInto(piece.slice(a, b), out, utf8));
+        scanGpt2(piece, (a, b) => model.encodeRangeInto(piece, a, b, out, utf8));
       }
       return Int32Array.from(out);
     }
