@@ -189,6 +189,8 @@ export async function runToyTask(
     const batches = sampler.batches(epoch);
     for (let bi = skipInEpoch; bi < batches.length; bi++) {
       if (step >= totalSteps) break outer;
+      // Let the event loop run: a SIGINT handler (Ctrl-C) only fires between macrotasks.
+      await new Promise<void>((r) => setImmediate(r));
       if (interrupt.requested || (opts.timeBudgetSeconds !== undefined && since(trainStart) > opts.timeBudgetSeconds)) {
         interrupted = interrupt.requested;
         skipInEpoch = bi;
@@ -214,7 +216,7 @@ export async function runToyTask(
       const em = evaluate(testEx, 1000).exact;
       history.push({ step, epoch: epoch + 1, loss: lastLoss, exactMatch: em, seconds: Math.round(since(trainStart)) });
       bar.stop();
-      log(`epoch ${epoch + 1}: loss ${lastLoss.toFixed(4)}, exact match on 1,000 held-out ${(100 * em).toFixed(2)}%`);
+      log(`epoch ${epoch + 1}: loss ${lastLoss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * em).toFixed(2)}%`);
       save();
     }
   }
@@ -348,6 +350,7 @@ function toyCommand(task: ToyTaskName, summary: string, details: string): Comman
       });
       if (r.heatmapText) process.stdout.write(`\n${r.heatmapText}\n\n`);
       process.stdout.write(`wrote ${join(out, 'metrics.json')}, model.safetensors, vocab.json${r.heatmapText ? ', attention.svg' : ''}\n`);
+      if (r.interrupted) throw new CliError(`${PROGRAM} seq2seq ${task}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
     },
   };
 }
