@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildVocab, encodeCorpus, negativeCumTable, readSentences, subsampleThresholds } from './corpus.js';
-import { fixture } from './internal/fixtures.js';
+import { fixture } from '../test/fixture-path.js';
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyedVectors } from './keyed-vectors.js';
 import { formatFloat32, loadWord2VecFormat, readWord2VecFormat, saveWord2VecFormat, writeWord2VecFormat } from './formats.js';
-import { fixture } from './internal/fixtures.js';
+import { fixture } from '../test/fixture-path.js';
 
 const gText = loadWord2VecFormat(fixture('eval-vectors.txt'));
 const gBin = loadWord2VecFormat(fixture('eval-vectors.bin'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { KeyedVectors, pearson, spearman } from './keyed-vectors.js';
 import { loadWord2VecFormat } from './formats.js';
-import { fixture } from './internal/fixtures.js';
+import { fixture } from '../test/fixture-path.js';
 
 interface Golden {
   analogies: Array<{ opts: Record<string, unknown>; result: { accuracy: number; sections: Array<{ section: string; correct: number; incorrect: number }> } }>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lib from './index.js';
-import { fixture } from './internal/fixtures.js';
+import { fixture } from '../test/fixture-path.js';
 
 describe('README', () => {
   it('runs the "Use" example on the committed NSMC excerpt', async () => {

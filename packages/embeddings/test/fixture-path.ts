@@ -2,5 +2,5 @@
 import { fileURLToPath } from 'node:url';
 
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 }
