@@ -62,11 +62,19 @@ const linearBias = customGrad(([x, w, b], save) => {
       return [
         tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D), // [N, out]·[out, in]: plain
         weightGrad(dy as tf.Tensor2D, xs as tf.Tensor2D),
-        tf.sum(dy, 0),
+        biasGrad(dy as tf.Tensor2D),
       ];
     },
   };
 });
+
+/**
+ * db = Σ_rows dy as a plain matmul `1ᵀ dy`: wasm reduces only over the last axis, so
+ * `sum(dy, 0)` transposes dy first (measured: ≈ 10× slower than the matmul for [4096, 1024]).
+ */
+function biasGrad(dy: tf.Tensor2D): tf.Tensor1D {
+  return tidy(() => tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [dy.shape[1]]) as tf.Tensor1D);
+}
 
 /** dW = dyᵀ x  [out, in], transposing whichever operand is smaller. */
 function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
