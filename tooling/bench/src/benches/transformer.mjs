@@ -1,0 +1,232 @@
+/**
+ * Benchmarks of @wordloom/transformer.
+ *
+ * transformer.encoder.train — ms per training step (forward + backward + Adam) of a 4-layer
+ *   post-norm encoder stack (d_model 256, 4 heads, FF 1024, dropout 0.1, training mode),
+ *   batch 32 × T 128 with a key-padding mask (lengths 64…128), loss = MSE to a fixed target.
+ *   Adam from @wordloom/optim. Also reports the step's FLOPs (matmuls only, forward + 2×
+ *   for backward) and achieved GFLOP/s. Peers: PyTorch 1.13 (CPU, 2 threads, OpenMP OpenBLAS)
+ *   with the same nn.TransformerEncoder and torch.optim.Adam; and the same stack written with
+ *   tfjs-layers pieces (Dense, LayerNormalization, Dropout) and tfjs ops for attention, trained
+ *   with tf.train.adam — what a TypeScript user would write today.
+ * transformer.lm.generate — tokens/s generating 256 tokens greedily (batch 1, 16-token prompt)
+ *   from a 6-layer d256 GPT-style LM (4 heads, FF 1024, vocab 1024) with the KV cache; peer
+ *   `no-cache` is the same model recomputing the whole prefix at every step.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { setupBackend, Rng } from '@wordloom/core';
+import { adam, Optimizer } from '@wordloom/optim';
+import { TransformerEncoder, TransformerLM } from '@wordloom/transformer';
+
+function encoderConfig(quick) {
+  return quick ? { B: 4, T: 32, d: 64, H: 4, FF: 256, L: 2 } : { B: 32, T: 128, d: 256, H: 4, FF: 1024, L: 4 };
+}
+
+/** Matmul FLOPs of one training step (forward ×3: backward costs two matmuls per forward matmul). */
+function encoderFlops({ B, T, d, FF, L }) {
+  const N = B * T;
+  const proj = 2 * N * (d * 3 * d + d * d + 2 * d * FF); // in_proj, out_proj, linear1, linear2
+  const attn = 2 * 2 * B * T * T * d; // QKᵀ and AV over all heads
+  return 3 * L * (proj + attn);
+}
+
+function lengthsFor(B, T, seed) {
+  const rng = new Rng(seed);
+  return Array.from({ length: B }, () => T / 2 + rng.int(T / 2 + 1));
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, os, sys, time
+lib = '/usr/lib/x86_64-linux-gnu/openblas-openmp'
+if os.path.isdir(lib) and os.environ.get('LD_LIBRARY_PATH', '').find(lib) < 0:
+    # torch's and OpenBLAS's threads fight on 2 cores with the pthread build: re-exec with the OpenMP one
+    os.environ['LD_LIBRARY_PATH'] = lib + ':' + os.environ.get('LD_LIBRARY_PATH', '')
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+import torch
+torch.set_num_threads(2)
+torch.manual_seed(0)
+cfg = json.loads(sys.argv[1])
+B, T, d, H, FF, L, steps = cfg['B'], cfg['T'], cfg['d'], cfg['H'], cfg['FF'], cfg['L'], cfg['steps']
+layer = torch.nn.TransformerEncoderLayer(d, H, FF, dropout=0.1, batch_first=True)
+enc = torch.nn.TransformerEncoder(layer, L, enable_nested_tensor=False)
+enc.train()
+opt = torch.optim.Adam(enc.parameters(), lr=1e-4)
+x = torch.randn(B, T, d)
+y = torch.randn(B, T, d)
+lengths = torch.tensor(cfg['lengths'])
+kpm = torch.arange(T)[None, :] >= lengths[:, None]
+def step():
+    opt.zero_grad()
+    out = enc(x, src_key_padding_mask=kpm)
+    loss = ((out - y) ** 2).mean()
+    loss.backward()
+    opt.step()
+step()
+times = []
+for _ in range(steps):
+    t0 = time.perf_counter(); step(); times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(json.dumps({'step': times[len(times) // 2], 'threads': torch.get_num_threads()}))
+`;
+
+/** The same encoder stack from tfjs-layers pieces + tfjs ops (post-norm, ReLU, dropout 0.1). */
+function buildLayersStack({ d, H, FF, L }) {
+  const dh = d / H;
+  const layers = [];
+  for (let i = 0; i < L; i++) {
+    const l = {
+      qkv: tfl.layers.dense({ units: 3 * d }),
+      out: tfl.layers.dense({ units: d }),
+      ff1: tfl.layers.dense({ units: FF, activation: 'relu' }),
+      ff2: tfl.layers.dense({ units: d }),
+      norm1: tfl.layers.layerNormalization({ epsilon: 1e-5 }),
+      norm2: tfl.layers.layerNormalization({ epsilon: 1e-5 }),
+      drop: tfl.layers.dropout({ rate: 0.1 }),
+    };
+    layers.push(l);
+  }
+  const forward = (x, bias) => {
+    const [B, T] = x.shape;
+    let h = x;
+    for (const l of layers) {
+      const qkv = l.qkv.apply(h); // [B, T, 3d]
+      const split = (j) => tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, j * d], [B, T, d]), [B, T, H, dh]), [0, 2, 1, 3]);
+      const scores = tf.add(tf.div(tf.matMul(split(0), split(1), false, true), Math.sqrt(dh)), bias);
+      const w = l.drop.apply(tf.softmax(scores), { training: true });
+      const ctx = tf.reshape(tf.transpose(tf.matMul(w, split(2)), [0, 2, 1, 3]), [B, T, d]);
+      h = l.norm1.apply(tf.add(h, l.drop.apply(l.out.apply(ctx), { training: true })));
+      const ff = l.ff2.apply(l.drop.apply(l.ff1.apply(h), { training: true }));
+      h = l.norm2.apply(tf.add(h, l.drop.apply(ff, { training: true })));
+    }
+    return h;
+  };
+  return { layers, forward };
+}
+
+const encoderTrain = {
+  name: 'transformer.encoder.train',
+  description:
+    'ms per training step (fwd+bwd+Adam) of a 4-layer encoder, d256, 4 heads, FF 1024, batch 32 x T 128, padding mask; also FLOPs and GFLOP/s',
+  units: { step: 'ms', gflops: 'GFLOP/s' },
+  higherIsBetter: { step: false, gflops: true },
+  warmup: 1,
+  runs: 3,
+  async setup(ctx) {
+    const { backend } = await setupBackend();
+    const cfg = encoderConfig(ctx.quick);
+    const flops = encoderFlops(cfg);
+    ctx.log(`backend ${backend}; config ${JSON.stringify(cfg)}; ${(flops / 1e9).toFixed(1)} GFLOP per step (matmuls)`);
+    const lengths = lengthsFor(cfg.B, cfg.T, 1);
+    const enc = new TransformerEncoder({ dModel: cfg.d, nhead: cfg.H, dimFeedforward: cfg.FF, numLayers: cfg.L, dropout: 0.1, seed: 0 });
+    enc.train();
+    const opt = new Optimizer(enc, adam({ lr: 1e-4 }));
+    const x = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 2);
+    const pad = tf.tidy(() => tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'));
+    return { cfg, flops, lengths, enc, opt, x, y, pad, layersPeer: null };
+  },
+  async ours(s) {
+    const t0 = performance.now();
+    s.opt.minimize(() => tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))));
+    const ms = performance.now() - t0;
+    return { step: ms, gflops: s.flops / ms / 1e6 };
+  },
+  peers: [
+    {
+      name: 'torch',
+      async available(ctx) {
+        return (await ctx.pythonHas(['torch'])) ? true : 'python3-torch is not installed';
+      },
+      async run(s, ctx) {
+        const dir = mkdtempSync(join(tmpdir(), 'wordloom-bench-'));
+        const script = join(dir, 'torch_encoder_train.py');
+        writeFileSync(script, TORCH_SCRIPT);
+        const omp = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+        const env = existsSync(omp) ? { LD_LIBRARY_PATH: `${omp}:${process.env.LD_LIBRARY_PATH ?? ''}` } : {};
+        const r = await ctx.python(script, [JSON.stringify({ ...s.cfg, lengths: s.lengths, steps: ctx.quick ? 2 : 3 })], env);
+        return { step: r.step, gflops: s.flops / r.step / 1e6 };
+      },
+    },
+    {
+      name: 'tfjs-layers',
+      // ≈ 50 s per step at full size: no warmup run (the layers' weights are built outside the timing)
+      warmup: 0,
+      async available() {
+        return true;
+      },
+      async run(s) {
+        if (!s.layersPeer) {
+          const stack = buildLayersStack(s.cfg);
+          const bias = tf.mul(tf.reshape(s.pad, [s.cfg.B, 1, 1, s.cfg.T]), -1e9);
+          // build the layers' weights once
+          tf.tidy(() => stack.forward(s.x, bias));
+          const vars = stack.layers.flatMap((l) => Object.values(l).flatMap((layer) => layer.trainableWeights.map((w) => w.read())));
+          s.layersPeer = { stack, bias, vars, opt: tf.train.adam(1e-4) };
+        }
+        const p = s.layersPeer;
+        const t0 = performance.now();
+        const loss = p.opt.minimize(() => tf.mean(tf.square(tf.sub(p.stack.forward(s.x, p.bias), s.y))), true, p.vars);
+        await loss.data();
+        loss.dispose();
+        const ms = performance.now() - t0;
+        return { step: ms, gflops: s.flops / ms / 1e6 };
+      },
+    },
+  ],
+  async teardown(s) {
+    s.enc.dispose();
+    s.opt.dispose?.();
+    tf.dispose([s.x, s.y, s.pad]);
+    if (s.layersPeer) {
+      s.layersPeer.bias.dispose();
+      s.layersPeer.opt.dispose();
+      for (const l of s.layersPeer.stack.layers) for (const layer of Object.values(l)) layer.dispose();
+    }
+  },
+};
+
+const lmGenerate = {
+  name: 'transformer.lm.generate',
+  description: 'tokens/s generating 256 tokens greedily from a 6-layer d256 GPT-style LM with the KV cache (batch 1, 16-token prompt)',
+  units: { throughput: 'tokens/s' },
+  higherIsBetter: { throughput: true },
+  warmup: 1,
+  runs: 3,
+  async setup(ctx) {
+    const { backend } = await setupBackend();
+    const cfg = ctx.quick ? { L: 2, d: 64, H: 4, FF: 256, V: 256, n: 32 } : { L: 6, d: 256, H: 4, FF: 1024, V: 1024, n: 256 };
+    ctx.log(`backend ${backend}; config ${JSON.stringify(cfg)}`);
+    const lm = new TransformerLM({ vocabSize: cfg.V, dModel: cfg.d, nhead: cfg.H, numLayers: cfg.L, dimFeedforward: cfg.FF, maxLen: 512, dropout: 0, seed: 0 });
+    lm.eval();
+    const rng = new Rng(7);
+    const prompt = [Array.from({ length: 16 }, () => rng.int(cfg.V))];
+    return { cfg, lm, prompt };
+  },
+  async ours(s) {
+    const t0 = performance.now();
+    s.lm.generate(s.prompt, { maxNewTokens: s.cfg.n });
+    return { throughput: s.cfg.n / ((performance.now() - t0) / 1000) };
+  },
+  peers: [
+    {
+      name: 'no-cache',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        const t0 = performance.now();
+        s.lm.generate(s.prompt, { maxNewTokens: s.cfg.n, useCache: false });
+        return { throughput: s.cfg.n / ((performance.now() - t0) / 1000) };
+      },
+    },
+  ],
+  async teardown(s) {
+    s.lm.dispose();
+  },
+};
+
+export default [encoderTrain, lmGenerate];
