@@ -18,6 +18,11 @@ import { mapToObject } from './wordpiece.js';
 import { WordCache } from './internal/word-cache.js';
 import { PieceCache } from './internal/piece-cache.js';
 
+// Module-level aliases: under vitest's SSR transform every use of an imported binding is a
+// getter call on the module object, which dominated the merge loop in tests.
+const work = workCounter;
+const hashPiece = PieceCache.hash;
+
 export interface BpeOptions {
   /** Token -> id. Ids need not be contiguous. */
   vocab: Map<string, number>;
@@ -106,7 +111,8 @@ export class BPE implements Model {
       }
       byteIds[b] = id;
     }
-    this.byteIds = prefix === null && this.endOfWordSuffix === null ? byteIds : null;
+    // HF writes "" for "no prefix/suffix" (GPT-2 files do): both mean none here
+    this.byteIds = !prefix && !this.endOfWordSuffix ? byteIds : null;
   }
 
   get vocabSize(): number {
@@ -160,7 +166,7 @@ export class BPE implements Model {
    */
   encodeRangeInto(text: string, a: number, b: number, out: number[], utf8: TextEncoder): void {
     if (this.cacheCapacity > 0 && b - a <= MAX_CACHED_WORD) {
-      const h = PieceCache.hash(text, a, b);
+      const h = hashPiece(text, a, b);
       let ids = this.pieceCache.get(text, a, b, h);
       if (ids === undefined) {
         const piece = text.slice(a, b);
@@ -286,7 +292,7 @@ export class BPE implements Model {
           }
         }
       }
-      workCounter.count += len;
+      work.count += len;
       if (bestSlot < 0) break;
       const merged = table.mergedAt(bestSlot);
       const a = ids[bestI]!;
@@ -319,11 +325,12 @@ export class BPE implements Model {
       prev[i] = i - 1;
     }
     const alive = new Uint8Array(n).fill(1);
-    // heap of keys rank * 2^31 + pos (exact in a double: rank < 2^21, pos < 2^31)
-    const heap: number[] = [];
+    // heap of keys rank * 2^31 + pos (exact in a double: rank < 2^21, pos < 2^31), in a
+    // preallocated Float64Array: at most n - 1 initial pairs + 2 per merge (< n) are pushed
+    const heap = new Float64Array(3 * n + 1);
+    let size = 0;
     const push = (key: number): void => {
-      heap.push(key);
-      let i = heap.length - 1;
+      let i = size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
         if (heap[p]! <= key) break;
@@ -334,15 +341,14 @@ export class BPE implements Model {
     };
     const pop = (): number => {
       const top = heap[0]!;
-      const last = heap.pop()!;
-      if (heap.length > 0) {
+      const last = heap[--size]!;
+      if (size > 0) {
         let i = 0;
-        const m = heap.length;
         for (;;) {
           const l = 2 * i + 1;
-          if (l >= m) break;
+          if (l >= size) break;
           const r = l + 1;
-          const c = r < m && heap[r]! < heap[l]! ? r : l;
+          const c = r < size && heap[r]! < heap[l]! ? r : l;
           if (heap[c]! >= last) break;
           heap[i] = heap[c]!;
           i = c;
@@ -356,8 +362,8 @@ export class BPE implements Model {
       const r = table.rank(ids[i]!, ids[i + 1]!);
       if (r !== 0x7fffffff) push(r * TWO31 + i);
     }
-    while (heap.length > 0) {
-      workCounter.count++;
+    while (size > 0) {
+      work.count++;
       const key = pop();
       const rank = Math.floor(key / TWO31);
       const p = key - rank * TWO31;
