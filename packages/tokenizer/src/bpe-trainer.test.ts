@@ -200,5 +200,6 @@ describe('trainer options and behaviour', () => {
       /trainBpe: vocabSize = 5 is smaller than the 1 special tokens \+ 10 alphabet chars = 11/,
     );
     await expect(trainBpe([42 as unknown as string])).rejects.toThrow(/corpus: every item must be a string, got number/);
+    await expect(trainBpe({ files: [join(fixturesDir, 'no-such-file.txt')] })).rejects.toThrow(/corpus: cannot read .*no-such-file.txt: ENOENT/);
   });
 });

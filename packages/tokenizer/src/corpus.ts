@@ -41,11 +41,18 @@ function checkString(s: unknown): string {
 export async function* fileLines(path: string): AsyncGenerator<string> {
   const { createReadStream } = await import('node:fs');
   const { createGunzip } = await import('node:zlib');
-  let stream: AsyncIterable<Buffer> = createReadStream(path);
-  if (path.endsWith('.gz')) stream = (createReadStream(path) as unknown as NodeJS.ReadableStream).pipe(createGunzip()) as unknown as AsyncIterable<Buffer>;
+  const file = createReadStream(path);
+  const stream: AsyncIterable<Buffer> = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
   const decoder = new TextDecoder('utf-8');
   let rest = '';
-  for await (const chunk of stream) {
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const c of stream) yield c;
+    } catch (e) {
+      throw new Error(`corpus: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  for await (const chunk of chunks()) {
     const text = rest + decoder.decode(chunk, { stream: true });
     let start = 0;
     for (;;) {
