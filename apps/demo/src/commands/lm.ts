@@ -380,7 +380,7 @@ export async function runLm(
   installInterruptHandler();
   const trainStart = performance.now();
   let budgetStart = trainStart;
-  const bar = progress('shakespeare', plannedSteps, { quiet: opts.quiet, start: step });
+  let bar = progress('shakespeare', plannedSteps, { quiet: opts.quiet, start: step });
   let lastLoss = NaN;
   let lossSum = 0;
   let lossN = 0;
@@ -399,6 +399,8 @@ export async function runLm(
     if (chunkInEpoch === 0) tbptt?.reset();
     for (let ci = chunkInEpoch; ci < chunks.length; ci++) {
       if (step >= plannedSteps) break outer;
+      // Let the event loop run: a SIGINT handler (Ctrl-C) only fires between macrotasks.
+      await new Promise<void>((r) => setImmediate(r));
       if (interrupt.requested) {
         interrupted = true;
         break outer;
@@ -421,6 +423,7 @@ export async function runLm(
         plannedSteps = Math.max(step + 1, step + Math.floor((0.97 * left) / perStep));
         bar.stop();
         log(`time budget ${opts.timeBudgetSeconds} s: ${perStep.toFixed(2)} s/step, schedule planned for ${plannedSteps} steps`);
+        bar = progress('shakespeare', plannedSteps, { quiet: opts.quiet, start: step });
       }
       bar.update(Math.min(step, plannedSteps), { loss: lastLoss, epoch: epoch + 1 });
       if (step % 50 === 0) {
@@ -450,15 +453,16 @@ export async function runLm(
   if (interrupted) log(`interrupted at step ${step}: checkpoint saved to ${ckpt}; continue with --resume --out ${out}`);
   if (stoppedByBudget) log(`time budget of ${opts.timeBudgetSeconds} s reached at step ${step}; checkpoint saved (continue with --resume)`);
 
-  log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
-  const valLoss = evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
+  // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
+  if (!interrupted) log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
+  const valLoss = interrupted ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
   const valLossOn =
     model.kind === 'transformer'
       ? `all ${valIds.length} validation characters (last 10% of the text), in non-overlapping windows of ${T} characters`
       : `all ${valIds.length} validation characters (last 10% of the text), as ${evalRows} streams with the LSTM state carried across chunks of ${T}`;
   const s = opts.sample ?? { prompt: '\n', length: 500, temperature: 0.8, topK: 0, topP: 0.95 };
-  const sample = sampleText(model, vocab, { ...s, blockSize: T, seed: cfg.seed });
-  writeFileSync(join(out, 'sample.txt'), s.prompt + sample + '\n');
+  const sample = interrupted ? '' : sampleText(model, vocab, { ...s, blockSize: T, seed: cfg.seed });
+  if (!interrupted) writeFileSync(join(out, 'sample.txt'), s.prompt + sample + '\n');
   const config =
     model.kind === 'transformer'
       ? transformerOptions(cfg, vocab.size)
@@ -489,7 +493,7 @@ export async function runLm(
   tbptt?.dispose();
   model.m.dispose();
   optimizer.dispose();
-  log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training`);
+  if (!interrupted) log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training`);
   return result;
 }
 
@@ -590,6 +594,7 @@ export const lmShakespeareCommand: Command = {
       evalChars: intOption(args, COMMAND, 'eval-chars', 0),
       sample: { prompt, length: intOption(args, COMMAND, 'sample-length', 1), temperature, topK: intOption(args, COMMAND, 'top-k', 0), topP },
     });
+    if (r.interrupted) throw new CliError(`${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
     process.stdout.write(`\n${prompt}${r.sample}\n\n`);
     process.stdout.write(`wrote ${join(out, 'metrics.json')}, model.safetensors, vocab.json, sample.txt\n`);
   },

@@ -1,0 +1,172 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, setupBackend } from '@wordloom/core';
+import { fromTokenizerJson } from '@wordloom/tokenizer';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CliError, parseCommandArgs } from '../args.js';
+import { interrupt } from '../progress.js';
+import { classifyCommands, classifyNsmcCommand } from './classify.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** 200 rows of the NSMC test split (packages/data/test/fixtures/README.md; CC0). */
+const fixture = resolve(here, '../../../../packages/data/test/fixtures/nsmc_200.txt');
+const tmp = mkdtempSync(join(tmpdir(), 'wordloom-classify-'));
+
+/** A data folder laid out as ../shared/data: the fixture's first 160 rows train, the last 40 test. */
+function makeDataDir(name: string, transformTrain: (lines: string[]) => string[] = (l) => l): string {
+  const dir = join(tmp, name);
+  mkdirSync(join(dir, 'nsmc'), { recursive: true });
+  const lines = readFileSync(fixture, 'utf8').split('\n').filter((l) => l !== '');
+  const [header, ...rows] = lines;
+  writeFileSync(join(dir, 'nsmc/ratings_train.derived.txt.gz'), gzipSync([header, ...transformTrain(rows.slice(0, 160))].join('\n') + '\n'));
+  writeFileSync(join(dir, 'nsmc/ratings_test.txt.gz'), gzipSync([header, ...rows.slice(160)].join('\n') + '\n'));
+  return dir;
+}
+
+let dataDir = '';
+const tiny = (): string[] => [
+  '--data-dir', dataDir, '--vocab-size', '800', '--embedding', '16', '--hidden', '16', '--batch-size', '16',
+  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3',
+];
+
+async function run(argv: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const args = parseCommandArgs(classifyNsmcCommand, argv);
+    if (args === 'help') throw new Error('unexpected help');
+    await classifyNsmcCommand.run(args);
+    return { out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+interface Metrics {
+  accuracy: number;
+  wall: number;
+  steps: number;
+  interrupted: boolean;
+  trainExamples: number;
+  testExamples: number;
+  trainData: string;
+  history: Array<{ step: number; loss: number }>;
+}
+const metrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Metrics;
+
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+  dataDir = makeDataDir('data');
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('classify nsmc', () => {
+  it('is exported as classifyCommands with --help', () => {
+    expect(classifyCommands.map((c) => c.name)).toEqual(['classify nsmc']);
+    expect(parseCommandArgs(classifyNsmcCommand, ['--help'])).toBe('help');
+  });
+
+  it('bilstm: BPE + BiLSTM on 160 reviews, loss decreases; writes metrics, weights, tokenizer.json', async () => {
+    const out = join(tmp, 'bilstm');
+    const before = tf.memory().numTensors;
+    await run([...tiny(), '--out', out, '--max-steps', '100', '--quiet']);
+    expect(tf.memory().numTensors).toBe(before);
+    const m = metrics(out);
+    expect(m.trainExamples).toBe(160);
+    expect(m.testExamples).toBe(40);
+    expect(m.trainData).toContain('NSMC-raw derived train (seed 20150101)');
+    expect(m.steps).toBe(100);
+    expect(m.history.map((h) => h.step)).toEqual([50, 100]);
+    expect(m.history[1].loss).toBeLessThan(m.history[0].loss);
+    expect(m.accuracy).toBeGreaterThanOrEqual(0);
+    expect(m.accuracy).toBeLessThanOrEqual(1);
+    expect(m.wall).toBeGreaterThan(0);
+    const tok = fromTokenizerJson(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
+    expect(tok.tokenToId('<pad>')).toBe(0);
+    expect(tok.vocabSize).toBeLessThanOrEqual(800);
+    const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect(st.metadata.get('model')).toBe('bilstm');
+    expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({ vocabSize: tok.vocabSize, hiddenSize: 16, bidirectional: true, padId: 0 });
+    expect([...st.tensors.keys()]).toEqual(expect.arrayContaining(['embedding.weight', 'rnn.weight_ih_l0_reverse', 'classifier.weight']));
+    tf.dispose([...st.tensors.values()]);
+  });
+
+  it('transformer with a given --tokenizer: trains and evaluates', async () => {
+    const out = join(tmp, 'transformer');
+    await run([...tiny(), '--model', 'transformer', '--heads', '2', '--layers', '1', '--tokenizer', join(tmp, 'bilstm', 'tokenizer.json'), '--out', out, '--max-steps', '20', '--quiet']);
+    const m = metrics(out) as Metrics & { tokenizer: string };
+    expect(m.steps).toBe(20);
+    expect(m.tokenizer).toContain(join(tmp, 'bilstm', 'tokenizer.json'));
+    expect(Number.isFinite(m.accuracy)).toBe(true);
+    const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect(st.metadata.get('model')).toBe('transformer');
+    expect([...st.tensors.keys()]).toContain('encoder.layers.0.self_attn.in_proj_weight');
+    tf.dispose([...st.tensors.values()]);
+  });
+
+  it('Ctrl-C saves a checkpoint; --resume finishes the same run as an uninterrupted one', async () => {
+    const full = join(tmp, 'full');
+    const cut = join(tmp, 'cut');
+    const common = [...tiny(), '--max-steps', '30', '--pooling', 'last'];
+    await run([...common, '--out', full, '--quiet']);
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      if (/ 3\/30 steps/.test(String(s))) interrupt.requested = true;
+      return true;
+    });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const args = parseCommandArgs(classifyNsmcCommand, [...common, '--out', cut]);
+      if (args === 'help') throw new Error('help');
+      // The command stops, saves, and exits with 130 and a --resume hint.
+      await expect(classifyNsmcCommand.run(args)).rejects.toThrow(/interrupted after step \d+; continue with --resume/);
+    } finally {
+      interrupt.requested = false;
+      spy.mockRestore();
+      vi.restoreAllMocks();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(metrics(cut).interrupted).toBe(true);
+    expect(metrics(cut).steps).toBe(3);
+    expect(existsSync(join(cut, 'checkpoint.safetensors'))).toBe(true);
+    await run([...common, '--out', cut, '--resume', '--quiet']);
+    const resumed = metrics(cut);
+    expect(resumed.steps).toBe(30);
+    expect(resumed.interrupted).toBe(false);
+    expect(resumed.history.map((h) => h.step)).toEqual(metrics(full).history.map((h) => h.step));
+    expect(resumed.accuracy).toBe(metrics(full).accuracy);
+  });
+
+  it('a missing data file is a one-line CliError naming the data set and its source', async () => {
+    const empty = mkdtempSync(join(tmp, 'empty-'));
+    const err = await run(['--data-dir', empty, '--out', join(tmp, 'x'), '--quiet']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toContain('nsmc/ratings_train.derived.txt.gz');
+    expect((err as Error).message).toContain('e9t/nsmc');
+    expect((err as Error).message.includes('\n')).toBe(false);
+  });
+
+  it('a row with the wrong column count is a one-line CliError naming the data set and the line', async () => {
+    const bad = makeDataDir('bad', (rows) => rows.map((r, i) => (i === 9 ? r.split('\t').slice(0, 2).join('\t') : r)));
+    const err = await run(['--data-dir', bad, '--out', join(tmp, 'y'), '--quiet']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('nsmc/ratings_train.derived.txt.gz');
+    expect(msg).toContain('line 11');
+    expect(msg).toContain('got 2');
+    expect(msg.includes('\n')).toBe(false);
+  });
+
+  it('a missing --tokenizer file is a CliError', async () => {
+    await expect(run([...tiny(), '--tokenizer', join(tmp, 'nope.json'), '--out', join(tmp, 'z'), '--quiet'])).rejects.toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,157 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, setupBackend } from '@wordloom/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CliError, parseCommandArgs } from '../args.js';
+import { interrupt } from '../progress.js';
+import { lmCommands, lmShakespeareCommand } from './lm.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The committed excerpt (apps/demo/data/shakespeare/tinyshakespeare/input.txt, 11,916 characters). */
+const dataDir = resolve(here, '../../data/shakespeare');
+const tmp = mkdtempSync(join(tmpdir(), 'wordloom-lm-'));
+
+/** A tiny, fast configuration: a few thousand characters, a model of a few thousand parameters. */
+const TINY = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5', '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:'];
+
+/** Runs the command in-process; returns what it printed. */
+async function run(argv: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const args = parseCommandArgs(lmShakespeareCommand, argv);
+    if (args === 'help') throw new Error('unexpected help');
+    await lmShakespeareCommand.run(args);
+    return { out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+interface Metrics {
+  valLoss: number;
+  steps: number;
+  interrupted: boolean;
+  history: Array<{ step: number; loss: number }>;
+  vocabSize: number;
+}
+const metrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Metrics;
+
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('lm shakespeare', () => {
+  it('is exported as lmCommands with --help', () => {
+    expect(lmCommands.map((c) => c.name)).toEqual(['lm shakespeare']);
+    expect(parseCommandArgs(lmShakespeareCommand, ['--help'])).toBe('help');
+  });
+
+  it('transformer: trains on the excerpt, loss decreases, writes weights + config, vocab, metrics, sample', async () => {
+    const out = join(tmp, 'tf');
+    const before = tf.memory().numTensors;
+    await run([...TINY, '--out', out, '--max-steps', '100', '--quiet']);
+    expect(tf.memory().numTensors).toBe(before); // no leaks across a whole run
+    const m = metrics(out);
+    expect(m.steps).toBe(100);
+    expect(m.history.map((h) => h.step)).toEqual([50, 100]);
+    expect(m.history[1].loss).toBeLessThan(m.history[0].loss);
+    expect(m.valLoss).toBeGreaterThan(0);
+    expect(m.valLoss).toBeLessThan(Math.log(m.vocabSize)); // better than uniform
+    const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect(st.metadata.get('model')).toBe('transformer');
+    const cfg = JSON.parse(st.metadata.get('config')!) as Record<string, unknown>;
+    expect(Object.keys(cfg).sort()).toEqual(['dModel', 'dimFeedforward', 'maxLen', 'nhead', 'normFirst', 'numLayers', 'positional', 'tieWeights', 'vocabSize']);
+    expect(cfg).toMatchObject({ vocabSize: m.vocabSize, dModel: 16, nhead: 2, numLayers: 1, dimFeedforward: 64, positional: 'learned', maxLen: 16, normFirst: true, tieWeights: true });
+    expect([...st.tensors.keys()]).toContain('tok_emb.weight');
+    tf.dispose([...st.tensors.values()]);
+    const vocab = JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8')) as { format: string; tokens: string[] };
+    expect(vocab.format).toBe('wordloom-demo-charvocab v1');
+    expect(vocab.tokens.length).toBe(m.vocabSize);
+    expect(vocab.tokens).toContain('R');
+    const sample = readFileSync(join(out, 'sample.txt'), 'utf8');
+    expect(sample.startsWith('ROMEO:')).toBe(true);
+    expect(sample.length).toBeGreaterThan('ROMEO:'.length + 20);
+  });
+
+  it('Ctrl-C saves a checkpoint and --resume finishes the same run as an uninterrupted one', async () => {
+    const full = join(tmp, 'full');
+    const cut = join(tmp, 'cut');
+    const common = [...TINY, '--max-steps', '40', '--sample-length', '5'];
+    await run([...common, '--out', full, '--quiet']);
+    // Interrupt as the first Ctrl-C does, when the (line-mode) progress report of step 4 is written.
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      if (/ 4\/40 steps/.test(String(s))) interrupt.requested = true;
+      return true;
+    });
+    try {
+      const args = parseCommandArgs(lmShakespeareCommand, [...common, '--out', cut]);
+      if (args === 'help') throw new Error('help');
+      vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      // The command stops, saves, and exits with 130 and a --resume hint.
+      await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/interrupted after step \d+; continue with --resume/);
+    } finally {
+      interrupt.requested = false;
+      spy.mockRestore();
+      vi.restoreAllMocks();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const partial = metrics(cut);
+    expect(partial.interrupted).toBe(true);
+    expect(partial.steps).toBe(4);
+    expect(partial.steps).toBeLessThan(40);
+    expect(existsSync(join(cut, 'checkpoint.safetensors'))).toBe(true);
+    await run([...common, '--out', cut, '--resume', '--quiet']);
+    const resumed = metrics(cut);
+    expect(resumed.steps).toBe(40);
+    expect(resumed.interrupted).toBe(false);
+    expect(resumed.valLoss).toBeCloseTo(metrics(full).valLoss, 3);
+  });
+
+  it('--resume with other options is a one-line error', async () => {
+    const out = join(tmp, 'full');
+    await expect(run([...TINY, '--max-steps', '41', '--out', out, '--resume', '--quiet'])).rejects.toThrow(/checkpoint was trained with/);
+  });
+
+  it('lstm: truncated BPTT training decreases the loss; samples text', async () => {
+    const out = join(tmp, 'lstm');
+    const before = tf.memory().numTensors;
+    await run([...TINY, '--model', 'lstm', '--hidden', '32', '--lr', '0.01', '--out', out, '--max-steps', '100', '--quiet']);
+    expect(tf.memory().numTensors).toBe(before);
+    const m = metrics(out);
+    expect(m.history[1].loss).toBeLessThan(m.history[0].loss);
+    expect(m.valLoss).toBeLessThan(Math.log(m.vocabSize));
+    const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect(st.metadata.get('model')).toBe('lstm');
+    expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({ hiddenSize: 32, numLayers: 1, embeddingDim: 16 });
+    expect([...st.tensors.keys()]).toContain('rnn.weight_hh_l0');
+    tf.dispose([...st.tensors.values()]);
+    expect(readFileSync(join(out, 'sample.txt'), 'utf8').length).toBeGreaterThan(20);
+  });
+
+  it('a missing data file is a one-line CliError naming the data set and its source', async () => {
+    const empty = mkdtempSync(join(tmp, 'empty-'));
+    const err = await run(['--data-dir', empty, '--out', join(tmp, 'x'), '--quiet']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('tinyshakespeare/input.txt');
+    expect(msg).toContain('karpathy/char-rnn');
+    expect(msg.includes('\n')).toBe(false);
+  });
+
+  it('bad options are one-line CliErrors', async () => {
+    await expect(run([...TINY, '--d-model', '15', '--out', join(tmp, 'y')])).rejects.toThrow(/divisible by --heads/);
+    await expect(run([...TINY, '--top-p', '1.5', '--out', join(tmp, 'y')])).rejects.toThrow(CliError);
+    expect(() => parseCommandArgs(lmShakespeareCommand, ['--model', 'gru'])).toThrow(/not one of transformer\|lstm/);
+  });
+});
