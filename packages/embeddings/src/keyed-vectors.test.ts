@@ -70,6 +70,14 @@ describe('KeyedVectors', () => {
     expect(w.weights).not.toBe(small.vectors);
   });
 
+  it('pca2d: 2-D coordinates, centered', () => {
+    const { words, coords } = small.pca2d(['a', 'b', 'd']);
+    expect(words).toEqual(['a', 'b', 'd']);
+    expect(coords.length).toBe(6);
+    expect(coords[0]! + coords[2]! + coords[4]!).toBeCloseTo(0, 12);
+    expect(() => small.pca2d(['a', 'nope'])).toThrow('KeyedVectors.pca2d: word "nope" is not in the vocabulary (4 words)');
+  });
+
   it('names the OOV word in errors', () => {
     expect(() => small.get('zebra')).toThrow('KeyedVectors.get: word "zebra" is not in the vocabulary (4 words)');
     expect(() => small.mostSimilar({ positive: ['a'], negative: ['zebra'] })).toThrow(/mostSimilar: word "zebra"/);

@@ -8,6 +8,7 @@
  * (`compute-accuracy` of word2vec.c).
  */
 import { readFileSync } from 'node:fs';
+import { pca2d } from './svd.js';
 
 /** One neighbour. */
 export interface Neighbour {
@@ -605,6 +606,21 @@ export class KeyedVectors {
       pairs: gold.length,
       oov,
     };
+  }
+
+  /**
+   * 2-D coordinates of `words` (default: every word) on their first two principal components,
+   * for plotting. @throws naming an OOV word.
+   */
+  pca2d(words?: string[]): { words: string[]; coords: Float64Array } {
+    const ws = words ?? this.words;
+    const D = this.dim;
+    const X = new Float64Array(ws.length * D);
+    ws.forEach((w, r) => {
+      const i = this.getIndex(w, 'KeyedVectors.pca2d');
+      for (let k = 0; k < D; k++) X[r * D + k] = this.vectors[i * D + k]!;
+    });
+    return { words: ws.slice(), coords: pca2d(X, ws.length, D) };
   }
 
   /**
