@@ -47,6 +47,27 @@ describe('MultiHeadAttention', () => {
     mha.dispose();
   });
 
+  it('dropout on the weights: seeded in training, off in eval', () => {
+    const make = () => new MultiHeadAttention({ embedDim: 8, numHeads: 2, dropout: 0.5, seed: 11 });
+    const a = make();
+    const b = make();
+    const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 6);
+    const ra = a.forward(x, x, x, { averageAttnWeights: false });
+    const rb = b.forward(x, x, x, { averageAttnWeights: false });
+    expectClose(ra.output, rb.output, { atol: 0, rtol: 0, name: 'same seed, same dropout' });
+    const w = Array.from((ra.weights as tf.Tensor).dataSync());
+    expect(w.filter((v) => v === 0).length).toBeGreaterThan(w.length / 4); // about half dropped
+    a.eval();
+    const e1 = a.forward(x, x, x);
+    const e2 = a.forward(x, x, x);
+    expectClose(e1.output, e2.output, { atol: 0, rtol: 0, name: 'eval is deterministic' });
+    const rows = (e1.weights as tf.Tensor).arraySync() as number[][][];
+    for (const row of rows.flat()) expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    tf.dispose([x, ra.output, ra.weights!, rb.output, rb.weights!, e1.output, e1.weights!, e2.output, e2.weights!]);
+    a.dispose();
+    b.dispose();
+  });
+
   it('does not leak in a forward/backward step', async () => {
     const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, seed: 1 });
     const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 5);
