@@ -181,7 +181,16 @@ export class MultiHeadAttention extends Module {
     // [N, 3E] product split afterwards: splitting the activation needs a 5-D transpose or
     // column slices, both slow on wasm (measured: the 5-D transpose of [32,128,3,4,64] cost
     // 3× the matmul itself), while slicing the weight is cheap.
-    return { q: this.projectQuery(x), k: this.projectKey(x), v: this.projectValue(x) };
+    const [B, T] = x.shape as [number, number, number];
+    if (!this.inProjWeight || B * T > this.embedDim) {
+      return { q: this.projectQuery(x), k: this.projectKey(x), v: this.projectValue(x) };
+    }
+    // Few rows (incremental decoding): one fused matmul, then split the small activation —
+    // slicing the weight would copy all of it three times per call.
+    return tidy(() => {
+      const [q, k, v] = tf.split(linear(x, this.inProjWeight as tf.Tensor, this.inProjBias), 3, 2);
+      return { q: this.splitHeads(q), k: this.splitHeads(k), v: this.splitHeads(v) };
+    });
   }
 
   /**
