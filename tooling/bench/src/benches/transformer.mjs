@@ -214,6 +214,8 @@ const lmGenerate = {
   peers: [
     {
       name: 'no-cache',
+      // recomputes the whole prefix at every token (≈ 100× the work): no warmup run
+      warmup: 0,
       async available() {
         return true;
       },
