@@ -60,6 +60,8 @@ export interface ToyResult {
   epochsDone: number;
   wallSeconds: number;
   trainSeconds: number;
+  /** CPU time of the training loop (user + system): what the wall time would be on an idle core. */
+  trainCpuSeconds: number;
   finalLoss: number;
   parameters: number;
   backend: string;
@@ -179,6 +181,7 @@ export async function runToyTask(
 
   installInterruptHandler();
   const trainStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const rng = new Rng(cfg.seed + 17);
   const bar = progress(`${cfg.task}`, totalSteps, { quiet: opts.quiet, start: step });
   let lastLoss = NaN;
@@ -222,6 +225,8 @@ export async function runToyTask(
   }
   bar.stop();
   const trainSeconds = since(trainStart);
+  const cpu = process.cpuUsage(cpuStart);
+  const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
   const ckpt = save();
   if (interrupted) {
     log(`interrupted at step ${step}: checkpoint saved to ${ckpt}; continue with --resume --out ${out}`);
@@ -258,6 +263,7 @@ export async function runToyTask(
     epochsDone: epoch,
     wallSeconds: since(t0),
     trainSeconds,
+    trainCpuSeconds,
     finalLoss: lastLoss,
     parameters: model.numParameters(),
     backend: be,
@@ -269,7 +275,7 @@ export async function runToyTask(
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg, mistakes: wrong.slice(0, 20) });
   model.dispose();
   optimizer.dispose();
-  log(`${cfg.task}: exact match ${(100 * exact).toFixed(2)}% on ${test.length} held-out examples after ${step} steps (${trainSeconds.toFixed(0)} s training)`);
+  log(`${cfg.task}: exact match ${(100 * exact).toFixed(2)}% on ${test.length} held-out examples after ${step} steps (${trainSeconds.toFixed(0)} s training, ${trainCpuSeconds.toFixed(0)} s CPU)`);
   if (wrong.length > 0) log(`  e.g. wrong: "${wrong[0].q}" → "${wrong[0].p}" (expected "${wrong[0].a}")`);
   return result;
 }
