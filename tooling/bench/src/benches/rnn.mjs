@@ -52,20 +52,6 @@ function trainBench(mode) {
     },
     peers: [
       {
-        name: 'tfjs-layers',
-        // ~33 s per step at full size: one warm-up step inside each run's process, then one timed step.
-        warmup: 0,
-        runs: 3,
-        async available() {
-          return true;
-        },
-        async run(state, ctx) {
-          const r = await ctx.measureChild(layersChild, [mode, ctx.quick]);
-          ctx.log(`tfjs-layers ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms`);
-          return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
-        },
-      },
-      {
         name: 'torch',
         async available(ctx) {
           return (await ctx.pythonHas(['torch'])) ? true : 'torch is not importable by /usr/bin/python3 (apt install python3-torch)';
@@ -77,6 +63,20 @@ function trainBench(mode) {
           });
           ctx.log(`torch ${mode}: step ${r.stepMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(0)} ms (${r.threads} threads)`);
           return metrics(r.stepMs, r.inferMs, r.peakRssMB, state.flops);
+        },
+      },
+      {
+        name: 'tfjs-layers',
+        // ~33 s per step at full size: each run's process times its first step and first inference.
+        warmup: 0,
+        runs: 3,
+        async available() {
+          return true;
+        },
+        async run(state, ctx) {
+          const r = await ctx.measureChild(layersChild, [mode, ctx.quick]);
+          ctx.log(`tfjs-layers ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms`);
+          return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
         },
       },
     ],
