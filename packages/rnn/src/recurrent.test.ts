@@ -4,6 +4,7 @@ import { readSafetensors, setupBackend, writeSafetensors } from '@wordloom/core'
 import { expectNoLeaks } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRU, LSTM, LSTMCell, RNN, TruncatedBptt, type RecurrentState } from './index.js';
+import { setJsKernels } from './internal/kernels.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -198,6 +199,37 @@ describe('training', () => {
     m.dispose();
     tf.dispose([x, h0]);
   });
+
+  for (const js of [true, false]) {
+    it(`no leaks in training or inference for RNN, GRU, LSTM (${js ? 'typed-array' : 'tfjs-op'} kernels)`, async () => {
+      setJsKernels(js);
+      try {
+        for (const m of [
+          new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0.2, seed: 1 }),
+          new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 2 }),
+          new LSTM({ inputSize: 3, hiddenSize: 4, bidirectional: true, merge: 'sum', seed: 3 }),
+        ]) {
+          const x = tf.randomNormal([3, 4, 3], 0, 1, 'float32', 4);
+          await expectNoLeaks(() => {
+            for (let s = 0; s < 3; s++) {
+              tf.tidy(() => {
+                const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(m.forward(x, { lengths: [2, 4, 1] }).outputs)) as tf.Scalar, m.parameters());
+                for (const v of m.parameters()) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
+                value.dataSync();
+              });
+            }
+            m.eval();
+            const r = m.forward(x, { mask: [[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]] });
+            tf.dispose([r.outputs, r.state.h, r.state.c]);
+          });
+          m.dispose();
+          x.dispose();
+        }
+      } finally {
+        setJsKernels(true);
+      }
+    });
+  }
 
   it('TruncatedBptt carries the detached state in LM-chunk order', () => {
     // A stream cut into B contiguous rows; chunk k = columns [kT, kT + T) of each row.
