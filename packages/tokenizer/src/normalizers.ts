@@ -27,28 +27,53 @@ const HANGUL_VT = (c: number): boolean => (c >= 0x1160 && c <= 0x11ff) || (c >= 
 export function unicodeNormalize(s: NormalizedString, form: UnicodeForm): void {
   const text = s.normalized;
   if (text.normalize(form) === text) return;
+  // Only clusters that change become chunks; unchanged runs stay one chunk each (keeps the
+  // alignment array and the garbage small: a 1 MB text with a few accents makes a few chunks).
   const outs: string[] = [];
   const bounds: number[] = [];
-  let start = 0;
-  const flush = (end: number): void => {
-    if (end > start) {
-      outs.push(text.slice(start, end).normalize(form));
-      bounds.push(start);
-      start = end;
+  let runStart = 0;
+  let clusterStart = 0;
+  const endCluster = (end: number): void => {
+    if (end <= clusterStart) return;
+    if (!(end - clusterStart === 1 && text.charCodeAt(clusterStart) < 0x80)) {
+      const src = text.slice(clusterStart, end);
+      const out = src.normalize(form);
+      if (out !== src) {
+        if (clusterStart > runStart) {
+          outs.push(text.slice(runStart, clusterStart));
+          bounds.push(runStart);
+        }
+        outs.push(out);
+        bounds.push(clusterStart);
+        runStart = end;
+      }
     }
+    clusterStart = end;
   };
   for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      endCluster(i);
+      i++;
+      continue;
+    }
     const cp = text.codePointAt(i)!;
     const len = cp > 0xffff ? 2 : 1;
-    const ch = text.slice(i, i + len);
-    const joins = /^\p{M}$/u.test(ch) || HANGUL_VT(cp);
-    if (!joins) flush(i);
+    const joins = HANGUL_VT(cp) || MARK.test(text.slice(i, i + len));
+    if (!joins) endCluster(i);
     i += len;
   }
-  flush(text.length);
+  endCluster(text.length);
+  if (outs.length === 0) return;
+  if (runStart < text.length) {
+    outs.push(text.slice(runStart));
+    bounds.push(runStart);
+  }
   bounds.push(text.length);
   s.rebuild(outs, bounds);
 }
+
+const MARK = /^\p{M}$/u;
 
 export class UnicodeNormalizer implements Normalizer {
   constructor(readonly type: UnicodeForm) {}
@@ -203,6 +228,8 @@ export interface BertNormalizerOptions {
   lowercase?: boolean;
 }
 
+const PRINTABLE_ASCII = /^[\t\n\r\x20-\x7e]*$/;
+
 /** BERT's basic-tokenizer normalization (google-research/bert `BasicTokenizer`). */
 export class BertNormalizer implements Normalizer {
   readonly type = 'BertNormalizer';
@@ -217,6 +244,13 @@ export class BertNormalizer implements Normalizer {
     this.lowercase = options.lowercase ?? true;
   }
   normalize(s: NormalizedString): void {
+    // Printable ASCII (+ tab/newline) has no controls, no other whitespace, no CJK and no
+    // accents: only the whitespace mapping and lowercase apply (BERT on English: ~3x faster).
+    if (PRINTABLE_ASCII.test(s.normalized)) {
+      if (this.cleanText && /[\t\n\r]/.test(s.normalized)) s.mapCodePoints((ch) => (ch === '\t' || ch === '\n' || ch === '\r' ? ' ' : ch));
+      if (this.lowercase && s.normalized.toLowerCase() !== s.normalized) s.mapCodePoints((ch) => ch.toLowerCase());
+      return;
+    }
     if (this.cleanText) {
       s.mapCodePoints((ch) => {
         const c = ch.codePointAt(0)!;

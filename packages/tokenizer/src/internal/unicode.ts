@@ -24,6 +24,8 @@ export function isBertWhitespace(ch: string): boolean {
 /** BERT: control characters (category C*) other than tab/newline/CR. */
 export function isBertControl(ch: string): boolean {
   if (ch === '\t' || ch === '\n' || ch === '\r') return false;
+  const c = ch.charCodeAt(0);
+  if (c < 128) return c < 32 || c === 127;
   return /^[\p{Cc}\p{Cf}\p{Cn}\p{Co}\p{Cs}]$/u.test(ch);
 }
 
