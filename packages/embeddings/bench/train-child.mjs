@@ -28,7 +28,13 @@ export default async function run(args) {
     out.analogy_accuracy = wv.evaluateAnalogies({ path: args.analogies }, { restrictVocab: args.restrictVocab }).accuracy;
   }
   if (args.pairs) {
-    out.ws353_spearman = wv.evaluateWordPairs({ path: args.pairs }, { delimiter: args.pairsDelimiter ?? '\t' }).spearman;
+    try {
+      out.ws353_spearman = wv.evaluateWordPairs({ path: args.pairs }, { delimiter: args.pairsDelimiter ?? '\t' }).spearman;
+    } catch (e) {
+      // every pair out of vocabulary (tiny --quick corpora): gensim raises the same error
+      if (!/no valid similarity judgements/.test(e.message)) throw e;
+      out.ws353_spearman = null;
+    }
   }
   out.wall_s = (performance.now() - t0) / 1000;
   return out;

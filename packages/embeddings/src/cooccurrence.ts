@@ -134,15 +134,37 @@ export async function countCooccurrences(
     : await encodeCorpus(corpus, { minCount: opts.minCount ?? 5, maxVocabSize: opts.maxVocabSize, lowercase: opts.lowercase });
   const { ids, sentenceStarts } = enc;
   const harmonic = weighting === 'harmonic';
-  // table capacity: a power of two of slots within the budget, at most 2^30
-  let cap = 1 << 10;
-  while (cap * 2 * SLOT_BYTES <= memoryMB * 1024 * 1024 && cap < 1 << 30) cap *= 2;
-  const maxLoad = Math.floor(cap * 0.7);
-  const mask = cap - 1;
-  const kr = new Int32Array(cap);
-  const kc = new Int32Array(cap);
-  const kv = new Float64Array(cap);
-
+  // The table starts small and doubles (rehash) while it stays within the budget; only when a
+  // shard's pairs would need more than `memoryMB` does the shard count double.
+  let maxCap = 1 << 12;
+  while (maxCap * 2 * SLOT_BYTES <= memoryMB * 1024 * 1024 && maxCap < 1 << 30) maxCap *= 2;
+  let cap = Math.min(maxCap, 1 << 16);
+  let mask = cap - 1;
+  let maxLoad = Math.floor(cap * 0.7);
+  let kr = new Int32Array(cap);
+  let kc = new Int32Array(cap);
+  let kv = new Float64Array(cap);
+  const grow = (): void => {
+    const or = kr;
+    const oc = kc;
+    const ov = kv;
+    cap *= 2;
+    mask = cap - 1;
+    maxLoad = Math.floor(cap * 0.7);
+    kr = new Int32Array(cap).fill(-1);
+    kc = new Int32Array(cap);
+    kv = new Float64Array(cap);
+    for (let h0 = 0; h0 < or.length; h0++) {
+      const r = or[h0]!;
+      if (r === -1) continue;
+      const c = oc[h0]!;
+      let h = (Math.imul(r, 0x9e3779b1) ^ Math.imul(c + 0x7f4a7c15, 0x85ebca77)) & mask;
+      while (kr[h] !== -1) h = (h + 1) & mask;
+      kr[h] = r;
+      kc[h] = c;
+      kv[h] = ov[h0]!;
+    }
+  };
   let shards = 1;
   for (;;) {
     const outR: Int32Array[] = [];
@@ -182,8 +204,11 @@ export async function countCooccurrences(
               h = (h + 1) & mask;
             }
             if (used > maxLoad) {
-              overflow = true;
-              break;
+              if (cap < maxCap) grow();
+              else {
+                overflow = true;
+                break;
+              }
             }
           }
           if (overflow) break;
