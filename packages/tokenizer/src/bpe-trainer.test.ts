@@ -146,6 +146,14 @@ describe('trainer options and behaviour', () => {
     expect(model.tokenize('lowest').map((t) => t.value).join('')).toBe('lowest</w>');
   });
 
+  it('maxTokenLength bounds merged tokens (HF semantics: new pairs need combined length < max)', () => {
+    const r = trainBpeFromCounts(counts, { vocabSize: 100, maxTokenLength: 2 });
+    expect(r.merges.length).toBeGreaterThan(0);
+    for (const k of r.vocab.keys()) expect(k.length).toBeLessThanOrEqual(2);
+    const free = trainBpeFromCounts(counts, { vocabSize: 100 });
+    expect(Math.max(...[...free.vocab.keys()].map((k) => k.length))).toBeGreaterThan(2);
+  });
+
   it('progress callback reports merges, rate and ETA', () => {
     const seen: TrainProgress[] = [];
     trainBpeFromCounts(counts, { vocabSize: 30, onProgress: (p) => seen.push(p), progressEvery: 2 });

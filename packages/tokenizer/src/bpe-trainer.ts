@@ -58,6 +58,8 @@ export interface BpeTrainingResult {
   endOfWordSuffix: string | null;
 }
 
+const NO_LENS = new Int32Array(0);
+
 interface HeapEntry {
   count: number;
   a: number;
@@ -215,7 +217,8 @@ export function trainBpeFromCounts(wordCounts: Map<string, number>, options: Bpe
     });
     words.push(Int32Array.from(syms));
     wlen.push(syms.length);
-    slen.push(new Int32Array(syms.length).fill(1));
+    // symbol lengths are only needed for maxTokenLength; share one empty array otherwise
+    slen.push(maxLen === Infinity ? NO_LENS : new Int32Array(syms.length).fill(1));
     counts.push(c);
   }
 
@@ -285,29 +288,30 @@ export function trainBpeFromCounts(wordCounts: Map<string, number>, options: Bpe
     for (const wi of top.pos) {
       const s = words[wi]!;
       const lens = slen[wi]!;
+      const track = lens !== NO_LENS;
       const n = wlen[wi]!;
       let r = 0;
       let w = 0;
       while (r < n) {
         if (s[r] === a && r + 1 < n && s[r + 1] === b) {
-          const newLen = lens[r]! + lens[r + 1]!;
+          const newLen = track ? lens[r]! + lens[r + 1]! : 0;
           if (w > 0) {
             const prev = s[w - 1]!;
             change(prev, a, -1, wi);
-            if (lens[w - 1]! + newLen < maxLen) change(prev, newId, 1, wi);
+            if (!track || lens[w - 1]! + newLen < maxLen) change(prev, newId, 1, wi);
           }
           if (r + 2 < n) {
             const next = s[r + 2]!;
             change(b, next, -1, wi);
-            if (lens[r + 2]! + newLen < maxLen) change(newId, next, 1, wi);
+            if (!track || lens[r + 2]! + newLen < maxLen) change(newId, next, 1, wi);
           }
           s[w] = newId;
-          lens[w] = newLen;
+          if (track) lens[w] = newLen;
           w++;
           r += 2;
         } else {
           s[w] = s[r]!;
-          lens[w] = lens[r]!;
+          if (track) lens[w] = lens[r]!;
           w++;
           r++;
         }
