@@ -112,6 +112,8 @@ enc_case('encoder_post_gelu', False, 'gelu')
 enc_case('encoder_pre_relu', True, 'relu')
 dec_case('decoder_post_relu', False, 'relu')
 dec_case('decoder_pre_gelu', True, 'gelu')
+dec_case('decoder_post_gelu', False, 'gelu')
+dec_case('decoder_pre_relu', True, 'relu')
 
 
 def write_safetensors(path, tensors, metadata):
