@@ -11,6 +11,13 @@ import { KeyedVectors } from './keyed-vectors.js';
 import { gloveKernel, type GloveParams, type GloveShared } from './internal/glove-kernel.js';
 import { runKernelInWorkers, shared } from './internal/pool.js';
 import { xorshiftStream } from './internal/util.js';
+import { GLOVE_SIMD_WASM_BASE64 } from './internal/glove-simd-wasm.js';
+
+let gloveCache: WebAssembly.Module | undefined;
+function gloveModule(): WebAssembly.Module {
+  gloveCache ??= new WebAssembly.Module(Buffer.from(GLOVE_SIMD_WASM_BASE64, 'base64'));
+  return gloveCache;
+}
 
 /** Progress of GloVe training, reported after each epoch (of worker 0 with several workers). */
 export interface GloveProgress {
@@ -93,12 +100,45 @@ export async function trainGlove(
   const nnz = cooc.nnz;
   if (nnz === 0) throw new Error(`${fn}: no co-occurrences (every sentence has fewer than 2 vocabulary words)`);
   const multi = workers > 1;
-  const mk = <T extends Float64Array | Int32Array | Uint32Array>(a: T): T => (multi ? shared(a) : a);
+  // One WebAssembly memory: entries (rows, cols, log x, f(x), shuffled order) and W, gradsq.
+  // Rows of W/G: vector padded to an even length, then the bias (stride = dp + 2 doubles).
+  const dp = D + (D % 2);
+  const stride = dp + 2;
+  let off = 0;
+  const place = (bytes: number): number => {
+    const at = off;
+    off += Math.ceil(bytes / 16) * 16;
+    return at;
+  };
+  const oRows = place(nnz * 4);
+  const oCols = place(nnz * 4);
+  const oLx = place(nnz * 8);
+  const oWgt = place(nnz * 8);
+  const oOrder = place(nnz * 4);
+  const oW = place(2 * V * stride * 8);
+  const oG = place(2 * V * stride * 8);
+  const pages = Math.ceil(off / 65536);
+  if (pages > 65536) {
+    throw new RangeError(`${fn}: ${nnz} co-occurrences and ${V} words need ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB`);
+  }
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const buf = memory.buffer;
+  new Int32Array(buf, oRows, nnz).set(cooc.rows);
+  new Int32Array(buf, oCols, nnz).set(cooc.cols);
+  const lx = new Float64Array(buf, oLx, nnz);
+  const wgt = new Float64Array(buf, oWgt, nnz);
+  const updatesOf = new Float64Array(nnz);
+  for (let e = 0; e < nnz; e++) {
+    const x = cooc.values[e]!;
+    lx[e] = Math.log(x);
+    wgt[e] = x > xMax ? 1 : Math.pow(x / xMax, alpha);
+    updatesOf[e] = cooc.rows[e] === cooc.cols[e] ? 1 : 2;
+  }
   const rnd = xorshiftStream(opts.seed ?? 1);
-  const W = mk(new Float64Array(2 * V * (D + 1)));
-  for (let i = 0; i < W.length; i++) W[i] = (rnd() - 0.5) / D;
-  const gradsq = mk(new Float64Array(W.length).fill(1));
-  const order = new Uint32Array(nnz);
+  const W = new Float64Array(buf, oW, 2 * V * stride);
+  for (let r = 0; r < 2 * V; r++) for (let k = 0; k <= D; k++) W[r * stride + (k === D ? dp : k)] = (rnd() - 0.5) / D;
+  new Float64Array(buf, oG, 2 * V * stride).fill(1);
+  const order = new Uint32Array(buf, oOrder, nnz);
   for (let i = 0; i < nnz; i++) order[i] = i;
   for (let i = nnz - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
@@ -107,25 +147,19 @@ export async function trainGlove(
     order[j] = t;
   }
   const S: GloveShared = {
-    rows: mk(cooc.rows),
-    cols: mk(cooc.cols),
-    values: mk(cooc.values),
-    order: mk(order),
-    W,
-    gradsq,
-    progress: mk(new Float64Array(workers * 3)),
+    memory,
+    wasm: gloveModule(),
+    progress: multi ? shared(new Float64Array(workers * 3)) : new Float64Array(workers * 3),
   };
   const params: GloveParams[] = [];
   for (let w = 0; w < workers; w++) {
+    const begin = Math.floor((w * nnz) / workers);
+    const end = Math.floor(((w + 1) * nnz) / workers);
+    let updates = 0;
+    for (let t = begin; t < end; t++) updates += updatesOf[order[t]!]!;
     params.push({
-      dim: D,
-      vocabSize: V,
-      xMax,
-      alpha,
-      eta,
-      epochs,
-      begin: Math.floor((w * nnz) / workers),
-      end: Math.floor(((w + 1) * nnz) / workers),
+      rows: oRows, cols: oCols, lx: oLx, wgt: oWgt, order: oOrder, W: oW, G: oG,
+      stride, dp, vocabSize: V, eta, epochs, begin, end, updates,
     });
   }
   let lastEpoch = 0;
@@ -154,7 +188,7 @@ export async function trainGlove(
   const sum = (opts.output ?? 'sum') === 'sum';
   for (let i = 0; i < V; i++) {
     for (let k = 0; k < D; k++) {
-      out[i * D + k] = W[i * (D + 1) + k]! + (sum ? W[(i + V) * (D + 1) + k]! : 0);
+      out[i * D + k] = W[i * stride + k]! + (sum ? W[(i + V) * stride + k]! : 0);
     }
   }
   return {

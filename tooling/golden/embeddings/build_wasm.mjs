@@ -1,4 +1,4 @@
-// Compiles packages/embeddings/src/internal/{w2v,linalg}-simd.wat to *-simd-wasm.ts (base64 bytes).
+// Compiles packages/embeddings/src/internal/{w2v,linalg,glove}-simd.wat to *-simd-wasm.ts (base64 bytes).
 // Needs the npm package `wabt` (1.0.39): `npm install --prefix /tmp/wabt wabt@1.0.39`, then
 //   WABT=/tmp/wabt/node_modules/wabt node tooling/golden/embeddings/build_wasm.mjs
 import { createRequire } from 'node:module';
@@ -10,6 +10,7 @@ const dir = new URL('../../../packages/embeddings/src/internal/', import.meta.ur
 for (const [src, out, name] of [
   ['w2v-simd.wat', 'w2v-simd-wasm.ts', 'W2V_SIMD_WASM_BASE64'],
   ['linalg-simd.wat', 'linalg-simd-wasm.ts', 'LINALG_SIMD_WASM_BASE64'],
+  ['glove-simd.wat', 'glove-simd-wasm.ts', 'GLOVE_SIMD_WASM_BASE64'],
 ]) {
   const wat = readFileSync(new URL(src, dir), 'utf8');
   const mod = wabt.parseWat(src, wat, { simd: true, threads: true });
