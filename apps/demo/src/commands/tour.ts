@@ -50,12 +50,12 @@ export const tourCommand: Command = {
     const be = await backend(log);
 
     // 1. Date-format conversion with attention (DLFS2 ch. 8).
-    log('\n== 1. seq2seq: date-format conversion with Luong attention ==');
+    log('\n== 1. seq2seq: date-format conversion, bidirectional GRU encoder + Luong attention ==');
     const dateCfg: ToyConfig = {
       task: 'date',
       attention: 'luong',
       cell: 'gru',
-      bidirectional: false,
+      bidirectional: true,
       embeddingDim: quick ? 8 : 16,
       hiddenSize: quick ? 16 : 64,
       batchSize: quick ? 16 : 128,
