@@ -76,6 +76,8 @@ export interface ClassifyResult {
   trainSeconds: number;
   /** Seconds from start to end (data, tokenizer, training, evaluation). */
   wall: number;
+  /** CPU seconds (user + system) of this process during the run: with other work on the machine, wall ≫ CPU. */
+  cpuSeconds: number;
   backend: string;
   interrupted: boolean;
   history: Array<{ step: number; epoch: number; loss: number; seconds: number; lr: number; devAccuracy?: number }>;
@@ -193,6 +195,7 @@ export async function runClassify(
 ): Promise<ClassifyResult> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const be = await backend(log);
   const trainFile = findData(args, DATASETS.nsmcTrain);
   const testFile = findData(args, DATASETS.nsmcTest);
@@ -286,7 +289,8 @@ export async function runClassify(
   const sampler = new BucketBatchSampler({ lengths: train.map((e) => e.ids.length), batchSize: cfg.batchSize, seed: cfg.seed, bucketSizeMultiplier: 50 });
   const stepsPerEpoch = sampler.length;
   let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * stepsPerEpoch;
-  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined;
+  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
+  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
   const schedule = (s: number): number =>
     warmupCosineSchedule({ peak: cfg.lr, warmupSteps: Math.min(cfg.warmup, plannedSteps - 1), totalSteps: Math.max(plannedSteps, 2), end: cfg.lr / 50 })(s);
   const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })));
@@ -406,6 +410,7 @@ export async function runClassify(
     epochsDone: epoch,
     trainSeconds,
     wall: since(t0),
+    cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
     backend: be,
     interrupted,
     history,
@@ -413,7 +418,7 @@ export async function runClassify(
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
   model.m.dispose();
   optimizer.dispose();
-  if (!interrupted) log(`nsmc (${cfg.model}): test accuracy ${(100 * accuracy).toFixed(2)}% on ${test.length.toLocaleString('en-US')} reviews (dev ${(100 * devAccuracy).toFixed(2)}%) after ${step} steps; ${trainSeconds.toFixed(0)} s training, ${result.wall.toFixed(0)} s wall`);
+  if (!interrupted) log(`nsmc (${cfg.model}): test accuracy ${(100 * accuracy).toFixed(2)}% on ${test.length.toLocaleString('en-US')} reviews (dev ${(100 * devAccuracy).toFixed(2)}%) after ${step} steps; ${trainSeconds.toFixed(0)} s training, ${result.wall.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s`);
   return result;
 }
 

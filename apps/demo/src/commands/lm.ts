@@ -78,6 +78,8 @@ export interface LmResult {
   trainSeconds: number;
   wallSeconds: number;
   charsPerSecond: number;
+  /** CPU seconds (user + system) of this process during the run: with other work on the machine, wall ≫ CPU. */
+  cpuSeconds: number;
   backend: string;
   interrupted: boolean;
   history: Array<{ step: number; epoch: number; loss: number; seconds: number; lr: number; valLoss?: number }>;
@@ -293,6 +295,7 @@ export async function runLm(
 ): Promise<LmResult> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const be = await backend(log);
   const found = findData(args, DATASETS.shakespeare);
   let text = readText(found.path);
@@ -323,7 +326,8 @@ export async function runLm(
   // Planned length of the cosine schedule: --max-steps, else planned from --time-budget after
   // timing the first steps, else epochs × chunks per epoch.
   let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * chunksPerEpoch;
-  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined;
+  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
+  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
   const schedule = (s: number): number =>
     warmupCosineSchedule({ peak: cfg.lr, warmupSteps: Math.min(cfg.warmup, plannedSteps - 1), totalSteps: Math.max(plannedSteps, 2), end: cfg.minLr })(s);
   const base: GradientTransformation =
@@ -484,6 +488,7 @@ export async function runLm(
     trainSeconds,
     wallSeconds: since(t0),
     charsPerSecond: (step * B * T) / Math.max(trainSeconds, 1e-9),
+    cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
     backend: be,
     interrupted,
     history,
@@ -493,7 +498,7 @@ export async function runLm(
   tbptt?.dispose();
   model.m.dispose();
   optimizer.dispose();
-  if (!interrupted) log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training`);
+  if (!interrupted) log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training (${result.wallSeconds.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s)`);
   return result;
 }
 
