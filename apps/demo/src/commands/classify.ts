@@ -196,9 +196,12 @@ export async function runClassify(
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const be = await backend(log);
   const trainFile = findData(args, DATASETS.nsmcTrain);
   const testFile = findData(args, DATASETS.nsmcTest);
+  if (cfg.tokenizer !== '' && !existsSync(resolve(cfg.tokenizer))) {
+    throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`);
+  }
+  const be = await backend(log);
   const rawTrain = await readNsmcRows(trainFile.path, DATASETS.nsmcTrain, cfg.maxTrain);
   const rawTest = await readNsmcRows(testFile.path, DATASETS.nsmcTest, cfg.maxTest);
   log(`nsmc: ${rawTrain.texts.length.toLocaleString('en-US')} training reviews (${NSMC_TRAIN_NAME}) from ${trainFile.path}; ${rawTest.texts.length.toLocaleString('en-US')} test reviews from ${testFile.path}`);

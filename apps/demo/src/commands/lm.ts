@@ -296,8 +296,8 @@ export async function runLm(
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const be = await backend(log);
   const found = findData(args, DATASETS.shakespeare);
+  const be = await backend(log);
   let text = readText(found.path);
   if (cfg.limitChars > 0) text = text.slice(0, cfg.limitChars);
   const nTrain = Math.floor(text.length * 0.9);
