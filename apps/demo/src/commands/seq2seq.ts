@@ -180,6 +180,7 @@ export async function runToyTask(
   };
 
   installInterruptHandler();
+  if (opts.timeBudgetSeconds !== undefined) log(`training for at most ${opts.timeBudgetSeconds} s (or ${totalSteps} steps); the bar's ETA is for the step limit`);
   const trainStart = performance.now();
   const cpuStart = process.cpuUsage();
   const rng = new Rng(cfg.seed + 17);

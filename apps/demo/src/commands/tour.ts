@@ -36,7 +36,13 @@ export const tourCommand: Command = {
   options: {
     ...commonOptions,
     quick: { type: 'boolean', description: 'tiny sizes (seconds, for tests): few steps, few examples, a small corpus' },
-    'date-seconds': { type: 'string', value: 'S', default: '180', description: 'training-time budget of the date model' },
+    'date-steps': {
+      type: 'string',
+      value: 'N',
+      default: '600',
+      description: 'training steps of the date model (a step count, not a time budget, so the result is the same on any machine)',
+    },
+    'date-seconds': { type: 'string', value: 'S', description: 'also stop the date model after S seconds of wall time (default: no limit)' },
     quiet: { type: 'boolean', description: 'no progress bars' },
   },
   async run(args) {
@@ -59,10 +65,10 @@ export const tourCommand: Command = {
       embeddingDim: quick ? 8 : 16,
       hiddenSize: quick ? 16 : 64,
       batchSize: quick ? 16 : 128,
-      epochs: quick ? 1 : 3,
-      maxSteps: quick ? 5 : 0,
+      epochs: quick ? 1 : 2,
+      maxSteps: quick ? 5 : intOption(args, 'tour', 'date-steps', 1),
       lr: 0.01,
-      lrSchedule: 'constant',
+      lrSchedule: 'cosine',
       clip: 5,
       schedule: 'none',
       seed,
@@ -71,7 +77,7 @@ export const tourCommand: Command = {
       beam: 1,
     };
     const dateOut = join(out, 'date');
-    const budget = quick ? undefined : Number(args.values['date-seconds']);
+    const budget = typeof args.values['date-seconds'] === 'string' ? intOption(args, 'tour', 'date-seconds', 1) : undefined;
     mkdirSync(dateOut, { recursive: true });
     const date = await runToyTask(dateCfg, args, dateOut, {
       quiet,
