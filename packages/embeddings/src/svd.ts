@@ -10,7 +10,7 @@
  */
 import type { Csr } from './cooccurrence.js';
 import { xorshiftStream } from './internal/util.js';
-import { LINALG_SIMD_WASM_BASE64 } from './internal/linalg-simd-wasm.js';
+import { linalg } from './internal/linalg-wasm.js';
 
 /** Y = A·X for CSR A (n×m) and row-major X (m×l). */
 export function csrMatmul(A: Csr, X: Float64Array, l: number): Float64Array {
@@ -151,14 +151,6 @@ export interface TruncatedSvd {
   rank: number;
 }
 
-interface LinalgExports {
-  axpy: (y: number, x: number, a: number, n: number) => void;
-  dot: (x: number, y: number, n: number) => number;
-  spmm: (indptr: number, indices: number, data: number, rows: number, X: number, Y: number, l: number) => void;
-  spmmT: (indptr: number, indices: number, data: number, rows: number, X: number, Y: number, l: number) => void;
-}
-let linalgModule: WebAssembly.Module | undefined;
-
 /**
  * Randomized truncated SVD of a sparse matrix (Halko et al. 2011): Gaussian test matrix,
  * range finder with `powerIterations` power steps (Q re-orthonormalized by Gram–Schmidt run
@@ -197,11 +189,7 @@ export function randomizedSvd(A: Csr, opts: RandomizedSvdOptions): TruncatedSvd 
   const oW = place(lp * kp * 8);
   const oU = place(n * kp * 8);
   const oV = place(m * kp * 8);
-  const pages = Math.ceil(off / 65536);
-  if (pages > 65536) throw new RangeError(`${fn}: ${(off / 2 ** 30).toFixed(1)} GiB of work memory exceeds WebAssembly's 4 GiB`);
-  linalgModule ??= new WebAssembly.Module(Buffer.from(LINALG_SIMD_WASM_BASE64, 'base64'));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const ex = new WebAssembly.Instance(linalgModule, { env: { mem: memory } }).exports as unknown as LinalgExports;
+  const { memory, ex } = linalg(fn, off);
   const buf = memory.buffer;
   new Int32Array(buf, oIndptr, n + 1).set(A.indptr);
   new Int32Array(buf, oIndices, nnz).set(A.indices.subarray(0, nnz));

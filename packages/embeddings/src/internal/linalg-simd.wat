@@ -84,4 +84,41 @@
             (br $lp)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $li))))
+
+  ;; out[t*nrows + i] = rows[i] · queries[t]  (float32, dims padded to a multiple of 8)
+  (func (export "mscore") (param $rows i32) (param $nrows i32) (param $dp i32) (param $queries i32) (param $nq i32) (param $out i32)
+    (local $i i32) (local $t i32) (local $r i32) (local $q i32) (local $k i32) (local $acc0 v128) (local $acc1 v128) (local $rb i32)
+    (local.set $rb (i32.shl (local.get $dp) (i32.const 2)))
+    (block $di
+      (loop $li
+        (br_if $di (i32.ge_u (local.get $i) (local.get $nrows)))
+        (local.set $t (i32.const 0))
+        (block $dt
+          (loop $lt
+            (br_if $dt (i32.ge_u (local.get $t) (local.get $nq)))
+            (local.set $r (i32.add (local.get $rows) (i32.mul (local.get $i) (local.get $rb))))
+            (local.set $q (i32.add (local.get $queries) (i32.mul (local.get $t) (local.get $rb))))
+            (local.set $acc0 (v128.const i32x4 0 0 0 0))
+            (local.set $acc1 (v128.const i32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (block $dk
+              (loop $lk
+                (br_if $dk (i32.ge_u (local.get $k) (local.get $dp)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (local.get $r)) (v128.load (local.get $q)))))
+                (local.set $acc1 (f32x4.add (local.get $acc1)
+                  (f32x4.mul (v128.load offset=16 (local.get $r)) (v128.load offset=16 (local.get $q)))))
+                (local.set $r (i32.add (local.get $r) (i32.const 32)))
+                (local.set $q (i32.add (local.get $q) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                (br $lk)))
+            (local.set $acc0 (f32x4.add (local.get $acc0) (local.get $acc1)))
+            (f32.store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $nrows)) (local.get $i)) (i32.const 2)))
+              (f32.add
+                (f32.add (f32x4.extract_lane 0 (local.get $acc0)) (f32x4.extract_lane 1 (local.get $acc0)))
+                (f32.add (f32x4.extract_lane 2 (local.get $acc0)) (f32x4.extract_lane 3 (local.get $acc0)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $lt)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $li))))
 )
