@@ -218,7 +218,8 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
               F32[labI + nh + m] = 0;
               m++;
             }
-            const l = train(inp, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 0);
+            // last argument 1: skip predictions with |f| >= 6 as gensim 4 does (word2vec.c clamps)
+            const l = train(inp, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 1);
             if (computeLoss !== 0) {
               lossPending += l;
               lossTerms += m;

@@ -116,7 +116,8 @@
         (br $l))))
 
   ;; For t < cnt: row = outBase + tgt[t]*dim*4, label = lab[t]; f = in·row;
-  ;; g = (label - sigmoid(f)) * alpha via the table (NS: clipped outside ±6; HS: skipped);
+  ;; g = (label - sigmoid(f)) * alpha via the table; outside ±6: skipped when $hs != 0 (gensim for
+  ;; both HS and NS), else clipped to label - 0/1 (word2vec.c's NS);
   ;; work += g*row; row += g*in. Returns the summed -log sigmoid(±f) (loss).
   (func (export "train") (param $in i32) (param $outBase i32) (param $tgt i32) (param $lab i32) (param $cnt i32)
         (param $work i32) (param $dim i32) (param $alpha f32) (param $exp i32) (param $logt i32) (param $hs i32)
