@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Remakes the small models the web demo ships (public/models/), each trained by the
+# wordloom CLI with a fixed seed. Run from anywhere after `pnpm build`:
+#   bash apps/demo/web/scripts/make-assets.sh [--data-dir DIR]
+# The tokenizer and the LM need the shared data folder (NSMC, Tiny Shakespeare);
+# the date models and the vectors train on data committed in apps/demo/data.
+set -euo pipefail
+web="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$web/../../.." && pwd)"
+cli=(node "$root/apps/demo/dist/cli.js")
+models="$web/public/models"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+extra=("$@")
+
+keep() { # keep <run dir> <dest> <files...>
+  local from="$1" to="$2"; shift 2
+  mkdir -p "$to"
+  for f in "$@"; do cp "$from/$f" "$to/$f"; done
+}
+
+# Date translation, small enough for the page (hidden 64): Luong and Bahdanau attention.
+for att in luong bahdanau; do
+  "${cli[@]}" seq2seq date --attention "$att" --hidden 64 --embedding 16 --epochs 3 --seed 1 --quiet --out "$tmp/date-$att" "${extra[@]}"
+  keep "$tmp/date-$att" "$models/date-$att" model.safetensors vocab.json metrics.json attention.svg
+done
+
+# Word vectors: skip-gram, 50 dimensions, on the committed Wikipedia excerpt; the page
+# ships the 3,000 most frequent words (the file is frequency-sorted), rounded to 4 decimals.
+"${cli[@]}" embed train --sg --size 50 --epochs 5 --seed 1 --quiet --out "$tmp/vectors" "${extra[@]}"
+mkdir -p "$models/vectors"
+awk -v n=3000 'NR == 1 { print n, $2; next } NR <= n + 1 { printf "%s", $1; for (i = 2; i <= NF; i++) printf " %.4f", $i; printf "\n" }' "$tmp/vectors/vectors.txt" > "$models/vectors/vectors.txt"
+cp "$tmp/vectors/metrics.json" "$models/vectors/metrics.json"
+# Text for training a small model in the page: the first 200 KB of the same excerpt.
+gzip -dc "$root/apps/demo/data/enwiki-slice-AA.txt.gz" | head -c 200000 > "$models/vectors/sample.txt"
+
+# A BPE on NSMC reviews (Korean), for the tokenizer playground.
+"${cli[@]}" tokenize train --corpus nsmc --vocab-size 4000 --max-lines 50000 --seed 1 --out "$tmp/tokenizer" "${extra[@]}"
+keep "$tmp/tokenizer" "$models/tokenizer" tokenizer.json metrics.json
+
+# A small character-level transformer LM on Tiny Shakespeare.
+"${cli[@]}" lm shakespeare --model transformer --d-model 64 --layers 2 --heads 4 --block-size 64 --max-steps 1500 --eval-every 0 --seed 1 --quiet --out "$tmp/lm" "${extra[@]}"
+keep "$tmp/lm" "$models/lm" model.safetensors vocab.json metrics.json sample.txt
+
+du -sh "$models"/*

@@ -1,0 +1,54 @@
+/** Shared helpers for the pages: fetching bundled assets with a visible message when missing. */
+
+export interface App {
+  /** The tfjs backend the page runs on (`wasm`, `webgl`, `webgpu` or `cpu`). */
+  backend: string;
+  /** Fetches a file shipped with the page (public/…); throws MissingAsset when absent. */
+  fetchAsset(path: string): Promise<Response>;
+}
+
+export class MissingAsset extends Error {
+  constructor(
+    readonly path: string,
+    readonly hint: string,
+  ) {
+    super(`missing model file ${path}: ${hint}`);
+  }
+}
+
+/** Hints naming how each bundled file is made, shown when one is missing. */
+export const ASSET_HINTS: Record<string, string> = {
+  'models/': 'run `pnpm --filter @wordloom/demo-web assets` to train the small models with the CLI and copy them here',
+};
+
+export async function fetchAsset(path: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`./${path}`);
+  } catch (e) {
+    throw new MissingAsset(path, `could not be fetched (${(e as Error).message})`);
+  }
+  const type = res.headers.get('content-type') ?? '';
+  // Vite's dev server answers unknown paths with index.html; treat that as missing too.
+  if (!res.ok || (type.includes('text/html') && !path.endsWith('.html'))) {
+    const hint = Object.entries(ASSET_HINTS).find(([prefix]) => path.startsWith(prefix))?.[1] ?? 'not shipped with this build';
+    throw new MissingAsset(path, hint);
+  }
+  return res;
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<Record<string, string>> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) if (v !== undefined) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+/** A visible notice (not a blank page) for a page that cannot run. */
+export function notice(text: string, kind: 'info' | 'error' = 'info'): HTMLElement {
+  return h('div', { class: kind === 'error' ? 'notice error' : 'notice', role: kind === 'error' ? 'alert' : 'status' }, text);
+}

@@ -1,0 +1,152 @@
+/**
+ * End-to-end tests of the built web demo in Debian's Chromium, driven by playwright-core:
+ * each page loads on a real tfjs backend, shows what it should for known inputs, makes no
+ * request to anything but the local server, and logs no console error. Screenshots go to
+ * apps/demo/web/test-artifacts/.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { serveStatic } from './serve.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '../dist');
+const artifacts = path.resolve(here, '../test-artifacts');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let browser: Browser;
+let server: { url: string; close(): Promise<void> };
+
+interface Visit {
+  page: Page;
+  errors: string[];
+  remote: string[];
+}
+
+async function visit(hash: string): Promise<Visit> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  const remote: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) remote.push(r.url());
+  });
+  await page.goto(`${server.url}#${hash}`);
+  await page.waitForSelector(`body[data-page="${hash}"][data-ready="true"]`, { timeout: 60_000 });
+  return { page, errors, remote };
+}
+
+async function shot(v: Visit, name: string): Promise<void> {
+  await v.page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(dist, 'index.html'))) {
+    throw new Error(`web demo: ${dist}/index.html is missing — run \`pnpm build\` (turbo builds the site with vite) first`);
+  }
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`web demo tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+  mkdirSync(artifacts, { recursive: true });
+  server = await serveStatic(dist);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('web demo in Chromium', () => {
+  it('tokenizer playground shows GPT-2 ids for a known sentence', async () => {
+    const v = await visit('tokenizer');
+    const backend = await v.page.getAttribute('body', 'data-backend');
+    expect(['wasm', 'webgl', 'webgpu', 'cpu']).toContain(backend);
+    await v.page.selectOption('#tok-choice', 'gpt2');
+    await v.page.fill('#tok-input', 'Hello world, this is wordloom.');
+    await v.page.waitForFunction(() => document.querySelector('#page')?.getAttribute('data-ids')?.startsWith('15496,'));
+    // The ids Hugging Face tokenizers (npm `tokenizers` 0.x, GPT-2 tokenizer.json) gives for this sentence.
+    expect(await v.page.getAttribute('#page', 'data-ids')).toBe('15496,995,11,428,318,1573,75,4207,13');
+    expect(await v.page.locator('#tok-spans .tok').count()).toBe(9);
+    await shot(v, 'tokenizer');
+    await v.page.click('#train-btn');
+    await v.page.waitForSelector('#tok-choice option:has-text("BPE trained here")', { state: 'attached', timeout: 60_000 });
+    expect(await v.page.textContent('#train-status')).toMatch(/^done: \d+ merges/);
+    expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
+    await v.page.close();
+  });
+
+  it('embedding explorer draws points, answers an analogy, and trains in the page', async () => {
+    const v = await visit('embeddings');
+    await v.page.waitForSelector('#emb-plot svg .point');
+    expect(await v.page.locator('#emb-plot svg .point').count()).toBeGreaterThan(5);
+    const answer = await v.page.textContent('#emb-answer');
+    expect(answer).toBeTruthy();
+    // The highlighted point is the analogy's answer.
+    expect(await v.page.locator('#emb-plot svg .point.answer text').textContent()).toBe(answer);
+    await shot(v, 'embeddings');
+    // Train a small skip-gram model in the page's Web Worker and query it.
+    await v.page.click('#w2v-train');
+    await v.page.waitForFunction(() => document.querySelector('#w2v-status')?.textContent?.startsWith('done:'), undefined, { timeout: 90_000 });
+    expect(await v.page.textContent('#emb-source')).toMatch(/^Vectors trained in this page: [\d,]+ words × 50 dimensions/);
+    expect(await v.page.locator('#emb-neighbours li').count()).toBe(8);
+    expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
+    await v.page.close();
+  });
+
+  it('attention page translates a date and renders a heatmap', async () => {
+    const v = await visit('attention');
+    await v.page.waitForSelector('#att-heatmap svg rect.cell');
+    expect(await v.page.textContent('#att-translation')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const cells = await v.page.locator('#att-heatmap svg rect.cell').count();
+    expect(cells).toBeGreaterThanOrEqual(10 * 'september 27, 1994'.length);
+    await shot(v, 'attention');
+    expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
+    await v.page.close();
+  });
+
+  it('language-model page streams sampled text', async () => {
+    const v = await visit('lm');
+    await v.page.fill('#lm-length', '40');
+    await v.page.click('#lm-go');
+    await v.page.waitForSelector('#lm-output[data-done="true"]', { timeout: 60_000 });
+    const text = (await v.page.textContent('#lm-output')) ?? '';
+    expect(text.length).toBeGreaterThanOrEqual('ROMEO:\n'.length + 40);
+    expect(await v.page.textContent('#lm-status')).toMatch(/40 characters in/);
+    await shot(v, 'lm');
+    expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
+    await v.page.close();
+  });
+
+  it('training-curves page plots the CLI runs', async () => {
+    const v = await visit('curves');
+    await v.page.waitForSelector('#curves-plot svg path.series');
+    expect(await v.page.locator('#curves-plot svg path.series').count()).toBeGreaterThanOrEqual(1);
+    await shot(v, 'curves');
+    expect(v.errors).toEqual([]);
+    await v.page.close();
+  });
+
+  it('a missing model file gives a visible message, not a blank page', async () => {
+    const page = await browser.newPage();
+    await page.route('**/models/date-*/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(`${server.url}#attention`);
+    await page.waitForSelector('body[data-page="attention"][data-ready="true"]', { timeout: 60_000 });
+    const alert = await page.locator('#page .notice').allTextContents();
+    expect(alert.join(' ')).toMatch(/missing model file models\/date-luong\/model\.safetensors/);
+    await page.screenshot({ path: path.join(artifacts, 'missing-model.png') });
+    await page.close();
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * The web demo's shell: sets up the fastest tfjs backend this browser offers (wasm SIMD,
+ * WebGL, WebGPU, cpu — as @wordloom/core's setupBackend measures and verifies), shows it,
+ * and routes between the pages by the URL hash.
+ */
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setupBackend } from '@wordloom/core';
+import { fetchAsset, MissingAsset, notice, type App } from './app.js';
+
+type Page = { render(root: HTMLElement, app: App): Promise<void> | void };
+
+const pages: Record<string, () => Promise<Page>> = {
+  tokenizer: () => import('./pages/tokenizer.js'),
+  embeddings: () => import('./pages/embeddings.js'),
+  attention: () => import('./pages/attention.js'),
+  lm: () => import('./pages/lm.js'),
+  curves: () => import('./pages/curves.js'),
+};
+
+async function boot(): Promise<void> {
+  const badge = document.getElementById('backend')!;
+  setWasmPaths('./wasm/');
+  let backend = 'none';
+  try {
+    const chosen = await setupBackend();
+    backend = chosen.backend;
+    badge.textContent = `backend: ${backend}`;
+    badge.title = chosen.rejected.length
+      ? `tried first: ${chosen.rejected.map((r) => `${r.backend} (${r.reason})`).join('; ')}`
+      : 'the first choice worked';
+  } catch (e) {
+    badge.textContent = 'backend: none';
+    document.getElementById('page')!.append(notice(`No tfjs backend could start: ${(e as Error).message}`, 'error'));
+    return;
+  }
+  const app: App = { backend, fetchAsset };
+  document.body.dataset.backend = backend;
+
+  let current = 0;
+  const show = async () => {
+    const name = (location.hash.slice(1) || 'tokenizer').split('?')[0];
+    const root = document.getElementById('page')!;
+    const token = ++current;
+    root.replaceChildren();
+    for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
+      a.classList.toggle('active', a.dataset.page === name);
+    }
+    const load = pages[name];
+    if (!load) {
+      root.append(notice(`No page named "${name}".`, 'error'));
+      return;
+    }
+    document.body.dataset.page = name;
+    document.body.dataset.ready = 'false';
+    try {
+      const page = await load();
+      if (token !== current) return;
+      await page.render(root, app);
+    } catch (e) {
+      root.append(notice(e instanceof MissingAsset ? e.message : `This page failed: ${(e as Error).message}`, 'error'));
+    } finally {
+      if (token === current) document.body.dataset.ready = 'true';
+    }
+  };
+  addEventListener('hashchange', () => void show());
+  await show();
+}
+
+void boot();

@@ -1,0 +1,61 @@
+import { defineConfig } from 'vite';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Copies tfjs-backend-wasm's .wasm binaries next to the page (public/wasm/), so the
+ * built site runs offline: the page calls setWasmPaths('./wasm/') before setupBackend().
+ */
+function copyWasm() {
+  return {
+    name: 'wordloom-copy-wasm',
+    buildStart() {
+      const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+      const out = path.resolve(__dirname, 'public/wasm');
+      mkdirSync(out, { recursive: true });
+      for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+        const src = path.join(dist, 'dist', f);
+        if (existsSync(src)) cpSync(src, path.join(out, f));
+      }
+    },
+  };
+}
+
+/** The pretrained tokenizers the playground offers, from the tokenizer package's fixtures. */
+function copyTokenizers() {
+  return {
+    name: 'wordloom-copy-tokenizers',
+    buildStart() {
+      const fixtures = path.resolve(__dirname, '../../../packages/tokenizer/test/fixtures');
+      const out = path.resolve(__dirname, 'public/tokenizers');
+      mkdirSync(out, { recursive: true });
+      for (const f of ['gpt2-tokenizer.json.gz', 'bert-base-uncased-tokenizer.json.gz']) {
+        cpSync(path.join(fixtures, f), path.join(out, f));
+      }
+    },
+  };
+}
+
+const shim = path.resolve(__dirname, 'src/node-shim.ts');
+const nodeBuiltins = ['fs', 'fs/promises', 'zlib', 'readline', 'worker_threads', 'os', 'path', 'url', 'module', 'child_process'];
+
+export default defineConfig({
+  base: './',
+  plugins: [copyWasm(), copyTokenizers()],
+  resolve: {
+    // The packages' TypeScript sources (their `@wordloom/source` export condition): one
+    // toolchain for dev and build, and no stale dist/ between workspace packages.
+    conditions: ['@wordloom/source'],
+    alias: nodeBuiltins.flatMap((m) => [
+      { find: new RegExp(`^node:${m}$`), replacement: shim },
+      { find: new RegExp(`^${m}$`), replacement: shim },
+    ]),
+  },
+  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
+  worker: { format: 'es' },
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+});
