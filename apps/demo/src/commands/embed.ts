@@ -199,7 +199,7 @@ export const embedCommands: Command[] = [
       const res = { analogyAccuracy: an.accuracy, analogyQuestions: an.questions, analogyOov: an.oov, wordsim353Spearman: ws.spearman, wordsim353Oov: ws.oovRatio, simlex999Spearman: sl.spearman, simlex999Oov: sl.oovRatio, seconds: since(t0) };
       writeJson(join(outDir(args, 'embed'), 'eval.json'), res);
       process.stdout.write(
-        `analogies: ${(100 * an.accuracy).toFixed(1)}% of ${an.questions - an.oov} answered (${an.oov} of ${an.questions} skipped: out of vocabulary)\nWordSim-353 Spearman ${ws.spearman.toFixed(3)} (OOV ${(100 * ws.oovRatio).toFixed(0)}%)\nSimLex-999 Spearman ${sl.spearman.toFixed(3)} (OOV ${(100 * sl.oovRatio).toFixed(0)}%)\n`,
+        `analogies: ${(100 * an.accuracy).toFixed(1)}% of ${an.questions - an.oov} answered (${an.oov} of ${an.questions} skipped: out of vocabulary)\nWordSim-353 Spearman ${ws.spearman.toFixed(3)} (OOV ${ws.oovRatio.toFixed(0)}%)\nSimLex-999 Spearman ${sl.spearman.toFixed(3)} (OOV ${sl.oovRatio.toFixed(0)}%)\n`,
       );
     },
   },
