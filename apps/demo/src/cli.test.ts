@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from './main.js';
@@ -75,6 +76,16 @@ describe('wordloom CLI: help and bad input', () => {
     const r = await run('seq2seq', 'date', '--data-dir', dir, '--out', join(tmp, 'y'));
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/date.txt line 2 has no '_'/);
+  });
+
+  it('a TSV row with the wrong column count: one-line error naming file, line and columns', async () => {
+    const dir = join(tmp, 'nsmc-bad');
+    mkdirSync(join(dir, 'nsmc'), { recursive: true });
+    writeFileSync(join(dir, 'nsmc', 'ratings_train.derived.txt.gz'), gzipSync('id\tdocument\tlabel\n1\t좋아요\t1\n2\t별로\n'));
+    const r = await run('tokenize', 'train', '--corpus', 'nsmc', '--data-dir', dir, '--out', join(tmp, 'z'));
+    expect(r.code).toBe(3);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/ratings_train.derived.txt.gz line 3 has 2 columns, expected 3 \(id, document, label\)/);
   });
 });
 
