@@ -17,6 +17,7 @@ import { workCounter } from './internal/work-counter.js';
 import { mapToObject } from './wordpiece.js';
 import { WordCache } from './internal/word-cache.js';
 import { PieceCache } from './internal/piece-cache.js';
+import type { IdBuffer } from './internal/id-buffer.js';
 
 // Module-level aliases: under vitest's SSR transform every use of an imported binding is a
 // getter call on the module object, which dominated the merge loop in tests.
@@ -164,7 +165,7 @@ export class BPE implements Model {
    * Fastest path: ids of `text.slice(a, b)` (raw text) pushed onto `out`, looked up in a
    * piece cache without slicing. Requires `byteIds`.
    */
-  encodeRangeInto(text: string, a: number, b: number, out: number[], utf8: TextEncoder): void {
+  encodeRangeInto(text: string, a: number, b: number, out: IdBuffer, utf8: TextEncoder): void {
     if (this.cacheCapacity > 0 && b - a <= MAX_CACHED_WORD) {
       const h = hashPiece(text, a, b);
       let ids = this.pieceCache.get(text, a, b, h);
@@ -173,11 +174,10 @@ export class BPE implements Model {
         ids = this.rawPieceIds(piece, utf8);
         this.pieceCache.set(piece, h, ids);
       }
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+      out.append(ids);
       return;
     }
-    const ids = this.rawPieceIds(text.slice(a, b), utf8);
-    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+    out.append(this.rawPieceIds(text.slice(a, b), utf8));
   }
 
   /** Merged ids of a raw (not byte-mapped) piece, uncached. */

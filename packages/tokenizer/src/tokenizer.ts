@@ -11,6 +11,7 @@ import { WordPiece } from './wordpiece.js';
 import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
 import { countWords, type Corpus } from './corpus.js';
 import { scanGpt2 } from './internal/gpt2-scanner.js';
+import { IdBuffer } from './internal/id-buffer.js';
 import type { PostProcessor } from './post-processors.js';
 import { ByteLevelProcessing } from './post-processors.js';
 import type { Decoder } from './decoders.js';
@@ -242,10 +243,11 @@ export class Tokenizer {
   private encodeByteLevelSegment(text: string, start: number, end: number, typeId: number, seqId: number, e: Enc): void {
     const model = this.model as BPE;
     const s = start === 0 && end === text.length ? text : text.slice(start, end);
-    const ids: number[] = [];
+    const buf = new IdBuffer(64);
     scanGpt2(s, (a, b) => {
-      ids.length = 0;
-      model.encodeRangeInto(s, a, b, ids, utf8);
+      buf.n = 0;
+      model.encodeRangeInto(s, a, b, buf, utf8);
+      const ids = buf.buf.subarray(0, buf.n);
       let ascii = true;
       for (let i = a; i < b; i++) {
         if (s.charCodeAt(i) >= 128) {
@@ -339,7 +341,7 @@ export class Tokenizer {
       this.normalizer === null &&
       (post === null || post instanceof ByteLevelProcessing)
     ) {
-      const out: number[] = [];
+      const out = new IdBuffer(text.length >> 2);
       for (const seg of this.addedVocabulary.split(text, options.allowedSpecial ?? 'none')) {
         if (seg.id >= 0) {
           out.push(seg.id);
@@ -351,7 +353,7 @@ export class Tokenizer {
         const piece = s;
         scanGpt2(piece, (a, b) => model.encodeRangeInto(piece, a, b, out, utf8));
       }
-      return Int32Array.from(out);
+      return out.toArray();
     }
     return this.encode(text, undefined, options).ids;
   }
