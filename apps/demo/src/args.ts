@@ -63,7 +63,7 @@ export const commonOptions: Options = {
     value: 'DIR',
     description: 'folder of the shared data sets (default: ../shared/data next to the repository, when it exists)',
   },
-  out: { type: 'string', value: 'DIR', description: 'output folder for metrics, weights, tokenizer and plots', default: 'runs/<command>' },
+  out: { type: 'string', value: 'DIR', description: 'output folder for metrics, weights, tokenizer and plots (default: apps/demo/runs/<command>)' },
   seed: { type: 'string', value: 'N', description: 'random seed (same seed, same run)', default: '42' },
 };
 

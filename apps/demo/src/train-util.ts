@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, setupBackend, writeSafetensors, type Module } from '@wordloom/core';
 import type { Optimizer } from '@wordloom/optim';
 import { CliError, PROGRAM, type ParsedArgs } from './args.js';
+import { appRoot } from './data.js';
 
 let backendName: string | undefined;
 
@@ -21,10 +22,10 @@ export async function backend(log: (s: string) => void = () => {}): Promise<stri
   return backendName;
 }
 
-/** The output folder (`--out`, default `runs/<command>` under the current directory), created. */
+/** The output folder (`--out`, default `apps/demo/runs/<command>`, git-ignored), created. */
 export function outDir(args: ParsedArgs, command: string): string {
   const raw = args.values.out;
-  const dir = resolve(typeof raw === 'string' && raw !== 'runs/<command>' ? raw : join('runs', command.replace(/ /g, '-')));
+  const dir = typeof raw === 'string' ? resolve(raw) : join(appRoot, 'runs', command.replace(/ /g, '-'));
   mkdirSync(dir, { recursive: true });
   return dir;
 }
