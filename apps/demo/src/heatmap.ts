@@ -21,7 +21,8 @@ export function heatmapSvg(h: Heatmap): string {
   const top = 60;
   const rows = h.weights.length;
   const cols = h.colLabels.length;
-  const width = left + cols * cell + 20;
+  // Wide enough for the title too (monospace 12 px ≈ 7.3 px a character).
+  const width = Math.max(left + cols * cell + 20, Math.ceil((h.title?.length ?? 0) * 7.3) + 12);
   const height = top + rows * cell + 20;
   let max = 0;
   for (const r of h.weights) for (let j = 0; j < cols; j++) max = Math.max(max, r[j]);
