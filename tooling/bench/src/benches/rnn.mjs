@@ -57,9 +57,12 @@ function trainBench(mode) {
           return (await ctx.pythonHas(['torch'])) ? true : 'torch is not importable by /usr/bin/python3 (apt install python3-torch)';
         },
         async run(state, ctx) {
+          // OMP_WAIT_POLICY=PASSIVE: on a shared (loaded) machine spinning OpenMP threads made a
+          // 2-thread LSTM step 21.4 s instead of 2.8 s here (1 thread: 2.2 s).
           const r = await ctx.python(torchScript, [mode, state.batchFile], {
             LD_LIBRARY_PATH: OPENBLAS_OMP,
             OMP_NUM_THREADS: '2',
+            OMP_WAIT_POLICY: 'PASSIVE',
           });
           ctx.log(`torch ${mode}: step ${r.stepMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(0)} ms (${r.threads} threads)`);
           return metrics(r.stepMs, r.inferMs, r.peakRssMB, state.flops);
