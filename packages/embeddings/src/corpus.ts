@@ -6,9 +6,11 @@
  * `max_final_vocab`), gensim `LineSentence` (one sentence a line, split on whitespace,
  * at most 10,000 tokens a sentence).
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
+// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
+// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+import * as readline from 'node:readline';
 
 /**
  * A source of sentences:
@@ -49,9 +51,9 @@ export async function* readSentences(
 ): AsyncGenerator<string[]> {
   const lower = opts.lowercase === true;
   if (typeof source === 'string') {
-    let input: NodeJS.ReadableStream = createReadStream(source);
-    if (source.endsWith('.gz')) input = input.pipe(createGunzip());
-    const rl = createInterface({ input, crlfDelay: Infinity });
+    let input: NodeJS.ReadableStream = fs.createReadStream(source);
+    if (source.endsWith('.gz')) input = input.pipe(zlib.createGunzip());
+    const rl = readline.createInterface({ input, crlfDelay: Infinity });
     for await (const line of rl) {
       const toks = splitLine(lower ? line.toLowerCase() : line);
       yield toks;

@@ -10,8 +10,10 @@
  * is allocated, so a truncated file or a lying header gives a clear error, never a huge
  * allocation.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
+// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import { KeyedVectors } from './keyed-vectors.js';
 
 /** Options of {@link writeWord2VecFormat}. */
@@ -220,13 +222,13 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
 /** Writes a word2vec file (`.gz` paths are gzipped). */
 export function saveWord2VecFormat(kv: KeyedVectors, path: string, opts: WriteWord2VecOptions = {}): void {
   const bytes = writeWord2VecFormat(kv, opts);
-  writeFileSync(path, path.endsWith('.gz') ? gzipSync(bytes) : bytes);
+  fs.writeFileSync(path, path.endsWith('.gz') ? zlib.gzipSync(bytes) : bytes);
 }
 
 /** Reads a word2vec file (`.gz` paths are gunzipped). Errors as {@link readWord2VecFormat}. */
 export function loadWord2VecFormat(path: string, opts: ReadWord2VecOptions = {}): KeyedVectors {
-  let bytes: Uint8Array = readFileSync(path);
-  if (path.endsWith('.gz')) bytes = gunzipSync(bytes);
+  let bytes: Uint8Array = fs.readFileSync(path);
+  if (path.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
   try {
     return readWord2VecFormat(bytes, opts);
   } catch (e) {

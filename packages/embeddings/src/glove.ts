@@ -10,12 +10,12 @@ import { Cooccurrence, countCooccurrences } from './cooccurrence.js';
 import { KeyedVectors } from './keyed-vectors.js';
 import { gloveKernel, type GloveParams, type GloveShared } from './internal/glove-kernel.js';
 import { runKernelInWorkers, shared } from './internal/pool.js';
-import { xorshiftStream } from './internal/util.js';
+import { base64Bytes, xorshiftStream } from './internal/util.js';
 import { GLOVE_SIMD_WASM_BASE64 } from './internal/glove-simd-wasm.js';
 
 let gloveCache: WebAssembly.Module | undefined;
 function gloveModule(): WebAssembly.Module {
-  gloveCache ??= new WebAssembly.Module(Buffer.from(GLOVE_SIMD_WASM_BASE64, 'base64'));
+  gloveCache ??= new WebAssembly.Module(base64Bytes(GLOVE_SIMD_WASM_BASE64));
   return gloveCache;
 }
 

@@ -7,7 +7,9 @@
  * `doesnt_match`, `evaluate_word_analogies`, `evaluate_word_pairs`; Mikolov et al. 2013
  * (`compute-accuracy` of word2vec.c).
  */
-import { readFileSync } from 'node:fs';
+// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
+// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
+import * as fs from 'node:fs';
 import { pca2d } from './svd.js';
 import { linalg } from './internal/linalg-wasm.js';
 
@@ -125,7 +127,7 @@ function pySplit(line: string): string[] {
 
 function readEval(fn: string, src: EvalSource): string[] {
   let text: string;
-  if ('path' in src) text = readFileSync(src.path, 'utf8');
+  if ('path' in src) text = fs.readFileSync(src.path, 'utf8');
   else if ('text' in src && typeof src.text === 'string') text = src.text;
   else throw new TypeError(`${fn}: source must be { path } or { text }`);
   // Python iterates lines keeping their ends; only '\n' separates lines here.

@@ -10,13 +10,13 @@ import { encodeCorpus, negativeCumTable, subsampleThresholds, type CorpusSource,
 import { KeyedVectors } from './keyed-vectors.js';
 import { runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
-import { splitRanges, xorshiftStream } from './internal/util.js';
+import { base64Bytes, splitRanges, xorshiftStream } from './internal/util.js';
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
 
 let simdCache: WebAssembly.Module | undefined;
 /** The compiled SIMD kernel (749 bytes, compiled once per process). */
 function simdModule(): WebAssembly.Module {
-  simdCache ??= new WebAssembly.Module(Buffer.from(W2V_SIMD_WASM_BASE64, 'base64'));
+  simdCache ??= new WebAssembly.Module(base64Bytes(W2V_SIMD_WASM_BASE64));
   return simdCache;
 }
 

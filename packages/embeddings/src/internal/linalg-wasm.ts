@@ -1,5 +1,6 @@
 /** Instantiates the f64x2/f32x4 linear-algebra kernels of `linalg-simd.wat` on a memory. */
 import { LINALG_SIMD_WASM_BASE64 } from './linalg-simd-wasm.js';
+import { base64Bytes } from './util.js';
 
 export interface LinalgExports {
   axpy: (y: number, x: number, a: number, n: number) => void;
@@ -15,7 +16,7 @@ let mod: WebAssembly.Module | undefined;
 export function linalg(fn: string, bytes: number): { memory: WebAssembly.Memory; ex: LinalgExports } {
   const pages = Math.ceil(Math.max(bytes, 1) / 65536);
   if (pages > 65536) throw new RangeError(`${fn}: ${(bytes / 2 ** 30).toFixed(1)} GiB of work memory exceeds WebAssembly's 4 GiB`);
-  mod ??= new WebAssembly.Module(Buffer.from(LINALG_SIMD_WASM_BASE64, 'base64'));
+  mod ??= new WebAssembly.Module(base64Bytes(LINALG_SIMD_WASM_BASE64));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   return { memory, ex: new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as LinalgExports };
 }

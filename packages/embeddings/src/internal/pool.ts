@@ -5,7 +5,6 @@
  * The kernel is shipped as source (`fn.toString()`) and evaluated in each worker, so the
  * package needs no separate worker file (works from `src/` under vitest and from `dist/`).
  */
-import { Worker } from 'node:worker_threads';
 
 export type Kernel<S, P> = (S: S, P: P, w: number, tick: ((w: number) => void) | null) => void;
 
@@ -30,6 +29,9 @@ export async function runKernelInWorkers<S, P>(
   poll: (() => void) | null,
   pollMs = 500,
 ): Promise<void> {
+  // Loaded only when several workers are asked for, so one-thread training (and the
+  // browser, which has no worker_threads) never touches the Node module.
+  const { Worker } = await import('node:worker_threads');
   const src =
     `const { parentPort, workerData } = require('node:worker_threads');\n` +
     `const kernel = (${kernel.toString()});\n` +

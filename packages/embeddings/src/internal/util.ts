@@ -28,3 +28,14 @@ export function splitRanges(sentenceStarts: Int32Array, n: number): Array<[numbe
   }
   return out;
 }
+
+/**
+ * Bytes of a base64 string, with `atob` (Node ≥ 16 and every browser) rather than Node's
+ * `Buffer`, so the WebAssembly kernels load in the browser too.
+ */
+export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
