@@ -503,7 +503,7 @@ export async function runLm(
 }
 
 const MODEL_DEFAULTS: Record<LmConfig['model'], Record<string, string>> = {
-  transformer: { 'd-model': '128', layers: '4', 'block-size': '128', 'batch-size': '32', lr: '0.002', hidden: '0' },
+  transformer: { 'd-model': '128', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.003', hidden: '0' },
   lstm: { 'd-model': '64', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.004', hidden: '384' },
 };
 
@@ -555,17 +555,17 @@ export const lmShakespeareCommand: Command = {
     model: { type: 'string', choices: ['transformer', 'lstm'], default: 'transformer', description: 'GPT-style TransformerLM, or Embedding + LSTM + Linear' },
     'd-model': { type: 'string', value: 'N', description: 'transformer width / LSTM embedding size (default 128 / 64)' },
     heads: { type: 'string', value: 'N', default: '4', description: 'attention heads (transformer)' },
-    layers: { type: 'string', value: 'N', description: 'transformer blocks / LSTM layers (default 4 / 2)' },
+    layers: { type: 'string', value: 'N', description: 'transformer blocks / LSTM layers (default 2 / 2)' },
     hidden: { type: 'string', value: 'N', description: 'LSTM hidden size (default 384)' },
     positional: { type: 'string', choices: ['learned', 'sinusoidal'], default: 'learned', description: 'transformer position encoding' },
-    'block-size': { type: 'string', value: 'N', description: 'characters per window: transformer context / LSTM BPTT length (default 128 / 64)' },
+    'block-size': { type: 'string', value: 'N', description: 'characters per window: transformer context / LSTM BPTT length (default 64 / 64)' },
     'batch-size': { type: 'string', value: 'N', description: 'windows per step (default 32)' },
     dropout: { type: 'string', value: 'X', default: '0', description: 'dropout (0 suits short runs, which underfit)' },
     optimizer: { type: 'string', choices: ['adamw', 'adam'], default: 'adamw', description: 'optimizer' },
-    lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.002 / 0.004)' },
+    lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.003 / 0.004)' },
     'min-lr': { type: 'string', value: 'X', default: '0.0001', description: 'learning rate at the end of the cosine decay' },
     'weight-decay': { type: 'string', value: 'X', default: '0.01', description: 'AdamW decoupled weight decay' },
-    warmup: { type: 'string', value: 'N', default: '100', description: 'linear warmup steps' },
+    warmup: { type: 'string', value: 'N', default: '30', description: 'linear warmup steps' },
     clip: { type: 'string', value: 'X', default: '1', description: 'clip gradients to this global norm' },
     'max-steps': { type: 'string', value: 'N', default: '0', description: 'optimizer steps (0: fit to --time-budget, else --epochs)' },
     epochs: { type: 'string', value: 'N', default: '1', description: 'passes over the training text when neither --max-steps nor --time-budget is given' },
