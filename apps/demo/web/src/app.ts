@@ -52,3 +52,31 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function notice(text: string, kind: 'info' | 'error' = 'info'): HTMLElement {
   return h('div', { class: kind === 'error' ? 'notice error' : 'notice', role: kind === 'error' ? 'alert' : 'status' }, text);
 }
+
+/** What a training worker posts: progress, the result, or an error. */
+export type WorkerMessage<P, D> = ({ kind: 'progress' } & P) | ({ kind: 'done' } & D) | { kind: 'error'; message: string };
+
+/**
+ * Runs one training job in `worker`: disables `button` while it runs, shows progress and
+ * errors in `status`, and terminates the worker when it finishes.
+ */
+export function trainInWorker<P, D>(
+  worker: Worker,
+  job: unknown,
+  ui: { button: HTMLButtonElement; status: HTMLElement; starting: string; onProgress(p: P): void; onDone(d: D): void },
+): void {
+  ui.button.disabled = true;
+  ui.status.textContent = ui.starting;
+  worker.onmessage = (e: MessageEvent<WorkerMessage<P, D>>) => {
+    const m = e.data;
+    if (m.kind === 'progress') {
+      ui.onProgress(m as P);
+      return;
+    }
+    worker.terminate();
+    ui.button.disabled = false;
+    if (m.kind === 'error') ui.status.replaceChildren(notice(`training failed: ${(m as { message: string }).message}`, 'error'));
+    else ui.onDone(m as D);
+  };
+  worker.postMessage(job);
+}

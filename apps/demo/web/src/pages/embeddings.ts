@@ -4,9 +4,9 @@
  * analogy a − b + c with its answer highlighted.
  */
 import { KeyedVectors, pca2d, readWord2VecFormat } from '@wordloom/embeddings';
-import { h, notice, type App } from '../app.js';
+import { h, notice, trainInWorker, type App } from '../app.js';
 import { scatter } from '../svg.js';
-import type { W2vMessage } from '../workers/w2v.worker.js';
+import type { W2vDone, W2vProgress } from '../workers/w2v.worker.js';
 
 const DEFAULT_WORDS = 'king queen man woman prince princess father mother boy girl city town river lake';
 
@@ -98,26 +98,20 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
 
   trainBtn.addEventListener('click', () => {
     const worker = new Worker(new URL('../workers/w2v.worker.ts', import.meta.url), { type: 'module' });
-    trainBtn.disabled = true;
-    trainStatus.textContent = 'building the vocabulary…';
-    worker.onmessage = (e: MessageEvent<W2vMessage>) => {
-      const m = e.data;
-      if (m.kind === 'progress') {
+    trainInWorker<W2vProgress, W2vDone>(worker, { text: trainText.value, vectorSize: 50, epochs: 5, minCount: 3, seed: 1 }, {
+      button: trainBtn,
+      status: trainStatus,
+      starting: 'building the vocabulary…',
+      onProgress: (m) => {
         bar.value = m.progress;
         trainStatus.textContent = `${(100 * m.progress).toFixed(0)}% · ${Math.round(m.wordsPerSec).toLocaleString('en-US')} words/s · ETA ${m.etaSeconds.toFixed(1)} s${Number.isFinite(m.loss) ? ` · loss ${m.loss.toFixed(3)}` : ''}`;
-        return;
-      }
-      worker.terminate();
-      trainBtn.disabled = false;
-      if (m.kind === 'error') {
-        trainStatus.replaceChildren(notice(`training failed: ${m.message}`, 'error'));
-        return;
-      }
-      bar.value = 1;
-      trainStatus.textContent = `done: ${m.words} words in ${(m.ms / 1000).toFixed(1)} s`;
-      use(readWord2VecFormat(m.vectors), 'Vectors trained in this page');
-    };
-    worker.postMessage({ text: trainText.value, vectorSize: 50, epochs: 5, minCount: 3, seed: 1 });
+      },
+      onDone: (m) => {
+        bar.value = 1;
+        trainStatus.textContent = `done: ${m.words} words in ${(m.ms / 1000).toFixed(1)} s`;
+        use(readWord2VecFormat(m.vectors), 'Vectors trained in this page');
+      },
+    });
   });
 
   words.addEventListener('change', draw);

@@ -4,8 +4,8 @@
  * trained right here in a Web Worker.
  */
 import { fromTokenizerJson, type Tokenizer } from '@wordloom/tokenizer';
-import { h, notice, type App } from '../app.js';
-import type { BpeMessage } from '../workers/bpe.worker.js';
+import { h, notice, trainInWorker, type App } from '../app.js';
+import type { BpeDone, BpeProgress } from '../workers/bpe.worker.js';
 
 const SAMPLE = 'The attention layer looks back at every word. 이 영화 정말 재밌어요! 👍🏽';
 
@@ -98,31 +98,25 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
 
   trainBtn.addEventListener('click', () => {
     const worker = new Worker(new URL('../workers/bpe.worker.ts', import.meta.url), { type: 'module' });
-    trainBtn.disabled = true;
-    trainStatus.textContent = 'counting words…';
-    worker.onmessage = (e: MessageEvent<BpeMessage>) => {
-      const m = e.data;
-      if (m.kind === 'progress') {
+    trainInWorker<BpeProgress, BpeDone>(worker, { text: trainText.value, vocabSize: Number(vocabInput.value) }, {
+      button: trainBtn,
+      status: trainStatus,
+      starting: 'counting words…',
+      onProgress: (m) => {
         bar.max = Math.max(1, m.totalMerges);
         bar.value = m.merges;
         trainStatus.textContent = `${m.merges}/${m.totalMerges} merges · ${m.rate.toFixed(0)} merges/s · ETA ${(m.etaMs / 1000).toFixed(1)} s`;
-        return;
-      }
-      worker.terminate();
-      trainBtn.disabled = false;
-      if (m.kind === 'error') {
-        trainStatus.replaceChildren(notice(`training failed: ${m.message}`, 'error'));
-        return;
-      }
-      bar.value = bar.max;
-      trainStatus.textContent = `done: ${m.merges} merges, vocabulary ${m.vocabSize}, ${(m.ms / 1000).toFixed(2)} s`;
-      const key = `page-${Date.now()}`;
-      cache.set(key, fromTokenizerJson(m.json));
-      select.append(h('option', { value: key }, `BPE trained here (${m.vocabSize})`));
-      select.value = key;
-      void show();
-    };
-    worker.postMessage({ text: trainText.value, vocabSize: Number(vocabInput.value) });
+      },
+      onDone: (m) => {
+        bar.value = bar.max;
+        trainStatus.textContent = `done: ${m.merges} merges, vocabulary ${m.vocabSize}, ${(m.ms / 1000).toFixed(2)} s`;
+        const key = `page-${Date.now()}`;
+        cache.set(key, fromTokenizerJson(m.json));
+        select.append(h('option', { value: key }, `BPE trained here (${m.vocabSize})`));
+        select.value = key;
+        void show();
+      },
+    });
   });
 
   select.addEventListener('change', () => void show());

@@ -2,16 +2,26 @@
  * Trains a small byte-level BPE off the page's main thread and posts progress, then the
  * trained tokenizer as tokenizer.json text.
  */
+import type { WorkerMessage } from '../app.js';
 import { BPE, ByteLevel, ByteLevelDecoder, Tokenizer, byteLevelAlphabet, toTokenizerJson, trainBpe } from '@wordloom/tokenizer';
 
 export interface BpeJob {
   text: string;
   vocabSize: number;
 }
-export type BpeMessage =
-  | { kind: 'progress'; merges: number; totalMerges: number; rate: number; etaMs: number }
-  | { kind: 'done'; json: string; merges: number; vocabSize: number; ms: number }
-  | { kind: 'error'; message: string };
+export interface BpeProgress {
+  merges: number;
+  totalMerges: number;
+  rate: number;
+  etaMs: number;
+}
+export interface BpeDone {
+  json: string;
+  merges: number;
+  vocabSize: number;
+  ms: number;
+}
+export type BpeMessage = WorkerMessage<BpeProgress, BpeDone>;
 
 self.onmessage = async (e: MessageEvent<BpeJob>) => {
   const post = (m: BpeMessage) => (self as unknown as Worker).postMessage(m);

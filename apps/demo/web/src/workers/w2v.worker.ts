@@ -3,6 +3,7 @@
  * @wordloom/embeddings runs its kernel on the calling thread) and posts progress, then the
  * vectors in word2vec text format.
  */
+import type { WorkerMessage } from '../app.js';
 import { trainWord2Vec, writeWord2VecFormat } from '@wordloom/embeddings';
 
 export interface W2vJob {
@@ -12,10 +13,18 @@ export interface W2vJob {
   minCount: number;
   seed: number;
 }
-export type W2vMessage =
-  | { kind: 'progress'; progress: number; wordsPerSec: number; etaSeconds: number; loss: number }
-  | { kind: 'done'; vectors: Uint8Array; words: number; ms: number }
-  | { kind: 'error'; message: string };
+export interface W2vProgress {
+  progress: number;
+  wordsPerSec: number;
+  etaSeconds: number;
+  loss: number;
+}
+export interface W2vDone {
+  vectors: Uint8Array;
+  words: number;
+  ms: number;
+}
+export type W2vMessage = WorkerMessage<W2vProgress, W2vDone>;
 
 self.onmessage = async (e: MessageEvent<W2vJob>) => {
   const post = (m: W2vMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
