@@ -17,27 +17,7 @@
  * These runs are long (tens of minutes each; `runs` is the harness minimum of 3, no warm-up).
  * `--quick` trains a few steps on a small part of the data: a smoke test of the plumbing only.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-function runCli(ctx, argv) {
-  const out = mkdtempSync(path.join(tmpdir(), 'wordloom-bench-'));
-  try {
-    const cli = path.join(ctx.repoRoot, 'apps/demo/dist/cli.js');
-    const t0 = performance.now();
-    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const wallS = (performance.now() - t0) / 1000;
-    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    return { metrics, wallS };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+import { runDemoCli as runCli } from '../demo-cli.mjs';
 
 export default [
   {

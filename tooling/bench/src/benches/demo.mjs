@@ -13,31 +13,10 @@
  * These runs are long (minutes each), so `runs` is the harness minimum of 3 with no warm-up:
  * a full `pnpm bench --filter demo` takes ≈ 3 × (date + addition) training times.
  * `--quick` trains a few dozen steps on 1,000 examples (a smoke test of the plumbing only;
- * its exact match is meaningless). Not registered yet: demo.nsmc and demo.shakespeare
- * (the `classify nsmc` and `lm shakespeare` subcommands are not in the CLI yet).
+ * its exact match is meaningless). demo.nsmc and demo.shakespeare
+ * are in demo-long.mjs.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-function runCli(ctx, argv) {
-  const out = mkdtempSync(path.join(tmpdir(), 'wordloom-bench-'));
-  try {
-    const cli = path.join(ctx.repoRoot, 'apps/demo/dist/cli.js');
-    const t0 = performance.now();
-    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const wallS = (performance.now() - t0) / 1000;
-    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    ctx.log(`${argv.join(' ')}: exact match ${metrics.exactMatch}, ${metrics.steps} steps, ${wallS.toFixed(0)} s`);
-    return { metrics, wallS };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+import { runDemoCli as runCli } from '../demo-cli.mjs';
 
 const quickArgs = (ctx) => (ctx.quick ? ['--limit', '1000', '--max-steps', '20', '--epochs', '1'] : []);
 
