@@ -20,6 +20,7 @@ export {
 export { maskedSoftmax, MASK_NEG } from './masked-softmax.js';
 export { maskFromLengths, type Lengths } from './mask.js';
 export { linear } from './linear.js';
+export { Dense } from './internal/dense.js';
 export {
   MultiHeadAttention,
   type MultiHeadAttentionOptions,

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { Embedding, Module, init } from '@wordloom/core';
-import { Dense } from './internal/dense.js';
+import { Dense } from '@wordloom/attention';
 import type { Activation } from './internal/feed-forward.js';
 import { paddingFromLengths, paddingFromMask, toIds, type TokenIds } from './internal/util.js';
 import { LearnedPositionalEncoding, SinusoidalPositionalEncoding } from './positional.js';

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { MultiHeadAttention } from '@wordloom/attention';
 import { Dropout, LayerNorm, Module } from '@wordloom/core';
-import { Dense } from './internal/dense.js';
+import { Dense } from '@wordloom/attention';
 import { activate, checkLayerOptions, selfAttend, type Activation, type KV } from './internal/feed-forward.js';
 import type { TransformerEncoderLayerOptions } from './encoder-layer.js';
 import type { RotaryEmbedding } from './positional.js';

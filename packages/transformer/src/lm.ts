@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { linear } from '@wordloom/attention';
 import { Embedding, Module, init } from '@wordloom/core';
-import { Dense } from './internal/dense.js';
+import { Dense } from '@wordloom/attention';
 import type { Activation, KV } from './internal/feed-forward.js';
 import { disposeState, toIds, type TokenIds } from './internal/util.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from './positional.js';
