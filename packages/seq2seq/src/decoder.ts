@@ -5,7 +5,10 @@
  * - **Luong** (Luong, Pham & Manning 2015, "Effective Approaches to Attention-based NMT", §3):
  *   RNN step first — `h_t = RNN(emb(y_{t−1}), h_{t−1})` — then attend with the *new* state
  *   `h_t` (score dot / general / concat), then the attentional vector
- *   `h̃_t = tanh(W_c [c_t; h_t])`, and `logits = W_s h̃_t`.
+ *   `h̃_t = tanh(W_c [c_t; h_t])`, and `logits = W_s h̃_t`. With *input feeding* (§3.3, option
+ *   `inputFeeding`) the previous attentional vector joins the RNN input,
+ *   `h_t = RNN([emb(y_{t−1}); h̃_{t−1}], h_{t−1})` with `h̃_0 = 0`, so the RNN knows what was
+ *   attended before (the paper's cheap coverage).
  * - **Bahdanau** (Bahdanau, Cho & Bengio 2015, "Neural MT by Jointly Learning to Align and
  *   Translate", §3.1 / App. A): attend first with the *previous* state `s_{t−1}` (additive score
  *   `vᵀ tanh(W s_{t−1} + U h_j)`), then concatenate the context to the RNN input —
@@ -38,6 +41,11 @@ export interface DecoderState {
   keys?: tf.Tensor;
   /** 1 = real source position `[B, S]`. */
   mask?: tf.Tensor2D;
+  /**
+   * The previous step's attentional vector `h̃_{t−1}` `[B, H]` (Luong with input feeding only;
+   * zeros before the first step). Part of the state so that beam search reorders it with `h`.
+   */
+  hTilde?: tf.Tensor2D;
 }
 
 /** One step's result: logits `[B, V]`, the new state, and attention weights `[B, S]` if any. */
@@ -73,8 +81,9 @@ export abstract class Decoder extends Module {
   readonly rnn: CellStack | LayerStack;
 
   /**
-   * @param parallel whether the RNN input at step t is independent of step t's attention, so
-   *   that under teacher forcing all steps can run as one sequence (plain, Luong).
+   * @param parallel whether the RNN is a sequence layer (plain, Luong: PyTorch `nn.GRU` names,
+   *   and all teacher-forced steps can run as one sequence when the RNN input at step t does
+   *   not depend on step t−1's attention) or a stack of cells (Bahdanau).
    */
   protected constructor(opts: DecoderOptions, rnnInputSize: number, parallel: boolean) {
     super();
@@ -151,6 +160,17 @@ export class PlainDecoder extends Decoder {
 export interface LuongDecoderOptions extends DecoderOptions {
   /** @default 'general' — the best of the three in Luong et al.'s global-attention table. */
   score?: LuongScore;
+  /**
+   * Input feeding (Luong et al. 2015, §3.3): concatenate the previous attentional vector
+   * `h̃_{t−1}` (zeros at the first step) to the embedding fed to the RNN, whose input size
+   * grows from `embeddingDim` to `embeddingDim + hiddenSize` (same parameter names,
+   * `rnn.weight_ih_l0` is wider). The RNN input then depends on the previous step's
+   * attention, so teacher forcing steps through time instead of running the RNN over the
+   * whole target at once (slower).
+   * @default false — the paper's base model and the decoder's behaviour (and saved weights)
+   *   before this option existed; the fast parallel teacher forcing stays available.
+   */
+  inputFeeding?: boolean;
 }
 
 /** Luong attention: RNN step first, then attention with the new state, then `h̃ = tanh(W_c[c; h])`. */
@@ -161,8 +181,13 @@ export class LuongDecoder extends Decoder {
   readonly score: AttentionScore;
   readonly attnCombine: Linear;
   readonly out: Linear;
+  /** Whether `h̃_{t−1}` is concatenated to the RNN input (§3.3). */
+  readonly inputFeeding: boolean;
   constructor(opts: LuongDecoderOptions) {
-    super(opts, opts.embeddingDim, true);
+    // Input feeding widens the RNN input by the attentional vector's size (H). The RNN stays a
+    // sequence layer (names `rnn.weight_ih_l0`, …), stepped one length-1 sequence at a time.
+    super(opts, opts.embeddingDim + (opts.inputFeeding ? opts.hiddenSize : 0), true);
+    this.inputFeeding = opts.inputFeeding ?? false;
     const H = opts.hiddenSize;
     const seed = opts.seed ?? 0;
     this.scoreKind = opts.score ?? 'general';
@@ -174,12 +199,23 @@ export class LuongDecoder extends Decoder {
   }
   protected override initMemory(enc: EncoderOutput): Partial<DecoderState> {
     const memory = tf.clone(enc.outputs);
-    return { memory, keys: this.score.prepareKeys(enc.outputs), mask: tf.clone(enc.mask) };
+    const B = enc.outputs.shape[0];
+    const H = this.hiddenSize;
+    return {
+      memory,
+      keys: this.score.prepareKeys(enc.outputs),
+      mask: tf.clone(enc.mask),
+      ...(this.inputFeeding ? { hTilde: tf.zeros([B, H]) as tf.Tensor2D } : {}), // h̃_0 = 0
+    };
   }
   step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput {
     return tidy(() => {
-      const x = this.embedding.forward(tokens) as tf.Tensor2D; // [B, E]
-      // 1. RNN step first: h_t = RNN(emb(y_{t-1}), h_{t-1}).
+      let x = this.embedding.forward(tokens) as tf.Tensor2D; // [B, E]
+      if (this.inputFeeding) {
+        if (!state.hTilde) throw new Error('LuongDecoder.step: inputFeeding needs state.hTilde (make the state with initState)');
+        x = tf.concat([x, state.hTilde], 1); // [B, E + H]
+      }
+      // 1. RNN step first: h_t = RNN(emb(y_{t-1}), h_{t-1}) — or RNN([emb; h̃_{t-1}], h_{t-1}).
       const next = this.rnn.step(x, state);
       const ht = next.h[next.h.length - 1]; // [B, H]
       // 2. Then attention, queried with the NEW state h_t.
@@ -191,15 +227,18 @@ export class LuongDecoder extends Decoder {
       // 3. Then the attentional vector h̃_t = tanh(W_c [c_t; h_t]) and the prediction from it.
       const hTilde = tf.tanh(this.attnCombine.forward(tf.concat([context, ht], 1))); // [B, H]
       const logits = this.out.forward(hTilde) as tf.Tensor2D;
-      return { logits, state: { ...state, ...next }, attention: weights as tf.Tensor2D };
+      const nextState: DecoderState = { ...state, ...next, ...(this.inputFeeding ? { hTilde: hTilde as tf.Tensor2D } : {}) };
+      return { logits, state: nextState, attention: weights as tf.Tensor2D };
     });
   }
   /**
    * The same three stages over all T steps at once: because Luong's RNN never sees the
    * attention, teacher forcing runs the RNN over the whole target first (fused kernels), then
-   * attends with every h_t in one batched call.
+   * attends with every h_t in one batched call. Not with input feeding (`undefined`: the RNN
+   * input at t needs h̃_{t−1}, so the caller steps).
    */
-  override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor3D } {
+  override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor3D } | undefined {
+    if (this.inputFeeding) return undefined;
     return tidy(() => {
       const x = this.embedding.forward(inputs) as tf.Tensor3D; // [B, T, E]
       const { outputs: hs } = (this.rnn as LayerStack).sequence(x, state); // 1. all h_t: [B, T, H]

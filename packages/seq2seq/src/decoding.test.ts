@@ -155,6 +155,129 @@ describe('beamSearch', () => {
   });
 });
 
+/**
+ * Every finished sequence of at most `maxLength` tokens (eos included) under a step function
+ * that maps (prefix → next-token log-probabilities), ranked by `logProb / lp(n)`.
+ */
+function enumerateFinished(
+  logpAfter: (prefix: number[]) => number[],
+  letters: number[],
+  maxLength: number,
+  lp: (n: number) => number,
+): Array<{ tokens: number[]; logProb: number; score: number }> {
+  const out: Array<{ tokens: number[]; logProb: number; score: number }> = [];
+  const walk = (prefix: number[], logProb: number): void => {
+    const lps = logpAfter(prefix);
+    const withEos = logProb + lps[EOS];
+    out.push({ tokens: prefix, logProb: withEos, score: withEos / lp(prefix.length + 1) });
+    if (prefix.length + 1 < maxLength) for (const v of letters) walk([...prefix, v], logProb + lps[v]);
+  };
+  walk([], 0);
+  return out.sort((x, y) => y.score - x.score);
+}
+
+const treeLogp = (prefix: number[]): number[] => {
+  let n = 0;
+  for (const tok of prefix) n = tree[n].next.get(tok) ?? 5;
+  return tree[n].probs.map((p) => Math.log(p));
+};
+
+/**
+ * A second hand-built model over 0 bos, 1 eos, 2..4 letters: logits are a fixed hash of the
+ * whole prefix (so no two prefixes share a distribution), with eos more likely as the prefix
+ * grows. The state is the prefix's base-4 code in a float tensor [rows, 2] (code, length).
+ */
+const HASH_V = 5;
+const hashLogits = (code: number, len: number): number[] =>
+  Array.from({ length: HASH_V }, (_, v) => {
+    if (v === BOS) return -1e9;
+    const x = Math.sin(code * 12.9898 + len * 4.1414 + v * 78.233) * 43758.5453;
+    const u = x - Math.floor(x); // [0, 1)
+    return 2.5 * u + (v === EOS ? 0.8 * len - 1 : 0);
+  });
+const logSoftmax = (l: number[]): number[] => {
+  const m = Math.max(...l);
+  const lse = m + Math.log(l.reduce((a, x) => a + Math.exp(x - m), 0));
+  return l.map((x) => x - lse);
+};
+const hashLogp = (prefix: number[]): number[] => {
+  let code = 0;
+  for (const tok of prefix) code = code * 4 + (tok - 1);
+  return logSoftmax(hashLogits(code, prefix.length));
+};
+const hashStep: StepFn<{ prefix: tf.Tensor2D }> = (state, tokens) => {
+  const cur = state.prefix.dataSync();
+  const rows = tokens.length;
+  const next = new Float32Array(rows * 2);
+  const logits: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let code = cur[r * 2];
+    let len = cur[r * 2 + 1];
+    if (tokens[r] !== BOS) {
+      code = code * 4 + (tokens[r] - 1);
+      len += 1;
+    }
+    next[r * 2] = code;
+    next[r * 2 + 1] = len;
+    logits.push(...hashLogits(code, len));
+  }
+  return { logits: tf.tensor2d(logits, [rows, HASH_V]), state: { prefix: tf.tensor2d(next, [rows, 2]) } };
+};
+
+describe('beamSearch n-best', () => {
+  const power = (a: number) => (n: number): number => Math.pow(n, a);
+  const gnmt = (a: number) => (n: number): number => Math.pow((5 + n) / 6, a);
+
+  it('the 3 best of a prefix tree equal the 3 best by enumeration (α = 0, 1, GNMT 0.6)', () => {
+    const init = { node: tf.tensor2d([0], [1, 1]) };
+    for (const [alpha, form, lp] of [[0, 'power', power(0)], [1, 'power', power(1)], [0.6, 'gnmt', gnmt(0.6)]] as const) {
+      const expected = enumerateFinished(treeLogp, [A, B], 6, lp).slice(0, 3);
+      const before = tf.memory().numTensors;
+      const [hyps] = beamSearch(treeStep, init, {
+        bosId: BOS, eosId: EOS, maxLength: 6, batchSize: 1, beamWidth: 3, nBest: 3, lengthPenalty: alpha, lengthPenaltyForm: form,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(hyps.map((h) => Array.from(h.tokens)), `alpha ${alpha} ${form}`).toEqual(expected.map((e) => e.tokens));
+      hyps.forEach((h, i) => {
+        expect(h.logProb).toBeCloseTo(expected[i].logProb, 5);
+        expect(h.score).toBeCloseTo(expected[i].score, 5);
+        expect(h.finished).toBe(true);
+        expect(h.attention).toHaveLength(h.tokens.length + 1); // one row per output step, eos included
+      });
+    }
+    // α = 1 reorders the α = 0 list: "a" (2 steps) falls behind "a b" (3 steps).
+    expect(enumerateFinished(treeLogp, [A, B], 6, power(1)).slice(0, 3).map((e) => e.tokens)).toEqual([[B], [A, A], [A, B]]);
+    tf.dispose(init);
+  });
+
+  it('the 3 best of a hashed prefix model equal the 3 best by enumeration, per row of a batch', () => {
+    const init = { prefix: tf.tensor2d([0, 0, 0, 0], [2, 2]) }; // two identical rows: same answers
+    // Beam search is approximate: live beams are pruned by raw log-probability. At α = 1 this
+    // model's best sequences need width 10 (width 4 returns the 3rd–5th best); at α = 0, 4 suffices.
+    for (const [alpha, beamWidth] of [[0, 4], [1, 10]] as const) {
+      const expected = enumerateFinished(hashLogp, [2, 3, 4], 5, power(alpha)).slice(0, 3);
+      // Sanity of the hand-built model: the best three are distinct and not all of one length.
+      expect(new Set(expected.map((e) => e.tokens.length)).size).toBeGreaterThan(1);
+      const res = beamSearch(hashStep, init, { bosId: BOS, eosId: EOS, maxLength: 5, batchSize: 2, beamWidth, nBest: 3, lengthPenalty: alpha });
+      for (const hyps of res) {
+        expect(hyps.map((h) => Array.from(h.tokens)), `alpha ${alpha}`).toEqual(expected.map((e) => e.tokens));
+        hyps.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i].score, 5));
+        expect(hyps.every((h) => h.attention === undefined)).toBe(true); // the step returns no attention
+      }
+    }
+    tf.dispose(init);
+  });
+
+  it('returns unfinished hypotheses cut at maxLength, ranked with the finished ones', () => {
+    const init = { node: tf.tensor2d([0], [1, 1]) };
+    const [hyps] = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 1, batchSize: 1, beamWidth: 2, nBest: 2, lengthPenalty: 0 });
+    // After one step nothing can have ended (the root gives eos probability 0): "a" and "b", unfinished.
+    expect(hyps.map((h) => [Array.from(h.tokens), h.finished])).toEqual([[[A], false], [[B], false]]);
+    expect(hyps[0].logProb).toBeCloseTo(Math.log(0.55), 6);
+    tf.dispose(init);
+  });
+});
+
 describe('sampling', () => {
   it('same seed, same sequences; topK 1 is greedy', () => {
     const init = { node: tf.tensor2d([0, 0, 0, 0], [4, 1]) };

@@ -379,34 +379,39 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
           for (let k = 0; k < K; k++) parent[b * K + k] = b * K + k;
           continue;
         }
-        // Top 2K candidates over (beam, token): at most K of them end in eos, so K live ones remain.
+        const length = t + 1;
+        const stepAttention = (k: number, prev: Beam): Float32Array[] =>
+          attention && S !== undefined ? [...prev.attention, attention.slice((b * K + k) * S, (b * K + k + 1) * S)] : prev.attention;
+        // Every live beam's eos continuation is a finished candidate, whatever its rank among the
+        // step's continuations. (Hugging Face keeps only eos candidates ranked in the top K; that
+        // drops finished hypotheses that belong in the n-best — a short one whose score is final
+        // can rank below continuations that will end worse.)
+        for (let k = 0; k < K; k++) {
+          const prev = beams[b][k];
+          if (prev.logProb === -Infinity) continue;
+          const lpEos = prev.logProb + logp[(b * K + k) * V + opts.eosId];
+          const score = lpEos / lp(length);
+          if (lpEos > -Infinity && (finished[b].length < K || score > worstFinished(b))) {
+            finished[b].push({ tokens: prev.tokens, logProb: lpEos, attention: stepAttention(k, prev), score, finished: true });
+            finished[b].sort((x, y) => y.score - x.score);
+            if (finished[b].length > K) finished[b].pop();
+          }
+        }
+        // The K best continuations by other tokens stay live.
         const cands: Array<{ k: number; v: number; lp: number }> = [];
         for (let k = 0; k < K; k++) {
           const base = beams[b][k].logProb;
           if (base === -Infinity) continue;
-          for (let v = 0; v < V; v++) cands.push({ k, v, lp: base + logp[(b * K + k) * V + v] });
+          for (let v = 0; v < V; v++) if (v !== opts.eosId) cands.push({ k, v, lp: base + logp[(b * K + k) * V + v] });
         }
         cands.sort((x, y) => y.lp - x.lp);
         const live: Beam[] = [];
-        const length = t + 1;
         for (let i = 0; i < cands.length && live.length < K; i++) {
           const c = cands[i];
           const prev = beams[b][c.k];
-          const att = attention && S !== undefined ? [...prev.attention, attention.slice((b * K + c.k) * S, (b * K + c.k + 1) * S)] : prev.attention;
-          if (c.v === opts.eosId) {
-            // An eos candidate ranked below K live beams is not better than them: skip it (HF).
-            if (i >= K) continue;
-            const score = c.lp / lp(length);
-            if (finished[b].length < K || score > worstFinished(b)) {
-              finished[b].push({ tokens: prev.tokens, logProb: c.lp, attention: att, score, finished: true });
-              finished[b].sort((x, y) => y.score - x.score);
-              if (finished[b].length > K) finished[b].pop();
-            }
-          } else {
-            parent[b * K + live.length] = b * K + c.k;
-            nextInput[b * K + live.length] = c.v;
-            live.push({ tokens: [...prev.tokens, c.v], logProb: c.lp, attention: att });
-          }
+          parent[b * K + live.length] = b * K + c.k;
+          nextInput[b * K + live.length] = c.v;
+          live.push({ tokens: [...prev.tokens, c.v], logProb: c.lp, attention: stepAttention(c.k, prev) });
         }
         while (live.length < K) {
           parent[b * K + live.length] = b * K;

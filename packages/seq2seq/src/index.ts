@@ -38,4 +38,4 @@ export {
   type LuongDecoderOptions,
   type LuongScore,
 } from './decoder.js';
-export { Seq2Seq, type AttentionType, type LossOptions, type Seq2SeqBatch, type Seq2SeqOptions } from './seq2seq.js';
+export { Seq2Seq, type AttentionType, type GenerateOptions, type LossOptions, type Seq2SeqBatch, type Seq2SeqOptions } from './seq2seq.js';

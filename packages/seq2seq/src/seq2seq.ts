@@ -37,6 +37,13 @@ export interface Seq2SeqOptions {
   attention?: AttentionType;
   /** Luong score. @default 'general' */
   score?: LuongScore;
+  /**
+   * Luong input feeding (§3.3): the previous attentional vector `h̃_{t−1}` is concatenated to
+   * the decoder RNN's input. Only with `attention: 'luong'` (Bahdanau already feeds its context).
+   * @default false — keeps the fast parallel teacher forcing and the weights' shapes of
+   *   models saved before the option existed.
+   */
+  inputFeeding?: boolean;
   /** Dropout between encoder layers. @default 0 */
   dropout?: number;
   /** Ids of the target vocabulary's special tokens (looked up by the caller, never assumed). */
@@ -74,6 +81,35 @@ export interface LossOptions {
   labelSmoothing?: number;
 }
 
+/** Options of {@link Seq2Seq.generate}. */
+export interface GenerateOptions {
+  /** Maximum number of generated tokens per row, counting `eos`. */
+  maxLength: number;
+  /** @default 'greedy' */
+  strategy?: 'greedy' | 'beam' | 'sample';
+  /**
+   * Beam-search options (`beamWidth` default 4, `lengthPenalty` default 1, …; see
+   * {@link BeamSearchOptions}). The number of hypotheses returned is `nBest`, not set here.
+   */
+  beam?: Omit<BeamSearchOptions, 'bosId' | 'eosId' | 'maxLength' | 'batchSize' | 'nBest'>;
+  /**
+   * Return the `nBest` best hypotheses of each row (`Hypothesis[][]`) instead of the best one
+   * (`Hypothesis[]`); beam search only, `1 ≤ nBest ≤ beam.beamWidth`. Each row's list is sorted
+   * by length-normalized score (best first) and may be shorter when fewer distinct sequences
+   * exist.
+   * @default undefined — one hypothesis per row, so existing callers keep a flat array.
+   */
+  nBest?: number;
+  /** Sampling seed. @default 0 */
+  seed?: number;
+  /** Sampling temperature. @default 1 */
+  temperature?: number;
+  /** Sampling top-k (0 = off). @default 0 */
+  topK?: number;
+  /** Sampling top-p (1 = off). @default 1 */
+  topP?: number;
+}
+
 export class Seq2Seq extends Module {
   readonly encoder: Encoder;
   readonly decoder: Decoder;
@@ -96,6 +132,9 @@ export class Seq2Seq extends Module {
     for (const [k, v] of [['bosId', opts.bosId], ['eosId', opts.eosId], ['padId', opts.padId]] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= opts.tgtVocabSize) throw new Error(`Seq2Seq: ${k} = ${v} outside [0, tgtVocabSize = ${opts.tgtVocabSize})`);
     }
+    if (opts.inputFeeding && this.attentionType !== 'luong') {
+      throw new Error(`Seq2Seq: inputFeeding = true needs attention = 'luong' (got '${this.attentionType}')`);
+    }
     this.encoder = this.addModule(
       'encoder',
       new Encoder({
@@ -115,7 +154,7 @@ export class Seq2Seq extends Module {
     this.decoder = this.addModule(
       'decoder',
       this.attentionType === 'luong'
-        ? new LuongDecoder({ ...dOpts, score: opts.score ?? 'general' })
+        ? new LuongDecoder({ ...dOpts, score: opts.score ?? 'general', inputFeeding: opts.inputFeeding ?? false })
         : this.attentionType === 'bahdanau'
           ? new BahdanauDecoder(dOpts)
           : new PlainDecoder(dOpts),
@@ -202,21 +241,30 @@ export class Seq2Seq extends Module {
   }
 
   /**
-   * Decodes a source batch. `strategy: 'greedy'` (default), `'beam'` or `'sample'`.
-   * Returns the best hypothesis per row (beam: the `nBest` via {@link beamSearch} directly).
+   * Decodes a source batch with `strategy` `'greedy'` (default), `'beam'` or `'sample'` and
+   * returns the best hypothesis of each row — or, with `strategy: 'beam'` and `nBest`, the
+   * `nBest` best of each row (`Hypothesis[][]`, best first by length-normalized score).
    */
-  generate(
-    src: tf.Tensor2D,
-    srcLengths: Int32Array,
-    opts: { maxLength: number; strategy?: 'greedy' | 'beam' | 'sample'; beam?: Omit<BeamSearchOptions, 'bosId' | 'eosId' | 'maxLength' | 'batchSize'>; seed?: number; temperature?: number; topK?: number; topP?: number },
-  ): Hypothesis[] {
+  generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { nBest?: undefined }): Hypothesis[];
+  generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { strategy: 'beam'; nBest: number }): Hypothesis[][];
+  generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { nBest?: number }): Hypothesis[] | Hypothesis[][] {
+    const strategy = opts.strategy ?? 'greedy';
+    if (opts.nBest !== undefined) {
+      if (strategy !== 'beam') throw new Error(`Seq2Seq.generate: nBest = ${opts.nBest} needs strategy 'beam' (got '${strategy}')`);
+      const K = opts.beam?.beamWidth ?? 4;
+      if (!Number.isInteger(opts.nBest) || opts.nBest < 1 || opts.nBest > K) {
+        throw new Error(`Seq2Seq.generate: nBest = ${opts.nBest} must be an integer in [1, beam.beamWidth = ${K}]`);
+      }
+    }
     const wasTraining = this.training;
     this.eval();
     const state = this.initState(src, srcLengths);
     try {
       const common = { bosId: this.bosId, eosId: this.eosId, maxLength: opts.maxLength, batchSize: src.shape[0] };
-      const strategy = opts.strategy ?? 'greedy';
-      if (strategy === 'beam') return beamSearch(this.stepFn(), state, { ...common, ...opts.beam }).map((h) => h[0]);
+      if (strategy === 'beam') {
+        const res = beamSearch(this.stepFn(), state, { ...common, ...opts.beam, nBest: opts.nBest ?? 1 });
+        return opts.nBest !== undefined ? res : res.map((h) => h[0]);
+      }
       if (strategy === 'sample') {
         return sampleDecode(this.stepFn(), state, {
           ...common,
@@ -235,5 +283,6 @@ export class Seq2Seq extends Module {
 }
 
 function stateTensors(s: DecoderState): tf.Tensor[] {
-  return [...s.h, ...(s.c ?? []), ...(s.memory ? [s.memory] : []), ...(s.keys ? [s.keys] : []), ...(s.mask ? [s.mask] : [])];
+  const extra = [s.memory, s.keys, s.mask, s.hTilde].filter((t): t is tf.Tensor => t !== undefined);
+  return [...s.h, ...(s.c ?? []), ...extra];
 }

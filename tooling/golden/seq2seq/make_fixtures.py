@@ -4,6 +4,13 @@ decoders written in PyTorch with the same parameter names as ours, on a ragged b
 Writes packages/seq2seq/test/fixtures/seq2seq_golden.json: weights, inputs, teacher-forced logits,
 attention weights, loss, and the gradients of a few parameters.
 
+Then packages/seq2seq/test/fixtures/seq2seq_input_feeding.json: Luong decoders with input feeding
+(Luong et al. 2015, section 3.3: the RNN input at step t is [emb(y_{t-1}); h~_{t-1}], h~_0 = 0):
+  - 'gru_general_teacher': 1-layer GRU, general score, teacher forcing;
+  - 'lstm2_concat_sampled': 2-layer LSTM encoder and decoder, concat score, teacher-forcing ratio 0
+    (every step after the first is fed the model's own argmax, no gradient through the choice).
+The cases of the first file are generated first, so its content is unchanged by the second.
+
 Run from the repository root:  /usr/bin/python3 tooling/golden/seq2seq/make_fixtures.py
 (torch 1.13 CPU, Debian's python3-torch; seed 0.)
 """
@@ -157,3 +164,117 @@ path = os.path.join('packages', 'seq2seq', 'test', 'fixtures', 'seq2seq_golden.j
 with open(path, 'w') as f:
     json.dump(out, f)
 print(path, os.path.getsize(path), 'bytes')
+
+
+# ---------------------------------------------------------------------------------------------
+# Input feeding (Luong et al. 2015, section 3.3). Same batch; new modules after the cases above.
+
+
+class EncoderN(nn.Module):
+    def __init__(self, cell, layers):
+        super().__init__()
+        self.embedding = nn.Embedding(V, E, padding_idx=PAD)
+        self.rnn = (nn.LSTM if cell == 'lstm' else nn.GRU)(E, H, num_layers=layers, batch_first=True)
+
+    def forward(self, ids, lengths):
+        x = self.embedding(ids)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, state = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        return out, state  # [B,S,H]; h [L,B,H] (LSTM: (h, c))
+
+
+class ConcatScore(nn.Module):
+    """score(q, k) = v . tanh(W [q; k]), W = attn.weight [H, 2H] without bias (ours: ConcatScore)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.Linear(2 * H, H, bias=False)
+        self.v = nn.Parameter(torch.empty(H).uniform_(-H ** -0.5, H ** -0.5))
+
+    def forward(self, q, keys):
+        Wq, Wk = self.attn.weight[:, :H], self.attn.weight[:, H:]
+        return torch.einsum('bsa,a->bs', torch.tanh((q @ Wq.t()).unsqueeze(1) + keys @ Wk.t()), self.v)
+
+
+class LuongFeed(nn.Module):
+    def __init__(self, cell, layers, score):
+        super().__init__()
+        self.embedding = nn.Embedding(V, E, padding_idx=PAD)
+        # The RNN input is [emb; h~]: E + H features.
+        self.rnn = (nn.LSTM if cell == 'lstm' else nn.GRU)(E + H, H, num_layers=layers, batch_first=True)
+        self.score = GeneralScore() if score == 'general' else ConcatScore()
+        self.attn_combine = nn.Linear(2 * H, H, bias=False)
+        self.out = nn.Linear(H, V)
+
+    def forward(self, state, memory, mask, first, truth, sampled):
+        """first [B] (bos); truth [B, T-1] fed when not sampled; sampled: feed the argmax instead."""
+        B = first.shape[0]
+        h_tilde = torch.zeros(B, H)  # h~_0 = 0
+        y = first
+        logits, weights, margins = [], [], []
+        for t in range(truth.shape[1] + 1):
+            x = torch.cat([self.embedding(y), h_tilde], 1)  # input feeding
+            _, state = self.rnn(x.unsqueeze(1), state)  # 1. RNN step first
+            ht = (state[0] if isinstance(state, tuple) else state)[-1]
+            a = masked_softmax(self.score(ht, memory), mask)  # 2. attention with the new state
+            c = torch.einsum('bs,bsh->bh', a, memory)
+            h_tilde = torch.tanh(self.attn_combine(torch.cat([c, ht], 1)))  # 3. h~_t, fed to step t+1
+            lg = self.out(h_tilde)
+            logits.append(lg)
+            weights.append(a)
+            if t < truth.shape[1]:
+                if sampled:
+                    top2 = lg.detach().topk(2, dim=1).values
+                    margins.append(float((top2[:, 0] - top2[:, 1]).min()))
+                    y = lg.detach().argmax(1)
+                else:
+                    y = truth[:, t]
+        return torch.stack(logits, 1), torch.stack(weights, 1), margins
+
+
+def tensor_json9(t):
+    """9 significant digits: enough to round-trip float32, and a smaller file."""
+    return {'shape': list(t.shape), 'data': [float('%.9g' % x) for x in t.detach().reshape(-1).tolist()]}
+
+
+feed_cases = {}
+for name, cell, layers, score, sampled in [
+    ('gru_general_teacher', 'gru', 1, 'general', False),
+    ('lstm2_concat_sampled', 'lstm', 2, 'concat', True),
+]:
+    enc, dec = EncoderN(cell, layers), LuongFeed(cell, layers, score)
+    memory, state = enc(src, src_len)
+    logits, weights, margins = dec(state, memory, mask, torch.full((B,), BOS), tgt[:, :-1], sampled)
+    # Argmax ties would make the sampled case depend on float rounding: require a clear winner.
+    assert not margins or min(margins) > 1e-3, margins
+    nll = F.cross_entropy(logits.reshape(B * T, V), tgt.reshape(-1), reduction='none').reshape(B, T)
+    loss = (nll * tmask).sum() / tmask.sum()
+    loss.backward()
+    params, grads = {}, {}
+    for prefix, m in [('encoder', enc), ('decoder', dec)]:
+        for k, v in m.state_dict().items():
+            params[f'{prefix}.{k}'] = tensor_json9(v)
+        for k, p in m.named_parameters():
+            grads[f'{prefix}.{k}'] = tensor_json9(p.grad)
+    feed_cases[name] = {
+        'cell': cell, 'numLayers': layers, 'score': score, 'teacherForcingRatio': 0 if sampled else 1,
+        'minArgmaxMargin': min(margins) if margins else None,
+        'params': params,
+        'logits': tensor_json9(logits),
+        'attention': tensor_json9(weights),
+        'loss': float(loss),
+        'grads': grads,
+    }
+
+out = {
+    'torch': torch.__version__,
+    'seed': 0,
+    'V': V, 'E': E, 'H': H, 'pad': PAD, 'bos': BOS, 'eos': EOS,
+    'src': src.tolist(), 'srcLengths': src_len.tolist(), 'tgt': tgt.tolist(), 'tgtLengths': tgt_len.tolist(),
+    'cases': feed_cases,
+}
+path = os.path.join('packages', 'seq2seq', 'test', 'fixtures', 'seq2seq_input_feeding.json')
+with open(path, 'w') as f:
+    json.dump(out, f)
+print(path, os.path.getsize(path), 'bytes', 'min argmax margin', feed_cases['lstm2_concat_sampled']['minArgmaxMargin'])
