@@ -150,6 +150,31 @@ describe('input feeding: state and options', () => {
     model.dispose();
   });
 
+  it('trains under scheduled sampling (ratio 0.5): loss falls on a fixed batch, no tensor growth per step', () => {
+    const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 8, hiddenSize: 16, attention: 'luong', inputFeeding: true, cell: 'lstm', bosId: 1, eosId: 2, padId: 0, seed: 5 });
+    const batch = {
+      src: tf.tensor2d([[3, 4, 5, 6], [7, 8, 3, 0], [5, 6, 0, 0]], [3, 4], 'int32'),
+      srcLengths: Int32Array.of(4, 3, 2),
+      tgt: tf.tensor2d([[6, 5, 4, 3, 2], [3, 8, 7, 2, 0], [6, 5, 2, 0, 0]], [3, 5], 'int32'),
+      tgtLengths: Int32Array.of(5, 4, 3),
+    };
+    const rng = new Rng(11);
+    const params = [...model.trainableParameters().values()];
+    let before = 0;
+    const losses: number[] = [];
+    for (let step = 0; step < 50; step++) {
+      if (step === 1) before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => model.loss(batch, { teacherForcingRatio: 0.5, rng }), params);
+      losses.push(value.dataSync()[0]);
+      tf.tidy(() => params.forEach((p) => p.assign(tf.sub(p, tf.mul(grads[p.name], 1)))));
+      tf.dispose([value, ...Object.values(grads)]);
+      if (step >= 1) expect(tf.memory().numTensors).toBe(before);
+    }
+    expect(losses[49]).toBeLessThan(losses[0] / 2);
+    tf.dispose([batch.src, batch.tgt]);
+    model.dispose();
+  });
+
   it('Seq2Seq rejects inputFeeding without Luong attention', () => {
     expect(() => new Seq2Seq({ srcVocabSize: 5, tgtVocabSize: 5, attention: 'bahdanau', inputFeeding: true, bosId: 1, eosId: 2, padId: 0 })).toThrow(
       /Seq2Seq: inputFeeding = true needs attention = 'luong' \(got 'bahdanau'\)/,

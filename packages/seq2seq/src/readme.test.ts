@@ -23,6 +23,21 @@ it('README example', async () => {
   expect(best.tokens.length).toBeLessThanOrEqual(6);
   expect(best.attention?.length).toBe(best.tokens.length + (best.finished ? 1 : 0));
 
+  const fed = new Seq2Seq({
+    srcVocabSize: 8, tgtVocabSize: 8, embeddingDim: 16, hiddenSize: 32,
+    attention: 'luong', inputFeeding: true, bosId: 1, eosId: 2, padId: 0, seed: 0,
+  });
+  expect(fed.stateDict().get('decoder.rnn.weight_ih_l0')!.shape).toEqual([96, 48]);
+  const fedLoss = fed.loss(batch);
+  expect(Math.abs(fedLoss.dataSync()[0] - Math.log(8))).toBeLessThan(0.3);
+  const before = tf.memory().numTensors;
+  const nbest = fed.generate(batch.src, batch.srcLengths, { maxLength: 6, strategy: 'beam', nBest: 3, beam: { beamWidth: 3 } });
+  expect(tf.memory().numTensors).toBe(before);
+  expect(nbest.map((hyps) => hyps.length)).toEqual([3, 3]);
+  for (const hyps of nbest) for (let i = 1; i < 3; i++) expect(hyps[i - 1].score).toBeGreaterThanOrEqual(hyps[i].score);
+  const oneBest = fed.generate(batch.src, batch.srcLengths, { maxLength: 6, strategy: 'beam', beam: { beamWidth: 3 } });
+  expect(nbest[0][0]).toEqual(oneBest[0]);
+
   const step = (state: { t: tf.Tensor1D }, tokens: Int32Array) => ({
     logits: tf.tensor2d(Array.from(tokens, (tok) => (tok === 3 ? [0, 0, 5, 0] : [0, 0, 1, 2])).flat(), [tokens.length, 4]),
     state: { t: tf.add(state.t, 1) as tf.Tensor1D },
@@ -30,6 +45,7 @@ it('README example', async () => {
   const init = { t: tf.zeros([1]) as tf.Tensor1D };
   const [[h]] = beamSearch(step, init, { bosId: 1, eosId: 2, maxLength: 5, batchSize: 1, beamWidth: 2 });
   expect(Array.from(h.tokens)).toEqual([3]);
-  tf.dispose([loss, batch.src, batch.tgt, init.t]);
+  tf.dispose([loss, fedLoss, batch.src, batch.tgt, init.t]);
   model.dispose();
+  fed.dispose();
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '@wordloom/attention';
 import { Rng, setupBackend } from '@wordloom/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BahdanauDecoder, Encoder, LuongDecoder, Seq2Seq, type DecoderState, type Seq2SeqBatch } from './index.js';
+import { BahdanauDecoder, Encoder, LuongDecoder, Seq2Seq, type DecoderState, type Hypothesis, type Seq2SeqBatch } from './index.js';
 
 beforeAll(async () => {
   // wasm: the learning test below runs ~4× faster than on cpu.
@@ -176,4 +176,65 @@ describe('Seq2Seq', () => {
     tf.dispose([test.src, test.tgt, ...m, ...v]);
     model.dispose();
   }, 120_000);
+});
+
+describe('Seq2Seq.generate n-best', () => {
+  /** Sum of log-softmax of each hypothesis's tokens (and eos when finished) by teacher forcing. */
+  function rescore(model: Seq2Seq, srcRows: number[][], hyps: Hypothesis[]): number[] {
+    const S = srcRows[0].length;
+    const targets = hyps.map((h) => [...h.tokens, ...(h.finished ? [model.eosId] : [])]);
+    const T = Math.max(...targets.map((t) => t.length));
+    const batch: Seq2SeqBatch = {
+      src: tf.tensor2d(srcRows.flat(), [srcRows.length, S], 'int32'),
+      srcLengths: Int32Array.from(srcRows, (r) => r.filter((v) => v !== 0).length),
+      tgt: tf.tensor2d(targets.flatMap((t) => [...t, ...new Array<number>(T - t.length).fill(0)]), [targets.length, T], 'int32'),
+      tgtLengths: Int32Array.from(targets, (t) => t.length),
+    };
+    const logits = model.forwardTeacher(batch);
+    const logp = tf.tidy(() => tf.logSoftmax(logits).arraySync() as number[][][]);
+    tf.dispose([logits, batch.src, batch.tgt]);
+    return targets.map((t, i) => t.reduce((sum, tok, j) => sum + logp[i][j][tok], 0));
+  }
+
+  it('n-best[0] is the 1-best, scores non-increasing, each hypothesis rescored exactly, no leaks (with and without input feeding)', () => {
+    const srcRows = [[3, 4, 5, 6], [7, 8, 0, 0], [5, 5, 3, 0]];
+    for (const inputFeeding of [false, true]) {
+      const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 8, hiddenSize: 12, attention: 'luong', inputFeeding, bosId: 1, eosId: 2, padId: 0, seed: 7 });
+      // An untrained model's outputs are flat and rarely eos: sharpen them (weights × 5) and nudge
+      // eos (+0.5) so that the beams diverge, get reordered over several steps, and some finish.
+      const { weight, bias } = (model.decoder as LuongDecoder).out;
+      weight.assign(tf.tidy(() => tf.mul(weight, 5)));
+      bias!.assign(tf.tidy(() => tf.add(bias!, tf.mul(tf.oneHot(2, 9), 0.5))));
+      const src = tf.tensor2d(srcRows.flat(), [3, 4], 'int32');
+      const lengths = Int32Array.of(4, 2, 3);
+      const before = tf.memory().numTensors;
+      const nbest = model.generate(src, lengths, { maxLength: 6, strategy: 'beam', nBest: 3, beam: { beamWidth: 4 } });
+      const best = model.generate(src, lengths, { maxLength: 6, strategy: 'beam', beam: { beamWidth: 4 } });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(nbest).toHaveLength(3);
+      for (const [b, hyps] of nbest.entries()) {
+        expect(hyps).toHaveLength(3);
+        expect(hyps[0]).toEqual(best[b]);
+        expect(new Set(hyps.map((h) => Array.from(h.tokens).join())).size).toBe(3);
+        for (let i = 1; i < hyps.length; i++) expect(hyps[i - 1].score).toBeGreaterThanOrEqual(hyps[i].score);
+        for (const h of hyps) {
+          const n = h.tokens.length + (h.finished ? 1 : 0);
+          expect(h.score).toBeCloseTo(h.logProb / n, 6); // default lengthPenalty 1
+          expect(h.attention).toHaveLength(n);
+        }
+        // Teacher forcing each hypothesis gives back its log-probability: the beam's state
+        // (h, and h̃ with input feeding) followed each hypothesis through the reorderings.
+        const rescored = rescore(model, hyps.map(() => srcRows[b]), hyps);
+        hyps.forEach((h, i) => expect(Math.abs(rescored[i] - h.logProb), `row ${b} hyp ${i}`).toBeLessThan(1e-4));
+      }
+      expect(nbest.flat().some((h) => h.finished) && nbest.flat().some((h) => h.tokens.length >= 3)).toBe(true);
+      expect(() => model.generate(src, lengths, { maxLength: 6, strategy: 'beam', nBest: 5, beam: { beamWidth: 4 } })).toThrow(
+        /Seq2Seq.generate: nBest = 5 must be an integer in \[1, beam.beamWidth = 4\]/,
+      );
+      // @ts-expect-error the overloads only accept nBest with strategy 'beam'
+      expect(() => model.generate(src, lengths, { maxLength: 6, nBest: 2 })).toThrow(/Seq2Seq.generate: nBest = 2 needs strategy 'beam' \(got 'greedy'\)/);
+      src.dispose();
+      model.dispose();
+    }
+  });
 });
