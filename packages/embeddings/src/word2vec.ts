@@ -10,7 +10,8 @@ import { encodeCorpus, negativeCumTable, subsampleThresholds, type CorpusSource,
 import { KeyedVectors } from './keyed-vectors.js';
 import { runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
-import { base64Bytes, splitRanges, xorshiftStream } from './internal/util.js';
+import { aliasTable } from './internal/alias-table.js';
+import { base64Bytes, chunkSentences, xorshiftStream } from './internal/util.js';
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
 
 let simdCache: WebAssembly.Module | undefined;
@@ -109,6 +110,12 @@ export interface Word2VecResult {
 }
 
 const MAX_EXP = 6;
+/**
+ * Raw words per job that workers take from the shared job counter: gensim's job size
+ * (MAX_WORDS_IN_BATCH). Small enough that the last job's tail is short (2 M tokens × 5 epochs =
+ * ~1,000 jobs), large enough that the one `Atomics.add` per job costs nothing measurable.
+ */
+const JOB_WORDS = 10_000;
 const EXP_TABLE_SIZE = 1000;
 
 /** word2vec.c's sigmoid table (and gensim's LOG_TABLE of its logs); EXP_TABLE_SIZE+1 entries. */
@@ -293,10 +300,10 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   const { expTable, logTable } = sigmoidTables();
   F32.set(expTable, oExp / 4);
   F32.set(logTable, oLog / 4);
-  // unigram table: word2vec.c uses 1e8 entries; 100 per word (>= 1e6) keeps the same distribution
-  // within 1% for every word with share >= 1e-4 at a fraction of the memory.
-  const tableSize = Math.min(1e8, Math.max(1e6, 100 * V));
-  const negTable = negative > 0 ? mk(unigramTable(vocab.counts, opts.nsExponent ?? 0.75, tableSize)) : new Int32Array(0);
+  // negatives come from an alias table of count^nsExponent (8 bytes a word, stays in L2) rather
+  // than word2vec.c's 1e8-slot unigram table; see internal/alias-table.ts for the measurement
+  const nsExponent = opts.nsExponent ?? 0.75;
+  const negTable = negative > 0 ? mk(aliasTable(Array.from(vocab.counts, (c) => c ** nsExponent))) : new Int32Array(0);
   const S: W2VShared = {
     ids: mk(enc.ids),
     sentenceStarts: mk(enc.sentenceStarts),
@@ -305,13 +312,19 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     codes: mk(tree.codes),
     points: mk(tree.points),
     codeOffsets: mk(tree.codeOffsets),
+    chunks: mk(chunkSentences(enc.sentenceStarts, JOB_WORDS)),
+    // 32 ints = 128 bytes: the job counter shares its cache line with nothing else
+    next: mk(new Int32Array(32)),
     progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
     memory,
     wasm: simdModule(),
   };
   const totalWords = enc.ids.length;
-  const ranges = splitRanges(enc.sentenceStarts, workers);
-  const params: W2VParams[] = ranges.map(([b, e], w) => ({
+  let maxSentence = 0;
+  for (let s = 0; s + 1 < enc.sentenceStarts.length; s++) {
+    maxSentence = Math.max(maxSentence, enc.sentenceStarts[s + 1]! - enc.sentenceStarts[s]!);
+  }
+  const params: W2VParams[] = scratch.map((sc) => ({
     dim: D,
     stride: Dp,
     window,
@@ -324,17 +337,15 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     minAlpha,
     epochs,
     totalWords,
-    workers,
     computeLoss: (opts.computeLoss ?? true) ? 1 : 0,
-    sentBegin: b,
-    sentEnd: e,
+    maxSentence,
     seed,
     syn0: oSyn0,
     syn1neg: oSyn1neg,
     syn1: oSyn1,
     expTable: oExp,
     logTable: oLog,
-    ...scratch[w]!,
+    ...sc,
   }));
 
   const t0 = performance.now();

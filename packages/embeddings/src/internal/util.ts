@@ -12,21 +12,23 @@ export function xorshiftStream(seed: number): () => number {
   };
 }
 
-/** Splits sentences [0, S) into `n` contiguous ranges of about equal token counts. */
-export function splitRanges(sentenceStarts: Int32Array, n: number): Array<[number, number]> {
+/**
+ * Cuts sentences [0, S) into consecutive chunks of at least `words` tokens (the last may be
+ * shorter); returns the first sentence of each chunk and S at the end (length chunks + 1).
+ * An empty corpus gives one empty chunk.
+ */
+export function chunkSentences(sentenceStarts: Int32Array, words: number): Int32Array {
   const S = sentenceStarts.length - 1;
-  const total = sentenceStarts[S]!;
-  const out: Array<[number, number]> = [];
-  let b = 0;
-  for (let w = 0; w < n; w++) {
-    const target = Math.round(((w + 1) * total) / n);
-    let e = b;
-    if (w === n - 1) e = S;
-    else while (e < S && sentenceStarts[e]! < target) e++;
-    out.push([b, e]);
-    b = e;
+  const out: number[] = [0];
+  let begin = sentenceStarts[0] ?? 0;
+  for (let s = 1; s < S; s++) {
+    if (sentenceStarts[s]! - begin >= words) {
+      out.push(s);
+      begin = sentenceStarts[s]!;
+    }
   }
-  return out;
+  out.push(Math.max(S, 0));
+  return Int32Array.from(out);
 }
 
 /**

@@ -20,7 +20,7 @@
 export interface W2VShared {
   ids: Int32Array;
   sentenceStarts: Int32Array;
-  /** unigram^nsExponent table of word ids (word2vec.c `table`), or length 0 */
+  /** alias table of unigram^nsExponent (`aliasTable`: [threshold, alias] per word), or length 0 */
   negTable: Int32Array;
   /** keep-thresholds (gensim `sample_int`) */
   sampleInt: Uint32Array;
@@ -28,7 +28,14 @@ export interface W2VShared {
   codes: Uint8Array;
   points: Int32Array;
   codeOffsets: Int32Array;
-  /** per worker: [rawWords, effectiveWords, lossSum, lossTerms, done] */
+  /**
+   * Jobs: chunk `c` of an epoch is sentences [chunks[c], chunks[c+1]) (about 10,000 raw words,
+   * gensim's job size). Job `j` is chunk `j % C` of epoch `floor(j / C)`.
+   */
+  chunks: Int32Array;
+  /** next[0]: the next job to take (`Atomics.add`, once per job); the array spans a cache line of its own */
+  next: Int32Array;
+  /** per worker, PROGRESS_SLOTS apart: [rawWords, effectiveWords, lossSum, lossTerms, done] */
   progress: Float64Array;
   /** weights, tables and per-worker scratch (byte offsets in W2VParams) */
   memory: WebAssembly.Memory;
@@ -50,10 +57,9 @@ export interface W2VParams {
   epochs: number;
   /** raw words of one epoch over the whole corpus (all workers) */
   totalWords: number;
-  workers: number;
   computeLoss: number; // 0/1
-  sentBegin: number;
-  sentEnd: number;
+  /** longest sentence (tokens) */
+  maxSentence: number;
   seed: number;
   /** byte offsets in memory */
   syn0: number;
@@ -69,7 +75,11 @@ export interface W2VParams {
   labels: number;
 }
 
-export const PROGRESS_SLOTS = 5;
+/**
+ * Stride of a worker's progress counters: 16 doubles = 128 bytes, so two workers' counters never
+ * share a cache line (nor an adjacent-line prefetch pair). The kernel repeats the literal.
+ */
+export const PROGRESS_SLOTS = 16;
 
 export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: number) => void) | null): void {
   const ex = new WebAssembly.Instance(S.wasm, { env: { mem: S.memory } }).exports as unknown as {
@@ -90,12 +100,22 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   const ids = S.ids;
   const starts = S.sentenceStarts;
   const negTable = S.negTable;
-  const negTableSize = negTable.length;
+  // Random index = uint32 × (size / 2^32), truncated: a float multiply. `(rnd >>> 0) % size` was
+  // compiled as a float64 modulo (a uint32 by a typed-array length is no int32 division for
+  // TurboFan) and that one line took ~47% of a skip-gram run's CPU time (--cpu-prof line ticks).
+  // (2^32 − 1) × size / 2^32 stays below size in float64 for any size under 2^31.
+  const negScale = negTable.length / 2 / 4294967296;
+  const winScale = (P.window | 0) / 4294967296;
   const sampleInt = S.sampleInt;
   const codes = S.codes;
   const points = S.points;
   const codeOff = S.codeOffsets;
   const prog = S.progress;
+  const chunks = S.chunks;
+  const next = S.next;
+  const nChunks = chunks.length - 1;
+  const jobs = P.epochs * nChunks;
+  const epochWords = P.totalWords;
   const Dp = P.stride | 0;
   const rowBytes = Dp * 4;
   const window = P.window | 0;
@@ -121,15 +141,9 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   const startAlpha = P.alpha;
   const minAlpha = P.minAlpha;
   const totalAll = P.epochs * P.totalWords;
-  const workers = P.workers | 0;
-  const slots = 5;
+  const slots = 16; // PROGRESS_SLOTS
   const base = w * slots;
-  let maxSent = 0;
-  for (let s = P.sentBegin; s < P.sentEnd; s++) {
-    const l = starts[s + 1]! - starts[s]!;
-    if (l > maxSent) maxSent = l;
-  }
-  const sen = new Int32Array(maxSent + 1);
+  const sen = new Int32Array((P.maxSentence | 0) + 1);
   // xorshift32, seeded per worker
   let rnd = (Math.imul((P.seed | 0) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(w + 1, 0x85ebca6b)) | 0;
   if (rnd === 0) rnd = 0x2545f491;
@@ -140,10 +154,24 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   let lossTerms = 0;
   for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
 
-  for (let epoch = 0; epoch < P.epochs; epoch++) {
-    for (let s = P.sentBegin; s < P.sentEnd; s++) {
+  // Jobs are taken from a shared counter (gensim's job queue, without the queue): a worker slowed
+  // by another process on the machine simply takes fewer jobs, where fixed halves of the corpus
+  // made the run as slow as the slowest worker. One worker takes jobs 0, 1, 2, … in corpus
+  // order, so a 1-worker run is exactly reproducible.
+  for (;;) {
+    const job = Atomics.add(next, 0, 1);
+    if (job >= jobs) break;
+    const epoch = (job / nChunks) | 0;
+    const chunk = job - epoch * nChunks;
+    const epochBase = epoch * epochWords;
+    const sEnd = chunks[chunk + 1]!;
+    for (let s = chunks[chunk]!; s < sEnd; s++) {
       const a = starts[s]!;
       const b = starts[s + 1]!;
+      // linear decay by position in the whole run (all epochs), as word2vec.c and gensim; from
+      // the position, not from shared counters, so it costs no cross-thread reads
+      alpha = startAlpha - ((startAlpha - minAlpha) * (epochBase + a)) / totalAll;
+      if (alpha < minAlpha) alpha = minAlpha;
       let n = 0;
       if (sampling !== 0) {
         for (let t = a; t < b; t++) {
@@ -165,7 +193,7 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
         rnd ^= rnd << 13;
         rnd ^= rnd >>> 17;
         rnd ^= rnd << 5;
-        const red = (rnd >>> 0) % window; // reduced window, as word2vec.c's `b`
+        const red = ((rnd >>> 0) * winScale) | 0; // reduced window in [0, window), as word2vec.c's `b`
         let lo = pos - window + red;
         if (lo < 0) lo = 0;
         let hi = pos + window - red + 1;
@@ -212,7 +240,12 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
               rnd ^= rnd << 13;
               rnd ^= rnd >>> 17;
               rnd ^= rnd << 5;
-              const tw = negTable[(rnd >>> 0) % negTableSize]!;
+              // alias method: a uniform column, then a coin against its threshold
+              const col = ((rnd >>> 0) * negScale) | 0;
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const tw = rnd >>> 0 < negTable[2 * col]! >>> 0 ? col : negTable[2 * col + 1]!;
               if (tw === word) continue;
               I32[tgtI + nh + m] = tw;
               F32[labI + nh + m] = 0;
@@ -237,24 +270,18 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
           for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
         }
       }
-      if (rawPending >= 10000 || (epoch === P.epochs - 1 && s === P.sentEnd - 1)) {
-        // flush counters, recompute the learning rate (inline, not a closure: captured mutable
-        // locals would live in a context object and slow every access in the hot loop)
-        prog[base] = prog[base]! + rawPending;
-        prog[base + 1] = prog[base + 1]! + effPending;
-        prog[base + 2] = prog[base + 2]! + lossPending;
-        prog[base + 3] = prog[base + 3]! + lossTerms;
-        rawPending = 0;
-        effPending = 0;
-        lossPending = 0;
-        lossTerms = 0;
-        let done = 0;
-        for (let k = 0; k < workers; k++) done += prog[k * slots]!;
-        alpha = startAlpha - ((startAlpha - minAlpha) * done) / totalAll;
-        if (alpha < minAlpha) alpha = minAlpha;
-        if (tick !== null) tick(w);
-      }
     }
+    // flush this worker's counters once per job (inline, not a closure: captured mutable locals
+    // would live in a context object and slow every access in the hot loop)
+    prog[base] = prog[base]! + rawPending;
+    prog[base + 1] = prog[base + 1]! + effPending;
+    prog[base + 2] = prog[base + 2]! + lossPending;
+    prog[base + 3] = prog[base + 3]! + lossTerms;
+    rawPending = 0;
+    effPending = 0;
+    lossPending = 0;
+    lossTerms = 0;
+    if (tick !== null) tick(w);
   }
   prog[base + 4] = 1;
 }
