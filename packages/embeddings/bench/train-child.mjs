@@ -13,17 +13,21 @@ export default async function run(args) {
   const tTrain = performance.now();
   let wv;
   let throughput;
+  let throughputCpu;
   if (args.algo === 'w2v') {
+    const cpu0 = process.cpuUsage(); // all threads of this process: the workers too
     const r = await trainWord2Vec(enc, args.opts);
+    const cpu = process.cpuUsage(cpu0);
     wv = r.wv;
     throughput = r.stats.wordsPerSec;
+    throughputCpu = r.stats.effectiveWords / ((cpu.user + cpu.system) / 1e6);
   } else if (args.algo === 'glove') {
     wv = (await trainGlove(enc, args.opts)).wv;
   } else {
     wv = (await trainPpmiSvd(enc, args.opts)).wv;
   }
   const trainSec = (performance.now() - tTrain) / 1000;
-  const out = { throughput, encode_s: (tTrain - t0) / 1000, train_s: trainSec, vocab: enc.vocab.size, tokens: enc.ids.length };
+  const out = { throughput, throughput_cpu: throughputCpu, encode_s: (tTrain - t0) / 1000, train_s: trainSec, vocab: enc.vocab.size, tokens: enc.ids.length };
   if (args.analogies) {
     out.analogy_accuracy = wv.evaluateAnalogies({ path: args.analogies }, { restrictVocab: args.restrictVocab }).accuracy;
   }
