@@ -123,6 +123,26 @@
         (param $work i32) (param $dim i32) (param $alpha f32) (param $exp i32) (param $logt i32) (param $hs i32)
         (result f32)
     (local $t i32) (local $row i32) (local $f f32) (local $g f32) (local $label f32) (local $ff f32) (local $loss f32)
+    (local $p i32) (local $end i32)
+    ;; Touch every cache line of every target row first: the loads are independent, so the
+    ;; rows (mostly out of L1, rare ones out of L2) arrive in parallel instead of one row per
+    ;; dot product. Same arithmetic, same order of updates.
+    (block $tdone
+      (loop $tl
+        (br_if $tdone (i32.ge_u (local.get $t) (local.get $cnt)))
+        (local.set $p (i32.add (local.get $outBase)
+          (i32.shl (i32.mul (i32.load (i32.add (local.get $tgt) (i32.shl (local.get $t) (i32.const 2)))) (local.get $dim))
+                   (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+        (block $rdone
+          (loop $rl
+            (br_if $rdone (i32.ge_u (local.get $p) (local.get $end)))
+            (drop (i32.load (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 64)))
+            (br $rl)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tl)))
+    (local.set $t (i32.const 0))
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $t) (local.get $cnt)))
