@@ -15,7 +15,7 @@ import { base64Bytes, chunkSentences, xorshiftStream } from './internal/util.js'
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
 
 let simdCache: WebAssembly.Module | undefined;
-/** The compiled SIMD kernel (1,113 bytes, compiled once per process). */
+/** The compiled SIMD kernel (1,226 bytes, compiled once per process). */
 function simdModule(): WebAssembly.Module {
   simdCache ??= new WebAssembly.Module(base64Bytes(W2V_SIMD_WASM_BASE64));
   return simdCache;
