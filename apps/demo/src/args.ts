@@ -41,6 +41,8 @@ export interface PositionalSpec {
 export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
+  /** The command line that gave these (command words first): what data-parallel workers re-run. */
+  argv?: string[];
 }
 
 export interface Command {
@@ -132,7 +134,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'he
       `${PROGRAM} ${cmd.name}: unexpected argument '${parsed.positionals[specs.length]}'; see '${PROGRAM} ${cmd.name} --help'`,
     );
   }
-  return { values, positionals: parsed.positionals };
+  return { values, positionals: parsed.positionals, argv: [...cmd.name.split(' '), ...argv] };
 }
 
 /** The candidate nearest to `word` by edit distance, if it is close enough to be a typo. */

@@ -43,6 +43,7 @@ export const DATASETS = {
   wordsim: { name: 'en-word-eval/wordsim353.tsv', source: 'WordSim-353 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/wordsim353.tsv (LGPL 2.1)' },
   simlex: { name: 'en-word-eval/simlex999.txt', source: 'SimLex-999 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/simlex999.txt (LGPL 2.1)' },
   nsmcTrain: { name: 'nsmc/ratings_train.derived.txt.gz', source: 'NSMC-raw derived train split (seed 20150101), built from github.com/e9t/nsmc raw/ (CC0) by nsmc/derive_train.py' },
+  nsmcRaw: { name: 'nsmc-raw/nsmc_raw_reviews.jsonl.gz', source: 'NSMC raw crawl, github.com/e9t/nsmc raw/ (CC0), repackaged as JSON lines' },
   nsmcTest: { name: 'nsmc/ratings_test.txt.gz', source: 'NSMC test split, github.com/e9t/nsmc ratings_test.txt (CC0)' },
   shakespeare: { name: 'tinyshakespeare/input.txt', source: 'Tiny Shakespeare, github.com/karpathy/char-rnn data/tinyshakespeare/input.txt (MIT)' },
 } satisfies Record<string, DataSet>;

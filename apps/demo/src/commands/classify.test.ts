@@ -30,7 +30,7 @@ function makeDataDir(name: string, transformTrain: (lines: string[]) => string[]
 let dataDir = '';
 const tiny = (): string[] => [
   '--data-dir', dataDir, '--vocab-size', '800', '--embedding', '16', '--hidden', '16', '--batch-size', '16',
-  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3',
+  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3', '--workers', '1',
 ];
 
 async function run(argv: string[]): Promise<{ out: string; err: string }> {

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Dropout, Embedding, Linear, Module, Rng, crossEntropy } from '@wordloom/core';
+import { Dropout, Embedding, Linear, Module, Rng, crossEntropy, readSafetensors, writeSafetensors } from '@wordloom/core';
 import { BucketBatchSampler, padCollate, type PaddedBatch } from '@wordloom/data';
 import { readNsmcFile } from '@wordloom/data/node';
 import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
@@ -19,8 +19,10 @@ import { BPE, Metaspace, MetaspaceDecoder, Tokenizer, UnicodeNormalizer, fromTok
 import { TransformerClassifier } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, type DataSet } from '../data.js';
-import { installInterruptHandler, interrupt, progress } from '../progress.js';
-import { backend, loadCheckpoint, outDir, saveCheckpoint, saveWeights, since, writeJson } from '../train-util.js';
+import { trainLoop, type HistoryEntry } from '../loop.js';
+import { parallelStep, parseWorkers, shardRange, startDataParallel, workerReplica, workersOption, type DataParallel } from '../parallel.js';
+import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
+import { pretrainEmbeddings, pretrainedBinary } from './nsmc-pretrain.js';
 
 const COMMAND = 'classify nsmc';
 /** What the derived training split must be called (see ../shared/data/README.md). */
@@ -55,6 +57,10 @@ export interface ClassifyConfig {
   seed: number;
   /** tokenizer.json given with --tokenizer (else trained on the training reviews). */
   tokenizer: string;
+  /** Initialise the BiLSTM's embedding with word2vec trained on the unlabeled raw reviews (test reviews left out). */
+  pretrain: 'none' | 'word2vec';
+  /** word2vec epochs over the raw reviews. */
+  pretrainEpochs: number;
 }
 
 export interface ClassifyResult {
@@ -80,7 +86,10 @@ export interface ClassifyResult {
   cpuSeconds: number;
   backend: string;
   interrupted: boolean;
-  history: Array<{ step: number; epoch: number; loss: number; seconds: number; lr: number; devAccuracy?: number }>;
+  /** The embedding pretraining (`--pretrain word2vec`), if any. */
+  pretrain?: { method: 'word2vec'; file: string; reviews?: number; excludedTestReviews?: number; tokens?: number; covered?: number; seconds?: number };
+  /** Every 50 steps: mean training loss, learning rate, and `devAccuracy` where it was measured. */
+  history: HistoryEntry[];
 }
 
 /** Embedding → bidirectional LSTM over the real tokens (lengths) → pooling → Linear. */
@@ -89,9 +98,31 @@ export class BiLstmClassifier extends Module {
   readonly rnn: LSTM;
   readonly classifier: Linear;
   private readonly drop: Dropout;
-  constructor(readonly opts: { vocabSize: number; embeddingDim: number; hiddenSize: number; numLayers: number; numClasses: number; dropout: number; pooling: 'max' | 'mean' | 'last'; padId: number; seed: number }) {
+  constructor(
+    readonly opts: {
+      vocabSize: number;
+      embeddingDim: number;
+      hiddenSize: number;
+      numLayers: number;
+      numClasses: number;
+      dropout: number;
+      pooling: 'max' | 'mean' | 'last';
+      padId: number;
+      seed: number;
+      /** Initial embedding table `[vocabSize, embeddingDim]` (e.g. word2vec vectors); trained further. Its pad row is zeroed. */
+      pretrained?: Float32Array;
+    },
+  ) {
     super();
-    this.embedding = this.addModule('embedding', new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, paddingIdx: opts.padId, seed: opts.seed }));
+    let weights: Float32Array | undefined;
+    if (opts.pretrained) {
+      weights = opts.pretrained.slice();
+      weights.fill(0, opts.padId * opts.embeddingDim, (opts.padId + 1) * opts.embeddingDim);
+    }
+    this.embedding = this.addModule(
+      'embedding',
+      new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, paddingIdx: opts.padId, seed: opts.seed, ...(weights ? { weights } : {}) }),
+    );
     this.rnn = this.addModule(
       'rnn',
       new LSTM({ inputSize: opts.embeddingDim, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, bidirectional: true, dropout: opts.dropout, seed: opts.seed + 1, forgetBias: 1 }),
@@ -149,7 +180,7 @@ export async function trainNsmcTokenizer(texts: string[], vocabSize: number): Pr
 }
 
 /** Reads an NSMC file with @wordloom/data; a malformed file is a one-line CliError naming the data set. */
-export async function readNsmcRows(path: string, ds: DataSet, limit = 0): Promise<{ texts: string[]; labels: Int32Array }> {
+export async function readNsmcRows(path: string, ds: DataSet, limit = 0): Promise<{ ids: string[]; texts: string[]; labels: Int32Array }> {
   let data;
   try {
     data = await readNsmcFile(path, limit > 0 ? { limit } : {});
@@ -157,7 +188,22 @@ export async function readNsmcRows(path: string, ds: DataSet, limit = 0): Promis
     throw new CliError(`${PROGRAM} ${COMMAND}: ${ds.name} (${path}) is not a valid NSMC file: ${(e as Error).message}`, 3);
   }
   if (data.rows.length === 0) throw new CliError(`${PROGRAM} ${COMMAND}: ${ds.name} (${path}) has no reviews`, 3);
-  return { texts: data.rows.map((r) => r.document), labels: Int32Array.from(data.rows, (r) => r.label) };
+  return { ids: data.rows.map((r) => r.id), texts: data.rows.map((r) => r.document), labels: Int32Array.from(data.rows, (r) => r.label) };
+}
+
+/** Reads the embedding table rank 0 pretrained (pretrained-embedding.safetensors), checking its shape. */
+function readPretrained(path: string, vocabSize: number, dim: number): Float32Array {
+  if (!existsSync(path)) throw new CliError(`${PROGRAM} ${COMMAND}: ${path} is missing; run without --resume to pretrain again`);
+  const { tensors } = readSafetensors(new Uint8Array(readFileSync(path)));
+  try {
+    const w = tensors.get('weight');
+    if (!w || w.shape.length !== 2 || w.shape[0] !== vocabSize || w.shape[1] !== dim) {
+      throw new CliError(`${PROGRAM} ${COMMAND}: ${path} holds no [${vocabSize}, ${dim}] 'weight'; delete it or use another --out`);
+    }
+    return (w.dataSync() as Float32Array).slice();
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
 }
 
 /** Accuracy of `model` on encoded examples, in batches of similar length. */
@@ -191,9 +237,8 @@ export async function runClassify(
   cfg: ClassifyConfig,
   args: ParsedArgs,
   out: string,
-  opts: { resume?: boolean; quiet?: boolean; log?: (s: string) => void; timeBudgetSeconds?: number; evalEvery?: number } = {},
+  opts: ClassifyRunOptions = {},
 ): Promise<ClassifyResult> {
-  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const trainFile = findData(args, DATASETS.nsmcTrain);
@@ -201,6 +246,47 @@ export async function runClassify(
   if (cfg.tokenizer !== '' && !existsSync(resolve(cfg.tokenizer))) {
     throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`);
   }
+  if ((opts.workers ?? 1) > cfg.batchSize) throw new CliError(`${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`);
+  // A worker replica is one from the start; rank 0 starts its workers once the tokenizer (and the
+  // pretrained embedding) are on disk, so the workers load them instead of making them again.
+  const group: { dp?: DataParallel } = {};
+  const replica = workerReplica();
+  if (replica) {
+    group.dp = replica;
+    opts = { ...opts, quiet: true, log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {} };
+  }
+  const start = (): DataParallel => (group.dp ??= startDataParallel(opts.workers ?? 1, args.argv));
+  try {
+    return await trainAndEvaluate(cfg, args, out, opts, start, { trainFile, testFile, t0, cpu0 });
+  } catch (e) {
+    if (group.dp?.primary) group.dp.abort();
+    throw e;
+  } finally {
+    await group.dp?.close();
+  }
+}
+
+export interface ClassifyRunOptions {
+  resume?: boolean;
+  quiet?: boolean;
+  log?: (s: string) => void;
+  timeBudgetSeconds?: number;
+  evalEvery?: number;
+  /** Data-parallel replicas (threads), each on its share of every batch. @default 1 */
+  workers?: number;
+}
+
+async function trainAndEvaluate(
+  cfg: ClassifyConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: ClassifyRunOptions,
+  startGroup: () => DataParallel,
+  ctx: { trainFile: ReturnType<typeof findData>; testFile: ReturnType<typeof findData>; t0: number; cpu0: NodeJS.CpuUsage },
+): Promise<ClassifyResult> {
+  const { trainFile, testFile, t0, cpu0 } = ctx;
+  const isWorker = workerReplica() !== undefined;
+  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const be = await backend(log);
   const rawTrain = await readNsmcRows(trainFile.path, DATASETS.nsmcTrain, cfg.maxTrain);
   const rawTest = await readNsmcRows(testFile.path, DATASETS.nsmcTest, cfg.maxTest);
@@ -218,7 +304,10 @@ export async function runClassify(
       throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${p} is not a tokenizer.json: ${(e as Error).message.split('\n')[0]}`);
     }
   };
-  if (cfg.tokenizer !== '') {
+  if (isWorker) {
+    tok = loadTok(tokPath); // written by rank 0 before it started the workers
+    tokSource = tokPath;
+  } else if (cfg.tokenizer !== '') {
     tok = loadTok(resolve(cfg.tokenizer));
     tokSource = resolve(cfg.tokenizer);
   } else if (opts.resume && existsSync(tokPath)) {
@@ -230,7 +319,7 @@ export async function runClassify(
     tokSource = `BPE trained on the ${rawTrain.texts.length} training reviews (vocab ${cfg.vocabSize}, NFKC, ▁ word marks)`;
     log(`tokenizer: ${tokSource} in ${since(tt).toFixed(1)} s`);
   }
-  writeFileSync(tokPath, toTokenizerJson(tok));
+  if (!isWorker) writeFileSync(tokPath, toTokenizerJson(tok));
   let padId: number;
   let unkId: number;
   try {
@@ -265,11 +354,57 @@ export async function runClassify(
   log(`encoded in ${since(te).toFixed(1)} s: ${train.length} train / ${dev.length} dev / ${test.length} test; ${meanTokens.toFixed(1)} tokens per review on average (cut at ${cfg.maxLen}); vocabulary ${tok.vocabSize}, pad id ${padId}`);
 
   const vocabSize = tok.vocabSize;
+  let pretrained: Float32Array | undefined;
+  let pretrainInfo: ClassifyResult['pretrain'];
+  if (cfg.pretrain === 'word2vec') {
+    const embPath = join(out, 'pretrained-embedding.safetensors');
+    if (isWorker || (opts.resume && existsSync(embPath))) {
+      pretrained = readPretrained(embPath, vocabSize, cfg.embeddingDim);
+      pretrainInfo = { method: 'word2vec', file: embPath };
+    } else {
+      // The whole test set's ids are left out, even when --max-test evaluates on fewer.
+      const testIds = cfg.maxTest > 0 ? (await readNsmcRows(testFile.path, DATASETS.nsmcTest)).ids : rawTest.ids;
+      const raw = findData(args, DATASETS.nsmcRaw);
+      const r = await pretrainEmbeddings({
+        rawPath: raw.path,
+        exclude: new Set(testIds),
+        tokenizer: tok,
+        dim: cfg.embeddingDim,
+        epochs: cfg.pretrainEpochs,
+        window: 5,
+        negative: 5,
+        minCount: 2,
+        workers: Math.max(1, opts.workers ?? 1),
+        seed: cfg.seed,
+        log,
+        ...(opts.quiet ? { quiet: true } : {}),
+      });
+      pretrained = r.weights;
+      const table = tf.tensor2d(r.weights, [vocabSize, cfg.embeddingDim]);
+      writeFileSync(embPath, writeSafetensors(new Map([['weight', table]]), { format: 'wordloom-demo-pretrained-embedding v1' }));
+      table.dispose();
+      writeFileSync(join(out, 'pretrained-vectors.bin'), pretrainedBinary(r.wv));
+      pretrainInfo = { method: 'word2vec', file: embPath, reviews: r.reviews, excludedTestReviews: r.excluded, tokens: r.tokens, covered: r.covered, seconds: r.seconds };
+      log(`pretrain: skip-gram word2vec, ${cfg.embeddingDim}-d, window 5, negative 5, ${cfg.pretrainEpochs} epochs on ${r.tokens.toLocaleString('en-US')} tokens in ${r.seconds.toFixed(0)} s; ${r.covered} of ${vocabSize} token ids got a vector (pretrained-vectors.bin: word2vec binary, gensim reads it)`);
+    }
+  }
+  const dp = startGroup();
   const model: AnyClassifier =
     cfg.model === 'bilstm'
       ? {
           kind: 'bilstm',
-          m: new BiLstmClassifier({ vocabSize, embeddingDim: cfg.embeddingDim, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numClasses: 2, dropout: cfg.dropout, pooling: cfg.pooling, padId, seed: cfg.seed }),
+          m: new BiLstmClassifier({
+            vocabSize,
+            embeddingDim: cfg.embeddingDim,
+            hiddenSize: cfg.hiddenSize,
+            numLayers: cfg.numLayers,
+            numClasses: 2,
+            dropout: cfg.dropout,
+            pooling: cfg.pooling,
+            padId,
+            seed: cfg.seed,
+            ...(pretrained ? { pretrained } : {}),
+          }),
         }
       : {
           kind: 'transformer',
@@ -298,95 +433,56 @@ export async function runClassify(
     warmupCosineSchedule({ peak: cfg.lr, warmupSteps: Math.min(cfg.warmup, plannedSteps - 1), totalSteps: Math.max(plannedSteps, 2), end: cfg.lr / 50 })(s);
   const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })));
   const collate = padCollate({ padId });
-  const history: ClassifyResult['history'] = [];
-  const configKey = { ...cfg };
-  let step = 0;
-  let epoch = 0;
-  let batchInEpoch = 0;
-  if (opts.resume) {
-    const meta = loadCheckpoint(out, model.m, optimizer, { command: COMMAND, config: configKey });
-    step = meta.step;
-    epoch = Number(meta.progress.epoch ?? 0);
-    batchInEpoch = Number(meta.progress.batchInEpoch ?? 0);
-    plannedSteps = Number(meta.progress.plannedSteps ?? plannedSteps);
-    history.push(...((meta.progress.history as ClassifyResult['history']) ?? []));
-    log(`resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, batch ${batchInEpoch}; planned ${plannedSteps} steps)`);
-  }
   const params = model.m.numParameters();
   log(
-    `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${params.toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${stepsPerEpoch} steps/epoch`,
+    `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${params.toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${stepsPerEpoch} steps/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas` : ''}`,
   );
-
-  installInterruptHandler();
-  const trainStart = performance.now();
-  let budgetStart = trainStart;
-  let bar = progress('nsmc', plannedSteps, { quiet: opts.quiet, start: step });
-  let lossSum = 0;
-  let lossN = 0;
-  let interrupted = false;
-  let stoppedByBudget = false;
-  const save = (): string =>
-    saveCheckpoint(out, model.m, optimizer, { command: COMMAND, config: configKey, step, progress: { epoch, batchInEpoch, plannedSteps, history } });
-  const planAt = step + 20;
-  outer: for (; ; epoch++) {
-    const batches = sampler.batches(epoch);
-    for (let bi = batchInEpoch; bi < batches.length; bi++) {
-      if (step >= plannedSteps) break outer;
-      // Let the event loop run: a SIGINT handler (Ctrl-C) only fires between macrotasks.
-      await new Promise<void>((r) => setImmediate(r));
-      if (interrupt.requested) {
-        interrupted = true;
-        break outer;
+  const trainable = model.m.trainableParameters();
+  const apply = (grads: Map<string, tf.Tensor>): void => {
+    optimizer.step(grads);
+  };
+  const loop = await trainLoop<Int32Array>({
+    command: COMMAND,
+    label: 'nsmc',
+    out,
+    model: model.m,
+    optimizer,
+    config: { ...cfg },
+    batches: (epoch) => {
+      const bs = sampler.batches(epoch);
+      return { length: bs.length, get: (i) => Int32Array.from(bs[i]) };
+    },
+    step: (batch) => {
+      // This replica's share of the batch (all of it with one replica).
+      const [a, b] = shardRange(batch.length, dp.rank, dp.world);
+      if (a === b) return parallelStep(dp, trainable, null, 0, apply);
+      const pb = collate(Array.from(batch.subarray(a, b), (i) => train[i]));
+      try {
+        const lengths = pb.lengths.dataSync() as Int32Array;
+        return parallelStep(dp, trainable, () => crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar, b - a, apply);
+      } finally {
+        tf.dispose(pb as unknown as tf.TensorContainer);
       }
-      if (opts.timeBudgetSeconds !== undefined && since(budgetStart) > opts.timeBudgetSeconds) {
-        stoppedByBudget = true;
-        break outer;
-      }
-      const b = collate(Array.from(batches[bi], (i) => train[i]));
-      const lengths = b.lengths.dataSync() as Int32Array;
-      const labels = b.labels as tf.Tensor1D;
-      const loss = optimizer.minimize(() => crossEntropy(logitsOf(model, b, lengths), labels) as tf.Scalar);
-      tf.dispose(b as unknown as tf.TensorContainer);
-      if (!Number.isFinite(loss)) throw new CliError(`${PROGRAM} ${COMMAND}: the loss became ${loss} at step ${step + 1}; try a smaller --lr`, 4);
-      step++;
-      batchInEpoch = bi + 1;
-      lossSum += loss;
-      lossN++;
-      if (planFromBudget && step === planAt) {
-        const perStep = since(budgetStart) / 20;
-        const left = opts.timeBudgetSeconds! - since(budgetStart);
-        plannedSteps = Math.max(step + 1, step + Math.floor((0.97 * left) / perStep));
-        bar.stop();
-        log(`time budget ${opts.timeBudgetSeconds} s: ${perStep.toFixed(2)} s/step, schedule planned for ${plannedSteps} steps (${(plannedSteps / stepsPerEpoch).toFixed(2)} epochs)`);
-        bar = progress('nsmc', plannedSteps, { quiet: opts.quiet, start: step });
-      }
-      bar.update(Math.min(step, plannedSteps), { loss, epoch: epoch + 1 });
-      if (step % 50 === 0) {
-        const entry: ClassifyResult['history'][number] = { step, epoch: epoch + 1, loss: lossSum / lossN, seconds: Math.round(since(trainStart)), lr: schedule(step) };
-        lossSum = 0;
-        lossN = 0;
-        if (opts.evalEvery && opts.evalEvery > 0 && step % opts.evalEvery === 0 && dev.length > 0) {
-          const e0 = performance.now();
-          entry.devAccuracy = evaluateAccuracy(model, dev, padId);
-          budgetStart += performance.now() - e0; // evaluation does not eat the training budget
-          bar.stop();
-          log(`step ${step}: train loss ${entry.loss.toFixed(4)}, dev accuracy ${(100 * entry.devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`);
-          save();
-        }
-        history.push(entry);
-      }
-    }
-    batchInEpoch = 0;
-    if (step >= plannedSteps) {
-      epoch++;
-      break;
-    }
-  }
-  bar.stop();
-  const trainSeconds = since(trainStart);
-  const ckpt = save();
-  if (interrupted) log(`interrupted at step ${step}: checkpoint saved to ${ckpt}; continue with --resume --out ${out}`);
-  if (stoppedByBudget) log(`time budget of ${opts.timeBudgetSeconds} s reached at step ${step}; checkpoint saved (continue with --resume)`);
+    },
+    plannedSteps,
+    onPlan: (p) => {
+      plannedSteps = p;
+    },
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    planFromBudget,
+    resume: opts.resume === true,
+    quiet: opts.quiet === true,
+    log,
+    lr: schedule,
+    evalEvery: dev.length > 0 ? (opts.evalEvery ?? 0) : 0,
+    evaluate: ({ step, loss }) => {
+      const devAccuracy = evaluateAccuracy(model, dev, padId);
+      return { metrics: { devAccuracy }, message: `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)` };
+    },
+    dp,
+  });
+  const { step, interrupted, trainSeconds, history } = loop;
+  const epoch = loop.epochs;
   // Interrupted: stop quickly (50,000 test reviews take a while); --resume finishes the run.
   const devAccuracy = interrupted ? NaN : evaluateAccuracy(model, dev, padId);
   if (!interrupted) log(`evaluating on ${test.length.toLocaleString('en-US')} test reviews…`);
@@ -416,6 +512,7 @@ export async function runClassify(
     cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
     backend: be,
     interrupted,
+    ...(pretrainInfo ? { pretrain: pretrainInfo } : {}),
     history,
   };
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
@@ -462,6 +559,8 @@ export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
     devSize: int('dev-size', 0),
     seed: int('seed', 0),
     tokenizer: typeof args.values.tokenizer === 'string' ? args.values.tokenizer : '',
+    pretrain: args.values.pretrain as ClassifyConfig['pretrain'],
+    pretrainEpochs: int('pretrain-epochs', 1),
   };
 }
 
@@ -498,11 +597,20 @@ export const classifyNsmcCommand: Command = {
     'max-test': { type: 'string', value: 'N', default: '0', description: 'evaluate on the first N test reviews only (0 = all 50,000)' },
     'dev-size': { type: 'string', value: 'N', default: '5000', description: 'training reviews held out to report progress (at most 10%)' },
     'eval-every': { type: 'string', value: 'N', default: '500', description: 'dev accuracy every N steps (0 = only at the end)' },
+    workers: workersOption,
+    pretrain: {
+      type: 'string',
+      choices: ['none', 'word2vec'],
+      default: 'none',
+      description: 'BiLSTM: start the embedding from skip-gram word2vec trained here on the unlabeled raw reviews (nsmc-raw/, text only, test reviews left out)',
+    },
+    'pretrain-epochs': { type: 'string', value: 'N', default: '3', description: 'word2vec epochs over the raw reviews' },
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },
     quiet: { type: 'boolean', description: 'no progress bar' },
   },
   async run(args) {
     const cfg = classifyConfigFrom(args);
+    if (cfg.pretrain !== 'none' && cfg.model !== 'bilstm') throw new CliError(`${PROGRAM} ${COMMAND}: --pretrain ${cfg.pretrain} initialises the BiLSTM's embedding; use it with --model bilstm`);
     const budgetRaw = args.values['time-budget'];
     const timeBudgetSeconds = typeof budgetRaw === 'string' ? numberOption(args, COMMAND, 'time-budget', 1) : undefined;
     const out = outDir(args, COMMAND);
@@ -511,6 +619,7 @@ export const classifyNsmcCommand: Command = {
       quiet: args.values.quiet === true,
       ...(timeBudgetSeconds !== undefined ? { timeBudgetSeconds } : {}),
       evalEvery: intOption(args, COMMAND, 'eval-every', 0),
+      workers: parseWorkers(args.values.workers, COMMAND),
     });
     if (r.interrupted) throw new CliError(`${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
     process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.testExamples} NSMC test reviews; wrote ${join(out, 'metrics.json')}, model.safetensors, tokenizer.json\n`);

@@ -15,7 +15,7 @@ const dataDir = resolve(here, '../../data/shakespeare');
 const tmp = mkdtempSync(join(tmpdir(), 'wordloom-lm-'));
 
 /** A tiny, fast configuration: a few thousand characters, a model of a few thousand parameters. */
-const TINY = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5', '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:'];
+const TINY = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5', '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:', '--workers', '1'];
 
 /** Runs the command in-process; returns what it printed. */
 async function run(argv: string[]): Promise<{ out: string; err: string }> {

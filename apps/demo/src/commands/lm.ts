@@ -21,9 +21,10 @@ import { sampleDecode, type StepOutput } from '@wordloom/seq2seq';
 import { TransformerLM, disposeState, type LMState, type TransformerLMOptions } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
-import { installInterruptHandler, interrupt, progress } from '../progress.js';
+import { trainLoop, type HistoryEntry } from '../loop.js';
+import { exchangeGradients, parallelStep, parseWorkers, shardRange, startDataParallel, workersOption, type DataParallel } from '../parallel.js';
 import { CharVocab } from '../toy-tasks.js';
-import { backend, loadCheckpoint, outDir, saveCheckpoint, saveWeights, since, writeJson } from '../train-util.js';
+import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 
 const COMMAND = 'lm shakespeare';
 
@@ -82,7 +83,8 @@ export interface LmResult {
   cpuSeconds: number;
   backend: string;
   interrupted: boolean;
-  history: Array<{ step: number; epoch: number; loss: number; seconds: number; lr: number; valLoss?: number }>;
+  /** Every 50 steps: mean training loss, learning rate, and `valLoss` where it was estimated. */
+  history: HistoryEntry[];
   sample: string;
 }
 
@@ -291,12 +293,37 @@ export async function runLm(
     evalEvery?: number;
     evalChars?: number;
     sample?: { prompt: string; length: number; temperature: number; topK: number; topP: number };
+    /** Data-parallel replicas (threads), each on its share of every batch. @default 1 */
+    workers?: number;
   } = {},
 ): Promise<LmResult> {
-  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const found = findData(args, DATASETS.shakespeare);
+  if ((opts.workers ?? 1) > cfg.batchSize) throw new CliError(`${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one window`);
+  const dp = startDataParallel(opts.workers ?? 1, args.argv);
+  if (!dp.primary) opts = { ...opts, quiet: true, log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {} };
+  try {
+    return await trainAndReport(cfg, args, out, opts, dp, found, t0, cpu0);
+  } catch (e) {
+    if (dp.primary) dp.abort();
+    throw e;
+  } finally {
+    await dp.close();
+  }
+}
+
+async function trainAndReport(
+  cfg: LmConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: Parameters<typeof runLm>[3] & object,
+  dp: DataParallel,
+  found: ReturnType<typeof findData>,
+  t0: number,
+  cpu0: NodeJS.CpuUsage,
+): Promise<LmResult> {
+  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const be = await backend(log);
   let text = readText(found.path);
   if (cfg.limitChars > 0) text = text.slice(0, cfg.limitChars);
@@ -314,7 +341,7 @@ export async function runLm(
   } else {
     vocab = new CharVocab(text); // every character of the file (validation included), as char-rnn and nanoGPT do
   }
-  writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
+  if (dp.primary) writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
   const trainIds = vocab.encode(trainText);
   const valIds = vocab.encode(valText);
   log(`shakespeare: ${trainIds.length.toLocaleString('en-US')} training / ${valIds.length.toLocaleString('en-US')} validation characters from ${found.path}; vocabulary ${vocab.size} (${vocab.size - 4} characters + 4 specials)`);
@@ -333,47 +360,45 @@ export async function runLm(
   const base: GradientTransformation =
     cfg.optimizer === 'adamw' ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay }) : adam({ lr: schedule, betas: [0.9, 0.99] });
   const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), base));
-  const history: LmResult['history'] = [];
-  let step = 0;
-  let epoch = 0;
-  let chunkInEpoch = 0;
-  if (opts.resume) {
-    const meta = loadCheckpoint(out, model.m, optimizer, { command: COMMAND, config: { ...cfg } });
-    step = meta.step;
-    epoch = Number(meta.progress.epoch ?? 0);
-    chunkInEpoch = Number(meta.progress.chunkInEpoch ?? 0);
-    plannedSteps = Number(meta.progress.plannedSteps ?? plannedSteps);
-    history.push(...((meta.progress.history as LmResult['history']) ?? []));
-    log(`resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, chunk ${chunkInEpoch}; planned ${plannedSteps} steps)`);
-  }
   const params = model.m.numParameters();
   const desc =
     model.kind === 'transformer'
       ? `TransformerLM ${cfg.numLayers} layers × d ${cfg.dModel} × ${cfg.nhead} heads, ${cfg.positional} positions, context ${T}`
       : `LSTM ${cfg.numLayers} layers × ${cfg.hiddenSize} (embedding ${cfg.dModel}), BPTT ${T}`;
   log(
-    `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch`,
+    `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas of ${Math.ceil(B / dp.world)} windows` : ''}`,
   );
 
+  // Each replica trains on its own rows of every chunk (all of them with one replica).
+  const [r0, r1] = shardRange(B, dp.rank, dp.world);
+  const mine = (chunk: LmChunk): LmChunk => {
+    if (dp.world === 1) return chunk;
+    const t = chunk.shape[1];
+    return { input: chunk.input.subarray(r0 * t, r1 * t), target: chunk.target.subarray(r0 * t, r1 * t), shape: [r1 - r0, t] };
+  };
+  const trainable = model.m.trainableParameters();
+  const apply = (grads: Map<string, tf.Tensor>): void => {
+    optimizer.step(grads);
+  };
   const tbptt =
     model.kind === 'lstm'
       ? new TruncatedBptt<LmChunk>({
-          params: model.m.trainableParameters(),
+          params: trainable,
           forward: (chunk, state) => {
             const { input, target } = lmChunkTensors(chunk);
             const o = model.m.forward(input, state);
             return { loss: lmLoss(o.logits, target), state: o.state };
           },
-          update: (grads) => {
-            optimizer.step(grads);
-          },
+          // With replicas the loss in the log is rank 0's slice (the update callback runs before the loss is read).
+          update: (grads) => (dp.world === 1 ? apply(grads) : void exchangeGradients(dp, trainable, grads, 0, r1 - r0, apply)),
         })
       : null;
   const trainStep = (chunk: LmChunk): number => {
-    if (tbptt) return tbptt.step(chunk);
-    const { input, target } = lmChunkTensors(chunk);
+    const c = mine(chunk);
+    if (tbptt) return tbptt.step(c);
+    const { input, target } = lmChunkTensors(c);
     try {
-      return optimizer.minimize(() => lmLoss((model.m as TransformerLM).forward(input).logits, target));
+      return parallelStep(dp, trainable, () => lmLoss((model.m as TransformerLM).forward(input).logits, target), r1 - r0, apply);
     } finally {
       tf.dispose([input, target]);
     }
@@ -381,81 +406,43 @@ export async function runLm(
   const evalIds = opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
   const evalRows = model.kind === 'transformer' ? 32 : 16;
 
-  installInterruptHandler();
-  const trainStart = performance.now();
-  let budgetStart = trainStart;
-  let bar = progress('shakespeare', plannedSteps, { quiet: opts.quiet, start: step });
-  let lastLoss = NaN;
-  let lossSum = 0;
-  let lossN = 0;
-  let interrupted = false;
-  let stoppedByBudget = false;
-  const save = (): string =>
-    saveCheckpoint(out, model.m, optimizer, { command: COMMAND, config: { ...cfg }, step, progress: { epoch, chunkInEpoch, plannedSteps, history } });
-  const planAt = step + 20;
-  outer: for (; ; epoch++) {
+  const loop = await trainLoop<LmChunk>({
+    command: COMMAND,
+    label: 'shakespeare',
+    out,
+    model: model.m,
+    optimizer,
+    config: { ...cfg },
     // Each epoch starts the stream at a different offset in [0, T), so windows are not always cut at the same places.
-    const erng = new Rng(cfg.seed * 1000 + epoch);
-    const offset = erng.int(T);
-    const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
-    const order = Int32Array.from({ length: chunks.length }, (_, i) => i);
-    if (model.kind === 'transformer') erng.shuffle(order);
-    if (chunkInEpoch === 0) tbptt?.reset();
-    for (let ci = chunkInEpoch; ci < chunks.length; ci++) {
-      if (step >= plannedSteps) break outer;
-      // Let the event loop run: a SIGINT handler (Ctrl-C) only fires between macrotasks.
-      await new Promise<void>((r) => setImmediate(r));
-      if (interrupt.requested) {
-        interrupted = true;
-        break outer;
-      }
-      if (opts.timeBudgetSeconds !== undefined && since(budgetStart) > opts.timeBudgetSeconds) {
-        stoppedByBudget = true;
-        break outer;
-      }
-      const chunk = chunks.get(order[ci]);
-      lastLoss = trainStep(chunk);
-      if (!Number.isFinite(lastLoss)) throw new CliError(`${PROGRAM} ${COMMAND}: the loss became ${lastLoss} at step ${step + 1}; try a smaller --lr`, 4);
-      step++;
-      chunkInEpoch = ci + 1;
-      lossSum += lastLoss;
-      lossN++;
-      if (planFromBudget && step === planAt) {
-        // Fit the cosine schedule to the time budget, from the measured time per step (evaluation pauses excluded).
-        const perStep = since(budgetStart) / 20;
-        const left = opts.timeBudgetSeconds! - since(budgetStart);
-        plannedSteps = Math.max(step + 1, step + Math.floor((0.97 * left) / perStep));
-        bar.stop();
-        log(`time budget ${opts.timeBudgetSeconds} s: ${perStep.toFixed(2)} s/step, schedule planned for ${plannedSteps} steps`);
-        bar = progress('shakespeare', plannedSteps, { quiet: opts.quiet, start: step });
-      }
-      bar.update(Math.min(step, plannedSteps), { loss: lastLoss, epoch: epoch + 1 });
-      if (step % 50 === 0) {
-        const entry: LmResult['history'][number] = { step, epoch: epoch + 1, loss: lossSum / lossN, seconds: Math.round(since(trainStart)), lr: schedule(step) };
-        lossSum = 0;
-        lossN = 0;
-        if (opts.evalEvery && opts.evalEvery > 0 && step % opts.evalEvery === 0) {
-          const e0 = performance.now();
-          entry.valLoss = evaluateLoss(model, evalIds, { blockSize: T, rows: evalRows });
-          budgetStart += performance.now() - e0; // evaluation does not eat the training budget
-          bar.stop();
-          log(`step ${step}: train loss ${entry.loss.toFixed(4)}, val loss ${entry.valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`);
-          save();
-        }
-        history.push(entry);
-      }
-    }
-    chunkInEpoch = 0;
-    if (step >= plannedSteps) {
-      epoch++;
-      break;
-    }
-  }
-  bar.stop();
-  const trainSeconds = since(trainStart);
-  const ckpt = save();
-  if (interrupted) log(`interrupted at step ${step}: checkpoint saved to ${ckpt}; continue with --resume --out ${out}`);
-  if (stoppedByBudget) log(`time budget of ${opts.timeBudgetSeconds} s reached at step ${step}; checkpoint saved (continue with --resume)`);
+    batches: (epoch) => {
+      const erng = new Rng(cfg.seed * 1000 + epoch);
+      const offset = erng.int(T);
+      const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
+      const order = Int32Array.from({ length: chunks.length }, (_, i) => i);
+      if (model.kind === 'transformer') erng.shuffle(order);
+      return { length: chunks.length, get: (i) => chunks.get(order[i]) };
+    },
+    step: (chunk) => trainStep(chunk),
+    plannedSteps,
+    onPlan: (p) => {
+      plannedSteps = p;
+    },
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    planFromBudget,
+    resume: opts.resume === true,
+    quiet: opts.quiet === true,
+    log,
+    lr: schedule,
+    onEpochStart: () => tbptt?.reset(),
+    evalEvery: opts.evalEvery ?? 0,
+    evaluate: ({ step, loss }) => {
+      const valLoss = evaluateLoss(model, evalIds, { blockSize: T, rows: evalRows });
+      return { metrics: { valLoss }, message: `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)` };
+    },
+    dp,
+  });
+  const { step, interrupted, trainSeconds, history, lastLoss } = loop;
+  const epoch = loop.epochs;
 
   // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
   if (!interrupted) log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
@@ -578,11 +565,13 @@ export const lmShakespeareCommand: Command = {
     temperature: { type: 'string', value: 'X', default: '0.8', description: 'sampling temperature' },
     'top-k': { type: 'string', value: 'N', default: '0', description: 'sample among the k most probable characters (0 = all)' },
     'top-p': { type: 'string', value: 'X', default: '0.95', description: 'nucleus sampling threshold (1 = off)' },
+    workers: workersOption,
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },
     quiet: { type: 'boolean', description: 'no progress bar' },
   },
   async run(args) {
     const cfg = lmConfigFrom(args);
+    const workers = parseWorkers(args.values.workers, COMMAND);
     const budgetRaw = args.values['time-budget'];
     const timeBudgetSeconds = typeof budgetRaw === 'string' ? numberOption(args, COMMAND, 'time-budget', 1) : undefined;
     const temperature = numberOption(args, COMMAND, 'temperature', 0);
@@ -598,6 +587,7 @@ export const lmShakespeareCommand: Command = {
       evalEvery: intOption(args, COMMAND, 'eval-every', 0),
       evalChars: intOption(args, COMMAND, 'eval-chars', 0),
       sample: { prompt, length: intOption(args, COMMAND, 'sample-length', 1), temperature, topK: intOption(args, COMMAND, 'top-k', 0), topP },
+      workers,
     });
     if (r.interrupted) throw new CliError(`${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
     process.stdout.write(`\n${prompt}${r.sample}\n\n`);

@@ -21,9 +21,10 @@ import {
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type Options, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { heatmapSvg, heatmapText } from '../heatmap.js';
-import { installInterruptHandler, interrupt, progress } from '../progress.js';
+import { trainLoop, type HistoryEntry } from '../loop.js';
+import { startDataParallel } from '../parallel.js';
 import { CharVocab, makeReversePairs, parseUnderscorePairs, type Pair } from '../toy-tasks.js';
-import { backend, loadCheckpoint, outDir, saveCheckpoint, saveWeights, since, writeJson } from '../train-util.js';
+import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 
 export type ToyTaskName = 'date' | 'addition' | 'reverse';
 
@@ -68,7 +69,8 @@ export interface ToyResult {
   interrupted: boolean;
   example?: { question: string; predicted: string; expected: string };
   heatmapText?: string;
-  history: Array<{ step: number; epoch: number; loss: number; exactMatch?: number; seconds: number }>;
+  /** Every 50 steps the mean training loss; at the end of each epoch but the last, `exactMatch` on 1,000 held-out examples. */
+  history: HistoryEntry[];
 }
 
 function loadPairs(task: ToyTaskName, args: ParsedArgs, seed: number): { pairs: Pair[]; source: string } {
@@ -143,20 +145,7 @@ export async function runToyTask(
   const lr = cfg.lrSchedule === 'cosine' ? warmupCosineSchedule({ peak: cfg.lr, warmupSteps: 0, totalSteps, end: cfg.lr * 0.05 }) : cfg.lr;
   const optimizer = new Optimizer(model, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adam({ lr })));
   const schedule = scheduleOf(cfg, totalSteps);
-  const configKey = { ...cfg };
   const command = `seq2seq ${cfg.task}`;
-  let step = 0;
-  let epoch = 0;
-  let skipInEpoch = 0;
-  const history: ToyResult['history'] = [];
-  if (opts.resume) {
-    const meta = loadCheckpoint(out, model, optimizer, { command, config: configKey });
-    step = meta.step;
-    epoch = Number(meta.progress.epoch ?? 0);
-    skipInEpoch = Number(meta.progress.stepInEpoch ?? 0);
-    history.push(...((meta.progress.history as ToyResult['history']) ?? []));
-    log(`resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, batch ${skipInEpoch})`);
-  }
   log(
     `model: ${cfg.cell.toUpperCase()} encoder–decoder, ${cfg.attention === 'none' ? 'no attention' : `${cfg.attention} attention`}, embedding ${cfg.embeddingDim}, hidden ${cfg.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters; Adam lr ${cfg.lr}${cfg.lrSchedule === 'cosine' ? ' (cosine decay)' : ''}, clip ${cfg.clip}, batch ${cfg.batchSize}`,
   );
@@ -179,28 +168,22 @@ export async function runToyTask(
     return { exact: ok / n, preds };
   };
 
-  installInterruptHandler();
   if (opts.timeBudgetSeconds !== undefined) log(`training for at most ${opts.timeBudgetSeconds} s (or ${totalSteps} steps); the bar's ETA is for the step limit`);
-  const trainStart = performance.now();
   const cpuStart = process.cpuUsage();
   const rng = new Rng(cfg.seed + 17);
-  const bar = progress(`${cfg.task}`, totalSteps, { quiet: opts.quiet, start: step });
-  let lastLoss = NaN;
-  let interrupted = false;
-  const save = (): string =>
-    saveCheckpoint(out, model, optimizer, { command, config: configKey, step, progress: { epoch, stepInEpoch: skipInEpoch, history } });
-  outer: for (; epoch < cfg.epochs; epoch++) {
-    const batches = sampler.batches(epoch);
-    for (let bi = skipInEpoch; bi < batches.length; bi++) {
-      if (step >= totalSteps) break outer;
-      // Let the event loop run: a SIGINT handler (Ctrl-C) only fires between macrotasks.
-      await new Promise<void>((r) => setImmediate(r));
-      if (interrupt.requested || (opts.timeBudgetSeconds !== undefined && since(trainStart) > opts.timeBudgetSeconds)) {
-        interrupted = interrupt.requested;
-        skipInEpoch = bi;
-        break outer;
-      }
-      const b = collate(Array.from(batches[bi], (i) => trainEx[i]));
+  const loop = await trainLoop<Int32Array>({
+    command,
+    label: cfg.task,
+    out,
+    model,
+    optimizer,
+    config: { ...cfg },
+    batches: (epoch) => {
+      const bs = sampler.batches(epoch);
+      return { length: bs.length, get: (i) => bs[i] };
+    },
+    step: (idx, step) => {
+      const b = collate(Array.from(idx, (i) => trainEx[i]));
       const ratio = schedule(step);
       const batch = {
         src: b.sourceIds,
@@ -208,30 +191,36 @@ export async function runToyTask(
         tgt: b.decoderTarget,
         tgtLengths: b.targetLengths.dataSync() as Int32Array,
       };
-      lastLoss = optimizer.minimize(() => model.loss(batch, ratio < 1 ? { teacherForcingRatio: ratio, rng } : {}));
-      tf.dispose(b as unknown as tf.TensorContainer);
-      step++;
-      skipInEpoch = bi + 1;
-      bar.update(step, { loss: lastLoss, ...(ratio < 1 ? { tf: ratio } : {}) });
-      if (step % 50 === 0) history.push({ step, epoch: epoch + 1, loss: lastLoss, seconds: Math.round(since(trainStart)) });
-    }
-    skipInEpoch = 0;
-    if (epoch + 1 < cfg.epochs && step < totalSteps) {
-      const em = evaluate(testEx, 1000).exact;
-      history.push({ step, epoch: epoch + 1, loss: lastLoss, exactMatch: em, seconds: Math.round(since(trainStart)) });
-      bar.stop();
-      log(`epoch ${epoch + 1}: loss ${lastLoss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * em).toFixed(2)}%`);
-      save();
-    }
-  }
-  bar.stop();
-  const trainSeconds = since(trainStart);
+      try {
+        return optimizer.minimize(() => model.loss(batch, ratio < 1 ? { teacherForcingRatio: ratio, rng } : {}));
+      } finally {
+        tf.dispose(b as unknown as tf.TensorContainer);
+      }
+    },
+    barMetrics: (step): Record<string, number> => {
+      const ratio = schedule(step);
+      return ratio < 1 ? { tf: ratio } : {};
+    },
+    plannedSteps: totalSteps,
+    epochs: cfg.epochs,
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    resume: opts.resume === true,
+    quiet: opts.quiet === true,
+    log,
+    evalAtEpochEnd: true,
+    evaluate: ({ epoch, loss }) => {
+      const exactMatch = evaluate(testEx, 1000).exact;
+      return {
+        metrics: { exactMatch },
+        message: `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * exactMatch).toFixed(2)}%`,
+      };
+    },
+    dp: startDataParallel(1),
+  });
+  const { step, interrupted, trainSeconds, history, lastLoss } = loop;
+  const epoch = loop.epochs;
   const cpu = process.cpuUsage(cpuStart);
   const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const ckpt = save();
-  if (interrupted) {
-    log(`interrupted at step ${step}: checkpoint saved to ${ckpt}; continue with --resume --out ${out}`);
-  }
 
   const { exact, preds } = evaluate(testEx);
   const wrong = preds.map((p, i) => ({ q: test[i].q, p, a: test[i].a })).filter((x) => x.p !== x.a);

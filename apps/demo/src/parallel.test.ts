@@ -1,0 +1,125 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Linear, mseLoss, setupBackend } from '@wordloom/core';
+import { Optimizer, sgd } from '@wordloom/optim';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CliError, parseCommandArgs } from './args.js';
+import { lmShakespeareCommand } from './commands/lm.js';
+import { parallelStep, parseWorkers, shardRange, startDataParallel } from './parallel.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = resolve(here, '../data/shakespeare');
+const tmp = mkdtempSync(join(tmpdir(), 'wordloom-dp-'));
+
+beforeAll(async () => {
+  await setupBackend({ prefer: ['cpu'] });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('shardRange', () => {
+  it('splits every batch size into contiguous slices that cover each row once', () => {
+    for (const world of [1, 2, 3, 4]) {
+      for (let n = 0; n <= 17; n++) {
+        const seen: number[] = [];
+        let prevEnd = 0;
+        for (let r = 0; r < world; r++) {
+          const [a, b] = shardRange(n, r, world);
+          expect(a).toBe(prevEnd);
+          expect(b - a).toBeGreaterThanOrEqual(Math.floor(n / world));
+          expect(b - a).toBeLessThanOrEqual(Math.ceil(n / world));
+          for (let i = a; i < b; i++) seen.push(i);
+          prevEnd = b;
+        }
+        expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+      }
+    }
+  });
+});
+
+describe('--workers', () => {
+  it('auto is at least 1; bad values are a one-line error', () => {
+    expect(parseWorkers('auto', 'lm shakespeare')).toBeGreaterThanOrEqual(1);
+    expect(parseWorkers('3', 'lm shakespeare')).toBe(3);
+    for (const bad of ['0', '-1', '1.5', 'two']) {
+      expect(() => parseWorkers(bad, 'lm shakespeare')).toThrow(CliError);
+      expect(() => parseWorkers(bad, 'lm shakespeare')).toThrow(/--workers .* must be an integer from 1 to 64/);
+    }
+  });
+
+  it('more replicas than windows per batch is refused before anything starts', async () => {
+    const args = parseCommandArgs(lmShakespeareCommand, ['--data-dir', dataDir, '--batch-size', '2', '--workers', '3', '--out', join(tmp, 'no'), '--quiet']);
+    if (args === 'help') throw new Error('unexpected help');
+    await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/--workers 3 is more than --batch-size 2/);
+  });
+});
+
+describe('parallelStep with one replica', () => {
+  it('is a plain gradient step (same update as Optimizer.minimize) and leaks no tensors', () => {
+    const a = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
+    const b = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
+    const oa = new Optimizer(a, sgd({ lr: 0.1 }));
+    const ob = new Optimizer(b, sgd({ lr: 0.1 }));
+    const x = tf.tensor2d([[1, 2, 3], [-1, 0, 2]]);
+    const y = tf.tensor2d([[0, 1], [1, 0]]);
+    const dp = startDataParallel(1);
+    const before = tf.memory().numTensors;
+    const la = oa.minimize(() => mseLoss(a.forward(x), y) as tf.Scalar);
+    const lb = parallelStep(dp, b.trainableParameters(), () => mseLoss(b.forward(x), y) as tf.Scalar, 2, (g) => {
+      ob.step(g);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(lb).toBeCloseTo(la, 6);
+    for (const [name, v] of a.trainableParameters()) {
+      expect(Array.from(b.trainableParameters().get(name)!.dataSync())).toEqual(Array.from(v.dataSync()));
+    }
+    tf.dispose([x, y]);
+    a.dispose();
+    b.dispose();
+    oa.dispose();
+    ob.dispose();
+  });
+});
+
+/** Runs `lm shakespeare` in-process with the given options; returns its metrics.json. */
+async function runLm(argv: string[]): Promise<{ valLoss: number; steps: number; history: Array<{ step: number; loss: number }> }> {
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const args = parseCommandArgs(lmShakespeareCommand, argv);
+    if (args === 'help') throw new Error('unexpected help');
+    await lmShakespeareCommand.run(args);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const out = argv[argv.indexOf('--out') + 1];
+  return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valLoss: number; steps: number; history: Array<{ step: number; loss: number }> };
+}
+
+describe('data-parallel training (worker threads running the built CLI)', () => {
+  // The workers run apps/demo/dist (`pnpm test` builds first); rank 0 runs here.
+  const tiny = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5'];
+  const common = [...tiny, '--eval-every', '0', '--sample-length', '10', '--max-steps', '100', '--quiet'];
+
+  it('two replicas train the same model as one replica on the whole batch (transformer LM)', async () => {
+    const one = await runLm([...common, '--workers', '1', '--out', join(tmp, 'w1')]);
+    const two = await runLm([...common, '--workers', '2', '--out', join(tmp, 'w2')]);
+    expect(two.steps).toBe(100);
+    expect(two.history.map((h) => h.step)).toEqual(one.history.map((h) => h.step));
+    // Each replica averages half a batch, then the halves are averaged: the same gradient up to float rounding.
+    two.history.forEach((h, i) => expect(Math.abs(h.loss - one.history[i].loss)).toBeLessThan(1e-4 * one.history[i].loss));
+    expect(Math.abs(two.valLoss - one.valLoss)).toBeLessThan(1e-4 * one.valLoss);
+    // …and it trained: the loss fell.
+    expect(two.history[1].loss).toBeLessThan(two.history[0].loss);
+  }, 120_000);
+
+  it('the LSTM (truncated BPTT, each replica carrying the state of its own rows) matches one replica too', async () => {
+    const lstm = ['--model', 'lstm', '--hidden', '16', '--layers', '1'];
+    const one = await runLm([...common, ...lstm, '--workers', '1', '--out', join(tmp, 'l1')]);
+    const two = await runLm([...common, ...lstm, '--workers', '2', '--out', join(tmp, 'l2')]);
+    expect(Math.abs(two.valLoss - one.valLoss)).toBeLessThan(1e-4 * one.valLoss);
+  }, 120_000);
+});
