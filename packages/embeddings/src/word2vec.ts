@@ -110,13 +110,13 @@ export interface Word2VecResult {
 }
 
 const MAX_EXP = 6;
+const EXP_TABLE_SIZE = 1000;
 /**
  * Raw words per job that workers take from the shared job counter: gensim's job size
  * (MAX_WORDS_IN_BATCH). Small enough that the last job's tail is short (2 M tokens × 5 epochs =
  * ~1,000 jobs), large enough that the one `Atomics.add` per job costs nothing measurable.
  */
 const JOB_WORDS = 10_000;
-const EXP_TABLE_SIZE = 1000;
 
 /** word2vec.c's sigmoid table (and gensim's LOG_TABLE of its logs); EXP_TABLE_SIZE+1 entries. */
 export function sigmoidTables(): { expTable: Float32Array; logTable: Float32Array } {
@@ -300,8 +300,8 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   const { expTable, logTable } = sigmoidTables();
   F32.set(expTable, oExp / 4);
   F32.set(logTable, oLog / 4);
-  // negatives come from an alias table of count^nsExponent (8 bytes a word, stays in L2) rather
-  // than word2vec.c's 1e8-slot unigram table; see internal/alias-table.ts for the measurement
+  // negatives come from an alias table of count^nsExponent (8 bytes a word: in L2 up to ~100k
+  // words) rather than word2vec.c's 1e8-slot unigram table; see internal/alias-table.ts for why
   const nsExponent = opts.nsExponent ?? 0.75;
   const negTable = negative > 0 ? mk(aliasTable(Array.from(vocab.counts, (c) => c ** nsExponent))) : new Int32Array(0);
   const S: W2VShared = {
