@@ -44,7 +44,7 @@ export interface TrainLoopOptions<B> {
   epochs?: number;
   /** Stop training after this many seconds (evaluation pauses excluded). */
   timeBudgetSeconds?: number;
-  /** Fit `plannedSteps` to the time budget after timing the first 20 steps. */
+  /** Fit `plannedSteps` to the time budget from the time of steps 4–23 (after one-off start-up costs). */
   planFromBudget?: boolean;
   resume?: boolean;
   quiet?: boolean;
@@ -78,6 +78,11 @@ export interface TrainLoopResult {
 }
 
 const HISTORY_EVERY = 50;
+
+/** The run options every command passes on to {@link trainLoop} the same way. */
+export function runOptions(opts: { timeBudgetSeconds?: number; resume?: boolean; quiet?: boolean }, log: (s: string) => void): Pick<TrainLoopOptions<unknown>, 'timeBudgetSeconds' | 'resume' | 'quiet' | 'log'> {
+  return { ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}), resume: opts.resume === true, quiet: opts.quiet === true, log };
+}
 
 /** Thrown by {@link trainLoop} on a data-parallel replica other than rank 0 once training is over: rank 0 evaluates and writes. */
 export class ReplicaDone extends Error {
@@ -122,7 +127,11 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   let interrupted = false;
   let stoppedByBudget = false;
   let stepEpoch = step > 0 ? epoch - (batchInEpoch === 0 ? 1 : 0) : -1; // epoch of the last step taken
-  const planAt = step + 20;
+  // The plan times steps planFrom..planAt: not the first ones, which include one-off costs (kernel
+  // warm-up, data-parallel workers still loading their data).
+  const planFrom = step + 3;
+  const planAt = planFrom + 20;
+  let planStart = trainStart;
   const evaluate = (): Record<string, number> => {
     if (!primary || !o.evaluate) return {};
     const e0 = performance.now();
@@ -158,9 +167,10 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       batchInEpoch = bi + 1;
       lossSum += lastLoss;
       lossN++;
+      if (step === planFrom) planStart = performance.now();
       if (planFromBudget && step === planAt && primary) {
         // Fit the schedule to the time budget, from the measured time per step (evaluation pauses excluded).
-        const perStep = since(budgetStart) / 20;
+        const perStep = since(planStart) / (planAt - planFrom);
         const left = budget - since(budgetStart);
         plannedSteps = Math.max(step + 1, step + Math.floor((0.97 * left) / perStep));
         o.onPlan?.(plannedSteps);

@@ -1,6 +1,6 @@
 /**
  * Runs the built demo CLI (`node apps/demo/dist/cli.js …`) into a fresh output folder with a
- * fixed seed, and returns its `metrics.json` and the wall time — shared by the demo benchmarks
+ * fixed seed (0 unless given), and returns its `metrics.json` and the wall time — shared by the demo benchmarks
  * (benches/demo.mjs, benches/demo-long.mjs).
  */
 import { execFileSync } from 'node:child_process';
@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export function runDemoCli(ctx, argv) {
+export function runDemoCli(ctx, argv, { seed = 0 } = {}) {
   const out = mkdtempSync(path.join(tmpdir(), 'wordloom-bench-'));
   try {
     const cli = path.join(ctx.repoRoot, 'apps/demo/dist/cli.js');
     const t0 = performance.now();
-    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', '0'], {
+    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', String(seed)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
     });

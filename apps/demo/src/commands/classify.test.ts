@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, setupBackend } from '@wordloom/core';
+import { readWord2VecFormat } from '@wordloom/embeddings';
 import { fromTokenizerJson } from '@wordloom/tokenizer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
@@ -24,13 +25,21 @@ function makeDataDir(name: string, transformTrain: (lines: string[]) => string[]
   const [header, ...rows] = lines;
   writeFileSync(join(dir, 'nsmc/ratings_train.derived.txt.gz'), gzipSync([header, ...transformTrain(rows.slice(0, 160))].join('\n') + '\n'));
   writeFileSync(join(dir, 'nsmc/ratings_test.txt.gz'), gzipSync([header, ...rows.slice(160)].join('\n') + '\n'));
+  // The raw crawl: every fixture review (train and test ids) plus 30 more, in nsmc-raw's JSON-lines layout.
+  mkdirSync(join(dir, 'nsmc-raw'), { recursive: true });
+  const raw = rows.map((r) => {
+    const [id, document, label] = r.split('\t');
+    return JSON.stringify({ review_id: id, movie_id: '1', rating: label === '1' ? 10 : 1, date: '15.01.01', review: document });
+  });
+  for (let i = 0; i < 30; i++) raw.push(JSON.stringify({ review_id: `x${i}`, movie_id: '2', rating: 7, date: '15.01.02', review: `${rows[i].split('\t')[1]}  ${rows[i + 1].split('\t')[1]}` }));
+  writeFileSync(join(dir, 'nsmc-raw/nsmc_raw_reviews.jsonl.gz'), gzipSync(raw.join('\n') + '\n'));
   return dir;
 }
 
 let dataDir = '';
 const tiny = (): string[] => [
   '--data-dir', dataDir, '--vocab-size', '800', '--embedding', '16', '--hidden', '16', '--batch-size', '16',
-  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3', '--workers', '1',
+  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3', '--workers', '1', '--pretrain', 'none',
 ];
 
 async function run(argv: string[]): Promise<{ out: string; err: string }> {
@@ -96,6 +105,41 @@ describe('classify nsmc', () => {
     expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({ vocabSize: tok.vocabSize, hiddenSize: 16, bidirectional: true, padId: 0 });
     expect([...st.tensors.keys()]).toEqual(expect.arrayContaining(['embedding.weight', 'rnn.weight_ih_l0_reverse', 'classifier.weight']));
     tf.dispose([...st.tensors.values()]);
+  });
+
+  it('--pretrain word2vec: skip-gram on the raw reviews without the test ones starts the embedding; writes gensim-readable vectors', async () => {
+    const out = join(tmp, 'pretrain');
+    const before = tf.memory().numTensors;
+    await run([...tiny().slice(0, -2), '--out', out, '--max-steps', '20', '--quiet', '--pretrain-epochs', '2']); // word2vec is the BiLSTM's default
+    expect(tf.memory().numTensors).toBe(before);
+    const m = metrics(out) as Metrics & { pretrain: { reviews: number; excludedTestReviews: number; tokens: number; covered: number } };
+    // 200 fixture reviews + 30 others in the raw file; the 40 test reviews are left out (empty texts are skipped).
+    expect(m.pretrain.excludedTestReviews).toBe(40);
+    expect(m.pretrain.reviews).toBeGreaterThan(150);
+    expect(m.pretrain.reviews).toBeLessThanOrEqual(190);
+    expect(m.pretrain.covered).toBeGreaterThan(10);
+    const tok = fromTokenizerJson(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
+    const table = readSafetensors(new Uint8Array(readFileSync(join(out, 'pretrained-embedding.safetensors')))).tensors.get('weight')!;
+    expect(table.shape).toEqual([tok.vocabSize, 16]);
+    const kv = readWord2VecFormat(new Uint8Array(readFileSync(join(out, 'pretrained-vectors.bin'))), { binary: true });
+    expect(kv.dim).toBe(16);
+    expect(kv.words.length).toBe(m.pretrain.covered);
+    // Each word2vec vector is the starting row of its token.
+    const w = kv.words[0];
+    const id = tok.tokenToId(w)!;
+    const row = table.dataSync().slice(id * 16, (id + 1) * 16);
+    expect(Array.from(row)).toEqual(Array.from(kv.get(w)));
+    table.dispose();
+  });
+
+  it('--pretrain needs the BiLSTM and the raw reviews: one-line errors', async () => {
+    await expect(run([...tiny(), '--out', join(tmp, 'pt1'), '--quiet', '--model', 'transformer', '--pretrain', 'word2vec'])).rejects.toThrow(/--pretrain word2vec .* use it with --model bilstm/);
+    const noRaw = makeDataDir('noraw');
+    rmSync(join(noRaw, 'nsmc-raw'), { recursive: true });
+    const err = await run(['--data-dir', noRaw, ...tiny().slice(2), '--out', join(tmp, 'pt2'), '--quiet', '--pretrain', 'word2vec']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toContain('nsmc-raw/nsmc_raw_reviews.jsonl.gz');
+    expect((err as Error).message.split('\n')).toHaveLength(1);
   });
 
   it('transformer with a given --tokenizer: trains and evaluates', async () => {

@@ -19,7 +19,7 @@ import { BPE, Metaspace, MetaspaceDecoder, Tokenizer, UnicodeNormalizer, fromTok
 import { TransformerClassifier } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, type DataSet } from '../data.js';
-import { trainLoop, type HistoryEntry } from '../loop.js';
+import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
 import { parallelStep, parseWorkers, shardRange, startDataParallel, workerReplica, workersOption, type DataParallel } from '../parallel.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './nsmc-pretrain.js';
@@ -468,11 +468,8 @@ async function trainAndEvaluate(
     onPlan: (p) => {
       plannedSteps = p;
     },
-    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
     planFromBudget,
-    resume: opts.resume === true,
-    quiet: opts.quiet === true,
-    log,
+    ...runOptions(opts, log),
     lr: schedule,
     evalEvery: dev.length > 0 ? (opts.evalEvery ?? 0) : 0,
     evaluate: ({ step, loss }) => {
@@ -523,8 +520,8 @@ async function trainAndEvaluate(
 }
 
 const MODEL_DEFAULTS: Record<ClassifyConfig['model'], Record<string, string>> = {
-  bilstm: { embedding: '128', hidden: '128', layers: '1', lr: '0.004', dropout: '0.2' },
-  transformer: { embedding: '128', hidden: '0', layers: '2', lr: '0.001', dropout: '0.1' },
+  bilstm: { embedding: '128', hidden: '128', layers: '1', lr: '0.004', dropout: '0.2', pretrain: 'word2vec' },
+  transformer: { embedding: '128', hidden: '0', layers: '2', lr: '0.001', dropout: '0.1', pretrain: 'none' },
 };
 
 export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
@@ -559,7 +556,7 @@ export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
     devSize: int('dev-size', 0),
     seed: int('seed', 0),
     tokenizer: typeof args.values.tokenizer === 'string' ? args.values.tokenizer : '',
-    pretrain: args.values.pretrain as ClassifyConfig['pretrain'],
+    pretrain: (args.values.pretrain ?? d.pretrain) as ClassifyConfig['pretrain'],
     pretrainEpochs: int('pretrain-epochs', 1),
   };
 }
@@ -584,13 +581,13 @@ export const classifyNsmcCommand: Command = {
     heads: { type: 'string', value: 'N', default: '4', description: 'attention heads (transformer)' },
     pooling: { type: 'string', choices: ['max', 'mean', 'last'], default: 'max', description: 'BiLSTM: masked max / mean over time, or the final states of both directions' },
     'max-len': { type: 'string', value: 'N', default: '48', description: 'cut reviews to N tokens (the mean is 16 with the 8k BPE)' },
-    'batch-size': { type: 'string', value: 'N', default: '128', description: 'reviews per step' },
+    'batch-size': { type: 'string', value: 'N', default: '256', description: 'reviews per step (split across the --workers replicas)' },
     dropout: { type: 'string', value: 'X', description: 'dropout (default 0.2 / 0.1)' },
     lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.004 / 0.001)' },
     'weight-decay': { type: 'string', value: 'X', default: '0.01', description: 'AdamW decoupled weight decay' },
     warmup: { type: 'string', value: 'N', default: '100', description: 'linear warmup steps' },
     clip: { type: 'string', value: 'X', default: '1', description: 'clip gradients to this global norm' },
-    epochs: { type: 'string', value: 'N', default: '2', description: 'passes over the training reviews (unless --max-steps or --time-budget)' },
+    epochs: { type: 'string', value: 'N', default: '3', description: 'passes over the training reviews (unless --max-steps or --time-budget)' },
     'max-steps': { type: 'string', value: 'N', default: '0', description: 'optimizer steps (0: fit to --time-budget, else --epochs)' },
     'time-budget': { type: 'string', value: 'SECONDS', description: 'stop training after this many seconds (the cosine schedule is fitted to it unless --max-steps)' },
     'max-train': { type: 'string', value: 'N', default: '0', description: 'use only the first N training reviews (0 = all)' },
@@ -601,8 +598,8 @@ export const classifyNsmcCommand: Command = {
     pretrain: {
       type: 'string',
       choices: ['none', 'word2vec'],
-      default: 'none',
-      description: 'BiLSTM: start the embedding from skip-gram word2vec trained here on the unlabeled raw reviews (nsmc-raw/, text only, test reviews left out)',
+      description:
+        'start the embedding from skip-gram word2vec trained here on the unlabeled raw reviews (nsmc-raw/, text only, test reviews left out); default word2vec for bilstm, none for transformer',
     },
     'pretrain-epochs': { type: 'string', value: 'N', default: '3', description: 'word2vec epochs over the raw reviews' },
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },

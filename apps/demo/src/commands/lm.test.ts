@@ -7,7 +7,8 @@ import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
 import { interrupt } from '../progress.js';
-import { lmCommands, lmShakespeareCommand } from './lm.js';
+import { TransformerLM } from '@wordloom/transformer';
+import { evaluateLoss, evaluateLossSliding, lmCommands, lmShakespeareCommand } from './lm.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The committed excerpt (apps/demo/data/shakespeare/tinyshakespeare/input.txt, 11,916 characters). */
@@ -153,5 +154,49 @@ describe('lm shakespeare', () => {
     await expect(run([...TINY, '--d-model', '15', '--out', join(tmp, 'y')])).rejects.toThrow(/divisible by --heads/);
     await expect(run([...TINY, '--top-p', '1.5', '--out', join(tmp, 'y')])).rejects.toThrow(CliError);
     expect(() => parseCommandArgs(lmShakespeareCommand, ['--model', 'gru'])).toThrow(/not one of transformer\|lstm/);
+  });
+});
+
+describe('evaluateLossSliding', () => {
+  let model: TransformerLM;
+  const ids = Int32Array.from({ length: 203 }, (_, i) => (i * 7 + (i >> 3)) % 11);
+  beforeAll(async () => {
+    await setupBackend({ prefer: ['cpu'] });
+    model = new TransformerLM({ vocabSize: 11, dModel: 8, nhead: 2, numLayers: 1, dimFeedforward: 16, maxLen: 8, dropout: 0, seed: 5 });
+  });
+  afterAll(() => model.dispose());
+
+  it('with stride = context it is the non-overlapping evaluation', () => {
+    const a = evaluateLossSliding(model, ids, { blockSize: 8, stride: 8, rows: 5 });
+    const b = evaluateLoss({ kind: 'transformer', m: model }, ids, { blockSize: 8, rows: 5 });
+    expect(Math.abs(a - b)).toBeLessThan(1e-5 * b);
+  });
+
+  it('scores each character once, with at least context − stride characters before it; leaks nothing', () => {
+    const before = tf.memory().numTensors;
+    // Per-position reference: the loss of character j+1 from the window that scores it.
+    const T = 8;
+    const S = 3;
+    const scored = new Map<number, number>(); // target position → window start
+    for (let s = 0; s + T + 1 <= ids.length; s += S) {
+      for (let t = s === 0 ? 0 : T - S; t < T; t++) if (!scored.has(s + t + 1)) scored.set(s + t + 1, s);
+    }
+    let total = 0;
+    for (const [pos, s] of scored) {
+      const lp = tf.tidy(() => {
+        const logits = model.forward(tf.tensor2d(ids.subarray(s, s + T), [1, T], 'int32')).logits;
+        return tf.logSoftmax(tf.reshape(logits, [T, 11]));
+      });
+      total -= (lp.arraySync() as number[][])[pos - 1 - s][ids[pos]];
+      lp.dispose();
+    }
+    const got = evaluateLossSliding(model, ids, { blockSize: T, stride: S, rows: 4 });
+    expect(Math.abs(got - total / scored.size)).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a stride outside [1, context] is a RangeError naming it', () => {
+    expect(() => evaluateLossSliding(model, ids, { blockSize: 8, stride: 9, rows: 4 })).toThrow(/stride 9 must be an integer in \[1, 8\]/);
+    expect(() => evaluateLossSliding(model, ids, { blockSize: 8, stride: 0, rows: 4 })).toThrow(RangeError);
   });
 });

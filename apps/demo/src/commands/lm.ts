@@ -21,7 +21,7 @@ import { sampleDecode, type StepOutput } from '@wordloom/seq2seq';
 import { TransformerLM, disposeState, type LMState, type TransformerLMOptions } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
-import { trainLoop, type HistoryEntry } from '../loop.js';
+import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
 import { exchangeGradients, parallelStep, parseWorkers, shardRange, startDataParallel, workersOption, type DataParallel } from '../parallel.js';
 import { CharVocab } from '../toy-tasks.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
@@ -73,6 +73,12 @@ export interface LmResult {
   /** Mean cross-entropy (nats/char) over the validation text — see `valLossOn`. */
   valLoss: number;
   valLossOn: string;
+  /**
+   * Transformer: the loss over the same characters read in windows that overlap by half a context
+   * ({@link evaluateLossSliding}, stride `blockSize / 2`), so each character after the first window
+   * sees at least half a context — a second, fuller-context reading of the same model.
+   */
+  valLossSliding?: number;
   /** Bits per character (valLoss / ln 2). */
   valBpc: number;
   finalTrainLoss: number;
@@ -208,6 +214,54 @@ export function evaluateLoss(model: AnyLM, ids: Int32Array, opts: { blockSize: n
     }
   } finally {
     model.m.train();
+  }
+  return total / Math.max(1, count);
+}
+
+/**
+ * Transformer only: mean loss (nats/char) over the validation text read in windows of `blockSize`
+ * that overlap — each window starts `stride` characters after the previous one and scores only its
+ * last `stride` characters (the first window scores all of its own), so every character after the
+ * first window is predicted from at least `blockSize − stride` characters before it. This is the
+ * sliding-window evaluation of Hugging Face's "Perplexity of fixed-length models"; with
+ * `stride = blockSize` it is the non-overlapping evaluation of {@link evaluateLoss}.
+ */
+export function evaluateLossSliding(model: TransformerLM, ids: Int32Array, opts: { blockSize: number; stride: number; rows: number }): number {
+  const T = opts.blockSize;
+  const S = opts.stride;
+  if (!Number.isInteger(S) || S < 1 || S > T) throw new RangeError(`evaluateLossSliding: stride ${S} must be an integer in [1, ${T}]`);
+  if (ids.length < T + 1) throw new RangeError(`evaluateLossSliding: ${ids.length} characters, fewer than one window of ${T} + 1`);
+  // Window starts 0, S, 2S, … while a full window (and its targets) fits.
+  const starts: number[] = [];
+  for (let s = 0; s + T + 1 <= ids.length; s += S) starts.push(s);
+  model.eval();
+  let total = 0;
+  let count = 0;
+  try {
+    for (let w = 0; w < starts.length; w += opts.rows) {
+      const k = Math.min(opts.rows, starts.length - w);
+      const input = new Int32Array(k * T);
+      const target = new Int32Array(k * T);
+      const mask = new Float32Array(k * T);
+      for (let r = 0; r < k; r++) {
+        const s = starts[w + r];
+        input.set(ids.subarray(s, s + T), r * T);
+        target.set(ids.subarray(s + 1, s + 1 + T), r * T);
+        mask.fill(1, r * T + (w + r === 0 ? 0 : T - S), (r + 1) * T);
+      }
+      const sum = tf.tidy(() => {
+        const logits = model.forward(tf.tensor2d(input, [k, T], 'int32')).logits; // [k, T, V]
+        const V = logits.shape[2];
+        const logp = tf.logSoftmax(tf.reshape(logits, [k * T, V]));
+        const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(target, 'int32'), V)), 1); // [k·T]
+        return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(mask))));
+      });
+      total += sum.dataSync()[0];
+      sum.dispose();
+      for (let i = 0; i < mask.length; i++) count += mask[i];
+    }
+  } finally {
+    model.train();
   }
   return total / Math.max(1, count);
 }
@@ -427,11 +481,8 @@ async function trainAndReport(
     onPlan: (p) => {
       plannedSteps = p;
     },
-    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
     planFromBudget,
-    resume: opts.resume === true,
-    quiet: opts.quiet === true,
-    log,
+    ...runOptions(opts, log),
     lr: schedule,
     onEpochStart: () => tbptt?.reset(),
     evalEvery: opts.evalEvery ?? 0,
@@ -447,6 +498,8 @@ async function trainAndReport(
   // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
   if (!interrupted) log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
   const valLoss = interrupted ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
+  const stride = Math.max(1, Math.floor(T / 2));
+  const valLossSliding = interrupted || model.kind !== 'transformer' ? undefined : evaluateLossSliding(model.m, valIds, { blockSize: T, stride, rows: evalRows });
   const valLossOn =
     model.kind === 'transformer'
       ? `all ${valIds.length} validation characters (last 10% of the text), in non-overlapping windows of ${T} characters`
@@ -470,6 +523,7 @@ async function trainAndReport(
     epochsDone: epoch,
     valLoss,
     valLossOn,
+    ...(valLossSliding !== undefined ? { valLossSliding } : {}),
     valBpc: valLoss / Math.LN2,
     finalTrainLoss: history.length ? history[history.length - 1].loss : lastLoss,
     trainSeconds,
@@ -485,13 +539,14 @@ async function trainAndReport(
   tbptt?.dispose();
   model.m.dispose();
   optimizer.dispose();
+  if (valLossSliding !== undefined) log(`val loss with windows overlapping by half (stride ${stride}; each character sees ≥ ${T - stride} before it): ${valLossSliding.toFixed(4)} nats/char`);
   if (!interrupted) log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training (${result.wallSeconds.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s)`);
   return result;
 }
 
 const MODEL_DEFAULTS: Record<LmConfig['model'], Record<string, string>> = {
-  transformer: { 'd-model': '128', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.003', hidden: '0' },
-  lstm: { 'd-model': '64', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.004', hidden: '384' },
+  transformer: { 'd-model': '128', layers: '2', 'block-size': '128', 'batch-size': '32', lr: '0.004', hidden: '0', warmup: '50' },
+  lstm: { 'd-model': '64', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.004', hidden: '384', warmup: '30' },
 };
 
 /** Reads the config from parsed options (model-dependent defaults where an option was left out). */
@@ -545,14 +600,14 @@ export const lmShakespeareCommand: Command = {
     layers: { type: 'string', value: 'N', description: 'transformer blocks / LSTM layers (default 2 / 2)' },
     hidden: { type: 'string', value: 'N', description: 'LSTM hidden size (default 384)' },
     positional: { type: 'string', choices: ['learned', 'sinusoidal'], default: 'learned', description: 'transformer position encoding' },
-    'block-size': { type: 'string', value: 'N', description: 'characters per window: transformer context / LSTM BPTT length (default 64 / 64)' },
+    'block-size': { type: 'string', value: 'N', description: 'characters per window: transformer context / LSTM BPTT length (default 128 / 64)' },
     'batch-size': { type: 'string', value: 'N', description: 'windows per step (default 32)' },
     dropout: { type: 'string', value: 'X', default: '0', description: 'dropout (0 suits short runs, which underfit)' },
     optimizer: { type: 'string', choices: ['adamw', 'adam'], default: 'adamw', description: 'optimizer' },
-    lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.003 / 0.004)' },
+    lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.004)' },
     'min-lr': { type: 'string', value: 'X', default: '0.0001', description: 'learning rate at the end of the cosine decay' },
     'weight-decay': { type: 'string', value: 'X', default: '0.01', description: 'AdamW decoupled weight decay' },
-    warmup: { type: 'string', value: 'N', default: '30', description: 'linear warmup steps' },
+    warmup: { type: 'string', value: 'N', description: 'linear warmup steps (default 50 / 30)' },
     clip: { type: 'string', value: 'X', default: '1', description: 'clip gradients to this global norm' },
     'max-steps': { type: 'string', value: 'N', default: '0', description: 'optimizer steps (0: fit to --time-budget, else --epochs)' },
     epochs: { type: 'string', value: 'N', default: '1', description: 'passes over the training text when neither --max-steps nor --time-budget is given' },

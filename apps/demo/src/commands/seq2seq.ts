@@ -21,7 +21,7 @@ import {
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type Options, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { heatmapSvg, heatmapText } from '../heatmap.js';
-import { trainLoop, type HistoryEntry } from '../loop.js';
+import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
 import { startDataParallel } from '../parallel.js';
 import { CharVocab, makeReversePairs, parseUnderscorePairs, type Pair } from '../toy-tasks.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
@@ -203,10 +203,7 @@ export async function runToyTask(
     },
     plannedSteps: totalSteps,
     epochs: cfg.epochs,
-    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
-    resume: opts.resume === true,
-    quiet: opts.quiet === true,
-    log,
+    ...runOptions(opts, log),
     evalAtEpochEnd: true,
     evaluate: ({ epoch, loss }) => {
       const exactMatch = evaluate(testEx, 1000).exact;
