@@ -153,16 +153,22 @@ for name, Dec in [('luong', Luong), ('bahdanau', Bahdanau)]:
         'grads': grads,
     }
 
-out = {
-    'torch': torch.__version__,
-    'seed': 0,
-    'V': V, 'E': E, 'H': H, 'pad': PAD, 'bos': BOS, 'eos': EOS,
-    'src': src.tolist(), 'srcLengths': src_len.tolist(), 'tgt': tgt.tolist(), 'tgtLengths': tgt_len.tolist(),
-    'cases': cases,
-}
-path = os.path.join('packages', 'seq2seq', 'test', 'fixtures', 'seq2seq_golden.json')
-with open(path, 'w') as f:
-    json.dump(out, f)
+def write_fixture(name, fixture_cases):
+    """Writes packages/seq2seq/test/fixtures/<name>: the shared batch and sizes, plus the cases."""
+    out = {
+        'torch': torch.__version__,
+        'seed': 0,
+        'V': V, 'E': E, 'H': H, 'pad': PAD, 'bos': BOS, 'eos': EOS,
+        'src': src.tolist(), 'srcLengths': src_len.tolist(), 'tgt': tgt.tolist(), 'tgtLengths': tgt_len.tolist(),
+        'cases': fixture_cases,
+    }
+    path = os.path.join('packages', 'seq2seq', 'test', 'fixtures', name)
+    with open(path, 'w') as f:
+        json.dump(out, f)
+    return path
+
+
+path = write_fixture('seq2seq_golden.json', cases)
 print(path, os.path.getsize(path), 'bytes')
 
 
@@ -267,14 +273,5 @@ for name, cell, layers, score, sampled in [
         'grads': grads,
     }
 
-out = {
-    'torch': torch.__version__,
-    'seed': 0,
-    'V': V, 'E': E, 'H': H, 'pad': PAD, 'bos': BOS, 'eos': EOS,
-    'src': src.tolist(), 'srcLengths': src_len.tolist(), 'tgt': tgt.tolist(), 'tgtLengths': tgt_len.tolist(),
-    'cases': feed_cases,
-}
-path = os.path.join('packages', 'seq2seq', 'test', 'fixtures', 'seq2seq_input_feeding.json')
-with open(path, 'w') as f:
-    json.dump(out, f)
+path = write_fixture('seq2seq_input_feeding.json', feed_cases)
 print(path, os.path.getsize(path), 'bytes', 'min argmax margin', feed_cases['lstm2_concat_sampled']['minArgmaxMargin'])
