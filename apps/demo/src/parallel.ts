@@ -188,7 +188,10 @@ export class DataParallel {
     return mean;
   }
 
-  /** Rank 0: waits for the workers to finish and stops them. Idempotent. */
+  /**
+   * Rank 0: waits for the workers to finish and stops them. A worker: closes its channel to rank 0
+   * (dp-worker.js does, after any failure has been reported on it). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -220,12 +223,15 @@ export class DataParallel {
   }
 }
 
-/** The replica this thread is, when it is a data-parallel worker. */
+let thisReplica: DataParallel | undefined;
+
+/** The replica this thread is, when it is a data-parallel worker (one object per thread). */
 export function workerReplica(): DataParallel | undefined {
   if (isMainThread) return undefined;
   const init = workerData as WorkerInit | undefined;
   if (init?.kind !== 'wordloom-data-parallel') return undefined;
-  return new DataParallel(init.rank, init.world, init.control, [init.port]);
+  thisReplica ??= new DataParallel(init.rank, init.world, init.control, [init.port]);
+  return thisReplica;
 }
 
 const WORKER_FILE = 'dp-worker.js';

@@ -262,7 +262,7 @@ export async function runClassify(
     if (group.dp?.primary) group.dp.abort();
     throw e;
   } finally {
-    await group.dp?.close();
+    if (group.dp?.primary) await group.dp.close(); // a worker's channel is closed by dp-worker.js
   }
 }
 

@@ -363,7 +363,7 @@ export async function runLm(
     if (dp.primary) dp.abort();
     throw e;
   } finally {
-    await dp.close();
+    if (dp.primary) await dp.close(); // a worker's channel is closed by dp-worker.js
   }
 }
 
