@@ -7,8 +7,9 @@
  *
  * A benchmark file is `src/benches/<name>.mjs` exporting `default` an array of
  * benchmark objects (see README.md). Each side (ours, each peer) gets `warmup`
- * unmeasured runs and then `runs` measured ones (at least 3); every metric's
- * median is reported, and `ratio = ours / peerValue`.
+ * unmeasured runs; then the `runs` measured ones (at least 3) alternate between the
+ * sides (ours, peer, ours, peer, …); every metric's median is reported, and
+ * `ratio = ours / peerValue`.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -87,23 +88,43 @@ async function loadBenches() {
   return benches;
 }
 
-/** Runs one side (ours or a peer) warmup + runs times; returns per-metric medians. */
-async function measure(fn, bench, ctx, state) {
-  const warmup = bench.warmup ?? 1;
+/**
+ * Runs every side (ours, then each available peer) `warmup` times, then the measured runs
+ * interleaved — ours, peer 1, …, ours, peer 1, … — so a burst of load from elsewhere on the
+ * machine lands on both sides instead of on all of one side's runs. Returns per-side medians;
+ * a peer that throws is reported as skipped and not run again.
+ */
+async function measureAll(bench, sides, ctx, state) {
   const runs = runsOverride ?? Math.max(3, bench.runs ?? 3);
-  for (let i = 0; i < warmup; i++) await fn(state, ctx);
-  const samples = new Map();
+  const live = sides.map((s) => ({ ...s, samples: new Map(), failed: undefined }));
+  const once = async (side) => {
+    try {
+      return await side.fn(state, ctx);
+    } catch (e) {
+      if (side.isOurs) throw e;
+      side.failed = `failed: ${e.message.split('\n')[0]}`;
+      ctx.log(`  peer ${side.name} failed: ${e.message}`);
+      return undefined;
+    }
+  };
+  for (const side of live) for (let i = 0; i < side.warmup && !side.failed; i++) await once(side);
   for (let i = 0; i < runs; i++) {
-    const values = await fn(state, ctx);
-    for (const [metric, v] of Object.entries(values ?? {})) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new Error(`${bench.name}: metric ${metric} is not a finite number (${v})`);
+    for (const side of live) {
+      if (side.failed) continue;
+      const values = await once(side);
+      if (side.failed) continue;
+      for (const [metric, v] of Object.entries(values ?? {})) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new Error(`${bench.name}${side.isOurs ? '' : ` (peer ${side.name})`}: metric ${metric} is not a finite number (${v})`);
+        }
+        if (!side.samples.has(metric)) side.samples.set(metric, []);
+        side.samples.get(metric).push(v);
       }
-      if (!samples.has(metric)) samples.set(metric, []);
-      samples.get(metric).push(v);
     }
   }
-  return { medians: new Map([...samples].map(([m, xs]) => [m, median(xs)])), runs };
+  return live.map((s) =>
+    s.failed ? { name: s.name, skipped: s.failed } : { name: s.name, medians: new Map([...s.samples].map(([m, xs]) => [m, median(xs)])), runs },
+  );
 }
 
 const all = await loadBenches();
@@ -128,26 +149,24 @@ for (const bench of selected) {
   let state;
   try {
     state = bench.setup ? await bench.setup(ctx) : undefined;
-    const ours = await measure(bench.ours.bind(bench), bench, ctx, state);
     const units = bench.units ?? {};
     const hib = (m) => bench.higherIsBetter?.[m] ?? defaultHigherIsBetter(m);
-    const peers = bench.peers ?? [];
-    const peerResults = [];
-    for (const peer of peers) {
+    const sides = [{ name: 'ours', isOurs: true, fn: bench.ours.bind(bench), warmup: bench.warmup ?? 1 }];
+    const unavailable = new Map();
+    for (const peer of bench.peers ?? []) {
       const ok = peer.available ? await peer.available(ctx) : true;
       if (ok !== true) {
-        peerResults.push({ name: peer.name, skipped: typeof ok === 'string' ? ok : 'not available' });
-        ctx.log(`  peer ${peer.name} skipped: ${typeof ok === 'string' ? ok : 'not available'}`);
+        unavailable.set(peer, typeof ok === 'string' ? ok : 'not available');
+        ctx.log(`  peer ${peer.name} skipped: ${unavailable.get(peer)}`);
         continue;
       }
-      try {
-        const r = await measure(peer.run.bind(peer), { ...bench, warmup: peer.warmup ?? bench.warmup, runs: peer.runs ?? bench.runs }, ctx, state);
-        peerResults.push({ name: peer.name, ...r });
-      } catch (e) {
-        peerResults.push({ name: peer.name, skipped: `failed: ${e.message.split('\n')[0]}` });
-        ctx.log(`  peer ${peer.name} failed: ${e.message}`);
-      }
+      sides.push({ name: peer.name, isOurs: false, fn: peer.run.bind(peer), warmup: peer.warmup ?? bench.warmup ?? 1 });
     }
+    const [ours, ...measured] = await measureAll(bench, sides, ctx, state);
+    // in the order the benchmark lists its peers
+    const peerResults = (bench.peers ?? []).map((peer) =>
+      unavailable.has(peer) ? { name: peer.name, skipped: unavailable.get(peer) } : measured.shift(),
+    );
     for (const [metric, value] of ours.medians) {
       const base = { bench: bench.name, metric, unit: units[metric] ?? '', ours: value, higherIsBetter: hib(metric), runs: ours.runs };
       if (peerResults.length === 0) {
