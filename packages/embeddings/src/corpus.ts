@@ -6,11 +6,7 @@
  * `max_final_vocab`), gensim `LineSentence` (one sentence a line, split on whitespace,
  * at most 10,000 tokens a sentence).
  */
-// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
-// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
-import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
-import * as readline from 'node:readline';
+import { nodeBuiltin } from './internal/node.js';
 
 /**
  * A source of sentences:
@@ -51,6 +47,10 @@ export async function* readSentences(
 ): AsyncGenerator<string[]> {
   const lower = opts.lowercase === true;
   if (typeof source === 'string') {
+    const instead = 'in the browser pass an iterable of sentences (string[] or string each)';
+    const fs = nodeBuiltin('node:fs', 'reading a corpus from a file path', instead);
+    const zlib = nodeBuiltin('node:zlib', 'reading a corpus from a file path', instead);
+    const readline = nodeBuiltin('node:readline', 'reading a corpus from a file path', instead);
     let input: NodeJS.ReadableStream = fs.createReadStream(source);
     if (source.endsWith('.gz')) input = input.pipe(zlib.createGunzip());
     const rl = readline.createInterface({ input, crlfDelay: Infinity });

@@ -10,10 +10,7 @@
  * is allocated, so a truncated file or a lying header gives a clear error, never a huge
  * allocation.
  */
-// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
-// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
-import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
+import { nodeBuiltin } from './internal/node.js';
 import { KeyedVectors } from './keyed-vectors.js';
 
 /** Options of {@link writeWord2VecFormat}. */
@@ -222,11 +219,17 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
 /** Writes a word2vec file (`.gz` paths are gzipped). */
 export function saveWord2VecFormat(kv: KeyedVectors, path: string, opts: WriteWord2VecOptions = {}): void {
   const bytes = writeWord2VecFormat(kv, opts);
+  const instead = 'in the browser use writeWord2VecFormat(kv), which returns the bytes';
+  const fs = nodeBuiltin('node:fs', 'saveWord2VecFormat(kv, path)', instead);
+  const zlib = nodeBuiltin('node:zlib', 'saveWord2VecFormat(kv, path)', instead);
   fs.writeFileSync(path, path.endsWith('.gz') ? zlib.gzipSync(bytes) : bytes);
 }
 
 /** Reads a word2vec file (`.gz` paths are gunzipped). Errors as {@link readWord2VecFormat}. */
 export function loadWord2VecFormat(path: string, opts: ReadWord2VecOptions = {}): KeyedVectors {
+  const instead = 'in the browser fetch the bytes and use readWord2VecFormat(bytes)';
+  const fs = nodeBuiltin('node:fs', 'loadWord2VecFormat(path)', instead);
+  const zlib = nodeBuiltin('node:zlib', 'loadWord2VecFormat(path)', instead);
   let bytes: Uint8Array = fs.readFileSync(path);
   if (path.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
   try {

@@ -9,14 +9,20 @@ import { type CorpusSource, type EncodedCorpus } from './corpus.js';
 import { Cooccurrence, countCooccurrences } from './cooccurrence.js';
 import { KeyedVectors } from './keyed-vectors.js';
 import { gloveKernel, type GloveParams, type GloveShared } from './internal/glove-kernel.js';
-import { runKernelInWorkers, shared } from './internal/pool.js';
-import { base64Bytes, xorshiftStream } from './internal/util.js';
+import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
+import { base64Bytes, unsharedMemoryImport, xorshiftStream } from './internal/util.js';
 import { GLOVE_SIMD_WASM_BASE64 } from './internal/glove-simd-wasm.js';
 
-let gloveCache: WebAssembly.Module | undefined;
-function gloveModule(): WebAssembly.Module {
-  gloveCache ??= new WebAssembly.Module(base64Bytes(GLOVE_SIMD_WASM_BASE64));
-  return gloveCache;
+const gloveCache = new Map<boolean, WebAssembly.Module>();
+/** The compiled SIMD kernel, importing a shared memory (workers) or a plain one (one thread). */
+function gloveModule(sharedMemory: boolean): WebAssembly.Module {
+  let m = gloveCache.get(sharedMemory);
+  if (m === undefined) {
+    const bytes = base64Bytes(GLOVE_SIMD_WASM_BASE64);
+    m = new WebAssembly.Module(sharedMemory ? bytes : unsharedMemoryImport(bytes));
+    gloveCache.set(sharedMemory, m);
+  }
+  return m;
 }
 
 /** Progress of GloVe training, reported after each epoch (of worker 0 with several workers). */
@@ -79,13 +85,14 @@ export async function trainGlove(
   ] as const) {
     if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
   }
+  checkWorkers(fn, workers);
   const xMax = opts.xMax ?? 100;
   const alpha = opts.alpha ?? 0.75;
   const eta = opts.eta ?? 0.05;
   if (!(xMax > 0) || !(alpha > 0) || !(eta > 0)) {
     throw new RangeError(`${fn}: xMax = ${xMax}, alpha = ${alpha}, eta = ${eta} must all be > 0`);
   }
-  const cooc =
+  let cooc: Cooccurrence | undefined =
     corpus instanceof Cooccurrence
       ? corpus
       : await countCooccurrences(corpus, {
@@ -96,7 +103,8 @@ export async function trainGlove(
           lowercase: opts.lowercase,
           memoryMB: opts.memoryMB,
         });
-  const V = cooc.vocab.size;
+  const vocab = cooc.vocab;
+  const V = vocab.size;
   const nnz = cooc.nnz;
   if (nnz === 0) throw new Error(`${fn}: no co-occurrences (every sentence has fewer than 2 vocabulary words)`);
   const multi = workers > 1;
@@ -121,19 +129,21 @@ export async function trainGlove(
   if (pages > 65536) {
     throw new RangeError(`${fn}: ${nnz} co-occurrences and ${V} words need ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB`);
   }
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
   const buf = memory.buffer;
   new Int32Array(buf, oRows, nnz).set(cooc.rows);
   new Int32Array(buf, oCols, nnz).set(cooc.cols);
   const lx = new Float64Array(buf, oLx, nnz);
   const wgt = new Float64Array(buf, oWgt, nnz);
-  const updatesOf = new Float64Array(nnz);
   for (let e = 0; e < nnz; e++) {
     const x = cooc.values[e]!;
     lx[e] = Math.log(x);
     wgt[e] = x > xMax ? 1 : Math.pow(x / xMax, alpha);
-    updatesOf[e] = cooc.rows[e] === cooc.cols[e] ? 1 : 2;
   }
+  // The entries now live in the WebAssembly memory; counts made here can be collected.
+  cooc = undefined;
+  const rowsW = new Int32Array(buf, oRows, nnz);
+  const colsW = new Int32Array(buf, oCols, nnz);
   const rnd = xorshiftStream(opts.seed ?? 1);
   const W = new Float64Array(buf, oW, 2 * V * stride);
   for (let r = 0; r < 2 * V; r++) for (let k = 0; k <= D; k++) W[r * stride + (k === D ? dp : k)] = (rnd() - 0.5) / D;
@@ -148,7 +158,7 @@ export async function trainGlove(
   }
   const S: GloveShared = {
     memory,
-    wasm: gloveModule(),
+    wasm: gloveModule(multi),
     progress: multi ? shared(new Float64Array(workers * 3)) : new Float64Array(workers * 3),
   };
   const params: GloveParams[] = [];
@@ -156,7 +166,7 @@ export async function trainGlove(
     const begin = Math.floor((w * nnz) / workers);
     const end = Math.floor(((w + 1) * nnz) / workers);
     let updates = 0;
-    for (let t = begin; t < end; t++) updates += updatesOf[order[t]!]!;
+    for (let t = begin; t < end; t++) updates += rowsW[order[t]!] === colsW[order[t]!] ? 1 : 2; // a diagonal entry is one update
     params.push({
       rows: oRows, cols: oCols, lx: oLx, wgt: oWgt, order: oOrder, W: oW, G: oG,
       stride, dp, vocabSize: V, eta, epochs, begin, end, updates,
@@ -192,7 +202,7 @@ export async function trainGlove(
     }
   }
   return {
-    wv: new KeyedVectors({ words: cooc.vocab.words, vectors: out, dim: D, counts: cooc.vocab.counts }),
+    wv: new KeyedVectors({ words: vocab.words, vectors: out, dim: D, counts: vocab.counts }),
     stats: { seconds: (performance.now() - t0) / 1000, nnz, cost: up > 0 ? cost / up : NaN },
   };
 }

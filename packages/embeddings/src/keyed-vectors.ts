@@ -7,9 +7,7 @@
  * `doesnt_match`, `evaluate_word_analogies`, `evaluate_word_pairs`; Mikolov et al. 2013
  * (`compute-accuracy` of word2vec.c).
  */
-// Namespace imports of Node built-ins: a browser bundle (which stubs them) still builds; only the
-// file-path features, which need Node, would fail there — the in-memory APIs never touch them.
-import * as fs from 'node:fs';
+import { nodeBuiltin } from './internal/node.js';
 import { pca2d } from './svd.js';
 import { linalg } from './internal/linalg-wasm.js';
 
@@ -127,7 +125,9 @@ function pySplit(line: string): string[] {
 
 function readEval(fn: string, src: EvalSource): string[] {
   let text: string;
-  if ('path' in src) text = fs.readFileSync(src.path, 'utf8');
+  if ('path' in src) {
+    text = nodeBuiltin('node:fs', `${fn}({ path })`, 'in the browser fetch the file and pass { text }').readFileSync(src.path, 'utf8');
+  }
   else if ('text' in src && typeof src.text === 'string') text = src.text;
   else throw new TypeError(`${fn}: source must be { path } or { text }`);
   // Python iterates lines keeping their ends; only '\n' separates lines here.

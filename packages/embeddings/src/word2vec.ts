@@ -8,17 +8,25 @@
  */
 import { encodeCorpus, negativeCumTable, subsampleThresholds, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
 import { KeyedVectors } from './keyed-vectors.js';
-import { runKernelInWorkers, shared } from './internal/pool.js';
+import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
 import { aliasTable } from './internal/alias-table.js';
-import { base64Bytes, chunkSentences, xorshiftStream } from './internal/util.js';
+import { base64Bytes, chunkSentences, unsharedMemoryImport, xorshiftStream } from './internal/util.js';
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
 
-let simdCache: WebAssembly.Module | undefined;
-/** The compiled SIMD kernel (1,226 bytes, compiled once per process). */
-function simdModule(): WebAssembly.Module {
-  simdCache ??= new WebAssembly.Module(base64Bytes(W2V_SIMD_WASM_BASE64));
-  return simdCache;
+const simdCache = new Map<boolean, WebAssembly.Module>();
+/**
+ * The compiled SIMD kernel (1,226 bytes, compiled once per process), importing a shared
+ * memory (for workers) or a plain one (one thread; see {@link unsharedMemoryImport}).
+ */
+function simdModule(sharedMemory: boolean): WebAssembly.Module {
+  let m = simdCache.get(sharedMemory);
+  if (m === undefined) {
+    const bytes = base64Bytes(W2V_SIMD_WASM_BASE64);
+    m = new WebAssembly.Module(sharedMemory ? bytes : unsharedMemoryImport(bytes));
+    simdCache.set(sharedMemory, m);
+  }
+  return m;
 }
 
 /** Progress report, delivered about every `progressEveryMs`. */
@@ -236,6 +244,7 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   checkInt(fn, 'negative', negative, 0);
   checkInt(fn, 'epochs', epochs, 1);
   checkInt(fn, 'workers', workers, 1);
+  checkWorkers(fn, workers);
   if (!hs && negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
   if (!(alpha > 0) || !(minAlpha >= 0)) throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
   if (!(sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${sample}`);
@@ -289,7 +298,7 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
       `${fn}: vocabulary ${V} × vectorSize ${D} needs ${(off / 2 ** 30).toFixed(1)} GiB of weights, over WebAssembly's 4 GiB`,
     );
   }
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
   const F32 = new Float32Array(memory.buffer);
   // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
   const rng = xorshiftStream(seed);
@@ -317,7 +326,7 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     next: mk(new Int32Array(32)),
     progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
     memory,
-    wasm: simdModule(),
+    wasm: simdModule(multi),
   };
   const totalWords = enc.ids.length;
   let maxSentence = 0;

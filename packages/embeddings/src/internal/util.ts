@@ -41,3 +41,47 @@ export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+/**
+ * The module bytes with their imported memory declared unshared (limits flag 0x02 cleared).
+ * The kernels import a shared memory so that workers can share it; a one-thread run uses this
+ * variant on a plain memory instead, because browsers create shared memory only on
+ * cross-origin isolated pages. The kernels use no atomic instructions, so both validate.
+ */
+export function unsharedMemoryImport(wasm: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const out = wasm.slice();
+  let p = 8; // magic + version
+  const leb = (): number => {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = out[p++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+      shift += 7;
+    }
+  };
+  while (p < out.length) {
+    const id = out[p++]!;
+    const size = leb();
+    const end = p + size;
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        // (not `p += leb()`: that would read p before leb() moves it past the length)
+        const moduleLen = leb();
+        p += moduleLen;
+        const fieldLen = leb();
+        p += fieldLen;
+        const kind = out[p++]!;
+        if (kind === 2) {
+          out[p] = out[p]! & ~0x02;
+          return out;
+        }
+        if (kind !== 0) throw new Error(`unsharedMemoryImport: unexpected import kind ${kind}`);
+        leb(); // function type index
+      }
+    }
+    p = end;
+  }
+  throw new Error('unsharedMemoryImport: the module imports no memory');
+}
