@@ -10,20 +10,9 @@ import { Cooccurrence, countCooccurrences } from './cooccurrence.js';
 import { KeyedVectors } from './keyed-vectors.js';
 import { gloveKernel, type GloveParams, type GloveShared } from './internal/glove-kernel.js';
 import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
-import { base64Bytes, unsharedMemoryImport, xorshiftStream } from './internal/util.js';
+import { kernelModule, xorshiftStream } from './internal/util.js';
 import { GLOVE_SIMD_WASM_BASE64 } from './internal/glove-simd-wasm.js';
 
-const gloveCache = new Map<boolean, WebAssembly.Module>();
-/** The compiled SIMD kernel, importing a shared memory (workers) or a plain one (one thread). */
-function gloveModule(sharedMemory: boolean): WebAssembly.Module {
-  let m = gloveCache.get(sharedMemory);
-  if (m === undefined) {
-    const bytes = base64Bytes(GLOVE_SIMD_WASM_BASE64);
-    m = new WebAssembly.Module(sharedMemory ? bytes : unsharedMemoryImport(bytes));
-    gloveCache.set(sharedMemory, m);
-  }
-  return m;
-}
 
 /** Progress of GloVe training, reported after each epoch (of worker 0 with several workers). */
 export interface GloveProgress {
@@ -158,7 +147,7 @@ export async function trainGlove(
   }
   const S: GloveShared = {
     memory,
-    wasm: gloveModule(multi),
+    wasm: kernelModule(GLOVE_SIMD_WASM_BASE64, multi),
     progress: multi ? shared(new Float64Array(workers * 3)) : new Float64Array(workers * 3),
   };
   const params: GloveParams[] = [];

@@ -11,23 +11,8 @@ import { KeyedVectors } from './keyed-vectors.js';
 import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
 import { aliasTable } from './internal/alias-table.js';
-import { base64Bytes, chunkSentences, unsharedMemoryImport, xorshiftStream } from './internal/util.js';
+import { chunkSentences, kernelModule, xorshiftStream } from './internal/util.js';
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
-
-const simdCache = new Map<boolean, WebAssembly.Module>();
-/**
- * The compiled SIMD kernel (1,226 bytes, compiled once per process), importing a shared
- * memory (for workers) or a plain one (one thread; see {@link unsharedMemoryImport}).
- */
-function simdModule(sharedMemory: boolean): WebAssembly.Module {
-  let m = simdCache.get(sharedMemory);
-  if (m === undefined) {
-    const bytes = base64Bytes(W2V_SIMD_WASM_BASE64);
-    m = new WebAssembly.Module(sharedMemory ? bytes : unsharedMemoryImport(bytes));
-    simdCache.set(sharedMemory, m);
-  }
-  return m;
-}
 
 /** Progress report, delivered about every `progressEveryMs`. */
 export interface TrainProgress {
@@ -326,7 +311,7 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     next: mk(new Int32Array(32)),
     progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
     memory,
-    wasm: simdModule(multi),
+    wasm: kernelModule(W2V_SIMD_WASM_BASE64, multi), // 1,226 bytes
   };
   const totalWords = enc.ids.length;
   let maxSentence = 0;

@@ -42,6 +42,23 @@ export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const kernelCache = new Map<string, WebAssembly.Module>();
+
+/**
+ * A kernel compiled from its base64 bytes, once per process and variant: importing a shared
+ * memory (for workers) or a plain one (one thread; see {@link unsharedMemoryImport}).
+ */
+export function kernelModule(base64: string, sharedMemory: boolean): WebAssembly.Module {
+  const key = (sharedMemory ? 'shared:' : 'plain:') + base64;
+  let m = kernelCache.get(key);
+  if (m === undefined) {
+    const bytes = base64Bytes(base64);
+    m = new WebAssembly.Module(sharedMemory ? bytes : unsharedMemoryImport(bytes));
+    kernelCache.set(key, m);
+  }
+  return m;
+}
+
 /**
  * The module bytes with their imported memory declared unshared (limits flag 0x02 cleared).
  * The kernels import a shared memory so that workers can share it; a one-thread run uses this
