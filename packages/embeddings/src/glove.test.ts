@@ -30,6 +30,35 @@ describe('trainGlove', () => {
     expect(within).toBeGreaterThan(across + 0.3);
   });
 
+  it('stops when its signal is aborted, rejecting with the reason', async () => {
+    const cooc = await countCooccurrences(sents, { window: 5, minCount: 1 });
+    await expect(trainGlove(cooc, { signal: AbortSignal.abort(new Error('not today')) })).rejects.toThrow('not today');
+    // 1 worker: aborted from onProgress at the end of the first epoch
+    const c1 = new AbortController();
+    const seen1: number[] = [];
+    const one = trainGlove(cooc, {
+      vectorSize: 8, epochs: 30, signal: c1.signal,
+      onProgress: (p) => {
+        seen1.push(p.epoch);
+        c1.abort();
+      },
+    });
+    await expect(one).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen1).toEqual([0]);
+    // 2 workers: aborted by a timer while they train, on a corpus whose epochs take ~0.1 s
+    const r = xorshiftStream(8);
+    const many = Array.from({ length: 6000 }, () => Array.from({ length: 10 }, () => `w${Math.floor(r() * 2000)}`));
+    const bigCooc = await countCooccurrences(many, { window: 10, minCount: 1 });
+    const seen2: number[] = [];
+    const t0 = performance.now();
+    const two = trainGlove(bigCooc, {
+      vectorSize: 32, epochs: 400, workers: 2, signal: AbortSignal.timeout(300), onProgress: (p) => seen2.push(p.epoch),
+    });
+    await expect(two).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Math.max(-1, ...seen2)).toBeLessThan(200); // stopped long before its 400 epochs
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+
   it('bad input', async () => {
     await expect(trainGlove([])).rejects.toThrow(/the corpus is empty/);
     await expect(trainGlove([['a', 'b', 'c']], { minCount: 2 })).rejects.toThrow(/every word is under minCount = 2/);

@@ -50,6 +50,12 @@ export interface GloveOptions {
   output?: 'sum' | 'word';
   /** Counting memory budget. @default 512 */
   memoryMB?: number;
+  /**
+   * Stops training within about 0.2 s of being aborted (with `workers: 1`: at the end of the
+   * epoch, since training then runs on the calling thread and only `onProgress` can abort);
+   * the promise rejects with `signal.reason`, as `trainWord2Vec` does.
+   */
+  signal?: AbortSignal;
   onProgress?: (p: GloveProgress) => void;
 }
 
@@ -75,6 +81,7 @@ export async function trainGlove(
     if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
   }
   checkWorkers(fn, workers);
+  opts.signal?.throwIfAborted();
   const xMax = opts.xMax ?? 100;
   const alpha = opts.alpha ?? 0.75;
   const eta = opts.eta ?? 0.05;
@@ -149,6 +156,7 @@ export async function trainGlove(
     memory,
     wasm: kernelModule(GLOVE_SIMD_WASM_BASE64, multi),
     progress: multi ? shared(new Float64Array(workers * 3)) : new Float64Array(workers * 3),
+    stop: multi ? shared(new Int32Array(1)) : new Int32Array(1),
   };
   const params: GloveParams[] = [];
   for (let w = 0; w < workers; w++) {
@@ -175,8 +183,25 @@ export async function trainGlove(
       opts.onProgress({ epoch: e - 1, cost: up > 0 ? cost / up : NaN });
     }
   };
-  if (!multi) gloveKernel(S, params[0]!, 0, report);
-  else await runKernelInWorkers(fn, gloveKernel, S, params, report, 250);
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const stop = (): void => {
+    Atomics.store(S.stop, 0, 1);
+  };
+  if (!multi) {
+    gloveKernel(S, params[0]!, 0, () => {
+      report();
+      if (signal?.aborted) stop();
+    });
+  } else {
+    signal?.addEventListener('abort', stop);
+    try {
+      await runKernelInWorkers(fn, gloveKernel, S, params, report, 250);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+  signal?.throwIfAborted();
   let cost = 0;
   let up = 0;
   for (let w = 0; w < workers; w++) {

@@ -115,6 +115,38 @@ describe('trainWord2Vec', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.words).toBeGreaterThanOrEqual(seen[i - 1]!.words);
   });
 
+  it('stops when its signal is aborted, rejecting with the reason', async () => {
+    const big = await encodeCorpus(topicCorpus(3000, 4), { minCount: 1 }); // 24,000 words: ~3 jobs an epoch
+    const opts = { vectorSize: 16, sample: 0, epochs: 40, sg: true };
+    // already aborted: nothing is trained
+    await expect(trainWord2Vec(big, { ...opts, signal: AbortSignal.abort(new Error('not today')) })).rejects.toThrow('not today');
+    // 1 worker: aborted from onProgress (called after every job with progressEveryMs 0)
+    const c1 = new AbortController();
+    const seen1: number[] = [];
+    const one = trainWord2Vec(big, {
+      ...opts, workers: 1, progressEveryMs: 0, signal: c1.signal,
+      onProgress: (p) => {
+        seen1.push(p.progress);
+        if (p.progress > 0.05) c1.abort();
+      },
+    });
+    await expect(one).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen1[seen1.length - 1]).toBeLessThan(0.1); // no report after the job that saw the abort
+    // 2 workers: aborted from outside while they train
+    const c2 = new AbortController();
+    const seen2: number[] = [];
+    const two = trainWord2Vec(big, {
+      ...opts, workers: 2, progressEveryMs: 5, signal: c2.signal,
+      onProgress: (p) => {
+        seen2.push(p.progress);
+        if (p.progress > 0.05) c2.abort(new Error('enough'));
+      },
+    });
+    await expect(two).rejects.toThrow('enough');
+    expect(seen2.length).toBeGreaterThan(0);
+    expect(Math.max(...seen2)).toBeLessThan(0.5); // it stopped, far from the end of 40 epochs
+  });
+
   it('bad input: empty corpus, every word under minCount, nothing to train', async () => {
     await expect(trainWord2Vec([])).rejects.toThrow(/the corpus is empty/);
     await expect(trainWord2Vec([['a', 'b']], { minCount: 2 })).rejects.toThrow(/every word is under minCount = 2/);

@@ -76,6 +76,14 @@ export interface Word2VecOptions {
   onProgress?: (p: TrainProgress) => void;
   /** @default 1000 */
   progressEveryMs?: number;
+  /**
+   * Stops training at the end of the job under way (about 10,000 words) once aborted; the
+   * promise then rejects with `signal.reason` (an `AbortError` DOMException unless `abort()`
+   * was given one). With `workers > 1` the calling thread is free while the workers train, so
+   * a timer, a button or a SIGINT handler can abort; with `workers: 1` training runs on the
+   * calling thread and only `onProgress` (or another thread) can.
+   */
+  signal?: AbortSignal;
   /** Lower-case tokens while reading (only when a source, not an EncodedCorpus, is given). @default false */
   lowercase?: boolean;
   /** @default 10000 — gensim's MAX_WORDS_IN_BATCH */
@@ -104,6 +112,9 @@ export interface Word2VecResult {
 
 const MAX_EXP = 6;
 const EXP_TABLE_SIZE = 1000;
+/** A job index past any run's last job (2^30: adding one per worker never overflows). */
+const STOP_JOB = 2 ** 30;
+
 /**
  * Raw words per job that workers take from the shared job counter: gensim's job size
  * (MAX_WORDS_IN_BATCH). Small enough that the last job's tail is short (2 M tokens × 5 epochs =
@@ -230,6 +241,7 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   checkInt(fn, 'epochs', epochs, 1);
   checkInt(fn, 'workers', workers, 1);
   checkWorkers(fn, workers);
+  opts.signal?.throwIfAborted();
   if (!hs && negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
   if (!(alpha > 0) || !(minAlpha >= 0)) throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
   if (!(sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${sample}`);
@@ -342,6 +354,13 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     ...sc,
   }));
 
+  // Abort: push the shared job counter past the last job, so every worker stops after the job
+  // it is on (no kernel change, no extra read per job).
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const stop = (): void => {
+    Atomics.store(S.next, 0, STOP_JOB);
+  };
   const t0 = performance.now();
   const every = opts.progressEveryMs ?? 1000;
   let lastReport = t0;
@@ -381,10 +400,17 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
         lastReport = now;
         report();
       }
+      if (signal?.aborted) stop();
     });
   } else {
-    await runKernelInWorkers(fn, w2vKernel, S, params, opts.onProgress ? report : null, every);
+    signal?.addEventListener('abort', stop);
+    try {
+      await runKernelInWorkers(fn, w2vKernel, S, params, opts.onProgress ? report : null, every);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   }
+  signal?.throwIfAborted();
   report();
   const seconds = (performance.now() - t0) / 1000;
   let raw = 0;
