@@ -127,8 +127,10 @@ export async function trainGlove(
   }
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
   const buf = memory.buffer;
-  new Int32Array(buf, oRows, nnz).set(cooc.rows);
-  new Int32Array(buf, oCols, nnz).set(cooc.cols);
+  const rowsW = new Int32Array(buf, oRows, nnz);
+  const colsW = new Int32Array(buf, oCols, nnz);
+  rowsW.set(cooc.rows);
+  colsW.set(cooc.cols);
   const lx = new Float64Array(buf, oLx, nnz);
   const wgt = new Float64Array(buf, oWgt, nnz);
   for (let e = 0; e < nnz; e++) {
@@ -138,8 +140,6 @@ export async function trainGlove(
   }
   // The entries now live in the WebAssembly memory; counts made here can be collected.
   cooc = undefined;
-  const rowsW = new Int32Array(buf, oRows, nnz);
-  const colsW = new Int32Array(buf, oCols, nnz);
   const rnd = xorshiftStream(opts.seed ?? 1);
   const W = new Float64Array(buf, oW, 2 * V * stride);
   for (let r = 0; r < 2 * V; r++) for (let k = 0; k <= D; k++) W[r * stride + (k === D ? dp : k)] = (rnd() - 0.5) / D;
