@@ -3,13 +3,15 @@ import { readdirSync, existsSync } from 'node:fs';
 
 // One vitest project per workspace package: `pnpm test` runs them all,
 // `pnpm vitest --project tokenizer` runs one.
-const dirs = ['packages', 'apps', 'tooling'].flatMap((group) =>
-  existsSync(group)
-    ? readdirSync(group, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && existsSync(`${group}/${d.name}/package.json`))
-        .map((d) => `${group}/${d.name}`)
-    : [],
-).concat(existsSync('apps/demo/web/package.json') ? ['apps/demo/web'] : []);
+const dirs = ['packages', 'apps', 'tooling']
+  .flatMap((group) =>
+    existsSync(group)
+      ? readdirSync(group, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(`${group}/${d.name}/package.json`))
+          .map((d) => `${group}/${d.name}`)
+      : [],
+  )
+  .concat(existsSync('apps/demo/web/package.json') ? ['apps/demo/web'] : []);
 
 // Workspace packages resolve to their TypeScript sources (the `@wordloom/source`
 // export condition), so tests never need a build of a sibling package.

@@ -6,7 +6,15 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'docs/api/**', '**/coverage/**', '**/out/**', '**/*.d.ts'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      'docs/api/**',
+      '**/coverage/**',
+      '**/out/**',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -19,7 +27,17 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'warn',
       'no-constant-condition': ['error', { checkLoops: false }],
       // Packages import each other only through their public entry.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@wordloom/*/src/*', '@wordloom/*/dist/*'], message: 'Import a package through its public entry only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@wordloom/*/src/*', '@wordloom/*/dist/*'],
+              message: 'Import a package through its public entry only.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

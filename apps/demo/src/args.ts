@@ -65,7 +65,11 @@ export const commonOptions: Options = {
     value: 'DIR',
     description: 'folder of the shared data sets (default: ../shared/data next to the repository, when it exists)',
   },
-  out: { type: 'string', value: 'DIR', description: 'output folder for metrics, weights, tokenizer and plots (default: apps/demo/runs/<command>)' },
+  out: {
+    type: 'string',
+    value: 'DIR',
+    description: 'output folder for metrics, weights, tokenizer and plots (default: apps/demo/runs/<command>)',
+  },
   seed: { type: 'string', value: 'N', description: 'random seed (same seed, same run)', default: '42' },
 };
 
@@ -96,8 +100,11 @@ export function commandHelp(cmd: Command): string {
 
 /** Parses the arguments after the command name; throws a one-line CliError on bad input. */
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'help' {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, spec] of Object.entries(cmd.options)) options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, spec] of Object.entries(cmd.options))
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -127,7 +134,9 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'he
   const variadic = specs.some((p) => p.variadic);
   if (parsed.positionals.length < required) {
     const missing = specs[parsed.positionals.length];
-    throw new CliError(`${PROGRAM} ${cmd.name}: missing argument ${missing.name} (${missing.description}); see '${PROGRAM} ${cmd.name} --help'`);
+    throw new CliError(
+      `${PROGRAM} ${cmd.name}: missing argument ${missing.name} (${missing.description}); see '${PROGRAM} ${cmd.name} --help'`,
+    );
   }
   if (!variadic && parsed.positionals.length > specs.length) {
     throw new CliError(

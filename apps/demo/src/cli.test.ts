@@ -31,7 +31,14 @@ describe('wordloom CLI: help and bad input', () => {
   it('--help lists every command; each subcommand has --help', async () => {
     const top = await run('--help');
     expect(top.code).toBe(0);
-    for (const name of ['tour', 'seq2seq date', 'seq2seq addition', 'seq2seq reverse', 'embed train', 'embed analogy']) {
+    for (const name of [
+      'tour',
+      'seq2seq date',
+      'seq2seq addition',
+      'seq2seq reverse',
+      'embed train',
+      'embed analogy',
+    ]) {
       expect(top.out).toContain(name);
       const h = await run(...name.split(' '), '--help');
       expect(h.code).toBe(0);
@@ -72,7 +79,10 @@ describe('wordloom CLI: help and bad input', () => {
   it('a malformed data line (wrong width / no separator): one-line error', async () => {
     const dir = join(tmp, 'bad');
     mkdirSync(join(dir, 'dlfs2-seq2seq'), { recursive: true });
-    writeFileSync(join(dir, 'dlfs2-seq2seq', 'date.txt'), 'september 27, 1994           _1994-09-27\nthis line has no separator\n');
+    writeFileSync(
+      join(dir, 'dlfs2-seq2seq', 'date.txt'),
+      'september 27, 1994           _1994-09-27\nthis line has no separator\n',
+    );
     const r = await run('seq2seq', 'date', '--data-dir', dir, '--out', join(tmp, 'y'));
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/date.txt line 2 has no '_'/);
@@ -81,7 +91,10 @@ describe('wordloom CLI: help and bad input', () => {
   it('a TSV row with the wrong column count: one-line error naming file, line and columns', async () => {
     const dir = join(tmp, 'nsmc-bad');
     mkdirSync(join(dir, 'nsmc'), { recursive: true });
-    writeFileSync(join(dir, 'nsmc', 'ratings_train.derived.txt.gz'), gzipSync('id\tdocument\tlabel\n1\t좋아요\t1\n2\t별로\n'));
+    writeFileSync(
+      join(dir, 'nsmc', 'ratings_train.derived.txt.gz'),
+      gzipSync('id\tdocument\tlabel\n1\t좋아요\t1\n2\t별로\n'),
+    );
     const r = await run('tokenize', 'train', '--corpus', 'nsmc', '--data-dir', dir, '--out', join(tmp, 'z'));
     expect(r.code).toBe(3);
     expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -92,7 +105,25 @@ describe('wordloom CLI: help and bad input', () => {
 describe('wordloom CLI: end to end on tiny data', () => {
   it('seq2seq date trains a few steps, writes metrics/weights/vocab/heatmap, and resumes', async () => {
     const out = join(tmp, 'date');
-    const argv = ['seq2seq', 'date', '--out', out, '--limit', '300', '--max-steps', '4', '--batch-size', '16', '--hidden', '16', '--embedding', '8', '--epochs', '2', '--quiet'];
+    const argv = [
+      'seq2seq',
+      'date',
+      '--out',
+      out,
+      '--limit',
+      '300',
+      '--max-steps',
+      '4',
+      '--batch-size',
+      '16',
+      '--hidden',
+      '16',
+      '--embedding',
+      '8',
+      '--epochs',
+      '2',
+      '--quiet',
+    ];
     const r = await run(...argv);
     expect(r.code).toBe(0);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
@@ -120,7 +151,23 @@ describe('wordloom CLI: end to end on tiny data', () => {
   it('embed train (each method) / neighbors / analogy on a small slice of the committed Wikipedia excerpt', async () => {
     const out = join(tmp, 'embed');
     for (const method of ['word2vec', 'glove', 'ppmi-svd']) {
-      const r = await run('embed', 'train', '--method', method, '--max-words', '20000', '--min-count', '3', '--size', '8', '--epochs', '1', '--out', out, '--quiet');
+      const r = await run(
+        'embed',
+        'train',
+        '--method',
+        method,
+        '--max-words',
+        '20000',
+        '--min-count',
+        '3',
+        '--size',
+        '8',
+        '--epochs',
+        '1',
+        '--out',
+        out,
+        '--quiet',
+      );
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/trained 8-d .* vectors for [\d,]+ words/);
       expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).method).toBe(method);

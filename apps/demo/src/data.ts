@@ -20,7 +20,10 @@ export function dataDir(args: ParsedArgs): string | undefined {
   const given = args.values['data-dir'];
   if (typeof given === 'string') {
     const dir = resolve(given);
-    if (!existsSync(dir)) throw new CliError(`${PROGRAM}: --data-dir ${given} does not exist; give the folder that holds the shared data sets`);
+    if (!existsSync(dir))
+      throw new CliError(
+        `${PROGRAM}: --data-dir ${given} does not exist; give the folder that holds the shared data sets`,
+      );
     return dir;
   }
   const def = resolve(repoRoot, '../shared/data');
@@ -36,16 +39,51 @@ export interface DataSet {
 }
 
 export const DATASETS = {
-  date: { name: 'dlfs2-seq2seq/date.txt', source: 'Deep Learning from Scratch 2, github.com/oreilly-japan/deep-learning-from-scratch-2 dataset/date.txt (MIT)', committed: 'date.txt.gz' },
-  addition: { name: 'dlfs2-seq2seq/addition.txt', source: 'Deep Learning from Scratch 2, github.com/oreilly-japan/deep-learning-from-scratch-2 dataset/addition.txt (MIT)', committed: 'addition.txt.gz' },
-  enwiki: { name: 'enwiki-slice/wiki_AA.txt.gz', source: 'English Wikipedia via WikiExtractor, github.com/ZhouYii/PatchedDistro data/AA (CC BY-SA 3.0)', committed: 'enwiki-slice-AA.txt.gz' },
-  questionsWords: { name: 'en-word-eval/questions-words.txt', source: 'Google analogy set, github.com/tmikolov/word2vec questions-words.txt (Apache 2.0)' },
-  wordsim: { name: 'en-word-eval/wordsim353.tsv', source: 'WordSim-353 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/wordsim353.tsv (LGPL 2.1)' },
-  simlex: { name: 'en-word-eval/simlex999.txt', source: 'SimLex-999 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/simlex999.txt (LGPL 2.1)' },
-  nsmcTrain: { name: 'nsmc/ratings_train.derived.txt.gz', source: 'NSMC-raw derived train split (seed 20150101), built from github.com/e9t/nsmc raw/ (CC0) by nsmc/derive_train.py' },
-  nsmcRaw: { name: 'nsmc-raw/nsmc_raw_reviews.jsonl.gz', source: 'NSMC raw crawl, github.com/e9t/nsmc raw/ (CC0), repackaged as JSON lines' },
+  date: {
+    name: 'dlfs2-seq2seq/date.txt',
+    source:
+      'Deep Learning from Scratch 2, github.com/oreilly-japan/deep-learning-from-scratch-2 dataset/date.txt (MIT)',
+    committed: 'date.txt.gz',
+  },
+  addition: {
+    name: 'dlfs2-seq2seq/addition.txt',
+    source:
+      'Deep Learning from Scratch 2, github.com/oreilly-japan/deep-learning-from-scratch-2 dataset/addition.txt (MIT)',
+    committed: 'addition.txt.gz',
+  },
+  enwiki: {
+    name: 'enwiki-slice/wiki_AA.txt.gz',
+    source: 'English Wikipedia via WikiExtractor, github.com/ZhouYii/PatchedDistro data/AA (CC BY-SA 3.0)',
+    committed: 'enwiki-slice-AA.txt.gz',
+  },
+  questionsWords: {
+    name: 'en-word-eval/questions-words.txt',
+    source: 'Google analogy set, github.com/tmikolov/word2vec questions-words.txt (Apache 2.0)',
+  },
+  wordsim: {
+    name: 'en-word-eval/wordsim353.tsv',
+    source:
+      'WordSim-353 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/wordsim353.tsv (LGPL 2.1)',
+  },
+  simlex: {
+    name: 'en-word-eval/simlex999.txt',
+    source:
+      'SimLex-999 as shipped by gensim, github.com/piskvorky/gensim gensim/test/test_data/simlex999.txt (LGPL 2.1)',
+  },
+  nsmcTrain: {
+    name: 'nsmc/ratings_train.derived.txt.gz',
+    source:
+      'NSMC-raw derived train split (seed 20150101), built from github.com/e9t/nsmc raw/ (CC0) by nsmc/derive_train.py',
+  },
+  nsmcRaw: {
+    name: 'nsmc-raw/nsmc_raw_reviews.jsonl.gz',
+    source: 'NSMC raw crawl, github.com/e9t/nsmc raw/ (CC0), repackaged as JSON lines',
+  },
   nsmcTest: { name: 'nsmc/ratings_test.txt.gz', source: 'NSMC test split, github.com/e9t/nsmc ratings_test.txt (CC0)' },
-  shakespeare: { name: 'tinyshakespeare/input.txt', source: 'Tiny Shakespeare, github.com/karpathy/char-rnn data/tinyshakespeare/input.txt (MIT)' },
+  shakespeare: {
+    name: 'tinyshakespeare/input.txt',
+    source: 'Tiny Shakespeare, github.com/karpathy/char-rnn data/tinyshakespeare/input.txt (MIT)',
+  },
 } satisfies Record<string, DataSet>;
 
 export interface ResolvedData {
@@ -59,7 +97,8 @@ export function findData(args: ParsedArgs, ds: DataSet, opts: { preferCommitted?
   const dir = dataDir(args);
   const committed = ds.committed ? join(committedDataDir, ds.committed) : undefined;
   const explicit = typeof args.values['data-dir'] === 'string';
-  if (committed && existsSync(committed) && opts.preferCommitted && !explicit) return { path: committed, origin: 'committed' };
+  if (committed && existsSync(committed) && opts.preferCommitted && !explicit)
+    return { path: committed, origin: 'committed' };
   if (dir) {
     const p = join(dir, ds.name);
     if (existsSync(p)) return { path: p, origin: 'shared' };
@@ -69,7 +108,10 @@ export function findData(args: ParsedArgs, ds: DataSet, opts: { preferCommitted?
   // An explicit --data-dir is what the user asked for: no silent fallback.
   if (!explicit && committed && existsSync(committed)) return { path: committed, origin: 'committed' };
   const where = dir ? `not found in ${dir}` : 'no data folder (../shared/data is absent and --data-dir was not given)';
-  throw new CliError(`${PROGRAM}: data set ${ds.name} ${where}; it comes from ${ds.source} — put it under --data-dir DIR as ${ds.name}`, 3);
+  throw new CliError(
+    `${PROGRAM}: data set ${ds.name} ${where}; it comes from ${ds.source} — put it under --data-dir DIR as ${ds.name}`,
+    3,
+  );
 }
 
 /** Reads a text file, gunzipping `.gz`. */

@@ -11,7 +11,8 @@ export interface Heatmap {
   title?: string;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const show = (s: string): string => (s === ' ' ? '␣' : s);
 
 /** An SVG image of the heatmap (grey scale, white = 0, black = max of the matrix). */
@@ -33,7 +34,9 @@ export function heatmapSvg(h: Heatmap): string {
   if (h.title) parts.push(`<text x="4" y="14">${esc(h.title)}</text>`);
   for (let j = 0; j < cols; j++) {
     const x = left + j * cell + cell / 2;
-    parts.push(`<text x="${x}" y="${top - 6}" text-anchor="start" transform="rotate(-60 ${x} ${top - 6})">${esc(show(h.colLabels[j]))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${top - 6}" text-anchor="start" transform="rotate(-60 ${x} ${top - 6})">${esc(show(h.colLabels[j]))}</text>`,
+    );
   }
   for (let i = 0; i < rows; i++) {
     const y = top + i * cell;
@@ -41,7 +44,9 @@ export function heatmapSvg(h: Heatmap): string {
     for (let j = 0; j < cols; j++) {
       const w = max > 0 ? h.weights[i][j] / max : 0;
       const g = Math.round(255 * (1 - w));
-      parts.push(`<rect x="${left + j * cell}" y="${y}" width="${cell}" height="${cell}" fill="rgb(${g},${g},${g})"><title>${h.weights[i][j].toFixed(3)}</title></rect>`);
+      parts.push(
+        `<rect x="${left + j * cell}" y="${y}" width="${cell}" height="${cell}" fill="rgb(${g},${g},${g})"><title>${h.weights[i][j].toFixed(3)}</title></rect>`,
+      );
     }
   }
   parts.push('</svg>');

@@ -80,8 +80,16 @@ export interface TrainLoopResult {
 const HISTORY_EVERY = 50;
 
 /** The run options every command passes on to {@link trainLoop} the same way. */
-export function runOptions(opts: { timeBudgetSeconds?: number; resume?: boolean; quiet?: boolean }, log: (s: string) => void): Pick<TrainLoopOptions<unknown>, 'timeBudgetSeconds' | 'resume' | 'quiet' | 'log'> {
-  return { ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}), resume: opts.resume === true, quiet: opts.quiet === true, log };
+export function runOptions(
+  opts: { timeBudgetSeconds?: number; resume?: boolean; quiet?: boolean },
+  log: (s: string) => void,
+): Pick<TrainLoopOptions<unknown>, 'timeBudgetSeconds' | 'resume' | 'quiet' | 'log'> {
+  return {
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    resume: opts.resume === true,
+    quiet: opts.quiet === true,
+    log,
+  };
 }
 
 /** Thrown by {@link trainLoop} on a data-parallel replica other than rank 0 once training is over: rank 0 evaluates and writes. */
@@ -110,11 +118,20 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     plannedSteps = Number(meta.progress.plannedSteps ?? plannedSteps);
     o.onPlan?.(plannedSteps);
     history.push(...((meta.progress.history as HistoryEntry[] | undefined) ?? []));
-    log(`resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, batch ${batchInEpoch}; planned ${plannedSteps} steps)`);
+    log(
+      `resumed from ${join(out, 'checkpoint.safetensors')} at step ${step} (epoch ${epoch + 1}, batch ${batchInEpoch}; planned ${plannedSteps} steps)`,
+    );
   }
   // `at` = where a resumed run continues: an epoch and a batch in it.
   const save = (at = { epoch, batchInEpoch }): string =>
-    primary ? saveCheckpoint(out, model, optimizer, { command, config: o.config, step, progress: { ...at, plannedSteps, history } }) : '';
+    primary
+      ? saveCheckpoint(out, model, optimizer, {
+          command,
+          config: o.config,
+          step,
+          progress: { ...at, plannedSteps, history },
+        })
+      : '';
   const budget = o.timeBudgetSeconds;
   const planFromBudget = o.planFromBudget === true && budget !== undefined && !o.resume;
   if (primary) installInterruptHandler();
@@ -161,7 +178,11 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
         break outer;
       }
       lastLoss = o.step(batches.get(bi), step);
-      if (!Number.isFinite(lastLoss)) throw new CliError(`${PROGRAM} ${command}: the loss became ${lastLoss} at step ${step + 1}; try a smaller --lr`, 4);
+      if (!Number.isFinite(lastLoss))
+        throw new CliError(
+          `${PROGRAM} ${command}: the loss became ${lastLoss} at step ${step + 1}; try a smaller --lr`,
+          4,
+        );
       step++;
       stepEpoch = epoch;
       batchInEpoch = bi + 1;
@@ -175,12 +196,20 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
         plannedSteps = Math.max(step + 1, step + Math.floor((0.97 * left) / perStep));
         o.onPlan?.(plannedSteps);
         bar.stop();
-        log(`time budget ${budget} s: ${perStep.toFixed(2)} s/step${dp.world > 1 ? ` with ${dp.world} replicas` : ''}, schedule planned for ${plannedSteps} steps`);
+        log(
+          `time budget ${budget} s: ${perStep.toFixed(2)} s/step${dp.world > 1 ? ` with ${dp.world} replicas` : ''}, schedule planned for ${plannedSteps} steps`,
+        );
         bar = progress(o.label, plannedSteps, { quiet, start: step });
       }
       bar.update(Math.min(step, plannedSteps), { loss: lastLoss, epoch: epoch + 1, ...(o.barMetrics?.(step) ?? {}) });
       if (step % HISTORY_EVERY === 0) {
-        const entry: HistoryEntry = { step, epoch: epoch + 1, loss: lossSum / lossN, seconds: Math.round(since(trainStart)), ...(o.lr ? { lr: o.lr(step) } : {}) };
+        const entry: HistoryEntry = {
+          step,
+          epoch: epoch + 1,
+          loss: lossSum / lossN,
+          seconds: Math.round(since(trainStart)),
+          ...(o.lr ? { lr: o.lr(step) } : {}),
+        };
         if (o.evalEvery && o.evalEvery > 0 && step % o.evalEvery === 0) {
           Object.assign(entry, evaluate());
           save();
@@ -202,8 +231,20 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   bar.stop();
   const trainSeconds = since(trainStart);
   const checkpoint = save();
-  if (interrupted) log(`interrupted at step ${step}: checkpoint saved to ${checkpoint}; continue with --resume --out ${out}`);
-  if (stoppedByBudget) log(`time budget of ${budget} s reached at step ${step}; checkpoint saved (continue with --resume)`);
+  if (interrupted)
+    log(`interrupted at step ${step}: checkpoint saved to ${checkpoint}; continue with --resume --out ${out}`);
+  if (stoppedByBudget)
+    log(`time budget of ${budget} s reached at step ${step}; checkpoint saved (continue with --resume)`);
   if (!primary) throw new ReplicaDone();
-  return { step, epochs: stepEpoch + 1, plannedSteps, interrupted, stoppedByBudget, trainSeconds, lastLoss, history, checkpoint };
+  return {
+    step,
+    epochs: stepEpoch + 1,
+    plannedSteps,
+    interrupted,
+    stoppedByBudget,
+    trainSeconds,
+    lastLoss,
+    history,
+    checkpoint,
+  };
 }

@@ -45,7 +45,9 @@ function dispatch(argv: string[]): { cmd: Command; rest: string[] } | 'help' {
   }
   const names = [...new Set(commands.map((c) => c.name.split(' ')[0]))];
   const near = closest(argv[0], names);
-  throw new CliError(`${PROGRAM}: unknown command '${argv[0]}'${near ? ` (did you mean '${near}'?)` : ''}; run '${PROGRAM} --help' for the list`);
+  throw new CliError(
+    `${PROGRAM}: unknown command '${argv[0]}'${near ? ` (did you mean '${near}'?)` : ''}; run '${PROGRAM} --help' for the list`,
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -50,7 +50,17 @@ describe('--workers', () => {
   });
 
   it('more replicas than windows per batch is refused before anything starts', async () => {
-    const args = parseCommandArgs(lmShakespeareCommand, ['--data-dir', dataDir, '--batch-size', '2', '--workers', '3', '--out', join(tmp, 'no'), '--quiet']);
+    const args = parseCommandArgs(lmShakespeareCommand, [
+      '--data-dir',
+      dataDir,
+      '--batch-size',
+      '2',
+      '--workers',
+      '3',
+      '--out',
+      join(tmp, 'no'),
+      '--quiet',
+    ]);
     if (args === 'help') throw new Error('unexpected help');
     await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/--workers 3 is more than --batch-size 2/);
   });
@@ -62,14 +72,26 @@ describe('parallelStep with one replica', () => {
     const b = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
     const oa = new Optimizer(a, sgd({ lr: 0.1 }));
     const ob = new Optimizer(b, sgd({ lr: 0.1 }));
-    const x = tf.tensor2d([[1, 2, 3], [-1, 0, 2]]);
-    const y = tf.tensor2d([[0, 1], [1, 0]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 2],
+    ]);
+    const y = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+    ]);
     const dp = startDataParallel(1);
     const before = tf.memory().numTensors;
     const la = oa.minimize(() => mseLoss(a.forward(x), y) as tf.Scalar);
-    const lb = parallelStep(dp, b.trainableParameters(), () => mseLoss(b.forward(x), y) as tf.Scalar, 2, (g) => {
-      ob.step(g);
-    });
+    const lb = parallelStep(
+      dp,
+      b.trainableParameters(),
+      () => mseLoss(b.forward(x), y) as tf.Scalar,
+      2,
+      (g) => {
+        ob.step(g);
+      },
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(lb).toBeCloseTo(la, 6);
     for (const [name, v] of a.trainableParameters()) {
@@ -84,7 +106,9 @@ describe('parallelStep with one replica', () => {
 });
 
 /** Runs `lm shakespeare` in-process with the given options; returns its metrics.json. */
-async function runLm(argv: string[]): Promise<{ valLoss: number; steps: number; history: Array<{ step: number; loss: number }> }> {
+async function runLm(
+  argv: string[],
+): Promise<{ valLoss: number; steps: number; history: Array<{ step: number; loss: number }> }> {
   const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
@@ -96,12 +120,33 @@ async function runLm(argv: string[]): Promise<{ valLoss: number; steps: number; 
     e.mockRestore();
   }
   const out = argv[argv.indexOf('--out') + 1];
-  return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valLoss: number; steps: number; history: Array<{ step: number; loss: number }> };
+  return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
+    valLoss: number;
+    steps: number;
+    history: Array<{ step: number; loss: number }>;
+  };
 }
 
 describe('data-parallel training (worker threads running the built CLI)', () => {
   // The workers run apps/demo/dist (`pnpm test` builds first); rank 0 runs here.
-  const tiny = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5'];
+  const tiny = [
+    '--data-dir',
+    dataDir,
+    '--d-model',
+    '16',
+    '--heads',
+    '2',
+    '--layers',
+    '1',
+    '--block-size',
+    '16',
+    '--batch-size',
+    '8',
+    '--lr',
+    '0.01',
+    '--warmup',
+    '5',
+  ];
   const common = [...tiny, '--eval-every', '0', '--sample-length', '10', '--max-steps', '100', '--quiet'];
 
   it('two replicas train the same model as one replica on the whole batch (transformer LM)', async () => {
@@ -110,7 +155,9 @@ describe('data-parallel training (worker threads running the built CLI)', () => 
     expect(two.steps).toBe(100);
     expect(two.history.map((h) => h.step)).toEqual(one.history.map((h) => h.step));
     // Each replica averages half a batch, then the halves are averaged: the same gradient up to float rounding.
-    two.history.forEach((h, i) => expect(Math.abs(h.loss - one.history[i].loss)).toBeLessThan(1e-4 * one.history[i].loss));
+    two.history.forEach((h, i) =>
+      expect(Math.abs(h.loss - one.history[i].loss)).toBeLessThan(1e-4 * one.history[i].loss),
+    );
     expect(Math.abs(two.valLoss - one.valLoss)).toBeLessThan(1e-4 * one.valLoss);
     // …and it trained: the loss fell.
     expect(two.history[1].loss).toBeLessThan(two.history[0].loss);

@@ -15,7 +15,14 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  MessageChannel,
+  Worker,
+  isMainThread,
+  receiveMessageOnPort,
+  workerData,
+  type MessagePort,
+} from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { CliError, PROGRAM, type OptionSpec } from './args.js';
 
@@ -85,7 +92,11 @@ export class DataParallel {
       this.checkFailed();
       Atomics.wait(this.ctl, GEN, gen, 200);
       // A replica that died without reporting (killed, out of memory) would leave us waiting forever.
-      if (Date.now() - started > 10 * 60_000) throw new CliError(`${PROGRAM}: data-parallel replica ${this.rank} waited 10 min at a barrier; another replica must have died`, 5);
+      if (Date.now() - started > 10 * 60_000)
+        throw new CliError(
+          `${PROGRAM}: data-parallel replica ${this.rank} waited 10 min at a barrier; another replica must have died`,
+          5,
+        );
     }
     this.checkFailed();
   }
@@ -97,7 +108,8 @@ export class DataParallel {
     if (this.primary) {
       for (const p of this.ports) {
         const m = receiveMessageOnPort(p);
-        if (m && typeof (m.message as { error?: string }).error === 'string') reason = (m.message as { error: string }).error;
+        if (m && typeof (m.message as { error?: string }).error === 'string')
+          reason = (m.message as { error: string }).error;
       }
     }
     throw new CliError(`${PROGRAM}: data-parallel replica ${f - 1} failed${reason ? `: ${reason}` : ''}`, 5);
@@ -125,7 +137,11 @@ export class DataParallel {
       this.barrier();
       const m = receiveMessageOnPort(this.ports[0]);
       const msg = m?.message as { buffer?: SharedArrayBuffer; floats?: number } | undefined;
-      if (!msg?.buffer || msg.floats !== floats) throw new CliError(`${PROGRAM}: data-parallel replica ${this.rank} expected a buffer of ${floats} floats, got ${String(msg?.floats)}`, 5);
+      if (!msg?.buffer || msg.floats !== floats)
+        throw new CliError(
+          `${PROGRAM}: data-parallel replica ${this.rank} expected a buffer of ${floats} floats, got ${String(msg?.floats)}`,
+          5,
+        );
       this.attach(msg.buffer, floats);
     }
   }
@@ -134,7 +150,8 @@ export class DataParallel {
   allocateOnce(floats: number): void {
     if (this.world === 1) return;
     if (this.capacity === 0) this.allocate(floats);
-    else if (this.capacity !== floats) throw new Error(`DataParallel: the gradient size changed from ${this.capacity} to ${floats}`);
+    else if (this.capacity !== floats)
+      throw new Error(`DataParallel: the gradient size changed from ${this.capacity} to ${floats}`);
   }
 
   private attach(sab: SharedArrayBuffer, floats: number): void {
@@ -167,7 +184,8 @@ export class DataParallel {
   exchange(values: Float32Array, weight: number): Float32Array {
     if (this.world === 1) return values;
     if (!this.data || !this.weights) throw new Error('DataParallel.exchange: allocate() first');
-    if (values.length !== this.capacity) throw new Error(`DataParallel.exchange: ${values.length} values, the buffer holds ${this.capacity}`);
+    if (values.length !== this.capacity)
+      throw new Error(`DataParallel.exchange: ${values.length} values, the buffer holds ${this.capacity}`);
     const n = this.capacity;
     this.data.set(values, this.rank * n);
     this.weights[this.rank] = weight;
@@ -236,7 +254,6 @@ export function workerReplica(): DataParallel | undefined {
 
 const WORKER_FILE = 'dp-worker.js';
 
-
 /** The worker entry: next to this module in the build; from the sources (tests), the built copy. */
 function workerUrl(): URL {
   const here = new URL(`./${WORKER_FILE}`, import.meta.url);
@@ -251,14 +268,16 @@ export const workersOption: OptionSpec = {
   type: 'string',
   value: 'N|auto',
   default: 'auto',
-  description: 'data-parallel replicas, one thread per core (auto: the cores available, at most 4); each takes a share of every batch and the gradients are averaged, so the run trains as one replica would on the whole batch',
+  description:
+    'data-parallel replicas, one thread per core (auto: the cores available, at most 4); each takes a share of every batch and the gradients are averaged, so the run trains as one replica would on the whole batch',
 };
 
 /** The number of replicas to run for `--workers` (`auto` = the cores available, at most 4). */
 export function parseWorkers(raw: unknown, command: string): number {
   if (raw === undefined || raw === 'auto') return Math.max(1, Math.min(4, availableParallelism()));
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(`${PROGRAM} ${command}: --workers ${String(raw)} must be an integer from 1 to 64, or 'auto'`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliError(`${PROGRAM} ${command}: --workers ${String(raw)} must be an integer from 1 to 64, or 'auto'`);
   return n;
 }
 
@@ -271,7 +290,8 @@ export function startDataParallel(world: number, argv?: readonly string[]): Data
   if (mine) return mine;
   const control = new SharedArrayBuffer(CONTROL_INTS * 4);
   if (world === 1) return new DataParallel(0, 1, control, []);
-  if (!argv || argv.length === 0) throw new Error('startDataParallel: the command line to re-run is needed for more than one replica');
+  if (!argv || argv.length === 0)
+    throw new Error('startDataParallel: the command line to re-run is needed for more than one replica');
   const url = workerUrl();
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
@@ -280,7 +300,9 @@ export function startDataParallel(world: number, argv?: readonly string[]): Data
     const init: WorkerInit = { kind: 'wordloom-data-parallel', argv: [...argv], rank, world, control, port: port2 };
     // Node flags pass on, except module-resolution conditions (a test runner's `--conditions` would
     // point the workers' imports at TypeScript sources they cannot load).
-    const execArgv = process.execArgv.filter((a, i, all) => !/^(--conditions|-C)(=|$)/.test(a) && !/^(--conditions|-C)$/.test(all[i - 1] ?? ''));
+    const execArgv = process.execArgv.filter(
+      (a, i, all) => !/^(--conditions|-C)(=|$)/.test(a) && !/^(--conditions|-C)$/.test(all[i - 1] ?? ''),
+    );
     const w = new Worker(url, { workerData: init, transferList: [port2], stdout: true, stderr: true, execArgv });
     // Workers are quiet: drop what they print (a failure reaches rank 0 through the port), unless
     // WORDLOOM_DP_DEBUG is set.
@@ -319,7 +341,10 @@ export function parallelStep(
   let value = 0;
   let grads: Record<string, tf.Tensor> = {};
   if (loss) {
-    const r = tf.variableGrads(loss, names.map((n) => params.get(n)!));
+    const r = tf.variableGrads(
+      loss,
+      names.map((n) => params.get(n)!),
+    );
     value = r.value.dataSync()[0];
     r.value.dispose();
     grads = r.grads;

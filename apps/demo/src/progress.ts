@@ -30,7 +30,10 @@ export interface Progress {
 function fmtMetrics(m: Record<string, string | number> | undefined): string {
   if (!m) return '';
   return Object.entries(m)
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(4)) : v}`)
+    .map(
+      ([k, v]) =>
+        `${k} ${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(4)) : v}`,
+    )
     .join(' · ');
 }
 
@@ -41,7 +44,11 @@ function fmtTime(s: number): string {
 }
 
 /** A progress bar over `total` units named `unit` (e.g. steps). Silent when `quiet`. */
-export function progress(label: string, total: number, opts: { unit?: string; quiet?: boolean; start?: number } = {}): Progress {
+export function progress(
+  label: string,
+  total: number,
+  opts: { unit?: string; quiet?: boolean; start?: number } = {},
+): Progress {
   const unit = opts.unit ?? 'step';
   const start = Date.now();
   const startValue = opts.start ?? 0;
@@ -62,7 +69,10 @@ export function progress(label: string, total: number, opts: { unit?: string; qu
     return {
       update(value, metrics) {
         const sec = (Date.now() - start) / 1000;
-        bar.update(value, { rate: sec > 0 ? ((value - startValue) / sec).toFixed(1) : '0', metrics: fmtMetrics(metrics) });
+        bar.update(value, {
+          rate: sec > 0 ? ((value - startValue) / sec).toFixed(1) : '0',
+          metrics: fmtMetrics(metrics),
+        });
       },
       stop() {
         bar.stop();

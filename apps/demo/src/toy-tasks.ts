@@ -18,13 +18,21 @@ export function parseUnderscorePairs(text: string, name: string, expectedWidth?:
     const line = lines[i];
     if (line === '') continue;
     const k = line.indexOf('_');
-    if (k < 0) throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has no '_' separating question and answer: '${line.slice(0, 60)}'`, 3);
+    if (k < 0)
+      throw new CliError(
+        `${PROGRAM}: ${name} line ${i + 1} has no '_' separating question and answer: '${line.slice(0, 60)}'`,
+        3,
+      );
     if (expectedWidth !== undefined && line.length !== expectedWidth) {
-      throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has ${line.length} characters, expected ${expectedWidth}; is this the original file?`, 3);
+      throw new CliError(
+        `${PROGRAM}: ${name} line ${i + 1} has ${line.length} characters, expected ${expectedWidth}; is this the original file?`,
+        3,
+      );
     }
     const q = line.slice(0, k).trimEnd();
     const a = line.slice(k + 1).trim();
-    if (q === '' || a === '') throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has an empty question or answer`, 3);
+    if (q === '' || a === '')
+      throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has an empty question or answer`, 3);
     pairs.push({ q, a });
   }
   if (pairs.length === 0) throw new CliError(`${PROGRAM}: ${name} has no examples`, 3);
@@ -32,7 +40,10 @@ export function parseUnderscorePairs(text: string, name: string, expectedWidth?:
 }
 
 /** `n` random strings over `alphabet` with lengths in [minLen, maxLen], each paired with its reverse. */
-export function makeReversePairs(n: number, opts: { seed: number; alphabet?: string; minLen?: number; maxLen?: number }): Pair[] {
+export function makeReversePairs(
+  n: number,
+  opts: { seed: number; alphabet?: string; minLen?: number; maxLen?: number },
+): Pair[] {
   const rng = new Rng(opts.seed);
   const alphabet = opts.alphabet ?? 'abcdefghij';
   const minLen = opts.minLen ?? 3;
@@ -54,7 +65,10 @@ export class CharVocab {
   readonly itos: string[];
   readonly stoi: Map<string, number>;
   constructor(chars: Iterable<string>) {
-    this.itos = [...SPECIALS, ...[...new Set(chars)].filter((c) => !(SPECIALS as readonly string[]).includes(c)).sort()];
+    this.itos = [
+      ...SPECIALS,
+      ...[...new Set(chars)].filter((c) => !(SPECIALS as readonly string[]).includes(c)).sort(),
+    ];
     this.stoi = new Map(this.itos.map((c, i) => [c, i]));
   }
   static fromPairs(pairs: Pair[]): CharVocab {

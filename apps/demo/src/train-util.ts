@@ -68,17 +68,32 @@ export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer,
  * Loads `<dir>/checkpoint.safetensors` into the model and optimizer; returns its meta.
  * A one-line error when it is missing or was made with another command or configuration.
  */
-export function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, expect: { command: string; config: Record<string, unknown> }): CheckpointMeta {
+export function loadCheckpoint(
+  dir: string,
+  model: Module,
+  optimizer: Optimizer,
+  expect: { command: string; config: Record<string, unknown> },
+): CheckpointMeta {
   const path = join(dir, 'checkpoint.safetensors');
-  if (!existsSync(path)) throw new CliError(`${PROGRAM} ${expect.command}: --resume found no checkpoint at ${path}; run without --resume first (same --out)`);
+  if (!existsSync(path))
+    throw new CliError(
+      `${PROGRAM} ${expect.command}: --resume found no checkpoint at ${path}; run without --resume first (same --out)`,
+    );
   const { tensors, metadata } = readSafetensors(new Uint8Array(readFileSync(path)));
   try {
-    if (metadata.get('format') !== CHECKPOINT_FORMAT) throw new CliError(`${PROGRAM}: ${path} is not a ${CHECKPOINT_FORMAT} file`);
+    if (metadata.get('format') !== CHECKPOINT_FORMAT)
+      throw new CliError(`${PROGRAM}: ${path} is not a ${CHECKPOINT_FORMAT} file`);
     const meta = JSON.parse(metadata.get('meta') ?? '{}') as CheckpointMeta;
-    if (meta.command !== expect.command) throw new CliError(`${PROGRAM} ${expect.command}: the checkpoint in ${dir} is from '${meta.command}'; use another --out`);
+    if (meta.command !== expect.command)
+      throw new CliError(
+        `${PROGRAM} ${expect.command}: the checkpoint in ${dir} is from '${meta.command}'; use another --out`,
+      );
     const a = JSON.stringify(meta.config);
     const b = JSON.stringify(expect.config);
-    if (a !== b) throw new CliError(`${PROGRAM} ${expect.command}: the checkpoint was trained with ${a}, this run asks for ${b}; use the same options or another --out`);
+    if (a !== b)
+      throw new CliError(
+        `${PROGRAM} ${expect.command}: the checkpoint was trained with ${a}, this run asks for ${b}; use the same options or another --out`,
+      );
     const modelDict = new Map<string, tf.Tensor>();
     const optimDict = new Map<string, tf.Tensor>();
     for (const [k, v] of tensors) {

@@ -16,7 +16,11 @@ function copyWasm() {
       const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
       const out = path.resolve(__dirname, 'public/wasm');
       mkdirSync(out, { recursive: true });
-      for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+      for (const f of [
+        'tfjs-backend-wasm.wasm',
+        'tfjs-backend-wasm-simd.wasm',
+        'tfjs-backend-wasm-threaded-simd.wasm',
+      ]) {
         const src = path.join(dist, 'dist', f);
         if (existsSync(src)) cpSync(src, path.join(out, f));
       }
@@ -40,7 +44,18 @@ function copyTokenizers() {
 }
 
 const shim = path.resolve(__dirname, 'src/node-shim.ts');
-const nodeBuiltins = ['fs', 'fs/promises', 'zlib', 'readline', 'worker_threads', 'os', 'path', 'url', 'module', 'child_process'];
+const nodeBuiltins = [
+  'fs',
+  'fs/promises',
+  'zlib',
+  'readline',
+  'worker_threads',
+  'os',
+  'path',
+  'url',
+  'module',
+  'child_process',
+];
 
 export default defineConfig({
   base: './',

@@ -37,7 +37,14 @@ describe('attention()', () => {
     const q = rand([2, 3, 4], 4);
     const k = rand([2, 4, 4], 5);
     const a = attention(q, k, k, { lengths: [4, 1] });
-    const m2 = tf.tensor2d([[1, 1, 1, 1], [1, 0, 0, 0]], [2, 4], 'bool');
+    const m2 = tf.tensor2d(
+      [
+        [1, 1, 1, 1],
+        [1, 0, 0, 0],
+      ],
+      [2, 4],
+      'bool',
+    );
     const b = attention(q, k, k, { mask: m2 });
     const m3 = tf.tile(tf.expandDims(m2, 1), [1, 3, 1]);
     const c = attention(q, k, k, { mask: m3 });
@@ -61,7 +68,10 @@ describe('attention()', () => {
   });
 
   it('preparedKeys cached across steps gives the same result', () => {
-    for (const score of [new ConcatScore({ queryDim: 4, keyDim: 6, attnDim: 5, seed: 1 }), new AdditiveScore({ queryDim: 4, keyDim: 6, seed: 2 })]) {
+    for (const score of [
+      new ConcatScore({ queryDim: 4, keyDim: 6, attnDim: 5, seed: 1 }),
+      new AdditiveScore({ queryDim: 4, keyDim: 6, seed: 2 }),
+    ]) {
       const q = rand([2, 4], 8);
       const k = rand([2, 5, 6], 9);
       const pk = score.prepareKeys(k as tf.Tensor3D);
@@ -80,7 +90,9 @@ describe('attention()', () => {
     await expectNoLeaks(() => {
       const r = attention(q, k, k, { score, lengths: [5, 3] });
       tf.dispose([r.context, r.weights]);
-      const { value, grads } = tf.variableGrads(() => tf.sum(attention(q, k, k, { score, lengths: [5, 3] }).context) as tf.Scalar);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(attention(q, k, k, { score, lengths: [5, 3] }).context) as tf.Scalar,
+      );
       tf.dispose([value, ...Object.values(grads)]);
     });
     tf.dispose([q, k]);
@@ -92,8 +104,12 @@ describe('attention()', () => {
     const k5 = rand([2, 5, 5], 13);
     const k = rand([2, 5, 4], 14);
     expect(() => attention(q, k5, k5)).toThrow(/dot: query last dim is 4 .*expected 5/);
-    expect(() => attention(q, k, k, { mask: tf.ones([2, 4]) })).toThrow(/mask shape \[2, 4\] must be \[B, Tk\] = \[2, 5\]/);
-    expect(() => attention(q, k, k, { lengths: [5, 6] })).toThrow(/lengths\[1\] = 6 must be an integer in \[0, T = 5\]/);
+    expect(() => attention(q, k, k, { mask: tf.ones([2, 4]) })).toThrow(
+      /mask shape \[2, 4\] must be \[B, Tk\] = \[2, 5\]/,
+    );
+    expect(() => attention(q, k, k, { lengths: [5, 6] })).toThrow(
+      /lengths\[1\] = 6 must be an integer in \[0, T = 5\]/,
+    );
     expect(() => attention(q, k, k, { lengths: [5] })).toThrow(/lengths has 1 entries but the batch size is 2/);
     expect(() => attention(q, k, rand([2, 4, 4], 1))).toThrow(/keys have Tk = 5 but values have 4/);
     expect(() => attention(rand([3, 3, 4], 1), k, k)).toThrow(/batch sizes differ/);
@@ -107,8 +123,17 @@ describe('attention()', () => {
 
 describe('maskedSoftmax', () => {
   it('equals softmax without a mask and renormalizes over allowed positions', () => {
-    const s = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
-    const w = maskedSoftmax(s, tf.tensor2d([[1, 0, 1], [0, 0, 0]]));
+    const s = tf.tensor2d([
+      [1, 2, 3],
+      [0, 0, 0],
+    ]);
+    const w = maskedSoftmax(
+      s,
+      tf.tensor2d([
+        [1, 0, 1],
+        [0, 0, 0],
+      ]),
+    );
     const e = [Math.exp(1), Math.exp(3)];
     expectClose(w, [e[0] / (e[0] + e[1]), 0, e[1] / (e[0] + e[1]), 0, 0, 0], { atol: 1e-7 });
     tf.dispose([s, w]);
@@ -130,7 +155,9 @@ describe('LuongAttention', () => {
     expectClose(r.weights, ref.weights, { atol: 0, rtol: 0 });
     tf.dispose([h, enc, r.output, r.context, r.weights, ref.context, ref.weights, manual]);
     luong.dispose();
-    expect(() => new LuongAttention({ hiddenSize: 4, encoderSize: 6, score: 'dot' })).toThrow(/'dot' needs encoderSize = hiddenSize/);
+    expect(() => new LuongAttention({ hiddenSize: 4, encoderSize: 6, score: 'dot' })).toThrow(
+      /'dot' needs encoderSize = hiddenSize/,
+    );
     const c = new LuongAttention({ hiddenSize: 4, score: 'concat', attnDim: 3 });
     expect([...c.namedParameters().keys()]).toEqual(['score.v', 'score.attn.weight', 'W_c.weight']);
     c.dispose();
@@ -143,7 +170,14 @@ describe('LuongAttention', () => {
 describe('BahdanauAttention', () => {
   it('has the PyTorch tutorial names and caches the key projection', () => {
     const b = new BahdanauAttention({ queryDim: 4, keyDim: 6, attnDim: 5, seed: 1 });
-    expect([...b.namedParameters().keys()]).toEqual(['Wa.weight', 'Wa.bias', 'Ua.weight', 'Ua.bias', 'Va.weight', 'Va.bias']);
+    expect([...b.namedParameters().keys()]).toEqual([
+      'Wa.weight',
+      'Wa.bias',
+      'Ua.weight',
+      'Ua.bias',
+      'Va.weight',
+      'Va.bias',
+    ]);
     const s = rand([2, 4], 17);
     const enc = rand([2, 3, 6], 18);
     const pk = b.prepareKeys(enc);

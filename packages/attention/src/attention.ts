@@ -51,9 +51,15 @@ export interface AttentionResult {
  * @param values `[B, Tk, Dv]`
  * @throws when ranks/batch/lengths disagree, the query size doesn't fit the score, or the mask shape is wrong.
  */
-export function attention(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, opts: AttentionOptions = {}): AttentionResult {
+export function attention(
+  query: tf.Tensor,
+  keys: tf.Tensor,
+  values: tf.Tensor,
+  opts: AttentionOptions = {},
+): AttentionResult {
   const fn = 'attention';
-  if (query.rank !== 2 && query.rank !== 3) throw new Error(`${fn}: query must be [B, Tq, D] or [B, D], got shape [${query.shape.join(', ')}]`);
+  if (query.rank !== 2 && query.rank !== 3)
+    throw new Error(`${fn}: query must be [B, Tq, D] or [B, D], got shape [${query.shape.join(', ')}]`);
   if (keys.rank !== 3) throw new Error(`${fn}: keys must be [B, Tk, Dk], got shape [${keys.shape.join(', ')}]`);
   if (values.rank !== 3) throw new Error(`${fn}: values must be [B, Tk, Dv], got shape [${values.shape.join(', ')}]`);
   const [B, Tk] = keys.shape as [number, number, number];
@@ -68,7 +74,8 @@ export function attention(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, 
     const q = (squeeze ? tf.expandDims(query, 1) : query) as tf.Tensor3D;
     const pk = opts.preparedKeys ?? score.prepareKeys(keys as tf.Tensor3D);
     const scores = score.score(q, pk); // [B, Tq, Tk]
-    if (scores.shape[2] !== Tk) throw new Error(`${fn}: preparedKeys cover ${scores.shape[2]} keys but keys have Tk = ${Tk}`);
+    if (scores.shape[2] !== Tk)
+      throw new Error(`${fn}: preparedKeys cover ${scores.shape[2]} keys but keys have Tk = ${Tk}`);
     const allowed = resolveKeyMask(fn, B, Tq, Tk, opts.mask, opts.lengths); // [B, 1|Tq, Tk] or null
     const weights = maskedSoftmax(scores, allowed); // [B, Tq, Tk]
     const context = tf.matMul(weights as tf.Tensor3D, values as tf.Tensor3D); // [B, Tq, Dv]

@@ -35,7 +35,12 @@ export class BahdanauAttention extends Module {
   readonly score: AdditiveScore;
   constructor(opts: BahdanauAttentionOptions) {
     super();
-    this.score = new AdditiveScore({ queryDim: opts.queryDim, keyDim: opts.keyDim, attnDim: opts.attnDim, seed: opts.seed });
+    this.score = new AdditiveScore({
+      queryDim: opts.queryDim,
+      keyDim: opts.keyDim,
+      attnDim: opts.attnDim,
+      seed: opts.seed,
+    });
     // register Wa/Ua/Va at top level, as the tutorial's module has them
     this.addModule('Wa', this.score.Wa);
     this.addModule('Ua', this.score.Ua);
@@ -52,6 +57,11 @@ export class BahdanauAttention extends Module {
    * @param encoderOutputs `[B, Ts, Dk]`
    */
   forward(query: tf.Tensor, encoderOutputs: tf.Tensor, opts: SeqAttentionCallOptions = {}): BahdanauAttentionResult {
-    return attention(query, encoderOutputs, encoderOutputs, { score: this.score, mask: opts.mask, lengths: opts.lengths, preparedKeys: opts.preparedKeys });
+    return attention(query, encoderOutputs, encoderOutputs, {
+      score: this.score,
+      mask: opts.mask,
+      lengths: opts.lengths,
+      preparedKeys: opts.preparedKeys,
+    });
   }
 }

@@ -39,7 +39,9 @@ beforeAll(async () => {
 describe('score functions vs PyTorch', () => {
   const scoreCases = Object.entries(fix.cases).filter(([, c]) => c.kind !== 'mha');
   it('has every score kind', () => {
-    expect(new Set(scoreCases.map(([, c]) => c.kind))).toEqual(new Set(['dot', 'scaledDot', 'general', 'concat', 'additive']));
+    expect(new Set(scoreCases.map(([, c]) => c.kind))).toEqual(
+      new Set(['dot', 'scaledDot', 'general', 'concat', 'additive']),
+    );
   });
   for (const [name, c] of scoreCases) {
     it(name, () => {
@@ -69,7 +71,10 @@ describe('score functions vs PyTorch', () => {
         const rows = (q.rank === 2 ? [w[b]] : w[b]) as number[][];
         for (const row of rows) for (let j = L; j < row.length; j++) expect(row[j]).toBe(0);
       });
-      const modParams = typeof score === 'object' ? (score as unknown as GeneralScore).namedParameters() : new Map<string, tf.Variable>();
+      const modParams =
+        typeof score === 'object'
+          ? (score as unknown as GeneralScore).namedParameters()
+          : new Map<string, tf.Variable>();
       const vars = [q, k, v, ...modParams.values()];
       const { grads } = tf.variableGrads(() => {
         const r = attention(q, k, v, { score, lengths: c.lengths });
@@ -94,17 +99,31 @@ describe('MultiHeadAttention vs PyTorch nn.MultiheadAttention', () => {
   for (const [name, c] of mhaCases) {
     it(name, () => {
       const t = c.tensors;
-      const mha = new MultiHeadAttention({ embedDim: c.embedDim, numHeads: c.numHeads, kdim: c.kdim ?? undefined, vdim: c.vdim ?? undefined, bias: c.bias });
+      const mha = new MultiHeadAttention({
+        embedDim: c.embedDim,
+        numHeads: c.numHeads,
+        kdim: c.kdim ?? undefined,
+        vdim: c.vdim ?? undefined,
+        bias: c.bias,
+      });
       mha.eval();
       const params = toDict(c.params);
       expect([...mha.namedParameters().keys()]).toEqual(Object.keys(c.params));
       mha.loadStateDict(params);
       const inputs = c.selfAttention
         ? { x: tf.variable(toTensor(t.x)) }
-        : { query: tf.variable(toTensor(t.query)), key: tf.variable(toTensor(t.key)), value: tf.variable(toTensor(t.value)) };
+        : {
+            query: tf.variable(toTensor(t.query)),
+            key: tf.variable(toTensor(t.key)),
+            value: tf.variable(toTensor(t.value)),
+          };
       const [q, k, v] = c.selfAttention ? [inputs.x, inputs.x, inputs.x] : [inputs.query, inputs.key, inputs.value];
       const kpm = t.keyPaddingMask ? toTensor(t.keyPaddingMask, 'bool') : undefined;
-      const attnMask = t.attnMask ? toTensor(t.attnMask, 'bool') : t.attnMaskAdditive ? toTensor(t.attnMaskAdditive) : undefined;
+      const attnMask = t.attnMask
+        ? toTensor(t.attnMask, 'bool')
+        : t.attnMaskAdditive
+          ? toTensor(t.attnMaskAdditive)
+          : undefined;
       const call = { keyPaddingMask: kpm, attnMask, averageAttnWeights: c.averageAttnWeights };
       const r = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
       expectClose(r.output, toTensor(t.output), { ...OUT, name: `${name}.output` });
@@ -116,8 +135,10 @@ describe('MultiHeadAttention vs PyTorch nn.MultiheadAttention', () => {
         const o = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
         return tf.add(tf.sum(tf.mul(o.output, R)), tf.sum(tf.mul(o.weights as tf.Tensor, Rw))) as tf.Scalar;
       }, vars);
-      for (const [n, iv] of Object.entries(inputs)) expectClose(grads[iv.name], toTensor(t[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
-      for (const [pn, pv] of mha.namedParameters()) expectClose(grads[pv.name], toTensor(c.paramGrads[pn]), { ...GRAD, name: `${name}.grad.${pn}` });
+      for (const [n, iv] of Object.entries(inputs))
+        expectClose(grads[iv.name], toTensor(t[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
+      for (const [pn, pv] of mha.namedParameters())
+        expectClose(grads[pv.name], toTensor(c.paramGrads[pn]), { ...GRAD, name: `${name}.grad.${pn}` });
       tf.dispose([r.output, r.weights as tf.Tensor, R, Rw, ...Object.values(inputs), ...Object.values(grads)]);
       if (kpm) kpm.dispose();
       if (attnMask) attnMask.dispose();

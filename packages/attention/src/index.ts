@@ -27,5 +27,14 @@ export {
   type MultiHeadAttentionCallOptions,
   type MultiHeadAttentionResult,
 } from './multi-head-attention.js';
-export { LuongAttention, type LuongAttentionOptions, type LuongAttentionResult, type SeqAttentionCallOptions } from './luong-attention.js';
-export { BahdanauAttention, type BahdanauAttentionOptions, type BahdanauAttentionResult } from './bahdanau-attention.js';
+export {
+  LuongAttention,
+  type LuongAttentionOptions,
+  type LuongAttentionResult,
+  type SeqAttentionCallOptions,
+} from './luong-attention.js';
+export {
+  BahdanauAttention,
+  type BahdanauAttentionOptions,
+  type BahdanauAttentionResult,
+} from './bahdanau-attention.js';

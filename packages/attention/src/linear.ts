@@ -16,16 +16,22 @@ function checkShapes(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null | u
   if (weight.rank !== 2) throw new Error(`linear: weight must be [out, in], got shape [${weight.shape.join(', ')}]`);
   const inF = weight.shape[1];
   if (x.shape[x.rank - 1] !== inF) {
-    throw new Error(`linear: input last dim ${x.shape[x.rank - 1]} (shape [${x.shape.join(', ')}]) does not match weight in-features ${inF}`);
+    throw new Error(
+      `linear: input last dim ${x.shape[x.rank - 1]} (shape [${x.shape.join(', ')}]) does not match weight in-features ${inF}`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new Error(`linear: bias shape [${bias.shape.join(', ')}] does not match weight out-features ${weight.shape[0]}`);
+    throw new Error(
+      `linear: bias shape [${bias.shape.join(', ')}] does not match weight out-features ${weight.shape[0]}`,
+    );
   }
 }
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 /** `tf.customGrad` with a typed signature (tfjs types the variadic inputs loosely). */
-function customGrad(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc }): (...xs: tf.Tensor[]) => tf.Tensor {
+function customGrad(
+  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc },
+): (...xs: tf.Tensor[]) => tf.Tensor {
   const g = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const { value, gradFunc } = f(args.slice(0, -1) as tf.Tensor[], save);

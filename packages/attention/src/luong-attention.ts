@@ -72,11 +72,17 @@ export class LuongAttention extends Module {
     } else if (kind === 'general') {
       this.scoreFn = this.addModule('score', new GeneralScore({ queryDim: H, keyDim: Dk, seed }));
     } else if (kind === 'concat') {
-      this.scoreFn = this.addModule('score', new ConcatScore({ queryDim: H, keyDim: Dk, attnDim: opts.attnDim ?? H, seed }));
+      this.scoreFn = this.addModule(
+        'score',
+        new ConcatScore({ queryDim: H, keyDim: Dk, attnDim: opts.attnDim ?? H, seed }),
+      );
     } else {
       throw new Error(`LuongAttention: score = ${String(kind)} must be 'dot', 'general' or 'concat'`);
     }
-    this.W_c = this.addModule('W_c', new Dense({ inFeatures: Dk + H, outFeatures: H, bias: opts.bias ?? false, seed: seed + 11 }));
+    this.W_c = this.addModule(
+      'W_c',
+      new Dense({ inFeatures: Dk + H, outFeatures: H, bias: opts.bias ?? false, seed: seed + 11 }),
+    );
   }
 
   /** The key-side part of the score for `encoderOutputs [B, Ts, Dk]`; cache it for a whole decode. */

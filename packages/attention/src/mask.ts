@@ -20,7 +20,11 @@ function lengthsArray(fn: string, lengths: Lengths): Int32Array {
  * `[B, T]` float32 mask with 1 at positions `t < lengths[b]`.
  * @throws when a length is negative, not an integer, or exceeds `T`, or when `B` mismatches.
  */
-export function maskFromLengths(lengths: Lengths, T: number, opts: { batchSize?: number; fn?: string } = {}): tf.Tensor2D {
+export function maskFromLengths(
+  lengths: Lengths,
+  T: number,
+  opts: { batchSize?: number; fn?: string } = {},
+): tf.Tensor2D {
   const fn = opts.fn ?? 'maskFromLengths';
   const arr = lengthsArray(fn, lengths);
   if (opts.batchSize !== undefined && arr.length !== opts.batchSize) {
@@ -29,7 +33,8 @@ export function maskFromLengths(lengths: Lengths, T: number, opts: { batchSize?:
   const data = new Float32Array(arr.length * T);
   for (let b = 0; b < arr.length; b++) {
     const L = arr[b];
-    if (!Number.isInteger(L) || L < 0 || L > T) throw new Error(`${fn}: lengths[${b}] = ${L} must be an integer in [0, T = ${T}]`);
+    if (!Number.isInteger(L) || L < 0 || L > T)
+      throw new Error(`${fn}: lengths[${b}] = ${L} must be an integer in [0, T = ${T}]`);
     data.fill(1, b * T, b * T + L);
   }
   return tf.tensor2d(data, [arr.length, T]);
@@ -56,7 +61,9 @@ export function resolveKeyMask(
   const ok2 = mask.rank === 2 && s[0] === B && s[1] === Tk;
   const ok3 = mask.rank === 3 && s[0] === B && (s[1] === Tq || s[1] === 1) && s[2] === Tk;
   if (!ok2 && !ok3) {
-    throw new Error(`${fn}: mask shape [${s.join(', ')}] must be [B, Tk] = [${B}, ${Tk}] or [B, Tq, Tk] = [${B}, ${Tq}, ${Tk}]`);
+    throw new Error(
+      `${fn}: mask shape [${s.join(', ')}] must be [B, Tk] = [${B}, ${Tk}] or [B, Tq, Tk] = [${B}, ${Tq}, ${Tk}]`,
+    );
   }
   return tidy(() => {
     const f = mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');

@@ -10,16 +10,26 @@ beforeAll(async () => {
 
 describe('MultiHeadAttention', () => {
   it('rejects bad configuration and shapes with clear errors', () => {
-    expect(() => new MultiHeadAttention({ embedDim: 10, numHeads: 3 })).toThrow('MultiHeadAttention: embedDim = 10 is not divisible by numHeads = 3');
-    expect(() => new MultiHeadAttention({ embedDim: 8, numHeads: 2, dropout: 1 })).toThrow(/dropout = 1 must be in \[0, 1\)/);
+    expect(() => new MultiHeadAttention({ embedDim: 10, numHeads: 3 })).toThrow(
+      'MultiHeadAttention: embedDim = 10 is not divisible by numHeads = 3',
+    );
+    expect(() => new MultiHeadAttention({ embedDim: 8, numHeads: 2, dropout: 1 })).toThrow(
+      /dropout = 1 must be in \[0, 1\)/,
+    );
     const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, kdim: 6 });
     const q = tf.zeros([2, 3, 8]);
     const k = tf.zeros([2, 5, 6]);
     const v = tf.zeros([2, 5, 8]);
     expect(() => mha.forward(q, q, v)).toThrow('MultiHeadAttention: key last dim is 8, expected 6 (shape [2, 3, 8])');
-    expect(() => mha.forward(q, k, tf.zeros([2, 4, 8]))).toThrow('MultiHeadAttention: key has 5 positions but value has 4');
-    expect(() => mha.forward(q, k, v, { keyPaddingMask: tf.zeros([2, 3], 'bool') })).toThrow('keyPaddingMask shape [2, 3] must be [B, Tk] = [2, 5]');
-    expect(() => mha.forward(q, k, v, { attnMask: tf.zeros([3, 3], 'bool') })).toThrow('attnMask shape [3, 3] must be [Tq, Tk] = [3, 5] or [B·H, Tq, Tk] = [4, 3, 5]');
+    expect(() => mha.forward(q, k, tf.zeros([2, 4, 8]))).toThrow(
+      'MultiHeadAttention: key has 5 positions but value has 4',
+    );
+    expect(() => mha.forward(q, k, v, { keyPaddingMask: tf.zeros([2, 3], 'bool') })).toThrow(
+      'keyPaddingMask shape [2, 3] must be [B, Tk] = [2, 5]',
+    );
+    expect(() => mha.forward(q, k, v, { attnMask: tf.zeros([3, 3], 'bool') })).toThrow(
+      'attnMask shape [3, 3] must be [Tq, Tk] = [3, 5] or [B·H, Tq, Tk] = [4, 3, 5]',
+    );
     expect(() => mha.forward(tf.zeros([1, 3, 8]), k, v)).toThrow(/batch sizes differ/);
     tf.dispose([q, k, v]);
     mha.dispose();
@@ -27,14 +37,23 @@ describe('MultiHeadAttention', () => {
 
   it('separate q/k/v names when kdim/vdim differ', () => {
     const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 4, kdim: 6, vdim: 5, bias: false });
-    expect([...mha.namedParameters().keys()]).toEqual(['q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'out_proj.weight']);
+    expect([...mha.namedParameters().keys()]).toEqual([
+      'q_proj_weight',
+      'k_proj_weight',
+      'v_proj_weight',
+      'out_proj.weight',
+    ]);
     mha.dispose();
   });
 
   it('causal flag equals an explicit boolean mask, also with cached keys', () => {
     const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, seed: 3 });
     const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 4);
-    const triu = tf.tensor2d(Array.from({ length: 25 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0)), [5, 5], 'bool');
+    const triu = tf.tensor2d(
+      Array.from({ length: 25 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0)),
+      [5, 5],
+      'bool',
+    );
     const a = mha.forward(x, x, x, { attnMask: triu });
     const b = mha.forward(x, x, x, { causal: true });
     expectClose(b.output, a.output, { atol: 1e-6 });
@@ -71,9 +90,18 @@ describe('MultiHeadAttention', () => {
   it('does not leak in a forward/backward step', async () => {
     const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, seed: 1 });
     const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 5);
-    const kpm = tf.tensor2d([[0, 0, 0, 0], [0, 0, 1, 1]], [2, 4], 'bool');
+    const kpm = tf.tensor2d(
+      [
+        [0, 0, 0, 0],
+        [0, 0, 1, 1],
+      ],
+      [2, 4],
+      'bool',
+    );
     await expectNoLeaks(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(mha.forward(x, x, x, { keyPaddingMask: kpm, needWeights: false }).output) as tf.Scalar);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(mha.forward(x, x, x, { keyPaddingMask: kpm, needWeights: false }).output) as tf.Scalar,
+      );
       tf.dispose([value, ...Object.values(grads)]);
     });
     tf.dispose([x, kpm]);

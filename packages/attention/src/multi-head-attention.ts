@@ -101,8 +101,10 @@ export class MultiHeadAttention extends Module {
   constructor(opts: MultiHeadAttentionOptions) {
     super();
     const { embedDim: E, numHeads: H } = opts;
-    if (!Number.isInteger(E) || E < 1) throw new Error(`MultiHeadAttention: embedDim = ${E} must be a positive integer`);
-    if (!Number.isInteger(H) || H < 1) throw new Error(`MultiHeadAttention: numHeads = ${H} must be a positive integer`);
+    if (!Number.isInteger(E) || E < 1)
+      throw new Error(`MultiHeadAttention: embedDim = ${E} must be a positive integer`);
+    if (!Number.isInteger(H) || H < 1)
+      throw new Error(`MultiHeadAttention: numHeads = ${H} must be a positive integer`);
     if (E % H !== 0) throw new Error(`MultiHeadAttention: embedDim = ${E} is not divisible by numHeads = ${H}`);
     const p = opts.dropout ?? 0;
     if (!(p >= 0 && p < 1)) throw new Error(`MultiHeadAttention: dropout = ${p} must be in [0, 1)`);
@@ -119,8 +121,14 @@ export class MultiHeadAttention extends Module {
       this.inProjWeight = this.addParameter('in_proj_weight', init.xavierUniform([3 * E, E], { gain: 1, seed }));
     } else {
       this.qProjWeight = this.addParameter('q_proj_weight', init.xavierUniform([E, E], { gain: 1, seed }));
-      this.kProjWeight = this.addParameter('k_proj_weight', init.xavierUniform([E, this.kdim], { gain: 1, seed: seed + 1 }));
-      this.vProjWeight = this.addParameter('v_proj_weight', init.xavierUniform([E, this.vdim], { gain: 1, seed: seed + 2 }));
+      this.kProjWeight = this.addParameter(
+        'k_proj_weight',
+        init.xavierUniform([E, this.kdim], { gain: 1, seed: seed + 1 }),
+      );
+      this.vProjWeight = this.addParameter(
+        'v_proj_weight',
+        init.xavierUniform([E, this.vdim], { gain: 1, seed: seed + 2 }),
+      );
     }
     if (bias) this.inProjBias = this.addParameter('in_proj_bias', init.zeros([3 * E]));
     const outProj = this.addModule('out_proj', new OutProj(E, bias, seed + 3));
@@ -152,8 +160,12 @@ export class MultiHeadAttention extends Module {
   }
 
   private check(name: string, x: tf.Tensor, dim: number): void {
-    if (x.rank !== 3) throw new Error(`MultiHeadAttention: ${name} must be [B, T, D], got shape [${x.shape.join(', ')}]`);
-    if (x.shape[2] !== dim) throw new Error(`MultiHeadAttention: ${name} last dim is ${x.shape[2]}, expected ${dim} (shape [${x.shape.join(', ')}])`);
+    if (x.rank !== 3)
+      throw new Error(`MultiHeadAttention: ${name} must be [B, T, D], got shape [${x.shape.join(', ')}]`);
+    if (x.shape[2] !== dim)
+      throw new Error(
+        `MultiHeadAttention: ${name} last dim is ${x.shape[2]}, expected ${dim} (shape [${x.shape.join(', ')}])`,
+      );
   }
 
   /** Query projection, per head: `[B, Tq, E]` → `[B, H, Tq, dh]`. */
@@ -197,10 +209,16 @@ export class MultiHeadAttention extends Module {
    * Scaled dot-product attention of per-head q/k/v, masks, dropout and the output projection.
    * @param q `[B, H, Tq, dh]` @param k `[B, H, Tk, dh]` @param v `[B, H, Tk, dh]`
    */
-  attendHeads(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, opts: MultiHeadAttentionCallOptions = {}): MultiHeadAttentionResult {
+  attendHeads(
+    q: tf.Tensor4D,
+    k: tf.Tensor4D,
+    v: tf.Tensor4D,
+    opts: MultiHeadAttentionCallOptions = {},
+  ): MultiHeadAttentionResult {
     const [B, , Tq] = q.shape;
     const Tk = k.shape[2];
-    if (k.shape[0] !== B || v.shape[0] !== B) throw new Error(`MultiHeadAttention: batch sizes differ: query ${B}, key ${k.shape[0]}, value ${v.shape[0]}`);
+    if (k.shape[0] !== B || v.shape[0] !== B)
+      throw new Error(`MultiHeadAttention: batch sizes differ: query ${B}, key ${k.shape[0]}, value ${v.shape[0]}`);
     if (v.shape[2] !== Tk) throw new Error(`MultiHeadAttention: key has ${Tk} positions but value has ${v.shape[2]}`);
     const needWeights = opts.needWeights ?? true;
     const average = opts.averageAttnWeights ?? true;
@@ -218,7 +236,12 @@ export class MultiHeadAttention extends Module {
     });
   }
 
-  private buildMasks(B: number, Tq: number, Tk: number, opts: MultiHeadAttentionCallOptions): { allowed: tf.Tensor | null; additive: tf.Tensor | null } {
+  private buildMasks(
+    B: number,
+    Tq: number,
+    Tk: number,
+    opts: MultiHeadAttentionCallOptions,
+  ): { allowed: tf.Tensor | null; additive: tf.Tensor | null } {
     const H = this.numHeads;
     let allowed: tf.Tensor | null = null;
     let additive: tf.Tensor | null = null;
@@ -228,7 +251,9 @@ export class MultiHeadAttention extends Module {
     const kpm = opts.keyPaddingMask;
     if (kpm) {
       if (kpm.rank !== 2 || kpm.shape[0] !== B || kpm.shape[1] !== Tk) {
-        throw new Error(`MultiHeadAttention: keyPaddingMask shape [${kpm.shape.join(', ')}] must be [B, Tk] = [${B}, ${Tk}]`);
+        throw new Error(
+          `MultiHeadAttention: keyPaddingMask shape [${kpm.shape.join(', ')}] must be [B, Tk] = [${B}, ${Tk}]`,
+        );
       }
       and(tf.reshape(tf.cast(tf.equal(kpm, 0), 'float32'), [B, 1, 1, Tk]));
     }
@@ -237,7 +262,9 @@ export class MultiHeadAttention extends Module {
       const ok2 = am.rank === 2 && am.shape[0] === Tq && am.shape[1] === Tk;
       const ok3 = am.rank === 3 && am.shape[0] === B * H && am.shape[1] === Tq && am.shape[2] === Tk;
       if (!ok2 && !ok3) {
-        throw new Error(`MultiHeadAttention: attnMask shape [${am.shape.join(', ')}] must be [Tq, Tk] = [${Tq}, ${Tk}] or [B·H, Tq, Tk] = [${B * H}, ${Tq}, ${Tk}]`);
+        throw new Error(
+          `MultiHeadAttention: attnMask shape [${am.shape.join(', ')}] must be [Tq, Tk] = [${Tq}, ${Tk}] or [B·H, Tq, Tk] = [${B * H}, ${Tq}, ${Tk}]`,
+        );
       }
       const shape4 = ok2 ? [1, 1, Tq, Tk] : [B, H, Tq, Tk];
       if (am.dtype === 'float32') {
@@ -263,13 +290,21 @@ export class MultiHeadAttention extends Module {
    * @param query `[B, Tq, E]` @param key `[B, Tk, kdim]` @param value `[B, Tk, vdim]`
    * @throws on shape mismatches (naming the tensor and the expected shape).
    */
-  forward(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, opts: MultiHeadAttentionCallOptions = {}): MultiHeadAttentionResult {
+  forward(
+    query: tf.Tensor,
+    key: tf.Tensor,
+    value: tf.Tensor,
+    opts: MultiHeadAttentionCallOptions = {},
+  ): MultiHeadAttentionResult {
     this.check('query', query, this.embedDim);
     this.check('key', key, this.kdim);
     this.check('value', value, this.vdim);
-    if (key.shape[1] !== value.shape[1]) throw new Error(`MultiHeadAttention: key has ${key.shape[1]} positions but value has ${value.shape[1]}`);
+    if (key.shape[1] !== value.shape[1])
+      throw new Error(`MultiHeadAttention: key has ${key.shape[1]} positions but value has ${value.shape[1]}`);
     if (query.shape[0] !== key.shape[0] || key.shape[0] !== value.shape[0]) {
-      throw new Error(`MultiHeadAttention: batch sizes differ: query ${query.shape[0]}, key ${key.shape[0]}, value ${value.shape[0]}`);
+      throw new Error(
+        `MultiHeadAttention: batch sizes differ: query ${query.shape[0]}, key ${key.shape[0]}, value ${value.shape[0]}`,
+      );
     }
     return tidy(() => {
       if (query === key && key === value && this.inProjWeight) {
@@ -279,7 +314,6 @@ export class MultiHeadAttention extends Module {
       return this.attendHeads(this.projectQuery(query), this.projectKey(key), this.projectValue(value), opts);
     });
   }
-
 }
 
 /** `out_proj` child: PyTorch's `NonDynamicallyQuantizableLinear` (default Linear init, bias 0). */

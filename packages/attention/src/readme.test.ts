@@ -16,9 +16,21 @@ it('README example runs', async () => {
   const keysProj = bahdanau.prepareKeys(enc);
   const step = bahdanau.forward(q, enc, { lengths: [4, 3], preparedKeys: keysProj });
   const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, seed: 0 });
-  const pad = tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 1]], [2, 4], 'bool');
+  const pad = tf.tensor2d(
+    [
+      [0, 0, 0, 0],
+      [0, 0, 0, 1],
+    ],
+    [2, 4],
+    'bool',
+  );
   const { output, weights: perHead } = mha.forward(enc, enc, enc, { keyPaddingMask: pad, averageAttnWeights: false });
-  expect([...mha.namedParameters().keys()]).toEqual(['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+  expect([...mha.namedParameters().keys()]).toEqual([
+    'in_proj_weight',
+    'in_proj_bias',
+    'out_proj.weight',
+    'out_proj.bias',
+  ]);
   expect(output.shape).toEqual([2, 4, 8]);
   expect(perHead?.shape).toEqual([2, 2, 4, 4]);
   tf.dispose([q, enc, context, weights, keysProj, step.context, step.weights, pad, output, perHead!]);

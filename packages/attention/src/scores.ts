@@ -46,7 +46,8 @@ function check3(fn: string, name: string, x: tf.Tensor, dim?: number): void {
 }
 
 function checkBatch(fn: string, q: tf.Tensor, pk: tf.Tensor): void {
-  if (q.shape[0] !== pk.shape[0]) throw new Error(`${fn}: query batch ${q.shape[0]} differs from keys batch ${pk.shape[0]}`);
+  if (q.shape[0] !== pk.shape[0])
+    throw new Error(`${fn}: query batch ${q.shape[0]} differs from keys batch ${pk.shape[0]}`);
 }
 
 class DotScore implements AttentionScore {
@@ -98,7 +99,15 @@ export class GeneralScore extends Module implements AttentionScore {
     super();
     this.queryDim = opts.queryDim;
     this.keyDim = opts.keyDim ?? opts.queryDim;
-    this.attn = this.addModule('attn', new Dense({ inFeatures: this.keyDim, outFeatures: this.queryDim, bias: opts.bias ?? false, seed: opts.seed ?? 0 }));
+    this.attn = this.addModule(
+      'attn',
+      new Dense({
+        inFeatures: this.keyDim,
+        outFeatures: this.queryDim,
+        bias: opts.bias ?? false,
+        seed: opts.seed ?? 0,
+      }),
+    );
   }
   prepareKeys(keys: tf.Tensor3D): tf.Tensor {
     check3('GeneralScore', 'keys', keys, this.keyDim);
@@ -213,6 +222,9 @@ export type ScoreSpec = 'dot' | 'scaledDot' | AttentionScore;
 export function resolveScore(score: ScoreSpec | undefined): AttentionScore {
   if (score === undefined || score === 'dot') return dotScore;
   if (score === 'scaledDot') return scaledDotScore;
-  if (typeof score === 'object' && typeof score.score === 'function' && typeof score.prepareKeys === 'function') return score;
-  throw new Error(`attention: unknown score ${String(score)}; use 'dot', 'scaledDot' or an AttentionScore (GeneralScore, ConcatScore, AdditiveScore)`);
+  if (typeof score === 'object' && typeof score.score === 'function' && typeof score.prepareKeys === 'function')
+    return score;
+  throw new Error(
+    `attention: unknown score ${String(score)}; use 'dot', 'scaledDot' or an AttentionScore (GeneralScore, ConcatScore, AdditiveScore)`,
+  );
 }

@@ -23,10 +23,15 @@ const gradDir = join(dirname(tfMain), 'gradients');
 
 // Module-path -> how a name imported from it is reached through the public API.
 function publicPath(from, name) {
-  if (from === '../kernel_names' || from.startsWith('../ops/') && !/_util$/.test(from)) {
+  if (from === '../kernel_names' || (from.startsWith('../ops/') && !/_util$/.test(from))) {
     return name in tf ? `tf.${name}` : null;
   }
-  if (from === '../ops/broadcast_util' || from === '../ops/axis_util' || from === '../ops/conv_util' || from === '../ops/selu_util') {
+  if (
+    from === '../ops/broadcast_util' ||
+    from === '../ops/axis_util' ||
+    from === '../ops/conv_util' ||
+    from === '../ops/selu_util'
+  ) {
     return name in tf.backend_util ? `tf.backend_util.${name}` : null;
   }
   if (from === '../ops/slice_util') return name in tf.slice_util ? `tf.slice_util.${name}` : null;
@@ -36,14 +41,21 @@ function publicPath(from, name) {
   return null;
 }
 function namespacePath(from) {
-  if (['../ops/broadcast_util', '../ops/axis_util', '../ops/conv_util', '../ops/selu_util'].includes(from)) return 'tf.backend_util';
+  if (['../ops/broadcast_util', '../ops/axis_util', '../ops/conv_util', '../ops/selu_util'].includes(from))
+    return 'tf.backend_util';
   if (from === '../util') return 'tf.util';
   return null;
 }
 
-const files = readdirSync(gradDir).filter((f) => f.endsWith('.js') && !f.endsWith('_test.js')).sort();
+const files = readdirSync(gradDir)
+  .filter((f) => f.endsWith('.js') && !f.endsWith('_test.js'))
+  .sort();
 // Local helpers first (other gradient files import them).
-const order = ['Abs_grad.js', 'min_max_grad_util.js', ...files.filter((f) => f !== 'Abs_grad.js' && f !== 'min_max_grad_util.js')];
+const order = [
+  'Abs_grad.js',
+  'min_max_grad_util.js',
+  ...files.filter((f) => f !== 'Abs_grad.js' && f !== 'min_max_grad_util.js'),
+];
 const modules = [];
 const skipped = [];
 const configs = [];
@@ -52,25 +64,34 @@ for (const file of order) {
   src = src.replace(/\/\/# sourceMappingURL=.*$/m, '').replace(/^\/\*\*[\s\S]*?\*\/\s*/, '');
   const lines = [];
   let ok = true;
-  const body = src.replace(/^import\s+(\*\s+as\s+(\w+)|\{([^}]*)\})\s+from\s+'([^']+)';\s*$/gm, (_m, _a, ns, names, from) => {
-    if (ns) {
-      const p = namespacePath(from);
-      if (!p) ok = false;
-      lines.push(`  const ${ns} = ${p};`);
-      return '';
-    }
-    for (const raw of names.split(',').map((s) => s.trim()).filter(Boolean)) {
-      const [name, alias] = raw.split(/\s+as\s+/);
-      if (from.startsWith('./')) {
-        lines.push(`  const ${alias ?? name} = m_${from.slice(2)}.${name};`);
-        continue;
+  const body = src.replace(
+    /^import\s+(\*\s+as\s+(\w+)|\{([^}]*)\})\s+from\s+'([^']+)';\s*$/gm,
+    (_m, _a, ns, names, from) => {
+      if (ns) {
+        const p = namespacePath(from);
+        if (!p) ok = false;
+        lines.push(`  const ${ns} = ${p};`);
+        return '';
       }
-      const p = publicPath(from, name);
-      if (!p) { ok = false; continue; }
-      lines.push(`  const ${alias ?? name} = ${p};`);
-    }
-    return '';
-  });
+      for (const raw of names
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const [name, alias] = raw.split(/\s+as\s+/);
+        if (from.startsWith('./')) {
+          lines.push(`  const ${alias ?? name} = m_${from.slice(2)}.${name};`);
+          continue;
+        }
+        const p = publicPath(from, name);
+        if (!p) {
+          ok = false;
+          continue;
+        }
+        lines.push(`  const ${alias ?? name} = ${p};`);
+      }
+      return '';
+    },
+  );
   const exported = [...body.matchAll(/^export (?:const|function) (\w+)/gm)].map((m) => m[1]);
   if (!ok) {
     const kernel = file.replace(/_grad\.js$/, '');
@@ -85,7 +106,9 @@ for (const file of order) {
     .replace(/\b(\w+)\.clone\(\)/g, 'tf.clone($1)')
     .replace(/\bx\.split\(/g, 'tf.split(x, ')
     .replace(/\b(indices|dy)\.slice\(/g, 'tf.slice($1, ');
-  const chained = fixed.match(/\b(?!tf\b|Math\b|util\b|backend_util\b|axis_util\b|broadcast_util\b|conv_util\b|slice_util\b|selu_util\b)\w+\.(mul|add|sub|div|sum|cast|transpose|neg|exp|log|square|sqrt|matMul|tile|expandDims|squeeze|gather|mean|max|min|pow|abs|greater|less|equal|relu|sigmoid|tanh|toFloat|asType)\(/g);
+  const chained = fixed.match(
+    /\b(?!tf\b|Math\b|util\b|backend_util\b|axis_util\b|broadcast_util\b|conv_util\b|slice_util\b|selu_util\b)\w+\.(mul|add|sub|div|sum|cast|transpose|neg|exp|log|square|sqrt|matMul|tile|expandDims|squeeze|gather|mean|max|min|pow|abs|greater|less|equal|relu|sigmoid|tanh|toFloat|asType)\(/g,
+  );
   if (chained) console.warn(`${file}: chained tensor calls left: ${chained.join(' ')}`);
   const mod = file.replace(/\.js$/, '');
   modules.push(

@@ -11,6 +11,9 @@ const spec = JSON.parse(readFileSync(new URL('ours.spec.json', dir), 'utf8'));
 const tensors = new Map(spec.tensors.map((t) => [t.name, tf.tensor(t.values, t.shape, t.dtype)]));
 const metadata = new Map(Object.entries(spec.metadata));
 for (const floatDtype of ['F32', 'F16']) {
-  writeFileSync(new URL(`ours-${floatDtype.toLowerCase()}.safetensors`, dir), writeSafetensors(tensors, metadata, { floatDtype }));
+  writeFileSync(
+    new URL(`ours-${floatDtype.toLowerCase()}.safetensors`, dir),
+    writeSafetensors(tensors, metadata, { floatDtype }),
+  );
 }
 console.log('wrote ours-f32.safetensors, ours-f16.safetensors');

@@ -8,7 +8,13 @@ describe('setupBackend', () => {
     expect(r.rejected).toEqual([]);
     expect(r.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    const w = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
+    const w = tf.variable(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+    );
     const ids = tf.tensor1d([0, 2, 2], 'int32');
     const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(w, ids), tf.scalar(2))) as tf.Scalar, [w]);
     expect(value.dataSync()[0]).toBe(2 * (1 + 2 + 5 + 6 + 5 + 6));
@@ -34,7 +40,12 @@ describe('setupBackend verification', () => {
       const r = await setupBackend({ prefer: ['webgpu', 'cpu'] });
       expect(r.backend).toBe('cpu');
       expect(tf.getBackend()).toBe('cpu');
-      expect(r.rejected).toEqual([{ backend: 'webgpu', reason: "tf.setBackend('webgpu') returned false (initialization failed; tf.getBackend() says 'webgpu')" }]);
+      expect(r.rejected).toEqual([
+        {
+          backend: 'webgpu',
+          reason: "tf.setBackend('webgpu') returned false (initialization failed; tf.getBackend() says 'webgpu')",
+        },
+      ]);
     } finally {
       console.warn = warn;
       tf.removeBackend('webgpu');
@@ -42,7 +53,9 @@ describe('setupBackend verification', () => {
   });
 
   it('rejects unknown names and always keeps cpu as the last resort', async () => {
-    await expect(setupBackend({ prefer: ['tpu' as 'cpu'] })).rejects.toThrow("setupBackend: prefer contains unknown backend 'tpu'");
+    await expect(setupBackend({ prefer: ['tpu' as 'cpu'] })).rejects.toThrow(
+      "setupBackend: prefer contains unknown backend 'tpu'",
+    );
     const r = await setupBackend({ prefer: [] });
     expect(r.backend).toBe('cpu');
   });

@@ -188,7 +188,8 @@ export async function setupBackend(opts: SetupBackendOptions = {}): Promise<Setu
     measured.sort((p, q) => p[1] - q[1]);
     const best = measured[0][0];
     const failure = await trySwitch(best);
-    if (failure !== null) throw new Error(`setupBackend: switching back to the fastest backend '${best}' failed: ${failure}`);
+    if (failure !== null)
+      throw new Error(`setupBackend: switching back to the fastest backend '${best}' failed: ${failure}`);
     return { backend: best, rejected, timings };
   }
   throw new Error(

@@ -44,16 +44,16 @@ export function embeddingLookup(weight: tf.Tensor2D, ids: tf.Tensor, paddingIdx 
       // `flat` dies with this tidy; the tape keeps a saved copy for the backward pass.
       save([flat]);
       return {
-      value: tf.gather(w, flat), // [N, dim]
-      gradFunc: (dy, saved) => {
-        const [ids1] = saved as [tf.Tensor1D];
-        let d = dy as tf.Tensor2D;
-        if (paddingIdx >= 0) {
-          const keep = tf.cast(tf.notEqual(ids1, tf.scalar(paddingIdx, 'int32')), 'float32'); // [N]
-          d = tf.mul(d, tf.reshape(keep, [-1, 1]));
-        }
-        return [tf.unsortedSegmentSum(d, ids1, num)]; // [num, dim]
-      },
+        value: tf.gather(w, flat), // [N, dim]
+        gradFunc: (dy, saved) => {
+          const [ids1] = saved as [tf.Tensor1D];
+          let d = dy as tf.Tensor2D;
+          if (paddingIdx >= 0) {
+            const keep = tf.cast(tf.notEqual(ids1, tf.scalar(paddingIdx, 'int32')), 'float32'); // [N]
+            d = tf.mul(d, tf.reshape(keep, [-1, 1]));
+          }
+          return [tf.unsortedSegmentSum(d, ids1, num)]; // [num, dim]
+        },
       };
     });
     const rows = f(weight) as tf.Tensor;
@@ -71,7 +71,10 @@ export class Embedding extends Module {
   constructor(opts: EmbeddingOptions) {
     super();
     const { numEmbeddings, embeddingDim } = opts;
-    for (const [k, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
+    for (const [k, v] of [
+      ['numEmbeddings', numEmbeddings],
+      ['embeddingDim', embeddingDim],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`Embedding: ${k} = ${v} must be a positive integer`);
     }
     this.numEmbeddings = numEmbeddings;
@@ -107,7 +110,10 @@ export class Embedding extends Module {
       w = init.normal([numEmbeddings, embeddingDim], { seed: opts.seed });
       if (pad !== null) {
         const zeroed = tf.tidy(() => {
-          const mask = tf.reshape(tf.cast(tf.notEqual(tf.range(0, numEmbeddings, 1, 'int32'), tf.scalar(pad, 'int32')), 'float32'), [-1, 1]);
+          const mask = tf.reshape(
+            tf.cast(tf.notEqual(tf.range(0, numEmbeddings, 1, 'int32'), tf.scalar(pad, 'int32')), 'float32'),
+            [-1, 1],
+          );
           return tf.mul(w, mask);
         });
         w.dispose();

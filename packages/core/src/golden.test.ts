@@ -28,10 +28,16 @@ const C = golden.cases;
 const tol = { rtol: 1e-5, atol: 1e-6 };
 
 /** grads of sum(f(x) * g) w.r.t. xs. */
-function vjp(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], g: tf.Tensor): { y: Float32Array; grads: Float32Array[] } {
+function vjp(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  g: tf.Tensor,
+): { y: Float32Array; grads: Float32Array[] } {
   return tf.tidy(() => {
     const y = f(...xs).dataSync() as Float32Array;
-    const grads = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), g)) as tf.Scalar)(xs).map((t) => t.dataSync() as Float32Array);
+    const grads = tf
+      .grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), g)) as tf.Scalar)(xs)
+      .map((t) => t.dataSync() as Float32Array);
     return { y: y.slice(), grads: grads.map((d) => d.slice()) };
   });
 }
@@ -62,7 +68,12 @@ describe.each(['cpu', 'wasm'] as const)('matches PyTorch on %s', (backend) => {
 
   it('Embedding (paddingIdx) forward and weight gradient', () => {
     const c = C.embedding;
-    const e = new Embedding({ numEmbeddings: 6, embeddingDim: 3, paddingIdx: c.paddingIdx, weights: new Float32Array(c.weight) });
+    const e = new Embedding({
+      numEmbeddings: 6,
+      embeddingDim: 3,
+      paddingIdx: c.paddingIdx,
+      weights: new Float32Array(c.weight),
+    });
     const ids = tf.tensor(c.ids, c.idsShape, 'int32');
     const g = tf.tensor(c.g, [...c.idsShape, 3]);
     const y = e.forward(ids);
@@ -138,7 +149,10 @@ describe.each(['cpu', 'wasm'] as const)('matches PyTorch on %s', (backend) => {
     const logits = tf.tensor(c.logits, c.logitsShape);
     const targets = tf.tensor2d(c.targets, undefined, 'int32');
     const mask = tf.tensor2d(c.mask);
-    for (const [name, opts] of [['mean', {}], ['smoothSum', { labelSmoothing: 0.1, reduction: 'sum' }]] as const) {
+    for (const [name, opts] of [
+      ['mean', {}],
+      ['smoothSum', { labelSmoothing: 0.1, reduction: 'sum' }],
+    ] as const) {
       const loss = sequenceCrossEntropy(logits, targets, mask, opts);
       expectClose(loss, c[name].loss, { ...tol, name: `${name} loss` });
       const d = tf.grad((z: tf.Tensor) => sequenceCrossEntropy(z, targets, mask, opts))(logits);
@@ -196,11 +210,19 @@ describe('initializer statistics match torch.nn.init', () => {
     };
     for (const [name, t] of Object.entries(ours)) {
       const v = t.dataSync();
-      let sum = 0, sum2 = 0, maxAbs = 0;
-      for (const x of v) { sum += x; sum2 += x * x; maxAbs = Math.max(maxAbs, Math.abs(x)); }
+      let sum = 0,
+        sum2 = 0,
+        maxAbs = 0;
+      for (const x of v) {
+        sum += x;
+        sum2 += x * x;
+        maxAbs = Math.max(maxAbs, Math.abs(x));
+      }
       const mean = sum / v.length;
       const variance = sum2 / v.length - mean * mean;
-      expect(Math.abs(variance / s[name].var - 1), `${name} variance ${variance} vs torch ${s[name].var}`).toBeLessThan(0.03);
+      expect(Math.abs(variance / s[name].var - 1), `${name} variance ${variance} vs torch ${s[name].var}`).toBeLessThan(
+        0.03,
+      );
       expect(Math.abs(mean - s[name].mean), `${name} mean`).toBeLessThan(0.02 * Math.sqrt(s[name].var) + 0.01);
       if (name.includes('niform') || name === 'pytorchDefault') {
         // Uniform draws: both maxima sit just under the same bound.
@@ -208,7 +230,10 @@ describe('initializer statistics match torch.nn.init', () => {
       }
       t.dispose();
     }
-    for (const [r, c] of [[6, 4], [4, 6]]) {
+    for (const [r, c] of [
+      [6, 4],
+      [4, 6],
+    ]) {
       const w = init.orthogonal([r, c], { gain: 1.5, seed: 8 });
       const gram = r >= c ? tf.matMul(w, w, true, false) : tf.matMul(w, w, false, true);
       const err = tf.max(tf.abs(tf.sub(gram, tf.mul(tf.eye(Math.min(r, c)), 2.25)))).dataSync()[0];

@@ -41,6 +41,12 @@ export {
   perplexity,
   accuracy,
 } from './losses.js';
-export type { Reduction, CrossEntropyOptions, SequenceCrossEntropyOptions, BCEOptions, AccuracyOptions } from './losses.js';
+export type {
+  Reduction,
+  CrossEntropyOptions,
+  SequenceCrossEntropyOptions,
+  BCEOptions,
+  AccuracyOptions,
+} from './losses.js';
 export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.js';
 export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';

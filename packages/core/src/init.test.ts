@@ -8,7 +8,10 @@ beforeAll(async () => {
 
 function stats(t: tf.Tensor): { mean: number; variance: number; min: number; max: number } {
   const v = t.dataSync();
-  let s = 0, s2 = 0, min = Infinity, max = -Infinity;
+  let s = 0,
+    s2 = 0,
+    min = Infinity,
+    max = -Infinity;
   for (const x of v) {
     s += x;
     s2 += x * x;
@@ -46,7 +49,11 @@ describe('init', () => {
     const cases: Array<[tf.Tensor, number, number | null]> = [
       [init.normal(shape, { mean: 2, std: 0.5, seed: 1 }), 0.25, null],
       [init.uniform(shape, { low: -1, high: 3, seed: 2 }), 16 / 12, 3],
-      [init.xavierUniform(shape, { gain: 2, seed: 3 }), (4 * 2) / (fanIn + fanOut), 2 * Math.sqrt(6 / (fanIn + fanOut))],
+      [
+        init.xavierUniform(shape, { gain: 2, seed: 3 }),
+        (4 * 2) / (fanIn + fanOut),
+        2 * Math.sqrt(6 / (fanIn + fanOut)),
+      ],
       [init.xavierNormal(shape, { seed: 4 }), 2 / (fanIn + fanOut), null],
       [init.kaimingUniform(shape, { seed: 5 }), 2 / fanIn, Math.sqrt(6 / fanIn)],
       [init.kaimingNormal(shape, { mode: 'fanOut', nonlinearity: 'relu', seed: 6 }), 2 / fanOut, null],
@@ -65,7 +72,12 @@ describe('init', () => {
   });
 
   it('orthogonal gives WᵀW = gain²·I (tall) and WWᵀ = gain²·I (wide)', () => {
-    for (const shape of [[6, 4], [4, 6], [5, 5], [3, 2, 2]]) {
+    for (const shape of [
+      [6, 4],
+      [4, 6],
+      [5, 5],
+      [3, 2, 2],
+    ]) {
       const w = init.orthogonal(shape, { gain: 1.5, seed: 3 });
       const m = tf.reshape(w, [shape[0], -1]);
       const [r, c] = m.shape;

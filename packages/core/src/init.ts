@@ -15,7 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { rngFrom, type Rng } from './rng.js';
 
 /** Nonlinearities whose recommended gain PyTorch's `calculate_gain` knows. */
-export type Nonlinearity = 'linear' | 'identity' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu' | 'conv1d' | 'conv2d' | 'conv3d';
+export type Nonlinearity =
+  'linear' | 'identity' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu' | 'conv1d' | 'conv2d' | 'conv3d';
 
 /** PyTorch's `calculate_gain(nonlinearity, param)`. */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
@@ -113,7 +114,8 @@ export interface PytorchDefaultOptions extends SeedOption {
 function kaimingStd(shape: readonly number[], opts: KaimingOptions, fn: string): number {
   const { fanIn, fanOut } = computeFans(shape, fn);
   const mode = opts.mode ?? 'fanIn';
-  if (mode !== 'fanIn' && mode !== 'fanOut') throw new Error(`${fn}: mode = '${String(mode)}' (expected 'fanIn' or 'fanOut')`);
+  if (mode !== 'fanIn' && mode !== 'fanOut')
+    throw new Error(`${fn}: mode = '${String(mode)}' (expected 'fanIn' or 'fanOut')`);
   const fan = mode === 'fanIn' ? fanIn : fanOut;
   const gain = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0);
   return gain / Math.sqrt(fan);

@@ -37,7 +37,9 @@ export class LayerNorm extends Module {
   /** `[..., D] → [..., D]`. */
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.normalizedShape) {
-      throw new Error(`LayerNorm.forward: x.shape = [${x.shape.join(', ')}] must end in normalizedShape = ${this.normalizedShape}`);
+      throw new Error(
+        `LayerNorm.forward: x.shape = [${x.shape.join(', ')}] must end in normalizedShape = ${this.normalizedShape}`,
+      );
     }
     return tf.tidy(() => {
       const mean = tf.mean(x, -1, true);

@@ -11,7 +11,10 @@ describe('LayerNorm', () => {
   it('normalizes the last axis; parameters named weight/bias; optional affine', () => {
     const ln = new LayerNorm({ normalizedShape: 4 });
     expect([...ln.namedParameters().keys()]).toEqual(['weight', 'bias']);
-    const x = tf.tensor2d([[1, 2, 3, 4], [10, 10, 10, 10]]);
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [10, 10, 10, 10],
+    ]);
     const y = ln.forward(x);
     const m = tf.mean(y, -1);
     expectClose(m, [0, 0], { atol: 1e-6 });
@@ -19,7 +22,9 @@ describe('LayerNorm', () => {
     const bare = new LayerNorm({ normalizedShape: 4, elementwiseAffine: false, eps: 0.5 });
     expect(bare.numParameters()).toBe(0);
     expectClose(tf.slice(bare.forward(x), [0, 0], [1, 1]), [-1.5 / Math.sqrt(1.25 + 0.5)]);
-    expect(() => ln.forward(tf.zeros([2, 3]))).toThrow('LayerNorm.forward: x.shape = [2, 3] must end in normalizedShape = 4');
+    expect(() => ln.forward(tf.zeros([2, 3]))).toThrow(
+      'LayerNorm.forward: x.shape = [2, 3] must end in normalizedShape = 4',
+    );
     expect(() => new LayerNorm({ normalizedShape: 0 })).toThrow(/normalizedShape = 0/);
     tf.dispose([x, y, m]);
     ln.dispose();
@@ -56,7 +61,10 @@ describe('Dropout', () => {
       mask = y.dataSync() as Float32Array;
       return tf.sum(y);
     })(x);
-    expectClose(g, Array.from(mask!, (v, i) => (v === 0 ? 0 : v / (i + 1))));
+    expectClose(
+      g,
+      Array.from(mask!, (v, i) => (v === 0 ? 0 : v / (i + 1))),
+    );
     tf.dispose([x, g]);
   });
 });
@@ -66,7 +74,10 @@ describe('activations', () => {
     const x = tf.tensor1d([-2, -0.5, 0.3, 1.7]);
     expectClose(relu(x), [0, 0, 0.3, 1.7]);
     expectClose(tanh(x), [-2, -0.5, 0.3, 1.7].map(Math.tanh));
-    expectClose(sigmoid(x), [-2, -0.5, 0.3, 1.7].map((v) => 1 / (1 + Math.exp(-v))));
+    expectClose(
+      sigmoid(x),
+      [-2, -0.5, 0.3, 1.7].map((v) => 1 / (1 + Math.exp(-v))),
+    );
     checkGradients((v) => tf.sum(gelu(v)), [x]);
     checkGradients((v) => tf.sum(gelu(v, { approximate: 'tanh' })), [x]);
     expect(() => gelu(x, { approximate: 'fast' as 'tanh' })).toThrow(/gelu: approximate = 'fast'/);

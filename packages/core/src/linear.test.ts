@@ -26,8 +26,23 @@ describe('Linear', () => {
 
   it('forward equals x·Wᵀ + b for any leading shape', () => {
     const l = new Linear({ inFeatures: 3, outFeatures: 2, seed: 0 });
-    l.loadStateDict({ weight: tf.tensor2d([[1, 2, 3], [4, 5, 6]]), bias: tf.tensor1d([0.5, -1]) });
-    const x = tf.tensor3d([[[1, 0, 0], [0, 1, 0]], [[0, 0, 1], [1, 1, 1]]]); // [2, 2, 3]
+    l.loadStateDict({
+      weight: tf.tensor2d([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      bias: tf.tensor1d([0.5, -1]),
+    });
+    const x = tf.tensor3d([
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      [
+        [0, 0, 1],
+        [1, 1, 1],
+      ],
+    ]); // [2, 2, 3]
     const y = l.forward(x);
     expect(y.shape).toEqual([2, 2, 2]);
     expectClose(y, [1.5, 3, 2.5, 4, 3.5, 5, 6.5, 14]);
@@ -36,14 +51,28 @@ describe('Linear', () => {
   });
 
   it('custom backward (plain matmuls) matches finite differences, with and without bias', () => {
-    const x = tf.tensor2d([[0.3, -1.2, 0.5], [1.1, 0.2, -0.7]]);
-    const w = tf.tensor2d([[0.1, -0.4, 0.9], [0.6, 0.2, -0.3]]);
+    const x = tf.tensor2d([
+      [0.3, -1.2, 0.5],
+      [1.1, 0.2, -0.7],
+    ]);
+    const w = tf.tensor2d([
+      [0.1, -0.4, 0.9],
+      [0.6, 0.2, -0.3],
+    ]);
     const b = tf.tensor1d([0.05, -0.2]);
-    const t = tf.tensor2d([[0.5, -0.5], [1, 2]]);
-    checkGradients((xx, ww, bb) => tf.sum(tf.mul(tf.tanh(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D)), t)), [x, w, b]);
+    const t = tf.tensor2d([
+      [0.5, -0.5],
+      [1, 2],
+    ]);
+    checkGradients(
+      (xx, ww, bb) => tf.sum(tf.mul(tf.tanh(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D)), t)),
+      [x, w, b],
+    );
     checkGradients((xx, ww) => tf.sum(tf.mul(tf.sin(linear(xx as tf.Tensor2D, ww as tf.Tensor2D)), t)), [x, w]);
     // And equals tfjs's own MatMul gradient.
-    const ours = tf.grads((xx, ww, bb) => tf.sum(tf.mul(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), t)))([x, w, b]);
+    const ours = tf.grads((xx, ww, bb) =>
+      tf.sum(tf.mul(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), t)),
+    )([x, w, b]);
     const ref = tf.grads((xx, ww, bb) => tf.sum(tf.mul(tf.add(tf.matMul(xx, ww, false, true), bb), t)))([x, w, b]);
     ours.forEach((g, i) => expectClose(g, ref[i], { name: `grad ${i}` }));
     tf.dispose([x, w, b, t, ...ours, ...ref]);

@@ -68,16 +68,22 @@ export class Linear extends Module {
   constructor(opts: LinearOptions) {
     super();
     const { inFeatures, outFeatures } = opts;
-    for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [k, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`Linear: ${k} = ${v} must be a positive integer`);
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const rng = rngFrom(opts.seed);
     // PyTorch: kaiming_uniform_(a=√5) on the weight and U(±1/√in) on the bias, both = U(±1/√in).
-    this.weight = this.addParameter('weight', init.pytorchDefault([outFeatures, inFeatures], { seed: rng.nextUint32() }));
+    this.weight = this.addParameter(
+      'weight',
+      init.pytorchDefault([outFeatures, inFeatures], { seed: rng.nextUint32() }),
+    );
     this.bias =
-      opts.bias ?? true
+      (opts.bias ?? true)
         ? this.addParameter('bias', init.pytorchDefault([outFeatures], { fanIn: inFeatures, seed: rng.nextUint32() }))
         : null;
   }

@@ -20,7 +20,8 @@ export interface CrossEntropyOptions {
 }
 
 function checkReduction(r: string, fn: string): void {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new Error(`${fn}: reduction = '${r}' (expected 'mean', 'sum' or 'none')`);
+  if (r !== 'mean' && r !== 'sum' && r !== 'none')
+    throw new Error(`${fn}: reduction = '${r}' (expected 'mean', 'sum' or 'none')`);
 }
 
 /** Per-position loss [M] and validity [M] (float 0/1) for flat logits [M, C] and targets [M]. */
@@ -67,7 +68,9 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: CrossE
   checkReduction(reduction, fn);
   if (!(eps >= 0 && eps <= 1)) throw new Error(`${fn}: labelSmoothing = ${eps} must be in [0, 1]`);
   if (logits.rank < 1 || !tf.util.arraysEqual(logits.shape.slice(0, -1), targets.shape)) {
-    throw new Error(`${fn}: logits.shape = [${logits.shape.join(', ')}] must be targets.shape = [${targets.shape.join(', ')}] + [C]`);
+    throw new Error(
+      `${fn}: logits.shape = [${logits.shape.join(', ')}] must be targets.shape = [${targets.shape.join(', ')}] + [C]`,
+    );
   }
   const C = logits.shape[logits.rank - 1];
   checkTargets(targets, C, ignoreIndex, fn);
@@ -110,10 +113,14 @@ export function sequenceCrossEntropy(
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`${fn}: labelSmoothing = ${eps} must be in [0, 1]`);
   if (logits.rank !== 3 || targets.rank !== 2 || !tf.util.arraysEqual(logits.shape.slice(0, 2), targets.shape)) {
-    throw new Error(`${fn}: logits.shape = [${logits.shape.join(', ')}] must be [B, T, V] with targets.shape = [${targets.shape.join(', ')}] = [B, T]`);
+    throw new Error(
+      `${fn}: logits.shape = [${logits.shape.join(', ')}] must be [B, T, V] with targets.shape = [${targets.shape.join(', ')}] = [B, T]`,
+    );
   }
   if (!tf.util.arraysEqual(mask.shape, targets.shape)) {
-    throw new Error(`${fn}: mask.shape = [${mask.shape.join(', ')}] must equal targets.shape = [${targets.shape.join(', ')}]`);
+    throw new Error(
+      `${fn}: mask.shape = [${mask.shape.join(', ')}] must equal targets.shape = [${targets.shape.join(', ')}]`,
+    );
   }
   const V = logits.shape[2] as number;
   const T = targets.shape[1] as number;
@@ -122,7 +129,9 @@ export function sequenceCrossEntropy(
   const m = mask.dataSync();
   for (let i = 0; i < t.length; i++) {
     if (m[i] !== 0 && (t[i] < 0 || t[i] >= V)) {
-      throw new Error(`${fn}: targets[${Math.floor(i / T)}][${i % T}] = ${t[i]} is outside [0, ${V}) at a real (unmasked) position`);
+      throw new Error(
+        `${fn}: targets[${Math.floor(i / T)}][${i % T}] = ${t[i]} is outside [0, ${V}) at a real (unmasked) position`,
+      );
     }
   }
   return tf.tidy(() => {
@@ -153,7 +162,9 @@ export function binaryCrossEntropyWithLogits(logits: tf.Tensor, targets: tf.Tens
   const reduction = opts.reduction ?? 'mean';
   checkReduction(reduction, fn);
   if (!tf.util.arraysEqual(logits.shape, targets.shape)) {
-    throw new Error(`${fn}: logits.shape = [${logits.shape.join(', ')}] != targets.shape = [${targets.shape.join(', ')}]`);
+    throw new Error(
+      `${fn}: logits.shape = [${logits.shape.join(', ')}] != targets.shape = [${targets.shape.join(', ')}]`,
+    );
   }
   return tf.tidy(() => {
     const x = logits;
@@ -207,7 +218,9 @@ export interface AccuracyOptions {
  */
 export function accuracy(logits: tf.Tensor, targets: tf.Tensor, opts: AccuracyOptions = {}): number {
   if (!tf.util.arraysEqual(logits.shape.slice(0, -1), targets.shape)) {
-    throw new Error(`accuracy: logits.shape = [${logits.shape.join(', ')}] must be targets.shape = [${targets.shape.join(', ')}] + [C]`);
+    throw new Error(
+      `accuracy: logits.shape = [${logits.shape.join(', ')}] must be targets.shape = [${targets.shape.join(', ')}] + [C]`,
+    );
   }
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const pred = tf.tidy(() => tf.argMax(logits, -1));

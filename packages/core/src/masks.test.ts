@@ -15,7 +15,10 @@ describe('masks', () => {
     const lens = tf.tensor1d([1, 2], 'int32');
     const mi = sequenceMask(lens, 4, 'int32');
     expect(mi.dtype).toBe('int32');
-    expect(mi.arraySync()).toEqual([[1, 0, 0, 0], [1, 1, 0, 0]]);
+    expect(mi.arraySync()).toEqual([
+      [1, 0, 0, 0],
+      [1, 1, 0, 0],
+    ]);
     const mb = sequenceMask(Int32Array.from([1]), 2, 'bool');
     expect(mb.dtype).toBe('bool');
     expect(Array.from(mb.dataSync())).toEqual([1, 0]);
@@ -30,7 +33,11 @@ describe('masks', () => {
 
   it('causalMask is lower-triangular', () => {
     const c = causalMask(3);
-    expect(c.arraySync()).toEqual([[1, 0, 0], [1, 1, 0], [1, 1, 1]]);
+    expect(c.arraySync()).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
     c.dispose();
     expect(() => causalMask(-1)).toThrow(/T = -1/);
   });

@@ -77,7 +77,8 @@ export function paddingToAttentionMask(keyMask: tf.Tensor, opts: AttentionMaskOp
   const [B, Tk] = keyMask.shape;
   const Tq = opts.queryLength ?? Tk;
   if (!Number.isInteger(Tq) || Tq < 0) throw new Error(`${fn}: queryLength = ${Tq} is not a non-negative integer`);
-  if (opts.causal && Tq !== Tk) throw new Error(`${fn}: causal needs queryLength = Tk, got queryLength = ${Tq}, Tk = ${Tk}`);
+  if (opts.causal && Tq !== Tk)
+    throw new Error(`${fn}: causal needs queryLength = Tk, got queryLength = ${Tq}, Tk = ${Tk}`);
   return tf.tidy(() => {
     let m = tf.reshape(tf.cast(tf.notEqual(keyMask, 0), 'float32'), [B, 1, 1, Tk]);
     m = tf.mul(m, tf.ones([B, 1, Tq, Tk]));

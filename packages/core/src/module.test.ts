@@ -22,7 +22,14 @@ class Net extends Module {
     super();
     this.emb = this.addModule('emb', new Embedding({ numEmbeddings: 5, embeddingDim: 2, seed, freeze: true }));
     const list = this.addModule('layers', new (class extends Module {})());
-    this.layers = [0, 1].map((i) => (list as unknown as { addModule: Module['addModule'] }).addModule.call(list, `${i}`, new Block(seed + i)) as Block);
+    this.layers = [0, 1].map(
+      (i) =>
+        (list as unknown as { addModule: Module['addModule'] }).addModule.call(
+          list,
+          `${i}`,
+          new Block(seed + i),
+        ) as Block,
+    );
   }
 }
 
@@ -105,7 +112,9 @@ describe('Module', () => {
     expect(e.missing).toEqual(['layers.1.fc.bias']);
     expect(e.unexpected).toEqual(['__proto__']);
     expect(e.shapeMismatches).toEqual([{ name: 'layers.0.scale', expected: [2], got: [3, 2] }]);
-    expect(e.message).toMatch(/Net.loadStateDict: missing: layers.1.fc.bias \| unexpected: __proto__ \| shape mismatch: layers.0.scale expected \[2\] got \[3, 2\]/);
+    expect(e.message).toMatch(
+      /Net.loadStateDict: missing: layers.1.fc.bias \| unexpected: __proto__ \| shape mismatch: layers.0.scale expected \[2\] got \[3, 2\]/,
+    );
     expect(Array.from(net.layers[0].fc.weight.dataSync())).toEqual(before);
     // strict: false tolerates missing/unexpected but still refuses shape mismatches.
     expect(() => net.loadStateDict(dict, { strict: false })).toThrow(/shape mismatch/);
@@ -138,7 +147,10 @@ describe('Module', () => {
 
   it('ModuleList names children 0, 1, … and iterates them', () => {
     class Stack extends Module {
-      readonly layers = this.addModule('layers', new ModuleList([0, 1].map((i) => new Linear({ inFeatures: 2, outFeatures: 2, bias: false, seed: i }))));
+      readonly layers = this.addModule(
+        'layers',
+        new ModuleList([0, 1].map((i) => new Linear({ inFeatures: 2, outFeatures: 2, bias: false, seed: i }))),
+      );
     }
     const s = new Stack();
     s.layers.push(new Linear({ inFeatures: 2, outFeatures: 2, bias: false, seed: 9 }));

@@ -20,7 +20,13 @@ describe('Rng', () => {
   it('uniform has mean 1/2 and variance 1/12; normal has mean 0, variance 1', () => {
     const r = new Rng(1);
     const n = 200_000;
-    let s = 0, s2 = 0, z = 0, z2 = 0, z4 = 0, lo = 1, hi = 0;
+    let s = 0,
+      s2 = 0,
+      z = 0,
+      z2 = 0,
+      z4 = 0,
+      lo = 1,
+      hi = 0;
     for (let i = 0; i < n; i++) {
       const u = r.uniform();
       lo = Math.min(lo, u);
@@ -105,7 +111,13 @@ describe('AliasTable', () => {
     expect(counts[2] / n).toBeCloseTo(0.3, 2);
     expect(counts[3] / n).toBeCloseTo(0.6, 2);
     const out = t.sampleInto(new Rng(0), new Int32Array(5));
-    const again = Array.from({ length: 5 }, (() => { const rr = new Rng(0); return () => t.sample(rr); })());
+    const again = Array.from(
+      { length: 5 },
+      (() => {
+        const rr = new Rng(0);
+        return () => t.sample(rr);
+      })(),
+    );
     expect(Array.from(out)).toEqual(again);
   });
 

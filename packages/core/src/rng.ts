@@ -146,7 +146,8 @@ export class AliasTable {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const w = weights[i];
-      if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`AliasTable: weights[${i}] = ${w} is not a finite non-negative number`);
+      if (!(w >= 0) || !Number.isFinite(w))
+        throw new Error(`AliasTable: weights[${i}] = ${w} is not a finite non-negative number`);
       total += w;
     }
     if (total === 0) throw new Error('AliasTable: all weights are zero');

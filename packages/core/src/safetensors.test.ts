@@ -27,7 +27,9 @@ describe('readSafetensors', () => {
     const { tensors, metadata } = readSafetensors(readFileSync(fixture('from-python.safetensors')));
     expect(Object.fromEntries(metadata)).toEqual(expected.metadata);
     expect([...tensors.keys()].sort()).toEqual(Object.keys(expected.tensors).sort());
-    for (const [name, e] of Object.entries(expected.tensors) as Array<[string, { dtype: string; shape: number[]; values: number[] }]>) {
+    for (const [name, e] of Object.entries(expected.tensors) as Array<
+      [string, { dtype: string; shape: number[]; values: number[] }]
+    >) {
       const t = tensors.get(name)!;
       expect(t.shape, name).toEqual(e.shape);
       expect(t.dtype, name).toBe(e.dtype.startsWith('I') ? 'int32' : 'float32');
@@ -39,31 +41,49 @@ describe('readSafetensors', () => {
   });
 
   it('rejects truncated and lying files before allocating', () => {
-    expect(() => readSafetensors(new Uint8Array(5))).toThrow('readSafetensors: file is 5 bytes, shorter than the 8-byte header length');
+    expect(() => readSafetensors(new Uint8Array(5))).toThrow(
+      'readSafetensors: file is 5 bytes, shorter than the 8-byte header length',
+    );
     // Header length of 2^62: must fail on the size check, not try to allocate.
-    expect(() => readSafetensors(build({}, undefined, 1n << 62n))).toThrow(/header length 4611686018427388000 exceeds the 2 bytes after it/);
+    expect(() => readSafetensors(build({}, undefined, 1n << 62n))).toThrow(
+      /header length 4611686018427388000 exceeds the 2 bytes after it/,
+    );
     expect(() => readSafetensors(build('{"a": '))).toThrow(/header is not valid UTF-8 JSON/);
     expect(() => readSafetensors(build('[1]'))).toThrow(/header is not a JSON object/);
     const data = new Uint8Array(8);
     // Offsets past the end of the data.
-    expect(() => readSafetensors(build({ w: { dtype: 'F32', shape: [1000000000], data_offsets: [0, 4000000000] } }, data))).toThrow(
-      "readSafetensors: tensor 'w': data_offsets [0, 4000000000] fall outside the 8 data bytes",
-    );
+    expect(() =>
+      readSafetensors(build({ w: { dtype: 'F32', shape: [1000000000], data_offsets: [0, 4000000000] } }, data)),
+    ).toThrow("readSafetensors: tensor 'w': data_offsets [0, 4000000000] fall outside the 8 data bytes");
     // A shape that claims more than its offsets.
     expect(() => readSafetensors(build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data))).toThrow(
       "tensor 'w': F32 shape [3] needs 12 bytes, data_offsets give 8",
     );
     // Overflowing shape product.
-    expect(() => readSafetensors(build({ w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, data))).toThrow(/needs .* bytes, data_offsets give 8/);
+    expect(() =>
+      readSafetensors(build({ w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, data)),
+    ).toThrow(/needs .* bytes, data_offsets give 8/);
     expect(() => readSafetensors(build({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, data))).toThrow(
       /tensor 'w': unknown or unsupported dtype "C64"/,
     );
-    expect(() => readSafetensors(build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, data))).toThrow(/shape \[-1\] is not a list/);
+    expect(() => readSafetensors(build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, data))).toThrow(
+      /shape \[-1\] is not a list/,
+    );
     // Gaps and overlaps.
     expect(() =>
-      readSafetensors(build({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data)),
+      readSafetensors(
+        build(
+          {
+            a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+            b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+          },
+          data,
+        ),
+      ),
     ).toThrow(/data_offsets begin at 0, expected 4 \(gap or overlap\)/);
-    expect(() => readSafetensors(build({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data))).toThrow(/tensors cover 4 of the 8 data bytes/);
+    expect(() => readSafetensors(build({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data))).toThrow(
+      /tensors cover 4 of the 8 data bytes/,
+    );
     expect(() => readSafetensors(build({ __metadata__: { a: 1 } }))).toThrow(/__metadata__\['a'\] is not a string/);
   });
 
@@ -78,7 +98,15 @@ describe('readSafetensors', () => {
     const before = tf.memory().numTensors;
     // Nothing leaks when a later tensor fails.
     expect(() =>
-      readSafetensors(build({ ok: { dtype: 'I64', shape: [1], data_offsets: [0, 8] }, bad: { dtype: 'I64', shape: [1], data_offsets: [8, 16] } }, data)),
+      readSafetensors(
+        build(
+          {
+            ok: { dtype: 'I64', shape: [1], data_offsets: [0, 8] },
+            bad: { dtype: 'I64', shape: [1], data_offsets: [8, 16] },
+          },
+          data,
+        ),
+      ),
     ).toThrow(/tensor 'bad'/);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -97,34 +125,47 @@ describe('readSafetensors', () => {
 describe('writeSafetensors', () => {
   const spec = JSON.parse(readFileSync(fixture('ours.spec.json'), 'utf8'));
   // Python writes non-finite floats as the strings "Infinity", "-Infinity", "NaN".
-  const check = JSON.parse(readFileSync(fixture('python-read-check.json'), 'utf8'), (_k, v) => (typeof v === 'string' && /^-?Infinity$|^NaN$/.test(v) ? Number(v) : v));
+  const check = JSON.parse(readFileSync(fixture('python-read-check.json'), 'utf8'), (_k, v) =>
+    typeof v === 'string' && /^-?Infinity$|^NaN$/.test(v) ? Number(v) : v,
+  );
   const make = (): Map<string, tf.Tensor> =>
-    new Map(spec.tensors.map((t: { name: string; values: number[]; shape: number[]; dtype: tf.DataType }) => [t.name, tf.tensor(t.values, t.shape, t.dtype)]));
+    new Map(
+      spec.tensors.map((t: { name: string; values: number[]; shape: number[]; dtype: tf.DataType }) => [
+        t.name,
+        tf.tensor(t.values, t.shape, t.dtype),
+      ]),
+    );
 
-  it.each(['F32', 'F16'] as const)('writes %s files byte-identical to the ones Python read and checked', (floatDtype) => {
-    const tensors = make();
-    const bytes = writeSafetensors(tensors, new Map(Object.entries(spec.metadata)), { floatDtype });
-    const py = check.files[floatDtype.toLowerCase()];
-    expect(py.ok).toBe(true);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(py.sha256);
-    expect(Buffer.from(bytes).equals(readFileSync(fixture(`ours-${floatDtype.toLowerCase()}.safetensors`)))).toBe(true);
-    // What Python decoded equals what we meant (F16: our rounding, which numpy's matched).
-    for (const t of spec.tensors) {
-      const want =
-        t.dtype !== 'float32'
-          ? t.values
-          : floatDtype === 'F16'
-            ? t.values.map((v: number) => halfPrecision.f16ToF32(halfPrecision.f32ToF16(v)))
-            : Array.from(new Float32Array(t.values));
-      expect(py.tensors[t.name].values, t.name).toEqual(want);
-      expect(py.tensors[t.name].shape, t.name).toEqual(t.shape);
-    }
-    // And we read our own file back.
-    const back = readSafetensors(bytes);
-    expect(Object.fromEntries(back.metadata)).toEqual(spec.metadata);
-    for (const name of tensors.keys()) expect(Array.from(back.tensors.get(name)!.dataSync()), name).toEqual(py.tensors[name].values);
-    tf.dispose([...tensors.values(), ...back.tensors.values()]);
-  });
+  it.each(['F32', 'F16'] as const)(
+    'writes %s files byte-identical to the ones Python read and checked',
+    (floatDtype) => {
+      const tensors = make();
+      const bytes = writeSafetensors(tensors, new Map(Object.entries(spec.metadata)), { floatDtype });
+      const py = check.files[floatDtype.toLowerCase()];
+      expect(py.ok).toBe(true);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(py.sha256);
+      expect(Buffer.from(bytes).equals(readFileSync(fixture(`ours-${floatDtype.toLowerCase()}.safetensors`)))).toBe(
+        true,
+      );
+      // What Python decoded equals what we meant (F16: our rounding, which numpy's matched).
+      for (const t of spec.tensors) {
+        const want =
+          t.dtype !== 'float32'
+            ? t.values
+            : floatDtype === 'F16'
+              ? t.values.map((v: number) => halfPrecision.f16ToF32(halfPrecision.f32ToF16(v)))
+              : Array.from(new Float32Array(t.values));
+        expect(py.tensors[t.name].values, t.name).toEqual(want);
+        expect(py.tensors[t.name].shape, t.name).toEqual(t.shape);
+      }
+      // And we read our own file back.
+      const back = readSafetensors(bytes);
+      expect(Object.fromEntries(back.metadata)).toEqual(spec.metadata);
+      for (const name of tensors.keys())
+        expect(Array.from(back.tensors.get(name)!.dataSync()), name).toEqual(py.tensors[name].values);
+      tf.dispose([...tensors.values(), ...back.tensors.values()]);
+    },
+  );
 
   it('f16 rounding: ties to even, overflow to Inf, subnormals, NaN', () => {
     const { f32ToF16, f16ToF32 } = halfPrecision;
@@ -142,7 +183,9 @@ describe('writeSafetensors', () => {
   it('rejects reserved names and non-string metadata', () => {
     const t = tf.zeros([1]);
     expect(() => writeSafetensors(new Map([['__metadata__', t]]))).toThrow(/tensor name '__metadata__' is reserved/);
-    expect(() => writeSafetensors(new Map([['a', t]]), { k: 3 as unknown as string })).toThrow(/metadata\['k'\] is not a string/);
+    expect(() => writeSafetensors(new Map([['a', t]]), { k: 3 as unknown as string })).toThrow(
+      /metadata\['k'\] is not a string/,
+    );
     t.dispose();
   });
 });

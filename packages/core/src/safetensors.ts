@@ -118,8 +118,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     if (raw === null || typeof raw !== 'object') fail(`tensor '${name}': entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string' || !(Object.prototype.hasOwnProperty.call(READ_DTYPES, dtype))) {
-      fail(`tensor '${name}': unknown or unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(READ_DTYPES).join(', ')})`);
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(READ_DTYPES, dtype)) {
+      fail(
+        `tensor '${name}': unknown or unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(READ_DTYPES).join(', ')})`,
+      );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor '${name}': shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
@@ -138,7 +140,9 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const want = numel * READ_DTYPES[dtype].bytes;
     if (want !== end - begin) {
-      fail(`tensor '${name}': ${dtype} shape [${(shape as number[]).join(', ')}] needs ${want} bytes, data_offsets give ${end - begin}`);
+      fail(
+        `tensor '${name}': ${dtype} shape [${(shape as number[]).join(', ')}] needs ${want} bytes, data_offsets give ${end - begin}`,
+      );
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end, numel });
   }
@@ -163,14 +167,20 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   return { tensors, metadata };
 }
 
-function decode(bytes: Uint8Array, start: number, e: { name: string; dtype: string; shape: number[]; numel: number }): tf.Tensor {
+function decode(
+  bytes: Uint8Array,
+  start: number,
+  e: { name: string; dtype: string; shape: number[]; numel: number },
+): tf.Tensor {
   const n = e.numel;
   const len = n * READ_DTYPES[e.dtype].bytes;
   const dv = new DataView(bytes.buffer, bytes.byteOffset + start, len);
   switch (e.dtype) {
     case 'F32': {
       // Copy into a fresh, aligned buffer (Node's Buffer.slice would return a view into a shared pool).
-      const v = littleEndian ? new Float32Array(new Uint8Array(bytes.subarray(start, start + len)).buffer) : Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true));
+      const v = littleEndian
+        ? new Float32Array(new Uint8Array(bytes.subarray(start, start + len)).buffer)
+        : Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true));
       return tf.tensor(v, e.shape, 'float32');
     }
     case 'F64': {
@@ -189,7 +199,9 @@ function decode(bytes: Uint8Array, start: number, e: { name: string; dtype: stri
       return tf.tensor(new Float32Array(u.buffer), e.shape, 'float32');
     }
     case 'I32': {
-      const v = littleEndian ? new Int32Array(new Uint8Array(bytes.subarray(start, start + len)).buffer) : Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true));
+      const v = littleEndian
+        ? new Int32Array(new Uint8Array(bytes.subarray(start, start + len)).buffer)
+        : Int32Array.from({ length: n }, (_, i) => dv.getInt32(4 * i, true));
       return tf.tensor(v, e.shape, 'int32');
     }
     case 'I64': {
@@ -236,7 +248,8 @@ export function writeSafetensors(
   opts: WriteSafetensorsOptions = {},
 ): Uint8Array {
   const floatDtype = opts.floatDtype ?? 'F32';
-  if (floatDtype !== 'F32' && floatDtype !== 'F16') throw new Error(`writeSafetensors: floatDtype = '${String(floatDtype)}' (expected 'F32' or 'F16')`);
+  if (floatDtype !== 'F32' && floatDtype !== 'F16')
+    throw new Error(`writeSafetensors: floatDtype = '${String(floatDtype)}' (expected 'F32' or 'F16')`);
   // Build the header as a Map and serialize by hand: a plain object would give `__proto__` a special meaning.
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -250,7 +263,8 @@ export function writeSafetensors(
   const chunks: Array<{ name: string; dtype: string; shape: number[]; data: Uint8Array }> = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    if (name === '__metadata__' || name === '') throw new Error(`writeSafetensors: tensor name '${name}' is reserved or empty`);
+    if (name === '__metadata__' || name === '')
+      throw new Error(`writeSafetensors: tensor name '${name}' is reserved or empty`);
     let dtype: string;
     let data: Uint8Array;
     const values = t.dataSync();
@@ -274,7 +288,9 @@ export function writeSafetensors(
       throw new Error(`writeSafetensors: tensor '${name}' has dtype ${t.dtype}, which safetensors cannot hold here`);
     }
     chunks.push({ name, dtype, shape: t.shape, data });
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + data.length}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + data.length}]}`,
+    );
     offset += data.length;
   }
   let headerBytes = new TextEncoder().encode(`{${parts.join(',')}}`);

@@ -87,7 +87,11 @@ export function checkGradients(
   const eps = opts.eps ?? 1e-3;
   const rtol = opts.rtol ?? 1e-2;
   const atol = opts.atol ?? 1e-3;
-  const analytic = tf.tidy(() => tf.grads(f)(xs).map((g) => g.dataSync().slice()));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads(f)(xs)
+      .map((g) => g.dataSync().slice()),
+  );
   const base = xs.map((x) => x.dataSync().slice() as Float32Array);
   const evalAt = (k: number, i: number, delta: number): number =>
     tf.tidy(() => {
@@ -109,7 +113,9 @@ export function checkGradients(
     }
   }
   if (nBad > 0) {
-    throw new Error(`checkGradients: ${nBad} gradient elements differ (eps=${eps}, rtol=${rtol}, atol=${atol}): ${bad.join('; ')}`);
+    throw new Error(
+      `checkGradients: ${nBad} gradient elements differ (eps=${eps}, rtol=${rtol}, atol=${atol}): ${bad.join('; ')}`,
+    );
   }
 }
 

@@ -28,8 +28,24 @@ async function train(backend: 'cpu' | 'wasm', steps: number): Promise<{ losses: 
   expect(r.backend).toBe(backend);
   expect(tf.getBackend()).toBe(backend);
   const model = new TinyLM();
-  const ids = tf.tensor2d([[1, 2, 3, 0], [4, 5, 0, 0], [6, 7, 8, 9]], [3, 4], 'int32');
-  const targets = tf.tensor2d([[2, 3, -100, -100], [5, -100, -100, -100], [7, 8, 9, 10]], [3, 4], 'int32');
+  const ids = tf.tensor2d(
+    [
+      [1, 2, 3, 0],
+      [4, 5, 0, 0],
+      [6, 7, 8, 9],
+    ],
+    [3, 4],
+    'int32',
+  );
+  const targets = tf.tensor2d(
+    [
+      [2, 3, -100, -100],
+      [5, -100, -100, -100],
+      [7, 8, 9, 10],
+    ],
+    [3, 4],
+    'int32',
+  );
   const losses: number[] = [];
   const step = (): void => {
     const params = model.parameters();

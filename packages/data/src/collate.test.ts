@@ -15,8 +15,15 @@ beforeAll(async () => {
 describe('padCollate vs torch DataLoader + pad_sequence collate', () => {
   it('identical ids, lengths, mask, labels for every batch', async () => {
     const c = golden.collate;
-    const examples = (c.examples as Array<{ ids: number[]; label: number }>).map((e) => ({ ids: Int32Array.from(e.ids), label: e.label }));
-    const loader = new DataLoader({ dataset: fromArray(examples), batchSize: c.batchSize, collate: padCollate({ padId: c.padId }) });
+    const examples = (c.examples as Array<{ ids: number[]; label: number }>).map((e) => ({
+      ids: Int32Array.from(e.ids),
+      label: e.label,
+    }));
+    const loader = new DataLoader({
+      dataset: fromArray(examples),
+      batchSize: c.batchSize,
+      collate: padCollate({ padId: c.padId }),
+    });
     expect(loader.length).toBe(c.batches.length);
     let k = 0;
     for await (const b of loader) {
@@ -59,7 +66,10 @@ describe('padCollate options and errors', () => {
     expect(b.mask.dtype).toBe('bool');
     expect(Array.from(b.mask.dataSync())).toEqual([0, 1, 1, 1, 0, 0, 0, 1]);
     expect(b.labels).toBeUndefined();
-    const v = padCollate({ padId: 0, labelDtype: 'float32' })([{ ids: [1], label: [0.5, 1] }, { ids: [2, 3], label: [0, 0.25] }]);
+    const v = padCollate({ padId: 0, labelDtype: 'float32' })([
+      { ids: [1], label: [0.5, 1] },
+      { ids: [2, 3], label: [0, 0.25] },
+    ]);
     expect(v.labels!.shape).toEqual([2, 2]);
     expect(Array.from(v.labels!.dataSync())).toEqual([0.5, 1, 0, 0.25]);
     tf.dispose([b, v]);
@@ -70,8 +80,14 @@ describe('padCollate options and errors', () => {
       { ids: [5], label: [1] },
       { ids: [6, 7, 8, 9], label: [2, 3, 4, 5] },
     ]);
-    expect(b.ids.arraySync()).toEqual([[6, 7, 8], [0, 0, 5]]);
-    expect(b.labels!.arraySync()).toEqual([[2, 3, 4], [-100, -100, 1]]);
+    expect(b.ids.arraySync()).toEqual([
+      [6, 7, 8],
+      [0, 0, 5],
+    ]);
+    expect(b.labels!.arraySync()).toEqual([
+      [2, 3, 4],
+      [-100, -100, 1],
+    ]);
     tf.dispose(b);
     const before = tf.memory().numTensors;
     expect(() => c([{ ids: [1, 2], label: [1] }])).toThrow(/examples\[0\]\.label has length 1, its ids have length 2/);
@@ -81,7 +97,9 @@ describe('padCollate options and errors', () => {
   });
   it('errors name the example and field', () => {
     const c = padCollate({ padId: 0 });
-    expect(() => c([{ ids: [1, 2] }, { ids: [1, 2.5] }])).toThrow(/padCollate: examples\[1\]\.ids\[1\] = 2.5 is not an int32 integer/);
+    expect(() => c([{ ids: [1, 2] }, { ids: [1, 2.5] }])).toThrow(
+      /padCollate: examples\[1\]\.ids\[1\] = 2.5 is not an int32 integer/,
+    );
     expect(() => c([{ ids: [1] }, {} as never])).toThrow(/examples\[1\]\.ids is missing/);
     expect(() => c([{ ids: [1], label: 1 }, { ids: [2] }])).toThrow(/examples\[1\]\.label is missing/);
     expect(() => c([{ ids: [1], label: 0.5 }])).toThrow(/examples\[0\]\.label = 0.5 is not an integer/);
@@ -91,8 +109,15 @@ describe('padCollate options and errors', () => {
   });
   it('a failing collate leaks no tensors', () => {
     const before = tf.memory().numTensors;
-    expect(() => padCollate({ padId: 0 })([{ ids: [1], label: 1 }, { ids: [2], label: 2.5 }])).toThrow(/label = 2.5/);
-    expect(() => padCollate({ padId: 0, maxLength: 1, truncation: 'error' })([{ ids: [1, 2], label: 1 }])).toThrow(/truncation is 'error'/);
+    expect(() =>
+      padCollate({ padId: 0 })([
+        { ids: [1], label: 1 },
+        { ids: [2], label: 2.5 },
+      ]),
+    ).toThrow(/label = 2.5/);
+    expect(() => padCollate({ padId: 0, maxLength: 1, truncation: 'error' })([{ ids: [1, 2], label: 1 }])).toThrow(
+      /truncation is 'error'/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -104,13 +129,28 @@ describe('seq2seqCollate', () => {
       { source: [5, 6, 7], target: [8, 9] },
       { source: [10], target: [11, 12, 13] },
     ]);
-    expect(b.sourceIds.arraySync()).toEqual([[5, 6, 7], [10, 0, 0]]);
+    expect(b.sourceIds.arraySync()).toEqual([
+      [5, 6, 7],
+      [10, 0, 0],
+    ]);
     expect(b.sourceLengths.arraySync()).toEqual([3, 1]);
-    expect(b.sourceMask.arraySync()).toEqual([[1, 1, 1], [1, 0, 0]]);
-    expect(b.decoderInput.arraySync()).toEqual([[1, 8, 9, 0], [1, 11, 12, 13]]);
-    expect(b.decoderTarget.arraySync()).toEqual([[8, 9, 2, 0], [11, 12, 13, 2]]);
+    expect(b.sourceMask.arraySync()).toEqual([
+      [1, 1, 1],
+      [1, 0, 0],
+    ]);
+    expect(b.decoderInput.arraySync()).toEqual([
+      [1, 8, 9, 0],
+      [1, 11, 12, 13],
+    ]);
+    expect(b.decoderTarget.arraySync()).toEqual([
+      [8, 9, 2, 0],
+      [11, 12, 13, 2],
+    ]);
     expect(b.targetLengths.arraySync()).toEqual([3, 4]);
-    expect(b.targetMask.arraySync()).toEqual([[1, 1, 1, 0], [1, 1, 1, 1]]);
+    expect(b.targetMask.arraySync()).toEqual([
+      [1, 1, 1, 0],
+      [1, 1, 1, 1],
+    ]);
     tf.dispose(b);
   });
   it('targetMaxLength keeps bos/eos; sortByLength sorts by source length', () => {
@@ -121,9 +161,18 @@ describe('seq2seqCollate', () => {
     ]);
     expect(Array.from(b.sortIndices!)).toEqual([1, 0]);
     expect(Array.from(b.unsortIndices!)).toEqual([1, 0]);
-    expect(b.sourceIds.arraySync()).toEqual([[6, 7], [5, 0]]);
-    expect(b.decoderInput.arraySync()).toEqual([[1, 12, 0], [1, 8, 9]]);
-    expect(b.decoderTarget.arraySync()).toEqual([[12, 2, 0], [8, 9, 2]]);
+    expect(b.sourceIds.arraySync()).toEqual([
+      [6, 7],
+      [5, 0],
+    ]);
+    expect(b.decoderInput.arraySync()).toEqual([
+      [1, 12, 0],
+      [1, 8, 9],
+    ]);
+    expect(b.decoderTarget.arraySync()).toEqual([
+      [12, 2, 0],
+      [8, 9, 2],
+    ]);
     tf.dispose(b);
     expect(() => c([{ source: [1] } as never])).toThrow(/examples\[0\]\.target is missing/);
     expect(() => seq2seqCollate({ padId: 0, bosId: 1 } as never)).toThrow(/eosId must be an integer id/);

@@ -70,7 +70,8 @@ export type PaddedBatch = {
 
 function idsOf(fn: string, ex: unknown, i: number, key: string): ArrayLike<number> {
   if (Array.isArray(ex) || ArrayBuffer.isView(ex)) return checkSequence(fn, `examples[${i}]`, ex, true);
-  if (ex === null || typeof ex !== 'object') throw new TypeError(`${fn}: examples[${i}] must be an object with ${key}, got ${describe(ex)}`);
+  if (ex === null || typeof ex !== 'object')
+    throw new TypeError(`${fn}: examples[${i}] must be an object with ${key}, got ${describe(ex)}`);
   const v = (ex as Record<string, unknown>)[key];
   if (v === undefined) throw new TypeError(`${fn}: examples[${i}].${key} is missing`);
   return checkSequence(fn, `examples[${i}].${key}`, v, true);
@@ -88,7 +89,8 @@ export function sortByLengthDesc(lengths: ArrayLike<number>): [Int32Array, Int32
 
 export function maskFromLengths(lengths: Int32Array, T: number, left: boolean, dtype: MaskDtype): tf.Tensor2D {
   const B = lengths.length;
-  const m = dtype === 'float32' ? new Float32Array(B * T) : dtype === 'int32' ? new Int32Array(B * T) : new Uint8Array(B * T);
+  const m =
+    dtype === 'float32' ? new Float32Array(B * T) : dtype === 'int32' ? new Int32Array(B * T) : new Uint8Array(B * T);
   for (let i = 0; i < B; i++) {
     const n = lengths[i];
     const s = i * T + (left ? T - n : 0);
@@ -98,13 +100,24 @@ export function maskFromLengths(lengths: Int32Array, T: number, left: boolean, d
 }
 
 function checkMaskDtype(fn: string, d: unknown): MaskDtype {
-  if (d !== 'float32' && d !== 'int32' && d !== 'bool') throw new TypeError(`${fn}: maskDtype must be 'float32', 'int32' or 'bool', got ${String(d)}`);
+  if (d !== 'float32' && d !== 'int32' && d !== 'bool')
+    throw new TypeError(`${fn}: maskDtype must be 'float32', 'int32' or 'bool', got ${String(d)}`);
   return d;
 }
 
-function collectLabels(fn: string, examples: readonly unknown[], order: ArrayLike<number>, dtype: 'int32' | 'float32'): tf.Tensor | undefined {
+function collectLabels(
+  fn: string,
+  examples: readonly unknown[],
+  order: ArrayLike<number>,
+  dtype: 'int32' | 'float32',
+): tf.Tensor | undefined {
   const B = examples.length;
-  const has = (ex: unknown) => ex !== null && typeof ex === 'object' && !Array.isArray(ex) && !ArrayBuffer.isView(ex) && (ex as Example).label !== undefined;
+  const has = (ex: unknown) =>
+    ex !== null &&
+    typeof ex === 'object' &&
+    !Array.isArray(ex) &&
+    !ArrayBuffer.isView(ex) &&
+    (ex as Example).label !== undefined;
   const first = has(examples[0]);
   for (let i = 1; i < B; i++) {
     if (has(examples[i]) !== first) {
@@ -121,16 +134,21 @@ function collectLabels(fn: string, examples: readonly unknown[], order: ArrayLik
     const lab = (examples[i] as Example).label!;
     const check = (v: unknown, where: string): number => {
       if (typeof v !== 'number' || Number.isNaN(v) || (dtype === 'int32' && !Number.isInteger(v))) {
-        throw new TypeError(`${fn}: ${where} = ${String(v)} is not ${dtype === 'int32' ? "an integer (set labelDtype: 'float32' for real-valued labels)" : 'a number'}`);
+        throw new TypeError(
+          `${fn}: ${where} = ${String(v)} is not ${dtype === 'int32' ? "an integer (set labelDtype: 'float32' for real-valued labels)" : 'a number'}`,
+        );
       }
       return v;
     };
     if (K === 0) {
-      if (typeof lab !== 'number') throw new TypeError(`${fn}: examples[${i}].label is ${describe(lab)}, examples[0].label is a number`);
+      if (typeof lab !== 'number')
+        throw new TypeError(`${fn}: examples[${i}].label is ${describe(lab)}, examples[0].label is a number`);
       out[r] = check(lab, `examples[${i}].label`);
     } else {
       if (typeof lab === 'number' || lab.length !== K) {
-        throw new TypeError(`${fn}: examples[${i}].label has ${typeof lab === 'number' ? 'a number' : `length ${lab.length}`}, examples[0].label has length ${K}`);
+        throw new TypeError(
+          `${fn}: examples[${i}].label has ${typeof lab === 'number' ? 'a number' : `length ${lab.length}`}, examples[0].label has length ${K}`,
+        );
       }
       for (let k = 0; k < K; k++) out[r * K + k] = check(lab[k], `examples[${i}].label[${k}]`);
     }
@@ -142,17 +160,26 @@ function collectLabels(fn: string, examples: readonly unknown[], order: ArrayLik
  * Returns a collate function for {@link DataLoader}: examples `{ ids, label? }` (or bare id
  * arrays) → {@link PaddedBatch}. Errors name the example and position of bad input.
  */
-export function padCollate(opts: PadCollateOptions): (examples: readonly (Example | ArrayLike<number>)[]) => PaddedBatch {
+export function padCollate(
+  opts: PadCollateOptions,
+): (examples: readonly (Example | ArrayLike<number>)[]) => PaddedBatch {
   const fn = 'padCollate';
-  if (opts === undefined || opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options with padId are required`);
+  if (opts === undefined || opts === null || typeof opts !== 'object')
+    throw new TypeError(`${fn}: options with padId are required`);
   const pad = resolvePadOptions(fn, { ...toPadOptions(opts), padValue: opts.padId, dtype: 'int32' });
   const maskDtype = checkMaskDtype(fn, opts.maskDtype ?? 'float32');
   const labelDtype = opts.labelDtype ?? 'int32';
-  if (labelDtype !== 'int32' && labelDtype !== 'float32') throw new TypeError(`${fn}: labelDtype must be 'int32' or 'float32', got ${String(labelDtype)}`);
+  if (labelDtype !== 'int32' && labelDtype !== 'float32')
+    throw new TypeError(`${fn}: labelDtype must be 'int32' or 'float32', got ${String(labelDtype)}`);
   const sort = opts.sortByLength ?? false;
   const labelPad = opts.labelPadValue;
-  if (labelPad !== undefined && (typeof labelPad !== 'number' || (labelDtype === 'int32' && !Number.isInteger(labelPad)))) {
-    throw new TypeError(`${fn}: labelPadValue must be ${labelDtype === 'int32' ? 'an integer' : 'a number'}, got ${String(labelPad)}`);
+  if (
+    labelPad !== undefined &&
+    (typeof labelPad !== 'number' || (labelDtype === 'int32' && !Number.isInteger(labelPad)))
+  ) {
+    throw new TypeError(
+      `${fn}: labelPadValue must be ${labelDtype === 'int32' ? 'an integer' : 'a number'}, got ${String(labelPad)}`,
+    );
   }
   return (examples) => {
     if (!Array.isArray(examples)) throw new TypeError(`${fn}: examples must be an array, got ${describe(examples)}`);
@@ -203,8 +230,10 @@ function tokenLabels(
   for (let r = 0; r < order.length; r++) {
     const i = order[r];
     const ex = examples[i] as Example;
-    const lab = ex !== null && typeof ex === 'object' && !Array.isArray(ex) && !ArrayBuffer.isView(ex) ? ex.label : undefined;
-    if (lab === undefined) throw new TypeError(`${fn}: examples[${i}].label is missing (labelPadValue is set: per-token labels expected)`);
+    const lab =
+      ex !== null && typeof ex === 'object' && !Array.isArray(ex) && !ArrayBuffer.isView(ex) ? ex.label : undefined;
+    if (lab === undefined)
+      throw new TypeError(`${fn}: examples[${i}].label is missing (labelPadValue is set: per-token labels expected)`);
     const l = checkSequence(fn, `examples[${i}].label`, lab, dtype === 'int32');
     if (l.length !== seqs[r].length) {
       throw new RangeError(`${fn}: examples[${i}].label has length ${l.length}, its ids have length ${seqs[r].length}`);
@@ -221,8 +250,20 @@ function identityOrder(n: number): Int32Array {
   return a;
 }
 
-function toPadOptions(o: { paddingSide?: Side; maxLength?: number; truncation?: Side | 'error'; padding?: 'longest' | 'maxLength'; padToMultipleOf?: number }): Omit<PadOptions, 'padValue'> {
-  return { paddingSide: o.paddingSide, maxLength: o.maxLength, truncation: o.truncation, padding: o.padding, padToMultipleOf: o.padToMultipleOf };
+function toPadOptions(o: {
+  paddingSide?: Side;
+  maxLength?: number;
+  truncation?: Side | 'error';
+  padding?: 'longest' | 'maxLength';
+  padToMultipleOf?: number;
+}): Omit<PadOptions, 'padValue'> {
+  return {
+    paddingSide: o.paddingSide,
+    maxLength: o.maxLength,
+    truncation: o.truncation,
+    padding: o.padding,
+    padToMultipleOf: o.padToMultipleOf,
+  };
 }
 
 /** A translation/summarization example: source ids and target ids (no bos/eos; the collator adds them). */
@@ -279,7 +320,8 @@ export type Seq2SeqBatch = {
  */
 export function seq2seqCollate(opts: Seq2SeqCollateOptions): (examples: readonly PairExample[]) => Seq2SeqBatch {
   const fn = 'seq2seqCollate';
-  if (opts === undefined || opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options with padId, bosId, eosId are required`);
+  if (opts === undefined || opts === null || typeof opts !== 'object')
+    throw new TypeError(`${fn}: options with padId, bosId, eosId are required`);
   for (const k of ['bosId', 'eosId'] as const) {
     if (!Number.isInteger(opts[k])) throw new TypeError(`${fn}: ${k} must be an integer id, got ${String(opts[k])}`);
   }
@@ -315,7 +357,9 @@ export function seq2seqCollate(opts: Seq2SeqCollateOptions): (examples: readonly
     const tgtTokens = targets.map((t) => {
       if (t.length <= keep) return t;
       if (tgt.truncation === 'error') {
-        throw new RangeError(`${fn}: target of length ${t.length} + 1 exceeds targetMaxLength ${tgt.maxLength} and truncation is 'error'`);
+        throw new RangeError(
+          `${fn}: target of length ${t.length} + 1 exceeds targetMaxLength ${tgt.maxLength} and truncation is 'error'`,
+        );
       }
       const a = Array.from(t);
       return tgt.truncation === 'left' ? a.slice(a.length - keep) : a.slice(0, keep);

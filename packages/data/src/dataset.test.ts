@@ -27,7 +27,11 @@ describe('datasets', () => {
       yield* [1, 2, 3, 4];
     }
     const out: number[] = [];
-    for await (const x of map(filter(gen(), (x) => x > 1), async (x) => x * 10)) out.push(x);
+    for await (const x of map(
+      filter(gen(), (x) => x > 1),
+      async (x) => x * 10,
+    ))
+      out.push(x);
     expect(out).toEqual([20, 30, 40]);
     const d = await fromIterable([5, 6]);
     expect(d.get(1)).toBe(6);
@@ -42,18 +46,27 @@ describe('datasets', () => {
     const again = randomSplit(d, { lengths: [6, 3, 2], seed: 3 });
     expect(Array.from({ length: 6 }, (_, i) => again[0].get(i))).toEqual(Array.from({ length: 6 }, (_, i) => a.get(i)));
     const other = randomSplit(d, { lengths: [6, 3, 2], seed: 4 });
-    expect(Array.from({ length: 6 }, (_, i) => other[0].get(i))).not.toEqual(Array.from({ length: 6 }, (_, i) => a.get(i)));
-    expect(() => randomSplit(d, { lengths: [5, 5], seed: 1 })).toThrow(/fractions summing to 1 or counts summing to the dataset length 11/);
+    expect(Array.from({ length: 6 }, (_, i) => other[0].get(i))).not.toEqual(
+      Array.from({ length: 6 }, (_, i) => a.get(i)),
+    );
+    expect(() => randomSplit(d, { lengths: [5, 5], seed: 1 })).toThrow(
+      /fractions summing to 1 or counts summing to the dataset length 11/,
+    );
     expect(() => randomSplit(d, { lengths: [0.5, 0.5] } as never)).toThrow(/seed must be an integer/);
   });
   it('randomSplit property: the parts partition the indices', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer(), (n, f, seed) => {
-        const d = fromArray(Array.from({ length: n }, (_, i) => i));
-        const parts = randomSplit(d, { lengths: [f, 1 - f], seed });
-        const all = parts.flatMap((p) => Array.from({ length: p.length }, (_, i) => p.get(i)));
-        expect(all.sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer(),
+        (n, f, seed) => {
+          const d = fromArray(Array.from({ length: n }, (_, i) => i));
+          const parts = randomSplit(d, { lengths: [f, 1 - f], seed });
+          const all = parts.flatMap((p) => Array.from({ length: p.length }, (_, i) => p.get(i)));
+          expect(all.sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+        },
+      ),
     );
   });
 });

@@ -114,7 +114,8 @@ export function filter<T>(
   dataset: Dataset<T> | IterableDataset<T>,
   predicate: (x: T, index: number) => boolean,
 ): Dataset<T> | AsyncIterable<T> {
-  if (typeof predicate !== 'function') throw new TypeError(`filter: predicate must be a function, got ${typeof predicate}`);
+  if (typeof predicate !== 'function')
+    throw new TypeError(`filter: predicate must be a function, got ${typeof predicate}`);
   if (isDataset<T>(dataset)) {
     const keep: number[] = [];
     for (let i = 0; i < dataset.length; i++) if (predicate(dataset.get(i), i)) keep.push(i);

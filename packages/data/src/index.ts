@@ -8,7 +8,15 @@ export type { Dataset, IterableDataset, RandomSplitOptions } from './dataset.js'
 export { padSequences, unpadSequences } from './pad.js';
 export type { PadOptions, PaddedSequences, Side, UnpadOptions } from './pad.js';
 export { padCollate, seq2seqCollate } from './collate.js';
-export type { Example, MaskDtype, PadCollateOptions, PaddedBatch, PairExample, Seq2SeqBatch, Seq2SeqCollateOptions } from './collate.js';
+export type {
+  Example,
+  MaskDtype,
+  PadCollateOptions,
+  PaddedBatch,
+  PairExample,
+  Seq2SeqBatch,
+  Seq2SeqCollateOptions,
+} from './collate.js';
 export { bpttBatches, lmChunkTensors, packCollate, packSequences } from './lm.js';
 export type { BpttOptions, LmChunk, PackCollateOptions, PackedBatch, PackedSequences, PackOptions } from './lm.js';
 export {
@@ -35,4 +43,12 @@ export type {
 export { DataLoader } from './loader.js';
 export type { DataLoaderOptions } from './loader.js';
 export { readLines, readNsmc, readRows, readText, splitLines } from './readers.js';
-export type { ByteSource, NsmcData, NsmcRow, ReadLinesOptions, ReadNsmcOptions, ReadRowsOptions, RowReader } from './readers.js';
+export type {
+  ByteSource,
+  NsmcData,
+  NsmcRow,
+  ReadLinesOptions,
+  ReadNsmcOptions,
+  ReadRowsOptions,
+  RowReader,
+} from './readers.js';

@@ -12,7 +12,11 @@ beforeAll(async () => {
 });
 
 describe('bpttBatches vs word_language_model batchify/get_batch', () => {
-  for (const c of golden.bptt.cases as Array<{ batchSize: number; seqLen: number; chunks: Array<{ shape: number[]; input: number[]; target: number[] }> }>) {
+  for (const c of golden.bptt.cases as Array<{
+    batchSize: number;
+    seqLen: number;
+    chunks: Array<{ shape: number[]; input: number[]; target: number[] }>;
+  }>) {
     it(`B=${c.batchSize} T=${c.seqLen}`, () => {
       const ds = bpttBatches(Int32Array.from(golden.bptt.stream), { batchSize: c.batchSize, seqLen: c.seqLen });
       expect(ds.length).toBe(c.chunks.length);
@@ -26,26 +30,40 @@ describe('bpttBatches vs word_language_model batchify/get_batch', () => {
   }
   it('row b of chunk i+1 continues row b of chunk i', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), (n, B, T) => {
-        if (Math.floor(n / B) < 2) return;
-        const ds = bpttBatches(Int32Array.from({ length: n }, (_, i) => i), { batchSize: B, seqLen: T });
-        const L = Math.floor(n / B);
-        for (let b = 0; b < B; b++) {
-          const row: number[] = [];
-          for (let i = 0; i < ds.length; i++) {
-            const { input, shape } = ds.get(i);
-            row.push(...input.subarray(b * shape[1], (b + 1) * shape[1]));
+      fc.property(
+        fc.integer({ min: 2, max: 300 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        (n, B, T) => {
+          if (Math.floor(n / B) < 2) return;
+          const ds = bpttBatches(
+            Int32Array.from({ length: n }, (_, i) => i),
+            { batchSize: B, seqLen: T },
+          );
+          const L = Math.floor(n / B);
+          for (let b = 0; b < B; b++) {
+            const row: number[] = [];
+            for (let i = 0; i < ds.length; i++) {
+              const { input, shape } = ds.get(i);
+              row.push(...input.subarray(b * shape[1], (b + 1) * shape[1]));
+            }
+            expect(row).toEqual(Array.from({ length: L - 1 }, (_, t) => b * L + t));
           }
-          expect(row).toEqual(Array.from({ length: L - 1 }, (_, t) => b * L + t));
-        }
-      }),
+        },
+      ),
     );
   });
   it('tensors and errors', () => {
     const ds = bpttBatches([1, 2, 3, 4, 5, 6], { batchSize: 2, seqLen: 2 });
     const t = lmChunkTensors(ds.get(0));
-    expect(t.input.arraySync()).toEqual([[1, 2], [4, 5]]);
-    expect(t.target.arraySync()).toEqual([[2, 3], [5, 6]]);
+    expect(t.input.arraySync()).toEqual([
+      [1, 2],
+      [4, 5],
+    ]);
+    expect(t.target.arraySync()).toEqual([
+      [2, 3],
+      [5, 6],
+    ]);
     tf.dispose([t.input, t.target]);
     expect(() => bpttBatches([1, 2, 3], { batchSize: 2, seqLen: 2 })).toThrow(/need at least 2/);
     expect(() => bpttBatches([1, 2, 3.5], { batchSize: 1, seqLen: 2 })).toThrow(/tokens\[2\] = 3.5/);
@@ -64,16 +82,24 @@ describe('packing', () => {
     const q = packSequences([[1, 2, 3, 4, 5, 6, 7]], { maxLength: 3, padId: 9 });
     expect(Array.from(q.ids)).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 9]);
     expect(Array.from(q.segmentIds)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0]);
-    expect(Array.from(packSequences([[1, 2, 3, 4]], { maxLength: 2, padId: 0, overflow: 'truncate' }).ids)).toEqual([1, 2]);
-    expect(() => packSequences([[1, 2, 3]], { maxLength: 2, padId: 0, overflow: 'error' })).toThrow(/length 3 > maxLength 2/);
+    expect(Array.from(packSequences([[1, 2, 3, 4]], { maxLength: 2, padId: 0, overflow: 'truncate' }).ids)).toEqual([
+      1, 2,
+    ]);
+    expect(() => packSequences([[1, 2, 3]], { maxLength: 2, padId: 0, overflow: 'error' })).toThrow(
+      /length 3 > maxLength 2/,
+    );
   });
   it('property: every token kept, in order, no document crosses a row', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 99 }), { maxLength: 7 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 8 }), (docs, L) => {
-        const p = packSequences(docs, { maxLength: L, padId: 0 });
-        const real = Array.from(p.ids).filter((_, i) => p.segmentIds[i] !== 0);
-        expect(real).toEqual(docs.flat());
-      }),
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 1, max: 99 }), { maxLength: 7 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 8 }),
+        (docs, L) => {
+          const p = packSequences(docs, { maxLength: L, padId: 0 });
+          const real = Array.from(p.ids).filter((_, i) => p.segmentIds[i] !== 0);
+          expect(real).toEqual(docs.flat());
+        },
+      ),
     );
   });
   it('packCollate: block-diagonal causal attention mask and tensors', () => {

@@ -43,12 +43,16 @@ export function bpttBatches(tokens: ArrayLike<number>, opts: BpttOptions): Datas
   const T = checkPositiveInt(fn, 'seqLen', opts.seqLen);
   const stream = Int32Array.from(checkSequence(fn, 'tokens', tokens, true));
   const L = Math.floor(stream.length / B);
-  if (L < 2) throw new RangeError(`${fn}: ${stream.length} tokens give ${L} per row for batchSize ${B}; need at least 2 (an input and its target)`);
+  if (L < 2)
+    throw new RangeError(
+      `${fn}: ${stream.length} tokens give ${L} per row for batchSize ${B}; need at least 2 (an input and its target)`,
+    );
   const n = Math.ceil((L - 1) / T);
   return {
     length: n,
     get(i: number): LmChunk {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`${fn}.get: index ${String(i)} out of range [0, ${n})`);
+      if (!Number.isInteger(i) || i < 0 || i >= n)
+        throw new RangeError(`${fn}.get: index ${String(i)} out of range [0, ${n})`);
       const s = i * T;
       const t = Math.min(T, L - 1 - s);
       const input = new Int32Array(B * t);
@@ -65,7 +69,10 @@ export function bpttBatches(tokens: ArrayLike<number>, opts: BpttOptions): Datas
 
 /** `{ input, target }` int32 tensors `[B, t]` of a chunk; the caller disposes them. */
 export function lmChunkTensors(chunk: LmChunk): { input: tf.Tensor2D; target: tf.Tensor2D } {
-  return { input: tf.tensor2d(chunk.input, chunk.shape, 'int32'), target: tf.tensor2d(chunk.target, chunk.shape, 'int32') };
+  return {
+    input: tf.tensor2d(chunk.input, chunk.shape, 'int32'),
+    target: tf.tensor2d(chunk.target, chunk.shape, 'int32'),
+  };
 }
 
 /** Options of {@link packSequences} and {@link packCollate}. */
@@ -109,7 +116,8 @@ export function packSequences(seqs: ArrayLike<ArrayLike<number>>, opts: PackOpti
 }
 
 function packImpl(fn: string, seqs: ArrayLike<unknown>, opts: PackOptions): PackedSequences {
-  if (opts === undefined || opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options with maxLength and padId are required`);
+  if (opts === undefined || opts === null || typeof opts !== 'object')
+    throw new TypeError(`${fn}: options with maxLength and padId are required`);
   const L = checkPositiveInt(fn, 'maxLength', opts.maxLength);
   const padId = checkInt32(fn, 'padId', opts.padId);
   const ignore = checkInt32(fn, 'ignoreIndex', opts.ignoreIndex ?? -100);
@@ -117,7 +125,8 @@ function packImpl(fn: string, seqs: ArrayLike<unknown>, opts: PackOptions): Pack
   if (overflow !== 'split' && overflow !== 'truncate' && overflow !== 'error') {
     throw new TypeError(`${fn}: overflow must be 'split', 'truncate' or 'error', got ${String(overflow)}`);
   }
-  if (seqs === null || typeof seqs !== 'object' || typeof seqs.length !== 'number') throw new TypeError(`${fn}: seqs must be an array, got ${describe(seqs)}`);
+  if (seqs === null || typeof seqs !== 'object' || typeof seqs.length !== 'number')
+    throw new TypeError(`${fn}: seqs must be an array, got ${describe(seqs)}`);
   if (seqs.length === 0) throw new RangeError(`${fn}: cannot pack an empty batch (0 sequences)`);
   // Pieces of at most L tokens.
   const pieces: ArrayLike<number>[] = [];
@@ -135,7 +144,8 @@ function packImpl(fn: string, seqs: ArrayLike<unknown>, opts: PackOptions): Pack
       if (s.length > 0) pieces.push(s);
       continue;
     }
-    if (overflow === 'error') throw new RangeError(`${fn}: seqs[${i}] has length ${s.length} > maxLength ${L} and overflow is 'error'`);
+    if (overflow === 'error')
+      throw new RangeError(`${fn}: seqs[${i}] has length ${s.length} > maxLength ${L} and overflow is 'error'`);
     const a = Int32Array.from(s);
     if (overflow === 'truncate') pieces.push(a.subarray(0, L));
     else for (let o = 0; o < a.length; o += L) pieces.push(a.subarray(o, o + L));
@@ -208,16 +218,20 @@ export type PackedBatch = {
 };
 
 /** Returns a collate function that packs a batch of documents into `[R, maxLength]` rows; see {@link packSequences}. */
-export function packCollate(opts: PackCollateOptions): (examples: readonly ({ ids: ArrayLike<number> } | ArrayLike<number>)[]) => PackedBatch {
+export function packCollate(
+  opts: PackCollateOptions,
+): (examples: readonly ({ ids: ArrayLike<number> } | ArrayLike<number>)[]) => PackedBatch {
   const fn = 'packCollate';
   const attention = opts?.attention ?? 'causal';
   if (attention !== 'causal' && attention !== 'bidirectional' && attention !== 'none') {
     throw new TypeError(`${fn}: attention must be 'causal', 'bidirectional' or 'none', got ${String(attention)}`);
   }
   const maskDtype = opts.maskDtype ?? 'float32';
-  if (maskDtype !== 'float32' && maskDtype !== 'int32' && maskDtype !== 'bool') throw new TypeError(`${fn}: maskDtype must be 'float32', 'int32' or 'bool', got ${String(maskDtype)}`);
+  if (maskDtype !== 'float32' && maskDtype !== 'int32' && maskDtype !== 'bool')
+    throw new TypeError(`${fn}: maskDtype must be 'float32', 'int32' or 'bool', got ${String(maskDtype)}`);
   checkPositiveInt(fn, 'maxLength', opts.maxLength);
-  const mk = (n: number) => (maskDtype === 'float32' ? new Float32Array(n) : maskDtype === 'int32' ? new Int32Array(n) : new Uint8Array(n));
+  const mk = (n: number) =>
+    maskDtype === 'float32' ? new Float32Array(n) : maskDtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
   return (examples) => {
     const p = packImpl(fn, examples, opts);
     const [R, L] = p.shape;

@@ -40,10 +40,16 @@ export interface DataLoaderOptions<T, B> {
   prefetch?: number;
 }
 
-type Resolved<T> = { kind: 'map'; dataset: Dataset<T>; sampler: BatchSampler } | { kind: 'stream'; dataset: IterableDataset<T>; batchSize: number; dropLast: boolean };
+type Resolved<T> =
+  | { kind: 'map'; dataset: Dataset<T>; sampler: BatchSampler }
+  | { kind: 'stream'; dataset: IterableDataset<T>; batchSize: number; dropLast: boolean };
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as PromiseLike<unknown>).then === 'function';
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'function') &&
+    typeof (x as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /**
@@ -59,7 +65,8 @@ export class DataLoader<T, B = Awaited<T>[]> implements AsyncIterable<B> {
 
   constructor(opts: DataLoaderOptions<T, B>) {
     const fn = 'DataLoader';
-    if (opts === undefined || opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options with a dataset are required`);
+    if (opts === undefined || opts === null || typeof opts !== 'object')
+      throw new TypeError(`${fn}: options with a dataset are required`);
     const { dataset } = opts;
     this.collate = opts.collate ?? ((xs: Awaited<T>[]) => xs as unknown as B);
     if (typeof this.collate !== 'function') throw new TypeError(`${fn}: collate must be a function`);
@@ -73,22 +80,36 @@ export class DataLoader<T, B = Awaited<T>[]> implements AsyncIterable<B> {
       let sampler: BatchSampler;
       if (opts.batchSampler) {
         if (opts.batchSize !== undefined || opts.shuffle || opts.sampler || opts.dropLast) {
-          throw new TypeError(`${fn}: batchSampler is mutually exclusive with batchSize, shuffle, sampler and dropLast`);
+          throw new TypeError(
+            `${fn}: batchSampler is mutually exclusive with batchSize, shuffle, sampler and dropLast`,
+          );
         }
         sampler = opts.batchSampler;
       } else {
         if (opts.sampler && shuffle) throw new TypeError(`${fn}: sampler is mutually exclusive with shuffle`);
-        const s = opts.sampler ?? (shuffle ? new RandomSampler({ length: dataset.length, seed }) : new SequentialSampler({ length: dataset.length }));
+        const s =
+          opts.sampler ??
+          (shuffle
+            ? new RandomSampler({ length: dataset.length, seed })
+            : new SequentialSampler({ length: dataset.length }));
         sampler = batchSampler(s, { batchSize, dropLast });
       }
       if (typeof sampler.batches !== 'function') throw new TypeError(`${fn}: batchSampler must have batches(epoch)`);
       if (sampler.length === 0) {
-        throw new RangeError(`${fn}: 0 batches per epoch (dataset length ${dataset.length}, batchSize ${batchSize}, dropLast ${dropLast})`);
+        throw new RangeError(
+          `${fn}: 0 batches per epoch (dataset length ${dataset.length}, batchSize ${batchSize}, dropLast ${dropLast})`,
+        );
       }
       this.src = { kind: 'map', dataset, sampler };
-    } else if (dataset !== null && typeof dataset === 'object' && (Symbol.asyncIterator in dataset || Symbol.iterator in dataset)) {
+    } else if (
+      dataset !== null &&
+      typeof dataset === 'object' &&
+      (Symbol.asyncIterator in dataset || Symbol.iterator in dataset)
+    ) {
       if (shuffle || opts.sampler || opts.batchSampler) {
-        throw new TypeError(`${fn}: shuffle, sampler and batchSampler need a map-style Dataset (length + get), not an iterable`);
+        throw new TypeError(
+          `${fn}: shuffle, sampler and batchSampler need a map-style Dataset (length + get), not an iterable`,
+        );
       }
       this.src = { kind: 'stream', dataset, batchSize, dropLast };
     } else {
@@ -160,7 +181,11 @@ export class DataLoader<T, B = Awaited<T>[]> implements AsyncIterable<B> {
     }
   }
 
-  private async *iterateStream(source: IterableDataset<T>, batchSize: number, dropLast: boolean): AsyncGenerator<B, void, undefined> {
+  private async *iterateStream(
+    source: IterableDataset<T>,
+    batchSize: number,
+    dropLast: boolean,
+  ): AsyncGenerator<B, void, undefined> {
     let buf: Awaited<T>[] = [];
     let seen = 0;
     for await (const x of source as AsyncIterable<Awaited<T>>) {

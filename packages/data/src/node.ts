@@ -41,7 +41,8 @@ async function isGzipFile(path: string): Promise<boolean> {
 
 /** The decompressed bytes of a file, streamed (an async iterable of `Uint8Array` chunks). */
 export async function* openFile(path: string, opts: OpenFileOptions = {}): AsyncGenerator<Uint8Array> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`openFile: path must be a non-empty string, got ${String(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TypeError(`openFile: path must be a non-empty string, got ${String(path)}`);
   const gzip = opts.gzip ?? 'auto';
   const gz = gzip === 'auto' ? await isGzipFile(path) : gzip;
   const file = createReadStream(path, { highWaterMark: opts.highWaterMark ?? 65536 });
@@ -67,7 +68,10 @@ export function readRowsFromFile(path: string, opts: Omit<ReadRowsOptions, 'gzip
 }
 
 /** {@link readNsmc} on a file path, e.g. `../shared/data/nsmc/ratings_test.txt.gz`. */
-export function readNsmcFile(path: string, opts: Omit<ReadNsmcOptions, 'gzip'> & OpenFileOptions = {}): Promise<NsmcData> {
+export function readNsmcFile(
+  path: string,
+  opts: Omit<ReadNsmcOptions, 'gzip'> & OpenFileOptions = {},
+): Promise<NsmcData> {
   const { gzip, highWaterMark, ...rest } = opts;
   return readNsmc(openFile(path, { gzip, highWaterMark }), { ...rest, gzip: false });
 }

@@ -59,16 +59,20 @@ export function checkSequence(fn: string, name: string, seq: unknown, integer: b
     throw new TypeError(`${fn}: ${name} must be an array or typed array of numbers, got ${describe(seq)}`);
   }
   const s = seq as ArrayLike<number>;
-  if (s instanceof Int32Array || s instanceof Int16Array || s instanceof Int8Array || s instanceof Uint16Array || s instanceof Uint8Array) {
+  if (
+    s instanceof Int32Array ||
+    s instanceof Int16Array ||
+    s instanceof Int8Array ||
+    s instanceof Uint16Array ||
+    s instanceof Uint8Array
+  ) {
     return s;
   }
   for (let j = 0; j < s.length; j++) {
     const v = s[j];
     const bad = typeof v !== 'number' || (integer && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647));
     if (bad) {
-      throw new TypeError(
-        `${fn}: ${name}[${j}] = ${String(v)} is not ${integer ? 'an int32 integer id' : 'a number'}`,
-      );
+      throw new TypeError(`${fn}: ${name}[${j}] = ${String(v)} is not ${integer ? 'an int32 integer id' : 'a number'}`);
     }
   }
   return s;
@@ -86,26 +90,35 @@ interface Resolved {
 
 export function resolvePadOptions(fn: string, opts: PadOptions | undefined): Resolved {
   if (opts === undefined || opts === null || typeof opts !== 'object') {
-    throw new TypeError(`${fn}: options with padValue are required (pad ids come from the vocabulary), got ${String(opts)}`);
+    throw new TypeError(
+      `${fn}: options with padValue are required (pad ids come from the vocabulary), got ${String(opts)}`,
+    );
   }
   const dtype = opts.dtype ?? 'int32';
-  if (dtype !== 'int32' && dtype !== 'float32') throw new TypeError(`${fn}: dtype must be 'int32' or 'float32', got ${String(dtype)}`);
+  if (dtype !== 'int32' && dtype !== 'float32')
+    throw new TypeError(`${fn}: dtype must be 'int32' or 'float32', got ${String(dtype)}`);
   const padValue = opts.padValue;
   if (typeof padValue !== 'number' || (dtype === 'int32' && !Number.isInteger(padValue))) {
-    throw new TypeError(`${fn}: padValue must be ${dtype === 'int32' ? 'an integer id' : 'a number'}, got ${String(padValue)}`);
+    throw new TypeError(
+      `${fn}: padValue must be ${dtype === 'int32' ? 'an integer id' : 'a number'}, got ${String(padValue)}`,
+    );
   }
   const side = opts.paddingSide ?? 'right';
-  if (side !== 'right' && side !== 'left') throw new TypeError(`${fn}: paddingSide must be 'right' or 'left', got ${String(side)}`);
+  if (side !== 'right' && side !== 'left')
+    throw new TypeError(`${fn}: paddingSide must be 'right' or 'left', got ${String(side)}`);
   const truncation = opts.truncation ?? 'right';
   if (truncation !== 'right' && truncation !== 'left' && truncation !== 'error') {
     throw new TypeError(`${fn}: truncation must be 'right', 'left' or 'error', got ${String(truncation)}`);
   }
   const padding = opts.padding ?? 'longest';
-  if (padding !== 'longest' && padding !== 'maxLength') throw new TypeError(`${fn}: padding must be 'longest' or 'maxLength', got ${String(padding)}`);
+  if (padding !== 'longest' && padding !== 'maxLength')
+    throw new TypeError(`${fn}: padding must be 'longest' or 'maxLength', got ${String(padding)}`);
   let maxLength = Infinity;
   if (opts.maxLength !== undefined) maxLength = checkPositiveInt(fn, 'maxLength', opts.maxLength);
-  if (padding === 'maxLength' && opts.maxLength === undefined) throw new TypeError(`${fn}: padding 'maxLength' needs maxLength`);
-  const multiple = opts.padToMultipleOf === undefined ? 1 : checkPositiveInt(fn, 'padToMultipleOf', opts.padToMultipleOf);
+  if (padding === 'maxLength' && opts.maxLength === undefined)
+    throw new TypeError(`${fn}: padding 'maxLength' needs maxLength`);
+  const multiple =
+    opts.padToMultipleOf === undefined ? 1 : checkPositiveInt(fn, 'padToMultipleOf', opts.padToMultipleOf);
   return { padValue, left: side === 'left', maxLength, truncation, padding, multiple, dtype };
 }
 
@@ -131,7 +144,9 @@ export function padChecked(fn: string, seqs: ArrayLike<number>[], o: Resolved): 
     let n = seqs[i].length;
     if (n > o.maxLength) {
       if (o.truncation === 'error') {
-        throw new RangeError(`${fn}: sequence ${i} has length ${n} > maxLength ${o.maxLength} and truncation is 'error'`);
+        throw new RangeError(
+          `${fn}: sequence ${i} has length ${n} > maxLength ${o.maxLength} and truncation is 'error'`,
+        );
       }
       n = o.maxLength;
     }
@@ -163,14 +178,13 @@ export interface UnpadOptions {
 }
 
 /** Inverse of {@link padSequences}: each row's real tokens, as copies. */
-export function unpadSequences(
-  padded: PaddedSequences,
-  opts: UnpadOptions = {},
-): Array<Int32Array | Float32Array> {
+export function unpadSequences(padded: PaddedSequences, opts: UnpadOptions = {}): Array<Int32Array | Float32Array> {
   const fn = 'unpadSequences';
   const [B, T] = padded.shape;
-  if (padded.data.length !== B * T) throw new RangeError(`${fn}: data has ${padded.data.length} elements, shape [${B}, ${T}] needs ${B * T}`);
-  if (padded.lengths.length !== B) throw new RangeError(`${fn}: lengths has ${padded.lengths.length} entries, B = ${B}`);
+  if (padded.data.length !== B * T)
+    throw new RangeError(`${fn}: data has ${padded.data.length} elements, shape [${B}, ${T}] needs ${B * T}`);
+  if (padded.lengths.length !== B)
+    throw new RangeError(`${fn}: lengths has ${padded.lengths.length} entries, B = ${B}`);
   const left = (opts.paddingSide ?? 'right') === 'left';
   const out: Array<Int32Array | Float32Array> = [];
   for (let i = 0; i < B; i++) {

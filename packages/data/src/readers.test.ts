@@ -29,7 +29,8 @@ describe('readLines', () => {
   });
   it('gzip is detected by its magic bytes (DecompressionStream), from chunks, Blob, Response and ReadableStream', async () => {
     const gz = gzipSync(enc(text));
-    for (const n of [1, 5, 100000]) expect(await collect(readLines(chunked(gz, n)))).toEqual(['héllo', '영화 좋아', '', 'last']);
+    for (const n of [1, 5, 100000])
+      expect(await collect(readLines(chunked(gz, n)))).toEqual(['héllo', '영화 좋아', '', 'last']);
     expect(await collect(readLines(new Blob([gz])))).toEqual(['héllo', '영화 좋아', '', 'last']);
     expect(await collect(readLines(new Response(gz)))).toEqual(['héllo', '영화 좋아', '', 'last']);
     expect(await collect(readLines(new Blob([text]).stream()))).toEqual(['héllo', '영화 좋아', '', 'last']);
@@ -74,7 +75,8 @@ describe('readLines', () => {
     expect(limited.rows.length).toBe(1);
   });
   it('rejects unknown sources', async () => {
-    await expect(readLines(42 as never)[Symbol.asyncIterator]().next()).rejects.toThrow(/source must be a ReadableStream/);
+    const iter = readLines(42 as never)[Symbol.asyncIterator]();
+    await expect(iter.next()).rejects.toThrow(/source must be a ReadableStream/);
   });
 });
 
@@ -90,7 +92,9 @@ describe('readRows', () => {
     expect(r.skipped).toBe(2);
     expect(r.skippedLines).toEqual([3, 6]);
     expect(r.rows).toBe(2);
-    await expect(collect(readRows([tsv], { header: true }))).rejects.toThrow(/readRows: line 3: expected 3 fields, got 2/);
+    await expect(collect(readRows([tsv], { header: true }))).rejects.toThrow(
+      /readRows: line 3: expected 3 fields, got 2/,
+    );
   });
   it('CSV: RFC 4180 quotes, doubled quotes, delimiters and newlines inside quotes', async () => {
     const csv = 'id,text\n1,"hello, ""world"""\n2,"two\nlines"\n3,plain\r\n';
@@ -100,8 +104,12 @@ describe('readRows', () => {
       ['2', 'two\nlines'],
       ['3', 'plain'],
     ]);
-    await expect(collect(readRows(['a,b\n1,"x"y\n'], { delimiter: ',' }))).rejects.toThrow(/line 2: unexpected "y" after a closing quote/);
-    await expect(collect(readRows(['a,b\n1,"open\n'], { delimiter: ',' }))).rejects.toThrow(/line 2: unterminated quoted field/);
+    await expect(collect(readRows(['a,b\n1,"x"y\n'], { delimiter: ',' }))).rejects.toThrow(
+      /line 2: unexpected "y" after a closing quote/,
+    );
+    await expect(collect(readRows(['a,b\n1,"open\n'], { delimiter: ',' }))).rejects.toThrow(
+      /line 2: unterminated quoted field/,
+    );
     // With quote: null a TSV's quotes are text.
     expect(await collect(readRows(['"a"\t""b'], {}))).toEqual([['"a"', '""b']]);
   });
@@ -136,7 +144,9 @@ describe('NSMC', () => {
   });
   it('malformed rows: error naming the line, or skipped and counted', async () => {
     const bad = 'id\tdocument\tlabel\n1\tgood\t1\n2\tno label\n3\tbad label\t5\nx\tbad id\t0\n4\tfine\t0\n';
-    await expect(readNsmc([bad])).rejects.toThrow(/readNsmc: line 3: expected 3 tab-separated fields \(id, document, label\), got 2/);
+    await expect(readNsmc([bad])).rejects.toThrow(
+      /readNsmc: line 3: expected 3 tab-separated fields \(id, document, label\), got 2/,
+    );
     const skipped = await readNsmc([bad], { onBadRow: 'skip' });
     expect(skipped.rows.map((r) => r.id)).toEqual(['1', '4']);
     expect(skipped.skipped).toBe(3);

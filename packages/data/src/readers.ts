@@ -10,11 +10,7 @@ import { describe } from './internal/check.js';
 
 /** Anything the readers accept as bytes (or already-decoded text chunks). */
 export type ByteSource =
-  | ReadableStream<Uint8Array>
-  | Blob
-  | Response
-  | AsyncIterable<Uint8Array | string>
-  | Iterable<Uint8Array | string>;
+  ReadableStream<Uint8Array> | Blob | Response | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
 /** Options of {@link readLines}. */
 export interface ReadLinesOptions {
@@ -56,11 +52,14 @@ function toChunks(fn: string, source: ByteSource): AsyncIterable<Uint8Array | st
     if (!source.body) throw new TypeError(`${fn}: the Response has no body`);
     return streamChunks(source.body);
   }
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return streamChunks(source.stream() as ReadableStream<Uint8Array>);
+  if (typeof Blob !== 'undefined' && source instanceof Blob)
+    return streamChunks(source.stream() as ReadableStream<Uint8Array>);
   if (source !== null && typeof source === 'object' && (Symbol.asyncIterator in source || Symbol.iterator in source)) {
     return source as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
   }
-  throw new TypeError(`${fn}: source must be a ReadableStream, Blob/File, Response or (async) iterable of chunks, got ${describe(source)}`);
+  throw new TypeError(
+    `${fn}: source must be a ReadableStream, Blob/File, Response or (async) iterable of chunks, got ${describe(source)}`,
+  );
 }
 
 function chunksToStream(it: AsyncIterator<Uint8Array | string>, first: Uint8Array): ReadableStream<Uint8Array> {
@@ -86,7 +85,8 @@ function chunksToStream(it: AsyncIterator<Uint8Array | string>, first: Uint8Arra
 export async function* readText(source: ByteSource, opts: ReadLinesOptions = {}): AsyncGenerator<string> {
   const fn = 'readText';
   const gzip = opts.gzip ?? 'auto';
-  if (gzip !== true && gzip !== false && gzip !== 'auto') throw new TypeError(`${fn}: gzip must be true, false or 'auto', got ${String(gzip)}`);
+  if (gzip !== true && gzip !== false && gzip !== 'auto')
+    throw new TypeError(`${fn}: gzip must be true, false or 'auto', got ${String(gzip)}`);
   const chunks = toChunks(fn, source);
   const it: AsyncIterator<Uint8Array | string> =
     Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : toAsync(chunks as Iterable<Uint8Array | string>);
@@ -98,7 +98,11 @@ export async function* readText(source: ByteSource, opts: ReadLinesOptions = {})
   }
 }
 
-async function* decodeChunks(fn: string, it: AsyncIterator<Uint8Array | string>, gzip: boolean | 'auto'): AsyncGenerator<string> {
+async function* decodeChunks(
+  fn: string,
+  it: AsyncIterator<Uint8Array | string>,
+  gzip: boolean | 'auto',
+): AsyncGenerator<string> {
   // Find the first non-empty chunk to sniff the gzip magic bytes.
   let first: Uint8Array | string | undefined;
   while (true) {
@@ -144,9 +148,13 @@ async function* decodeChunks(fn: string, it: AsyncIterator<Uint8Array | string>,
     return;
   }
   if (typeof DecompressionStream === 'undefined') {
-    throw new TypeError(`${fn}: the data is gzip but this runtime has no DecompressionStream (in Node use @wordloom/data/node)`);
+    throw new TypeError(
+      `${fn}: the data is gzip but this runtime has no DecompressionStream (in Node use @wordloom/data/node)`,
+    );
   }
-  const stream = chunksToStream(it, bytes).pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  const stream = chunksToStream(it, bytes).pipeThrough(
+    new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+  );
   for await (const chunk of streamChunks(stream)) yield decoder.decode(chunk, { stream: true });
   const tail = decoder.decode();
   if (tail) yield tail;
@@ -232,16 +240,22 @@ export function readRows(source: ByteSource, opts: ReadRowsOptions = {}): RowRea
   const fn = 'readRows';
   const delimiter = opts.delimiter ?? '\t';
   if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '\n' || delimiter === '\r') {
-    throw new TypeError(`${fn}: delimiter must be one character other than a newline, got ${JSON.stringify(delimiter)}`);
+    throw new TypeError(
+      `${fn}: delimiter must be one character other than a newline, got ${JSON.stringify(delimiter)}`,
+    );
   }
   const quote = opts.quote === undefined ? (delimiter === ',' ? '"' : null) : opts.quote;
   if (quote !== null && (typeof quote !== 'string' || quote.length !== 1 || quote === delimiter)) {
-    throw new TypeError(`${fn}: quote must be one character other than the delimiter, or null, got ${JSON.stringify(quote)}`);
+    throw new TypeError(
+      `${fn}: quote must be one character other than the delimiter, or null, got ${JSON.stringify(quote)}`,
+    );
   }
   const onBadRow = opts.onBadRow ?? 'error';
-  if (onBadRow !== 'error' && onBadRow !== 'skip') throw new TypeError(`${fn}: onBadRow must be 'error' or 'skip', got ${String(onBadRow)}`);
+  if (onBadRow !== 'error' && onBadRow !== 'skip')
+    throw new TypeError(`${fn}: onBadRow must be 'error' or 'skip', got ${String(onBadRow)}`);
   let columns = opts.columns;
-  if (columns !== undefined && (!Number.isInteger(columns) || columns < 1)) throw new RangeError(`${fn}: columns must be an integer >= 1, got ${String(columns)}`);
+  if (columns !== undefined && (!Number.isInteger(columns) || columns < 1))
+    throw new RangeError(`${fn}: columns must be an integer >= 1, got ${String(columns)}`);
   const wantHeader = opts.header ?? false;
   const skipEmpty = opts.skipEmptyLines ?? true;
   const state = { header: undefined as string[] | undefined, skipped: 0, skippedLines: [] as number[], rows: 0 };
@@ -340,7 +354,8 @@ export function readRows(source: ByteSource, opts: ReadRowsOptions = {}): RowRea
         }
         first = false;
         columns ??= r.fields.length;
-        const problem = r.bad ?? (r.fields.length !== columns ? `expected ${columns} fields, got ${r.fields.length}` : undefined);
+        const problem =
+          r.bad ?? (r.fields.length !== columns ? `expected ${columns} fields, got ${r.fields.length}` : undefined);
         if (problem) {
           if (onBadRow === 'skip') {
             state.skipped++;
@@ -394,9 +409,11 @@ const NSMC_HEADER = ['id', 'document', 'label'];
 export async function readNsmc(source: ByteSource, opts: ReadNsmcOptions = {}): Promise<NsmcData> {
   const fn = 'readNsmc';
   const onBadRow = opts.onBadRow ?? 'error';
-  if (onBadRow !== 'error' && onBadRow !== 'skip') throw new TypeError(`${fn}: onBadRow must be 'error' or 'skip', got ${String(onBadRow)}`);
+  if (onBadRow !== 'error' && onBadRow !== 'skip')
+    throw new TypeError(`${fn}: onBadRow must be 'error' or 'skip', got ${String(onBadRow)}`);
   const limit = opts.limit ?? Infinity;
-  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`${fn}: limit must be an integer >= 0, got ${String(limit)}`);
+  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 0))
+    throw new RangeError(`${fn}: limit must be an integer >= 0, got ${String(limit)}`);
   const rows: NsmcRow[] = [];
   const skippedLines: number[] = [];
   let skipped = 0;
@@ -407,7 +424,9 @@ export async function readNsmc(source: ByteSource, opts: ReadNsmcOptions = {}): 
     if (!sawHeader) {
       sawHeader = true;
       if (line.replace(/^\uFEFF/, '') !== NSMC_HEADER.join('\t')) {
-        throw new SyntaxError(`${fn}: line 1: expected the header "id\\tdocument\\tlabel", got ${JSON.stringify(line.slice(0, 80))}`);
+        throw new SyntaxError(
+          `${fn}: line 1: expected the header "id\\tdocument\\tlabel", got ${JSON.stringify(line.slice(0, 80))}`,
+        );
       }
       continue;
     }

@@ -37,9 +37,13 @@ describe('README example', () => {
 
     // 2. Tokenize. Any tokenizer works; here a whitespace vocabulary with <pad> and <unk>.
     //    With @wordloom/tokenizer: ids = tokenizer.encodeIds(text), padId = tokenizer.tokenToId('<pad>').
-    const vocab = new Map<string, number>([['<pad>', 0], ['<unk>', 1]]);
+    const vocab = new Map<string, number>([
+      ['<pad>', 0],
+      ['<unk>', 1],
+    ]);
     for (const r of rows) for (const w of r.document.split(' ')) if (w && !vocab.has(w)) vocab.set(w, vocab.size);
-    const encode = (text: string) => Int32Array.from(text.split(' ').filter(Boolean), (w) => vocab.get(w) ?? vocab.get('<unk>')!);
+    const encode = (text: string) =>
+      Int32Array.from(text.split(' ').filter(Boolean), (w) => vocab.get(w) ?? vocab.get('<unk>')!);
     const examples = rows.map((r) => ({ ids: encode(r.document), label: r.label }));
 
     // 3. Split 90/10, batch by similar length, pad, and iterate.

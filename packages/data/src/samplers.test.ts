@@ -18,10 +18,21 @@ const sorted = (a: ArrayLike<number>) => Array.from(a).sort((x, y) => x - y);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('ShardSampler vs torch DistributedSampler(shuffle=False)', () => {
-  for (const c of golden.distributedSampler as Array<{ length: number; numShards: number; dropLast: boolean; indices: number[][] }>) {
+  for (const c of golden.distributedSampler as Array<{
+    length: number;
+    numShards: number;
+    dropLast: boolean;
+    indices: number[][];
+  }>) {
     it(`n=${c.length} shards=${c.numShards} dropLast=${c.dropLast}`, () => {
       for (let r = 0; r < c.numShards; r++) {
-        const s = new ShardSampler({ length: c.length, numShards: c.numShards, shard: r, shuffle: false, dropLast: c.dropLast });
+        const s = new ShardSampler({
+          length: c.length,
+          numShards: c.numShards,
+          shard: r,
+          shuffle: false,
+          dropLast: c.dropLast,
+        });
         expect(s.length).toBe(c.indices[r].length);
         expect(Array.from(s.indices(0))).toEqual(c.indices[r]);
       }
@@ -32,24 +43,32 @@ describe('ShardSampler vs torch DistributedSampler(shuffle=False)', () => {
 describe('ShardSampler coverage (shuffled)', () => {
   it('shards are disjoint and cover every index exactly once when n divides; padding repeats the first indices otherwise', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 7 }), fc.integer(), fc.integer({ min: 0, max: 5 }), fc.boolean(), (n, k, seed, epoch, dropLast) => {
-        const all: number[] = [];
-        for (let r = 0; r < k; r++) all.push(...new ShardSampler({ length: n, numShards: k, shard: r, seed, dropLast }).indices(epoch));
-        const counts = new Map<number, number>();
-        for (const i of all) counts.set(i, (counts.get(i) ?? 0) + 1);
-        if (n % k === 0) {
-          expect(sorted(all)).toEqual(range(n));
-        } else if (dropLast) {
-          expect(all.length).toBe(Math.floor(n / k) * k);
-          expect([...counts.values()].every((c) => c === 1)).toBe(true);
-        } else {
-          const total = Math.ceil(n / k) * k;
-          expect(all.length).toBe(total);
-          expect(counts.size).toBe(n); // every index at least once
-          const dup = [...counts.values()].reduce((a, c) => a + c - 1, 0);
-          expect(dup).toBe(total - n);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer(),
+        fc.integer({ min: 0, max: 5 }),
+        fc.boolean(),
+        (n, k, seed, epoch, dropLast) => {
+          const all: number[] = [];
+          for (let r = 0; r < k; r++)
+            all.push(...new ShardSampler({ length: n, numShards: k, shard: r, seed, dropLast }).indices(epoch));
+          const counts = new Map<number, number>();
+          for (const i of all) counts.set(i, (counts.get(i) ?? 0) + 1);
+          if (n % k === 0) {
+            expect(sorted(all)).toEqual(range(n));
+          } else if (dropLast) {
+            expect(all.length).toBe(Math.floor(n / k) * k);
+            expect([...counts.values()].every((c) => c === 1)).toBe(true);
+          } else {
+            const total = Math.ceil(n / k) * k;
+            expect(all.length).toBe(total);
+            expect(counts.size).toBe(n); // every index at least once
+            const dup = [...counts.values()].reduce((a, c) => a + c - 1, 0);
+            expect(dup).toBe(total - n);
+          }
+        },
+      ),
     );
   });
   it('all shards agree on the permutation; epochs differ', () => {
@@ -111,7 +130,9 @@ describe('WeightedRandomSampler', () => {
       if (a[0] === 2) heavyFirst++;
     }
     expect(heavyFirst).toBeGreaterThan(180);
-    expect(() => new WeightedRandomSampler({ weights: [1, 0], numSamples: 2, replacement: false, seed: 1 })).toThrow(/numSamples 2 > 1 positive weights/);
+    expect(() => new WeightedRandomSampler({ weights: [1, 0], numSamples: 2, replacement: false, seed: 1 })).toThrow(
+      /numSamples 2 > 1 positive weights/,
+    );
     expect(() => new WeightedRandomSampler({ weights: [1, -1], numSamples: 2, seed: 1 })).toThrow(/weights\[1\] = -1/);
   });
 });
@@ -125,7 +146,9 @@ describe('batchSampler', () => {
     });
   }
   it('batchSize < 1 is an error', () => {
-    expect(() => batchSampler(new SequentialSampler({ length: 3 }), { batchSize: 0 })).toThrow(/batchSize must be an integer >= 1, got 0/);
+    expect(() => batchSampler(new SequentialSampler({ length: 3 }), { batchSize: 0 })).toThrow(
+      /batchSize must be an integer >= 1, got 0/,
+    );
   });
 });
 
@@ -157,6 +180,14 @@ describe('BucketBatchSampler', () => {
     expect(() => new BucketBatchSampler({ lengths: [1, -2], batchSize: 1, seed: 1 })).toThrow(/lengths\[1\] = -2/);
   });
   it('paddingStats counts cells of each batch padded to its longest', () => {
-    expect(paddingStats([1, 3, 2, 2], [[0, 1], [2, 3]])).toEqual({ realTokens: 8, paddedCells: 10, padFraction: 1 - 8 / 10 });
+    expect(
+      paddingStats(
+        [1, 3, 2, 2],
+        [
+          [0, 1],
+          [2, 3],
+        ],
+      ),
+    ).toEqual({ realTokens: 8, paddedCells: 10, padFraction: 1 - 8 / 10 });
   });
 });

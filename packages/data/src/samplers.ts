@@ -92,7 +92,8 @@ export class RandomSampler implements Sampler {
     this.seed = checkSeed(fn, opts.seed);
     this.replacement = opts.replacement ?? false;
     this.length = opts.numSamples === undefined ? this.n : checkNonNegativeInt(fn, 'numSamples', opts.numSamples);
-    if (this.n === 0 && this.length > 0) throw new RangeError(`${fn}: cannot draw ${this.length} samples from length 0`);
+    if (this.n === 0 && this.length > 0)
+      throw new RangeError(`${fn}: cannot draw ${this.length} samples from length 0`);
   }
   indices(epoch: number): Int32Array {
     checkEpoch('RandomSampler.indices', epoch);
@@ -144,7 +145,8 @@ export class WeightedRandomSampler implements Sampler {
     let positive = 0;
     for (let i = 0; i < this.weights.length; i++) {
       const x = this.weights[i];
-      if (!Number.isFinite(x) || x < 0) throw new RangeError(`${fn}: weights[${i}] = ${String(w[i])} must be finite and >= 0`);
+      if (!Number.isFinite(x) || x < 0)
+        throw new RangeError(`${fn}: weights[${i}] = ${String(w[i])} must be finite and >= 0`);
       if (x > 0) positive++;
     }
     if (positive === 0) throw new RangeError(`${fn}: all ${w.length} weights are 0`);
@@ -152,7 +154,9 @@ export class WeightedRandomSampler implements Sampler {
     this.seed = checkSeed(fn, opts.seed);
     this.replacement = opts.replacement ?? true;
     if (!this.replacement && this.length > positive) {
-      throw new RangeError(`${fn}: numSamples ${this.length} > ${positive} positive weights, impossible without replacement`);
+      throw new RangeError(
+        `${fn}: numSamples ${this.length} > ${positive} positive weights, impossible without replacement`,
+      );
     }
   }
   indices(epoch: number): Int32Array {
@@ -254,7 +258,8 @@ export class ShardSampler implements Sampler {
     this.n = checkNonNegativeInt(fn, 'length', opts?.length);
     this.numShards = checkPositiveInt(fn, 'numShards', opts.numShards);
     this.shard = checkNonNegativeInt(fn, 'shard', opts.shard);
-    if (this.shard >= this.numShards) throw new RangeError(`${fn}: shard ${this.shard} must be < numShards ${this.numShards}`);
+    if (this.shard >= this.numShards)
+      throw new RangeError(`${fn}: shard ${this.shard} must be < numShards ${this.numShards}`);
     this.shuffle = opts.shuffle ?? true;
     this.seed = checkSeed(fn, opts.seed ?? 0);
     this.dropLast = opts.dropLast ?? false;
@@ -342,11 +347,13 @@ export class BucketBatchSampler implements BatchSampler {
   constructor(opts: BucketBatchSamplerOptions) {
     const fn = 'BucketBatchSampler';
     const ls = opts?.lengths;
-    if (ls === null || typeof ls !== 'object' || typeof ls.length !== 'number') throw new TypeError(`${fn}: lengths must be an array of integers`);
+    if (ls === null || typeof ls !== 'object' || typeof ls.length !== 'number')
+      throw new TypeError(`${fn}: lengths must be an array of integers`);
     this.lengths = new Int32Array(ls.length);
     for (let i = 0; i < ls.length; i++) {
       const l = ls[i];
-      if (!Number.isInteger(l) || l < 0) throw new RangeError(`${fn}: lengths[${i}] = ${String(l)} must be an integer >= 0`);
+      if (!Number.isInteger(l) || l < 0)
+        throw new RangeError(`${fn}: lengths[${i}] = ${String(l)} must be an integer >= 0`);
       this.lengths[i] = l;
     }
     this.batchSize = checkPositiveInt(fn, 'batchSize', opts.batchSize);

@@ -27,13 +27,26 @@ export default async function run(args) {
     wv = (await trainPpmiSvd(enc, args.opts)).wv;
   }
   const trainSec = (performance.now() - tTrain) / 1000;
-  const out = { throughput, throughput_cpu: throughputCpu, encode_s: (tTrain - t0) / 1000, train_s: trainSec, vocab: enc.vocab.size, tokens: enc.ids.length };
+  const out = {
+    throughput,
+    throughput_cpu: throughputCpu,
+    encode_s: (tTrain - t0) / 1000,
+    train_s: trainSec,
+    vocab: enc.vocab.size,
+    tokens: enc.ids.length,
+  };
   if (args.analogies) {
-    out.analogy_accuracy = wv.evaluateAnalogies({ path: args.analogies }, { restrictVocab: args.restrictVocab }).accuracy;
+    out.analogy_accuracy = wv.evaluateAnalogies(
+      { path: args.analogies },
+      { restrictVocab: args.restrictVocab },
+    ).accuracy;
   }
   if (args.pairs) {
     try {
-      out.ws353_spearman = wv.evaluateWordPairs({ path: args.pairs }, { delimiter: args.pairsDelimiter ?? '\t' }).spearman;
+      out.ws353_spearman = wv.evaluateWordPairs(
+        { path: args.pairs },
+        { delimiter: args.pairsDelimiter ?? '\t' },
+      ).spearman;
     } catch (e) {
       // every pair out of vocabulary (tiny --quick corpora): gensim raises the same error
       if (!/no valid similarity judgements/.test(e.message)) throw e;

@@ -5,7 +5,13 @@ import { xorshiftStream } from './internal/util.js';
 
 describe('countCooccurrences', () => {
   it('hand-checked: "a b c a" / "b b", window 2, 1/distance', async () => {
-    const c = await countCooccurrences([['a', 'b', 'c', 'a'], ['b', 'b']], { window: 2, minCount: 1 });
+    const c = await countCooccurrences(
+      [
+        ['a', 'b', 'c', 'a'],
+        ['b', 'b'],
+      ],
+      { window: 2, minCount: 1 },
+    );
     // a-b at d=1 (+1), a-c d=2 (+.5), b-c d=1 (+1), b-a d=2 (+.5), c-a d=1 (+1); b-b d=1 in sentence 2 (+2 on the diagonal)
     expect(c.getWords('a', 'b')).toBe(1.5);
     expect(c.getWords('b', 'a')).toBe(1.5);
@@ -39,7 +45,11 @@ describe('countCooccurrences', () => {
   });
 
   it('validates options', async () => {
-    await expect(countCooccurrences([['a']], { window: 0, minCount: 1 })).rejects.toThrow(/window must be an integer >= 1, got 0/);
-    await expect(countCooccurrences([['a']], { weighting: 'x' as 'uniform', minCount: 1 })).rejects.toThrow(/weighting must be/);
+    await expect(countCooccurrences([['a']], { window: 0, minCount: 1 })).rejects.toThrow(
+      /window must be an integer >= 1, got 0/,
+    );
+    await expect(countCooccurrences([['a']], { weighting: 'x' as 'uniform', minCount: 1 })).rejects.toThrow(
+      /weighting must be/,
+    );
   });
 });

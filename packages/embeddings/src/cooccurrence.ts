@@ -122,7 +122,8 @@ export async function countCooccurrences(
 ): Promise<Cooccurrence> {
   const fn = 'countCooccurrences';
   const window = opts.window ?? 10;
-  if (!Number.isInteger(window) || window < 1) throw new RangeError(`${fn}: window must be an integer >= 1, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new RangeError(`${fn}: window must be an integer >= 1, got ${window}`);
   const weighting = opts.weighting ?? 'harmonic';
   if (weighting !== 'harmonic' && weighting !== 'uniform') {
     throw new RangeError(`${fn}: weighting must be 'harmonic' or 'uniform', got ${String(weighting)}`);
@@ -131,7 +132,11 @@ export async function countCooccurrences(
   if (!(memoryMB >= 1)) throw new RangeError(`${fn}: memoryMB must be >= 1, got ${memoryMB}`);
   const enc = isEncoded(corpus)
     ? corpus
-    : await encodeCorpus(corpus, { minCount: opts.minCount ?? 5, maxVocabSize: opts.maxVocabSize, lowercase: opts.lowercase });
+    : await encodeCorpus(corpus, {
+        minCount: opts.minCount ?? 5,
+        maxVocabSize: opts.maxVocabSize,
+        lowercase: opts.lowercase,
+      });
   const { ids, sentenceStarts } = enc;
   const harmonic = weighting === 'harmonic';
   // The table starts small and doubles (rehash) while it stays within the budget; only when a

@@ -14,7 +14,10 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 describe('readSentences', () => {
   it('reads strings, token arrays, async iterables, files and .gz files alike', async () => {
-    expect(await all(readSentences(['  a b\tc ', ['d', 'e']]))).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(await all(readSentences(['  a b\tc ', ['d', 'e']]))).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     async function* gen(): AsyncGenerator<string> {
       yield 'X y';
     }
@@ -77,14 +80,14 @@ describe('gensim 4.2 golden: vocabulary, sample_int, cum_table (fixtures/vocab-g
     for (let i = 1; i < v.size; i++) expect(v.counts[i]!).toBeLessThanOrEqual(v.counts[i - 1]!);
   });
 
-  it('computes exactly gensim\'s integer subsampling thresholds for sample = 1e-3, 1e-2, 0 and 5', () => {
+  it("computes exactly gensim's integer subsampling thresholds for sample = 1e-3, 1e-2, 0 and 5", () => {
     for (const [sample, g] of Object.entries(golden.bySample)) {
       const ours = subsampleThresholds(g.counts, Number(sample));
       expect(Array.from(ours)).toEqual(g.sampleInt);
     }
   });
 
-  it('computes exactly gensim\'s negative-sampling cum_table', () => {
+  it("computes exactly gensim's negative-sampling cum_table", () => {
     const g = golden.bySample['0.001']!;
     expect(Array.from(negativeCumTable(g.counts, 0.75))).toEqual(g.cumTable);
   });

@@ -14,10 +14,7 @@ import { nodeBuiltin } from './internal/node.js';
  * - an iterable or async iterable of sentences, each a `string[]` of tokens or a `string`
  *   (split on whitespace).
  */
-export type CorpusSource =
-  | string
-  | Iterable<readonly string[] | string>
-  | AsyncIterable<readonly string[] | string>;
+export type CorpusSource = string | Iterable<readonly string[] | string> | AsyncIterable<readonly string[] | string>;
 
 /** Options for reading a corpus. */
 export interface ReadCorpusOptions {
@@ -41,10 +38,7 @@ function splitLine(line: string): string[] {
 }
 
 /** Iterates the sentences of a corpus source as token arrays. */
-export async function* readSentences(
-  source: CorpusSource,
-  opts: ReadCorpusOptions = {},
-): AsyncGenerator<string[]> {
+export async function* readSentences(source: CorpusSource, opts: ReadCorpusOptions = {}): AsyncGenerator<string[]> {
   const lower = opts.lowercase === true;
   if (typeof source === 'string') {
     const instead = 'in the browser pass an iterable of sentences (string[] or string each)';

@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyedVectors } from './keyed-vectors.js';
-import { formatFloat32, loadWord2VecFormat, readWord2VecFormat, saveWord2VecFormat, writeWord2VecFormat } from './formats.js';
+import {
+  formatFloat32,
+  loadWord2VecFormat,
+  readWord2VecFormat,
+  saveWord2VecFormat,
+  writeWord2VecFormat,
+} from './formats.js';
 import { fixture } from '../test/fixture-path.js';
 
 const gText = loadWord2VecFormat(fixture('eval-vectors.txt'));
@@ -18,15 +24,17 @@ function oursSmall(): KeyedVectors {
 }
 
 describe('word2vec formats vs gensim 4.2', () => {
-  it('reads gensim\'s text and binary files to the same float32 values', () => {
+  it("reads gensim's text and binary files to the same float32 values", () => {
     expect(gText.size).toBe(340);
     expect(gText.dim).toBe(16);
     expect(gBin.words).toEqual(gText.words);
     expect(gBin.vectors).toEqual(gText.vectors);
   });
 
-  it('writes binary byte-identical to gensim, and text that gensim\'s repr matches', () => {
-    expect(Buffer.from(writeWord2VecFormat(gText, { binary: true })).equals(readFileSync(fixture('eval-vectors.bin')))).toBe(true);
+  it("writes binary byte-identical to gensim, and text that gensim's repr matches", () => {
+    expect(
+      Buffer.from(writeWord2VecFormat(gText, { binary: true })).equals(readFileSync(fixture('eval-vectors.bin'))),
+    ).toBe(true);
     const ours = Buffer.from(writeWord2VecFormat(gText)).toString('utf8');
     const theirs = readFileSync(fixture('eval-vectors.txt'), 'utf8');
     expect(ours).toBe(theirs);
@@ -37,9 +45,14 @@ describe('word2vec formats vs gensim 4.2', () => {
     expect(Buffer.from(writeWord2VecFormat(kv)).equals(readFileSync(fixture('ours.txt')))).toBe(true);
     expect(Buffer.from(writeWord2VecFormat(kv, { binary: true })).equals(readFileSync(fixture('ours.bin')))).toBe(true);
     expect(
-      Buffer.from(writeWord2VecFormat(kv, { binary: true, trailingNewline: true })).equals(readFileSync(fixture('ours-c.bin'))),
+      Buffer.from(writeWord2VecFormat(kv, { binary: true, trailingNewline: true })).equals(
+        readFileSync(fixture('ours-c.bin')),
+      ),
     ).toBe(true);
-    const read = JSON.parse(readFileSync(fixture('gensim-reads-ours.json'), 'utf8')) as Record<string, { words: string[]; vectors: number[][] }>;
+    const read = JSON.parse(readFileSync(fixture('gensim-reads-ours.json'), 'utf8')) as Record<
+      string,
+      { words: string[]; vectors: number[][] }
+    >;
     for (const name of ['ours.txt', 'ours.bin', 'ours-c.bin']) {
       expect(read[name]!.words).toEqual(kv.words);
       expect(Float32Array.from(read[name]!.vectors.flat())).toEqual(kv.vectors);
@@ -80,24 +93,43 @@ describe('word2vec formats: bad input gives clear errors', () => {
     );
     // truncation that passes the size check but cuts the last vector
     const header = enc.encode('2 4\n');
-    const rec = new Uint8Array([...enc.encode('abcdefgh '), ...new Uint8Array(16), ...enc.encode('b '), ...new Uint8Array(10)]);
+    const rec = new Uint8Array([
+      ...enc.encode('abcdefgh '),
+      ...new Uint8Array(16),
+      ...enc.encode('b '),
+      ...new Uint8Array(10),
+    ]);
     const bytes = new Uint8Array([...header, ...rec]);
-    expect(() => readWord2VecFormat(bytes, { binary: true })).toThrow(/truncated binary file: vector of word 1 of 2 \("b"\) needs 16 bytes/);
+    expect(() => readWord2VecFormat(bytes, { binary: true })).toThrow(
+      /truncated binary file: vector of word 1 of 2 \("b"\) needs 16 bytes/,
+    );
   });
 
   it('a header that lies about sizes is rejected before allocating', () => {
     const lie = new Uint8Array([...enc.encode('4000000000 300\n'), ...bin.subarray(bin.indexOf(10) + 1)]);
-    expect(() => readWord2VecFormat(lie, { binary: true })).toThrow(/header claims 4000000000 words of dim 300, which needs at least/);
-    expect(() => readWord2VecFormat(enc.encode('99999999999 5\nword 1 2 3 4 5\n'))).toThrow(/header claims 99999999999 words/);
+    expect(() => readWord2VecFormat(lie, { binary: true })).toThrow(
+      /header claims 4000000000 words of dim 300, which needs at least/,
+    );
+    expect(() => readWord2VecFormat(enc.encode('99999999999 5\nword 1 2 3 4 5\n'))).toThrow(
+      /header claims 99999999999 words/,
+    );
     expect(() => readWord2VecFormat(enc.encode('3 x\n'))).toThrow(/bad header "3 x"/);
     expect(() => readWord2VecFormat(enc.encode(''))).toThrow(/no header line/);
   });
 
   it('text rows of the wrong length, non-numbers, too few rows, duplicates', () => {
-    expect(() => readWord2VecFormat(enc.encode('1 3\nabc 1 2\n'), { binary: false })).toThrow(/line 2 has 2 values, expected dim = 3 \(word "abc"\)/);
-    expect(() => readWord2VecFormat(enc.encode('1 2\na 1 zz\n'), { binary: false })).toThrow(/value 1 = "zz" is not a number/);
-    expect(() => readWord2VecFormat(enc.encode('3 1\naaaa 1\nbbbb 2\n'), { binary: false })).toThrow(/truncated text file: header claims 3 words, found 2/);
-    expect(() => readWord2VecFormat(enc.encode('2 1\na 1\na 2\n'), { binary: false })).toThrow(/duplicate word "a" at rows 0 and 1/);
+    expect(() => readWord2VecFormat(enc.encode('1 3\nabc 1 2\n'), { binary: false })).toThrow(
+      /line 2 has 2 values, expected dim = 3 \(word "abc"\)/,
+    );
+    expect(() => readWord2VecFormat(enc.encode('1 2\na 1 zz\n'), { binary: false })).toThrow(
+      /value 1 = "zz" is not a number/,
+    );
+    expect(() => readWord2VecFormat(enc.encode('3 1\naaaa 1\nbbbb 2\n'), { binary: false })).toThrow(
+      /truncated text file: header claims 3 words, found 2/,
+    );
+    expect(() => readWord2VecFormat(enc.encode('2 1\na 1\na 2\n'), { binary: false })).toThrow(
+      /duplicate word "a" at rows 0 and 1/,
+    );
   });
 
   it('accepts word2vec.c text with trailing spaces and no final newline', () => {

@@ -56,7 +56,9 @@ export function writeWord2VecFormat(kv: KeyedVectors, opts: WriteWord2VecOptions
   for (let i = 0; i < n; i++) {
     const w = kv.words[i]!;
     if (w.length === 0 || /[ \n]/u.test(w)) {
-      throw new Error(`writeWord2VecFormat: word ${JSON.stringify(w)} at row ${i} is empty or contains a space or newline`);
+      throw new Error(
+        `writeWord2VecFormat: word ${JSON.stringify(w)} at row ${i} is empty or contains a space or newline`,
+      );
     }
   }
   const header = enc.encode(`${n} ${D}\n`);
@@ -161,7 +163,9 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
       const ws = p;
       while (p < bytes.length && bytes[p] !== 0x20) p++;
       if (p >= bytes.length) {
-        throw new Error(`${fn}: truncated binary file: word ${i} of ${claimed} has no terminating space (at byte ${ws})`);
+        throw new Error(
+          `${fn}: truncated binary file: word ${i} of ${claimed} has no terminating space (at byte ${ws})`,
+        );
       }
       let w: string;
       try {
@@ -197,7 +201,9 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
       const parts = line.split(' ');
       // gensim: `parts = line.rstrip().split(" ")`, must have dim + 1 fields
       if (parts.length !== D + 1) {
-        throw new Error(`${fn}: line ${i + 2} has ${parts.length - 1} values, expected dim = ${D} (word ${JSON.stringify(parts[0])})`);
+        throw new Error(
+          `${fn}: line ${i + 2} has ${parts.length - 1} values, expected dim = ${D} (word ${JSON.stringify(parts[0])})`,
+        );
       }
       const w = parts[0]!;
       for (let k = 0; k < D; k++) {

@@ -6,7 +6,9 @@ import { xorshiftStream } from './internal/util.js';
 const rnd = xorshiftStream(21);
 const A = ['cat', 'dog', 'pet', 'fur', 'paw', 'vet'];
 const B = ['car', 'road', 'tire', 'gas', 'wheel', 'drive'];
-const sents = Array.from({ length: 400 }, (_, s) => Array.from({ length: 8 }, () => (s % 2 ? B : A)[Math.floor(rnd() * 6)]!));
+const sents = Array.from({ length: 400 }, (_, s) =>
+  Array.from({ length: 8 }, () => (s % 2 ? B : A)[Math.floor(rnd() * 6)]!),
+);
 
 describe('trainGlove', () => {
   it('cost falls, topics separate, 1 worker is reproducible', async () => {
@@ -37,7 +39,9 @@ describe('trainGlove', () => {
     const c1 = new AbortController();
     const seen1: number[] = [];
     const one = trainGlove(cooc, {
-      vectorSize: 8, epochs: 30, signal: c1.signal,
+      vectorSize: 8,
+      epochs: 30,
+      signal: c1.signal,
       onProgress: (p) => {
         seen1.push(p.epoch);
         c1.abort();
@@ -52,7 +56,11 @@ describe('trainGlove', () => {
     const seen2: number[] = [];
     const t0 = performance.now();
     const two = trainGlove(bigCooc, {
-      vectorSize: 32, epochs: 400, workers: 2, signal: AbortSignal.timeout(300), onProgress: (p) => seen2.push(p.epoch),
+      vectorSize: 32,
+      epochs: 400,
+      workers: 2,
+      signal: AbortSignal.timeout(300),
+      onProgress: (p) => seen2.push(p.epoch),
     });
     await expect(two).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(Math.max(-1, ...seen2)).toBeLessThan(200); // stopped long before its 400 epochs

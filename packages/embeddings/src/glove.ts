@@ -13,7 +13,6 @@ import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
 import { kernelModule, xorshiftStream } from './internal/util.js';
 import { GLOVE_SIMD_WASM_BASE64 } from './internal/glove-simd-wasm.js';
 
-
 /** Progress of GloVe training, reported after each epoch (of worker 0 with several workers). */
 export interface GloveProgress {
   epoch: number;
@@ -123,7 +122,9 @@ export async function trainGlove(
   const oG = place(2 * V * stride * 8);
   const pages = Math.ceil(off / 65536);
   if (pages > 65536) {
-    throw new RangeError(`${fn}: ${nnz} co-occurrences and ${V} words need ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB`);
+    throw new RangeError(
+      `${fn}: ${nnz} co-occurrences and ${V} words need ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB`,
+    );
   }
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
   const buf = memory.buffer;
@@ -165,8 +166,21 @@ export async function trainGlove(
     let updates = 0;
     for (let t = begin; t < end; t++) updates += rowsW[order[t]!] === colsW[order[t]!] ? 1 : 2; // a diagonal entry is one update
     params.push({
-      rows: oRows, cols: oCols, lx: oLx, wgt: oWgt, order: oOrder, W: oW, G: oG,
-      stride, dp, vocabSize: V, eta, epochs, begin, end, updates,
+      rows: oRows,
+      cols: oCols,
+      lx: oLx,
+      wgt: oWgt,
+      order: oOrder,
+      W: oW,
+      G: oG,
+      stride,
+      dp,
+      vocabSize: V,
+      eta,
+      epochs,
+      begin,
+      end,
+      updates,
     });
   }
   let lastEpoch = 0;

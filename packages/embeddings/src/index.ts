@@ -19,7 +19,13 @@ export type {
   EvaluateWordPairsOptions,
   WordPairsResult,
 } from './keyed-vectors.js';
-export { readWord2VecFormat, writeWord2VecFormat, loadWord2VecFormat, saveWord2VecFormat, formatFloat32 } from './formats.js';
+export {
+  readWord2VecFormat,
+  writeWord2VecFormat,
+  loadWord2VecFormat,
+  saveWord2VecFormat,
+  formatFloat32,
+} from './formats.js';
 export type { ReadWord2VecOptions, WriteWord2VecOptions } from './formats.js';
 export { Cooccurrence, countCooccurrences } from './cooccurrence.js';
 export type { Csr, CooccurrenceOptions } from './cooccurrence.js';

@@ -5,10 +5,19 @@ import { loadWord2VecFormat } from './formats.js';
 import { fixture } from '../test/fixture-path.js';
 
 interface Golden {
-  analogies: Array<{ opts: Record<string, unknown>; result: { accuracy: number; sections: Array<{ section: string; correct: number; incorrect: number }> } }>;
+  analogies: Array<{
+    opts: Record<string, unknown>;
+    result: { accuracy: number; sections: Array<{ section: string; correct: number; incorrect: number }> };
+  }>;
   wordPairs: Array<{ opts: Record<string, unknown>; result: { pearson: number; spearman: number; oovRatio: number } }>;
-  mostSimilar: Array<{ opts: { positive: string[]; negative?: string[]; topn: number; restrictVocab?: number }; result: Array<[string, number]> }>;
-  mostSimilarCosmul: Array<{ opts: { positive: string[]; negative?: string[]; topn: number }; result: Array<[string, number]> }>;
+  mostSimilar: Array<{
+    opts: { positive: string[]; negative?: string[]; topn: number; restrictVocab?: number };
+    result: Array<[string, number]>;
+  }>;
+  mostSimilarCosmul: Array<{
+    opts: { positive: string[]; negative?: string[]; topn: number };
+    result: Array<[string, number]>;
+  }>;
   doesntMatch: Array<{ words: string[]; result: string }>;
   similarity: Array<{ a: string; b: string; result: number }>;
 }
@@ -22,7 +31,9 @@ describe('KeyedVectors vs gensim 4.2 on the committed vectors (fixtures/gensim-e
   it('evaluateAnalogies: same per-section correct/incorrect counts and accuracy', () => {
     for (const { opts, result } of golden.analogies) {
       const ours = kv.evaluateAnalogies({ path: fixture('questions-words.excerpt.txt') }, opts);
-      expect(ours.sections.map((s) => ({ section: s.section, correct: s.correct, incorrect: s.incorrect }))).toEqual(result.sections);
+      expect(ours.sections.map((s) => ({ section: s.section, correct: s.correct, incorrect: s.incorrect }))).toEqual(
+        result.sections,
+      );
       expect(ours.accuracy).toBe(result.accuracy);
     }
   });
@@ -75,7 +86,9 @@ describe('KeyedVectors', () => {
     expect(words).toEqual(['a', 'b', 'd']);
     expect(coords.length).toBe(6);
     expect(coords[0]! + coords[2]! + coords[4]!).toBeCloseTo(0, 12);
-    expect(() => small.pca2d(['a', 'nope'])).toThrow('KeyedVectors.pca2d: word "nope" is not in the vocabulary (4 words)');
+    expect(() => small.pca2d(['a', 'nope'])).toThrow(
+      'KeyedVectors.pca2d: word "nope" is not in the vocabulary (4 words)',
+    );
   });
 
   it('names the OOV word in errors', () => {
@@ -87,8 +100,12 @@ describe('KeyedVectors', () => {
   });
 
   it('validates its construction', () => {
-    expect(() => new KeyedVectors({ words: ['a'], vectors: new Float32Array(3), dim: 2 })).toThrow(/vectors.length = 3/);
-    expect(() => new KeyedVectors({ words: ['a', 'a'], vectors: new Float32Array(2), dim: 1 })).toThrow(/duplicate word "a"/);
+    expect(() => new KeyedVectors({ words: ['a'], vectors: new Float32Array(3), dim: 2 })).toThrow(
+      /vectors.length = 3/,
+    );
+    expect(() => new KeyedVectors({ words: ['a', 'a'], vectors: new Float32Array(2), dim: 1 })).toThrow(
+      /duplicate word "a"/,
+    );
   });
 
   it('analogy files: sections, malformed lines, missing header', () => {

@@ -126,9 +126,11 @@ function pySplit(line: string): string[] {
 function readEval(fn: string, src: EvalSource): string[] {
   let text: string;
   if ('path' in src) {
-    text = nodeBuiltin('node:fs', `${fn}({ path })`, 'in the browser fetch the file and pass { text }').readFileSync(src.path, 'utf8');
-  }
-  else if ('text' in src && typeof src.text === 'string') text = src.text;
+    text = nodeBuiltin('node:fs', `${fn}({ path })`, 'in the browser fetch the file and pass { text }').readFileSync(
+      src.path,
+      'utf8',
+    );
+  } else if ('text' in src && typeof src.text === 'string') text = src.text;
   else throw new TypeError(`${fn}: source must be { path } or { text }`);
   // Python iterates lines keeping their ends; only '\n' separates lines here.
   const lines = text.split('\n');
@@ -197,7 +199,8 @@ export class KeyedVectors {
 
   constructor(opts: { words: string[]; vectors: Float32Array; dim: number; counts?: ArrayLike<number> }) {
     const { words, vectors, dim } = opts;
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`KeyedVectors: dim must be an integer >= 1, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RangeError(`KeyedVectors: dim must be an integer >= 1, got ${dim}`);
     if (vectors.length !== words.length * dim) {
       throw new RangeError(
         `KeyedVectors: vectors.length = ${vectors.length} but words.length * dim = ${words.length} * ${dim} = ${words.length * dim}`,
@@ -208,7 +211,8 @@ export class KeyedVectors {
     this.dim = dim;
     this.index = new Map();
     for (let i = 0; i < words.length; i++) {
-      if (this.index.has(words[i]!)) throw new Error(`KeyedVectors: duplicate word ${JSON.stringify(words[i])} at row ${i}`);
+      if (this.index.has(words[i]!))
+        throw new Error(`KeyedVectors: duplicate word ${JSON.stringify(words[i])} at row ${i}`);
       this.index.set(words[i]!, i);
     }
     if (opts.counts !== undefined) {
@@ -286,7 +290,8 @@ export class KeyedVectors {
     const out = new Float64Array(D);
     if (typeof t === 'string') {
       const i = keyIndex.get(t);
-      if (i === undefined) throw new Error(`${fn}: word ${JSON.stringify(t)} is not in the vocabulary (${this.size} words)`);
+      if (i === undefined)
+        throw new Error(`${fn}: word ${JSON.stringify(t)} is not in the vocabulary (${this.size} words)`);
       const n = this.norms()[i]!;
       for (let k = 0; k < D; k++) out[k] = n > 0 ? this.vectors[i * D + k]! / n : 0;
       return { vec: out, idx: i };
@@ -588,7 +593,8 @@ export class KeyedVectors {
       const [a, b] = ci ? [parts[0]!.toUpperCase(), parts[1]!.toUpperCase()] : [parts[0]!, parts[1]!];
       const simText = parts[2]!.trim();
       // Python float(): rejects empty strings and trailing junk
-      if (simText === '' || !/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf(inity)?|nan)$/iu.test(simText)) continue;
+      if (simText === '' || !/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf(inity)?|nan)$/iu.test(simText))
+        continue;
       const sim = Number(simText.replace(/^([+-]?)inf(inity)?$/iu, '$1Infinity'));
       if (!ok.has(a) || !ok.has(b)) {
         oov++;
@@ -602,7 +608,9 @@ export class KeyedVectors {
       model.push(this.cosRows(ok.get(a)!, ok.get(b)!));
     }
     if (gold.length === 0) {
-      throw new Error(`${fn}: no valid similarity judgements found: either invalid format or all are out of vocabulary`);
+      throw new Error(
+        `${fn}: no valid similarity judgements found: either invalid format or all are out of vocabulary`,
+      );
     }
     return {
       pearson: pearson(gold, model),

@@ -6,7 +6,8 @@ import { xorshiftStream } from './internal/util.js';
 
 function dense(A: Csr): number[][] {
   const M = Array.from({ length: A.rows }, () => new Array<number>(A.cols).fill(0));
-  for (let i = 0; i < A.rows; i++) for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) M[i]![A.indices[p]!] = A.data[p]!;
+  for (let i = 0; i < A.rows; i++)
+    for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) M[i]![A.indices[p]!] = A.data[p]!;
   return M;
 }
 
@@ -29,7 +30,13 @@ function randomSparse(n: number, m: number, density: number, seed: number): Csr 
 
 describe('ppmiMatrix (hand-checked)', () => {
   it('computes PPMI with context smoothing and shift on "a b c a" / "b b"', async () => {
-    const c = await countCooccurrences([['a', 'b', 'c', 'a'], ['b', 'b']], { window: 2, minCount: 1 });
+    const c = await countCooccurrences(
+      [
+        ['a', 'b', 'c', 'a'],
+        ['b', 'b'],
+      ],
+      { window: 2, minCount: 1 },
+    );
     // ids: b (3 occurrences) = 0, a = 1, c = 2.  X (symmetric):
     //        b    a    c
     //   b    2   1.5   1
@@ -45,14 +52,19 @@ describe('ppmiMatrix (hand-checked)', () => {
     const alpha = 0.75;
     const z = r.reduce((s, x) => s + x ** alpha, 0);
     const expected = (k: number): number[][] =>
-      X.map((row, i) => row.map((x, j) => (x > 0 ? Math.max(0, Math.log((x * z) / (r[i]! * r[j]! ** alpha)) - Math.log(k)) : 0)));
+      X.map((row, i) =>
+        row.map((x, j) => (x > 0 ? Math.max(0, Math.log((x * z) / (r[i]! * r[j]! ** alpha)) - Math.log(k)) : 0)),
+      );
     for (const k of [1, 1.2]) {
       const P = dense(ppmiMatrix(c, { shift: k }));
       const E = expected(k);
       for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(P[i]![j]).toBeCloseTo(E[i]![j]!, 12);
     }
     // a concrete value, by hand: PPMI(a, c) = log(1.5 * z / (3 * 2.5^0.75)), z = 4.5^.75 + 3^.75 + 2.5^.75
-    expect(dense(ppmiMatrix(c))[1]![2]).toBeCloseTo(Math.log((1.5 * (4.5 ** 0.75 + 3 ** 0.75 + 2.5 ** 0.75)) / (3 * 2.5 ** 0.75)), 12);
+    expect(dense(ppmiMatrix(c))[1]![2]).toBeCloseTo(
+      Math.log((1.5 * (4.5 ** 0.75 + 3 ** 0.75 + 2.5 ** 0.75)) / (3 * 2.5 ** 0.75)),
+      12,
+    );
     expect(() => ppmiMatrix(c, { alpha: 0 })).toThrow(/alpha must be > 0/);
   });
 });
@@ -73,7 +85,8 @@ describe('randomizedSvd', () => {
     expect(err).toBeLessThan(1e-8);
     // dense reference: singular values = sqrt(eig(AᵀA)) with Jacobi on the 25×25 Gram matrix
     const G = new Float64Array(25 * 25);
-    for (let a = 0; a < 25; a++) for (let b = 0; b < 25; b++) for (let i = 0; i < 40; i++) G[a * 25 + b] += D[i]![a]! * D[i]![b]!;
+    for (let a = 0; a < 25; a++)
+      for (let b = 0; b < 25; b++) for (let i = 0; i < 40; i++) G[a * 25 + b] += D[i]![a]! * D[i]![b]!;
     const ref = Array.from(symmetricEigen(G, 25).values).map((x) => Math.sqrt(Math.max(0, x)));
     const k5 = randomizedSvd(A, { rank: 5, seed: 2, powerIterations: 6 });
     // randomized: accurate to ~1e-6 relative after 6 power iterations on this spectrum
@@ -122,11 +135,15 @@ describe('trainPpmiSvd', () => {
     const rnd = xorshiftStream(8);
     const A = ['cat', 'dog', 'pet', 'fur', 'paw', 'vet'];
     const B = ['car', 'road', 'tire', 'gas', 'wheel', 'drive'];
-    const sents = Array.from({ length: 400 }, (_, s) => Array.from({ length: 8 }, () => (s % 2 ? B : A)[Math.floor(rnd() * 6)]!));
+    const sents = Array.from({ length: 400 }, (_, s) =>
+      Array.from({ length: 8 }, () => (s % 2 ? B : A)[Math.floor(rnd() * 6)]!),
+    );
     const { wv, singularValues } = await trainPpmiSvd(sents, { vectorSize: 4, minCount: 1 });
     expect(wv.dim).toBe(4);
     expect(singularValues[0]).toBeGreaterThanOrEqual(singularValues[1]!);
     expect(wv.similarity('cat', 'dog')).toBeGreaterThan(wv.similarity('cat', 'car') + 0.3);
-    await expect(trainPpmiSvd(sents, { vectorSize: 13, minCount: 1 })).rejects.toThrow(/vectorSize must be an integer in \[1, 12\]/);
+    await expect(trainPpmiSvd(sents, { vectorSize: 13, minCount: 1 })).rejects.toThrow(
+      /vectorSize must be an integer in \[1, 12\]/,
+    );
   });
 });

@@ -111,7 +111,9 @@ export async function trainPpmiSvd(
         });
   const D = opts.vectorSize ?? 100;
   if (!Number.isInteger(D) || D < 1 || D > enc.vocab.size) {
-    throw new RangeError(`trainPpmiSvd: vectorSize must be an integer in [1, ${enc.vocab.size}] (vocabulary size), got ${D}`);
+    throw new RangeError(
+      `trainPpmiSvd: vectorSize must be an integer in [1, ${enc.vocab.size}] (vocabulary size), got ${D}`,
+    );
   }
   const cooc = await countCooccurrences(enc, {
     window: opts.window ?? 5,

@@ -17,7 +17,9 @@ describe('README', () => {
       .replace("'reviews.txt'", JSON.stringify(fixture('nsmc.excerpt.txt')))
       .replaceAll("'vectors.bin'", JSON.stringify(join(dir, 'vectors.bin')));
     const logs: unknown[][] = [];
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => (...x: unknown[]) => Promise<void>;
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+      ...a: string[]
+    ) => (...x: unknown[]) => Promise<void>;
     await new AsyncFunction('lib', 'console', code)(lib, { log: (...a: unknown[]) => logs.push(a) });
     const neighbours = logs.find((l) => Array.isArray(l[0]))![0] as Array<{ word: string; similarity: number }>;
     expect(neighbours).toHaveLength(5);

@@ -31,7 +31,8 @@ describe('word2vec building blocks', () => {
     const strs = counts.map((_, w) => Array.from(codes.subarray(codeOffsets[w], codeOffsets[w + 1])).join(''));
     // hand-built Huffman: merges (1,3)=4, (4,6)=10, (10,20)=30, (30,30)=60, (40,60)=100
     expect(strs.map((s) => s.length)).toEqual([1, 2, 3, 4, 5, 5]);
-    for (let a = 0; a < strs.length; a++) for (let b = 0; b < strs.length; b++) if (a !== b) expect(strs[b]!.startsWith(strs[a]!)).toBe(false);
+    for (let a = 0; a < strs.length; a++)
+      for (let b = 0; b < strs.length; b++) if (a !== b) expect(strs[b]!.startsWith(strs[a]!)).toBe(false);
     // every path starts at the root (inner node V-2) and uses only inner nodes
     for (let w = 0; w < counts.length; w++) expect(points[codeOffsets[w]!]).toBe(counts.length - 2);
     expect(Math.max(...points)).toBeLessThanOrEqual(counts.length - 2);
@@ -39,7 +40,7 @@ describe('word2vec building blocks', () => {
     expect(huffmanTree([5]).codes.length).toBe(0);
   });
 
-  it('sigmoid table is word2vec.c\'s expTable', () => {
+  it("sigmoid table is word2vec.c's expTable", () => {
     const { expTable, logTable } = sigmoidTables();
     expect(expTable.length).toBe(1001);
     expect(expTable[500]).toBeCloseTo(0.5, 7);
@@ -70,7 +71,14 @@ describe('trainWord2Vec', () => {
     ['CBOW (mean) + hierarchical softmax + negative', { sg: false, hs: true }],
   ] as const) {
     it(`${name} separates the two topics`, async () => {
-      const r = await trainWord2Vec(corpus, { vectorSize: 16, minCount: 1, sample: 0, epochs: 5, alpha: 0.05, ...opts });
+      const r = await trainWord2Vec(corpus, {
+        vectorSize: 16,
+        minCount: 1,
+        sample: 0,
+        epochs: 5,
+        alpha: 0.05,
+        ...opts,
+      });
       expect(r.wv.size).toBe(12);
       expect(margin(r.wv)).toBeGreaterThan(0.3);
       expect(Number.isFinite(r.stats.loss)).toBe(true);
@@ -91,7 +99,13 @@ describe('trainWord2Vec', () => {
     const enc = await encodeCorpus(corpus, { minCount: 1 });
     const seen: TrainProgress[] = [];
     const r = await trainWord2Vec(enc, {
-      vectorSize: 16, sample: 0, epochs: 5, alpha: 0.05, sg: true, workers: 2, progressEveryMs: 1,
+      vectorSize: 16,
+      sample: 0,
+      epochs: 5,
+      alpha: 0.05,
+      sg: true,
+      workers: 2,
+      progressEveryMs: 1,
       onProgress: (p) => seen.push(p),
     });
     expect(margin(r.wv)).toBeGreaterThan(0.3);
@@ -106,7 +120,15 @@ describe('trainWord2Vec', () => {
   it('progress: words/s, ETA and a running loss that falls', async () => {
     const big = topicCorpus(3000, 9);
     const seen: TrainProgress[] = [];
-    await trainWord2Vec(big, { vectorSize: 16, minCount: 1, sample: 0, epochs: 3, sg: true, progressEveryMs: 0, onProgress: (p) => seen.push(p) });
+    await trainWord2Vec(big, {
+      vectorSize: 16,
+      minCount: 1,
+      sample: 0,
+      epochs: 3,
+      sg: true,
+      progressEveryMs: 0,
+      onProgress: (p) => seen.push(p),
+    });
     expect(seen.length).toBeGreaterThan(3);
     const first = seen.find((p) => Number.isFinite(p.loss))!;
     const last = seen[seen.length - 2]!;
@@ -119,12 +141,17 @@ describe('trainWord2Vec', () => {
     const big = await encodeCorpus(topicCorpus(3000, 4), { minCount: 1 }); // 24,000 words: ~3 jobs an epoch
     const opts = { vectorSize: 16, sample: 0, epochs: 40, sg: true };
     // already aborted: nothing is trained
-    await expect(trainWord2Vec(big, { ...opts, signal: AbortSignal.abort(new Error('not today')) })).rejects.toThrow('not today');
+    await expect(trainWord2Vec(big, { ...opts, signal: AbortSignal.abort(new Error('not today')) })).rejects.toThrow(
+      'not today',
+    );
     // 1 worker: aborted from onProgress (called after every job with progressEveryMs 0)
     const c1 = new AbortController();
     const seen1: number[] = [];
     const one = trainWord2Vec(big, {
-      ...opts, workers: 1, progressEveryMs: 0, signal: c1.signal,
+      ...opts,
+      workers: 1,
+      progressEveryMs: 0,
+      signal: c1.signal,
       onProgress: (p) => {
         seen1.push(p.progress);
         if (p.progress > 0.05) c1.abort();
@@ -136,7 +163,10 @@ describe('trainWord2Vec', () => {
     const c2 = new AbortController();
     const seen2: number[] = [];
     const two = trainWord2Vec(big, {
-      ...opts, workers: 2, progressEveryMs: 5, signal: c2.signal,
+      ...opts,
+      workers: 2,
+      progressEveryMs: 5,
+      signal: c2.signal,
       onProgress: (p) => {
         seen2.push(p.progress);
         if (p.progress > 0.05) c2.abort(new Error('enough'));
@@ -151,6 +181,8 @@ describe('trainWord2Vec', () => {
     await expect(trainWord2Vec([])).rejects.toThrow(/the corpus is empty/);
     await expect(trainWord2Vec([['a', 'b']], { minCount: 2 })).rejects.toThrow(/every word is under minCount = 2/);
     await expect(trainWord2Vec(corpus, { negative: 0 })).rejects.toThrow(/trainWord2Vec: negative = 0 and hs = false/);
-    await expect(trainWord2Vec(corpus, { window: 0 })).rejects.toThrow(/trainWord2Vec: window must be an integer >= 1, got 0/);
+    await expect(trainWord2Vec(corpus, { window: 0 })).rejects.toThrow(
+      /trainWord2Vec: window must be an integer >= 1, got 0/,
+    );
   });
 });

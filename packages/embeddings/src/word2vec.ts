@@ -6,7 +6,14 @@
  * word2vec.c (`InitUnigramTable`, `CreateBinaryTree`, `expTable`, `TrainModelThread`);
  * gensim 4.2 `Word2Vec` (option names and defaults, subsampling, `cbow_mean`).
  */
-import { encodeCorpus, negativeCumTable, subsampleThresholds, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
+import {
+  encodeCorpus,
+  negativeCumTable,
+  subsampleThresholds,
+  type CorpusSource,
+  type EncodedCorpus,
+  type Vocab,
+} from './corpus.js';
 import { KeyedVectors } from './keyed-vectors.js';
 import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
@@ -139,7 +146,11 @@ export function sigmoidTables(): { expTable: Float32Array; logTable: Float32Arra
  * word `w` has code bits `codes[codeOffsets[w] .. codeOffsets[w+1])` and inner-node ids
  * (rows of syn1, 0..V−2) `points[...]` along its path from the root.
  */
-export function huffmanTree(counts: ArrayLike<number>): { codes: Uint8Array; points: Int32Array; codeOffsets: Int32Array } {
+export function huffmanTree(counts: ArrayLike<number>): {
+  codes: Uint8Array;
+  points: Int32Array;
+  codeOffsets: Int32Array;
+} {
   const V = counts.length;
   const codeOffsets = new Int32Array(V + 1);
   if (V < 2) return { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets };
@@ -222,7 +233,10 @@ function checkInt(fn: string, name: string, v: number, min: number): void {
  * {@link EncodedCorpus} from {@link encodeCorpus}).
  * @throws on an empty corpus, when every word is under `minCount`, on bad options.
  */
-export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: Word2VecOptions = {}): Promise<Word2VecResult> {
+export async function trainWord2Vec(
+  corpus: CorpusSource | EncodedCorpus,
+  opts: Word2VecOptions = {},
+): Promise<Word2VecResult> {
   const fn = 'trainWord2Vec';
   const D = opts.vectorSize ?? 100;
   const window = opts.window ?? 5;
@@ -243,7 +257,8 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   checkWorkers(fn, workers);
   opts.signal?.throwIfAborted();
   if (!hs && negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
-  if (!(alpha > 0) || !(minAlpha >= 0)) throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
+  if (!(alpha > 0) || !(minAlpha >= 0))
+    throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
   if (!(sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${sample}`);
 
   const enc = isEncoded(corpus)
@@ -259,7 +274,9 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
   const multi = workers > 1;
   const mk = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
 
-  const tree = hs ? huffmanTree(vocab.counts) : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
+  const tree = hs
+    ? huffmanTree(vocab.counts)
+    : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
   let maxCode = 0;
   for (let w = 0; w < V; w++) maxCode = Math.max(maxCode, tree.codeOffsets[w + 1]! - tree.codeOffsets[w]!);
   // One WebAssembly memory holds the weights, the sigmoid tables and per-worker scratch; rows
@@ -435,6 +452,12 @@ export async function trainWord2Vec(corpus: CorpusSource | EncodedCorpus, opts: 
     vocab,
     syn1neg: negative > 0 ? unpad(oSyn1neg, V) : undefined,
     syn1: hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined,
-    stats: { rawWords: raw, effectiveWords: eff, seconds, wordsPerSec: eff / seconds, loss: terms > 0 ? loss / terms : NaN },
+    stats: {
+      rawWords: raw,
+      effectiveWords: eff,
+      seconds,
+      wordsPerSec: eff / seconds,
+      loss: terms > 0 ? loss / terms : NaN,
+    },
   };
 }

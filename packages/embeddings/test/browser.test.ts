@@ -54,7 +54,9 @@ beforeAll(async () => {
       lib: { entry: path.join(pkgDir, 'src/index.ts'), formats: ['es'], fileName: 'embeddings' },
     },
   })) as Rollup.RollupOutput[] | Rollup.RollupOutput;
-  const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output).filter((c): c is Rollup.OutputChunk => c.type === 'chunk');
+  const chunks = (Array.isArray(out) ? out : [out])
+    .flatMap((o) => o.output)
+    .filter((c): c is Rollup.OutputChunk => c.type === 'chunk');
   expect(chunks).toHaveLength(1);
   bundle = chunks[0]!.code;
   const html = `<!doctype html><meta charset="utf-8"><script type="module">
@@ -79,7 +81,14 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${addr.port}`;
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 }, 120_000);
 
@@ -173,7 +182,15 @@ describe('@wordloom/embeddings in Chromium', () => {
         }
       };
       const sg = await E.trainWord2Vec(corpus, {
-        vectorSize: 16, window: 3, minCount: 1, sample: 0, epochs: 3, seed: 1, workers: 2, onProgress: () => progressCalls++, progressEveryMs: 20,
+        vectorSize: 16,
+        window: 3,
+        minCount: 1,
+        sample: 0,
+        epochs: 3,
+        seed: 1,
+        workers: 2,
+        onProgress: () => progressCalls++,
+        progressEveryMs: 20,
       });
       const glove = await E.trainGlove(corpus, { vectorSize: 16, window: 4, minCount: 1, epochs: 10, workers: 2 });
       const topicOf = (wv: typeof sg.wv) => wv.mostSimilar({ positive: ['b3'], topn: 10 }).map((n) => n.word[0]);
@@ -219,9 +236,13 @@ describe('@wordloom/embeddings in Chromium', () => {
       await grab(() => kv.evaluateWordPairs({ path: 'wordsim353.tsv' }));
       return m;
     });
-    expect(messages[0]).toMatch(/^trainWord2Vec: workers = 2 cannot run here: Web Workers share memory only on a cross-origin isolated page.*Cross-Origin-Opener-Policy.*or use workers: 1$/);
+    expect(messages[0]).toMatch(
+      /^trainWord2Vec: workers = 2 cannot run here: Web Workers share memory only on a cross-origin isolated page.*Cross-Origin-Opener-Policy.*or use workers: 1$/,
+    );
     expect(messages[1]).toMatch(/^trainGlove: workers = 2 cannot run here: .*cross-origin isolated/);
-    expect(messages[2]).toMatch(/reading a corpus from a file path needs Node\.js \(node:fs\).*pass an iterable of sentences/);
+    expect(messages[2]).toMatch(
+      /reading a corpus from a file path needs Node\.js \(node:fs\).*pass an iterable of sentences/,
+    );
     expect(messages[3]).toMatch(/loadWord2VecFormat\(path\) needs Node\.js .*readWord2VecFormat\(bytes\)/);
     expect(messages[4]).toMatch(/evaluateWordPairs\(\{ path \}\) needs Node\.js .*pass \{ text \}/);
     await page.close();

@@ -55,4 +55,3 @@ export default async function adamwStep(side, nParams, steps) {
   for (const t of [...vars.values(), ...grads.values()]) t.dispose();
   return { msPerStep: ms, backend };
 }
-

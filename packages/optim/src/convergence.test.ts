@@ -5,13 +5,29 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@wordloom/core';
-import { adagrad, adam, adamw, chain, clipByGlobalNorm, Optimizer, rmsprop, sgd, warmupCosineSchedule, type GradientTransformation } from './index.js';
+import {
+  adagrad,
+  adam,
+  adamw,
+  chain,
+  clipByGlobalNorm,
+  Optimizer,
+  rmsprop,
+  sgd,
+  warmupCosineSchedule,
+  type GradientTransformation,
+} from './index.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 
-function run(tx: GradientTransformation, start: number[], loss: (x: tf.Tensor) => tf.Scalar, steps: number): { x: number[]; loss: number } {
+function run(
+  tx: GradientTransformation,
+  start: number[],
+  loss: (x: tf.Tensor) => tf.Scalar,
+  steps: number,
+): { x: number[]; loss: number } {
   const init = tf.tensor1d(start);
   const x = tf.variable(init);
   init.dispose();

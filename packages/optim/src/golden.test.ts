@@ -52,7 +52,9 @@ interface Fixture {
   cases: Case[];
 }
 
-const fixture: Fixture = JSON.parse(readFileSync(new URL('../test/fixtures/torch-optim.json', import.meta.url), 'utf8'));
+const fixture: Fixture = JSON.parse(
+  readFileSync(new URL('../test/fixtures/torch-optim.json', import.meta.url), 'utf8'),
+);
 const f32 = (b64: string) => {
   const b = Buffer.from(b64, 'base64');
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -99,7 +101,11 @@ function makeSchedule(s: Record<string, unknown>): Schedule {
 
 const nodecay = (name: string) => name.endsWith('.bias') || name.startsWith('norm.') || name.startsWith('embed.');
 
-function build(o: Record<string, unknown>): { tx: GradientTransformation; plateau?: ReduceLROnPlateau; schedule?: Schedule } {
+function build(o: Record<string, unknown>): {
+  tx: GradientTransformation;
+  plateau?: ReduceLROnPlateau;
+  schedule?: Schedule;
+} {
   const { optimizer, clipNorm, clipValue, schedule, plateau, groups, ...rest } = o;
   let lr = rest.lr;
   let sched: Schedule | undefined;
@@ -119,7 +125,9 @@ function build(o: Record<string, unknown>): { tx: GradientTransformation; platea
 
 // OPTIM_TEST_BACKEND=wasm runs the same comparisons on the wasm backend (default: cpu).
 beforeAll(async () => {
-  const { backend } = await setupBackend({ prefer: [(process.env.OPTIM_TEST_BACKEND as 'cpu' | 'wasm' | undefined) ?? 'cpu'] });
+  const { backend } = await setupBackend({
+    prefer: [(process.env.OPTIM_TEST_BACKEND as 'cpu' | 'wasm' | undefined) ?? 'cpu'],
+  });
   if (process.env.OPTIM_GOLDEN_REPORT) console.log(`backend: ${backend}`);
 });
 
@@ -156,7 +164,8 @@ describe(`golden: torch ${fixture.torch} optimizers and schedules, ${fixture.ste
           const want = expected.subarray(snap * total, (snap + 1) * total);
           for (let i = 0; i < total; i++) {
             const err = Math.abs(ours[i] - want[i]) / (1e-5 * Math.abs(want[i]) + 1e-6);
-            if (err > worst.err) worst = { err, where: `step ${t + 1}, element ${i}: ours ${ours[i]}, torch ${want[i]}` };
+            if (err > worst.err)
+              worst = { err, where: `step ${t + 1}, element ${i}: ours ${ours[i]}, torch ${want[i]}` };
           }
           snap++;
         }
@@ -164,13 +173,16 @@ describe(`golden: torch ${fixture.torch} optimizers and schedules, ${fixture.ste
       opt.dispose();
       for (const v of vars.values()) v.dispose();
       expect(snap).toBe(fixture.snapshots.length);
-      if (process.env.OPTIM_GOLDEN_REPORT) console.log(`${c.id}: worst error ${worst.err.toFixed(3)} × tolerance (${worst.where})`);
+      if (process.env.OPTIM_GOLDEN_REPORT)
+        console.log(`${c.id}: worst error ${worst.err.toFixed(3)} × tolerance (${worst.where})`);
       // worst.err is the largest error in units of the tolerance: ≤ 1 passes.
       expect(worst.err, worst.where).toBeLessThanOrEqual(1);
       if (c.lrs !== undefined) {
         const want = f64(c.lrs);
         for (let t = 0; t < fixture.steps; t++) {
-          expect(Math.abs(lrs[t] - want[t]), `lr at step ${t}: ours ${lrs[t]}, torch ${want[t]}`).toBeLessThanOrEqual(1e-9 * Math.abs(want[t]));
+          expect(Math.abs(lrs[t] - want[t]), `lr at step ${t}: ours ${lrs[t]}, torch ${want[t]}`).toBeLessThanOrEqual(
+            1e-9 * Math.abs(want[t]),
+          );
         }
       }
     });

@@ -72,4 +72,10 @@ export {
   STATE_METADATA_KEY,
   type SerializedState,
 } from './state-io.js';
-export { Optimizer, type Gradients, type HasNamedParameters, type OptimizerOptions, type StepInfo } from './optimizer.js';
+export {
+  Optimizer,
+  type Gradients,
+  type HasNamedParameters,
+  type OptimizerOptions,
+  type StepInfo,
+} from './optimizer.js';

@@ -36,7 +36,9 @@ export function trace(opts: TraceOptions): GradientTransformation<TraceState> {
   checkNumber('trace', 'momentum', momentum, (x) => x >= 0, '>= 0');
   checkNumber('trace', 'dampening', dampening, () => true, 'a finite number');
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new Error(`trace: nesterov requires momentum > 0 and dampening = 0 (got momentum = ${momentum}, dampening = ${dampening})`);
+    throw new Error(
+      `trace: nesterov requires momentum > 0 and dampening = 0 (got momentum = ${momentum}, dampening = ${dampening})`,
+    );
   }
   return {
     init: () => ({ momentum: new Map() }),
@@ -47,10 +49,15 @@ export function trace(opts: TraceOptions): GradientTransformation<TraceState> {
         for (const [name, g] of grads) {
           const prev = state.momentum.get(name);
           const buf = tf.tidy(() =>
-            prev === undefined ? tf.clone(g) : tf.add(tf.mul(prev, momentum), dampening === 0 ? g : tf.mul(g, 1 - dampening)),
+            prev === undefined
+              ? tf.clone(g)
+              : tf.add(tf.mul(prev, momentum), dampening === 0 ? g : tf.mul(g, 1 - dampening)),
           );
           buffers.set(name, buf);
-          updates.set(name, tf.tidy(() => (nesterov ? tf.add(g, tf.mul(buf, momentum)) : tf.clone(buf))));
+          updates.set(
+            name,
+            tf.tidy(() => (nesterov ? tf.add(g, tf.mul(buf, momentum)) : tf.clone(buf))),
+          );
         }
       } catch (e) {
         disposeAll(buffers, updates);

@@ -20,7 +20,9 @@ describe('findNonFinite', () => {
   ];
 
   it('finds nothing in finite tensors, including values whose float32 sum overflows', () => {
-    const m = new Map(sizes.map(([n, s, d]) => [n, d === 'int32' ? tf.ones(s, 'int32') : tf.fill(s, n === 'big1d' ? 3e38 : -0.5)]));
+    const m = new Map(
+      sizes.map(([n, s, d]) => [n, d === 'int32' ? tf.ones(s, 'int32') : tf.fill(s, n === 'big1d' ? 3e38 : -0.5)]),
+    );
     expect(findNonFinite(m)).toEqual([]);
     m.forEach((t) => t.dispose());
   });

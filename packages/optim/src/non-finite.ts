@@ -78,7 +78,12 @@ export class NonFiniteGradientError extends Error {
   ) {
     super(
       `${fn}: gradient of '${names[0]}' contains NaN or Infinity` +
-        (names.length > 1 ? ` (also: ${names.slice(1).map((n) => `'${n}'`).join(', ')})` : '') +
+        (names.length > 1
+          ? ` (also: ${names
+              .slice(1)
+              .map((n) => `'${n}'`)
+              .join(', ')})`
+          : '') +
         `; step refused (pass onNonFinite: 'skip' to skip such steps)`,
     );
     this.name = 'NonFiniteGradientError';
@@ -109,7 +114,8 @@ export function applyIfFinite(
   opts: ApplyIfFiniteOptions = {},
 ): GradientTransformation<ApplyIfFiniteState> {
   const mode = opts.onNonFinite ?? 'error';
-  if (mode !== 'error' && mode !== 'skip') throw new Error(`applyIfFinite: onNonFinite = '${String(mode)}' must be 'error' or 'skip'`);
+  if (mode !== 'error' && mode !== 'skip')
+    throw new Error(`applyIfFinite: onNonFinite = '${String(mode)}' must be 'error' or 'skip'`);
   return {
     init: (params) => ({ inner: inner.init(params) as StateTree, skipped: 0 }),
     update(grads, state, params) {

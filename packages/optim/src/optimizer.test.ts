@@ -138,9 +138,13 @@ describe('Optimizer', () => {
 
     const plateauB = new ReduceLROnPlateau({ lr: 0.05, patience: 2 });
     const b = makeVars();
-    const optB = new Optimizer(b, chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauB.schedule, momentum: 0.9, nesterov: true })), {
-      onNonFinite: 'skip',
-    });
+    const optB = new Optimizer(
+      b,
+      chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauB.schedule, momentum: 0.9, nesterov: true })),
+      {
+        onNonFinite: 'skip',
+      },
+    );
     for (let t = 0; t < 60; t++) {
       runSteps(optB, t, t + 1);
       plateauB.step(metric(t));
@@ -157,9 +161,13 @@ describe('Optimizer', () => {
       v.assign(t);
       t.dispose();
     });
-    const optC = new Optimizer(c, chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauC.schedule, momentum: 0.9, nesterov: true })), {
-      onNonFinite: 'skip',
-    });
+    const optC = new Optimizer(
+      c,
+      chain(clipByGlobalNorm({ maxNorm: 2 }), sgd({ lr: plateauC.schedule, momentum: 0.9, nesterov: true })),
+      {
+        onNonFinite: 'skip',
+      },
+    );
     const meta = optC.load(bytes);
     expect(meta.get('format')).toBe('wordloom-optim v1');
     plateauC.loadStateDict(JSON.parse(meta.get('plateau')!));
@@ -248,7 +256,12 @@ describe('Optimizer', () => {
     const ok = tf.ones([3, 4]);
     let err: unknown;
     try {
-      opt.step(new Map([['layer.weight', ok], ['layer.bias', bad]]));
+      opt.step(
+        new Map([
+          ['layer.weight', ok],
+          ['layer.bias', bad],
+        ]),
+      );
     } catch (e) {
       err = e;
     }
@@ -313,7 +326,9 @@ describe('Optimizer', () => {
     const opt = new Optimizer(vars, adam());
     const g = tf.ones([2]);
     expect(() => opt.step(new Map([['nope', g]]))).toThrow(/Optimizer\.step: gradient 'nope' matches no parameter/);
-    expect(() => opt.step(new Map([['layer.bias', g]]))).toThrow(/gradient 'layer\.bias' has shape \[2\], parameter 'layer\.bias' has \[3\]/);
+    expect(() => opt.step(new Map([['layer.bias', g]]))).toThrow(
+      /gradient 'layer\.bias' has shape \[2\], parameter 'layer\.bias' has \[3\]/,
+    );
     const other = new Optimizer(vars, sgd({ lr: 1, momentum: 0.9 }));
     const n = tf.memory().numTensors;
     expect(() => opt.loadStateDict(other.stateDict())).toThrow(/Optimizer\.loadStateDict: state(\[\d\])?.* expects/);

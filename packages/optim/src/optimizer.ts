@@ -89,11 +89,14 @@ export class Optimizer {
     const out: NamedTensors = new Map();
     for (const [key, g] of entries) {
       const name = this.params.has(key) ? key : this.byVariableName.get(key);
-      if (name === undefined) throw new Error(`Optimizer.step: gradient '${key}' matches no parameter name or variable name`);
+      if (name === undefined)
+        throw new Error(`Optimizer.step: gradient '${key}' matches no parameter name or variable name`);
       if (g == null) continue; // a variable that did not influence the loss: no update, as torch's grad None
       const p = this.params.get(name)!;
       if (!tf.util.arraysEqual(g.shape, p.shape)) {
-        throw new Error(`Optimizer.step: gradient '${key}' has shape [${g.shape}], parameter '${name}' has [${p.shape}]`);
+        throw new Error(
+          `Optimizer.step: gradient '${key}' has shape [${g.shape}], parameter '${name}' has [${p.shape}]`,
+        );
       }
       if (out.has(name)) throw new Error(`Optimizer.step: two gradients for parameter '${name}'`);
       out.set(name, g);
@@ -154,7 +157,11 @@ export class Optimizer {
 
   /** The state as tensors (the optimizer's own; do not dispose) and JSON, plus the step counters. */
   stateDict(): SerializedState {
-    const { tensors, json } = serializeState({ state: this.stateTree, stepCount: this.stepCount, skippedSteps: this.skippedSteps });
+    const { tensors, json } = serializeState({
+      state: this.stateTree,
+      stepCount: this.stepCount,
+      skippedSteps: this.skippedSteps,
+    });
     return { tensors, json };
   }
 
@@ -211,15 +218,33 @@ export class Optimizer {
  * have fewer names (state made lazily) but no unknown parameter, and tensors keyed by a parameter name have
  * that parameter's shape.
  */
-function checkStructure(fresh: StateTree, loaded: StateTree, path: string, fn: string, params: Map<string, tf.Variable>): void {
+function checkStructure(
+  fresh: StateTree,
+  loaded: StateTree,
+  path: string,
+  fn: string,
+  params: Map<string, tf.Variable>,
+): void {
   const kind = (s: StateTree): string =>
-    s === null ? 'null' : s instanceof tf.Tensor ? 'tensor' : Array.isArray(s) ? 'array' : s instanceof Map ? 'map' : typeof s;
+    s === null
+      ? 'null'
+      : s instanceof tf.Tensor
+        ? 'tensor'
+        : Array.isArray(s)
+          ? 'array'
+          : s instanceof Map
+            ? 'map'
+            : typeof s;
   const a = kind(fresh);
   const b = kind(loaded);
-  if (a !== b) throw new Error(`${fn}: ${path} is a ${b}, this optimizer expects a ${a} (was the state saved by a different optimizer?)`);
+  if (a !== b)
+    throw new Error(
+      `${fn}: ${path} is a ${b}, this optimizer expects a ${a} (was the state saved by a different optimizer?)`,
+    );
   if (Array.isArray(fresh)) {
     const l = loaded as StateTree[];
-    if (l.length !== fresh.length) throw new Error(`${fn}: ${path} has ${l.length} entries, this optimizer expects ${fresh.length}`);
+    if (l.length !== fresh.length)
+      throw new Error(`${fn}: ${path} has ${l.length} entries, this optimizer expects ${fresh.length}`);
     fresh.forEach((x, i) => checkStructure(x, l[i], `${path}[${i}]`, fn, params));
   } else if (fresh instanceof Map) {
     for (const [k, v] of loaded as Map<string, StateTree>) {
@@ -227,7 +252,9 @@ function checkStructure(fresh: StateTree, loaded: StateTree, path: string, fn: s
       if (f !== undefined) checkStructure(f, v, `${path}['${k}']`, fn, params);
       else if (params.has(k)) {
         if (v instanceof tf.Tensor && !tf.util.arraysEqual(v.shape, params.get(k)!.shape)) {
-          throw new Error(`${fn}: ${path}['${k}'] has shape [${v.shape}], parameter '${k}' has [${params.get(k)!.shape}]`);
+          throw new Error(
+            `${fn}: ${path}['${k}'] has shape [${v.shape}], parameter '${k}' has [${params.get(k)!.shape}]`,
+          );
         }
       } else {
         throw new Error(`${fn}: ${path} has an entry for '${k}', which is not a parameter of this optimizer`);
@@ -241,9 +268,16 @@ function checkStructure(fresh: StateTree, loaded: StateTree, path: string, fn: s
   } else if (a === 'object') {
     const fk = Object.keys(fresh as object).sort();
     const lk = Object.keys(loaded as object).sort();
-    if (fk.join() !== lk.join()) throw new Error(`${fn}: ${path} has keys {${lk.join(', ')}}, this optimizer expects {${fk.join(', ')}}`);
+    if (fk.join() !== lk.join())
+      throw new Error(`${fn}: ${path} has keys {${lk.join(', ')}}, this optimizer expects {${fk.join(', ')}}`);
     for (const k of fk) {
-      checkStructure((fresh as Record<string, StateTree>)[k], (loaded as Record<string, StateTree>)[k], `${path}.${k}`, fn, params);
+      checkStructure(
+        (fresh as Record<string, StateTree>)[k],
+        (loaded as Record<string, StateTree>)[k],
+        `${path}.${k}`,
+        fn,
+        params,
+      );
     }
   }
 }

@@ -88,7 +88,9 @@ export function sgd(opts: SgdOptions): GradientTransformation {
     checkNumber('sgd', 'momentum', momentum, (x) => x >= 0, '>= 0');
     checkNumber('sgd', 'weightDecay', wd, (x) => x >= 0, '>= 0');
     if (o.nesterov && (momentum <= 0 || (o.dampening ?? 0) !== 0)) {
-      throw new Error(`sgd: nesterov requires momentum > 0 and dampening = 0 (got momentum = ${momentum}, dampening = ${o.dampening ?? 0})`);
+      throw new Error(
+        `sgd: nesterov requires momentum > 0 and dampening = 0 (got momentum = ${momentum}, dampening = ${o.dampening ?? 0})`,
+      );
     }
     return chain(
       ...(o.maximize ? [scale(-1)] : []),
@@ -143,7 +145,16 @@ function adamLike(fn: string, o: AdamOptions, decoupled: boolean, defaultDecay: 
   checkNumber(fn, 'betas[0]', b1, (x) => x >= 0 && x < 1, 'in [0, 1)');
   checkNumber(fn, 'betas[1]', b2, (x) => x >= 0 && x < 1, 'in [0, 1)');
   checkNumber(fn, 'eps', eps, (x) => x >= 0, '>= 0');
-  return fusedAdam({ lr, b1, b2, eps, amsgrad: o.amsgrad ?? false, weightDecay, decoupled, maximize: o.maximize ?? false });
+  return fusedAdam({
+    lr,
+    b1,
+    b2,
+    eps,
+    amsgrad: o.amsgrad ?? false,
+    weightDecay,
+    decoupled,
+    maximize: o.maximize ?? false,
+  });
 }
 
 /** Options of `adagrad` (torch.optim.Adagrad). */
@@ -170,8 +181,7 @@ export function adagrad(opts: AdagradOptions = {}): GradientTransformation {
     const wd = o.weightDecay ?? 0;
     checkNumber('adagrad', 'lrDecay', lrDecay, (x) => x >= 0, '>= 0');
     checkNumber('adagrad', 'weightDecay', wd, (x) => x >= 0, '>= 0');
-    const rate: LearningRate =
-      lrDecay === 0 ? lr : (k) => (typeof lr === 'number' ? lr : lr(k)) / (1 + k * lrDecay);
+    const rate: LearningRate = lrDecay === 0 ? lr : (k) => (typeof lr === 'number' ? lr : lr(k)) / (1 + k * lrDecay);
     return chain(
       ...(o.maximize ? [scale(-1)] : []),
       ...(wd > 0 ? [addDecayedWeights({ weightDecay: wd })] : []),

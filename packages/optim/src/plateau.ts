@@ -69,7 +69,8 @@ export class ReduceLROnPlateau {
     this.minLr = opts?.minLr ?? 0;
     this.eps = opts?.eps ?? 1e-8;
     checkNumber(fn, 'lr', opts?.lr, (x) => x >= 0, '>= 0');
-    if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`${fn}: mode = '${String(this.mode)}' must be 'min' or 'max'`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new Error(`${fn}: mode = '${String(this.mode)}' must be 'min' or 'max'`);
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
       throw new Error(`${fn}: thresholdMode = '${String(this.thresholdMode)}' must be 'rel' or 'abs'`);
     }
@@ -94,7 +95,8 @@ export class ReduceLROnPlateau {
   }
 
   private isBetter(a: number, best: number): boolean {
-    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    if (this.mode === 'min')
+      return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
 
@@ -129,8 +131,15 @@ export class ReduceLROnPlateau {
   /** Restores a state from `stateDict()`. @throws if a field is missing or not a number. */
   loadStateDict(state: ReduceLROnPlateauState): void {
     for (const k of ['lr', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch'] as const) {
-      if (typeof state?.[k] !== 'number') throw new Error(`ReduceLROnPlateau.loadStateDict: state.${k} = ${String(state?.[k])} is not a number`);
+      if (typeof state?.[k] !== 'number')
+        throw new Error(`ReduceLROnPlateau.loadStateDict: state.${k} = ${String(state?.[k])} is not a number`);
     }
-    this.s = { lr: state.lr, best: state.best, numBadEpochs: state.numBadEpochs, cooldownCounter: state.cooldownCounter, lastEpoch: state.lastEpoch };
+    this.s = {
+      lr: state.lr,
+      best: state.best,
+      numBadEpochs: state.numBadEpochs,
+      cooldownCounter: state.cooldownCounter,
+      lastEpoch: state.lastEpoch,
+    };
   }
 }

@@ -10,7 +10,13 @@ it('README example runs', async () => {
 
   // Fit y = 3·x₀ − 2·x₁ + 1 with a Linear layer (parameters `weight` [1, 2] and `bias` [1]).
   const model = new Linear({ inFeatures: 2, outFeatures: 1, seed: 0 });
-  const x = tf.tensor2d([[0, 1], [1, 0], [1, 1], [2, 1], [-1, 2]]);
+  const x = tf.tensor2d([
+    [0, 1],
+    [1, 0],
+    [1, 1],
+    [2, 1],
+    [-1, 2],
+  ]);
   const y = tf.tensor2d([[-1], [4], [2], [5], [-6]]);
 
   const optimizer = new Optimizer(

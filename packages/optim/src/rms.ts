@@ -63,7 +63,9 @@ export function scaleByRms(opts: ScaleByRmsOptions = {}): GradientTransformation
           let a: tf.Tensor | undefined;
           if (centered) {
             const a0 = state.mu.get(name);
-            a = tf.tidy(() => (a0 === undefined ? tf.mul(g, 1 - alpha) : tf.add(tf.mul(a0, alpha), tf.mul(g, 1 - alpha))));
+            a = tf.tidy(() =>
+              a0 === undefined ? tf.mul(g, 1 - alpha) : tf.add(tf.mul(a0, alpha), tf.mul(g, 1 - alpha)),
+            );
             mu.set(name, a);
           }
           updates.set(
@@ -117,7 +119,10 @@ export function scaleByRss(opts: ScaleByRssOptions = {}): GradientTransformation
           const s0 = state.sumOfSquares.get(name);
           const s = tf.tidy(() => (s0 === undefined ? tf.add(tf.square(g), init0) : tf.add(s0, tf.square(g))));
           sums.set(name, s);
-          updates.set(name, tf.tidy(() => tf.div(g, tf.add(tf.sqrt(s), eps))));
+          updates.set(
+            name,
+            tf.tidy(() => tf.div(g, tf.add(tf.sqrt(s), eps))),
+          );
         }
       } catch (e) {
         disposeAll(sums, updates);

@@ -46,7 +46,9 @@ export function scaleBySchedule(schedule: Schedule): GradientTransformation<Sche
  * Multiplies updates by `-lr` (a number or a schedule), turning descent directions into updates to add.
  * Put it last in a chain, as torch applies `lr` after momentum and preconditioning.
  */
-export function scaleByLearningRate(lr: LearningRate): GradientTransformation<null> | GradientTransformation<ScheduleState> {
+export function scaleByLearningRate(
+  lr: LearningRate,
+): GradientTransformation<null> | GradientTransformation<ScheduleState> {
   if (typeof lr === 'number') {
     checkNumber('scaleByLearningRate', 'lr', lr, (x) => x >= 0, '>= 0');
     return scale(-lr);

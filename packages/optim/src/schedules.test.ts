@@ -63,7 +63,9 @@ describe('schedules (formulas and edges; torch equality is in golden.test.ts)', 
 
   it('validates options', () => {
     expect(() => stepSchedule({ lr: 1, stepSize: 0 })).toThrow(/stepSchedule: stepSize = 0 must be an integer > 0/);
-    expect(() => multiStepSchedule({ lr: 1, milestones: [1.5] })).toThrow(/multiStepSchedule: milestones\[0\] = 1.5 must be an integer > 0/);
+    expect(() => multiStepSchedule({ lr: 1, milestones: [1.5] })).toThrow(
+      /multiStepSchedule: milestones\[0\] = 1.5 must be an integer > 0/,
+    );
     expect(() => warmupCosineSchedule({ peak: 1, warmupSteps: 10, totalSteps: 10 })).toThrow(
       /warmupCosineSchedule: totalSteps = 10 must be an integer > warmupSteps \(10\)/,
     );
@@ -94,7 +96,11 @@ describe('ReduceLROnPlateau', () => {
     const q = new ReduceLROnPlateau({ lr: 1 });
     q.loadStateDict(p.stateDict());
     expect(q.stateDict().best).toBe(Infinity);
-    expect(() => q.loadStateDict({ lr: 1 } as never)).toThrow(/ReduceLROnPlateau\.loadStateDict: state\.best = undefined is not a number/);
-    expect(() => new ReduceLROnPlateau({ lr: 1, factor: 1 })).toThrow(/ReduceLROnPlateau: factor = 1 must be in \[0, 1\)/);
+    expect(() => q.loadStateDict({ lr: 1 } as never)).toThrow(
+      /ReduceLROnPlateau\.loadStateDict: state\.best = undefined is not a number/,
+    );
+    expect(() => new ReduceLROnPlateau({ lr: 1, factor: 1 })).toThrow(
+      /ReduceLROnPlateau: factor = 1 must be in \[0, 1\)/,
+    );
   });
 });

@@ -53,7 +53,8 @@ export function multiStepSchedule(opts: MultiStepScheduleOptions): Schedule {
   const gamma = opts?.gamma ?? 0.1;
   checkNumber('multiStepSchedule', 'lr', opts?.lr, (x) => x >= 0, '>= 0');
   checkNumber('multiStepSchedule', 'gamma', gamma, (x) => x >= 0, '>= 0');
-  if (!Array.isArray(opts.milestones)) throw new Error('multiStepSchedule: milestones must be an array of step numbers');
+  if (!Array.isArray(opts.milestones))
+    throw new Error('multiStepSchedule: milestones must be an array of step numbers');
   opts.milestones.forEach((m, i) =>
     checkNumber('multiStepSchedule', `milestones[${i}]`, m, (x) => isInt(x) && x > 0, 'an integer > 0'),
   );
@@ -117,7 +118,13 @@ function checkWarmup(fn: string, opts: WarmupDecayOptions): { init: number; end:
   const end = opts?.end ?? 0;
   checkNumber(fn, 'peak', opts?.peak, (x) => x >= 0, '>= 0');
   checkNumber(fn, 'warmupSteps', opts?.warmupSteps, (x) => isInt(x) && x >= 0, 'an integer >= 0');
-  checkNumber(fn, 'totalSteps', opts?.totalSteps, (x) => isInt(x) && x > opts.warmupSteps, `an integer > warmupSteps (${opts?.warmupSteps})`);
+  checkNumber(
+    fn,
+    'totalSteps',
+    opts?.totalSteps,
+    (x) => isInt(x) && x > opts.warmupSteps,
+    `an integer > warmupSteps (${opts?.warmupSteps})`,
+  );
   checkNumber(fn, 'init', init, (x) => x >= 0, '>= 0');
   checkNumber(fn, 'end', end, (x) => x >= 0, '>= 0');
   return { init, end };
@@ -179,7 +186,8 @@ export function inverseSqrtSchedule(opts: InverseSqrtScheduleOptions): Schedule 
   const { warmupSteps } = opts;
   let scaleFactor: number;
   if (opts.peak !== undefined) {
-    if (opts.dModel !== undefined) throw new Error(`${fn}: give peak or dModel, not both (peak = ${opts.peak}, dModel = ${opts.dModel})`);
+    if (opts.dModel !== undefined)
+      throw new Error(`${fn}: give peak or dModel, not both (peak = ${opts.peak}, dModel = ${opts.dModel})`);
     checkNumber(fn, 'peak', opts.peak, (x) => x >= 0, '>= 0');
     scaleFactor = opts.peak * Math.sqrt(warmupSteps);
   } else if (opts.dModel !== undefined) {

@@ -113,7 +113,8 @@ export function loadState(bytes: Uint8Array): { state: StateTree; metadata: Map<
   const { tensors, metadata } = readSafetensors(bytes);
   try {
     const json = metadata.get(STATE_METADATA_KEY);
-    if (json === undefined) throw new Error(`loadState: the file has no '${STATE_METADATA_KEY}' metadata (not an optimizer state)`);
+    if (json === undefined)
+      throw new Error(`loadState: the file has no '${STATE_METADATA_KEY}' metadata (not an optimizer state)`);
     return { state: deserializeState(tensors, json), metadata };
   } finally {
     for (const t of tensors.values()) t.dispose();

@@ -33,7 +33,8 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 
-const named = (o: Record<string, number[]>): NamedTensors => new Map(Object.entries(o).map(([k, v]) => [k, tf.tensor1d(v)]));
+const named = (o: Record<string, number[]>): NamedTensors =>
+  new Map(Object.entries(o).map(([k, v]) => [k, tf.tensor1d(v)]));
 const read = (m: NamedTensors) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v.dataSync())]));
 const dispose = (...ms: NamedTensors[]) => ms.forEach((m) => m.forEach((t) => t.dispose()));
 
@@ -55,7 +56,12 @@ function runTx(tx: GradientTransformation, params: NamedTensors, gradsAt: (t: nu
 
 const close = (a: Record<string, number[]>, b: Record<string, number[]>, tol: number) => {
   expect(Object.keys(a)).toEqual(Object.keys(b));
-  for (const k of Object.keys(a)) a[k].forEach((x, i) => expect(Math.abs(x - b[k][i]), `${k}[${i}]: ${x} vs ${b[k][i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(b[k][i]))));
+  for (const k of Object.keys(a))
+    a[k].forEach((x, i) =>
+      expect(Math.abs(x - b[k][i]), `${k}[${i}]: ${x} vs ${b[k][i]}`).toBeLessThanOrEqual(
+        tol * (1 + Math.abs(b[k][i])),
+      ),
+    );
 };
 
 describe('transformations', () => {
@@ -99,7 +105,12 @@ describe('transformations', () => {
 
   it('chain feeds each transformation the previous updates', () => {
     const params = named({ w: [0] });
-    const out = runTx(chain(scale(2), scale(3), scaleByLearningRate(0.5)), params, () => named({ w: [1, 2].slice(0, 1) }), 1);
+    const out = runTx(
+      chain(scale(2), scale(3), scaleByLearningRate(0.5)),
+      params,
+      () => named({ w: [1, 2].slice(0, 1) }),
+      1,
+    );
     expect(out.w).toEqual([-3]);
     dispose(params);
   });
@@ -113,16 +124,31 @@ describe('transformations', () => {
 
   it('the fused adam/adamw equal the chained transformations they stand for', () => {
     const params = named({ w: [0.5, -1, 2], b: [0.1] });
-    const gradsAt = (t: number) => named({ w: [Math.sin(t), Math.cos(t) * 1e-3, 10 * Math.sin(2 * t)], b: [t % 3 === 0 ? 0 : 1] });
+    const gradsAt = (t: number) =>
+      named({ w: [Math.sin(t), Math.cos(t) * 1e-3, 10 * Math.sin(2 * t)], b: [t % 3 === 0 ? 0 : 1] });
     const lr = (k: number) => 0.01 / (1 + k);
     close(
       runTx(adamw({ lr, weightDecay: 0.1, amsgrad: true }), params, gradsAt, 20),
-      runTx(chain(scaleByAdam({ amsgrad: true }), addDecayedWeights({ weightDecay: 0.1 }), scaleByLearningRate(lr)), params, gradsAt, 20),
+      runTx(
+        chain(scaleByAdam({ amsgrad: true }), addDecayedWeights({ weightDecay: 0.1 }), scaleByLearningRate(lr)),
+        params,
+        gradsAt,
+        20,
+      ),
       1e-6,
     );
     close(
       runTx(adam({ lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.9], eps: 1e-6 }), params, gradsAt, 20),
-      runTx(chain(addDecayedWeights({ weightDecay: 0.1 }), scaleByAdam({ b1: 0.8, b2: 0.9, eps: 1e-6 }), scaleByLearningRate(0.01)), params, gradsAt, 20),
+      runTx(
+        chain(
+          addDecayedWeights({ weightDecay: 0.1 }),
+          scaleByAdam({ b1: 0.8, b2: 0.9, eps: 1e-6 }),
+          scaleByLearningRate(0.01),
+        ),
+        params,
+        gradsAt,
+        20,
+      ),
       1e-6,
     );
     dispose(params);
@@ -130,7 +156,12 @@ describe('transformations', () => {
 
   it('scaleByAdam: first step is lr·sign(g) (bias correction), eps after the square root', () => {
     const params = named({ w: [0, 0] });
-    const out = runTx(chain(scaleByAdam({ eps: 0 }), scaleByLearningRate(0.1)), params, () => named({ w: [3, -1e-4] }), 1);
+    const out = runTx(
+      chain(scaleByAdam({ eps: 0 }), scaleByLearningRate(0.1)),
+      params,
+      () => named({ w: [3, -1e-4] }),
+      1,
+    );
     close(out, { w: [-0.1, 0.1] }, 1e-6);
     dispose(params);
   });
@@ -142,7 +173,9 @@ describe('transformations', () => {
     expect(runTx(tx, params, (t) => named({ w: [t === 0 ? 2 : 4] }), 2).w).toEqual([3]);
     // nesterov: d = g + m·buf: step1 buf=2 → 2 + 1 = 3
     expect(runTx(trace({ momentum: 0.5, nesterov: true }), params, () => named({ w: [2] }), 1).w).toEqual([3]);
-    expect(() => trace({ momentum: 0.5, nesterov: true, dampening: 0.1 })).toThrow(/trace: nesterov requires momentum > 0 and dampening = 0/);
+    expect(() => trace({ momentum: 0.5, nesterov: true, dampening: 0.1 })).toThrow(
+      /trace: nesterov requires momentum > 0 and dampening = 0/,
+    );
     dispose(params);
   });
 
@@ -208,7 +241,9 @@ describe('transformations', () => {
     const out = runTx(tx, params, () => named({ 'enc.weight': [1], 'enc.bias': [1] }), 2);
     expect(out).toEqual({ 'enc.weight': [-1.5], 'enc.bias': [-0.5] });
     const bad = multiTransform(new Map([['x', identity()]]), () => 'y');
-    expect(() => bad.init(params)).toThrow(/multiTransform: label\('enc\.weight'\) = 'y' has no transformation \(labels: x\)/);
+    expect(() => bad.init(params)).toThrow(
+      /multiTransform: label\('enc\.weight'\) = 'y' has no transformation \(labels: x\)/,
+    );
     dispose(params);
   });
 
@@ -224,7 +259,9 @@ describe('transformations', () => {
     });
     const out = runTx(tx, params, () => named({ 'enc.weight': [1], 'enc.bias': [1], 'ln.weight': [1] }), 1);
     close(out, { 'enc.weight': [-2], 'enc.bias': [-1], 'ln.weight': [-0.2] }, 1e-6);
-    expect(() => sgd({ lr: 1, groups: [{ match: 'bias' as never }] })).toThrow(/sgd: groups\[0\]\.match must be a RegExp or a function/);
+    expect(() => sgd({ lr: 1, groups: [{ match: 'bias' as never }] })).toThrow(
+      /sgd: groups\[0\]\.match must be a RegExp or a function/,
+    );
     dispose(params);
   });
 

@@ -15,14 +15,7 @@ export type NamedTensors = Map<string, tf.Tensor>;
  * Per-parameter state is always a `Map` keyed by parameter name, never an array in call order.
  */
 export type StateTree =
-  | tf.Tensor
-  | number
-  | string
-  | boolean
-  | null
-  | StateTree[]
-  | Map<string, StateTree>
-  | { [key: string]: StateTree };
+  tf.Tensor | number | string | boolean | null | StateTree[] | Map<string, StateTree> | { [key: string]: StateTree };
 
 /** What `update` returns: the updates to add to the parameters and the next state. */
 export interface UpdateResult<S> {

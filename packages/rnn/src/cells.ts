@@ -41,7 +41,11 @@ abstract class CellBase extends Module {
   protected readonly bih?: tf.Variable;
   protected readonly bhh?: tf.Variable;
 
-  protected constructor(protected readonly fn: string, gates: number, opts: CellOptions) {
+  protected constructor(
+    protected readonly fn: string,
+    gates: number,
+    opts: CellOptions,
+  ) {
     super();
     this.inputSize = checkPositiveInt(fn, 'inputSize', opts.inputSize);
     this.hiddenSize = checkPositiveInt(fn, 'hiddenSize', opts.hiddenSize);
@@ -60,7 +64,9 @@ abstract class CellBase extends Module {
 
   protected checkX(x: tf.Tensor): number {
     if (!(x instanceof tf.Tensor) || x.rank !== 2) {
-      throw new Error(`${this.fn}: x must be rank 2 [B, D], got ${x instanceof tf.Tensor ? `shape ${shapeStr(x.shape)}` : String(x)}`);
+      throw new Error(
+        `${this.fn}: x must be rank 2 [B, D], got ${x instanceof tf.Tensor ? `shape ${shapeStr(x.shape)}` : String(x)}`,
+      );
     }
     if (x.shape[1] !== this.inputSize) {
       throw new Error(`${this.fn}: x.shape[1] = ${x.shape[1]} but inputSize = ${this.inputSize}`);
@@ -71,7 +77,9 @@ abstract class CellBase extends Module {
   protected checkState(name: string, s: tf.Tensor | undefined, B: number): tf.Tensor2D {
     if (s === undefined) return tf.zeros([B, this.hiddenSize]);
     if (!(s instanceof tf.Tensor) || !tf.util.arraysEqual(s.shape, [B, this.hiddenSize])) {
-      throw new Error(`${this.fn}: ${name} must have shape [B, H] = ${shapeStr([B, this.hiddenSize])}, got ${s instanceof tf.Tensor ? shapeStr(s.shape) : String(s)}`);
+      throw new Error(
+        `${this.fn}: ${name} must have shape [B, H] = ${shapeStr([B, this.hiddenSize])}, got ${s instanceof tf.Tensor ? shapeStr(s.shape) : String(s)}`,
+      );
     }
     return s as tf.Tensor2D;
   }

@@ -38,12 +38,21 @@ interface Case {
   grad_c0?: number[];
 }
 
-const fixtures = JSON.parse(
-  readFileSync(new URL('../test/fixtures/rnn_golden.json', import.meta.url), 'utf8'),
-) as { cases: Case[] };
+const fixtures = JSON.parse(readFileSync(new URL('../test/fixtures/rnn_golden.json', import.meta.url), 'utf8')) as {
+  cases: Case[];
+};
 
-export function build(c: Pick<Case, 'mode' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'bias'>): RecurrentBase {
-  const o = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, bias: c.bias, seed: 1 };
+export function build(
+  c: Pick<Case, 'mode' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'bias'>,
+): RecurrentBase {
+  const o = {
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+    bias: c.bias,
+    seed: 1,
+  };
   if (c.mode === 'LSTM') return new LSTM(o);
   if (c.mode === 'GRU') return new GRU(o);
   return new RNN({ ...o, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
@@ -60,7 +69,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, kind: 'forward' 
 }
 
 afterAll(() => {
-  console.log(`golden worst |diff|: outputs/states ${worst.forward.toExponential(2)}, gradients ${worst.grad.toExponential(2)}`);
+  console.log(
+    `golden worst |diff|: outputs/states ${worst.forward.toExponential(2)}, gradients ${worst.grad.toExponential(2)}`,
+  );
 });
 
 beforeAll(async () => {
@@ -160,7 +171,11 @@ describe('golden: PyTorch nn.RNNCell/LSTMCell/GRUCell', () => {
     it(c.mode, () => {
       const o = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, seed: 3 };
       const cell =
-        c.mode === 'LSTM' ? new LSTMCell(o) : c.mode === 'GRU' ? new GRUCell(o) : new RNNCell({ ...o, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
+        c.mode === 'LSTM'
+          ? new LSTMCell(o)
+          : c.mode === 'GRU'
+            ? new GRUCell(o)
+            : new RNNCell({ ...o, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
       const dict = new Map<string, tf.Tensor>();
       for (const [k, p] of Object.entries(c.params)) dict.set(k, tf.tensor(p.data, p.shape));
       cell.loadStateDict(dict);
@@ -182,8 +197,11 @@ describe('golden: PyTorch nn.RNNCell/LSTMCell/GRUCell', () => {
       if (c.c1) expect(maxAbsDiff(r.c!.dataSync(), c.c1)).toBeLessThan(1e-5);
       const vars = cell.namedParameters();
       const { grads } = tf.variableGrads(() => loss(x, h, cc), [...vars.values()]);
-      for (const [name, v] of vars) expect(maxAbsDiff(grads[v.name].dataSync(), c.grads[name], 'grad'), name).toBeLessThan(1e-4);
-      const ig = tf.grads((a: tf.Tensor, b: tf.Tensor, d?: tf.Tensor) => loss(a, b, d ?? cc))(c.c ? [x, h, cc] : [x, h]);
+      for (const [name, v] of vars)
+        expect(maxAbsDiff(grads[v.name].dataSync(), c.grads[name], 'grad'), name).toBeLessThan(1e-4);
+      const ig = tf.grads((a: tf.Tensor, b: tf.Tensor, d?: tf.Tensor) => loss(a, b, d ?? cc))(
+        c.c ? [x, h, cc] : [x, h],
+      );
       expect(maxAbsDiff(ig[0].dataSync(), c.grad_x, 'grad')).toBeLessThan(1e-4);
       expect(maxAbsDiff(ig[1].dataSync(), c.grad_h, 'grad')).toBeLessThan(1e-4);
       if (c.grad_c) expect(maxAbsDiff(ig[2].dataSync(), c.grad_c, 'grad')).toBeLessThan(1e-4);

@@ -95,7 +95,9 @@ it('an LSTM recalls the first token after 50 steps of distractors; a vanilla RNN
   const l = trainAndTest(lstm, 500, 100);
   const rnn = new RNN({ inputSize: V, hiddenSize: H, seed: 1 });
   const r = trainAndTest(rnn, l.steps, 100); // the same budget
-  console.log(`recall after ${T} steps: LSTM ${l.acc.toFixed(3)} after ${l.steps} Adam steps; RNN ${r.acc.toFixed(3)} after ${r.steps} (chance ${1 / C})`);
+  console.log(
+    `recall after ${T} steps: LSTM ${l.acc.toFixed(3)} after ${l.steps} Adam steps; RNN ${r.acc.toFixed(3)} after ${r.steps} (chance ${1 / C})`,
+  );
   expect(l.acc).toBeGreaterThan(0.9);
   expect(r.acc).toBeLessThan(0.5);
   lstm.dispose();

@@ -18,7 +18,9 @@ it('README example runs', async () => {
   log(outputs.shape, state.h.shape, state.c?.shape); // [3,5,32] [4,3,16] [4,3,16]
 
   // Train: gradients flow through the fused kernels.
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(lstm.forward(x, { lengths: [5, 2, 4] }).outputs)) as tf.Scalar);
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(tf.square(lstm.forward(x, { lengths: [5, 2, 4] }).outputs)) as tf.Scalar,
+  );
   log([...lstm.namedParameters().keys()].slice(0, 4).join(' ')); // weight_ih_l0 weight_hh_l0 bias_ih_l0 bias_hh_l0
   tf.dispose([value, ...Object.values(grads), x, outputs, state.h, state.c]);
   lstm.dispose();

@@ -12,7 +12,8 @@ beforeAll(async () => {
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): void => {
   expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]), `index ${i}: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol);
+  for (let i = 0; i < a.length; i++)
+    expect(Math.abs(a[i] - b[i]), `index ${i}: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol);
 };
 
 describe('parameters', () => {
@@ -20,10 +21,22 @@ describe('parameters', () => {
     const m = new LSTM({ inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true, seed: 1 });
     const shapes = [...m.namedParameters()].map(([n, v]) => `${n}:${v.shape.join('x')}`);
     expect(shapes).toEqual([
-      'weight_ih_l0:8x3', 'weight_hh_l0:8x2', 'bias_ih_l0:8', 'bias_hh_l0:8',
-      'weight_ih_l0_reverse:8x3', 'weight_hh_l0_reverse:8x2', 'bias_ih_l0_reverse:8', 'bias_hh_l0_reverse:8',
-      'weight_ih_l1:8x4', 'weight_hh_l1:8x2', 'bias_ih_l1:8', 'bias_hh_l1:8',
-      'weight_ih_l1_reverse:8x4', 'weight_hh_l1_reverse:8x2', 'bias_ih_l1_reverse:8', 'bias_hh_l1_reverse:8',
+      'weight_ih_l0:8x3',
+      'weight_hh_l0:8x2',
+      'bias_ih_l0:8',
+      'bias_hh_l0:8',
+      'weight_ih_l0_reverse:8x3',
+      'weight_hh_l0_reverse:8x2',
+      'bias_ih_l0_reverse:8',
+      'bias_hh_l0_reverse:8',
+      'weight_ih_l1:8x4',
+      'weight_hh_l1:8x2',
+      'bias_ih_l1:8',
+      'bias_hh_l1:8',
+      'weight_ih_l1_reverse:8x4',
+      'weight_hh_l1_reverse:8x2',
+      'bias_ih_l1_reverse:8',
+      'bias_hh_l1_reverse:8',
     ]);
     expect(new GRU({ inputSize: 3, hiddenSize: 2, bias: false, seed: 1 }).namedParameters().size).toBe(2);
     m.dispose();
@@ -78,7 +91,11 @@ describe('forward semantics', () => {
   const B = 3;
   const T = 5;
   const D = 4;
-  const x = (): tf.Tensor3D => tf.tensor3d(Array.from({ length: B * T * D }, (_, i) => Math.sin(i * 0.7)), [B, T, D]);
+  const x = (): tf.Tensor3D =>
+    tf.tensor3d(
+      Array.from({ length: B * T * D }, (_, i) => Math.sin(i * 0.7)),
+      [B, T, D],
+    );
 
   it('mask gives the same result as lengths', () => {
     const m = new GRU({ inputSize: D, hiddenSize: 3, bidirectional: true, seed: 3 });
@@ -108,7 +125,10 @@ describe('forward semantics', () => {
     const a = cat.forward(x(), { lengths: [5, 3, 1] });
     const b = sum.forward(x(), { lengths: [5, 3, 1] });
     expect(b.outputs.shape).toEqual([B, T, 3]);
-    close(b.outputs.dataSync(), tf.add(tf.slice(a.outputs, [0, 0, 0], [B, T, 3]), tf.slice(a.outputs, [0, 0, 3], [B, T, 3])).dataSync());
+    close(
+      b.outputs.dataSync(),
+      tf.add(tf.slice(a.outputs, [0, 0, 0], [B, T, 3]), tf.slice(a.outputs, [0, 0, 3], [B, T, 3])).dataSync(),
+    );
     const two = new RNN({ inputSize: D, hiddenSize: 3, numLayers: 2, bidirectional: true, merge: 'sum', seed: 8 });
     expect(two.namedParameters().get('weight_ih_l1')!.shape).toEqual([3, 3]);
     [cat, sum, two].forEach((m) => m.dispose());
@@ -163,13 +183,33 @@ describe('bad input names expected and actual', () => {
     ['length > T', () => m.forward(x, { lengths: [3, 12] }), 'lstm: lengths[1] = 12 exceeds T = 5'],
     ['lengths count', () => m.forward(x, { lengths: [3] }), 'lstm: lengths has 1 entries but the batch has B = 2'],
     ['both', () => m.forward(x, { lengths: [1, 1], mask: tf.ones([2, 5]) }), 'lstm: give lengths or mask, not both'],
-    ['mask shape', () => m.forward(x, { mask: tf.ones([2, 4]) }), 'lstm: mask must have shape [B, T] = [2, 5], got [2, 4]'],
-    ['mask holes', () => m.forward(x, { mask: [[1, 0, 1, 0, 0], [1, 1, 1, 1, 1]] }), 'lstm: mask row 0 is not a prefix of ones'],
-    ['h shape', () => m.forward(x, { initialState: { h: tf.zeros([1, 2, 3]), c: tf.zeros([2, 2, 3]) } }),
-      'lstm: initialState.h must have shape [L·dirs, B, H] = [2, 2, 3], got [1, 2, 3]'],
+    [
+      'mask shape',
+      () => m.forward(x, { mask: tf.ones([2, 4]) }),
+      'lstm: mask must have shape [B, T] = [2, 5], got [2, 4]',
+    ],
+    [
+      'mask holes',
+      () =>
+        m.forward(x, {
+          mask: [
+            [1, 0, 1, 0, 0],
+            [1, 1, 1, 1, 1],
+          ],
+        }),
+      'lstm: mask row 0 is not a prefix of ones',
+    ],
+    [
+      'h shape',
+      () => m.forward(x, { initialState: { h: tf.zeros([1, 2, 3]), c: tf.zeros([2, 2, 3]) } }),
+      'lstm: initialState.h must have shape [L·dirs, B, H] = [2, 2, 3], got [1, 2, 3]',
+    ],
     ['c missing', () => m.forward(x, { initialState: { h: tf.zeros([2, 2, 3]) } }), 'lstm: initialState.c is required'],
-    ['c shape', () => m.forward(x, { initialState: { h: tf.zeros([2, 2, 3]), c: tf.zeros([2, 2, 4]) } }),
-      'lstm: initialState.c must have shape [L·dirs, B, H] = [2, 2, 3], got [2, 2, 4]'],
+    [
+      'c shape',
+      () => m.forward(x, { initialState: { h: tf.zeros([2, 2, 3]), c: tf.zeros([2, 2, 4]) } }),
+      'lstm: initialState.c must have shape [L·dirs, B, H] = [2, 2, 3], got [2, 2, 4]',
+    ],
     ['options', () => new GRU({ inputSize: 0, hiddenSize: 3 }), 'gru: inputSize must be a positive integer, got 0'],
     ['dropout', () => new RNN({ inputSize: 2, hiddenSize: 3, dropout: 1 }), 'rnn: dropout = 1 must be in [0, 1)'],
   ])('%s', (_name, f, msg) => {
@@ -213,13 +253,22 @@ describe('training', () => {
           await expectNoLeaks(() => {
             for (let s = 0; s < 3; s++) {
               tf.tidy(() => {
-                const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(m.forward(x, { lengths: [2, 4, 1] }).outputs)) as tf.Scalar, m.parameters());
+                const { value, grads } = tf.variableGrads(
+                  () => tf.mean(tf.square(m.forward(x, { lengths: [2, 4, 1] }).outputs)) as tf.Scalar,
+                  m.parameters(),
+                );
                 for (const v of m.parameters()) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
                 value.dataSync();
               });
             }
             m.eval();
-            const r = m.forward(x, { mask: [[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]] });
+            const r = m.forward(x, {
+              mask: [
+                [1, 1, 0, 0],
+                [1, 1, 1, 1],
+                [1, 0, 0, 0],
+              ],
+            });
             tf.dispose([r.outputs, r.state.h, r.state.c]);
           });
           m.dispose();
@@ -239,7 +288,8 @@ describe('training', () => {
     const E = 3;
     const stream = Array.from({ length: B * L }, (_, i) => (i * 7) % 5);
     const emb = tf.randomNormal([5, E], 0, 1, 'float32', 3);
-    const embed = (ids: number[], t: number): tf.Tensor3D => tf.reshape(tf.gather(emb, tf.tensor1d(ids, 'int32')), [B, t, E]);
+    const embed = (ids: number[], t: number): tf.Tensor3D =>
+      tf.reshape(tf.gather(emb, tf.tensor1d(ids, 'int32')), [B, t, E]);
     const chunks: number[][] = [];
     for (let s = 0; s < L - 1; s += Tc) {
       const t = Math.min(Tc, L - 1 - s);
@@ -273,7 +323,8 @@ describe('training', () => {
       const t = ids.length / B;
       for (let b = 0; b < B; b++)
         for (let j = 0; j < t; j++)
-          for (let h = 0; h < 4; h++) expect(Math.abs(seen[k][(b * t + j) * 4 + h] - fullOut[(b * (L - 1) + s + j) * 4 + h])).toBeLessThan(1e-5);
+          for (let h = 0; h < 4; h++)
+            expect(Math.abs(seen[k][(b * t + j) * 4 + h] - fullOut[(b * (L - 1) + s + j) * 4 + h])).toBeLessThan(1e-5);
       s += t;
     });
     close(tb.state!.h.dataSync(), full.state.h.dataSync());

@@ -109,7 +109,12 @@ export abstract class RecurrentBase extends Module {
   readonly bias: boolean;
   private readonly fn: string;
   private readonly dropoutRng: Rng;
-  private readonly cells: Array<{ wih: tf.Variable<tf.Rank.R2>; whh: tf.Variable<tf.Rank.R2>; bih?: tf.Variable; bhh?: tf.Variable }> = [];
+  private readonly cells: Array<{
+    wih: tf.Variable<tf.Rank.R2>;
+    whh: tf.Variable<tf.Rank.R2>;
+    bih?: tf.Variable;
+    bhh?: tf.Variable;
+  }> = [];
 
   protected constructor(mode: RecurrentMode, fn: string, opts: RecurrentOptions & { forgetBias?: number }) {
     super();
@@ -136,7 +141,8 @@ export abstract class RecurrentBase extends Module {
     const G = gatesOf(mode);
     const dirs = this.bidirectional ? 2 : 1;
     const bound = 1 / Math.sqrt(H);
-    const uniform = (shape: number[]): tf.Tensor => init.uniform(shape, { low: -bound, high: bound, seed: rng.nextUint32() });
+    const uniform = (shape: number[]): tf.Tensor =>
+      init.uniform(shape, { low: -bound, high: bound, seed: rng.nextUint32() });
     for (let l = 0; l < this.numLayers; l++) {
       const inSize = l === 0 ? this.inputSize : this.merge === 'sum' ? H : H * dirs;
       for (let d = 0; d < dirs; d++) {
@@ -201,12 +207,17 @@ export abstract class RecurrentBase extends Module {
     if (init0 !== undefined) {
       const want = [L * dirs, B, H];
       if (!(init0.h instanceof tf.Tensor) || !tf.util.arraysEqual(init0.h.shape, want)) {
-        throw new Error(`${fn}: initialState.h must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${init0.h instanceof tf.Tensor ? shapeStr(init0.h.shape) : String(init0.h)}`);
+        throw new Error(
+          `${fn}: initialState.h must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${init0.h instanceof tf.Tensor ? shapeStr(init0.h.shape) : String(init0.h)}`,
+        );
       }
       if (this.mode === 'LSTM') {
-        if (!(init0.c instanceof tf.Tensor)) throw new Error(`${fn}: initialState.c is required with initialState.h (shape ${shapeStr(want)})`);
+        if (!(init0.c instanceof tf.Tensor))
+          throw new Error(`${fn}: initialState.c is required with initialState.h (shape ${shapeStr(want)})`);
         if (!tf.util.arraysEqual(init0.c.shape, want)) {
-          throw new Error(`${fn}: initialState.c must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${shapeStr(init0.c.shape)}`);
+          throw new Error(
+            `${fn}: initialState.c must have shape [L·dirs, B, H] = ${shapeStr(want)}, got ${shapeStr(init0.c.shape)}`,
+          );
         }
       }
     }
@@ -226,14 +237,23 @@ export abstract class RecurrentBase extends Module {
             s === undefined
               ? tf.zeros([B, H])
               : toSorted(tf.reshape(tf.slice(s, [k, 0, 0], [1, B, H]), [B, H]), layout);
-          const { y, h, c } = this.runCell(k, layout, src, initial(init0?.h), this.mode === 'LSTM' ? initial(init0?.c) : undefined);
+          const { y, h, c } = this.runCell(
+            k,
+            layout,
+            src,
+            initial(init0?.h),
+            this.mode === 'LSTM' ? initial(init0?.c) : undefined,
+          );
           outs.push(d === 1 ? reverseWithinLengths(y, layout) : y);
           hs.push(fromSorted(h, layout));
           if (c) cs.push(fromSorted(c, layout));
         }
         inp = dirs === 1 ? outs[0] : this.merge === 'sum' ? tf.add(outs[0], outs[1]) : tf.concat(outs, 1);
         if (dropSeeds.length > 0 && l < L - 1) {
-          const keepMask = tf.cast(tf.greaterEqual(tf.randomUniform(inp.shape, 0, 1, 'float32', dropSeeds[l]), this.dropout), 'float32');
+          const keepMask = tf.cast(
+            tf.greaterEqual(tf.randomUniform(inp.shape, 0, 1, 'float32', dropSeeds[l]), this.dropout),
+            'float32',
+          );
           inp = tf.mul(inp, tf.mul(keepMask, 1 / (1 - this.dropout)));
         }
       }
@@ -270,13 +290,17 @@ export abstract class RecurrentBase extends Module {
     }
     if (this.mode === 'GRU') {
       // b_hr and b_hz add outside any product, so they join b_ih; b_hn stays inside r ⊙ (W_hn h + b_hn).
-      const bias = bih && bhh ? tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)) : tf.zeros([G * H]);
+      const bias =
+        bih && bhh ? tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)) : tf.zeros([G * H]);
       const bhn = bih && bhh ? tf.slice(bhh, [2 * H], [H]) : tf.zeros([H]);
       const [y, h] = split(gruSequence(layout, xs, ws, bias, bhn, h0), [N, B]);
       return { y, h };
     }
     const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([H]);
-    const [y, h] = split(rnnSequence(layout, xs[0], ws[0], bias, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu'), [N, B]);
+    const [y, h] = split(rnnSequence(layout, xs[0], ws[0], bias, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu'), [
+      N,
+      B,
+    ]);
     return { y, h };
   }
 }
@@ -285,7 +309,8 @@ export abstract class RecurrentBase extends Module {
 export class RNN extends RecurrentBase {
   constructor(opts: RNNOptions) {
     const nl = opts.nonlinearity ?? 'tanh';
-    if (nl !== 'tanh' && nl !== 'relu') throw new Error(`rnn: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`);
+    if (nl !== 'tanh' && nl !== 'relu')
+      throw new Error(`rnn: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`);
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', 'rnn', opts);
   }
 }

@@ -60,7 +60,8 @@ export class TruncatedBptt<C> {
     let next: RecurrentState | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const r = this.opts.forward(chunk, this.carried);
-      if (!(r?.state?.h instanceof tf.Tensor)) throw new Error('TruncatedBptt.step: forward must return { loss, state: { h, c? } }');
+      if (!(r?.state?.h instanceof tf.Tensor))
+        throw new Error('TruncatedBptt.step: forward must return { loss, state: { h, c? } }');
       // Kept past variableGrads' scope: the next chunk's initial state (a constant to its tape).
       next = { h: tf.keep(r.state.h) };
       if (r.state.c) next.c = tf.keep(r.state.c);

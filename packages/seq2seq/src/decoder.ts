@@ -22,7 +22,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { Embedding, Linear, Module } from '@wordloom/core';
-import { AdditiveScore, ConcatScore, GeneralScore, attention, dotScore, type AttentionScore } from '@wordloom/attention';
+import {
+  AdditiveScore,
+  ConcatScore,
+  GeneralScore,
+  attention,
+  dotScore,
+  type AttentionScore,
+} from '@wordloom/attention';
 import type { CellType, EncoderOutput } from './encoder.js';
 import { CellStack, LayerStack, makeLayer } from './internal/cell-stack.js';
 
@@ -93,10 +100,23 @@ export abstract class Decoder extends Module {
     const seed = opts.seed ?? 0;
     this.embedding = this.addModule(
       'embedding',
-      new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, seed, ...(opts.paddingIdx !== undefined ? { paddingIdx: opts.paddingIdx } : {}) }),
+      new Embedding({
+        numEmbeddings: opts.vocabSize,
+        embeddingDim: opts.embeddingDim,
+        seed,
+        ...(opts.paddingIdx !== undefined ? { paddingIdx: opts.paddingIdx } : {}),
+      }),
     );
-    const stackOpts = { cell: this.cellType, inputSize: rnnInputSize, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers ?? 1, seed: seed + 1 };
-    this.rnn = parallel ? new LayerStack(this.addModule('rnn', makeLayer(stackOpts))) : this.addModule('rnn', new CellStack(stackOpts));
+    const stackOpts = {
+      cell: this.cellType,
+      inputSize: rnnInputSize,
+      hiddenSize: opts.hiddenSize,
+      numLayers: opts.numLayers ?? 1,
+      seed: seed + 1,
+    };
+    this.rnn = parallel
+      ? new LayerStack(this.addModule('rnn', makeLayer(stackOpts)))
+      : this.addModule('rnn', new CellStack(stackOpts));
   }
 
   /** The first state from the encoder's output (tensors are new; the caller owns them). */
@@ -104,9 +124,12 @@ export abstract class Decoder extends Module {
     return tidy(() => {
       const h = enc.state.h.map((t) => tf.clone(t));
       if (h.length !== this.rnn.numLayers) {
-        throw new Error(`${this.constructor.name}.initState: encoder has ${h.length} layers, decoder ${this.rnn.numLayers}`);
+        throw new Error(
+          `${this.constructor.name}.initState: encoder has ${h.length} layers, decoder ${this.rnn.numLayers}`,
+        );
       }
-      const c = this.cellType === 'lstm' ? (enc.state.c ?? h.map((t) => tf.zerosLike(t))).map((t) => tf.clone(t)) : undefined;
+      const c =
+        this.cellType === 'lstm' ? (enc.state.c ?? h.map((t) => tf.zerosLike(t))).map((t) => tf.clone(t)) : undefined;
       return { h, ...(c ? { c } : {}), ...this.initMemory(enc) };
     });
   }
@@ -126,7 +149,10 @@ export abstract class Decoder extends Module {
    * `inputs` `[B, T]` are `bos, y1 … y_{T−1}`; returns logits `[B, T, V]` (and attention
    * `[B, T, S]`) equal to T calls of `step`. `undefined` when the decoder must step (Bahdanau).
    */
-  teacherForced(_state: DecoderState, _inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention?: tf.Tensor3D } | undefined {
+  teacherForced(
+    _state: DecoderState,
+    _inputs: tf.Tensor2D,
+  ): { logits: tf.Tensor3D; attention?: tf.Tensor3D } | undefined {
     return undefined;
   }
 }
@@ -137,7 +163,10 @@ export class PlainDecoder extends Decoder {
   readonly out: Linear;
   constructor(opts: DecoderOptions) {
     super(opts, opts.embeddingDim, true);
-    this.out = this.addModule('out', new Linear({ inFeatures: opts.hiddenSize, outFeatures: opts.vocabSize, seed: (opts.seed ?? 0) + 2 }));
+    this.out = this.addModule(
+      'out',
+      new Linear({ inFeatures: opts.hiddenSize, outFeatures: opts.vocabSize, seed: (opts.seed ?? 0) + 2 }),
+    );
   }
   override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D } {
     return tidy(() => {
@@ -191,10 +220,15 @@ export class LuongDecoder extends Decoder {
     const H = opts.hiddenSize;
     const seed = opts.seed ?? 0;
     this.scoreKind = opts.score ?? 'general';
-    if (this.scoreKind === 'general') this.score = this.addModule('score', new GeneralScore({ queryDim: H, seed: seed + 3 }));
-    else if (this.scoreKind === 'concat') this.score = this.addModule('score', new ConcatScore({ queryDim: H, seed: seed + 3 }));
+    if (this.scoreKind === 'general')
+      this.score = this.addModule('score', new GeneralScore({ queryDim: H, seed: seed + 3 }));
+    else if (this.scoreKind === 'concat')
+      this.score = this.addModule('score', new ConcatScore({ queryDim: H, seed: seed + 3 }));
     else this.score = dotScore;
-    this.attnCombine = this.addModule('attn_combine', new Linear({ inFeatures: 2 * H, outFeatures: H, bias: false, seed: seed + 4 }));
+    this.attnCombine = this.addModule(
+      'attn_combine',
+      new Linear({ inFeatures: 2 * H, outFeatures: H, bias: false, seed: seed + 4 }),
+    );
     this.out = this.addModule('out', new Linear({ inFeatures: H, outFeatures: opts.vocabSize, seed: seed + 2 }));
   }
   protected override initMemory(enc: EncoderOutput): Partial<DecoderState> {
@@ -212,7 +246,8 @@ export class LuongDecoder extends Decoder {
     return tidy(() => {
       let x = this.embedding.forward(tokens) as tf.Tensor2D; // [B, E]
       if (this.inputFeeding) {
-        if (!state.hTilde) throw new Error('LuongDecoder.step: inputFeeding needs state.hTilde (make the state with initState)');
+        if (!state.hTilde)
+          throw new Error('LuongDecoder.step: inputFeeding needs state.hTilde (make the state with initState)');
         x = tf.concat([x, state.hTilde], 1); // [B, E + H]
       }
       // 1. RNN step first: h_t = RNN(emb(y_{t-1}), h_{t-1}) — or RNN([emb; h̃_{t-1}], h_{t-1}).
@@ -227,7 +262,11 @@ export class LuongDecoder extends Decoder {
       // 3. Then the attentional vector h̃_t = tanh(W_c [c_t; h_t]) and the prediction from it.
       const hTilde = tf.tanh(this.attnCombine.forward(tf.concat([context, ht], 1))); // [B, H]
       const logits = this.out.forward(hTilde) as tf.Tensor2D;
-      const nextState: DecoderState = { ...state, ...next, ...(this.inputFeeding ? { hTilde: hTilde as tf.Tensor2D } : {}) };
+      const nextState: DecoderState = {
+        ...state,
+        ...next,
+        ...(this.inputFeeding ? { hTilde: hTilde as tf.Tensor2D } : {}),
+      };
       return { logits, state: nextState, attention: weights as tf.Tensor2D };
     });
   }
@@ -237,12 +276,19 @@ export class LuongDecoder extends Decoder {
    * attends with every h_t in one batched call. Not with input feeding (`undefined`: the RNN
    * input at t needs h̃_{t−1}, so the caller steps).
    */
-  override teacherForced(state: DecoderState, inputs: tf.Tensor2D): { logits: tf.Tensor3D; attention: tf.Tensor3D } | undefined {
+  override teacherForced(
+    state: DecoderState,
+    inputs: tf.Tensor2D,
+  ): { logits: tf.Tensor3D; attention: tf.Tensor3D } | undefined {
     if (this.inputFeeding) return undefined;
     return tidy(() => {
       const x = this.embedding.forward(inputs) as tf.Tensor3D; // [B, T, E]
       const { outputs: hs } = (this.rnn as LayerStack).sequence(x, state); // 1. all h_t: [B, T, H]
-      const { context, weights } = attention(hs, state.memory!, state.memory!, { score: this.score, preparedKeys: state.keys!, mask: state.mask! }); // 2. [B, T, H], [B, T, S]
+      const { context, weights } = attention(hs, state.memory!, state.memory!, {
+        score: this.score,
+        preparedKeys: state.keys!,
+        mask: state.mask!,
+      }); // 2. [B, T, H], [B, T, S]
       const hTilde = tf.tanh(this.attnCombine.forward(tf.concat([context, hs], 2))); // 3. [B, T, H]
       return { logits: this.out.forward(hTilde) as tf.Tensor3D, attention: weights as tf.Tensor3D };
     });

@@ -108,7 +108,14 @@ describe('beamSearch', () => {
   it('finds the best sequence greedy misses, without leaking tensors', () => {
     const init = { node: tf.tensor2d([0, 6], [2, 1]) };
     const before = tf.memory().numTensors;
-    const res = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 2, beamWidth: 2, lengthPenalty: 0 });
+    const res = beamSearch(treeStep, init, {
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 10,
+      batchSize: 2,
+      beamWidth: 2,
+      lengthPenalty: 0,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(Array.from(res[0][0].tokens)).toEqual([B]);
     expect(res[0][0].logProb).toBeCloseTo(Math.log(0.45 * 0.9), 5);
@@ -121,7 +128,15 @@ describe('beamSearch', () => {
 
   it('returns the n best in order with their exact log-probabilities', () => {
     const init = { node: tf.tensor2d([0], [1, 1]) };
-    const [hyps] = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 4, nBest: 4, lengthPenalty: 0 });
+    const [hyps] = beamSearch(treeStep, init, {
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 10,
+      batchSize: 1,
+      beamWidth: 4,
+      nBest: 4,
+      lengthPenalty: 0,
+    });
     const expected = [[B], [A, A], [A], [A, B]];
     expect(hyps.map((h) => Array.from(h.tokens))).toEqual(expected);
     for (const [i, h] of hyps.entries()) {
@@ -133,11 +148,25 @@ describe('beamSearch', () => {
 
   it('ranks by logProb / length^alpha (length counts eos)', () => {
     const init = { node: tf.tensor2d([0], [1, 1]) };
-    const [hyps] = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 3, nBest: 3, lengthPenalty: 1 });
+    const [hyps] = beamSearch(treeStep, init, {
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 10,
+      batchSize: 1,
+      beamWidth: 3,
+      nBest: 3,
+      lengthPenalty: 1,
+    });
     for (const h of hyps) expect(h.score).toBeCloseTo(h.logProb / (h.tokens.length + 1), 6);
     for (let i = 1; i < hyps.length; i++) expect(hyps[i - 1].score).toBeGreaterThanOrEqual(hyps[i].score);
     const [gnmt] = beamSearch(treeStep, init, {
-      bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 3, lengthPenalty: 0.6, lengthPenaltyForm: 'gnmt',
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 10,
+      batchSize: 1,
+      beamWidth: 3,
+      lengthPenalty: 0.6,
+      lengthPenaltyForm: 'gnmt',
     });
     expect(gnmt[0].score).toBeCloseTo(gnmt[0].logProb / Math.pow((5 + gnmt[0].tokens.length + 1) / 6, 0.6), 6);
     tf.dispose(init);
@@ -145,12 +174,21 @@ describe('beamSearch', () => {
 
   it('beamWidth 1 equals greedy; bad options throw', () => {
     const init = { node: tf.tensor2d([0], [1, 1]) };
-    const [[h]] = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 1, lengthPenalty: 0 });
+    const [[h]] = beamSearch(treeStep, init, {
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 10,
+      batchSize: 1,
+      beamWidth: 1,
+      lengthPenalty: 0,
+    });
     expect(Array.from(h.tokens)).toEqual([A, A]);
-    expect(() => beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 2, nBest: 3 })).toThrow(
-      /beamSearch: nBest = 3/,
+    expect(() =>
+      beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 10, batchSize: 1, beamWidth: 2, nBest: 3 }),
+    ).toThrow(/beamSearch: nBest = 3/);
+    expect(() => beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 0, batchSize: 1 })).toThrow(
+      /maxLength = 0/,
     );
-    expect(() => beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 0, batchSize: 1 })).toThrow(/maxLength = 0/);
     tf.dispose(init);
   });
 });
@@ -225,19 +263,39 @@ const hashStep: StepFn<{ prefix: tf.Tensor2D }> = (state, tokens) => {
 };
 
 describe('beamSearch n-best', () => {
-  const power = (a: number) => (n: number): number => Math.pow(n, a);
-  const gnmt = (a: number) => (n: number): number => Math.pow((5 + n) / 6, a);
+  const power =
+    (a: number) =>
+    (n: number): number =>
+      Math.pow(n, a);
+  const gnmt =
+    (a: number) =>
+    (n: number): number =>
+      Math.pow((5 + n) / 6, a);
 
   it('the 3 best of a prefix tree equal the 3 best by enumeration (α = 0, 1, GNMT 0.6)', () => {
     const init = { node: tf.tensor2d([0], [1, 1]) };
-    for (const [alpha, form, lp] of [[0, 'power', power(0)], [1, 'power', power(1)], [0.6, 'gnmt', gnmt(0.6)]] as const) {
+    for (const [alpha, form, lp] of [
+      [0, 'power', power(0)],
+      [1, 'power', power(1)],
+      [0.6, 'gnmt', gnmt(0.6)],
+    ] as const) {
       const expected = enumerateFinished(treeLogp, [A, B], 6, lp).slice(0, 3);
       const before = tf.memory().numTensors;
       const [hyps] = beamSearch(treeStep, init, {
-        bosId: BOS, eosId: EOS, maxLength: 6, batchSize: 1, beamWidth: 3, nBest: 3, lengthPenalty: alpha, lengthPenaltyForm: form,
+        bosId: BOS,
+        eosId: EOS,
+        maxLength: 6,
+        batchSize: 1,
+        beamWidth: 3,
+        nBest: 3,
+        lengthPenalty: alpha,
+        lengthPenaltyForm: form,
       });
       expect(tf.memory().numTensors).toBe(before);
-      expect(hyps.map((h) => Array.from(h.tokens)), `alpha ${alpha} ${form}`).toEqual(expected.map((e) => e.tokens));
+      expect(
+        hyps.map((h) => Array.from(h.tokens)),
+        `alpha ${alpha} ${form}`,
+      ).toEqual(expected.map((e) => e.tokens));
       hyps.forEach((h, i) => {
         expect(h.logProb).toBeCloseTo(expected[i].logProb, 5);
         expect(h.score).toBeCloseTo(expected[i].score, 5);
@@ -246,7 +304,11 @@ describe('beamSearch n-best', () => {
       });
     }
     // α = 1 reorders the α = 0 list: "a" (2 steps) falls behind "a b" (3 steps).
-    expect(enumerateFinished(treeLogp, [A, B], 6, power(1)).slice(0, 3).map((e) => e.tokens)).toEqual([[B], [A, A], [A, B]]);
+    expect(
+      enumerateFinished(treeLogp, [A, B], 6, power(1))
+        .slice(0, 3)
+        .map((e) => e.tokens),
+    ).toEqual([[B], [A, A], [A, B]]);
     tf.dispose(init);
   });
 
@@ -254,13 +316,27 @@ describe('beamSearch n-best', () => {
     const init = { prefix: tf.tensor2d([0, 0, 0, 0], [2, 2]) }; // two identical rows: same answers
     // Beam search is approximate: live beams are pruned by raw log-probability. At α = 1 this
     // model's best sequences need width 10 (width 4 returns the 3rd–5th best); at α = 0, 4 suffices.
-    for (const [alpha, beamWidth] of [[0, 4], [1, 10]] as const) {
+    for (const [alpha, beamWidth] of [
+      [0, 4],
+      [1, 10],
+    ] as const) {
       const expected = enumerateFinished(hashLogp, [2, 3, 4], 5, power(alpha)).slice(0, 3);
       // Sanity of the hand-built model: the best three are distinct and not all of one length.
       expect(new Set(expected.map((e) => e.tokens.length)).size).toBeGreaterThan(1);
-      const res = beamSearch(hashStep, init, { bosId: BOS, eosId: EOS, maxLength: 5, batchSize: 2, beamWidth, nBest: 3, lengthPenalty: alpha });
+      const res = beamSearch(hashStep, init, {
+        bosId: BOS,
+        eosId: EOS,
+        maxLength: 5,
+        batchSize: 2,
+        beamWidth,
+        nBest: 3,
+        lengthPenalty: alpha,
+      });
       for (const hyps of res) {
-        expect(hyps.map((h) => Array.from(h.tokens)), `alpha ${alpha}`).toEqual(expected.map((e) => e.tokens));
+        expect(
+          hyps.map((h) => Array.from(h.tokens)),
+          `alpha ${alpha}`,
+        ).toEqual(expected.map((e) => e.tokens));
         hyps.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i].score, 5));
         expect(hyps.every((h) => h.attention === undefined)).toBe(true); // the step returns no attention
       }
@@ -270,9 +346,20 @@ describe('beamSearch n-best', () => {
 
   it('returns unfinished hypotheses cut at maxLength, ranked with the finished ones', () => {
     const init = { node: tf.tensor2d([0], [1, 1]) };
-    const [hyps] = beamSearch(treeStep, init, { bosId: BOS, eosId: EOS, maxLength: 1, batchSize: 1, beamWidth: 2, nBest: 2, lengthPenalty: 0 });
+    const [hyps] = beamSearch(treeStep, init, {
+      bosId: BOS,
+      eosId: EOS,
+      maxLength: 1,
+      batchSize: 1,
+      beamWidth: 2,
+      nBest: 2,
+      lengthPenalty: 0,
+    });
     // After one step nothing can have ended (the root gives eos probability 0): "a" and "b", unfinished.
-    expect(hyps.map((h) => [Array.from(h.tokens), h.finished])).toEqual([[[A], false], [[B], false]]);
+    expect(hyps.map((h) => [Array.from(h.tokens), h.finished])).toEqual([
+      [[A], false],
+      [[B], false],
+    ]);
     expect(hyps[0].logProb).toBeCloseTo(Math.log(0.55), 6);
     tf.dispose(init);
   });
@@ -286,7 +373,12 @@ describe('sampling', () => {
     const b = sampleDecode(treeStep, init, opts).map((h) => Array.from(h.tokens));
     expect(a).toEqual(b);
     const g = sampleDecode(treeStep, init, { ...opts, topK: 1 }).map((h) => Array.from(h.tokens));
-    expect(g).toEqual([[A, A], [A, A], [A, A], [A, A]]);
+    expect(g).toEqual([
+      [A, A],
+      [A, A],
+      [A, A],
+      [A, A],
+    ]);
     tf.dispose(init);
   });
 

@@ -91,7 +91,11 @@ function logSoftmaxRows(logits: Float32Array, rows: number, V: number, temperatu
   return out;
 }
 
-function readStep<S>(out: StepOutput<S>, name: string, B: number): { logits: Float32Array; V: number; attention?: Float32Array; S?: number } {
+function readStep<S>(
+  out: StepOutput<S>,
+  name: string,
+  B: number,
+): { logits: Float32Array; V: number; attention?: Float32Array; S?: number } {
   const [rows, V] = out.logits.shape;
   if (rows !== B) throw new Error(`${name}: step returned logits with ${rows} rows, expected ${B}`);
   const logits = out.logits.dataSync() as Float32Array;
@@ -200,7 +204,8 @@ export function sampleFromLogits(
     let cum = 0;
     for (let i = 0; i < keep; i++) {
       cum += p[i];
-      if (cum >= topP - 1e-9) { // tolerance: 0.5 + 0.3 sums to 0.7999…
+      if (cum >= topP - 1e-9) {
+        // tolerance: 0.5 + 0.3 sums to 0.7999…
         keep = i + 1;
         break;
       }
@@ -381,7 +386,9 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
         }
         const length = t + 1;
         const stepAttention = (k: number, prev: Beam): Float32Array[] =>
-          attention && S !== undefined ? [...prev.attention, attention.slice((b * K + k) * S, (b * K + k + 1) * S)] : prev.attention;
+          attention && S !== undefined
+            ? [...prev.attention, attention.slice((b * K + k) * S, (b * K + k + 1) * S)]
+            : prev.attention;
         // Every live beam's eos continuation is a finished candidate, whatever its rank among the
         // step's continuations. (Hugging Face keeps only eos candidates ranked in the top K; that
         // drops finished hypotheses that belong in the n-best — a short one whose score is final
@@ -392,7 +399,13 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
           const lpEos = prev.logProb + logp[(b * K + k) * V + opts.eosId];
           const score = lpEos / lp(length);
           if (lpEos > -Infinity && (finished[b].length < K || score > worstFinished(b))) {
-            finished[b].push({ tokens: prev.tokens, logProb: lpEos, attention: stepAttention(k, prev), score, finished: true });
+            finished[b].push({
+              tokens: prev.tokens,
+              logProb: lpEos,
+              attention: stepAttention(k, prev),
+              score,
+              finished: true,
+            });
             finished[b].sort((x, y) => y.score - x.score);
             if (finished[b].length > K) finished[b].pop();
           }
@@ -457,6 +470,8 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
     all.sort((x, y) => y.score - x.score);
     const top = all.slice(0, nBest);
     const hasAttention = top.some((h) => h.attention && h.attention.length > 0);
-    return top.map((h) => (hasAttention ? h : { tokens: h.tokens, logProb: h.logProb, score: h.score, finished: h.finished }));
+    return top.map((h) =>
+      hasAttention ? h : { tokens: h.tokens, logProb: h.logProb, score: h.score, finished: h.finished },
+    );
   });
 }

@@ -81,7 +81,12 @@ export class Encoder extends Module {
     const o = this.opts;
     this.embedding = this.addModule(
       'embedding',
-      new Embedding({ numEmbeddings: o.vocabSize, embeddingDim: o.embeddingDim, seed: o.seed, ...(o.paddingIdx !== undefined ? { paddingIdx: o.paddingIdx } : {}) }),
+      new Embedding({
+        numEmbeddings: o.vocabSize,
+        embeddingDim: o.embeddingDim,
+        seed: o.seed,
+        ...(o.paddingIdx !== undefined ? { paddingIdx: o.paddingIdx } : {}),
+      }),
     );
     const rnnOpts = {
       inputSize: o.embeddingDim,
@@ -94,9 +99,13 @@ export class Encoder extends Module {
     this.rnn = this.addModule('rnn', o.cell === 'lstm' ? new LSTM(rnnOpts) : new GRU(rnnOpts));
     if (o.bidirectional && o.bridge === 'concat') {
       const H = o.hiddenSize;
-      this.bridgeOutputs = this.addModule('bridge_outputs', new Linear({ inFeatures: 2 * H, outFeatures: H, seed: o.seed + 2 }));
+      this.bridgeOutputs = this.addModule(
+        'bridge_outputs',
+        new Linear({ inFeatures: 2 * H, outFeatures: H, seed: o.seed + 2 }),
+      );
       this.bridgeH = this.addModule('bridge_h', new Linear({ inFeatures: 2 * H, outFeatures: H, seed: o.seed + 3 }));
-      if (o.cell === 'lstm') this.bridgeC = this.addModule('bridge_c', new Linear({ inFeatures: 2 * H, outFeatures: H, seed: o.seed + 4 }));
+      if (o.cell === 'lstm')
+        this.bridgeC = this.addModule('bridge_c', new Linear({ inFeatures: 2 * H, outFeatures: H, seed: o.seed + 4 }));
     }
   }
 
@@ -106,9 +115,11 @@ export class Encoder extends Module {
    */
   forward(ids: tf.Tensor2D, lengths: Int32Array): EncoderOutput {
     const [B, S] = ids.shape;
-    if (lengths.length !== B) throw new Error(`Encoder.forward: lengths has ${lengths.length} entries, ids has B = ${B} rows`);
+    if (lengths.length !== B)
+      throw new Error(`Encoder.forward: lengths has ${lengths.length} entries, ids has B = ${B} rows`);
     for (let b = 0; b < B; b++) {
-      if (!(lengths[b] >= 1 && lengths[b] <= S)) throw new Error(`Encoder.forward: lengths[${b}] = ${lengths[b]} outside [1, S = ${S}]`);
+      if (!(lengths[b] >= 1 && lengths[b] <= S))
+        throw new Error(`Encoder.forward: lengths[${b}] = ${lengths[b]} outside [1, S = ${S}]`);
     }
     const o = this.opts;
     const H = o.hiddenSize;
@@ -117,7 +128,10 @@ export class Encoder extends Module {
       const x = this.embedding.forward(ids) as tf.Tensor3D; // [B, S, E]
       const { outputs, state } = this.rnn.forward(x, { lengths });
       // state.h: [L·dirs, B, H], PyTorch's layout: index l·dirs + d.
-      const mask = tf.cast(tf.less(tf.expandDims(tf.range(0, S, 1, 'int32'), 0), tf.tensor2d(lengths, [B, 1], 'int32')), 'float32') as tf.Tensor2D;
+      const mask = tf.cast(
+        tf.less(tf.expandDims(tf.range(0, S, 1, 'int32'), 0), tf.tensor2d(lengths, [B, 1], 'int32')),
+        'float32',
+      ) as tf.Tensor2D;
       if (!o.bidirectional) {
         const h = unstack(state.h, 0) as tf.Tensor2D[];
         const c = state.c ? (unstack(state.c, 0) as tf.Tensor2D[]) : undefined;

@@ -19,8 +19,16 @@ interface Case {
   grads: Record<string, TJ>;
 }
 const fx = JSON.parse(readFileSync(new URL('../test/fixtures/seq2seq_golden.json', import.meta.url), 'utf8')) as {
-  V: number; E: number; H: number; pad: number; bos: number; eos: number;
-  src: number[][]; srcLengths: number[]; tgt: number[][]; tgtLengths: number[];
+  V: number;
+  E: number;
+  H: number;
+  pad: number;
+  bos: number;
+  eos: number;
+  src: number[][];
+  srcLengths: number[];
+  tgt: number[][];
+  tgtLengths: number[];
   cases: Record<'luong' | 'bahdanau', Case>;
 };
 
@@ -40,8 +48,16 @@ describe('golden vs PyTorch', () => {
     it(`${kind}: teacher-forced logits, attention, masked loss and gradients`, () => {
       const c = fx.cases[kind];
       const model = new Seq2Seq({
-        srcVocabSize: fx.V, tgtVocabSize: fx.V, embeddingDim: fx.E, hiddenSize: fx.H, attention: kind, score: 'general',
-        bosId: fx.bos, eosId: fx.eos, padId: fx.pad, seed: 0,
+        srcVocabSize: fx.V,
+        tgtVocabSize: fx.V,
+        embeddingDim: fx.E,
+        hiddenSize: fx.H,
+        attention: kind,
+        score: 'general',
+        bosId: fx.bos,
+        eosId: fx.eos,
+        padId: fx.pad,
+        seed: 0,
       });
       const dict = new Map(Object.entries(c.params).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
       model.loadStateDict(dict);
@@ -61,7 +77,10 @@ describe('golden vs PyTorch', () => {
       let state = model.initState(batch.src, batch.srcLengths);
       const rows: number[] = [];
       for (let t = 0; t < T; t++) {
-        const inp = tf.tensor1d(Array.from({ length: B }, (_, b) => (t === 0 ? fx.bos : fx.tgt[b][t - 1])), 'int32');
+        const inp = tf.tensor1d(
+          Array.from({ length: B }, (_, b) => (t === 0 ? fx.bos : fx.tgt[b][t - 1])),
+          'int32',
+        );
         const out = model.decoder.step(state, inp);
         const w = out.attention!.arraySync();
         w.forEach((row, b) => row.forEach((v, j) => (rows[b * T * S + t * S + j] = v)));

@@ -26,7 +26,14 @@ export {
   type LinearDecayOptions,
   type TeacherForcingSchedule,
 } from './scheduled-sampling.js';
-export { Encoder, type BridgeType, type CellType, type EncoderOptions, type EncoderOutput, type RecurrentState } from './encoder.js';
+export {
+  Encoder,
+  type BridgeType,
+  type CellType,
+  type EncoderOptions,
+  type EncoderOutput,
+  type RecurrentState,
+} from './encoder.js';
 export {
   BahdanauDecoder,
   Decoder,
@@ -38,4 +45,11 @@ export {
   type LuongDecoderOptions,
   type LuongScore,
 } from './decoder.js';
-export { Seq2Seq, type AttentionType, type GenerateOptions, type LossOptions, type Seq2SeqBatch, type Seq2SeqOptions } from './seq2seq.js';
+export {
+  Seq2Seq,
+  type AttentionType,
+  type GenerateOptions,
+  type LossOptions,
+  type Seq2SeqBatch,
+  type Seq2SeqOptions,
+} from './seq2seq.js';

@@ -24,9 +24,19 @@ interface Case {
   loss: number;
   grads: Record<string, TJ>;
 }
-const fx = JSON.parse(readFileSync(new URL('../test/fixtures/seq2seq_input_feeding.json', import.meta.url), 'utf8')) as {
-  V: number; E: number; H: number; pad: number; bos: number; eos: number;
-  src: number[][]; srcLengths: number[]; tgt: number[][]; tgtLengths: number[];
+const fx = JSON.parse(
+  readFileSync(new URL('../test/fixtures/seq2seq_input_feeding.json', import.meta.url), 'utf8'),
+) as {
+  V: number;
+  E: number;
+  H: number;
+  pad: number;
+  bos: number;
+  eos: number;
+  src: number[][];
+  srcLengths: number[];
+  tgt: number[][];
+  tgtLengths: number[];
   cases: Record<string, Case>;
 };
 
@@ -36,7 +46,8 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const disposeState = (s: DecoderState): void => tf.dispose([...s.h, ...(s.c ?? []), s.memory!, s.keys!, s.mask!, s.hTilde!].filter(Boolean));
+const disposeState = (s: DecoderState): void =>
+  tf.dispose([...s.h, ...(s.c ?? []), s.memory!, s.keys!, s.mask!, s.hTilde!].filter(Boolean));
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -46,8 +57,19 @@ describe('input feeding: golden vs PyTorch', () => {
   for (const [name, c] of Object.entries(fx.cases)) {
     it(`${name}: logits, attention, masked loss and every gradient`, () => {
       const model = new Seq2Seq({
-        srcVocabSize: fx.V, tgtVocabSize: fx.V, embeddingDim: fx.E, hiddenSize: fx.H, numLayers: c.numLayers, cell: c.cell,
-        attention: 'luong', score: c.score, inputFeeding: true, bosId: fx.bos, eosId: fx.eos, padId: fx.pad, seed: 0,
+        srcVocabSize: fx.V,
+        tgtVocabSize: fx.V,
+        embeddingDim: fx.E,
+        hiddenSize: fx.H,
+        numLayers: c.numLayers,
+        cell: c.cell,
+        attention: 'luong',
+        score: c.score,
+        inputFeeding: true,
+        bosId: fx.bos,
+        eosId: fx.eos,
+        padId: fx.pad,
+        seed: 0,
       });
       // Same names and shapes as the PyTorch modules (decoder.rnn.weight_ih_l0 is [G·H, E + H]).
       const ours = model.stateDict();
@@ -67,7 +89,8 @@ describe('input feeding: golden vs PyTorch', () => {
         tgtLengths: Int32Array.from(fx.tgtLengths),
       };
       // Ratio 1: plain teacher forcing; ratio 0: scheduled sampling that always feeds the argmax.
-      const lossOpts = c.teacherForcingRatio === 1 ? {} : { teacherForcingRatio: c.teacherForcingRatio, rng: new Rng(3) };
+      const lossOpts =
+        c.teacherForcingRatio === 1 ? {} : { teacherForcingRatio: c.teacherForcingRatio, rng: new Rng(3) };
       const logits = model.forwardTeacher(batch, lossOpts);
       expect(maxAbs(logits.dataSync(), c.logits.data)).toBeLessThan(1e-6);
 
@@ -93,7 +116,8 @@ describe('input feeding: golden vs PyTorch', () => {
       const { value, grads } = tf.variableGrads(() => model.loss(batch, lossOpts), [...params.values()]);
       expect(Math.abs(value.dataSync()[0] - c.loss)).toBeLessThan(1e-6);
       expect(params.size).toBe(Object.keys(c.grads).length);
-      for (const [pname, p] of params) expect(maxAbs(grads[p.name].dataSync(), c.grads[pname].data), pname).toBeLessThan(1e-6);
+      for (const [pname, p] of params)
+        expect(maxAbs(grads[p.name].dataSync(), c.grads[pname].data), pname).toBeLessThan(1e-6);
       tf.dispose([value, ...Object.values(grads), batch.src, batch.tgt]);
       model.dispose();
     });
@@ -112,8 +136,26 @@ describe('input feeding: state and options', () => {
   });
 
   it('h̃_{t−1} reaches the RNN: the step differs from the same step with h̃ zeroed', () => {
-    const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 4, hiddenSize: 6, attention: 'luong', inputFeeding: true, bosId: 1, eosId: 2, padId: 0, seed: 2 });
-    const src = tf.tensor2d([[3, 4, 5], [6, 7, 0]], [2, 3], 'int32');
+    const model = new Seq2Seq({
+      srcVocabSize: 9,
+      tgtVocabSize: 9,
+      embeddingDim: 4,
+      hiddenSize: 6,
+      attention: 'luong',
+      inputFeeding: true,
+      bosId: 1,
+      eosId: 2,
+      padId: 0,
+      seed: 2,
+    });
+    const src = tf.tensor2d(
+      [
+        [3, 4, 5],
+        [6, 7, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const s0 = model.initState(src, Int32Array.of(3, 2));
     const tok = tf.tensor1d([1, 1], 'int32');
     const first = model.decoder.step(s0, tok);
@@ -128,15 +170,51 @@ describe('input feeding: state and options', () => {
     const missing = { ...s0 };
     delete missing.hTilde;
     expect(() => model.decoder.step(missing, tok)).toThrow(/LuongDecoder.step: inputFeeding needs state.hTilde/);
-    tf.dispose([src, tok, tok2, first.logits, first.attention!, withFeed.logits, withFeed.attention!, noFeed.logits, noFeed.attention!, zeroed.hTilde]);
-    tf.dispose([...first.state.h, first.state.hTilde!, ...withFeed.state.h, withFeed.state.hTilde!, ...noFeed.state.h, noFeed.state.hTilde!]);
+    tf.dispose([
+      src,
+      tok,
+      tok2,
+      first.logits,
+      first.attention!,
+      withFeed.logits,
+      withFeed.attention!,
+      noFeed.logits,
+      noFeed.attention!,
+      zeroed.hTilde,
+    ]);
+    tf.dispose([
+      ...first.state.h,
+      first.state.hTilde!,
+      ...withFeed.state.h,
+      withFeed.state.hTilde!,
+      ...noFeed.state.h,
+      noFeed.state.hTilde!,
+    ]);
     disposeState(s0);
     model.dispose();
   });
 
   it('gatherStateRows reorders h̃ with the rest of the state (beam search)', () => {
-    const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 4, hiddenSize: 6, attention: 'luong', inputFeeding: true, bosId: 1, eosId: 2, padId: 0, seed: 2 });
-    const src = tf.tensor2d([[3, 4, 5], [6, 7, 0]], [2, 3], 'int32');
+    const model = new Seq2Seq({
+      srcVocabSize: 9,
+      tgtVocabSize: 9,
+      embeddingDim: 4,
+      hiddenSize: 6,
+      attention: 'luong',
+      inputFeeding: true,
+      bosId: 1,
+      eosId: 2,
+      padId: 0,
+      seed: 2,
+    });
+    const src = tf.tensor2d(
+      [
+        [3, 4, 5],
+        [6, 7, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const s0 = model.initState(src, Int32Array.of(3, 2));
     const tok = tf.tensor1d([4, 8], 'int32');
     const { logits, attention, state } = model.decoder.step(s0, tok);
@@ -151,11 +229,39 @@ describe('input feeding: state and options', () => {
   });
 
   it('trains under scheduled sampling (ratio 0.5): loss falls on a fixed batch, no tensor growth per step', () => {
-    const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 8, hiddenSize: 16, attention: 'luong', inputFeeding: true, cell: 'lstm', bosId: 1, eosId: 2, padId: 0, seed: 5 });
+    const model = new Seq2Seq({
+      srcVocabSize: 9,
+      tgtVocabSize: 9,
+      embeddingDim: 8,
+      hiddenSize: 16,
+      attention: 'luong',
+      inputFeeding: true,
+      cell: 'lstm',
+      bosId: 1,
+      eosId: 2,
+      padId: 0,
+      seed: 5,
+    });
     const batch = {
-      src: tf.tensor2d([[3, 4, 5, 6], [7, 8, 3, 0], [5, 6, 0, 0]], [3, 4], 'int32'),
+      src: tf.tensor2d(
+        [
+          [3, 4, 5, 6],
+          [7, 8, 3, 0],
+          [5, 6, 0, 0],
+        ],
+        [3, 4],
+        'int32',
+      ),
       srcLengths: Int32Array.of(4, 3, 2),
-      tgt: tf.tensor2d([[6, 5, 4, 3, 2], [3, 8, 7, 2, 0], [6, 5, 2, 0, 0]], [3, 5], 'int32'),
+      tgt: tf.tensor2d(
+        [
+          [6, 5, 4, 3, 2],
+          [3, 8, 7, 2, 0],
+          [6, 5, 2, 0, 0],
+        ],
+        [3, 5],
+        'int32',
+      ),
       tgtLengths: Int32Array.of(5, 4, 3),
     };
     const rng = new Rng(11);
@@ -176,8 +282,17 @@ describe('input feeding: state and options', () => {
   });
 
   it('Seq2Seq rejects inputFeeding without Luong attention', () => {
-    expect(() => new Seq2Seq({ srcVocabSize: 5, tgtVocabSize: 5, attention: 'bahdanau', inputFeeding: true, bosId: 1, eosId: 2, padId: 0 })).toThrow(
-      /Seq2Seq: inputFeeding = true needs attention = 'luong' \(got 'bahdanau'\)/,
-    );
+    expect(
+      () =>
+        new Seq2Seq({
+          srcVocabSize: 5,
+          tgtVocabSize: 5,
+          attention: 'bahdanau',
+          inputFeeding: true,
+          bosId: 1,
+          eosId: 2,
+          padId: 0,
+        }),
+    ).toThrow(/Seq2Seq: inputFeeding = true needs attention = 'luong' \(got 'bahdanau'\)/);
   });
 });

@@ -35,7 +35,8 @@ export function linearDecay(opts: LinearDecayOptions): TeacherForcingSchedule {
   const k = opts.k ?? 1;
   const min = opts.min ?? 0;
   if (!(opts.c > 0)) throw new Error(`linearDecay: c = ${opts.c} must be > 0`);
-  if (!(k >= 0 && k <= 1) || !(min >= 0 && min <= k)) throw new Error(`linearDecay: need 0 ≤ min (${min}) ≤ k (${k}) ≤ 1`);
+  if (!(k >= 0 && k <= 1) || !(min >= 0 && min <= k))
+    throw new Error(`linearDecay: need 0 ≤ min (${min}) ≤ k (${k}) ≤ 1`);
   return (i) => Math.max(min, k - opts.c * i);
 }
 

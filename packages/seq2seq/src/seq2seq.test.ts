@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '@wordloom/attention';
 import { Rng, setupBackend } from '@wordloom/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BahdanauDecoder, Encoder, LuongDecoder, Seq2Seq, type DecoderState, type Hypothesis, type Seq2SeqBatch } from './index.js';
+import {
+  BahdanauDecoder,
+  Encoder,
+  LuongDecoder,
+  Seq2Seq,
+  type DecoderState,
+  type Hypothesis,
+  type Seq2SeqBatch,
+} from './index.js';
 
 beforeAll(async () => {
   // wasm: the learning test below runs ~4× faster than on cpu.
@@ -13,14 +21,25 @@ const close = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.ab
 
 function encode(bidirectional: boolean, bridge: 'sum' | 'concat' = 'sum', cell: 'gru' | 'lstm' = 'gru') {
   const enc = new Encoder({ vocabSize: 11, embeddingDim: 6, hiddenSize: 8, bidirectional, bridge, cell, seed: 3 });
-  const ids = tf.tensor2d([[4, 5, 6, 7, 0], [8, 9, 10, 0, 0]], [2, 5], 'int32');
+  const ids = tf.tensor2d(
+    [
+      [4, 5, 6, 7, 0],
+      [8, 9, 10, 0, 0],
+    ],
+    [2, 5],
+    'int32',
+  );
   const out = enc.forward(ids, Int32Array.from([4, 3]));
   return { enc, ids, out };
 }
 
 describe('Encoder', () => {
   it('masks, zero outputs at padding, and bridges both directions', () => {
-    for (const [bi, bridge, cell] of [[false, 'sum', 'gru'], [true, 'sum', 'gru'], [true, 'concat', 'lstm']] as const) {
+    for (const [bi, bridge, cell] of [
+      [false, 'sum', 'gru'],
+      [true, 'sum', 'gru'],
+      [true, 'concat', 'lstm'],
+    ] as const) {
       const { enc, ids, out } = encode(bi, bridge, cell);
       expect(out.outputs.shape).toEqual([2, 5, 8]);
       expect(Array.from(out.mask.dataSync())).toEqual([1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
@@ -55,8 +74,11 @@ describe('decoder step order', () => {
     };
     return { state, res, cleanup };
   }
-  const weightsFor = (query: tf.Tensor, state: DecoderState, score: Parameters<typeof attention>[3] extends infer O ? O : never) =>
-    attention(query, state.memory!, state.memory!, { ...score, mask: state.mask! }).weights;
+  const weightsFor = (
+    query: tf.Tensor,
+    state: DecoderState,
+    score: Parameters<typeof attention>[3] extends infer O ? O : never,
+  ) => attention(query, state.memory!, state.memory!, { ...score, mask: state.mask! }).weights;
 
   it('Luong attends with the NEW state h_t (after the RNN step)', () => {
     const dec = new LuongDecoder({ vocabSize: 11, embeddingDim: 6, hiddenSize: 8, score: 'dot', seed: 5 });
@@ -87,15 +109,48 @@ describe('decoder step order', () => {
 
 describe('teacher forcing in parallel', () => {
   it('plain and Luong decoders: all steps at once equal T calls of step (GRU and LSTM)', () => {
-    for (const [attention, cell] of [['luong', 'gru'], ['none', 'lstm'], ['luong', 'lstm']] as const) {
-      const model = new Seq2Seq({ srcVocabSize: 11, tgtVocabSize: 11, embeddingDim: 6, hiddenSize: 8, attention, cell, bosId: 1, eosId: 2, padId: 0, seed: 4 });
-      const src = tf.tensor2d([[4, 5, 6, 7, 0], [8, 9, 10, 0, 0]], [2, 5], 'int32');
+    for (const [attention, cell] of [
+      ['luong', 'gru'],
+      ['none', 'lstm'],
+      ['luong', 'lstm'],
+    ] as const) {
+      const model = new Seq2Seq({
+        srcVocabSize: 11,
+        tgtVocabSize: 11,
+        embeddingDim: 6,
+        hiddenSize: 8,
+        attention,
+        cell,
+        bosId: 1,
+        eosId: 2,
+        padId: 0,
+        seed: 4,
+      });
+      const src = tf.tensor2d(
+        [
+          [4, 5, 6, 7, 0],
+          [8, 9, 10, 0, 0],
+        ],
+        [2, 5],
+        'int32',
+      );
       const srcLengths = Int32Array.from([4, 3]);
-      const tgt = tf.tensor2d([[5, 6, 2], [9, 2, 0]], [2, 3], 'int32');
+      const tgt = tf.tensor2d(
+        [
+          [5, 6, 2],
+          [9, 2, 0],
+        ],
+        [2, 3],
+        'int32',
+      );
       const par = model.forwardTeacher({ src, srcLengths, tgt, tgtLengths: Int32Array.from([3, 2]) });
       let state = model.initState(src, srcLengths);
       const stepped: tf.Tensor[] = [];
-      for (const inp of [[1, 1], [5, 9], [6, 2]]) {
+      for (const inp of [
+        [1, 1],
+        [5, 9],
+        [6, 2],
+      ]) {
         const t = tf.tensor1d(inp, 'int32');
         const out = model.decoder.step(state, t);
         stepped.push(out.logits);
@@ -104,7 +159,20 @@ describe('teacher forcing in parallel', () => {
       }
       const seq = tf.stack(stepped, 1);
       expect(close(par, seq)).toBeLessThan(1e-5);
-      tf.dispose([par, seq, ...stepped, src, tgt, ...state.h, ...(state.c ?? []), state.memory!, state.keys!, state.mask!].filter(Boolean));
+      tf.dispose(
+        [
+          par,
+          seq,
+          ...stepped,
+          src,
+          tgt,
+          ...state.h,
+          ...(state.c ?? []),
+          state.memory!,
+          state.keys!,
+          state.mask!,
+        ].filter(Boolean),
+      );
       model.dispose();
     }
   });
@@ -131,7 +199,17 @@ function reverseBatch(rng: Rng, B: number): Seq2SeqBatch {
 
 describe('Seq2Seq', () => {
   it('learns to reverse strings with attention; no tensor leaks per step; greedy and beam agree', () => {
-    const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 16, hiddenSize: 32, attention: 'luong', bosId: 1, eosId: 2, padId: 0, seed: 1 });
+    const model = new Seq2Seq({
+      srcVocabSize: 9,
+      tgtVocabSize: 9,
+      embeddingDim: 16,
+      hiddenSize: 32,
+      attention: 'luong',
+      bosId: 1,
+      eosId: 2,
+      padId: 0,
+      seed: 1,
+    });
     const rng = new Rng(7);
     const params = [...model.trainableParameters().values()];
     // Plain Adam written out here so the test depends only on the model.
@@ -143,7 +221,10 @@ describe('Seq2Seq', () => {
     for (let step = 1; step <= 160; step++) {
       if (step === 2) before = tf.memory().numTensors;
       const batch = reverseBatch(rng, 32);
-      const { value, grads } = tf.variableGrads(() => model.loss(batch, { teacherForcingRatio: step > 80 ? 0.8 : 1, rng }), params);
+      const { value, grads } = tf.variableGrads(
+        () => model.loss(batch, { teacherForcingRatio: step > 80 ? 0.8 : 1, rng }),
+        params,
+      );
       const loss = value.dataSync()[0];
       if (step === 1) first = loss;
       last = loss;
@@ -167,9 +248,14 @@ describe('Seq2Seq', () => {
     expect(last).toBeLessThan(first / 5);
     const test = reverseBatch(new Rng(99), 64);
     const greedy = model.generate(test.src, test.srcLengths, { maxLength: 8 });
-    const beam = model.generate(test.src, test.srcLengths, { maxLength: 8, strategy: 'beam', beam: { beamWidth: 3, lengthPenalty: 0 } });
+    const beam = model.generate(test.src, test.srcLengths, {
+      maxLength: 8,
+      strategy: 'beam',
+      beam: { beamWidth: 3, lengthPenalty: 0 },
+    });
     const truth = test.tgt.arraySync().map((row, b) => row.slice(0, test.tgtLengths[b] - 1));
-    const exact = (hs: { tokens: Int32Array }[]): number => hs.filter((h, b) => Array.from(h.tokens).join() === truth[b].join()).length / hs.length;
+    const exact = (hs: { tokens: Int32Array }[]): number =>
+      hs.filter((h, b) => Array.from(h.tokens).join() === truth[b].join()).length / hs.length;
     expect(exact(greedy)).toBeGreaterThan(0.8);
     expect(exact(beam)).toBeGreaterThanOrEqual(exact(greedy) - 0.05);
     expect(greedy[0].attention!.length).toBe(greedy[0].tokens.length + 1);
@@ -187,7 +273,11 @@ describe('Seq2Seq.generate n-best', () => {
     const batch: Seq2SeqBatch = {
       src: tf.tensor2d(srcRows.flat(), [srcRows.length, S], 'int32'),
       srcLengths: Int32Array.from(srcRows, (r) => r.filter((v) => v !== 0).length),
-      tgt: tf.tensor2d(targets.flatMap((t) => [...t, ...new Array<number>(T - t.length).fill(0)]), [targets.length, T], 'int32'),
+      tgt: tf.tensor2d(
+        targets.flatMap((t) => [...t, ...new Array<number>(T - t.length).fill(0)]),
+        [targets.length, T],
+        'int32',
+      ),
       tgtLengths: Int32Array.from(targets, (t) => t.length),
     };
     const logits = model.forwardTeacher(batch);
@@ -197,9 +287,24 @@ describe('Seq2Seq.generate n-best', () => {
   }
 
   it('n-best[0] is the 1-best, scores non-increasing, each hypothesis rescored exactly, no leaks (with and without input feeding)', () => {
-    const srcRows = [[3, 4, 5, 6], [7, 8, 0, 0], [5, 5, 3, 0]];
+    const srcRows = [
+      [3, 4, 5, 6],
+      [7, 8, 0, 0],
+      [5, 5, 3, 0],
+    ];
     for (const inputFeeding of [false, true]) {
-      const model = new Seq2Seq({ srcVocabSize: 9, tgtVocabSize: 9, embeddingDim: 8, hiddenSize: 12, attention: 'luong', inputFeeding, bosId: 1, eosId: 2, padId: 0, seed: 7 });
+      const model = new Seq2Seq({
+        srcVocabSize: 9,
+        tgtVocabSize: 9,
+        embeddingDim: 8,
+        hiddenSize: 12,
+        attention: 'luong',
+        inputFeeding,
+        bosId: 1,
+        eosId: 2,
+        padId: 0,
+        seed: 7,
+      });
       // An untrained model's outputs are flat and rarely eos: sharpen them (weights × 5) and nudge
       // eos (+0.5) so that the beams diverge, get reordered over several steps, and some finish.
       const { weight, bias } = (model.decoder as LuongDecoder).out;
@@ -224,15 +329,21 @@ describe('Seq2Seq.generate n-best', () => {
         }
         // Teacher forcing each hypothesis gives back its log-probability: the beam's state
         // (h, and h̃ with input feeding) followed each hypothesis through the reorderings.
-        const rescored = rescore(model, hyps.map(() => srcRows[b]), hyps);
+        const rescored = rescore(
+          model,
+          hyps.map(() => srcRows[b]),
+          hyps,
+        );
         hyps.forEach((h, i) => expect(Math.abs(rescored[i] - h.logProb), `row ${b} hyp ${i}`).toBeLessThan(1e-4));
       }
       expect(nbest.flat().some((h) => h.finished) && nbest.flat().some((h) => h.tokens.length >= 3)).toBe(true);
-      expect(() => model.generate(src, lengths, { maxLength: 6, strategy: 'beam', nBest: 5, beam: { beamWidth: 4 } })).toThrow(
-        /Seq2Seq.generate: nBest = 5 must be an integer in \[1, beam.beamWidth = 4\]/,
-      );
+      expect(() =>
+        model.generate(src, lengths, { maxLength: 6, strategy: 'beam', nBest: 5, beam: { beamWidth: 4 } }),
+      ).toThrow(/Seq2Seq.generate: nBest = 5 must be an integer in \[1, beam.beamWidth = 4\]/);
       // @ts-expect-error the overloads only accept nBest with strategy 'beam'
-      expect(() => model.generate(src, lengths, { maxLength: 6, nBest: 2 })).toThrow(/Seq2Seq.generate: nBest = 2 needs strategy 'beam' \(got 'greedy'\)/);
+      expect(() => model.generate(src, lengths, { maxLength: 6, nBest: 2 })).toThrow(
+        /Seq2Seq.generate: nBest = 2 needs strategy 'beam' \(got 'greedy'\)/,
+      );
       src.dispose();
       model.dispose();
     }

@@ -10,9 +10,23 @@ import { tidy } from './internal/tidy.js';
 import { unstack } from './internal/unstack.js';
 import { Module, type Rng } from '@wordloom/core';
 import { maskedCrossEntropy } from './internal/masked-ce.js';
-import { BahdanauDecoder, LuongDecoder, PlainDecoder, type Decoder, type DecoderState, type LuongScore } from './decoder.js';
+import {
+  BahdanauDecoder,
+  LuongDecoder,
+  PlainDecoder,
+  type Decoder,
+  type DecoderState,
+  type LuongScore,
+} from './decoder.js';
 import { Encoder, type BridgeType, type CellType } from './encoder.js';
-import { beamSearch, greedyDecode, sampleDecode, type BeamSearchOptions, type Hypothesis, type StepFn } from './decoding.js';
+import {
+  beamSearch,
+  greedyDecode,
+  sampleDecode,
+  type BeamSearchOptions,
+  type Hypothesis,
+  type StepFn,
+} from './decoding.js';
 
 /** Which decoder: none (plain), Luong or Bahdanau attention. */
 export type AttentionType = 'none' | 'luong' | 'bahdanau';
@@ -129,8 +143,13 @@ export class Seq2Seq extends Module {
     this.eosId = opts.eosId;
     this.padId = opts.padId;
     this.attentionType = opts.attention ?? 'luong';
-    for (const [k, v] of [['bosId', opts.bosId], ['eosId', opts.eosId], ['padId', opts.padId]] as const) {
-      if (!Number.isInteger(v) || v < 0 || v >= opts.tgtVocabSize) throw new Error(`Seq2Seq: ${k} = ${v} outside [0, tgtVocabSize = ${opts.tgtVocabSize})`);
+    for (const [k, v] of [
+      ['bosId', opts.bosId],
+      ['eosId', opts.eosId],
+      ['padId', opts.padId],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= opts.tgtVocabSize)
+        throw new Error(`Seq2Seq: ${k} = ${v} outside [0, tgtVocabSize = ${opts.tgtVocabSize})`);
     }
     if (opts.inputFeeding && this.attentionType !== 'luong') {
       throw new Error(`Seq2Seq: inputFeeding = true needs attention = 'luong' (got '${this.attentionType}')`);
@@ -150,7 +169,15 @@ export class Seq2Seq extends Module {
         seed,
       }),
     );
-    const dOpts = { vocabSize: opts.tgtVocabSize, embeddingDim: E, hiddenSize: H, numLayers: L, cell, paddingIdx: opts.padId, seed: seed + 100 };
+    const dOpts = {
+      vocabSize: opts.tgtVocabSize,
+      embeddingDim: E,
+      hiddenSize: H,
+      numLayers: L,
+      cell,
+      paddingIdx: opts.padId,
+      seed: seed + 100,
+    };
     this.decoder = this.addModule(
       'decoder',
       this.attentionType === 'luong'
@@ -178,7 +205,8 @@ export class Seq2Seq extends Module {
   forwardTeacher(batch: Seq2SeqBatch, opts: LossOptions = {}): tf.Tensor3D {
     const ratio = opts.teacherForcingRatio ?? 1;
     if (!(ratio >= 0 && ratio <= 1)) throw new Error(`Seq2Seq.loss: teacherForcingRatio = ${ratio} must be in [0, 1]`);
-    if (ratio < 1 && !opts.rng) throw new Error('Seq2Seq.loss: teacherForcingRatio < 1 needs an rng (scheduled sampling draws coin flips)');
+    if (ratio < 1 && !opts.rng)
+      throw new Error('Seq2Seq.loss: teacherForcingRatio < 1 needs an rng (scheduled sampling draws coin flips)');
     const [B, T] = batch.tgt.shape;
     if (batch.src.shape[0] !== B) throw new Error(`Seq2Seq.loss: src has ${batch.src.shape[0]} rows, tgt has ${B}`);
     // Coin flips drawn up front on the CPU (seeded), one per (row, step ≥ 1).
@@ -188,7 +216,10 @@ export class Seq2Seq extends Module {
       let state = this.initState(batch.src, batch.srcLengths);
       if (ratio >= 1) {
         // Plain and Luong decoders run all teacher-forced steps at once (same result as stepping).
-        const inputs = tf.concat([tf.fill([B, 1], this.bosId, 'int32'), tf.slice(batch.tgt, [0, 0], [B, T - 1])], 1) as tf.Tensor2D;
+        const inputs = tf.concat(
+          [tf.fill([B, 1], this.bosId, 'int32'), tf.slice(batch.tgt, [0, 0], [B, T - 1])],
+          1,
+        ) as tf.Tensor2D;
         const par = this.decoder.teacherForced(state, inputs);
         if (par) return par.logits;
       }
@@ -222,7 +253,10 @@ export class Seq2Seq extends Module {
     }
     return tidy(() => {
       const logits = this.forwardTeacher(batch, opts);
-      const mask = tf.cast(tf.less(tf.expandDims(tf.range(0, T, 1, 'int32'), 0), tf.tensor2d(batch.tgtLengths, [B, 1], 'int32')), 'float32');
+      const mask = tf.cast(
+        tf.less(tf.expandDims(tf.range(0, T, 1, 'int32'), 0), tf.tensor2d(batch.tgtLengths, [B, 1], 'int32')),
+        'float32',
+      );
       return maskedCrossEntropy(logits, batch.tgt, mask, opts.labelSmoothing ?? 0);
     });
   }
@@ -233,7 +267,9 @@ export class Seq2Seq extends Module {
       const t = tf.tensor1d(tokens, 'int32');
       try {
         const out = this.decoder.step(state, t);
-        return out.attention ? { logits: out.logits, state: out.state, attention: out.attention } : { logits: out.logits, state: out.state };
+        return out.attention
+          ? { logits: out.logits, state: out.state, attention: out.attention }
+          : { logits: out.logits, state: out.state };
       } finally {
         t.dispose();
       }
@@ -246,11 +282,20 @@ export class Seq2Seq extends Module {
    * `nBest` best of each row (`Hypothesis[][]`, best first by length-normalized score).
    */
   generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { nBest?: undefined }): Hypothesis[];
-  generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { strategy: 'beam'; nBest: number }): Hypothesis[][];
-  generate(src: tf.Tensor2D, srcLengths: Int32Array, opts: GenerateOptions & { nBest?: number }): Hypothesis[] | Hypothesis[][] {
+  generate(
+    src: tf.Tensor2D,
+    srcLengths: Int32Array,
+    opts: GenerateOptions & { strategy: 'beam'; nBest: number },
+  ): Hypothesis[][];
+  generate(
+    src: tf.Tensor2D,
+    srcLengths: Int32Array,
+    opts: GenerateOptions & { nBest?: number },
+  ): Hypothesis[] | Hypothesis[][] {
     const strategy = opts.strategy ?? 'greedy';
     if (opts.nBest !== undefined) {
-      if (strategy !== 'beam') throw new Error(`Seq2Seq.generate: nBest = ${opts.nBest} needs strategy 'beam' (got '${strategy}')`);
+      if (strategy !== 'beam')
+        throw new Error(`Seq2Seq.generate: nBest = ${opts.nBest} needs strategy 'beam' (got '${strategy}')`);
       const K = opts.beam?.beamWidth ?? 4;
       if (!Number.isInteger(opts.nBest) || opts.nBest < 1 || opts.nBest > K) {
         throw new Error(`Seq2Seq.generate: nBest = ${opts.nBest} must be an integer in [1, beam.beamWidth = ${K}]`);

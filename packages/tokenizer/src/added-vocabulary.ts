@@ -117,7 +117,9 @@ export class AddedVocabulary {
     const cached = this.reCache.get(key);
     if (cached !== undefined) return cached;
     const contents = this.tokens
-      .filter((t) => t.content.length > 0 && (!t.special || allow === 'all' || (allow !== 'none' && allow.has(t.content))))
+      .filter(
+        (t) => t.content.length > 0 && (!t.special || allow === 'all' || (allow !== 'none' && allow.has(t.content))),
+      )
       .map((t) => t.content)
       // longest first: alternation then behaves as leftmost-longest (HF uses Aho-Corasick LeftmostLongest)
       .sort((x, y) => y.length - x.length);

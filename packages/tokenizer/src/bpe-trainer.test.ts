@@ -44,14 +44,20 @@ describe('BPE trainer matches HF tokenizers (same corpus, HF default settings)',
     const g = JSON.parse(readFixtureGz('train-golden-bpe-whitespace-lowercase.json.gz')) as TrainGolden;
     const r = await trainBpe(
       { files: [corpusFile] },
-      { normalizer: new NormalizerSequence([new UnicodeNormalizer('NFKC'), new Lowercase()]), preTokenizer: new Whitespace() },
+      {
+        normalizer: new NormalizerSequence([new UnicodeNormalizer('NFKC'), new Lowercase()]),
+        preTokenizer: new Whitespace(),
+      },
     );
     expect(r.merges).toEqual(g.merges);
     expect(Object.fromEntries(r.vocab)).toEqual(g.vocab);
   });
   it('WordPiece: same alphabet ids; ≥ 98% of tokens shared (HF itself differs run to run here)', async () => {
     const g = JSON.parse(readFixtureGz('train-golden-wordpiece-bert.json.gz')) as TrainGolden;
-    const r = await trainWordPiece({ files: [corpusFile] }, { normalizer: new BertNormalizer(), preTokenizer: new BertPreTokenizer() });
+    const r = await trainWordPiece(
+      { files: [corpusFile] },
+      { normalizer: new BertNormalizer(), preTokenizer: new BertPreTokenizer() },
+    );
     const alphabet = Object.entries(g.vocab).filter(([k]) => [...k].length === 1);
     for (const [k, v] of alphabet) expect(r.vocab.get(k)).toBe(v);
     let common = 0;
@@ -63,9 +69,11 @@ describe('BPE trainer matches HF tokenizers (same corpus, HF default settings)',
 });
 
 describe('a tokenizer we train and save loads in HF and encodes identically', () => {
-  const golden = readJson<{ identical: number; total: number; cases: Array<{ text: string; ids: number[]; tokens: string[]; offsets: Array<[number, number]>; decoded: string }> }>(
-    'ours-trained-hf-golden.json',
-  );
+  const golden = readJson<{
+    identical: number;
+    total: number;
+    cases: Array<{ text: string; ids: number[]; tokens: string[]; offsets: Array<[number, number]>; decoded: string }>;
+  }>('ours-trained-hf-golden.json');
   const saved = readFixture('ours-trained-tokenizer.json').trim();
 
   it(`HF reported ${golden.identical}/${golden.total} identical encodings; ours re-checked against HF's`, () => {
@@ -79,8 +87,20 @@ describe('a tokenizer we train and save loads in HF and encodes identically', ()
   });
 
   it('training again with the same settings reproduces the saved file byte for byte', async () => {
-    const tok = new Tokenizer({ model: new BPE({ vocab: new Map(), merges: [] }), preTokenizer: new ByteLevel(), decoder: new ByteLevelDecoder() });
-    await tok.train({ files: [corpusFile] }, { vocabSize: 2000, specialTokens: ['<pad>', '<s>', '</s>'], initialAlphabet: byteLevelAlphabet(), minFrequency: 2 });
+    const tok = new Tokenizer({
+      model: new BPE({ vocab: new Map(), merges: [] }),
+      preTokenizer: new ByteLevel(),
+      decoder: new ByteLevelDecoder(),
+    });
+    await tok.train(
+      { files: [corpusFile] },
+      {
+        vocabSize: 2000,
+        specialTokens: ['<pad>', '<s>', '</s>'],
+        initialAlphabet: byteLevelAlphabet(),
+        minFrequency: 2,
+      },
+    );
     tok.postProcessor = new TemplateProcessing({
       single: '<s> $A </s>',
       pair: '<s> $A </s> $B:1 </s>:1',
@@ -143,7 +163,12 @@ describe('trainer options and behaviour', () => {
     const s = trainBpeFromCounts(counts, { vocabSize: 40, endOfWordSuffix: '</w>' });
     expect(s.vocab.has('t</w>')).toBe(true);
     const model = new BPE({ vocab: s.vocab, merges: s.merges, endOfWordSuffix: '</w>' });
-    expect(model.tokenize('lowest').map((t) => t.value).join('')).toBe('lowest</w>');
+    expect(
+      model
+        .tokenize('lowest')
+        .map((t) => t.value)
+        .join(''),
+    ).toBe('lowest</w>');
   });
 
   it('maxTokenLength bounds merged tokens (HF semantics: new pairs need combined length < max)', () => {
@@ -173,7 +198,10 @@ describe('trainer options and behaviour', () => {
 
   it('reads strings, iterables, async iterables, files and .gz the same', async () => {
     const text = readFixture('train-corpus.txt');
-    const lines = text.split('\n').map((l, i, all) => (i < all.length - 1 ? l + '\n' : l)).filter((l) => l.length > 0);
+    const lines = text
+      .split('\n')
+      .map((l, i, all) => (i < all.length - 1 ? l + '\n' : l))
+      .filter((l) => l.length > 0);
     async function* gen(): AsyncGenerator<string> {
       for (const l of lines) yield l;
     }
@@ -181,7 +209,10 @@ describe('trainer options and behaviour', () => {
     const fromFile = await countWords({ files: [corpusFile] }, opt);
     expect(await countWords(lines, opt)).toEqual(fromFile);
     expect(await countWords(gen(), opt)).toEqual(fromFile);
-    const gzCounts = await countWords({ files: [join(fixturesDir, 'bert-base-uncased-vocab.txt.gz')] }, { preTokenizer: new Whitespace() });
+    const gzCounts = await countWords(
+      { files: [join(fixturesDir, 'bert-base-uncased-vocab.txt.gz')] },
+      { preTokenizer: new Whitespace() },
+    );
     expect(gzCounts.get('[CLS]')).toBeUndefined(); // Whitespace splits the brackets off
     expect(gzCounts.get('CLS')).toBe(1);
     expect(gzCounts.size).toBeGreaterThan(20000);
@@ -207,7 +238,11 @@ describe('trainer options and behaviour', () => {
     expect(() => trainBpeFromCounts(counts, { vocabSize: 5, specialTokens: ['<pad>'] })).toThrow(
       /trainBpe: vocabSize = 5 is smaller than the 1 special tokens \+ 10 alphabet chars = 11/,
     );
-    await expect(trainBpe([42 as unknown as string])).rejects.toThrow(/corpus: every item must be a string, got number/);
-    await expect(trainBpe({ files: [join(fixturesDir, 'no-such-file.txt')] })).rejects.toThrow(/corpus: cannot read .*no-such-file.txt: ENOENT/);
+    await expect(trainBpe([42 as unknown as string])).rejects.toThrow(
+      /corpus: every item must be a string, got number/,
+    );
+    await expect(trainBpe({ files: [join(fixturesDir, 'no-such-file.txt')] })).rejects.toThrow(
+      /corpus: cannot read .*no-such-file.txt: ENOENT/,
+    );
   });
 });

@@ -154,7 +154,10 @@ class PairCounts {
 }
 
 /** Train BPE merges from word counts (see `countWords`). */
-export function trainBpeFromCounts(wordCounts: Map<string, number>, options: BpeTrainerOptions = {}): BpeTrainingResult {
+export function trainBpeFromCounts(
+  wordCounts: Map<string, number>,
+  options: BpeTrainerOptions = {},
+): BpeTrainingResult {
   const vocabSize = options.vocabSize ?? 30000;
   const minFrequency = options.minFrequency ?? 0;
   const specialTokens = options.specialTokens ?? [];
@@ -162,8 +165,10 @@ export function trainBpeFromCounts(wordCounts: Map<string, number>, options: Bpe
   const suffix = options.endOfWordSuffix ?? null;
   const maxLen = options.maxTokenLength ?? Infinity;
   const progressEvery = options.progressEvery ?? 1000;
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new Error(`trainBpe: vocabSize = ${vocabSize} must be a positive integer`);
-  if (wordCounts.size === 0) throw new Error('trainBpe: the corpus is empty (no words after normalization and pre-tokenization)');
+  if (!Number.isInteger(vocabSize) || vocabSize < 1)
+    throw new Error(`trainBpe: vocabSize = ${vocabSize} must be a positive integer`);
+  if (wordCounts.size === 0)
+    throw new Error('trainBpe: the corpus is empty (no words after normalization and pre-tokenization)');
 
   const w2id = new Map<string, number>();
   const id2w: string[] = [];
@@ -182,7 +187,8 @@ export function trainBpeFromCounts(wordCounts: Map<string, number>, options: Bpe
   const alphabet = new Map<string, number>();
   for (const [w, c] of wordCounts) for (const ch of w) alphabet.set(ch, (alphabet.get(ch) ?? 0) + c);
   for (const ch of options.initialAlphabet ?? []) {
-    if ([...ch].length !== 1) throw new Error(`trainBpe: initialAlphabet entry ${JSON.stringify(ch)} must be one character`);
+    if ([...ch].length !== 1)
+      throw new Error(`trainBpe: initialAlphabet entry ${JSON.stringify(ch)} must be one character`);
     alphabet.set(ch, Number.MAX_SAFE_INTEGER);
   }
   let kept = [...alphabet.entries()];
@@ -255,7 +261,13 @@ export function trainBpeFromCounts(wordCounts: Map<string, number>, options: Bpe
     const elapsedMs = Date.now() - t0;
     const rate = elapsedMs > 0 ? (merges.length * 1000) / elapsedMs : 0;
     const left = Math.max(0, totalMerges - merges.length);
-    options.onProgress({ merges: merges.length, totalMerges, elapsedMs, rate, etaMs: rate > 0 ? (left / rate) * 1000 : 0 });
+    options.onProgress({
+      merges: merges.length,
+      totalMerges,
+      elapsedMs,
+      rate,
+      etaMs: rate > 0 ? (left / rate) * 1000 : 0,
+    });
   };
 
   // per-merge bookkeeping: pair key -> word indices where the pair appeared (change > 0)
@@ -364,7 +376,10 @@ export interface WordPieceTrainerOptions extends Omit<BpeTrainerOptions, 'contin
  * WordPiece vocabulary trainer, as HF's `WordPieceTrainer`: a BPE trainer with the `##`
  * continuation prefix whose vocabulary becomes the WordPiece vocabulary.
  */
-export function trainWordPieceFromCounts(wordCounts: Map<string, number>, options: WordPieceTrainerOptions = {}): WordPieceTrainingResult {
+export function trainWordPieceFromCounts(
+  wordCounts: Map<string, number>,
+  options: WordPieceTrainerOptions = {},
+): WordPieceTrainingResult {
   const prefix = options.continuingSubwordPrefix ?? '##';
   const r = trainBpeFromCounts(wordCounts, { ...options, continuingSubwordPrefix: prefix });
   return { vocab: r.vocab, specialTokens: r.specialTokens, continuingSubwordPrefix: prefix };
@@ -372,6 +387,9 @@ export function trainWordPieceFromCounts(wordCounts: Map<string, number>, option
 
 export interface TrainWordPieceOptions extends WordPieceTrainerOptions, CountWordsOptions {}
 
-export async function trainWordPiece(corpus: Corpus, options: TrainWordPieceOptions = {}): Promise<WordPieceTrainingResult> {
+export async function trainWordPiece(
+  corpus: Corpus,
+  options: TrainWordPieceOptions = {},
+): Promise<WordPieceTrainingResult> {
   return trainWordPieceFromCounts(await countWords(corpus, options), options);
 }

@@ -96,11 +96,20 @@ export class BPE implements Model {
     this.merges.forEach(([a, b], rank) => {
       const ia = this.vocab.get(a);
       const ib = this.vocab.get(b);
-      if (ia === undefined) throw new Error(`BPE: merges[${rank}] = ${JSON.stringify([a, b])}: ${JSON.stringify(a)} is not in the vocabulary`);
-      if (ib === undefined) throw new Error(`BPE: merges[${rank}] = ${JSON.stringify([a, b])}: ${JSON.stringify(b)} is not in the vocabulary`);
+      if (ia === undefined)
+        throw new Error(
+          `BPE: merges[${rank}] = ${JSON.stringify([a, b])}: ${JSON.stringify(a)} is not in the vocabulary`,
+        );
+      if (ib === undefined)
+        throw new Error(
+          `BPE: merges[${rank}] = ${JSON.stringify([a, b])}: ${JSON.stringify(b)} is not in the vocabulary`,
+        );
       const merged = a + (prefix !== null && b.startsWith(prefix) ? b.slice(prefix.length) : b);
       const im = this.vocab.get(merged);
-      if (im === undefined) throw new Error(`BPE: merges[${rank}] = ${JSON.stringify([a, b])}: merged token ${JSON.stringify(merged)} is not in the vocabulary`);
+      if (im === undefined)
+        throw new Error(
+          `BPE: merges[${rank}] = ${JSON.stringify([a, b])}: merged token ${JSON.stringify(merged)} is not in the vocabulary`,
+        );
       this.table.set(ia, ib, rank, im);
     });
     let byteIds: Int32Array | null = new Int32Array(256);
@@ -227,9 +236,10 @@ export class BPE implements Model {
         unkEnd = -1;
       }
     };
-    for (let i = 0; i < word.length; ) {
+    for (let i = 0; i < word.length;) {
       const c = word.charCodeAt(i);
-      const len = c >= 0xd800 && c <= 0xdbff && i + 1 < word.length && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      const len =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < word.length && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       const end = i + len;
       let s = len === 1 ? word[i]! : word.slice(i, end);
       if (prefix !== null && i > 0) s = prefix + s;

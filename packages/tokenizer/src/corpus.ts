@@ -29,7 +29,9 @@ export async function* corpusSequences(corpus: Corpus): AsyncGenerator<string> {
     for (const s of corpus as Iterable<string>) yield checkString(s);
     return;
   }
-  throw new Error(`corpus: expected a string, an iterable or async iterable of strings, or { files }, got ${typeof corpus}`);
+  throw new Error(
+    `corpus: expected a string, an iterable or async iterable of strings, or { files }, got ${typeof corpus}`,
+  );
 }
 
 function checkString(s: unknown): string {

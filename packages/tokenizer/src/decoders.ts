@@ -200,7 +200,8 @@ export class StripDecoder implements Decoder {
       let a = 0;
       let b = t.length;
       for (let i = 0; i < this.start && t.startsWith(this.content, a); i++) a += this.content.length;
-      for (let i = 0; i < this.stop && b - this.content.length >= a && t.endsWith(this.content, b); i++) b -= this.content.length;
+      for (let i = 0; i < this.stop && b - this.content.length >= a && t.endsWith(this.content, b); i++)
+        b -= this.content.length;
       return t.slice(a, b);
     });
   }
@@ -229,7 +230,9 @@ export const decoders = {
   bpe: (options: { suffix?: string } = {}): Decoder => new BPEDecoder(options.suffix),
   byteFallback: (): Decoder => new ByteFallbackDecoder(),
   fuse: (): Decoder => new FuseDecoder(),
-  replace: (options: { pattern: string; content: string }): Decoder => new ReplaceDecoder(options.pattern, options.content),
-  strip: (options: { content: string; start: number; stop: number }): Decoder => new StripDecoder(options.content, options.start, options.stop),
+  replace: (options: { pattern: string; content: string }): Decoder =>
+    new ReplaceDecoder(options.pattern, options.content),
+  strip: (options: { content: string; start: number; stop: number }): Decoder =>
+    new StripDecoder(options.content, options.start, options.stop),
   sequence: (list: Decoder[]): Decoder => new DecoderSequence(list),
 };

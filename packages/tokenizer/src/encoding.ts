@@ -79,7 +79,8 @@ export function truncateEnc(e: Enc, maxLength: number, stride: number, direction
     e.overflowing = [whole];
     return;
   }
-  if (stride >= maxLength) throw new Error(`truncate: stride = ${stride} must be smaller than maxLength = ${maxLength}`);
+  if (stride >= maxLength)
+    throw new Error(`truncate: stride = ${stride} must be smaller than maxLength = ${maxLength}`);
   const step = maxLength - stride;
   const parts: Array<[number, number]> = [];
   if (direction === 'right') {
@@ -146,7 +147,8 @@ export function truncatePair(a: Enc, b: Enc | null, maxLength: number, opts: Tru
     return;
   }
   const target = strategy === 'only_first' ? a : b;
-  if (target === null) throw new Error(`truncate: strategy 'only_second' needs a pair, but only one sequence was given`);
+  if (target === null)
+    throw new Error(`truncate: strategy 'only_second' needs a pair, but only one sequence was given`);
   if (target.ids.length <= toRemove) {
     throw new Error(
       `truncate: strategy '${strategy}' must remove ${toRemove} tokens but that sequence has only ${target.ids.length}; use 'longest_first' or a larger maxLength`,

@@ -51,7 +51,8 @@ describe('GPT-2 (HF tokenizer.json) matches Hugging Face tokenizers', () => {
     const j = JSON.parse(gpt2Json);
     j.post_processor.trim_offsets = true;
     const t = fromTokenizerJson(j);
-    for (const c of gpt2Golden.cases) expect([c.text, t.encode(c.text, undefined, HF).offsets]).toEqual([c.text, c.trimmedOffsets]);
+    for (const c of gpt2Golden.cases)
+      expect([c.text, t.encode(c.text, undefined, HF).offsets]).toEqual([c.text, c.trimmedOffsets]);
   });
 
   it('special-token text is plain text unless allowed; allowed matches HF', () => {
@@ -73,7 +74,8 @@ describe('GPT-2 (HF tokenizer.json) matches Hugging Face tokenizers', () => {
 
   it('load → save → load keeps every encoding', () => {
     const again = fromTokenizerJson(toTokenizerJson(gpt2));
-    for (const c of gpt2Golden.cases.slice(0, 20)) expect(Array.from(again.encode(c.text, undefined, HF).ids)).toEqual(c.ids);
+    for (const c of gpt2Golden.cases.slice(0, 20))
+      expect(Array.from(again.encode(c.text, undefined, HF).ids)).toEqual(c.ids);
     const saved = JSON.parse(toTokenizerJson(gpt2));
     const orig = JSON.parse(gpt2Json);
     expect(saved.model.merges).toEqual(orig.model.merges);
@@ -93,7 +95,13 @@ describe('BERT (bert-base-uncased) matches Hugging Face tokenizers', () => {
     it(`${name}: ids, tokens, offsets, masks on ${bertGolden.cases.length} texts`, () => {
       for (const c of bertGolden.cases) {
         const e = bert.encode(c.text, undefined, HF);
-        expect({ text: c.text, ids: Array.from(e.ids), tokens: e.tokens, offsets: e.offsets, special: Array.from(e.specialTokensMask) }).toEqual({
+        expect({
+          text: c.text,
+          ids: Array.from(e.ids),
+          tokens: e.tokens,
+          offsets: e.offsets,
+          special: Array.from(e.specialTokensMask),
+        }).toEqual({
           text: c.text,
           ids: c.ids,
           tokens: c.tokens,
@@ -113,6 +121,7 @@ describe('BERT (bert-base-uncased) matches Hugging Face tokenizers', () => {
   it('load → save → load of the HF file', () => {
     const again = fromTokenizerJson(toTokenizerJson(bertFromJson));
     expect(JSON.parse(toTokenizerJson(again))).toEqual(JSON.parse(toTokenizerJson(bertFromJson)));
-    for (const c of bertGolden.cases.slice(0, 10)) expect(Array.from(again.encode(c.text, undefined, HF).ids)).toEqual(c.ids);
+    for (const c of bertGolden.cases.slice(0, 10))
+      expect(Array.from(again.encode(c.text, undefined, HF).ids)).toEqual(c.ids);
   });
 });

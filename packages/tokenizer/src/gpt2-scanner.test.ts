@@ -20,7 +20,35 @@ describe('GPT-2 scanner', () => {
     }
   });
   it('equals the regex on random Unicode and whitespace/apostrophe soup', () => {
-    const soup = fc.array(fc.constantFrom(' ', '  ', '\n', '\t', "'", "'s", "'ll", "'re", "'S", 'a', 'Z', '1', '٣', '!', '\u00a0', '\u3000', '\u0085', '한', '😀', '𝐀', '\ud800', 'é'), { maxLength: 30 }).map((a) => a.join(''));
+    const soup = fc
+      .array(
+        fc.constantFrom(
+          ' ',
+          '  ',
+          '\n',
+          '\t',
+          "'",
+          "'s",
+          "'ll",
+          "'re",
+          "'S",
+          'a',
+          'Z',
+          '1',
+          '٣',
+          '!',
+          '\u00a0',
+          '\u3000',
+          '\u0085',
+          '한',
+          '😀',
+          '𝐀',
+          '\ud800',
+          'é',
+        ),
+        { maxLength: 30 },
+      )
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), soup), (s) => {
         expect(scanPieces(s)).toEqual(regexPieces(s));

@@ -27,7 +27,8 @@ export interface Model {
 export function invertVocab(vocab: Map<string, number>, where: string): string[] {
   const out: string[] = [];
   for (const [tok, id] of vocab) {
-    if (!Number.isInteger(id) || id < 0) throw new Error(`${where}: vocab[${JSON.stringify(tok)}] = ${id} is not a non-negative integer`);
+    if (!Number.isInteger(id) || id < 0)
+      throw new Error(`${where}: vocab[${JSON.stringify(tok)}] = ${id} is not a non-negative integer`);
     out[id] = tok;
   }
   return out;

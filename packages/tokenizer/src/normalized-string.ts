@@ -106,7 +106,7 @@ export class NormalizedString {
     let outs: string[] | null = null;
     let bounds: number[] | null = null;
     let pending = 0; // start of the unchanged run not yet flushed into outs
-    for (let i = 0; i < s.length; ) {
+    for (let i = 0; i < s.length;) {
       const c = s.charCodeAt(i);
       const len = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       const ch = len === 1 ? s[i]! : s.slice(i, i + 2);

@@ -50,7 +50,7 @@ export function unicodeNormalize(s: NormalizedString, form: UnicodeForm): void {
     }
     clusterStart = end;
   };
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text.charCodeAt(i);
     if (c < 0x80) {
       endCluster(i);
@@ -247,7 +247,8 @@ export class BertNormalizer implements Normalizer {
     // Printable ASCII (+ tab/newline) has no controls, no other whitespace, no CJK and no
     // accents: only the whitespace mapping and lowercase apply (BERT on English: ~3x faster).
     if (PRINTABLE_ASCII.test(s.normalized)) {
-      if (this.cleanText && /[\t\n\r]/.test(s.normalized)) s.mapCodePoints((ch) => (ch === '\t' || ch === '\n' || ch === '\r' ? ' ' : ch));
+      if (this.cleanText && /[\t\n\r]/.test(s.normalized))
+        s.mapCodePoints((ch) => (ch === '\t' || ch === '\n' || ch === '\r' ? ' ' : ch));
       if (this.lowercase && s.normalized.toLowerCase() !== s.normalized) s.mapCodePoints((ch) => ch.toLowerCase());
       return;
     }

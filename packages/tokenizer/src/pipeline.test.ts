@@ -41,7 +41,8 @@ const norm = (n: Normalizer, s: string): NormalizedString => {
   n.normalize(ns);
   return ns;
 };
-const words = (p: PreTokenizer, s: string): string[] => p.preTokenize([NormalizedString.fromOriginal(s)]).map((w) => w.normalized);
+const words = (p: PreTokenizer, s: string): string[] =>
+  p.preTokenize([NormalizedString.fromOriginal(s)]).map((w) => w.normalized);
 const vocabOf = (tokens: string[]): Map<string, number> => new Map(tokens.map((t, i) => [t, i]));
 
 describe('normalizers', () => {
@@ -67,7 +68,10 @@ describe('normalizers', () => {
     }
   });
   it('strip accents keeps alignment to the original', () => {
-    const ns = norm(new NormalizerSequence([new UnicodeNormalizer('NFD'), new StripAccents(), new Lowercase()]), 'Café Été');
+    const ns = norm(
+      new NormalizerSequence([new UnicodeNormalizer('NFD'), new StripAccents(), new Lowercase()]),
+      'Café Été',
+    );
     expect(ns.normalized).toBe('cafe ete');
     expect(ns.originalRange(3, 4)).toEqual([3, 4]);
     expect(ns.originalRange(5, 8)).toEqual([5, 8]);
@@ -95,8 +99,16 @@ describe('normalizers', () => {
 
 describe('pre-tokenizers', () => {
   it('whitespace (\\w+|[^\\w\\s]+) and whitespace split', () => {
-    expect(words(new Whitespace(), "Hey friend!  How are you?!?")).toEqual(['Hey', 'friend', '!', 'How', 'are', 'you', '?!?']);
-    expect(words(new WhitespaceSplit(), "Hey friend!  How")).toEqual(['Hey', 'friend!', 'How']);
+    expect(words(new Whitespace(), 'Hey friend!  How are you?!?')).toEqual([
+      'Hey',
+      'friend',
+      '!',
+      'How',
+      'are',
+      'you',
+      '?!?',
+    ]);
+    expect(words(new WhitespaceSplit(), 'Hey friend!  How')).toEqual(['Hey', 'friend!', 'How']);
   });
   it('BERT: whitespace and every punctuation char', () => {
     expect(words(new BertPreTokenizer(), "don't stop... ok")).toEqual(['don', "'", 't', 'stop', '.', '.', '.', 'ok']);
@@ -110,8 +122,17 @@ describe('pre-tokenizers', () => {
     expect(words(new Digits({ individualDigits: true }), 'a123')).toEqual(['a', '1', '2', '3']);
   });
   it('split with a regex and contiguous behaviour', () => {
-    expect(words(new Split({ pattern: { regex: '-' }, behavior: 'contiguous' }), 'a--b-c')).toEqual(['a', '--', 'b', '-', 'c']);
-    expect(words(new Split({ pattern: { regex: '\\d' }, behavior: 'isolated', invert: true }), 'ab1')).toEqual(['ab', '1']);
+    expect(words(new Split({ pattern: { regex: '-' }, behavior: 'contiguous' }), 'a--b-c')).toEqual([
+      'a',
+      '--',
+      'b',
+      '-',
+      'c',
+    ]);
+    expect(words(new Split({ pattern: { regex: '\\d' }, behavior: 'isolated', invert: true }), 'ab1')).toEqual([
+      'ab',
+      '1',
+    ]);
   });
   it('GPT-2 byte level with and without prefix space', () => {
     expect(words(new ByteLevel(), "Hello world's  end")).toEqual(['Hello', 'Ġworld', "'s", 'Ġ', 'Ġend']);
@@ -129,13 +150,18 @@ describe('pre-tokenizers', () => {
     expect(new MetaspaceDecoder().decodeChain(['▁Hello', '▁my']).join('')).toBe('Hello my');
   });
   it('sequence', () => {
-    expect(words(new PreTokenizerSequence([new WhitespaceSplit(), new Digits({ individualDigits: true })]), 'ab12 c')).toEqual(['ab', '1', '2', 'c']);
+    expect(
+      words(new PreTokenizerSequence([new WhitespaceSplit(), new Digits({ individualDigits: true })]), 'ab12 c'),
+    ).toEqual(['ab', '1', '2', 'c']);
   });
 });
 
 describe('models', () => {
   it('WordPiece: greedy longest match with ##, unknown word, max chars', () => {
-    const wp = new WordPiece({ vocab: vocabOf(['[UNK]', 'un', '##aff', '##able', 'una', '##ff']), maxInputCharsPerWord: 10 });
+    const wp = new WordPiece({
+      vocab: vocabOf(['[UNK]', 'un', '##aff', '##able', 'una', '##ff']),
+      maxInputCharsPerWord: 10,
+    });
     expect(wp.tokenize('unaffable').map((t) => t.value)).toEqual(['una', '##ff', '##able']);
     expect(wp.tokenize('unaffable').map((t) => [t.start, t.end])).toEqual([
       [0, 3],
@@ -148,16 +174,34 @@ describe('models', () => {
   it('BPE char level with unk, fused unk, byte fallback, suffix', () => {
     const vocab = vocabOf(['<unk>', 'a', 'b', 'ab', 'c', '<0x78>', '<0xC3>', '<0xA9>']);
     const merges: Array<[string, string]> = [['a', 'b']];
-    expect(new BPE({ vocab, merges, unkToken: '<unk>' }).tokenize('abxyc').map((t) => t.value)).toEqual(['ab', '<unk>', '<unk>', 'c']);
-    expect(new BPE({ vocab, merges, unkToken: '<unk>', fuseUnk: true }).tokenize('abxyc').map((t) => t.value)).toEqual(['ab', '<unk>', 'c']);
-    expect(new BPE({ vocab, merges, unkToken: '<unk>', byteFallback: true }).tokenize('xé').map((t) => t.value)).toEqual(['<0x78>', '<0xC3>', '<0xA9>']);
+    expect(new BPE({ vocab, merges, unkToken: '<unk>' }).tokenize('abxyc').map((t) => t.value)).toEqual([
+      'ab',
+      '<unk>',
+      '<unk>',
+      'c',
+    ]);
+    expect(new BPE({ vocab, merges, unkToken: '<unk>', fuseUnk: true }).tokenize('abxyc').map((t) => t.value)).toEqual([
+      'ab',
+      '<unk>',
+      'c',
+    ]);
+    expect(
+      new BPE({ vocab, merges, unkToken: '<unk>', byteFallback: true }).tokenize('xé').map((t) => t.value),
+    ).toEqual(['<0x78>', '<0xC3>', '<0xA9>']);
     expect(new BPE({ vocab, merges }).tokenize('axb').map((t) => t.value)).toEqual(['ab']); // no unk: x dropped, then a+b merge, as HF
     const dec = new ByteFallbackDecoder().decodeChain(['<0xC3>', '<0xA9>', 'x']).join('');
     expect(dec).toBe('éx');
   });
   it('BPE end-of-word suffix and its decoder', () => {
     const vocab = vocabOf(['l', 'o', 'w</w>', 'lo', 'low</w>', 'e', 'r</w>']);
-    const bpe = new BPE({ vocab, merges: [['l', 'o'], ['lo', 'w</w>']], endOfWordSuffix: '</w>' });
+    const bpe = new BPE({
+      vocab,
+      merges: [
+        ['l', 'o'],
+        ['lo', 'w</w>'],
+      ],
+      endOfWordSuffix: '</w>',
+    });
     expect(bpe.tokenize('low').map((t) => t.value)).toEqual(['low</w>']);
     expect(new BPEDecoder().decodeChain(['low</w>', 'lo', 'w</w>']).join('')).toBe('low low');
   });
@@ -224,7 +268,9 @@ describe('post-processors and decoders', () => {
     expect(tok.decode(e.ids)).toBe('[CLS] hello world [SEP]');
     expect(tok.decode(e.ids, { skipSpecialTokens: true })).toBe('hello world');
     // cleanup runs per token, as HF's decode_chain does
-    expect(new WordPieceDecoder().decodeChain(['hello', ',', 'know', '##ing', '.', "'s"]).join('')).toBe("hello, knowing.'s");
+    expect(new WordPieceDecoder().decodeChain(['hello', ',', 'know', '##ing', '.', "'s"]).join('')).toBe(
+      "hello, knowing.'s",
+    );
     expect(() => tok.decode([99])).toThrow(/Tokenizer.decode: ids\[0\] = 99 is not in the vocabulary/);
   });
   it('byte-level decoder is lossy only on broken UTF-8', () => {
@@ -232,7 +278,9 @@ describe('post-processors and decoders', () => {
     expect(new ByteLevelDecoder().decodeChain(['Ġì']).join('')).toBe(' \ufffd');
   });
   it('template errors name the missing token', () => {
-    expect(() => new TemplateProcessing({ single: '<s> $A </s>', specialTokens: [['<s>', 0]] })).toThrow(/template uses "<\/s>" but specialTokens has no entry/);
+    expect(() => new TemplateProcessing({ single: '<s> $A </s>', specialTokens: [['<s>', 0]] })).toThrow(
+      /template uses "<\/s>" but specialTokens has no entry/,
+    );
   });
 });
 
@@ -240,7 +288,16 @@ describe('tokenizer.json round trips of other pipelines', () => {
   it('char-level BPE with unk, NFKC + lowercase, Whitespace, BPE decoder', () => {
     const vocab = vocabOf(['<unk>', 'h', 'e', 'l', 'o', 'he', 'll', 'hell', 'hello']);
     const tok = new Tokenizer({
-      model: new BPE({ vocab, merges: [['h', 'e'], ['l', 'l'], ['he', 'll'], ['hell', 'o']], unkToken: '<unk>' }),
+      model: new BPE({
+        vocab,
+        merges: [
+          ['h', 'e'],
+          ['l', 'l'],
+          ['he', 'll'],
+          ['hell', 'o'],
+        ],
+        unkToken: '<unk>',
+      }),
       normalizer: new NormalizerSequence([new UnicodeNormalizer('NFKC'), new Lowercase()]),
       preTokenizer: new Whitespace(),
       decoder: new BPEDecoder(),
@@ -266,9 +323,29 @@ describe('tokenizer.json round trips of other pipelines', () => {
         { id: 2, content: '</s>', special: true },
       ],
       pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 1], trim_offsets: true, add_prefix_space: true },
-      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
-      model: { type: 'BPE', vocab: Object.fromEntries(vocab), merges: [['▁', 'a']], unk_token: '<unk>', byte_fallback: true },
+      post_processor: {
+        type: 'RobertaProcessing',
+        sep: ['</s>', 2],
+        cls: ['<s>', 1],
+        trim_offsets: true,
+        add_prefix_space: true,
+      },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
+      model: {
+        type: 'BPE',
+        vocab: Object.fromEntries(vocab),
+        merges: [['▁', 'a']],
+        unk_token: '<unk>',
+        byte_fallback: true,
+      },
     });
     const e = tok.encode('a bé', 'b');
     expect(e.tokens).toEqual(['<s>', '▁a', '▁', 'b', '<0xC3>', '<0xA9>', '</s>', '</s>', '▁', 'b', '</s>']);

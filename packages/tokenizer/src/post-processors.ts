@@ -14,7 +14,8 @@ export interface PostProcessor {
   toJSON(): Record<string, unknown>;
 }
 
-export type TemplatePiece = { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
+export type TemplatePiece =
+  { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
 
 export interface SpecialTokenSpec {
   id: string;
@@ -45,7 +46,9 @@ export function parseTemplate(t: string): TemplatePiece[] {
       if (body.startsWith('$')) {
         const n = Number(body.slice(1));
         if (Number.isInteger(n) && body.length > 1) return { kind: 'sequence', id: 'A', typeId: n };
-        throw new Error(`parseTemplate: unknown sequence ${JSON.stringify(body)} in ${JSON.stringify(t)} (use $A or $B)`);
+        throw new Error(
+          `parseTemplate: unknown sequence ${JSON.stringify(body)} in ${JSON.stringify(t)} (use $A or $B)`,
+        );
       }
       return { kind: 'special', id: body, typeId };
     });
@@ -71,13 +74,16 @@ export class TemplateProcessing implements PostProcessor {
     }
     for (const p of [...this.single, ...this.pair]) {
       if (p.kind === 'special' && !this.specialTokens.has(p.id)) {
-        throw new Error(`TemplateProcessing: template uses ${JSON.stringify(p.id)} but specialTokens has no entry for it`);
+        throw new Error(
+          `TemplateProcessing: template uses ${JSON.stringify(p.id)} but specialTokens has no entry for it`,
+        );
       }
     }
   }
   addedTokens(isPair: boolean): number {
     let n = 0;
-    for (const p of isPair ? this.pair : this.single) if (p.kind === 'special') n += this.specialTokens.get(p.id)!.ids.length;
+    for (const p of isPair ? this.pair : this.single)
+      if (p.kind === 'special') n += this.specialTokens.get(p.id)!.ids.length;
     return n;
   }
   process(a: Enc, b: Enc | null, addSpecialTokens: boolean): Enc {
@@ -107,14 +113,25 @@ export class TemplateProcessing implements PostProcessor {
       return concatEnc(parts);
     };
     const out = build(a, b);
-    out.overflowing = [...a.overflowing.map((o) => build(o, b)), ...(b === null ? [] : b.overflowing.map((o) => build(a, o)))];
+    out.overflowing = [
+      ...a.overflowing.map((o) => build(o, b)),
+      ...(b === null ? [] : b.overflowing.map((o) => build(a, o))),
+    ];
     return out;
   }
   toJSON(): Record<string, unknown> {
     const piece = (p: TemplatePiece): Record<string, unknown> =>
-      p.kind === 'sequence' ? { Sequence: { id: p.id, type_id: p.typeId } } : { SpecialToken: { id: p.id, type_id: p.typeId } };
+      p.kind === 'sequence'
+        ? { Sequence: { id: p.id, type_id: p.typeId } }
+        : { SpecialToken: { id: p.id, type_id: p.typeId } };
     const special: Record<string, unknown> = {};
-    for (const [k, v] of this.specialTokens) Object.defineProperty(special, k, { value: { id: v.id, ids: v.ids, tokens: v.tokens }, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of this.specialTokens)
+      Object.defineProperty(special, k, {
+        value: { id: v.id, ids: v.ids, tokens: v.tokens },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return { type: this.type, single: this.single.map(piece), pair: this.pair.map(piece), special_tokens: special };
   }
 }
@@ -161,7 +178,11 @@ export function trimByteLevelOffsets(e: Enc, addPrefixSpace: boolean): void {
     let lead = 0;
     while (lead < tok.length && (tok[lead] === '\u0120' || isWhitespace(tok[lead]!))) lead++;
     let trail = 0;
-    while (trail < tok.length && (tok[tok.length - 1 - trail] === '\u0120' || isWhitespace(tok[tok.length - 1 - trail]!))) trail++;
+    while (
+      trail < tok.length &&
+      (tok[tok.length - 1 - trail] === '\u0120' || isWhitespace(tok[tok.length - 1 - trail]!))
+    )
+      trail++;
     if (lead === 0 && trail === 0) continue;
     if (lead > 0) {
       const isFirst = i === 0 || o[0] === 0;
@@ -196,7 +217,12 @@ export class ByteLevelProcessing implements PostProcessor {
     return out;
   }
   toJSON(): Record<string, unknown> {
-    return { type: this.type, add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+    return {
+      type: this.type,
+      add_prefix_space: this.addPrefixSpace,
+      trim_offsets: this.trimOffsets,
+      use_regex: this.useRegex,
+    };
   }
 }
 
@@ -223,7 +249,11 @@ export class RobertaProcessing implements PostProcessor {
     this.trimOffsets = options.trimOffsets ?? true;
     this.addPrefixSpace = options.addPrefixSpace ?? true;
     const [c, s] = [this.cls[0], this.sep[0]];
-    this.tpl = new TemplateProcessing({ single: `${c} $A ${s}`, pair: `${c} $A ${s} ${s} $B ${s}`, specialTokens: [this.cls, this.sep] });
+    this.tpl = new TemplateProcessing({
+      single: `${c} $A ${s}`,
+      pair: `${c} $A ${s} ${s} $B ${s}`,
+      specialTokens: [this.cls, this.sep],
+    });
   }
   addedTokens(isPair: boolean): number {
     return isPair ? 4 : 2;
@@ -236,7 +266,13 @@ export class RobertaProcessing implements PostProcessor {
     return this.tpl.process(a, b, addSpecialTokens);
   }
   toJSON(): Record<string, unknown> {
-    return { type: this.type, sep: this.sep, cls: this.cls, trim_offsets: this.trimOffsets, add_prefix_space: this.addPrefixSpace };
+    return {
+      type: this.type,
+      sep: this.sep,
+      cls: this.cls,
+      trim_offsets: this.trimOffsets,
+      add_prefix_space: this.addPrefixSpace,
+    };
   }
 }
 
@@ -271,7 +307,8 @@ export class PostProcessorSequence implements PostProcessor {
 
 export const postProcessors = {
   template: (options: TemplateOptions): PostProcessor => new TemplateProcessing(options),
-  bert: (options: { sep: [string, number]; cls: [string, number] }): PostProcessor => new BertProcessing(options.sep, options.cls),
+  bert: (options: { sep: [string, number]; cls: [string, number] }): PostProcessor =>
+    new BertProcessing(options.sep, options.cls),
   roberta: (options: RobertaProcessingOptions): PostProcessor => new RobertaProcessing(options),
   byteLevel: (options?: ByteLevelProcessingOptions): PostProcessor => new ByteLevelProcessing(options),
   sequence: (list: PostProcessor[]): PostProcessor => new PostProcessorSequence(list),

@@ -96,7 +96,10 @@ export function splitBy(
   }
 }
 
-function forEachSplit(splits: NormalizedString[], f: (s: NormalizedString, out: NormalizedString[]) => void): NormalizedString[] {
+function forEachSplit(
+  splits: NormalizedString[],
+  f: (s: NormalizedString, out: NormalizedString[]) => void,
+): NormalizedString[] {
   const out: NormalizedString[] = [];
   for (const s of splits) f(s, out);
   return out;
@@ -133,7 +136,7 @@ export class BertPreTokenizer implements PreTokenizer {
     return forEachSplit(splits, (s, out) => {
       const t = s.normalized;
       let start = -1;
-      for (let i = 0; i < t.length; ) {
+      for (let i = 0; i < t.length;) {
         const cp = t.codePointAt(i)!;
         const len = cp > 0xffff ? 2 : 1;
         const ch = len === 1 ? t[i]! : t.slice(i, i + 2);
@@ -189,7 +192,9 @@ export class Digits implements PreTokenizer {
     this.re = this.individualDigits ? /\p{Nd}/gu : /\p{Nd}+/gu;
   }
   preTokenize(splits: NormalizedString[]): NormalizedString[] {
-    return forEachSplit(splits, (s, out) => splitBy(s, this.re, this.individualDigits ? 'isolated' : 'contiguous', out));
+    return forEachSplit(splits, (s, out) =>
+      splitBy(s, this.re, this.individualDigits ? 'isolated' : 'contiguous', out),
+    );
   }
   toJSON(): Record<string, unknown> {
     return { type: this.type, individual_digits: this.individualDigits };
@@ -265,7 +270,12 @@ export class ByteLevel implements PreTokenizer {
     return out;
   }
   toJSON(): Record<string, unknown> {
-    return { type: this.type, add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+    return {
+      type: this.type,
+      add_prefix_space: this.addPrefixSpace,
+      trim_offsets: this.trimOffsets,
+      use_regex: this.useRegex,
+    };
   }
 }
 
@@ -347,7 +357,9 @@ export function behaviorToJson(b: SplitBehavior): string {
 }
 export function behaviorFromJson(s: unknown, where: string): SplitBehavior {
   for (const [k, v] of Object.entries(BEHAVIOR_JSON)) if (v === s) return k as SplitBehavior;
-  throw new Error(`${where}: unknown split behavior ${JSON.stringify(s)} (expected one of ${Object.values(BEHAVIOR_JSON).join(', ')})`);
+  throw new Error(
+    `${where}: unknown split behavior ${JSON.stringify(s)} (expected one of ${Object.values(BEHAVIOR_JSON).join(', ')})`,
+  );
 }
 
 export const preTokenizers = {

@@ -27,7 +27,9 @@ const pieces = fc.constantFrom(
   "'s 're",
   '<|endoftext|>',
 );
-const text = fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), pieces), { maxLength: 8 }).map((a) => a.join(''));
+const text = fc
+  .array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), pieces), { maxLength: 8 })
+  .map((a) => a.join(''));
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {
@@ -126,17 +128,31 @@ describe('bad input', () => {
   });
   it('malformed fields are named with the value found', () => {
     const base = { model: { type: 'WordLevel', vocab: { a: 0, '<unk>': 1 }, unk_token: '<unk>' } };
-    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Unigram' } })).toThrow(/model\.type = "Unigram" is not a supported model \(BPE, WordPiece, WordLevel\)/);
-    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, vocab: [1, 2] } })).toThrow(/model\.vocab must be an object, got an array/);
-    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, vocab: { a: 'x', '<unk>': 1 } } })).toThrow(/model\.vocab\["a"\] must be an integer, got string "x"/);
+    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Unigram' } })).toThrow(
+      /model\.type = "Unigram" is not a supported model \(BPE, WordPiece, WordLevel\)/,
+    );
+    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, vocab: [1, 2] } })).toThrow(
+      /model\.vocab must be an object, got an array/,
+    );
+    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, vocab: { a: 'x', '<unk>': 1 } } })).toThrow(
+      /model\.vocab\["a"\] must be an integer, got string "x"/,
+    );
     expect(() => fromTokenizerJson({ normalizer: null })).toThrow(/fromTokenizerJson: model is missing/);
-    expect(() => fromTokenizerJson({ ...base, normalizer: { type: 'Precompiled' } })).toThrow(/normalizer\.type = "Precompiled" is not a supported normalizer/);
-    expect(() => fromTokenizerJson({ ...base, pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Sideways' } })).toThrow(/pre_tokenizer\.behavior: unknown split behavior "Sideways"/);
-    expect(() => fromTokenizerJson({ ...base, added_tokens: [{ id: 'x', content: 'a' }] })).toThrow(/added_tokens\[0\]\.id must be an integer/);
+    expect(() => fromTokenizerJson({ ...base, normalizer: { type: 'Precompiled' } })).toThrow(
+      /normalizer\.type = "Precompiled" is not a supported normalizer/,
+    );
     expect(() =>
-      fromTokenizerJson({ model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [['a', 'b']] } }),
-    ).toThrow(/BPE: merges\[0\] = \["a","b"\]: merged token "ab" is not in the vocabulary/);
-    expect(() => fromTokenizerJson({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b c'] } })).toThrow(/model\.merges\[0\] = "a b c" must be two tokens/);
+      fromTokenizerJson({ ...base, pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Sideways' } }),
+    ).toThrow(/pre_tokenizer\.behavior: unknown split behavior "Sideways"/);
+    expect(() => fromTokenizerJson({ ...base, added_tokens: [{ id: 'x', content: 'a' }] })).toThrow(
+      /added_tokens\[0\]\.id must be an integer/,
+    );
+    expect(() => fromTokenizerJson({ model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [['a', 'b']] } })).toThrow(
+      /BPE: merges\[0\] = \["a","b"\]: merged token "ab" is not in the vocabulary/,
+    );
+    expect(() => fromTokenizerJson({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b c'] } })).toThrow(
+      /model\.merges\[0\] = "a b c" must be two tokens/,
+    );
     expect(() => fromTokenizerJson('{"model": ')).toThrow(/invalid JSON inside model/);
   });
   it('legacy "a b" merges and pair merges load the same', () => {
@@ -147,7 +163,9 @@ describe('bad input', () => {
     expect(Array.from(y.encode('ab').ids)).toEqual([2]);
   });
   it('unknown tokens without unk in the vocabulary are rejected at construction', () => {
-    expect(() => new WordLevel({ vocab: new Map([['a', 0]]) })).toThrow(/WordLevel: unkToken "<unk>" is not in the vocabulary/);
+    expect(() => new WordLevel({ vocab: new Map([['a', 0]]) })).toThrow(
+      /WordLevel: unkToken "<unk>" is not in the vocabulary/,
+    );
   });
   it('lone surrogates: byte-level encodes them as U+FFFD (EF BF BD) and never throws', () => {
     expect(wellFormed('a\ud800b\ud83d\ude00')).toBe('a\ufffdb\ud83d\ude00');

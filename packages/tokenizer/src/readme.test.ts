@@ -23,8 +23,14 @@ describe('README example', () => {
     const console = { log: (...a: unknown[]) => log.push(a.length === 1 ? a[0] : a) };
     // README:start
     const {
-      Tokenizer, BPE, ByteLevel, ByteLevelDecoder, TemplateProcessing,
-      byteLevelAlphabet, writeTokenizerFile, readTokenizerFile,
+      Tokenizer,
+      BPE,
+      ByteLevel,
+      ByteLevelDecoder,
+      TemplateProcessing,
+      byteLevelAlphabet,
+      writeTokenizerFile,
+      readTokenizerFile,
     } = await import('@wordloom/tokenizer');
 
     // 1. Train a byte-level BPE (GPT-2 style) on a corpus file (.gz works too).
@@ -33,16 +39,22 @@ describe('README example', () => {
       preTokenizer: new ByteLevel(),
       decoder: new ByteLevelDecoder(),
     });
-    await tok.train({ files: [corpusFile] }, {
-      vocabSize: 2000,
-      specialTokens: ['<pad>', '<s>', '</s>'],
-      initialAlphabet: byteLevelAlphabet(), // every byte: no unknown tokens, ever
-      onProgress: (p) => p.merges % 500 === 0 && console.log(`${p.merges} merges, ${p.rate.toFixed(0)}/s`),
-    });
+    await tok.train(
+      { files: [corpusFile] },
+      {
+        vocabSize: 2000,
+        specialTokens: ['<pad>', '<s>', '</s>'],
+        initialAlphabet: byteLevelAlphabet(), // every byte: no unknown tokens, ever
+        onProgress: (p) => p.merges % 500 === 0 && console.log(`${p.merges} merges, ${p.rate.toFixed(0)}/s`),
+      },
+    );
     tok.setSpecialToken('pad', '<pad>');
     tok.postProcessor = new TemplateProcessing({
       single: '<s> $A </s>',
-      specialTokens: [['<s>', tok.tokenToId('<s>')!], ['</s>', tok.tokenToId('</s>')!]],
+      specialTokens: [
+        ['<s>', tok.tokenToId('<s>')!],
+        ['</s>', tok.tokenToId('</s>')!],
+      ],
     });
 
     // 2. Save as a Hugging Face tokenizer.json and load it back.
@@ -56,7 +68,7 @@ describe('README example', () => {
       truncation: 'longest_first',
       maxLength: 64,
     });
-    console.log(batch.ids[1]);           // Int32Array [1, …, 2, 0, 0, …]
+    console.log(batch.ids[1]); // Int32Array [1, …, 2, 0, 0, …]
     console.log(batch.attentionMask[1]); // Uint8Array [1, …, 1, 0, 0, …]
     console.log(batch.encodings[0]!.offsets[1]); // [0, 3]: character offsets of 'The' in the input
 
@@ -66,8 +78,8 @@ describe('README example', () => {
 
     // 5. Load GPT-2 from a tokenizer.json (merges as pairs or as "a b" strings).
     const gpt2 = await readTokenizerFile(gpt2Path);
-    console.log(gpt2.encodeIds('Hello world'));             // Int32Array [15496, 995]
-    console.log(gpt2.encode('Hello <|endoftext|>').ids);    // special-token text is plain text…
+    console.log(gpt2.encodeIds('Hello world')); // Int32Array [15496, 995]
+    console.log(gpt2.encode('Hello <|endoftext|>').ids); // special-token text is plain text…
     console.log(gpt2.encode('Hello <|endoftext|>', undefined, { allowedSpecial: 'all' }).ids); // …unless allowed: [15496, 220, 50256]
     // README:end
     const decoded = log.find((x) => Array.isArray(x) && typeof x[0] === 'string' && x.length === 2) as string[];

@@ -124,22 +124,36 @@ function parseNormalizer(v: unknown, path: string): Normalizer | null {
     case 'StripAccents':
       return new StripAccents();
     case 'Replace':
-      return new Replace({ pattern: pattern(o.pattern, `${path}.pattern`), content: str(o.content, `${path}.content`) });
+      return new Replace({
+        pattern: pattern(o.pattern, `${path}.pattern`),
+        content: str(o.content, `${path}.content`),
+      });
     case 'Prepend':
       return new Prepend(str(o.prepend, `${path}.prepend`));
     case 'Strip':
-      return new Strip({ left: bool(o.strip_left, `${path}.strip_left`, true), right: bool(o.strip_right, `${path}.strip_right`, true) });
+      return new Strip({
+        left: bool(o.strip_left, `${path}.strip_left`, true),
+        right: bool(o.strip_right, `${path}.strip_right`, true),
+      });
     case 'BertNormalizer':
       return new BertNormalizer({
         cleanText: bool(o.clean_text, `${path}.clean_text`, true),
         handleChineseChars: bool(o.handle_chinese_chars, `${path}.handle_chinese_chars`, true),
-        stripAccents: o.strip_accents === null || o.strip_accents === undefined ? null : bool(o.strip_accents, `${path}.strip_accents`, false),
+        stripAccents:
+          o.strip_accents === null || o.strip_accents === undefined
+            ? null
+            : bool(o.strip_accents, `${path}.strip_accents`, false),
         lowercase: bool(o.lowercase, `${path}.lowercase`, true),
       });
     case 'Sequence':
-      return new NormalizerSequence(arr(o.normalizers, `${path}.normalizers`).map((n, i) => parseNormalizer(n, `${path}.normalizers[${i}]`)!));
+      return new NormalizerSequence(
+        arr(o.normalizers, `${path}.normalizers`).map((n, i) => parseNormalizer(n, `${path}.normalizers[${i}]`)!),
+      );
     default:
-      return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Sequence)`);
+      return fail(
+        `${path}.type`,
+        `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Sequence)`,
+      );
   }
 }
 
@@ -155,7 +169,9 @@ function parsePreTokenizer(v: unknown, path: string): PreTokenizer | null {
     case 'BertPreTokenizer':
       return new BertPreTokenizer();
     case 'Punctuation':
-      return new Punctuation({ behavior: o.behavior === undefined ? 'isolated' : behaviorFromJson(o.behavior, `${FN}: ${path}.behavior`) });
+      return new Punctuation({
+        behavior: o.behavior === undefined ? 'isolated' : behaviorFromJson(o.behavior, `${FN}: ${path}.behavior`),
+      });
     case 'Digits':
       return new Digits({ individualDigits: bool(o.individual_digits, `${path}.individual_digits`, false) });
     case 'Split':
@@ -174,15 +190,27 @@ function parsePreTokenizer(v: unknown, path: string): PreTokenizer | null {
       let scheme: PrependScheme = 'always';
       if (o.prepend_scheme !== undefined) {
         const s = str(o.prepend_scheme, `${path}.prepend_scheme`);
-        if (s !== 'always' && s !== 'first' && s !== 'never') fail(`${path}.prepend_scheme`, `= ${JSON.stringify(s)} must be always, first or never`);
+        if (s !== 'always' && s !== 'first' && s !== 'never')
+          fail(`${path}.prepend_scheme`, `= ${JSON.stringify(s)} must be always, first or never`);
         scheme = s;
       } else if (o.add_prefix_space === false) scheme = 'never';
-      return new Metaspace({ replacement: str(o.replacement ?? '\u2581', `${path}.replacement`), prependScheme: scheme, split: bool(o.split, `${path}.split`, true) });
+      return new Metaspace({
+        replacement: str(o.replacement ?? '\u2581', `${path}.replacement`),
+        prependScheme: scheme,
+        split: bool(o.split, `${path}.split`, true),
+      });
     }
     case 'Sequence':
-      return new PreTokenizerSequence(arr(o.pretokenizers, `${path}.pretokenizers`).map((p, i) => parsePreTokenizer(p, `${path}.pretokenizers[${i}]`)!));
+      return new PreTokenizerSequence(
+        arr(o.pretokenizers, `${path}.pretokenizers`).map((p, i) =>
+          parsePreTokenizer(p, `${path}.pretokenizers[${i}]`)!,
+        ),
+      );
     default:
-      return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported pre-tokenizer (Whitespace, WhitespaceSplit, BertPreTokenizer, Punctuation, Digits, Split, ByteLevel, Metaspace, Sequence)`);
+      return fail(
+        `${path}.type`,
+        `= ${JSON.stringify(type)} is not a supported pre-tokenizer (Whitespace, WhitespaceSplit, BertPreTokenizer, Punctuation, Digits, Split, ByteLevel, Metaspace, Sequence)`,
+      );
   }
 }
 
@@ -202,7 +230,11 @@ function templatePieces(v: unknown, path: string): TemplatePiece[] {
       return { kind: 'sequence', id, typeId: int(s.type_id, `${path}[${i}].Sequence.type_id`) };
     }
     const s = obj(o.SpecialToken, `${path}[${i}].SpecialToken`);
-    return { kind: 'special', id: str(s.id, `${path}[${i}].SpecialToken.id`), typeId: int(s.type_id, `${path}[${i}].SpecialToken.type_id`) };
+    return {
+      kind: 'special',
+      id: str(s.id, `${path}[${i}].SpecialToken.id`),
+      typeId: int(s.type_id, `${path}[${i}].SpecialToken.type_id`),
+    };
   });
 }
 
@@ -217,11 +249,19 @@ function parsePostProcessor(v: unknown, path: string): PostProcessor | null {
         const so = obj(s, `${path}.special_tokens[${JSON.stringify(k)}]`);
         return {
           id: str(so.id, `${path}.special_tokens[${JSON.stringify(k)}].id`),
-          ids: arr(so.ids, `${path}.special_tokens[${JSON.stringify(k)}].ids`).map((x, i) => int(x, `${path}.special_tokens[${JSON.stringify(k)}].ids[${i}]`)),
-          tokens: arr(so.tokens, `${path}.special_tokens[${JSON.stringify(k)}].tokens`).map((x, i) => str(x, `${path}.special_tokens[${JSON.stringify(k)}].tokens[${i}]`)),
+          ids: arr(so.ids, `${path}.special_tokens[${JSON.stringify(k)}].ids`).map((x, i) =>
+            int(x, `${path}.special_tokens[${JSON.stringify(k)}].ids[${i}]`),
+          ),
+          tokens: arr(so.tokens, `${path}.special_tokens[${JSON.stringify(k)}].tokens`).map((x, i) =>
+            str(x, `${path}.special_tokens[${JSON.stringify(k)}].tokens[${i}]`),
+          ),
         };
       });
-      return new TemplateProcessing({ single: templatePieces(o.single, `${path}.single`), pair: templatePieces(o.pair, `${path}.pair`), specialTokens: specs });
+      return new TemplateProcessing({
+        single: templatePieces(o.single, `${path}.single`),
+        pair: templatePieces(o.pair, `${path}.pair`),
+        specialTokens: specs,
+      });
     }
     case 'BertProcessing':
       return new BertProcessing(tokenIdPair(o.sep, `${path}.sep`), tokenIdPair(o.cls, `${path}.cls`));
@@ -239,9 +279,14 @@ function parsePostProcessor(v: unknown, path: string): PostProcessor | null {
         useRegex: bool(o.use_regex, `${path}.use_regex`, true),
       });
     case 'Sequence':
-      return new PostProcessorSequence(arr(o.processors, `${path}.processors`).map((p, i) => parsePostProcessor(p, `${path}.processors[${i}]`)!));
+      return new PostProcessorSequence(
+        arr(o.processors, `${path}.processors`).map((p, i) => parsePostProcessor(p, `${path}.processors[${i}]`)!),
+      );
     default:
-      return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported post-processor (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)`);
+      return fail(
+        `${path}.type`,
+        `= ${JSON.stringify(type)} is not a supported post-processor (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)`,
+      );
   }
 }
 
@@ -253,12 +298,19 @@ function parseDecoder(v: unknown, path: string): Decoder | null {
     case 'ByteLevel':
       return new ByteLevelDecoder();
     case 'WordPiece':
-      return new WordPieceDecoder({ prefix: str(o.prefix ?? '##', `${path}.prefix`), cleanup: bool(o.cleanup, `${path}.cleanup`, true) });
+      return new WordPieceDecoder({
+        prefix: str(o.prefix ?? '##', `${path}.prefix`),
+        cleanup: bool(o.cleanup, `${path}.cleanup`, true),
+      });
     case 'Metaspace': {
       let scheme: PrependScheme = 'always';
       if (typeof o.prepend_scheme === 'string') scheme = o.prepend_scheme as PrependScheme;
       else if (o.add_prefix_space === false) scheme = 'never';
-      return new MetaspaceDecoder({ replacement: str(o.replacement ?? '\u2581', `${path}.replacement`), prependScheme: scheme, split: bool(o.split, `${path}.split`, true) });
+      return new MetaspaceDecoder({
+        replacement: str(o.replacement ?? '\u2581', `${path}.replacement`),
+        prependScheme: scheme,
+        split: bool(o.split, `${path}.split`, true),
+      });
     }
     case 'BPEDecoder':
       return new BPEDecoder(str(o.suffix ?? '</w>', `${path}.suffix`));
@@ -272,11 +324,20 @@ function parseDecoder(v: unknown, path: string): Decoder | null {
       return new ReplaceDecoder(p, str(o.content, `${path}.content`));
     }
     case 'Strip':
-      return new StripDecoder(str(o.content, `${path}.content`), int(o.start, `${path}.start`), int(o.stop, `${path}.stop`));
+      return new StripDecoder(
+        str(o.content, `${path}.content`),
+        int(o.start, `${path}.start`),
+        int(o.stop, `${path}.stop`),
+      );
     case 'Sequence':
-      return new DecoderSequence(arr(o.decoders, `${path}.decoders`).map((d, i) => parseDecoder(d, `${path}.decoders[${i}]`)!));
+      return new DecoderSequence(
+        arr(o.decoders, `${path}.decoders`).map((d, i) => parseDecoder(d, `${path}.decoders[${i}]`)!),
+      );
     default:
-      return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported decoder (ByteLevel, WordPiece, Metaspace, BPEDecoder, ByteFallback, Fuse, Replace, Strip, Sequence)`);
+      return fail(
+        `${path}.type`,
+        `= ${JSON.stringify(type)} is not a supported decoder (ByteLevel, WordPiece, Metaspace, BPEDecoder, ByteFallback, Fuse, Replace, Strip, Sequence)`,
+      );
   }
 }
 
@@ -296,10 +357,18 @@ export function parseMerges(v: unknown, path: string): Array<[string, string]> {
 function parseModel(v: unknown, path: string): Model {
   const o = obj(v, path);
   // HF omits "type" in some old files; guess from the fields like HF's untagged serde does.
-  const type = o.type === undefined ? (o.merges !== undefined ? 'BPE' : o.continuing_subword_prefix !== undefined ? 'WordPiece' : 'WordLevel') : str(o.type, `${path}.type`);
+  const type =
+    o.type === undefined
+      ? o.merges !== undefined
+        ? 'BPE'
+        : o.continuing_subword_prefix !== undefined
+          ? 'WordPiece'
+          : 'WordLevel'
+      : str(o.type, `${path}.type`);
   switch (type) {
     case 'BPE': {
-      if (o.dropout !== undefined && o.dropout !== null) fail(`${path}.dropout`, `= ${describe(o.dropout)}: BPE dropout is not supported`);
+      if (o.dropout !== undefined && o.dropout !== null)
+        fail(`${path}.dropout`, `= ${describe(o.dropout)}: BPE dropout is not supported`);
       return new BPE({
         vocab: vocabMap(o.vocab, `${path}.vocab`),
         merges: parseMerges(o.merges, `${path}.merges`),
@@ -316,10 +385,16 @@ function parseModel(v: unknown, path: string): Model {
         vocab: vocabMap(o.vocab, `${path}.vocab`),
         unkToken: str(o.unk_token ?? '[UNK]', `${path}.unk_token`),
         continuingSubwordPrefix: str(o.continuing_subword_prefix ?? '##', `${path}.continuing_subword_prefix`),
-        maxInputCharsPerWord: o.max_input_chars_per_word === undefined ? 100 : int(o.max_input_chars_per_word, `${path}.max_input_chars_per_word`),
+        maxInputCharsPerWord:
+          o.max_input_chars_per_word === undefined
+            ? 100
+            : int(o.max_input_chars_per_word, `${path}.max_input_chars_per_word`),
       });
     case 'WordLevel':
-      return new WordLevel({ vocab: vocabMap(o.vocab, `${path}.vocab`), unkToken: str(o.unk_token ?? '<unk>', `${path}.unk_token`) });
+      return new WordLevel({
+        vocab: vocabMap(o.vocab, `${path}.vocab`),
+        unkToken: str(o.unk_token ?? '<unk>', `${path}.unk_token`),
+      });
     default:
       return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported model (BPE, WordPiece, WordLevel)`);
   }
@@ -379,7 +454,9 @@ export function fromTokenizerJson(json: string | Json): Tokenizer {
     } catch (e) {
       const m = /position (\d+)/.exec(String(e));
       const pos = m ? Number(m[1]) : json.length;
-      throw new Error(`${FN}: invalid JSON inside ${jsonPathAt(json, pos)} (at character ${pos} of ${json.length}): ${(e as Error).message}`);
+      throw new Error(
+        `${FN}: invalid JSON inside ${jsonPathAt(json, pos)} (at character ${pos} of ${json.length}): ${(e as Error).message}`,
+      );
     }
   }
   const o = obj(root, 'tokenizer.json');
@@ -413,7 +490,8 @@ export function fromTokenizerJson(json: string | Json): Tokenizer {
       if (t !== undefined && t.special && !tok.specialTokens.has(role)) tok.specialTokens.set(role, n);
     }
   }
-  if (!tok.specialTokens.has('unk') && model.unkToken !== null && SPECIAL_TOKEN_ROLES.includes('unk')) tok.specialTokens.set('unk', model.unkToken);
+  if (!tok.specialTokens.has('unk') && model.unkToken !== null && SPECIAL_TOKEN_ROLES.includes('unk'))
+    tok.specialTokens.set('unk', model.unkToken);
   return tok;
 }
 
@@ -459,10 +537,12 @@ export function fromGpt2Files(options: Gpt2FilesOptions): Tokenizer {
       throw new Error(`${FNG}: vocab is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (typeof vocabObj !== 'object' || vocabObj === null) throw new Error(`${FNG}: vocab must be a JSON object of token -> id`);
+  if (typeof vocabObj !== 'object' || vocabObj === null)
+    throw new Error(`${FNG}: vocab must be a JSON object of token -> id`);
   const vocab = new Map<string, number>();
   for (const [k, v] of Object.entries(vocabObj)) {
-    if (!Number.isInteger(v)) throw new Error(`${FNG}: vocab[${JSON.stringify(k)}] = ${JSON.stringify(v)} is not an integer id`);
+    if (!Number.isInteger(v))
+      throw new Error(`${FNG}: vocab[${JSON.stringify(k)}] = ${JSON.stringify(v)} is not an integer id`);
     vocab.set(k, v as number);
   }
   const merges: Array<[string, string]> = [];
@@ -470,7 +550,8 @@ export function fromGpt2Files(options: Gpt2FilesOptions): Tokenizer {
     const l = line.endsWith('\r') ? line.slice(0, -1) : line;
     if (l.length === 0 || (i === 0 && l.startsWith('#version'))) return;
     const parts = l.split(' ');
-    if (parts.length !== 2) throw new Error(`${FNG}: merges line ${i + 1} = ${JSON.stringify(l)} must be two tokens separated by one space`);
+    if (parts.length !== 2)
+      throw new Error(`${FNG}: merges line ${i + 1} = ${JSON.stringify(l)} must be two tokens separated by one space`);
     merges.push([parts[0]!, parts[1]!]);
   });
   const addPrefixSpace = options.addPrefixSpace ?? false;
@@ -506,7 +587,10 @@ export function fromBertVocab(vocabTxt: string, options: BertVocabOptions = {}):
   }
   const tok = new Tokenizer({
     model: new WordPiece({ vocab }),
-    normalizer: new BertNormalizer({ lowercase: options.lowercase ?? true, stripAccents: options.stripAccents ?? null }),
+    normalizer: new BertNormalizer({
+      lowercase: options.lowercase ?? true,
+      stripAccents: options.stripAccents ?? null,
+    }),
     preTokenizer: new BertPreTokenizer(),
     postProcessor: new BertProcessing(['[SEP]', vocab.get('[SEP]')!], ['[CLS]', vocab.get('[CLS]')!]),
     decoder: new WordPieceDecoder(),

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { BertProcessing, Tokenizer, WhitespaceSplit, WordLevel, type SpecialTokens } from './index.js';
 
 const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-function makeTok(specialTokens: SpecialTokens = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' }): Tokenizer {
+function makeTok(
+  specialTokens: SpecialTokens = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' },
+): Tokenizer {
   return new Tokenizer({
     model: new WordLevel({ vocab: new Map(words.map((w, i) => [w, i])), unkToken: '[UNK]' }),
     preTokenizer: new WhitespaceSplit(),
@@ -19,15 +21,27 @@ describe('special tokens and added tokens', () => {
     const tok = makeTok();
     expect(tok.specialTokenId('pad')).toBe(0);
     expect(tok.specialTokenId('mask')).toBe(4);
-    expect(() => makeTok({ unk: '[UNK]' }).specialTokenId('pad')).toThrow(/no 'pad' token is registered \(registered: unk\)/);
+    expect(() => makeTok({ unk: '[UNK]' }).specialTokenId('pad')).toThrow(
+      /no 'pad' token is registered \(registered: unk\)/,
+    );
   });
   it('special-token text is plain text unless allowed', () => {
     const tok = makeTok();
     // as plain text, 'a[MASK]b' is one whitespace word, unknown to the vocabulary
     expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false }).tokens).toEqual(['[UNK]']);
-    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: 'all' }).tokens).toEqual(['a', '[MASK]', 'b']);
-    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: ['[CLS]'] }).tokens).toEqual(['[UNK]']);
-    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: ['[MASK]'] }).tokens).toEqual(['a', '[MASK]', 'b']);
+    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: 'all' }).tokens).toEqual([
+      'a',
+      '[MASK]',
+      'b',
+    ]);
+    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: ['[CLS]'] }).tokens).toEqual([
+      '[UNK]',
+    ]);
+    expect(tok.encode('a[MASK]b', undefined, { addSpecialTokens: false, allowedSpecial: ['[MASK]'] }).tokens).toEqual([
+      'a',
+      '[MASK]',
+      'b',
+    ]);
   });
   it('added tokens are matched before pre-tokenization and never split; new ones get ids after the vocabulary', () => {
     const tok = makeTok();
@@ -86,7 +100,9 @@ describe('encodeBatch: padding', () => {
     expect(Array.from(b.typeIds[0]!)).toEqual([0, 0, 0, 1, 1, 1]);
   });
   it('errors: no pad token, max_length without maxLength', () => {
-    expect(() => makeTok({ unk: '[UNK]' }).encodeBatch(['a'], { padding: 'longest' })).toThrow(/padding needs a 'pad' special token/);
+    expect(() => makeTok({ unk: '[UNK]' }).encodeBatch(['a'], { padding: 'longest' })).toThrow(
+      /padding needs a 'pad' special token/,
+    );
     expect(() => tok.encodeBatch(['a'], { padding: 'max_length' })).toThrow(/'max_length' needs maxLength/);
   });
 });
@@ -108,8 +124,12 @@ describe('encodeBatch: truncation', () => {
     expect(f.encodings[0]!.tokens).toEqual(['[CLS]', 'a', 'b', '[SEP]', 'e', 'f', '[SEP]']);
     const s = tok.encodeBatch([['a b', 'c d e f']], { truncation: 'only_second', maxLength: 7 });
     expect(s.encodings[0]!.tokens).toEqual(['[CLS]', 'a', 'b', '[SEP]', 'c', 'd', '[SEP]']);
-    expect(() => tok.encodeBatch([['a', 'c d e f']], { truncation: 'only_first', maxLength: 5 })).toThrow(/must remove 3 tokens but that sequence has only 1/);
-    expect(() => tok.encodeBatch(['a b c'], { truncation: 'only_second', maxLength: 3 })).toThrow(/'only_second' needs a pair/);
+    expect(() => tok.encodeBatch([['a', 'c d e f']], { truncation: 'only_first', maxLength: 5 })).toThrow(
+      /must remove 3 tokens but that sequence has only 1/,
+    );
+    expect(() => tok.encodeBatch(['a b c'], { truncation: 'only_second', maxLength: 3 })).toThrow(
+      /'only_second' needs a pair/,
+    );
   });
   it('stride: overflowing windows overlap by stride tokens, each with the template', () => {
     const b = tok.encodeBatch(['a b c d e f g'], { truncation: 'longest_first', maxLength: 5, stride: 1 });
@@ -122,7 +142,10 @@ describe('encodeBatch: truncation', () => {
     expect(e.overflowing[0]!.offsets[1]).toEqual([4, 5]);
   });
   it('left truncation keeps the end', () => {
-    const b = tok.encodeBatch(['a b c d'], { truncation: { strategy: 'longest_first', direction: 'left' }, maxLength: 4 });
+    const b = tok.encodeBatch(['a b c d'], {
+      truncation: { strategy: 'longest_first', direction: 'left' },
+      maxLength: 4,
+    });
     expect(b.encodings[0]!.tokens).toEqual(['[CLS]', 'c', 'd', '[SEP]']);
   });
   it('truncation then padding', () => {
@@ -134,8 +157,12 @@ describe('encodeBatch: truncation', () => {
   });
   it('errors: truncation without maxLength, maxLength below the added tokens, stride too big', () => {
     expect(() => tok.encodeBatch(['a'], { truncation: 'longest_first' })).toThrow(/truncation needs maxLength/);
-    expect(() => tok.encodeBatch(['a'], { truncation: 'longest_first', maxLength: 1 })).toThrow(/maxLength = 1 is smaller than the 2 special tokens/);
-    expect(() => tok.encodeBatch(['a b c d'], { truncation: 'longest_first', maxLength: 4, stride: 2 })).toThrow(/stride = 2 must be smaller than maxLength = 2/);
+    expect(() => tok.encodeBatch(['a'], { truncation: 'longest_first', maxLength: 1 })).toThrow(
+      /maxLength = 1 is smaller than the 2 special tokens/,
+    );
+    expect(() => tok.encodeBatch(['a b c d'], { truncation: 'longest_first', maxLength: 4, stride: 2 })).toThrow(
+      /stride = 2 must be smaller than maxLength = 2/,
+    );
   });
 });
 

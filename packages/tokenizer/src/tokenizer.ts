@@ -122,7 +122,10 @@ export class Tokenizer {
 
   /** Register `token` under `role` (adding it as a special token if it is new). */
   setSpecialToken(role: SpecialTokenRole, token: string): void {
-    if (!SPECIAL_TOKEN_ROLES.includes(role)) throw new Error(`setSpecialToken: unknown role ${JSON.stringify(role)} (one of ${SPECIAL_TOKEN_ROLES.join(', ')})`);
+    if (!SPECIAL_TOKEN_ROLES.includes(role))
+      throw new Error(
+        `setSpecialToken: unknown role ${JSON.stringify(role)} (one of ${SPECIAL_TOKEN_ROLES.join(', ')})`,
+      );
     this.specialTokens.set(role, token);
     const existing = this.addedVocabulary.get(token);
     if (existing === undefined) this.addTokens([token], { special: true });
@@ -134,7 +137,9 @@ export class Tokenizer {
     const tok = this.specialTokens.get(role);
     if (tok === undefined) {
       const have = [...this.specialTokens.keys()].join(', ') || 'none';
-      throw new Error(`Tokenizer.specialTokenId: no '${role}' token is registered (registered: ${have}); call setSpecialToken('${role}', …)`);
+      throw new Error(
+        `Tokenizer.specialTokenId: no '${role}' token is registered (registered: ${have}); call setSpecialToken('${role}', …)`,
+      );
     }
     return this.tokenToId(tok)!;
   }
@@ -232,7 +237,13 @@ export class Tokenizer {
   private byteLevelFastPath(): boolean {
     const model = this.model;
     const pre = this.preTokenizer;
-    return model instanceof BPE && model.byteIds !== null && pre instanceof ByteLevel && pre.useRegex && this.normalizer === null;
+    return (
+      model instanceof BPE &&
+      model.byteIds !== null &&
+      pre instanceof ByteLevel &&
+      pre.useRegex &&
+      this.normalizer === null
+    );
   }
 
   /**
@@ -240,7 +251,14 @@ export class Tokenizer {
    * without building a NormalizedString per word (about 3x faster). Token byte lengths are
    * the lengths of their byte-level spellings; byte offsets map to the chars that hold them.
    */
-  private encodeByteLevelSegment(text: string, start: number, end: number, typeId: number, seqId: number, e: Enc): void {
+  private encodeByteLevelSegment(
+    text: string,
+    start: number,
+    end: number,
+    typeId: number,
+    seqId: number,
+    e: Enc,
+  ): void {
     const model = this.model as BPE;
     const s = start === 0 && end === text.length ? text : text.slice(start, end);
     const buf = new IdBuffer(64);
@@ -263,7 +281,7 @@ export class Tokenizer {
         unitOfByte = new Int32Array(nBytes);
         unitEnd = new Int32Array(nBytes);
         let k = 0;
-        for (let i = a; i < b; ) {
+        for (let i = a; i < b;) {
           const cp = s.codePointAt(i)!;
           const units = cp > 0xffff ? 2 : 1;
           const lone = cp >= 0xd800 && cp <= 0xdfff;
@@ -301,9 +319,15 @@ export class Tokenizer {
     });
   }
 
-  private encodeEnc(text: string, pair: string | undefined, options: Omit<EncodeOptions, 'truncation'>, truncation: TruncationOptions | null): Enc {
+  private encodeEnc(
+    text: string,
+    pair: string | undefined,
+    options: Omit<EncodeOptions, 'truncation'>,
+    truncation: TruncationOptions | null,
+  ): Enc {
     if (typeof text !== 'string') throw new Error(`Tokenizer.encode: text must be a string, got ${typeof text}`);
-    if (pair !== undefined && typeof pair !== 'string') throw new Error(`Tokenizer.encode: pair must be a string, got ${typeof pair}`);
+    if (pair !== undefined && typeof pair !== 'string')
+      throw new Error(`Tokenizer.encode: pair must be a string, got ${typeof pair}`);
     const allowed = options.allowedSpecial ?? 'none';
     const addSpecial = options.addSpecialTokens ?? true;
     const a = this.encodeSequence(text, 0, 0, allowed);
@@ -311,7 +335,10 @@ export class Tokenizer {
     if (truncation !== null) {
       const added = addSpecial && this.postProcessor !== null ? this.postProcessor.addedTokens(b !== null) : 0;
       const max = truncation.maxLength - added;
-      if (max < 0) throw new Error(`Tokenizer.encode: maxLength = ${truncation.maxLength} is smaller than the ${added} special tokens the post-processor adds`);
+      if (max < 0)
+        throw new Error(
+          `Tokenizer.encode: maxLength = ${truncation.maxLength} is smaller than the ${added} special tokens the post-processor adds`,
+        );
       truncatePair(a, b, max, truncation);
     }
     if (this.postProcessor !== null) return this.postProcessor.process(a, b, addSpecial);
@@ -363,15 +390,20 @@ export class Tokenizer {
     const padding = options.padding ?? false;
     let truncation: TruncationOptions | null = null;
     if (options.truncation !== undefined && options.truncation !== false) {
-      const t: Partial<TruncationOptions> = typeof options.truncation === 'string' ? { strategy: options.truncation } : options.truncation;
+      const t: Partial<TruncationOptions> =
+        typeof options.truncation === 'string' ? { strategy: options.truncation } : options.truncation;
       const maxLength = t.maxLength ?? options.maxLength;
       if (maxLength === undefined) throw new Error('Tokenizer.encodeBatch: truncation needs maxLength');
       truncation = { ...t, maxLength, stride: t.stride ?? options.stride ?? 0 };
     }
-    if (padding === 'max_length' && options.maxLength === undefined) throw new Error("Tokenizer.encodeBatch: padding 'max_length' needs maxLength");
+    if (padding === 'max_length' && options.maxLength === undefined)
+      throw new Error("Tokenizer.encodeBatch: padding 'max_length' needs maxLength");
     const encs = inputs.map((inp, i) => {
       if (Array.isArray(inp)) {
-        if ((inp as unknown[]).length !== 2) throw new Error(`Tokenizer.encodeBatch: inputs[${i}] must be a string or [text, pair], got an array of ${(inp as unknown[]).length}`);
+        if ((inp as unknown[]).length !== 2)
+          throw new Error(
+            `Tokenizer.encodeBatch: inputs[${i}] must be a string or [text, pair], got an array of ${(inp as unknown[]).length}`,
+          );
         return this.encodeEnc(inp[0], inp[1], options, truncation);
       }
       return this.encodeEnc(inp, undefined, options, truncation);
@@ -381,7 +413,8 @@ export class Tokenizer {
       const m = options.padToMultipleOf;
       if (m !== undefined && m > 0 && len % m !== 0) len += m - (len % m);
       const padToken = this.specialTokens.get('pad');
-      if (padToken === undefined) throw new Error("Tokenizer.encodeBatch: padding needs a 'pad' special token; call setSpecialToken('pad', …)");
+      if (padToken === undefined)
+        throw new Error("Tokenizer.encodeBatch: padding needs a 'pad' special token; call setSpecialToken('pad', …)");
       const spec = {
         length: len,
         padId: this.tokenToId(padToken)!,
@@ -408,7 +441,8 @@ export class Tokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const tok = this.idToToken(id);
-      if (tok === undefined) throw new Error(`Tokenizer.decode: ids[${i}] = ${id} is not in the vocabulary (size ${this.vocabSize})`);
+      if (tok === undefined)
+        throw new Error(`Tokenizer.decode: ids[${i}] = ${id} is not in the vocabulary (size ${this.vocabSize})`);
       if (skip && this.addedVocabulary.isSpecialId(id)) continue;
       tokens.push(tok);
     }
@@ -434,9 +468,16 @@ export class Tokenizer {
       const prefix = options.continuingSubwordPrefix ?? old.continuingSubwordPrefix;
       const r = trainBpeFromCounts(counts, { ...options, continuingSubwordPrefix: prefix });
       if (!r.vocab.has(old.unkToken)) {
-        throw new Error(`Tokenizer.train: the WordPiece unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`);
+        throw new Error(
+          `Tokenizer.train: the WordPiece unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`,
+        );
       }
-      this.model = new WordPiece({ vocab: r.vocab, unkToken: old.unkToken, continuingSubwordPrefix: prefix, maxInputCharsPerWord: old.maxInputCharsPerWord });
+      this.model = new WordPiece({
+        vocab: r.vocab,
+        unkToken: old.unkToken,
+        continuingSubwordPrefix: prefix,
+        maxInputCharsPerWord: old.maxInputCharsPerWord,
+      });
     } else if (old instanceof BPE) {
       const r = trainBpeFromCounts(counts, {
         ...options,
@@ -445,7 +486,9 @@ export class Tokenizer {
       });
       const unk = old.unkToken !== null && r.vocab.has(old.unkToken) ? old.unkToken : null;
       if (old.unkToken !== null && unk === null) {
-        throw new Error(`Tokenizer.train: the BPE unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`);
+        throw new Error(
+          `Tokenizer.train: the BPE unkToken ${JSON.stringify(old.unkToken)} must be one of specialTokens (got ${JSON.stringify(specialTokens)})`,
+        );
       }
       this.model = new BPE({
         vocab: r.vocab,

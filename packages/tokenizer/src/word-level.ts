@@ -21,7 +21,8 @@ export class WordLevel implements Model {
     this.unkToken = options.unkToken ?? '<unk>';
     this.ids = invertVocab(this.vocab, 'WordLevel');
     const unk = this.vocab.get(this.unkToken);
-    if (unk === undefined) throw new Error(`WordLevel: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
+    if (unk === undefined)
+      throw new Error(`WordLevel: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
     this.unkId = unk;
   }
   get vocabSize(): number {

@@ -33,7 +33,8 @@ export class WordPiece implements Model {
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
     this.ids = invertVocab(this.vocab, 'WordPiece');
     const unk = this.vocab.get(this.unkToken);
-    if (unk === undefined) throw new Error(`WordPiece: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
+    if (unk === undefined)
+      throw new Error(`WordPiece: unkToken ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
     this.unkId = unk;
   }
 
@@ -54,7 +55,7 @@ export class WordPiece implements Model {
     if (word.length === 0) return [];
     // code point boundaries, in UTF-16 units
     const bounds: number[] = [0];
-    for (let i = 0; i < word.length; ) {
+    for (let i = 0; i < word.length;) {
       const c = word.charCodeAt(i);
       i += c >= 0xd800 && c <= 0xdbff && i + 1 < word.length && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       bounds.push(i);
@@ -100,6 +101,7 @@ export class WordPiece implements Model {
 /** A plain object from a Map, keeping `__proto__` as an own key. */
 export function mapToObject(m: Map<string, number>): Record<string, number> {
   const o: Record<string, number> = {};
-  for (const [k, v] of m) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of m)
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   return o;
 }

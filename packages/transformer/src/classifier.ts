@@ -55,13 +55,18 @@ export class TransformerClassifier extends Module {
     const seed = opts.seed ?? 0;
     const d = opts.dModel;
     this.pooling = opts.pooling ?? 'first';
-    if (this.pooling !== 'first' && this.pooling !== 'mean') throw new Error(`TransformerClassifier: pooling = ${String(this.pooling)} must be 'first' or 'mean'`);
+    if (this.pooling !== 'first' && this.pooling !== 'mean')
+      throw new Error(`TransformerClassifier: pooling = ${String(this.pooling)} must be 'first' or 'mean'`);
     this.tok_emb = this.addModule('tok_emb', new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: d, seed }));
     // BERT's N(0, 0.02), the same scale as the learned positions (N(0, 1) would drown them)
     const w0 = init.normal([opts.vocabSize, d], { mean: 0, std: 0.02, seed: seed + 5 });
     this.tok_emb.weight.assign(w0);
     w0.dispose();
-    if ((opts.positional ?? 'learned') === 'learned') this.pos_emb = this.addModule('pos_emb', new LearnedPositionalEncoding({ maxLen: opts.maxLen ?? 512, dModel: d, seed: seed + 1 }));
+    if ((opts.positional ?? 'learned') === 'learned')
+      this.pos_emb = this.addModule(
+        'pos_emb',
+        new LearnedPositionalEncoding({ maxLen: opts.maxLen ?? 512, dModel: d, seed: seed + 1 }),
+      );
     else this.sinusoid = new SinusoidalPositionalEncoding({ dModel: d });
     const normFirst = opts.normFirst ?? false;
     this.encoder = this.addModule(
@@ -78,7 +83,10 @@ export class TransformerClassifier extends Module {
         seed: seed + 2,
       }),
     );
-    this.classifier = this.addModule('classifier', new Dense({ inFeatures: d, outFeatures: opts.numClasses, seed: seed + 3 }));
+    this.classifier = this.addModule(
+      'classifier',
+      new Dense({ inFeatures: d, outFeatures: opts.numClasses, seed: seed + 3 }),
+    );
   }
 
   /**

@@ -88,8 +88,14 @@ export class TransformerDecoderLayer extends Module {
     this.dModel = opts.dModel;
     this.normFirst = opts.normFirst ?? false;
     this.activation = act;
-    this.self_attn = this.addModule('self_attn', new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed }));
-    this.multihead_attn = this.addModule('multihead_attn', new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed: seed + 5 }));
+    this.self_attn = this.addModule(
+      'self_attn',
+      new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed }),
+    );
+    this.multihead_attn = this.addModule(
+      'multihead_attn',
+      new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed: seed + 5 }),
+    );
     this.linear1 = this.addModule('linear1', new Dense({ inFeatures: opts.dModel, outFeatures: ff, seed: seed + 10 }));
     this.dropout = this.addModule('dropout', new Dropout({ p, seed: seed + 12 }));
     this.linear2 = this.addModule('linear2', new Dense({ inFeatures: ff, outFeatures: opts.dModel, seed: seed + 13 }));
@@ -120,7 +126,9 @@ export class TransformerDecoderLayer extends Module {
     }
     if (!memory && !opts.memoryKV) throw new Error('TransformerDecoderLayer: give memory or memoryKV');
     if (memory && (memory.rank !== 3 || memory.shape[2] !== this.dModel || memory.shape[0] !== tgt.shape[0])) {
-      throw new Error(`TransformerDecoderLayer: memory must be [B = ${tgt.shape[0]}, S, ${this.dModel}], got [${memory.shape.join(', ')}]`);
+      throw new Error(
+        `TransformerDecoderLayer: memory must be [B = ${tgt.shape[0]}, S, ${this.dModel}], got [${memory.shape.join(', ')}]`,
+      );
     }
     const needWeights = opts.needWeights ?? false;
     return tidy(() => {

@@ -92,7 +92,10 @@ export class TransformerEncoderLayer extends Module {
     this.dModel = opts.dModel;
     this.normFirst = opts.normFirst ?? false;
     this.activation = act;
-    this.self_attn = this.addModule('self_attn', new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed }));
+    this.self_attn = this.addModule(
+      'self_attn',
+      new MultiHeadAttention({ embedDim: opts.dModel, numHeads: opts.nhead, dropout: p, seed }),
+    );
     this.linear1 = this.addModule('linear1', new Dense({ inFeatures: opts.dModel, outFeatures: ff, seed: seed + 10 }));
     this.dropout = this.addModule('dropout', new Dropout({ p, seed: seed + 12 }));
     this.linear2 = this.addModule('linear2', new Dense({ inFeatures: ff, outFeatures: opts.dModel, seed: seed + 13 }));
@@ -137,7 +140,11 @@ export class TransformerEncoderLayer extends Module {
         x = this.norm1.forward(tf.add(x, this.dropout1.forward(r.out)));
         x = this.norm2.forward(tf.add(x, this.dropout2.forward(this.ff(x))));
       }
-      return { output: x as tf.Tensor3D, attention: r.weights as tf.Tensor4D | null, kv: opts.returnCache ? r.kv : null };
+      return {
+        output: x as tf.Tensor3D,
+        attention: r.weights as tf.Tensor4D | null,
+        kv: opts.returnCache ? r.kv : null,
+      };
     });
   }
 }

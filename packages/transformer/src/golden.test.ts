@@ -16,7 +16,15 @@ import { Transformer } from './transformer.js';
 
 interface Case {
   kind: 'encoderLayer' | 'decoderLayer' | 'transformer';
-  config: { dModel: number; nhead: number; dimFeedforward: number; normFirst?: boolean; activation?: 'relu' | 'gelu'; numEncoderLayers?: number; numDecoderLayers?: number };
+  config: {
+    dModel: number;
+    nhead: number;
+    dimFeedforward: number;
+    normFirst?: boolean;
+    activation?: 'relu' | 'gelu';
+    numEncoderLayers?: number;
+    numDecoderLayers?: number;
+  };
   tensors: Record<string, FixTensor>;
   params?: Record<string, FixTensor>;
   paramGrads: Record<string, FixTensor>;
@@ -31,10 +39,17 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 
-function checkGrads(name: string, c: Case, inputs: Record<string, tf.Variable>, params: Map<string, tf.Variable>, loss: () => tf.Scalar): void {
+function checkGrads(
+  name: string,
+  c: Case,
+  inputs: Record<string, tf.Variable>,
+  params: Map<string, tf.Variable>,
+  loss: () => tf.Scalar,
+): void {
   const vars = [...Object.values(inputs), ...params.values()];
   const { value, grads } = tf.variableGrads(loss, vars);
-  for (const [n, v] of Object.entries(inputs)) expectClose(grads[v.name], toTensor(c.tensors[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
+  for (const [n, v] of Object.entries(inputs))
+    expectClose(grads[v.name], toTensor(c.tensors[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
   let checked = 0;
   for (const [pn, pv] of params) {
     if (!c.paramGrads[pn]) continue;
@@ -49,7 +64,14 @@ describe('layers vs PyTorch', () => {
   for (const [name, c] of Object.entries(fix.cases).filter(([, c]) => c.kind !== 'transformer')) {
     it(name, () => {
       const t = c.tensors;
-      const opts = { dModel: c.config.dModel, nhead: c.config.nhead, dimFeedforward: c.config.dimFeedforward, normFirst: c.config.normFirst, activation: c.config.activation, dropout: 0.1 };
+      const opts = {
+        dModel: c.config.dModel,
+        nhead: c.config.nhead,
+        dimFeedforward: c.config.dimFeedforward,
+        normFirst: c.config.normFirst,
+        activation: c.config.activation,
+        dropout: 0.1,
+      };
       const layer = c.kind === 'encoderLayer' ? new TransformerEncoderLayer(opts) : new TransformerDecoderLayer(opts);
       layer.eval();
       const params = toDict(c.params as Record<string, FixTensor>);
@@ -101,7 +123,12 @@ describe('nn.Transformer (2 layers) vs PyTorch, weights from safetensors', () =>
     const src = tf.variable(toTensor(t.src));
     const tgt = tf.variable(toTensor(t.tgt));
     const skpm = toTensor(t.srcKeyPaddingMask, 'bool');
-    const masks = { srcKeyPaddingMask: skpm, memoryKeyPaddingMask: skpm, tgtKeyPaddingMask: toTensor(t.tgtKeyPaddingMask, 'bool'), tgtMask: toTensor(t.tgtMask, 'bool') };
+    const masks = {
+      srcKeyPaddingMask: skpm,
+      memoryKeyPaddingMask: skpm,
+      tgtKeyPaddingMask: toTensor(t.tgtKeyPaddingMask, 'bool'),
+      tgtMask: toTensor(t.tgtMask, 'bool'),
+    };
     const run = () => model.forward(src, tgt, masks).output;
     const out = run();
     expectClose(out, toTensor(t.output), { ...OUT, name: 'transformer.output' });

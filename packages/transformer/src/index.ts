@@ -37,5 +37,10 @@ export {
 export type { KV, Activation } from './internal/feed-forward.js';
 export { disposeState, type TokenIds } from './internal/util.js';
 export { TransformerLM, type TransformerLMOptions, type LMState, type LMResult } from './lm.js';
-export { Seq2SeqTransformer, type Seq2SeqTransformerOptions, type Seq2SeqState, type SourceOptions } from './seq2seq-transformer.js';
+export {
+  Seq2SeqTransformer,
+  type Seq2SeqTransformerOptions,
+  type Seq2SeqState,
+  type SourceOptions,
+} from './seq2seq-transformer.js';
 export { TransformerClassifier, type TransformerClassifierOptions } from './classifier.js';

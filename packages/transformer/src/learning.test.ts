@@ -65,7 +65,18 @@ function exactMatch(model: Seq2SeqTransformer, test: ReturnType<typeof batch>): 
 
 it('learns to reverse sequences (≥ 99% exact match, greedy decoding with the KV cache)', { timeout: 180_000 }, () => {
   // pre-norm (stable at this learning rate without warmup), d 32, 2 + 2 layers
-  const model = new Seq2SeqTransformer({ srcVocabSize: V, tgtVocabSize: V, dModel: 32, nhead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 64, dropout: 0, normFirst: true, seed: 1 });
+  const model = new Seq2SeqTransformer({
+    srcVocabSize: V,
+    tgtVocabSize: V,
+    dModel: 32,
+    nhead: 4,
+    numEncoderLayers: 2,
+    numDecoderLayers: 2,
+    dimFeedforward: 64,
+    dropout: 0,
+    normFirst: true,
+    seed: 1,
+  });
   const opt = new TinyAdam(model.namedParameters(), 5e-3);
   const rng = new Rng(42);
   const validation = batch(new Rng(1000), 200);
@@ -94,7 +105,9 @@ it('learns to reverse sequences (≥ 99% exact match, greedy decoding with the K
   }
   model.eval();
   const acc = exactMatch(model, batch(new Rng(7), 200)); // a fresh test set
-  console.log(`reverse: ${step + 1} steps, final train loss ${loss.toFixed(4)}, test exact match ${(acc * 100).toFixed(1)}%`);
+  console.log(
+    `reverse: ${step + 1} steps, final train loss ${loss.toFixed(4)}, test exact match ${(acc * 100).toFixed(1)}%`,
+  );
   expect(acc).toBeGreaterThanOrEqual(0.99);
   opt.dispose();
   model.dispose();

@@ -98,10 +98,17 @@ export class TransformerLM extends Module {
     const w0 = init.normal([opts.vocabSize, d], { mean: 0, std: 0.02, seed: seed + 1 });
     this.embWeight.assign(w0);
     w0.dispose();
-    if (this.positional === 'learned') this.pos_emb = this.addModule('pos_emb', new LearnedPositionalEncoding({ maxLen: this.maxLen, dModel: d, seed: seed + 2 }));
+    if (this.positional === 'learned')
+      this.pos_emb = this.addModule(
+        'pos_emb',
+        new LearnedPositionalEncoding({ maxLen: this.maxLen, dModel: d, seed: seed + 2 }),
+      );
     else if (this.positional === 'sinusoidal') this.sinusoid = new SinusoidalPositionalEncoding({ dModel: d });
     else if (this.positional === 'rope') this.rotary = new RotaryEmbedding({ headDim: d / opts.nhead });
-    else throw new Error(`TransformerLM: positional = ${String(this.positional)} must be 'learned', 'sinusoidal' or 'rope'`);
+    else
+      throw new Error(
+        `TransformerLM: positional = ${String(this.positional)} must be 'learned', 'sinusoidal' or 'rope'`,
+      );
     this.transformer = this.addModule(
       'transformer',
       new TransformerEncoder({
@@ -117,7 +124,11 @@ export class TransformerLM extends Module {
         seed: seed + 3,
       }),
     );
-    if (opts.tieWeights === false) this.lm_head = this.addModule('lm_head', new Dense({ inFeatures: d, outFeatures: opts.vocabSize, bias: false, seed: seed + 4 }));
+    if (opts.tieWeights === false)
+      this.lm_head = this.addModule(
+        'lm_head',
+        new Dense({ inFeatures: d, outFeatures: opts.vocabSize, bias: false, seed: seed + 4 }),
+      );
   }
 
   private embed(ids: tf.Tensor2D, offset: number): tf.Tensor {
@@ -183,7 +194,10 @@ export class TransformerLM extends Module {
    * `tokens [B]` → `{ logits [B, V], state }`. The old state is not disposed here.
    */
   step(state: LMState, tokens: Int32Array | number[]): { logits: tf.Tensor2D; state: LMState } {
-    return this.advance(state, Array.from(tokens, (t) => [t]));
+    return this.advance(
+      state,
+      Array.from(tokens, (t) => [t]),
+    );
   }
 
   /**
@@ -231,4 +245,3 @@ export class TransformerLM extends Module {
     return out;
   }
 }
-

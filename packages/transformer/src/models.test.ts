@@ -21,7 +21,10 @@ function stepAll(lm: TransformerLM, rows: number[][]): tf.Tensor3D {
   let state: LMState = lm.initState();
   const outs: tf.Tensor2D[] = [];
   for (let t = 0; t < rows[0].length; t++) {
-    const r = lm.step(state, rows.map((row) => row[t]));
+    const r = lm.step(
+      state,
+      rows.map((row) => row[t]),
+    );
     disposeState(state);
     state = r.state;
     outs.push(r.logits);
@@ -35,7 +38,15 @@ function stepAll(lm: TransformerLM, rows: number[][]): tf.Tensor3D {
 describe('TransformerLM', () => {
   for (const positional of ['learned', 'sinusoidal', 'rope'] as const) {
     it(`KV-cache decoding equals full recomputation (${positional})`, () => {
-      const lm = new TransformerLM({ vocabSize: 11, dModel: 16, nhead: 4, numLayers: 2, positional, maxLen: 32, seed: 3 });
+      const lm = new TransformerLM({
+        vocabSize: 11,
+        dModel: 16,
+        nhead: 4,
+        numLayers: 2,
+        positional,
+        maxLen: 32,
+        seed: 3,
+      });
       lm.eval();
       const rows = [
         [1, 5, 7, 2, 9, 3, 4],
@@ -45,10 +56,21 @@ describe('TransformerLM', () => {
       const stepped = stepAll(lm, rows);
       expectClose(stepped, full, { atol: 1e-5, rtol: 1e-4, name: 'stepped logits' });
       // a prompt fed at once, then single steps, gives the same as well
-      const { logits: l1, state: s1 } = lm.advance(lm.initState(), rows.map((r) => r.slice(0, 4)));
+      const { logits: l1, state: s1 } = lm.advance(
+        lm.initState(),
+        rows.map((r) => r.slice(0, 4)),
+      );
       const { logits: l2, state: s2 } = lm.step(s1, [rows[0][4], rows[1][4]]);
-      expectClose(l1, tf.tidy(() => tf.squeeze(tf.slice(full, [0, 3, 0], [2, 1, 11]), [1])), { atol: 1e-5, rtol: 1e-4 });
-      expectClose(l2, tf.tidy(() => tf.squeeze(tf.slice(full, [0, 4, 0], [2, 1, 11]), [1])), { atol: 1e-5, rtol: 1e-4 });
+      expectClose(
+        l1,
+        tf.tidy(() => tf.squeeze(tf.slice(full, [0, 3, 0], [2, 1, 11]), [1])),
+        { atol: 1e-5, rtol: 1e-4 },
+      );
+      expectClose(
+        l2,
+        tf.tidy(() => tf.squeeze(tf.slice(full, [0, 4, 0], [2, 1, 11]), [1])),
+        { atol: 1e-5, rtol: 1e-4 },
+      );
       tf.dispose([full, stepped, l1, l2]);
       disposeState([s1, s2]);
       lm.dispose();
@@ -124,7 +146,9 @@ describe('TransformerLM', () => {
     const x = ids([[1, 2, 3, 4, 5]]);
     const y = ids([[2, 3, 4, 5, 6]]);
     const loss = () =>
-      tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(y, [-1]), 9), tf.reshape(lm.forward(x).logits, [-1, 9]))) as tf.Scalar;
+      tf.tidy(() =>
+        tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(y, [-1]), 9), tf.reshape(lm.forward(x).logits, [-1, 9])),
+      ) as tf.Scalar;
     opt.minimize(loss); // creates the optimizer state
     const l0 = opt.minimize(loss);
     await expectNoLeaks(() => {
@@ -140,7 +164,16 @@ describe('TransformerLM', () => {
 
 describe('Seq2SeqTransformer', () => {
   it('step() with caches equals the teacher-forced forward, with source padding, and reorders like a beam', () => {
-    const m = new Seq2SeqTransformer({ srcVocabSize: 10, tgtVocabSize: 12, dModel: 16, nhead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 32, seed: 5 });
+    const m = new Seq2SeqTransformer({
+      srcVocabSize: 10,
+      tgtVocabSize: 12,
+      dModel: 16,
+      nhead: 4,
+      numEncoderLayers: 2,
+      numDecoderLayers: 2,
+      dimFeedforward: 32,
+      seed: 5,
+    });
     m.eval();
     const src = [
       [3, 4, 5, 6, 7],
@@ -155,7 +188,10 @@ describe('Seq2SeqTransformer', () => {
     let state: Seq2SeqState = m.initState(src, { srcLengths });
     const outs: tf.Tensor2D[] = [];
     for (let t = 0; t < 4; t++) {
-      const r = m.step(state, tgtIn.map((row) => row[t]));
+      const r = m.step(
+        state,
+        tgtIn.map((row) => row[t]),
+      );
       expect(r.attention.shape).toEqual([2, 5]);
       expect((r.attention.arraySync() as number[][])[1].slice(3)).toEqual([0, 0]);
       r.attention.dispose();
@@ -174,24 +210,57 @@ describe('Seq2SeqTransformer', () => {
       position: state.position,
     }));
     const next = m.step(swapped, [7, 3]);
-    const ref = m.forward([src[1], src[0]], [[...tgtIn[1], 7], [...tgtIn[0], 3]], { srcLengths: [3, 5] }).logits;
-    expectClose(next.logits, tf.tidy(() => tf.squeeze(tf.slice(ref, [0, 4, 0], [2, 1, 12]), [1])), { atol: 1e-5, rtol: 1e-4 });
+    const ref = m.forward(
+      [src[1], src[0]],
+      [
+        [...tgtIn[1], 7],
+        [...tgtIn[0], 3],
+      ],
+      { srcLengths: [3, 5] },
+    ).logits;
+    expectClose(
+      next.logits,
+      tf.tidy(() => tf.squeeze(tf.slice(ref, [0, 4, 0], [2, 1, 12]), [1])),
+      { atol: 1e-5, rtol: 1e-4 },
+    );
     tf.dispose([full, stepped, idx, ref, next.logits, next.attention, ...outs]);
     disposeState([state, swapped, next.state.kv]);
     m.dispose();
   });
 
   it('has nn.Transformer names under transformer.* and returns attention maps of every layer', () => {
-    const m = new Seq2SeqTransformer({ srcVocabSize: 5, tgtVocabSize: 6, dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 16 });
+    const m = new Seq2SeqTransformer({
+      srcVocabSize: 5,
+      tgtVocabSize: 6,
+      dModel: 8,
+      nhead: 2,
+      numEncoderLayers: 1,
+      numDecoderLayers: 2,
+      dimFeedforward: 16,
+    });
     const names = [...m.namedParameters().keys()];
-    for (const n of ['src_tok_emb.weight', 'tgt_tok_emb.weight', 'transformer.encoder.layers.0.self_attn.in_proj_weight', 'transformer.encoder.norm.weight', 'transformer.decoder.layers.1.multihead_attn.out_proj.weight', 'transformer.decoder.norm.bias', 'generator.weight']) {
+    for (const n of [
+      'src_tok_emb.weight',
+      'tgt_tok_emb.weight',
+      'transformer.encoder.layers.0.self_attn.in_proj_weight',
+      'transformer.encoder.norm.weight',
+      'transformer.decoder.layers.1.multihead_attn.out_proj.weight',
+      'transformer.decoder.norm.bias',
+      'generator.weight',
+    ]) {
       expect(names).toContain(n);
     }
     m.eval();
     const r = m.forward([[1, 2, 3]], [[1, 4]], { needWeights: true });
     expect(r.encoderAttentions.map((a) => a.shape)).toEqual([[1, 2, 3, 3]]);
-    expect(r.selfAttentions.map((a) => a.shape)).toEqual([[1, 2, 2, 2], [1, 2, 2, 2]]);
-    expect(r.crossAttentions.map((a) => a.shape)).toEqual([[1, 2, 2, 3], [1, 2, 2, 3]]);
+    expect(r.selfAttentions.map((a) => a.shape)).toEqual([
+      [1, 2, 2, 2],
+      [1, 2, 2, 2],
+    ]);
+    expect(r.crossAttentions.map((a) => a.shape)).toEqual([
+      [1, 2, 2, 3],
+      [1, 2, 2, 3],
+    ]);
     tf.dispose([r.logits, ...r.encoderAttentions, ...r.selfAttentions, ...r.crossAttentions]);
     m.dispose();
   });
@@ -200,7 +269,15 @@ describe('Seq2SeqTransformer', () => {
 describe('TransformerClassifier', () => {
   it('mean pooling ignores padding; first-token pooling reads position 0', () => {
     for (const pooling of ['mean', 'first'] as const) {
-      const c = new TransformerClassifier({ vocabSize: 10, numClasses: 3, dModel: 8, nhead: 2, numLayers: 2, pooling, seed: 1 });
+      const c = new TransformerClassifier({
+        vocabSize: 10,
+        numClasses: 3,
+        dModel: 8,
+        nhead: 2,
+        numLayers: 2,
+        pooling,
+        seed: 1,
+      });
       c.eval();
       const a = c.forward([[1, 4, 5, 0, 0]], { lengths: [3] }).logits;
       const b = c.forward([[1, 4, 5, 9, 7]], { lengths: [3] }).logits;
@@ -227,9 +304,13 @@ describe('positional encodings', () => {
     const rope = new RotaryEmbedding({ headDim: 8 });
     const q = tf.randomNormal([1, 1, 1, 8], 0, 1, 'float32', 1);
     const k = tf.randomNormal([1, 1, 1, 8], 0, 1, 'float32', 2);
-    const dot = (pq: number, pk: number) => tf.tidy(() => tf.sum(tf.mul(rope.apply(q, pq), rope.apply(k, pk))).dataSync()[0]);
+    const dot = (pq: number, pk: number) =>
+      tf.tidy(() => tf.sum(tf.mul(rope.apply(q, pq), rope.apply(k, pk))).dataSync()[0]);
     expect(dot(5, 2)).toBeCloseTo(dot(13, 10), 4);
-    expect(dot(0, 0)).toBeCloseTo(tf.tidy(() => tf.sum(tf.mul(q, k)).dataSync()[0]), 5);
+    expect(dot(0, 0)).toBeCloseTo(
+      tf.tidy(() => tf.sum(tf.mul(q, k)).dataSync()[0]),
+      5,
+    );
     expect(Math.abs(dot(5, 2) - dot(5, 4))).toBeGreaterThan(1e-3);
     tf.dispose([q, k]);
   });
@@ -237,18 +318,37 @@ describe('positional encodings', () => {
 
 describe('bad input', () => {
   it('throws clear errors', () => {
-    expect(() => new TransformerEncoderLayer({ dModel: 10, nhead: 3 })).toThrow('TransformerEncoderLayer: dModel = 10 is not divisible by nhead = 3');
-    expect(() => new TransformerLM({ vocabSize: 5, dModel: 10, nhead: 4, numLayers: 1 })).toThrow(/not divisible by nhead = 4/);
+    expect(() => new TransformerEncoderLayer({ dModel: 10, nhead: 3 })).toThrow(
+      'TransformerEncoderLayer: dModel = 10 is not divisible by nhead = 3',
+    );
+    expect(() => new TransformerLM({ vocabSize: 5, dModel: 10, nhead: 4, numLayers: 1 })).toThrow(
+      /not divisible by nhead = 4/,
+    );
     const layer = new TransformerEncoderLayer({ dModel: 8, nhead: 2, dimFeedforward: 16 });
     const x = tf.zeros([2, 5, 8]);
-    expect(() => layer.forward(x, { srcKeyPaddingMask: tf.zeros([2, 4], 'bool') })).toThrow('MultiHeadAttention: keyPaddingMask shape [2, 4] must be [B, Tk] = [2, 5]');
-    expect(() => layer.forward(x, { srcMask: tf.zeros([5, 4], 'bool') })).toThrow(/attnMask shape \[5, 4\] must be \[Tq, Tk\] = \[5, 5\]/);
-    expect(() => layer.forward(tf.zeros([2, 5, 6]))).toThrow('TransformerEncoderLayer: src must be [B, T, 8], got [2, 5, 6]');
+    expect(() => layer.forward(x, { srcKeyPaddingMask: tf.zeros([2, 4], 'bool') })).toThrow(
+      'MultiHeadAttention: keyPaddingMask shape [2, 4] must be [B, Tk] = [2, 5]',
+    );
+    expect(() => layer.forward(x, { srcMask: tf.zeros([5, 4], 'bool') })).toThrow(
+      /attnMask shape \[5, 4\] must be \[Tq, Tk\] = \[5, 5\]/,
+    );
+    expect(() => layer.forward(tf.zeros([2, 5, 6]))).toThrow(
+      'TransformerEncoderLayer: src must be [B, T, 8], got [2, 5, 6]',
+    );
     const lm = new TransformerLM({ vocabSize: 5, dModel: 8, nhead: 2, numLayers: 1, maxLen: 4 });
     expect(() => lm.forward([[1, 2, 3, 4, 0]])).toThrow('TransformerLM: positions up to 5 exceed maxLen = 4');
     expect(() => lm.forward([[1, 2], [3]])).toThrow(/ids\[1\] has length 1, expected 2/);
-    const m = new Seq2SeqTransformer({ srcVocabSize: 5, tgtVocabSize: 5, dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1 });
-    expect(() => m.forward([[1, 2, 3]], [[1, 2]], { srcLengths: [4] })).toThrow('Seq2SeqTransformer: lengths[0] = 4 must be an integer in [0, T = 3]');
+    const m = new Seq2SeqTransformer({
+      srcVocabSize: 5,
+      tgtVocabSize: 5,
+      dModel: 8,
+      nhead: 2,
+      numEncoderLayers: 1,
+      numDecoderLayers: 1,
+    });
+    expect(() => m.forward([[1, 2, 3]], [[1, 2]], { srcLengths: [4] })).toThrow(
+      'Seq2SeqTransformer: lengths[0] = 4 must be an integer in [0, T = 3]',
+    );
     tf.dispose(x);
     layer.dispose();
     lm.dispose();

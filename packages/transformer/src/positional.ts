@@ -15,8 +15,13 @@ import { Module, init } from '@wordloom/core';
  * The sinusoidal table `[T, dModel]` for positions `offset … offset+T−1` (computed in float64, stored float32).
  * @throws when dModel is not a positive even integer.
  */
-export function sinusoidalEncoding(T: number, dModel: number, opts: { offset?: number; base?: number } = {}): tf.Tensor2D {
-  if (!Number.isInteger(dModel) || dModel < 2 || dModel % 2 !== 0) throw new Error(`sinusoidalEncoding: dModel = ${dModel} must be a positive even integer`);
+export function sinusoidalEncoding(
+  T: number,
+  dModel: number,
+  opts: { offset?: number; base?: number } = {},
+): tf.Tensor2D {
+  if (!Number.isInteger(dModel) || dModel < 2 || dModel % 2 !== 0)
+    throw new Error(`sinusoidalEncoding: dModel = ${dModel} must be a positive even integer`);
   const offset = opts.offset ?? 0;
   const base = opts.base ?? 10000;
   const data = new Float32Array(T * dModel);
@@ -52,13 +57,17 @@ export class LearnedPositionalEncoding extends Module {
   constructor(opts: { maxLen: number; dModel: number; seed?: number }) {
     super();
     this.maxLen = opts.maxLen;
-    this.weight = this.addParameter('weight', init.normal([opts.maxLen, opts.dModel], { mean: 0, std: 0.02, seed: opts.seed ?? 0 }));
+    this.weight = this.addParameter(
+      'weight',
+      init.normal([opts.maxLen, opts.dModel], { mean: 0, std: 0.02, seed: opts.seed ?? 0 }),
+    );
   }
   /** `x [B, T, d]` + rows `offset … offset+T−1`. @throws when offset + T exceeds maxLen. */
   forward(x: tf.Tensor, opts: { offset?: number } = {}): tf.Tensor {
     const T = x.shape[1] as number;
     const offset = opts.offset ?? 0;
-    if (offset + T > this.maxLen) throw new Error(`LearnedPositionalEncoding: positions up to ${offset + T} exceed maxLen = ${this.maxLen}`);
+    if (offset + T > this.maxLen)
+      throw new Error(`LearnedPositionalEncoding: positions up to ${offset + T} exceed maxLen = ${this.maxLen}`);
     return tidy(() => tf.add(x, tf.slice(this.weight, [offset, 0], [T, -1])));
   }
 }
@@ -95,7 +104,8 @@ export class RotaryEmbedding {
 
   /** Rotates `x [B, H, T, dh]` as positions `offset … offset+T−1`: x·cos + rotate_half(x)·sin. */
   apply(x: tf.Tensor, offset = 0): tf.Tensor {
-    if (x.rank !== 4 || x.shape[3] !== this.headDim) throw new Error(`RotaryEmbedding.apply: x must be [B, H, T, ${this.headDim}], got [${x.shape.join(', ')}]`);
+    if (x.rank !== 4 || x.shape[3] !== this.headDim)
+      throw new Error(`RotaryEmbedding.apply: x must be [B, H, T, ${this.headDim}], got [${x.shape.join(', ')}]`);
     const T = x.shape[2] as number;
     const half = this.headDim / 2;
     return tidy(() => {

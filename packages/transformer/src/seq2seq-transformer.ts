@@ -77,12 +77,21 @@ export class Seq2SeqTransformer extends Module {
     this.dModel = d;
     this.tgtVocabSize = opts.tgtVocabSize;
     if (d % 2 !== 0) throw new Error(`Seq2SeqTransformer: dModel = ${d} must be even (sinusoidal positions)`);
-    this.src_tok_emb = this.addModule('src_tok_emb', new Embedding({ numEmbeddings: opts.srcVocabSize, embeddingDim: d, seed }));
-    this.tgt_tok_emb = this.addModule('tgt_tok_emb', new Embedding({ numEmbeddings: opts.tgtVocabSize, embeddingDim: d, seed: seed + 1 }));
+    this.src_tok_emb = this.addModule(
+      'src_tok_emb',
+      new Embedding({ numEmbeddings: opts.srcVocabSize, embeddingDim: d, seed }),
+    );
+    this.tgt_tok_emb = this.addModule(
+      'tgt_tok_emb',
+      new Embedding({ numEmbeddings: opts.tgtVocabSize, embeddingDim: d, seed: seed + 1 }),
+    );
     // fairseq's init N(0, d^-½): after the √d scaling the embeddings have unit scale, like the
     // sinusoidal positions; with N(0, 1) the positions would be drowned (5.6× smaller at d = 32)
     // and position-dependent tasks learn far more slowly.
-    for (const [emb, n, s] of [[this.src_tok_emb, opts.srcVocabSize, seed + 5], [this.tgt_tok_emb, opts.tgtVocabSize, seed + 6]] as const) {
+    for (const [emb, n, s] of [
+      [this.src_tok_emb, opts.srcVocabSize, seed + 5],
+      [this.tgt_tok_emb, opts.tgtVocabSize, seed + 6],
+    ] as const) {
       const w = init.normal([n, d], { mean: 0, std: 1 / Math.sqrt(d), seed: s });
       emb.weight.assign(w);
       w.dispose();
@@ -101,7 +110,10 @@ export class Seq2SeqTransformer extends Module {
         seed: seed + 2,
       }),
     );
-    this.generator = this.addModule('generator', new Dense({ inFeatures: d, outFeatures: opts.tgtVocabSize, seed: seed + 3 }));
+    this.generator = this.addModule(
+      'generator',
+      new Dense({ inFeatures: d, outFeatures: opts.tgtVocabSize, seed: seed + 3 }),
+    );
   }
 
   private embed(emb: Embedding, ids: tf.Tensor2D, offset: number): tf.Tensor {
@@ -124,7 +136,9 @@ export class Seq2SeqTransformer extends Module {
     return tidy(() => {
       const ids = toIds('Seq2SeqTransformer.encode', src);
       const memoryPadding = this.srcPadding(ids, opts);
-      const memory = this.transformer.encoder.forward(this.embed(this.src_tok_emb, ids, 0), { srcKeyPaddingMask: memoryPadding ?? undefined }).output;
+      const memory = this.transformer.encoder.forward(this.embed(this.src_tok_emb, ids, 0), {
+        srcKeyPaddingMask: memoryPadding ?? undefined,
+      }).output;
       return { memory, memoryPadding };
     });
   }
@@ -140,13 +154,21 @@ export class Seq2SeqTransformer extends Module {
     src: TokenIds,
     tgtIn: TokenIds,
     opts: SourceOptions & { tgtLengths?: ArrayLike<number> | tf.Tensor1D; needWeights?: boolean } = {},
-  ): { logits: tf.Tensor3D; encoderAttentions: tf.Tensor4D[]; selfAttentions: tf.Tensor4D[]; crossAttentions: tf.Tensor4D[] } {
+  ): {
+    logits: tf.Tensor3D;
+    encoderAttentions: tf.Tensor4D[];
+    selfAttentions: tf.Tensor4D[];
+    crossAttentions: tf.Tensor4D[];
+  } {
     return tidy(() => {
       const s = toIds('Seq2SeqTransformer.forward', src);
       const t = toIds('Seq2SeqTransformer.forward', tgtIn);
-      if (s.shape[0] !== t.shape[0]) throw new Error(`Seq2SeqTransformer.forward: src batch ${s.shape[0]} differs from tgt batch ${t.shape[0]}`);
+      if (s.shape[0] !== t.shape[0])
+        throw new Error(`Seq2SeqTransformer.forward: src batch ${s.shape[0]} differs from tgt batch ${t.shape[0]}`);
       const srcPad = this.srcPadding(s, opts) ?? undefined;
-      const tgtPad = opts.tgtLengths ? paddingFromLengths('Seq2SeqTransformer.forward', opts.tgtLengths as ArrayLike<number>, t.shape[0], t.shape[1]) : undefined;
+      const tgtPad = opts.tgtLengths
+        ? paddingFromLengths('Seq2SeqTransformer.forward', opts.tgtLengths as ArrayLike<number>, t.shape[0], t.shape[1])
+        : undefined;
       const r = this.transformer.forward(this.embed(this.src_tok_emb, s, 0), this.embed(this.tgt_tok_emb, t, 0), {
         srcKeyPaddingMask: srcPad,
         memoryKeyPaddingMask: srcPad,
@@ -176,10 +198,14 @@ export class Seq2SeqTransformer extends Module {
    * next-token logits `[B, V]`, the new state, and the last decoder layer's cross-attention
    * averaged over heads `[B, S]` (for alignment plots). `state` is not disposed here.
    */
-  step(state: Seq2SeqState, tokens: Int32Array | number[]): { logits: tf.Tensor2D; state: Seq2SeqState; attention: tf.Tensor2D } {
+  step(
+    state: Seq2SeqState,
+    tokens: Int32Array | number[],
+  ): { logits: tf.Tensor2D; state: Seq2SeqState; attention: tf.Tensor2D } {
     return tidy(() => {
       const B = tokens.length;
-      if (state.memoryKV[0].k.shape[0] !== B) throw new Error(`Seq2SeqTransformer.step: state has batch ${state.memoryKV[0].k.shape[0]}, got ${B} tokens`);
+      if (state.memoryKV[0].k.shape[0] !== B)
+        throw new Error(`Seq2SeqTransformer.step: state has batch ${state.memoryKV[0].k.shape[0]}, got ${B} tokens`);
       const ids = tf.tensor2d(Int32Array.from(tokens), [B, 1], 'int32');
       const r = this.transformer.decoder.forward(this.embed(this.tgt_tok_emb, ids, state.position), null, {
         memoryKV: state.memoryKV,
@@ -192,7 +218,16 @@ export class Seq2SeqTransformer extends Module {
       const logits = tf.reshape(this.generator.forward(r.output), [B, this.tgtVocabSize]) as tf.Tensor2D;
       const lastCross = r.crossAttentions[r.crossAttentions.length - 1]; // [B, H, 1, S]
       const attention = tf.reshape(tf.mean(lastCross, 1), [B, -1]) as tf.Tensor2D;
-      return { logits, attention, state: { memoryKV: state.memoryKV, memoryPadding: state.memoryPadding, kv: r.cache as KV[], position: state.position + 1 } };
+      return {
+        logits,
+        attention,
+        state: {
+          memoryKV: state.memoryKV,
+          memoryPadding: state.memoryPadding,
+          kv: r.cache as KV[],
+          position: state.position + 1,
+        },
+      };
     });
   }
 }

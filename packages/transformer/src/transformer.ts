@@ -11,7 +11,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { LayerNorm, Module } from '@wordloom/core';
 import { TransformerDecoderLayer, type DecoderLayerCallOptions } from './decoder-layer.js';
-import { TransformerEncoderLayer, type EncoderLayerCallOptions, type TransformerEncoderLayerOptions } from './encoder-layer.js';
+import {
+  TransformerEncoderLayer,
+  type EncoderLayerCallOptions,
+  type TransformerEncoderLayerOptions,
+} from './encoder-layer.js';
 import type { KV } from './internal/feed-forward.js';
 
 /** Options of the stacks: a layer's options plus depth and the final norm. */
@@ -58,7 +62,11 @@ export class TransformerEncoder extends Module {
     for (let i = 0; i < opts.numLayers; i++) {
       this.layers.push(layers.add(new TransformerEncoderLayer({ ...opts, seed: (opts.seed ?? 0) + 100 * i })));
     }
-    if (opts.finalNorm) this.norm = this.addModule('norm', new LayerNorm({ normalizedShape: opts.dModel, eps: opts.layerNormEps ?? 1e-5 }));
+    if (opts.finalNorm)
+      this.norm = this.addModule(
+        'norm',
+        new LayerNorm({ normalizedShape: opts.dModel, eps: opts.layerNormEps ?? 1e-5 }),
+      );
   }
 
   /** @param src `[B, T, dModel]` */
@@ -109,7 +117,11 @@ export class TransformerDecoder extends Module {
     for (let i = 0; i < opts.numLayers; i++) {
       this.layers.push(layers.add(new TransformerDecoderLayer({ ...opts, seed: (opts.seed ?? 0) + 100 * i + 50 })));
     }
-    if (opts.finalNorm) this.norm = this.addModule('norm', new LayerNorm({ normalizedShape: opts.dModel, eps: opts.layerNormEps ?? 1e-5 }));
+    if (opts.finalNorm)
+      this.norm = this.addModule(
+        'norm',
+        new LayerNorm({ normalizedShape: opts.dModel, eps: opts.layerNormEps ?? 1e-5 }),
+      );
   }
 
   /** Per-layer memory keys/values (compute once per source for incremental decoding). */
@@ -125,7 +137,11 @@ export class TransformerDecoder extends Module {
       const crossAttentions: tf.Tensor4D[] = [];
       const cache: KV[] = [];
       this.layers.forEach((layer, i) => {
-        const r = layer.forward(x, memory, { ...opts, cache: opts.cache ? opts.cache[i] : null, memoryKV: opts.memoryKV ? opts.memoryKV[i] : null });
+        const r = layer.forward(x, memory, {
+          ...opts,
+          cache: opts.cache ? opts.cache[i] : null,
+          memoryKV: opts.memoryKV ? opts.memoryKV[i] : null,
+        });
         x = r.output;
         if (r.selfAttention) selfAttentions.push(r.selfAttention);
         if (r.crossAttention) crossAttentions.push(r.crossAttention);
@@ -166,18 +182,38 @@ export class Transformer extends Module {
   constructor(opts: TransformerOptions) {
     super();
     const base = { ...opts, finalNorm: true };
-    this.encoder = this.addModule('encoder', new TransformerEncoder({ ...base, numLayers: opts.numEncoderLayers ?? 6 }));
-    this.decoder = this.addModule('decoder', new TransformerDecoder({ ...base, numLayers: opts.numDecoderLayers ?? 6, seed: (opts.seed ?? 0) + 10000 }));
+    this.encoder = this.addModule(
+      'encoder',
+      new TransformerEncoder({ ...base, numLayers: opts.numEncoderLayers ?? 6 }),
+    );
+    this.decoder = this.addModule(
+      'decoder',
+      new TransformerDecoder({ ...base, numLayers: opts.numDecoderLayers ?? 6, seed: (opts.seed ?? 0) + 10000 }),
+    );
   }
 
   /**
    * @param src `[B, S, dModel]` @param tgt `[B, T, dModel]`
    * @returns output `[B, T, dModel]` and, with `needWeights`, every layer's per-head maps.
    */
-  forward(src: tf.Tensor, tgt: tf.Tensor, opts: TransformerCallOptions = {}): { output: tf.Tensor3D; encoderAttentions: tf.Tensor4D[]; selfAttentions: tf.Tensor4D[]; crossAttentions: tf.Tensor4D[] } {
-    if (src.shape[0] !== tgt.shape[0]) throw new Error(`Transformer: src batch ${src.shape[0]} differs from tgt batch ${tgt.shape[0]}`);
+  forward(
+    src: tf.Tensor,
+    tgt: tf.Tensor,
+    opts: TransformerCallOptions = {},
+  ): {
+    output: tf.Tensor3D;
+    encoderAttentions: tf.Tensor4D[];
+    selfAttentions: tf.Tensor4D[];
+    crossAttentions: tf.Tensor4D[];
+  } {
+    if (src.shape[0] !== tgt.shape[0])
+      throw new Error(`Transformer: src batch ${src.shape[0]} differs from tgt batch ${tgt.shape[0]}`);
     return tidy(() => {
-      const enc = this.encoder.forward(src, { srcMask: opts.srcMask, srcKeyPaddingMask: opts.srcKeyPaddingMask, needWeights: opts.needWeights });
+      const enc = this.encoder.forward(src, {
+        srcMask: opts.srcMask,
+        srcKeyPaddingMask: opts.srcKeyPaddingMask,
+        needWeights: opts.needWeights,
+      });
       const dec = this.decoder.forward(tgt, enc.output, {
         tgtMask: opts.tgtMask,
         memoryMask: opts.memoryMask,
@@ -186,7 +222,12 @@ export class Transformer extends Module {
         causal: opts.tgtCausal,
         needWeights: opts.needWeights,
       });
-      return { output: dec.output, encoderAttentions: enc.attentions, selfAttentions: dec.selfAttentions, crossAttentions: dec.crossAttentions };
+      return {
+        output: dec.output,
+        encoderAttentions: enc.attentions,
+        selfAttentions: dec.selfAttentions,
+        crossAttentions: dec.crossAttentions,
+      };
     });
   }
 }

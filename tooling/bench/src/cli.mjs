@@ -67,7 +67,9 @@ const prefixes = (args.filter ?? []).flatMap((f) => f.split(',')).filter(Boolean
 async function loadBenches() {
   // --benches points the harness at another folder (the harness's own tests use it).
   const dir = args.benches ? path.resolve(args.benches) : path.join(here, 'benches');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
   const benches = [];
   for (const f of files) {
     try {
@@ -115,7 +117,9 @@ async function measureAll(bench, sides, ctx, state) {
       if (side.failed) continue;
       for (const [metric, v] of Object.entries(values ?? {})) {
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new Error(`${bench.name}${side.isOurs ? '' : ` (peer ${side.name})`}: metric ${metric} is not a finite number (${v})`);
+          throw new Error(
+            `${bench.name}${side.isOurs ? '' : ` (peer ${side.name})`}: metric ${metric} is not a finite number (${v})`,
+          );
         }
         if (!side.samples.has(metric)) side.samples.set(metric, []);
         side.samples.get(metric).push(v);
@@ -123,7 +127,9 @@ async function measureAll(bench, sides, ctx, state) {
     }
   }
   return live.map((s) =>
-    s.failed ? { name: s.name, skipped: s.failed } : { name: s.name, medians: new Map([...s.samples].map(([m, xs]) => [m, median(xs)])), runs },
+    s.failed
+      ? { name: s.name, skipped: s.failed }
+      : { name: s.name, medians: new Map([...s.samples].map(([m, xs]) => [m, median(xs)])), runs },
   );
 }
 
@@ -137,7 +143,7 @@ if (prefixes.length && selected.length === 0) {
   fail(`no benchmark matches --filter ${prefixes.join(',')} (try --list)`);
 }
 
-const ctx = makeContext({ repoRoot, dataDir: args["data-dir"], quick: args.quick });
+const ctx = makeContext({ repoRoot, dataDir: args['data-dir'], quick: args.quick });
 const rows = [];
 const emit = (row) => {
   rows.push(row);
@@ -168,7 +174,14 @@ for (const bench of selected) {
       unavailable.has(peer) ? { name: peer.name, skipped: unavailable.get(peer) } : measured.shift(),
     );
     for (const [metric, value] of ours.medians) {
-      const base = { bench: bench.name, metric, unit: units[metric] ?? '', ours: value, higherIsBetter: hib(metric), runs: ours.runs };
+      const base = {
+        bench: bench.name,
+        metric,
+        unit: units[metric] ?? '',
+        ours: value,
+        higherIsBetter: hib(metric),
+        runs: ours.runs,
+      };
       if (peerResults.length === 0) {
         emit({ ...base, peer: null, peerValue: null, ratio: null });
         continue;

@@ -45,28 +45,43 @@ export function makeContext({ repoRoot, dataDir, quick }) {
     /** Path inside the data directory; throws a one-line message naming the data set if missing. */
     data(rel) {
       const p = path.join(resolvedData, rel);
-      if (!existsSync(p)) throw new Error(`data file ${rel} not found under ${resolvedData} (see shared/data/README.md; pass --data-dir)`);
+      if (!existsSync(p))
+        throw new Error(
+          `data file ${rel} not found under ${resolvedData} (see shared/data/README.md; pass --data-dir)`,
+        );
       return p;
     },
     /** True when /usr/bin/python3 exists and imports every module named. */
     async pythonHas(modules) {
       const key = modules.join(',');
       if (!hasCache.has(key)) {
-        const ok = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join(';')], { stdio: 'ignore' }).status === 0;
+        const ok =
+          existsSync(PYTHON) &&
+          spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join(';')], { stdio: 'ignore' }).status === 0;
         hasCache.set(key, ok);
       }
       return hasCache.get(key);
     },
     /** Runs a Python reference script; returns its last stdout line parsed as JSON. */
     python(script, args = [], env = {}) {
-      return run(PYTHON, [script, ...args.map(String)], { env: { ...process.env, ...env } }, `python ${path.basename(script)}`);
+      return run(
+        PYTHON,
+        [script, ...args.map(String)],
+        { env: { ...process.env, ...env } },
+        `python ${path.basename(script)}`,
+      );
     },
     /**
      * Runs `export default async function (...args)` of a module in a fresh Node process and
      * returns { result, peakRssMB, wallMs } — peak RSS is the child's own maxRSS.
      */
     measureChild(modulePath, args = [], nodeArgs = []) {
-      return run(process.execPath, [...nodeArgs, childRunner, modulePath, JSON.stringify(args)], {}, `child ${path.basename(modulePath)}`);
+      return run(
+        process.execPath,
+        [...nodeArgs, childRunner, modulePath, JSON.stringify(args)],
+        {},
+        `child ${path.basename(modulePath)}`,
+      );
     },
   };
 }

@@ -13,10 +13,14 @@ export function runDemoCli(ctx, argv, { seed = 0 } = {}) {
   try {
     const cli = path.join(ctx.repoRoot, 'apps/demo/dist/cli.js');
     const t0 = performance.now();
-    execFileSync(process.execPath, [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', String(seed)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    execFileSync(
+      process.execPath,
+      [cli, ...argv, '--out', out, '--quiet', '--data-dir', ctx.dataDir, '--seed', String(seed)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const wallS = (performance.now() - t0) / 1000;
     const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     ctx.log(`${argv.slice(0, 2).join(' ')}: ${metrics.steps ?? '?'} steps, ${wallS.toFixed(0)} s`);

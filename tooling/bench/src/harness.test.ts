@@ -29,11 +29,21 @@ describe('bench harness', () => {
   it('prints one JSON object per (benchmark, metric, peer) with ratio = ours / peer', () => {
     const r = runCli(['--json']);
     expect(r.status, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const keys = ['bench', 'metric', 'unit', 'ours', 'peer', 'peerValue', 'ratio', 'higherIsBetter', 'runs'];
     for (const row of rows) for (const k of keys) expect(row).toHaveProperty(k);
     const items = rows.find((x) => x.bench === 'fixture.sum' && x.metric === 'items' && x.peer === 'double');
-    expect(items).toMatchObject({ ours: 1000, peerValue: 2000, ratio: 0.5, unit: 'count', runs: 3, higherIsBetter: true });
+    expect(items).toMatchObject({
+      ours: 1000,
+      peerValue: 2000,
+      ratio: 0.5,
+      unit: 'count',
+      runs: 3,
+      higherIsBetter: true,
+    });
     const wall = rows.find((x) => x.metric === 'wall' && x.peer === 'double');
     expect(wall).toMatchObject({ ours: 1, peerValue: 4, ratio: 0.25, higherIsBetter: false });
     const absent = rows.find((x) => x.peer === 'absent' && x.metric === 'items');

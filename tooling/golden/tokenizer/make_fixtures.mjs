@@ -86,7 +86,13 @@ async function hfEncode(tok, text, pair) {
   const seq = e.getSequenceIds();
   // offsets of the pair sequence are relative to the pair text
   const conv = offsets.map((o, i) => (seq[i] === 1 ? toUtf16(pair, [o])[0] : seq[i] === 0 ? toUtf16(text, [o])[0] : o));
-  return { ids: e.getIds(), tokens: e.getTokens(), offsets: conv, typeIds: e.getTypeIds(), specialTokensMask: e.getSpecialTokensMask() };
+  return {
+    ids: e.getIds(),
+    tokens: e.getTokens(),
+    offsets: conv,
+    typeIds: e.getTypeIds(),
+    specialTokensMask: e.getSpecialTokensMask(),
+  };
 }
 
 // ---- GPT-2 -----------------------------------------------------------------------------
@@ -94,35 +100,70 @@ async function hfEncode(tok, text, pair) {
 // post-processor with trim_offsets false, ByteLevel decoder, <|endoftext|> added).
 const encoder = JSON.parse(readFileSync(join(data, 'tokenizers/gpt2/encoder.json'), 'utf8'));
 const mergesTxt = readFileSync(join(data, 'tokenizers/gpt2/vocab.bpe'), 'utf8');
-const merges = mergesTxt.split('\n').slice(1).filter((l) => l.length > 0);
+const merges = mergesTxt
+  .split('\n')
+  .slice(1)
+  .filter((l) => l.length > 0);
 const gpt2Json = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [{ id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+  added_tokens: [
+    {
+      id: 50256,
+      content: '<|endoftext|>',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    },
+  ],
   normalizer: null,
   pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
   post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
   decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-  model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: encoder, merges },
+  model: {
+    type: 'BPE',
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: '',
+    end_of_word_suffix: '',
+    fuse_unk: false,
+    byte_fallback: false,
+    vocab: encoder,
+    merges,
+  },
 };
 const gpt2 = hf.Tokenizer.fromString(JSON.stringify(gpt2Json));
 // HF re-serializes it: that file (merges as pairs) is what we commit and load in tests.
 gpt2.save('/tmp/wordloom-gpt2-tokenizer.json');
 const gpt2Saved = readFileSync('/tmp/wordloom-gpt2-tokenizer.json', 'utf8');
 writeGz('gpt2-tokenizer.json.gz', gpt2Saved);
-const gpt2Trim = hf.Tokenizer.fromString(JSON.stringify({ ...gpt2Json, post_processor: { ...gpt2Json.post_processor, trim_offsets: true } }));
+const gpt2Trim = hf.Tokenizer.fromString(
+  JSON.stringify({ ...gpt2Json, post_processor: { ...gpt2Json.post_processor, trim_offsets: true } }),
+);
 
 const gpt2Cases = [];
 for (const s of sentences) {
   const e = await hfEncode(gpt2, s);
   const t = await hfEncode(gpt2Trim, s);
-  gpt2Cases.push({ text: s, ids: e.ids, tokens: e.tokens, offsets: e.offsets, trimmedOffsets: t.offsets, decoded: await gpt2.decode(e.ids, false) });
+  gpt2Cases.push({
+    text: s,
+    ids: e.ids,
+    tokens: e.tokens,
+    offsets: e.offsets,
+    trimmedOffsets: t.offsets,
+    decoded: await gpt2.decode(e.ids, false),
+  });
 }
 // with the special token allowed (HF always matches added tokens)
 const special = 'a<|endoftext|>b';
 const se = await hfEncode(gpt2, special);
-writeGz('gpt2-golden.json.gz', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: gpt2Cases, specialCase: { text: special, ...se } }) + '\n');
+writeGz(
+  'gpt2-golden.json.gz',
+  JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: gpt2Cases, specialCase: { text: special, ...se } }) + '\n',
+);
 
 // ---- BERT ------------------------------------------------------------------------------
 const wp = await hf.WordPiece.fromFile(join(data, 'tokenizers/bert-base-uncased/vocab.txt'), {});
@@ -146,7 +187,12 @@ for (let i = 0; i + 1 < 12; i += 2) {
   const b = english[i];
   bertPairs.push({ text: a, pair: b, ...(await hfEncode(bert, a, b)) });
 }
-writeGz('bert-golden.json.gz', JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: bertCases, pairs: bertPairs }) + '\n');
+writeGz(
+  'bert-golden.json.gz',
+  JSON.stringify({ source: `tokenizers ${hfVersion}`, cases: bertCases, pairs: bertPairs }) + '\n',
+);
 
 // ---- training --------------------------------------------------------------------------
-await import('./train_golden.mjs').then((m) => m.run({ hf, ours, out, data, english, nsmc, write, writeGz, hfEncode, hfVersion }));
+await import('./train_golden.mjs').then((m) =>
+  m.run({ hf, ours, out, data, english, nsmc, write, writeGz, hfEncode, hfVersion }),
+);

@@ -8,13 +8,19 @@ import { gunzipSync } from 'node:zlib';
 
 export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, hfEncode, hfVersion }) {
   // corpus: 150 Wikipedia lines + 400 NSMC reviews (after the 50 used for encoding tests)
-  const wiki = gunzipSync(readFileSync(join(data, 'enwiki-slice/wiki_AB.txt.gz'))).toString('utf8').split('\n');
+  const wiki = gunzipSync(readFileSync(join(data, 'enwiki-slice/wiki_AB.txt.gz')))
+    .toString('utf8')
+    .split('\n');
   const lines = [];
   for (let i = 0; i < wiki.length && lines.length < 150; i += 1500) {
     const l = wiki[i];
     if (!l.startsWith('<') && l.length > 40) lines.push(l);
   }
-  const ko = gunzipSync(readFileSync(join(data, 'nsmc/ratings_test.txt.gz'))).toString('utf8').split('\n').slice(51, 451).map((l) => l.split('\t')[1]);
+  const ko = gunzipSync(readFileSync(join(data, 'nsmc/ratings_test.txt.gz')))
+    .toString('utf8')
+    .split('\n')
+    .slice(51, 451)
+    .map((l) => l.split('\t')[1]);
   const corpusText = [...lines, ...ko].join('\n') + '\n';
   write('train-corpus.txt', corpusText);
   const corpusPath = join(out, 'train-corpus.txt');
@@ -32,7 +38,10 @@ export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, 
         t.setNormalizer(hf.sequenceNormalizer([hf.nfkcNormalizer(), hf.lowercase()]));
         t.setPreTokenizer(hf.whitespacePreTokenizer());
       },
-      oursOptions: { normalizer: new ours.NormalizerSequence([new ours.UnicodeNormalizer('NFKC'), new ours.Lowercase()]), preTokenizer: new ours.Whitespace() },
+      oursOptions: {
+        normalizer: new ours.NormalizerSequence([new ours.UnicodeNormalizer('NFKC'), new ours.Lowercase()]),
+        preTokenizer: new ours.Whitespace(),
+      },
       kind: 'bpe',
     },
     'wordpiece-bert': {
@@ -41,7 +50,10 @@ export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, 
         t.setNormalizer(hf.bertNormalizer({ lowercase: true }));
         t.setPreTokenizer(hf.bertPreTokenizer());
       },
-      oursOptions: { normalizer: new ours.BertNormalizer({ lowercase: true }), preTokenizer: new ours.BertPreTokenizer() },
+      oursOptions: {
+        normalizer: new ours.BertNormalizer({ lowercase: true }),
+        preTokenizer: new ours.BertPreTokenizer(),
+      },
       kind: 'wordpiece',
     },
   };
@@ -81,10 +93,25 @@ export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, 
     t2.train([corpusPath]);
     t2.save(path + '.2');
     const model2 = JSON.parse(readFileSync(path + '.2', 'utf8')).model;
-    const hfRunsIdentical = JSON.stringify(model2.vocab) === JSON.stringify(hfVocab) && JSON.stringify(model2.merges ?? []) === JSON.stringify(model.merges ?? []);
-    results[name] = { hfRunsIdentical, commonTokens: common, hfMerges: hfMerges.length, oursMerges: oursMerges.length, mergeDiffs: diffs, firstDiff, vocabSize: Object.keys(hfVocab).length, oursVocabSize: ov.size, vocabDiffs };
+    const hfRunsIdentical =
+      JSON.stringify(model2.vocab) === JSON.stringify(hfVocab) &&
+      JSON.stringify(model2.merges ?? []) === JSON.stringify(model.merges ?? []);
+    results[name] = {
+      hfRunsIdentical,
+      commonTokens: common,
+      hfMerges: hfMerges.length,
+      oursMerges: oursMerges.length,
+      mergeDiffs: diffs,
+      firstDiff,
+      vocabSize: Object.keys(hfVocab).length,
+      oursVocabSize: ov.size,
+      vocabDiffs,
+    };
     console.log(name, results[name]);
-    writeGz(`train-golden-${name}.json.gz`, JSON.stringify({ source: `tokenizers ${hfVersion}`, merges: hfMerges, vocab: hfVocab }) + '\n');
+    writeGz(
+      `train-golden-${name}.json.gz`,
+      JSON.stringify({ source: `tokenizers ${hfVersion}`, merges: hfMerges, vocab: hfVocab }) + '\n',
+    );
   }
   write('train-golden-summary.json', JSON.stringify(results, null, 1) + '\n');
 
@@ -94,7 +121,15 @@ export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, 
     preTokenizer: new ours.ByteLevel({ addPrefixSpace: false }),
     decoder: new ours.ByteLevelDecoder(),
   });
-  await tok.train({ files: [corpusPath] }, { vocabSize: 2000, specialTokens: ['<pad>', '<s>', '</s>'], initialAlphabet: ours.byteLevelAlphabet(), minFrequency: 2 });
+  await tok.train(
+    { files: [corpusPath] },
+    {
+      vocabSize: 2000,
+      specialTokens: ['<pad>', '<s>', '</s>'],
+      initialAlphabet: ours.byteLevelAlphabet(),
+      minFrequency: 2,
+    },
+  );
   tok.postProcessor = new ours.TemplateProcessing({
     single: '<s> $A </s>',
     pair: '<s> $A </s> $B:1 </s>:1',
@@ -112,10 +147,14 @@ export async function run({ hf, ours, out, data, english, nsmc, write, writeGz, 
   for (const text of texts) {
     const e = await hfEncode(hfTok, text);
     const o = tok.encode(text, undefined, { allowedSpecial: 'all' });
-    const eq = JSON.stringify([e.ids, e.tokens, e.offsets]) === JSON.stringify([Array.from(o.ids), o.tokens, o.offsets]);
+    const eq =
+      JSON.stringify([e.ids, e.tokens, e.offsets]) === JSON.stringify([Array.from(o.ids), o.tokens, o.offsets]);
     if (eq) same++;
     cases.push({ text, ...e, decoded: await hfTok.decode(e.ids, true) });
   }
   console.log(`ours-trained tokenizer.json in HF: ${same}/${texts.length} encodings identical`);
-  write('ours-trained-hf-golden.json', JSON.stringify({ source: `tokenizers ${hfVersion}`, identical: same, total: texts.length, cases }) + '\n');
+  write(
+    'ours-trained-hf-golden.json',
+    JSON.stringify({ source: `tokenizers ${hfVersion}`, identical: same, total: texts.length, cases }) + '\n',
+  );
 }

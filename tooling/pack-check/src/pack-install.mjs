@@ -50,14 +50,24 @@ export function packAndInstall() {
   };
   const deps = Object.fromEntries(pkgs.map((p) => [p.manifest.name, tarOf(p.manifest.name)]));
   // The peer every tensor package needs, and the backend a user would pick in Node.
-  const tf = pkgs.find((p) => p.manifest.name === '@wordloom/core')?.manifest.devDependencies?.['@tensorflow/tfjs-core'] ?? '4.22.0';
-  Object.assign(deps, { '@tensorflow/tfjs-core': tf, '@tensorflow/tfjs-backend-cpu': tf, '@tensorflow/tfjs-backend-wasm': tf });
+  const tf =
+    pkgs.find((p) => p.manifest.name === '@wordloom/core')?.manifest.devDependencies?.['@tensorflow/tfjs-core'] ??
+    '4.22.0';
+  Object.assign(deps, {
+    '@tensorflow/tfjs-core': tf,
+    '@tensorflow/tfjs-backend-cpu': tf,
+    '@tensorflow/tfjs-backend-wasm': tf,
+  });
   // overrides: sibling ranges (`^0.1.0`) resolve to the local tarballs, never to the registry.
   const overrides = Object.fromEntries(pkgs.map((p) => [p.manifest.name, tarOf(p.manifest.name)]));
   sh('mkdir', ['-p', project]);
   writeFileSync(
     path.join(project, 'package.json'),
-    JSON.stringify({ name: 'wordloom-consumer', private: true, type: 'module', dependencies: deps, overrides }, null, 2),
+    JSON.stringify(
+      { name: 'wordloom-consumer', private: true, type: 'module', dependencies: deps, overrides },
+      null,
+      2,
+    ),
   );
   sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], project);
   const script = `

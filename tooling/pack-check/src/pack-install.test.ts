@@ -7,10 +7,14 @@ describe('every publishable package installs and imports on its own', () => {
   it('packs, installs with npm outside the workspace, and imports each package', async () => {
     const pkgs = publishablePackages();
     expect(pkgs.map((p) => p.manifest.name).sort()).toEqual(
-      ['attention', 'core', 'data', 'embeddings', 'optim', 'rnn', 'seq2seq', 'tokenizer', 'transformer'].map((n) => `@wordloom/${n}`),
+      ['attention', 'core', 'data', 'embeddings', 'optim', 'rnn', 'seq2seq', 'tokenizer', 'transformer'].map(
+        (n) => `@wordloom/${n}`,
+      ),
     );
     const result = packAndInstall();
-    expect(result.packages.map((p: { name: string }) => p.name).sort()).toEqual(pkgs.map((p) => p.manifest.name).sort());
+    expect(result.packages.map((p: { name: string }) => p.name).sort()).toEqual(
+      pkgs.map((p) => p.manifest.name).sort(),
+    );
     // What a consumer imports from the tarball is what the package's build exports here.
     for (const p of result.packages as { name: string; exports: string[] }[]) {
       const dir = pkgs.find((x) => x.manifest.name === p.name)!.dir;

@@ -21,25 +21,71 @@ const tmp = mkdtempSync(join(tmpdir(), 'wordloom-classify-'));
 function makeDataDir(name: string, transformTrain: (lines: string[]) => string[] = (l) => l): string {
   const dir = join(tmp, name);
   mkdirSync(join(dir, 'nsmc'), { recursive: true });
-  const lines = readFileSync(fixture, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(fixture, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const [header, ...rows] = lines;
-  writeFileSync(join(dir, 'nsmc/ratings_train.derived.txt.gz'), gzipSync([header, ...transformTrain(rows.slice(0, 160))].join('\n') + '\n'));
+  writeFileSync(
+    join(dir, 'nsmc/ratings_train.derived.txt.gz'),
+    gzipSync([header, ...transformTrain(rows.slice(0, 160))].join('\n') + '\n'),
+  );
   writeFileSync(join(dir, 'nsmc/ratings_test.txt.gz'), gzipSync([header, ...rows.slice(160)].join('\n') + '\n'));
   // The raw crawl: every fixture review (train and test ids) plus 30 more, in nsmc-raw's JSON-lines layout.
   mkdirSync(join(dir, 'nsmc-raw'), { recursive: true });
   const raw = rows.map((r) => {
     const [id, document, label] = r.split('\t');
-    return JSON.stringify({ review_id: id, movie_id: '1', rating: label === '1' ? 10 : 1, date: '15.01.01', review: document });
+    return JSON.stringify({
+      review_id: id,
+      movie_id: '1',
+      rating: label === '1' ? 10 : 1,
+      date: '15.01.01',
+      review: document,
+    });
   });
-  for (let i = 0; i < 30; i++) raw.push(JSON.stringify({ review_id: `x${i}`, movie_id: '2', rating: 7, date: '15.01.02', review: `${rows[i].split('\t')[1]}  ${rows[i + 1].split('\t')[1]}` }));
+  for (let i = 0; i < 30; i++)
+    raw.push(
+      JSON.stringify({
+        review_id: `x${i}`,
+        movie_id: '2',
+        rating: 7,
+        date: '15.01.02',
+        review: `${rows[i].split('\t')[1]}  ${rows[i + 1].split('\t')[1]}`,
+      }),
+    );
   writeFileSync(join(dir, 'nsmc-raw/nsmc_raw_reviews.jsonl.gz'), gzipSync(raw.join('\n') + '\n'));
   return dir;
 }
 
 let dataDir = '';
 const tiny = (): string[] => [
-  '--data-dir', dataDir, '--vocab-size', '800', '--embedding', '16', '--hidden', '16', '--batch-size', '16',
-  '--lr', '0.01', '--warmup', '5', '--max-len', '24', '--dev-size', '0', '--eval-every', '0', '--dropout', '0', '--seed', '3', '--workers', '1', '--pretrain', 'none',
+  '--data-dir',
+  dataDir,
+  '--vocab-size',
+  '800',
+  '--embedding',
+  '16',
+  '--hidden',
+  '16',
+  '--batch-size',
+  '16',
+  '--lr',
+  '0.01',
+  '--warmup',
+  '5',
+  '--max-len',
+  '24',
+  '--dev-size',
+  '0',
+  '--eval-every',
+  '0',
+  '--dropout',
+  '0',
+  '--seed',
+  '3',
+  '--workers',
+  '1',
+  '--pretrain',
+  'none',
 ];
 
 async function run(argv: string[]): Promise<{ out: string; err: string }> {
@@ -102,8 +148,15 @@ describe('classify nsmc', () => {
     expect(tok.vocabSize).toBeLessThanOrEqual(800);
     const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
     expect(st.metadata.get('model')).toBe('bilstm');
-    expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({ vocabSize: tok.vocabSize, hiddenSize: 16, bidirectional: true, padId: 0 });
-    expect([...st.tensors.keys()]).toEqual(expect.arrayContaining(['embedding.weight', 'rnn.weight_ih_l0_reverse', 'classifier.weight']));
+    expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({
+      vocabSize: tok.vocabSize,
+      hiddenSize: 16,
+      bidirectional: true,
+      padId: 0,
+    });
+    expect([...st.tensors.keys()]).toEqual(
+      expect.arrayContaining(['embedding.weight', 'rnn.weight_ih_l0_reverse', 'classifier.weight']),
+    );
     tf.dispose([...st.tensors.values()]);
   });
 
@@ -112,14 +165,18 @@ describe('classify nsmc', () => {
     const before = tf.memory().numTensors;
     await run([...tiny().slice(0, -2), '--out', out, '--max-steps', '20', '--quiet', '--pretrain-epochs', '2']); // word2vec is the BiLSTM's default
     expect(tf.memory().numTensors).toBe(before);
-    const m = metrics(out) as Metrics & { pretrain: { reviews: number; excludedTestReviews: number; tokens: number; covered: number } };
+    const m = metrics(out) as Metrics & {
+      pretrain: { reviews: number; excludedTestReviews: number; tokens: number; covered: number };
+    };
     // 200 fixture reviews + 30 others in the raw file; the 40 test reviews are left out (empty texts are skipped).
     expect(m.pretrain.excludedTestReviews).toBe(40);
     expect(m.pretrain.reviews).toBeGreaterThan(150);
     expect(m.pretrain.reviews).toBeLessThanOrEqual(190);
     expect(m.pretrain.covered).toBeGreaterThan(10);
     const tok = fromTokenizerJson(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
-    const table = readSafetensors(new Uint8Array(readFileSync(join(out, 'pretrained-embedding.safetensors')))).tensors.get('weight')!;
+    const table = readSafetensors(
+      new Uint8Array(readFileSync(join(out, 'pretrained-embedding.safetensors'))),
+    ).tensors.get('weight')!;
     expect(table.shape).toEqual([tok.vocabSize, 16]);
     const kv = readWord2VecFormat(new Uint8Array(readFileSync(join(out, 'pretrained-vectors.bin'))), { binary: true });
     expect(kv.dim).toBe(16);
@@ -133,10 +190,21 @@ describe('classify nsmc', () => {
   });
 
   it('--pretrain needs the BiLSTM and the raw reviews: one-line errors', async () => {
-    await expect(run([...tiny(), '--out', join(tmp, 'pt1'), '--quiet', '--model', 'transformer', '--pretrain', 'word2vec'])).rejects.toThrow(/--pretrain word2vec .* use it with --model bilstm/);
+    await expect(
+      run([...tiny(), '--out', join(tmp, 'pt1'), '--quiet', '--model', 'transformer', '--pretrain', 'word2vec']),
+    ).rejects.toThrow(/--pretrain word2vec .* use it with --model bilstm/);
     const noRaw = makeDataDir('noraw');
     rmSync(join(noRaw, 'nsmc-raw'), { recursive: true });
-    const err = await run(['--data-dir', noRaw, ...tiny().slice(2), '--out', join(tmp, 'pt2'), '--quiet', '--pretrain', 'word2vec']).catch((e: unknown) => e);
+    const err = await run([
+      '--data-dir',
+      noRaw,
+      ...tiny().slice(2),
+      '--out',
+      join(tmp, 'pt2'),
+      '--quiet',
+      '--pretrain',
+      'word2vec',
+    ]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as Error).message).toContain('nsmc-raw/nsmc_raw_reviews.jsonl.gz');
     expect((err as Error).message.split('\n')).toHaveLength(1);
@@ -144,7 +212,22 @@ describe('classify nsmc', () => {
 
   it('transformer with a given --tokenizer: trains and evaluates', async () => {
     const out = join(tmp, 'transformer');
-    await run([...tiny(), '--model', 'transformer', '--heads', '2', '--layers', '1', '--tokenizer', join(tmp, 'bilstm', 'tokenizer.json'), '--out', out, '--max-steps', '20', '--quiet']);
+    await run([
+      ...tiny(),
+      '--model',
+      'transformer',
+      '--heads',
+      '2',
+      '--layers',
+      '1',
+      '--tokenizer',
+      join(tmp, 'bilstm', 'tokenizer.json'),
+      '--out',
+      out,
+      '--max-steps',
+      '20',
+      '--quiet',
+    ]);
     const m = metrics(out) as Metrics & { tokenizer: string };
     expect(m.steps).toBe(20);
     expect(m.tokenizer).toContain(join(tmp, 'bilstm', 'tokenizer.json'));
@@ -211,6 +294,8 @@ describe('classify nsmc', () => {
   });
 
   it('a missing --tokenizer file is a CliError', async () => {
-    await expect(run([...tiny(), '--tokenizer', join(tmp, 'nope.json'), '--out', join(tmp, 'z'), '--quiet'])).rejects.toThrow(/does not exist/);
+    await expect(
+      run([...tiny(), '--tokenizer', join(tmp, 'nope.json'), '--out', join(tmp, 'z'), '--quiet']),
+    ).rejects.toThrow(/does not exist/);
   });
 });

@@ -10,17 +10,43 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Dropout, Embedding, Linear, Module, Rng, crossEntropy, readSafetensors, writeSafetensors } from '@wordloom/core';
+import {
+  Dropout,
+  Embedding,
+  Linear,
+  Module,
+  Rng,
+  crossEntropy,
+  readSafetensors,
+  writeSafetensors,
+} from '@wordloom/core';
 import { BucketBatchSampler, padCollate, type PaddedBatch } from '@wordloom/data';
 import { readNsmcFile } from '@wordloom/data/node';
 import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
 import { LSTM } from '@wordloom/rnn';
-import { BPE, Metaspace, MetaspaceDecoder, Tokenizer, UnicodeNormalizer, fromTokenizerJson, toTokenizerJson, trainBpe } from '@wordloom/tokenizer';
+import {
+  BPE,
+  Metaspace,
+  MetaspaceDecoder,
+  Tokenizer,
+  UnicodeNormalizer,
+  fromTokenizerJson,
+  toTokenizerJson,
+  trainBpe,
+} from '@wordloom/tokenizer';
 import { TransformerClassifier } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, type DataSet } from '../data.js';
 import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
-import { parallelStep, parseWorkers, shardRange, startDataParallel, workerReplica, workersOption, type DataParallel } from '../parallel.js';
+import {
+  parallelStep,
+  parseWorkers,
+  shardRange,
+  startDataParallel,
+  workerReplica,
+  workersOption,
+  type DataParallel,
+} from '../parallel.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './nsmc-pretrain.js';
 
@@ -87,7 +113,15 @@ export interface ClassifyResult {
   backend: string;
   interrupted: boolean;
   /** The embedding pretraining (`--pretrain word2vec`), if any. */
-  pretrain?: { method: 'word2vec'; file: string; reviews?: number; excludedTestReviews?: number; tokens?: number; covered?: number; seconds?: number };
+  pretrain?: {
+    method: 'word2vec';
+    file: string;
+    reviews?: number;
+    excludedTestReviews?: number;
+    tokens?: number;
+    covered?: number;
+    seconds?: number;
+  };
   /** Every 50 steps: mean training loss, learning rate, and `devAccuracy` where it was measured. */
   history: HistoryEntry[];
 }
@@ -121,13 +155,30 @@ export class BiLstmClassifier extends Module {
     }
     this.embedding = this.addModule(
       'embedding',
-      new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, paddingIdx: opts.padId, seed: opts.seed, ...(weights ? { weights } : {}) }),
+      new Embedding({
+        numEmbeddings: opts.vocabSize,
+        embeddingDim: opts.embeddingDim,
+        paddingIdx: opts.padId,
+        seed: opts.seed,
+        ...(weights ? { weights } : {}),
+      }),
     );
     this.rnn = this.addModule(
       'rnn',
-      new LSTM({ inputSize: opts.embeddingDim, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, bidirectional: true, dropout: opts.dropout, seed: opts.seed + 1, forgetBias: 1 }),
+      new LSTM({
+        inputSize: opts.embeddingDim,
+        hiddenSize: opts.hiddenSize,
+        numLayers: opts.numLayers,
+        bidirectional: true,
+        dropout: opts.dropout,
+        seed: opts.seed + 1,
+        forgetBias: 1,
+      }),
     );
-    this.classifier = this.addModule('classifier', new Linear({ inFeatures: 2 * opts.hiddenSize, outFeatures: opts.numClasses, seed: opts.seed + 2 }));
+    this.classifier = this.addModule(
+      'classifier',
+      new Linear({ inFeatures: 2 * opts.hiddenSize, outFeatures: opts.numClasses, seed: opts.seed + 2 }),
+    );
     this.drop = this.addModule('drop', new Dropout({ p: opts.dropout, seed: opts.seed + 3 }));
   }
   /** ids `[B, T]`, mask `[B, T]` (1 = real token), lengths → logits `[B, C]`. */
@@ -169,7 +220,14 @@ export async function trainNsmcTokenizer(texts: string[], vocabSize: number): Pr
   const normalizer = new UnicodeNormalizer('NFKC');
   const preTokenizer = new Metaspace();
   const specials = ['<pad>', '<unk>', '<s>', '</s>'];
-  const r = await trainBpe(texts, { vocabSize, specialTokens: specials, minFrequency: 2, limitAlphabet: 2000, normalizer, preTokenizer });
+  const r = await trainBpe(texts, {
+    vocabSize,
+    specialTokens: specials,
+    minFrequency: 2,
+    limitAlphabet: 2000,
+    normalizer,
+    preTokenizer,
+  });
   return new Tokenizer({
     model: new BPE({ vocab: r.vocab, merges: r.merges, unkToken: '<unk>' }),
     normalizer,
@@ -180,25 +238,39 @@ export async function trainNsmcTokenizer(texts: string[], vocabSize: number): Pr
 }
 
 /** Reads an NSMC file with @wordloom/data; a malformed file is a one-line CliError naming the data set. */
-export async function readNsmcRows(path: string, ds: DataSet, limit = 0): Promise<{ ids: string[]; texts: string[]; labels: Int32Array }> {
+export async function readNsmcRows(
+  path: string,
+  ds: DataSet,
+  limit = 0,
+): Promise<{ ids: string[]; texts: string[]; labels: Int32Array }> {
   let data;
   try {
     data = await readNsmcFile(path, limit > 0 ? { limit } : {});
   } catch (e) {
-    throw new CliError(`${PROGRAM} ${COMMAND}: ${ds.name} (${path}) is not a valid NSMC file: ${(e as Error).message}`, 3);
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: ${ds.name} (${path}) is not a valid NSMC file: ${(e as Error).message}`,
+      3,
+    );
   }
   if (data.rows.length === 0) throw new CliError(`${PROGRAM} ${COMMAND}: ${ds.name} (${path}) has no reviews`, 3);
-  return { ids: data.rows.map((r) => r.id), texts: data.rows.map((r) => r.document), labels: Int32Array.from(data.rows, (r) => r.label) };
+  return {
+    ids: data.rows.map((r) => r.id),
+    texts: data.rows.map((r) => r.document),
+    labels: Int32Array.from(data.rows, (r) => r.label),
+  };
 }
 
 /** Reads the embedding table rank 0 pretrained (pretrained-embedding.safetensors), checking its shape. */
 function readPretrained(path: string, vocabSize: number, dim: number): Float32Array {
-  if (!existsSync(path)) throw new CliError(`${PROGRAM} ${COMMAND}: ${path} is missing; run without --resume to pretrain again`);
+  if (!existsSync(path))
+    throw new CliError(`${PROGRAM} ${COMMAND}: ${path} is missing; run without --resume to pretrain again`);
   const { tensors } = readSafetensors(new Uint8Array(readFileSync(path)));
   try {
     const w = tensors.get('weight');
     if (!w || w.shape.length !== 2 || w.shape[0] !== vocabSize || w.shape[1] !== dim) {
-      throw new CliError(`${PROGRAM} ${COMMAND}: ${path} holds no [${vocabSize}, ${dim}] 'weight'; delete it or use another --out`);
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: ${path} holds no [${vocabSize}, ${dim}] 'weight'; delete it or use another --out`,
+      );
     }
     return (w.dataSync() as Float32Array).slice();
   } finally {
@@ -207,7 +279,12 @@ function readPretrained(path: string, vocabSize: number, dim: number): Float32Ar
 }
 
 /** Accuracy of `model` on encoded examples, in batches of similar length. */
-export function evaluateAccuracy(model: AnyClassifier, examples: Array<{ ids: Int32Array; label: number }>, padId: number, batchSize = 256): number {
+export function evaluateAccuracy(
+  model: AnyClassifier,
+  examples: Array<{ ids: Int32Array; label: number }>,
+  padId: number,
+  batchSize = 256,
+): number {
   if (examples.length === 0) return NaN;
   model.m.eval();
   const collate = padCollate({ padId });
@@ -244,16 +321,25 @@ export async function runClassify(
   const trainFile = findData(args, DATASETS.nsmcTrain);
   const testFile = findData(args, DATASETS.nsmcTest);
   if (cfg.tokenizer !== '' && !existsSync(resolve(cfg.tokenizer))) {
-    throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`);
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
+    );
   }
-  if ((opts.workers ?? 1) > cfg.batchSize) throw new CliError(`${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`);
+  if ((opts.workers ?? 1) > cfg.batchSize)
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`,
+    );
   // A worker replica is one from the start; rank 0 starts its workers once the tokenizer (and the
   // pretrained embedding) are on disk, so the workers load them instead of making them again.
   const group: { dp?: DataParallel } = {};
   const replica = workerReplica();
   if (replica) {
     group.dp = replica;
-    opts = { ...opts, quiet: true, log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {} };
+    opts = {
+      ...opts,
+      quiet: true,
+      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
+    };
   }
   const start = (): DataParallel => (group.dp ??= startDataParallel(opts.workers ?? 1, args.argv));
   try {
@@ -282,7 +368,12 @@ async function trainAndEvaluate(
   out: string,
   opts: ClassifyRunOptions,
   startGroup: () => DataParallel,
-  ctx: { trainFile: ReturnType<typeof findData>; testFile: ReturnType<typeof findData>; t0: number; cpu0: NodeJS.CpuUsage },
+  ctx: {
+    trainFile: ReturnType<typeof findData>;
+    testFile: ReturnType<typeof findData>;
+    t0: number;
+    cpu0: NodeJS.CpuUsage;
+  },
 ): Promise<ClassifyResult> {
   const { trainFile, testFile, t0, cpu0 } = ctx;
   const isWorker = workerReplica() !== undefined;
@@ -290,18 +381,25 @@ async function trainAndEvaluate(
   const be = await backend(log);
   const rawTrain = await readNsmcRows(trainFile.path, DATASETS.nsmcTrain, cfg.maxTrain);
   const rawTest = await readNsmcRows(testFile.path, DATASETS.nsmcTest, cfg.maxTest);
-  log(`nsmc: ${rawTrain.texts.length.toLocaleString('en-US')} training reviews (${NSMC_TRAIN_NAME}) from ${trainFile.path}; ${rawTest.texts.length.toLocaleString('en-US')} test reviews from ${testFile.path}`);
+  log(
+    `nsmc: ${rawTrain.texts.length.toLocaleString('en-US')} training reviews (${NSMC_TRAIN_NAME}) from ${trainFile.path}; ${rawTest.texts.length.toLocaleString('en-US')} test reviews from ${testFile.path}`,
+  );
 
   // Tokenizer: --tokenizer FILE, else the one of a resumed run, else a BPE trained on the training reviews.
   const tokPath = join(out, 'tokenizer.json');
   let tok: Tokenizer;
   let tokSource: string;
   const loadTok = (p: string): Tokenizer => {
-    if (!existsSync(p)) throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${p} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`);
+    if (!existsSync(p))
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: --tokenizer ${p} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
+      );
     try {
       return fromTokenizerJson(readFileSync(p, 'utf8'));
     } catch (e) {
-      throw new CliError(`${PROGRAM} ${COMMAND}: --tokenizer ${p} is not a tokenizer.json: ${(e as Error).message.split('\n')[0]}`);
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: --tokenizer ${p} is not a tokenizer.json: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
   };
   if (isWorker) {
@@ -326,7 +424,10 @@ async function trainAndEvaluate(
     padId = tok.specialTokenId('pad');
   } catch {
     const p = tok.tokenToId('<pad>') ?? tok.tokenToId('[PAD]');
-    if (p === undefined) throw new CliError(`${PROGRAM} ${COMMAND}: the tokenizer has no pad token ('<pad>' or '[PAD]'); add one to its added_tokens`);
+    if (p === undefined)
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: the tokenizer has no pad token ('<pad>' or '[PAD]'); add one to its added_tokens`,
+      );
     padId = p;
   }
   try {
@@ -351,7 +452,9 @@ async function trainAndEvaluate(
   const dev = Array.from(perm.subarray(0, nDev), (i) => allTrain[i]);
   const train = Array.from(perm.subarray(nDev), (i) => allTrain[i]);
   const meanTokens = allTrain.reduce((a, e) => a + e.ids.length, 0) / allTrain.length;
-  log(`encoded in ${since(te).toFixed(1)} s: ${train.length} train / ${dev.length} dev / ${test.length} test; ${meanTokens.toFixed(1)} tokens per review on average (cut at ${cfg.maxLen}); vocabulary ${tok.vocabSize}, pad id ${padId}`);
+  log(
+    `encoded in ${since(te).toFixed(1)} s: ${train.length} train / ${dev.length} dev / ${test.length} test; ${meanTokens.toFixed(1)} tokens per review on average (cut at ${cfg.maxLen}); vocabulary ${tok.vocabSize}, pad id ${padId}`,
+  );
 
   const vocabSize = tok.vocabSize;
   let pretrained: Float32Array | undefined;
@@ -381,11 +484,24 @@ async function trainAndEvaluate(
       });
       pretrained = r.weights;
       const table = tf.tensor2d(r.weights, [vocabSize, cfg.embeddingDim]);
-      writeFileSync(embPath, writeSafetensors(new Map([['weight', table]]), { format: 'wordloom-demo-pretrained-embedding v1' }));
+      writeFileSync(
+        embPath,
+        writeSafetensors(new Map([['weight', table]]), { format: 'wordloom-demo-pretrained-embedding v1' }),
+      );
       table.dispose();
       writeFileSync(join(out, 'pretrained-vectors.bin'), pretrainedBinary(r.wv));
-      pretrainInfo = { method: 'word2vec', file: embPath, reviews: r.reviews, excludedTestReviews: r.excluded, tokens: r.tokens, covered: r.covered, seconds: r.seconds };
-      log(`pretrain: skip-gram word2vec, ${cfg.embeddingDim}-d, window 5, negative 5, ${cfg.pretrainEpochs} epochs on ${r.tokens.toLocaleString('en-US')} tokens in ${r.seconds.toFixed(0)} s; ${r.covered} of ${vocabSize} token ids got a vector (pretrained-vectors.bin: word2vec binary, gensim reads it)`);
+      pretrainInfo = {
+        method: 'word2vec',
+        file: embPath,
+        reviews: r.reviews,
+        excludedTestReviews: r.excluded,
+        tokens: r.tokens,
+        covered: r.covered,
+        seconds: r.seconds,
+      };
+      log(
+        `pretrain: skip-gram word2vec, ${cfg.embeddingDim}-d, window 5, negative 5, ${cfg.pretrainEpochs} epochs on ${r.tokens.toLocaleString('en-US')} tokens in ${r.seconds.toFixed(0)} s; ${r.covered} of ${vocabSize} token ids got a vector (pretrained-vectors.bin: word2vec binary, gensim reads it)`,
+      );
     }
   }
   const dp = startGroup();
@@ -423,15 +539,31 @@ async function trainAndEvaluate(
             seed: cfg.seed,
           }),
         };
-  if (cfg.model === 'transformer' && cfg.embeddingDim % cfg.nhead !== 0) throw new CliError(`${PROGRAM} ${COMMAND}: --embedding ${cfg.embeddingDim} must be divisible by --heads ${cfg.nhead}`);
-  const sampler = new BucketBatchSampler({ lengths: train.map((e) => e.ids.length), batchSize: cfg.batchSize, seed: cfg.seed, bucketSizeMultiplier: 50 });
+  if (cfg.model === 'transformer' && cfg.embeddingDim % cfg.nhead !== 0)
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --embedding ${cfg.embeddingDim} must be divisible by --heads ${cfg.nhead}`,
+    );
+  const sampler = new BucketBatchSampler({
+    lengths: train.map((e) => e.ids.length),
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    bucketSizeMultiplier: 50,
+  });
   const stepsPerEpoch = sampler.length;
   let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * stepsPerEpoch;
   // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
   const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
   const schedule = (s: number): number =>
-    warmupCosineSchedule({ peak: cfg.lr, warmupSteps: Math.min(cfg.warmup, plannedSteps - 1), totalSteps: Math.max(plannedSteps, 2), end: cfg.lr / 50 })(s);
-  const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })));
+    warmupCosineSchedule({
+      peak: cfg.lr,
+      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
+      totalSteps: Math.max(plannedSteps, 2),
+      end: cfg.lr / 50,
+    })(s);
+  const optimizer = new Optimizer(
+    model.m,
+    chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })),
+  );
   const collate = padCollate({ padId });
   const params = model.m.numParameters();
   log(
@@ -459,7 +591,13 @@ async function trainAndEvaluate(
       const pb = collate(Array.from(batch.subarray(a, b), (i) => train[i]));
       try {
         const lengths = pb.lengths.dataSync() as Int32Array;
-        return parallelStep(dp, trainable, () => crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar, b - a, apply);
+        return parallelStep(
+          dp,
+          trainable,
+          () => crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar,
+          b - a,
+          apply,
+        );
       } finally {
         tf.dispose(pb as unknown as tf.TensorContainer);
       }
@@ -474,7 +612,10 @@ async function trainAndEvaluate(
     evalEvery: dev.length > 0 ? (opts.evalEvery ?? 0) : 0,
     evaluate: ({ step, loss }) => {
       const devAccuracy = evaluateAccuracy(model, dev, padId);
-      return { metrics: { devAccuracy }, message: `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)` };
+      return {
+        metrics: { devAccuracy },
+        message: `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
+      };
     },
     dp,
   });
@@ -486,9 +627,34 @@ async function trainAndEvaluate(
   const accuracy = interrupted ? NaN : evaluateAccuracy(model, test, padId);
   const modelConfig =
     cfg.model === 'bilstm'
-      ? { vocabSize, embeddingDim: cfg.embeddingDim, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, bidirectional: true, pooling: cfg.pooling, numClasses: 2, padId }
-      : { vocabSize, numClasses: 2, dModel: cfg.embeddingDim, nhead: cfg.nhead, numLayers: cfg.numLayers, dimFeedforward: 4 * cfg.embeddingDim, pooling: 'mean', positional: 'learned', maxLen: cfg.maxLen, normFirst: true };
-  saveWeights(join(out, 'model.safetensors'), model.m, { model: cfg.model, config: JSON.stringify(modelConfig), tokenizer: 'tokenizer.json', labels: JSON.stringify(['negative', 'positive']) });
+      ? {
+          vocabSize,
+          embeddingDim: cfg.embeddingDim,
+          hiddenSize: cfg.hiddenSize,
+          numLayers: cfg.numLayers,
+          bidirectional: true,
+          pooling: cfg.pooling,
+          numClasses: 2,
+          padId,
+        }
+      : {
+          vocabSize,
+          numClasses: 2,
+          dModel: cfg.embeddingDim,
+          nhead: cfg.nhead,
+          numLayers: cfg.numLayers,
+          dimFeedforward: 4 * cfg.embeddingDim,
+          pooling: 'mean',
+          positional: 'learned',
+          maxLen: cfg.maxLen,
+          normFirst: true,
+        };
+  saveWeights(join(out, 'model.safetensors'), model.m, {
+    model: cfg.model,
+    config: JSON.stringify(modelConfig),
+    tokenizer: 'tokenizer.json',
+    labels: JSON.stringify(['negative', 'positive']),
+  });
   const result: ClassifyResult = {
     trainData: `${trainFile.path} — ${NSMC_TRAIN_NAME}${cfg.maxTrain > 0 ? `, first ${cfg.maxTrain} reviews` : ''}`,
     testData: `${testFile.path} — NSMC test split (canonical)${cfg.maxTest > 0 ? `, first ${cfg.maxTest} reviews` : ''}`,
@@ -515,7 +681,10 @@ async function trainAndEvaluate(
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
   model.m.dispose();
   optimizer.dispose();
-  if (!interrupted) log(`nsmc (${cfg.model}): test accuracy ${(100 * accuracy).toFixed(2)}% on ${test.length.toLocaleString('en-US')} reviews (dev ${(100 * devAccuracy).toFixed(2)}%) after ${step} steps; ${trainSeconds.toFixed(0)} s training, ${result.wall.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s`);
+  if (!interrupted)
+    log(
+      `nsmc (${cfg.model}): test accuracy ${(100 * accuracy).toFixed(2)}% on ${test.length.toLocaleString('en-US')} reviews (dev ${(100 * devAccuracy).toFixed(2)}%) after ${step} steps; ${trainSeconds.toFixed(0)} s training, ${result.wall.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s`,
+    );
   return result;
 }
 
@@ -527,7 +696,10 @@ const MODEL_DEFAULTS: Record<ClassifyConfig['model'], Record<string, string>> = 
 export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
   const model = (args.values.model ?? 'bilstm') as ClassifyConfig['model'];
   const d = MODEL_DEFAULTS[model];
-  const v = (name: string): ParsedArgs => ({ ...args, values: { ...args.values, [name]: args.values[name] ?? d[name] } });
+  const v = (name: string): ParsedArgs => ({
+    ...args,
+    values: { ...args.values, [name]: args.values[name] ?? d[name] },
+  });
   const int = (name: string, min: number): number => intOption(v(name), COMMAND, name, min);
   const num = (name: string, min: number): number => numberOption(v(name), COMMAND, name, min);
   const lr = num('lr', 0);
@@ -572,28 +744,91 @@ export const classifyNsmcCommand: Command = {
   ].join('\n'),
   options: {
     ...commonOptions,
-    model: { type: 'string', choices: ['bilstm', 'transformer'], default: 'bilstm', description: 'bidirectional LSTM, or transformer encoder (TransformerClassifier)' },
-    tokenizer: { type: 'string', value: 'FILE', description: 'tokenizer.json to use (default: train a BPE on the training reviews)' },
-    'vocab-size': { type: 'string', value: 'N', default: '8000', description: 'BPE vocabulary size when training the tokenizer' },
+    model: {
+      type: 'string',
+      choices: ['bilstm', 'transformer'],
+      default: 'bilstm',
+      description: 'bidirectional LSTM, or transformer encoder (TransformerClassifier)',
+    },
+    tokenizer: {
+      type: 'string',
+      value: 'FILE',
+      description: 'tokenizer.json to use (default: train a BPE on the training reviews)',
+    },
+    'vocab-size': {
+      type: 'string',
+      value: 'N',
+      default: '8000',
+      description: 'BPE vocabulary size when training the tokenizer',
+    },
     embedding: { type: 'string', value: 'N', description: 'embedding size / transformer width (default 128)' },
     hidden: { type: 'string', value: 'N', description: 'BiLSTM hidden size per direction (default 128)' },
     layers: { type: 'string', value: 'N', description: 'LSTM layers / transformer blocks (default 1 / 2)' },
     heads: { type: 'string', value: 'N', default: '4', description: 'attention heads (transformer)' },
-    pooling: { type: 'string', choices: ['max', 'mean', 'last'], default: 'max', description: 'BiLSTM: masked max / mean over time, or the final states of both directions' },
-    'max-len': { type: 'string', value: 'N', default: '48', description: 'cut reviews to N tokens (the mean is 16 with the 8k BPE)' },
-    'batch-size': { type: 'string', value: 'N', default: '256', description: 'reviews per step (split across the --workers replicas)' },
+    pooling: {
+      type: 'string',
+      choices: ['max', 'mean', 'last'],
+      default: 'max',
+      description: 'BiLSTM: masked max / mean over time, or the final states of both directions',
+    },
+    'max-len': {
+      type: 'string',
+      value: 'N',
+      default: '48',
+      description: 'cut reviews to N tokens (the mean is 16 with the 8k BPE)',
+    },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      default: '256',
+      description: 'reviews per step (split across the --workers replicas)',
+    },
     dropout: { type: 'string', value: 'X', description: 'dropout (default 0.2 / 0.1)' },
     lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.004 / 0.001)' },
     'weight-decay': { type: 'string', value: 'X', default: '0.01', description: 'AdamW decoupled weight decay' },
     warmup: { type: 'string', value: 'N', default: '100', description: 'linear warmup steps' },
     clip: { type: 'string', value: 'X', default: '1', description: 'clip gradients to this global norm' },
-    epochs: { type: 'string', value: 'N', default: '3', description: 'passes over the training reviews (unless --max-steps or --time-budget)' },
-    'max-steps': { type: 'string', value: 'N', default: '0', description: 'optimizer steps (0: fit to --time-budget, else --epochs)' },
-    'time-budget': { type: 'string', value: 'SECONDS', description: 'stop training after this many seconds (the cosine schedule is fitted to it unless --max-steps)' },
-    'max-train': { type: 'string', value: 'N', default: '0', description: 'use only the first N training reviews (0 = all)' },
-    'max-test': { type: 'string', value: 'N', default: '0', description: 'evaluate on the first N test reviews only (0 = all 50,000)' },
-    'dev-size': { type: 'string', value: 'N', default: '5000', description: 'training reviews held out to report progress (at most 10%)' },
-    'eval-every': { type: 'string', value: 'N', default: '500', description: 'dev accuracy every N steps (0 = only at the end)' },
+    epochs: {
+      type: 'string',
+      value: 'N',
+      default: '3',
+      description: 'passes over the training reviews (unless --max-steps or --time-budget)',
+    },
+    'max-steps': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'optimizer steps (0: fit to --time-budget, else --epochs)',
+    },
+    'time-budget': {
+      type: 'string',
+      value: 'SECONDS',
+      description: 'stop training after this many seconds (the cosine schedule is fitted to it unless --max-steps)',
+    },
+    'max-train': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'use only the first N training reviews (0 = all)',
+    },
+    'max-test': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'evaluate on the first N test reviews only (0 = all 50,000)',
+    },
+    'dev-size': {
+      type: 'string',
+      value: 'N',
+      default: '5000',
+      description: 'training reviews held out to report progress (at most 10%)',
+    },
+    'eval-every': {
+      type: 'string',
+      value: 'N',
+      default: '500',
+      description: 'dev accuracy every N steps (0 = only at the end)',
+    },
     workers: workersOption,
     pretrain: {
       type: 'string',
@@ -601,13 +836,21 @@ export const classifyNsmcCommand: Command = {
       description:
         'start the embedding from skip-gram word2vec trained here on the unlabeled raw reviews (nsmc-raw/, text only, test reviews left out); default word2vec for bilstm, none for transformer',
     },
-    'pretrain-epochs': { type: 'string', value: 'N', default: '3', description: 'word2vec epochs over the raw reviews' },
+    'pretrain-epochs': {
+      type: 'string',
+      value: 'N',
+      default: '3',
+      description: 'word2vec epochs over the raw reviews',
+    },
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },
     quiet: { type: 'boolean', description: 'no progress bar' },
   },
   async run(args) {
     const cfg = classifyConfigFrom(args);
-    if (cfg.pretrain !== 'none' && cfg.model !== 'bilstm') throw new CliError(`${PROGRAM} ${COMMAND}: --pretrain ${cfg.pretrain} initialises the BiLSTM's embedding; use it with --model bilstm`);
+    if (cfg.pretrain !== 'none' && cfg.model !== 'bilstm')
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: --pretrain ${cfg.pretrain} initialises the BiLSTM's embedding; use it with --model bilstm`,
+      );
     const budgetRaw = args.values['time-budget'];
     const timeBudgetSeconds = typeof budgetRaw === 'string' ? numberOption(args, COMMAND, 'time-budget', 1) : undefined;
     const out = outDir(args, COMMAND);
@@ -618,8 +861,14 @@ export const classifyNsmcCommand: Command = {
       evalEvery: intOption(args, COMMAND, 'eval-every', 0),
       workers: parseWorkers(args.values.workers, COMMAND),
     });
-    if (r.interrupted) throw new CliError(`${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
-    process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.testExamples} NSMC test reviews; wrote ${join(out, 'metrics.json')}, model.safetensors, tokenizer.json\n`);
+    if (r.interrupted)
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`,
+        130,
+      );
+    process.stdout.write(
+      `accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.testExamples} NSMC test reviews; wrote ${join(out, 'metrics.json')}, model.safetensors, tokenizer.json\n`,
+    );
   },
 };
 

@@ -4,7 +4,14 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyedVectors, readWord2VecFormat, trainGlove, trainPpmiSvd, trainWord2Vec, writeWord2VecFormat } from '@wordloom/embeddings';
+import {
+  KeyedVectors,
+  readWord2VecFormat,
+  trainGlove,
+  trainPpmiSvd,
+  trainWord2Vec,
+  writeWord2VecFormat,
+} from '@wordloom/embeddings';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { progress } from '../progress.js';
@@ -19,7 +26,10 @@ export function* wikiSentences(text: string, opts: { maxWords?: number } = {}): 
   let words = 0;
   for (const line of text.split('\n')) {
     if (line.length < 2) continue;
-    const toks = line.replace(/<[^>]*>/g, ' ').toLowerCase().match(re);
+    const toks = line
+      .replace(/<[^>]*>/g, ' ')
+      .toLowerCase()
+      .match(re);
     if (!toks || toks.length < 2) continue;
     yield toks;
     words += toks.length;
@@ -50,22 +60,42 @@ export interface EmbedTrainResult {
 }
 
 /** Trains word2vec on the Wikipedia text at `path`; `quiet` hides the progress bar. */
-export async function trainWikiVectors(path: string, cfg: EmbedTrainConfig, opts: { quiet?: boolean } = {}): Promise<EmbedTrainResult> {
+export async function trainWikiVectors(
+  path: string,
+  cfg: EmbedTrainConfig,
+  opts: { quiet?: boolean } = {},
+): Promise<EmbedTrainResult> {
   const text = readText(path);
   const sentences = [...wikiSentences(text, cfg.maxWords > 0 ? { maxWords: cfg.maxWords } : {})];
   const words = sentences.reduce((a, s) => a + s.length, 0);
   const t0 = performance.now();
   if (cfg.method === 'glove' || cfg.method === 'ppmi-svd') {
-    const bar = progress(cfg.method, cfg.method === 'glove' ? cfg.epochs : 1, { quiet: opts.quiet, unit: cfg.method === 'glove' ? 'epoch' : 'step' });
+    const bar = progress(cfg.method, cfg.method === 'glove' ? cfg.epochs : 1, {
+      quiet: opts.quiet,
+      unit: cfg.method === 'glove' ? 'epoch' : 'step',
+    });
     const common = { vectorSize: cfg.vectorSize, window: cfg.window, minCount: cfg.minCount, seed: cfg.seed };
     const r =
       cfg.method === 'glove'
-        ? await trainGlove(sentences, { ...common, epochs: cfg.epochs, workers: 1, onProgress: (p) => bar.update(p.epoch + 1, { cost: p.cost }) })
+        ? await trainGlove(sentences, {
+            ...common,
+            epochs: cfg.epochs,
+            workers: 1,
+            onProgress: (p) => bar.update(p.epoch + 1, { cost: p.cost }),
+          })
         : await trainPpmiSvd(sentences, common);
     bar.update(cfg.method === 'glove' ? cfg.epochs : 1);
     bar.stop();
     const seconds = since(t0);
-    return { corpus: path, words, vocabulary: r.wv.size, seconds, wordsPerSec: words / seconds, loss: cfg.method === 'glove' ? (r as { stats: { cost: number } }).stats.cost : NaN, wv: r.wv };
+    return {
+      corpus: path,
+      words,
+      vocabulary: r.wv.size,
+      seconds,
+      wordsPerSec: words / seconds,
+      loss: cfg.method === 'glove' ? (r as { stats: { cost: number } }).stats.cost : NaN,
+      wv: r.wv,
+    };
   }
   const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '‰' });
   const r = await trainWord2Vec(sentences, {
@@ -77,7 +107,8 @@ export async function trainWikiVectors(path: string, cfg: EmbedTrainConfig, opts
     sg: cfg.sg,
     seed: cfg.seed,
     workers: 1,
-    onProgress: (p) => bar.update(Math.round(p.progress * 1000), { 'words/s': Math.round(p.wordsPerSec), loss: p.loss }),
+    onProgress: (p) =>
+      bar.update(Math.round(p.progress * 1000), { 'words/s': Math.round(p.wordsPerSec), loss: p.loss }),
   });
   bar.update(1000);
   bar.stop();
@@ -93,9 +124,18 @@ export async function trainWikiVectors(path: string, cfg: EmbedTrainConfig, opts
 }
 
 /** `a − b + c` (king − man + woman → queen): the top answers, question words excluded (as gensim). */
-export function analogy(wv: KeyedVectors, a: string, b: string, c: string, topn = 5): Array<{ word: string; similarity: number }> {
-  for (const w of [a, b, c]) if (!wv.has(w)) throw new CliError(`${PROGRAM} embed analogy: '${w}' is not in the vocabulary (${wv.size} words)`);
-  return wv.mostSimilar({ positive: [a, c], negative: [b], topn }).map((n) => ({ word: n.word, similarity: n.similarity }));
+export function analogy(
+  wv: KeyedVectors,
+  a: string,
+  b: string,
+  c: string,
+  topn = 5,
+): Array<{ word: string; similarity: number }> {
+  for (const w of [a, b, c])
+    if (!wv.has(w)) throw new CliError(`${PROGRAM} embed analogy: '${w}' is not in the vocabulary (${wv.size} words)`);
+  return wv
+    .mostSimilar({ positive: [a, c], negative: [b], topn })
+    .map((n) => ({ word: n.word, similarity: n.similarity }));
 }
 
 function vectorsPath(dir: string): string {
@@ -105,7 +145,8 @@ function vectorsPath(dir: string): string {
 function loadVectors(args: ParsedArgs, cmd: string): KeyedVectors {
   const dir = outDir(args, 'embed');
   const p = vectorsPath(dir);
-  if (!existsSync(p)) throw new CliError(`${PROGRAM} ${cmd}: no vectors at ${p}; run '${PROGRAM} embed train' first (same --out)`);
+  if (!existsSync(p))
+    throw new CliError(`${PROGRAM} ${cmd}: no vectors at ${p}; run '${PROGRAM} embed train' first (same --out)`);
   return readWord2VecFormat(new Uint8Array(readFileSync(p)));
 }
 
@@ -132,15 +173,28 @@ export const embedCommands: Command[] = [
       'Data: the committed excerpt apps/demo/data/enwiki-slice-AA.txt.gz (1.26 M words, CC BY-SA 3.0), or with --full the\nwhole enwiki-slice/wiki_AA.txt.gz from the data folder (7.6 M words). Writes vectors.txt (word2vec text format) and metrics.json.',
     options: {
       ...commonOptions,
-      method: { type: 'string', choices: ['word2vec', 'glove', 'ppmi-svd'], default: 'word2vec', description: 'training method' },
+      method: {
+        type: 'string',
+        choices: ['word2vec', 'glove', 'ppmi-svd'],
+        default: 'word2vec',
+        description: 'training method',
+      },
       sg: { type: 'boolean', description: 'word2vec: skip-gram instead of CBOW' },
       size: { type: 'string', value: 'N', default: '100', description: 'vector size' },
       window: { type: 'string', value: 'N', default: '5', description: 'context window' },
       'min-count': { type: 'string', value: 'N', default: '5', description: 'ignore rarer words' },
-      epochs: { type: 'string', value: 'N', default: '5', description: 'passes over the corpus (GloVe: over the co-occurrences; PPMI-SVD: unused)' },
+      epochs: {
+        type: 'string',
+        value: 'N',
+        default: '5',
+        description: 'passes over the corpus (GloVe: over the co-occurrences; PPMI-SVD: unused)',
+      },
       negative: { type: 'string', value: 'N', default: '5', description: 'negative samples' },
       'max-words': { type: 'string', value: 'N', default: '0', description: 'use only the first N words (0 = all)' },
-      full: { type: 'boolean', description: 'train on the full wiki_AA slice from --data-dir instead of the committed excerpt' },
+      full: {
+        type: 'boolean',
+        description: 'train on the full wiki_AA slice from --data-dir instead of the committed excerpt',
+      },
       quiet: { type: 'boolean', description: 'no progress bar' },
     },
     async run(args) {
@@ -149,7 +203,15 @@ export const embedCommands: Command[] = [
       const out = outDir(args, 'embed');
       const r = await trainWikiVectors(found.path, cfg, { quiet: args.values.quiet === true });
       writeFileSync(vectorsPath(out), writeWord2VecFormat(r.wv));
-      writeJson(join(out, 'metrics.json'), { ...cfg, corpus: r.corpus, words: r.words, vocabulary: r.vocabulary, seconds: r.seconds, wordsPerSec: r.wordsPerSec, loss: r.loss });
+      writeJson(join(out, 'metrics.json'), {
+        ...cfg,
+        corpus: r.corpus,
+        words: r.words,
+        vocabulary: r.vocabulary,
+        seconds: r.seconds,
+        wordsPerSec: r.wordsPerSec,
+        loss: r.loss,
+      });
       process.stdout.write(
         `trained ${cfg.vectorSize}-d ${cfg.method === 'word2vec' ? (cfg.sg ? 'skip-gram' : 'CBOW') : cfg.method} vectors for ${r.vocabulary.toLocaleString('en-US')} words on ${r.words.toLocaleString('en-US')} words in ${r.seconds.toFixed(0)} s; wrote ${vectorsPath(out)}\n`,
       );
@@ -163,7 +225,8 @@ export const embedCommands: Command[] = [
     async run(args) {
       const wv = loadVectors(args, 'embed neighbors');
       const word = args.positionals[0].toLowerCase();
-      if (!wv.has(word)) throw new CliError(`${PROGRAM} embed neighbors: '${word}' is not in the vocabulary (${wv.size} words)`);
+      if (!wv.has(word))
+        throw new CliError(`${PROGRAM} embed neighbors: '${word}' is not in the vocabulary (${wv.size} words)`);
       for (const n of wv.mostSimilar({ positive: [word], topn: intOption(args, 'embed neighbors', 'topn', 1) })) {
         process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
       }
@@ -181,22 +244,43 @@ export const embedCommands: Command[] = [
     async run(args) {
       const wv = loadVectors(args, 'embed analogy');
       const [a, b, c] = args.positionals.map((w) => w.toLowerCase());
-      for (const n of analogy(wv, a, b, c, intOption(args, 'embed analogy', 'topn', 1))) process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
+      for (const n of analogy(wv, a, b, c, intOption(args, 'embed analogy', 'topn', 1)))
+        process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
     },
   },
   {
     name: 'embed eval',
     summary: 'evaluate trained vectors: Google analogies, WordSim-353, SimLex-999',
     details: 'Data: en-word-eval/ in the data folder (questions-words.txt, wordsim353.tsv, simlex999.txt).',
-    options: { ...commonOptions, 'restrict-vocab': { type: 'string', value: 'N', default: '30000', description: 'analogies: search the N most frequent words (gensim)' } },
+    options: {
+      ...commonOptions,
+      'restrict-vocab': {
+        type: 'string',
+        value: 'N',
+        default: '30000',
+        description: 'analogies: search the N most frequent words (gensim)',
+      },
+    },
     async run(args) {
       const wv = loadVectors(args, 'embed eval');
       const t0 = performance.now();
       const qw = findData(args, DATASETS.questionsWords);
-      const an = wv.evaluateAnalogies({ path: qw.path }, { restrictVocab: intOption(args, 'embed eval', 'restrict-vocab', 1), caseInsensitive: true });
+      const an = wv.evaluateAnalogies(
+        { path: qw.path },
+        { restrictVocab: intOption(args, 'embed eval', 'restrict-vocab', 1), caseInsensitive: true },
+      );
       const ws = wv.evaluateWordPairs({ path: findData(args, DATASETS.wordsim).path }, { caseInsensitive: true });
       const sl = wv.evaluateWordPairs({ path: findData(args, DATASETS.simlex).path }, { caseInsensitive: true });
-      const res = { analogyAccuracy: an.accuracy, analogyQuestions: an.questions, analogyOov: an.oov, wordsim353Spearman: ws.spearman, wordsim353Oov: ws.oovRatio, simlex999Spearman: sl.spearman, simlex999Oov: sl.oovRatio, seconds: since(t0) };
+      const res = {
+        analogyAccuracy: an.accuracy,
+        analogyQuestions: an.questions,
+        analogyOov: an.oov,
+        wordsim353Spearman: ws.spearman,
+        wordsim353Oov: ws.oovRatio,
+        simlex999Spearman: sl.spearman,
+        simlex999Oov: sl.oovRatio,
+        seconds: since(t0),
+      };
       writeJson(join(outDir(args, 'embed'), 'eval.json'), res);
       process.stdout.write(
         `analogies: ${(100 * an.accuracy).toFixed(1)}% of ${an.questions - an.oov} answered (${an.oov} of ${an.questions} skipped: out of vocabulary)\nWordSim-353 Spearman ${ws.spearman.toFixed(3)} (OOV ${ws.oovRatio.toFixed(0)}%)\nSimLex-999 Spearman ${sl.spearman.toFixed(3)} (OOV ${sl.oovRatio.toFixed(0)}%)\n`,

@@ -7,4 +7,11 @@ import { tokenizeCommands } from './tokenize.js';
 import { tourCommand } from './tour.js';
 
 /** Every subcommand of `wordloom`, in the order `--help` lists them. */
-export const commands: Command[] = [tourCommand, ...seq2seqCommands, ...embedCommands, ...tokenizeCommands, ...classifyCommands, ...lmCommands];
+export const commands: Command[] = [
+  tourCommand,
+  ...seq2seqCommands,
+  ...embedCommands,
+  ...tokenizeCommands,
+  ...classifyCommands,
+  ...lmCommands,
+];

@@ -16,7 +16,32 @@ const dataDir = resolve(here, '../../data/shakespeare');
 const tmp = mkdtempSync(join(tmpdir(), 'wordloom-lm-'));
 
 /** A tiny, fast configuration: a few thousand characters, a model of a few thousand parameters. */
-const TINY = ['--data-dir', dataDir, '--d-model', '16', '--heads', '2', '--layers', '1', '--block-size', '16', '--batch-size', '8', '--lr', '0.01', '--warmup', '5', '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:', '--workers', '1'];
+const TINY = [
+  '--data-dir',
+  dataDir,
+  '--d-model',
+  '16',
+  '--heads',
+  '2',
+  '--layers',
+  '1',
+  '--block-size',
+  '16',
+  '--batch-size',
+  '8',
+  '--lr',
+  '0.01',
+  '--warmup',
+  '5',
+  '--eval-every',
+  '0',
+  '--sample-length',
+  '40',
+  '--prompt',
+  'ROMEO:',
+  '--workers',
+  '1',
+];
 
 /** Runs the command in-process; returns what it printed. */
 async function run(argv: string[]): Promise<{ out: string; err: string }> {
@@ -69,8 +94,28 @@ describe('lm shakespeare', () => {
     const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
     expect(st.metadata.get('model')).toBe('transformer');
     const cfg = JSON.parse(st.metadata.get('config')!) as Record<string, unknown>;
-    expect(Object.keys(cfg).sort()).toEqual(['dModel', 'dimFeedforward', 'maxLen', 'nhead', 'normFirst', 'numLayers', 'positional', 'tieWeights', 'vocabSize']);
-    expect(cfg).toMatchObject({ vocabSize: m.vocabSize, dModel: 16, nhead: 2, numLayers: 1, dimFeedforward: 64, positional: 'learned', maxLen: 16, normFirst: true, tieWeights: true });
+    expect(Object.keys(cfg).sort()).toEqual([
+      'dModel',
+      'dimFeedforward',
+      'maxLen',
+      'nhead',
+      'normFirst',
+      'numLayers',
+      'positional',
+      'tieWeights',
+      'vocabSize',
+    ]);
+    expect(cfg).toMatchObject({
+      vocabSize: m.vocabSize,
+      dModel: 16,
+      nhead: 2,
+      numLayers: 1,
+      dimFeedforward: 64,
+      positional: 'learned',
+      maxLen: 16,
+      normFirst: true,
+      tieWeights: true,
+    });
     expect([...st.tensors.keys()]).toContain('tok_emb.weight');
     tf.dispose([...st.tensors.values()]);
     const vocab = JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8')) as { format: string; tokens: string[] };
@@ -99,7 +144,9 @@ describe('lm shakespeare', () => {
       if (args === 'help') throw new Error('help');
       vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       // The command stops, saves, and exits with 130 and a --resume hint.
-      await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/interrupted after step \d+; continue with --resume/);
+      await expect(lmShakespeareCommand.run(args)).rejects.toThrow(
+        /interrupted after step \d+; continue with --resume/,
+      );
     } finally {
       interrupt.requested = false;
       spy.mockRestore();
@@ -121,13 +168,28 @@ describe('lm shakespeare', () => {
 
   it('--resume with other options is a one-line error', async () => {
     const out = join(tmp, 'full');
-    await expect(run([...TINY, '--max-steps', '41', '--out', out, '--resume', '--quiet'])).rejects.toThrow(/checkpoint was trained with/);
+    await expect(run([...TINY, '--max-steps', '41', '--out', out, '--resume', '--quiet'])).rejects.toThrow(
+      /checkpoint was trained with/,
+    );
   });
 
   it('lstm: truncated BPTT training decreases the loss; samples text', async () => {
     const out = join(tmp, 'lstm');
     const before = tf.memory().numTensors;
-    await run([...TINY, '--model', 'lstm', '--hidden', '32', '--lr', '0.01', '--out', out, '--max-steps', '100', '--quiet']);
+    await run([
+      ...TINY,
+      '--model',
+      'lstm',
+      '--hidden',
+      '32',
+      '--lr',
+      '0.01',
+      '--out',
+      out,
+      '--max-steps',
+      '100',
+      '--quiet',
+    ]);
     expect(tf.memory().numTensors).toBe(before);
     const m = metrics(out);
     expect(m.history[1].loss).toBeLessThan(m.history[0].loss);
@@ -162,7 +224,16 @@ describe('evaluateLossSliding', () => {
   const ids = Int32Array.from({ length: 203 }, (_, i) => (i * 7 + (i >> 3)) % 11);
   beforeAll(async () => {
     await setupBackend({ prefer: ['cpu'] });
-    model = new TransformerLM({ vocabSize: 11, dModel: 8, nhead: 2, numLayers: 1, dimFeedforward: 16, maxLen: 8, dropout: 0, seed: 5 });
+    model = new TransformerLM({
+      vocabSize: 11,
+      dModel: 8,
+      nhead: 2,
+      numLayers: 1,
+      dimFeedforward: 16,
+      maxLen: 8,
+      dropout: 0,
+      seed: 5,
+    });
   });
   afterAll(() => model.dispose());
 
@@ -196,7 +267,9 @@ describe('evaluateLossSliding', () => {
   });
 
   it('a stride outside [1, context] is a RangeError naming it', () => {
-    expect(() => evaluateLossSliding(model, ids, { blockSize: 8, stride: 9, rows: 4 })).toThrow(/stride 9 must be an integer in \[1, 8\]/);
+    expect(() => evaluateLossSliding(model, ids, { blockSize: 8, stride: 9, rows: 4 })).toThrow(
+      /stride 9 must be an integer in \[1, 8\]/,
+    );
     expect(() => evaluateLossSliding(model, ids, { blockSize: 8, stride: 0, rows: 4 })).toThrow(RangeError);
   });
 });

@@ -15,14 +15,30 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Dropout, Embedding, Linear, Module, Rng, crossEntropy } from '@wordloom/core';
 import { bpttBatches, lmChunkTensors, type LmChunk } from '@wordloom/data';
-import { Optimizer, adam, adamw, chain, clipByGlobalNorm, warmupCosineSchedule, type GradientTransformation } from '@wordloom/optim';
+import {
+  Optimizer,
+  adam,
+  adamw,
+  chain,
+  clipByGlobalNorm,
+  warmupCosineSchedule,
+  type GradientTransformation,
+} from '@wordloom/optim';
 import { LSTM, TruncatedBptt, type RecurrentState } from '@wordloom/rnn';
 import { sampleDecode, type StepOutput } from '@wordloom/seq2seq';
 import { TransformerLM, disposeState, type LMState, type TransformerLMOptions } from '@wordloom/transformer';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
-import { exchangeGradients, parallelStep, parseWorkers, shardRange, startDataParallel, workersOption, type DataParallel } from '../parallel.js';
+import {
+  exchangeGradients,
+  parallelStep,
+  parseWorkers,
+  shardRange,
+  startDataParallel,
+  workersOption,
+  type DataParallel,
+} from '../parallel.js';
 import { CharVocab } from '../toy-tasks.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 
@@ -100,14 +116,36 @@ export class CharLSTM extends Module {
   readonly rnn: LSTM;
   readonly decoder: Linear;
   private readonly drop: Dropout;
-  constructor(readonly opts: { vocabSize: number; embeddingDim: number; hiddenSize: number; numLayers: number; dropout: number; seed: number }) {
+  constructor(
+    readonly opts: {
+      vocabSize: number;
+      embeddingDim: number;
+      hiddenSize: number;
+      numLayers: number;
+      dropout: number;
+      seed: number;
+    },
+  ) {
     super();
-    this.encoder = this.addModule('encoder', new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, seed: opts.seed }));
+    this.encoder = this.addModule(
+      'encoder',
+      new Embedding({ numEmbeddings: opts.vocabSize, embeddingDim: opts.embeddingDim, seed: opts.seed }),
+    );
     this.rnn = this.addModule(
       'rnn',
-      new LSTM({ inputSize: opts.embeddingDim, hiddenSize: opts.hiddenSize, numLayers: opts.numLayers, dropout: opts.dropout, seed: opts.seed + 1, forgetBias: 1 }),
+      new LSTM({
+        inputSize: opts.embeddingDim,
+        hiddenSize: opts.hiddenSize,
+        numLayers: opts.numLayers,
+        dropout: opts.dropout,
+        seed: opts.seed + 1,
+        forgetBias: 1,
+      }),
     );
-    this.decoder = this.addModule('decoder', new Linear({ inFeatures: opts.hiddenSize, outFeatures: opts.vocabSize, seed: opts.seed + 2 }));
+    this.decoder = this.addModule(
+      'decoder',
+      new Linear({ inFeatures: opts.hiddenSize, outFeatures: opts.vocabSize, seed: opts.seed + 2 }),
+    );
     this.drop = this.addModule('drop', new Dropout({ p: opts.dropout, seed: opts.seed + 3 }));
   }
   /** ids `[B, T]` → logits `[B, T, V]` and the state after the last step. */
@@ -116,7 +154,11 @@ export class CharLSTM extends Module {
     const x = this.drop.forward(this.encoder.forward(ids)); // [B, T, E]
     const r = this.rnn.forward(x, state ? { initialState: state } : {});
     const h = this.drop.forward(r.outputs); // [B, T, H]
-    const logits = tf.reshape(this.decoder.forward(tf.reshape(h, [B * T, this.opts.hiddenSize])), [B, T, this.opts.vocabSize]) as tf.Tensor3D;
+    const logits = tf.reshape(this.decoder.forward(tf.reshape(h, [B * T, this.opts.hiddenSize])), [
+      B,
+      T,
+      this.opts.vocabSize,
+    ]) as tf.Tensor3D;
     return { logits, state: r.state };
   }
   zeroState(B: number): RecurrentState {
@@ -126,7 +168,23 @@ export class CharLSTM extends Module {
 }
 
 /** The TransformerLM options this config builds (also written as the weights' `config` metadata). */
-export function transformerOptions(cfg: LmConfig, vocabSize: number): Required<Pick<TransformerLMOptions, 'vocabSize' | 'dModel' | 'nhead' | 'numLayers' | 'dimFeedforward' | 'positional' | 'maxLen' | 'normFirst' | 'tieWeights'>> {
+export function transformerOptions(
+  cfg: LmConfig,
+  vocabSize: number,
+): Required<
+  Pick<
+    TransformerLMOptions,
+    | 'vocabSize'
+    | 'dModel'
+    | 'nhead'
+    | 'numLayers'
+    | 'dimFeedforward'
+    | 'positional'
+    | 'maxLen'
+    | 'normFirst'
+    | 'tieWeights'
+  >
+> {
   return {
     vocabSize,
     dModel: cfg.dModel,
@@ -144,12 +202,23 @@ type AnyLM = { kind: 'transformer'; m: TransformerLM } | { kind: 'lstm'; m: Char
 
 function buildModel(cfg: LmConfig, vocabSize: number): AnyLM {
   if (cfg.model === 'transformer') {
-    if (cfg.dModel % cfg.nhead !== 0) throw new CliError(`${PROGRAM} ${COMMAND}: --d-model ${cfg.dModel} must be divisible by --heads ${cfg.nhead}`);
-    return { kind: 'transformer', m: new TransformerLM({ ...transformerOptions(cfg, vocabSize), dropout: cfg.dropout, seed: cfg.seed }) };
+    if (cfg.dModel % cfg.nhead !== 0)
+      throw new CliError(`${PROGRAM} ${COMMAND}: --d-model ${cfg.dModel} must be divisible by --heads ${cfg.nhead}`);
+    return {
+      kind: 'transformer',
+      m: new TransformerLM({ ...transformerOptions(cfg, vocabSize), dropout: cfg.dropout, seed: cfg.seed }),
+    };
   }
   return {
     kind: 'lstm',
-    m: new CharLSTM({ vocabSize, embeddingDim: cfg.dModel, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, dropout: cfg.dropout, seed: cfg.seed }),
+    m: new CharLSTM({
+      vocabSize,
+      embeddingDim: cfg.dModel,
+      hiddenSize: cfg.hiddenSize,
+      numLayers: cfg.numLayers,
+      dropout: cfg.dropout,
+      seed: cfg.seed,
+    }),
   };
 }
 
@@ -193,7 +262,10 @@ export function evaluateLoss(model: AnyLM, ids: Int32Array, opts: { blockSize: n
         loss.dispose();
       }
     } else {
-      const chunks = bpttBatches(ids, { batchSize: Math.max(1, Math.min(opts.rows, Math.floor(ids.length / 2))), seqLen: opts.blockSize });
+      const chunks = bpttBatches(ids, {
+        batchSize: Math.max(1, Math.min(opts.rows, Math.floor(ids.length / 2))),
+        seqLen: opts.blockSize,
+      });
       let state: RecurrentState | undefined;
       for (let i = 0; i < chunks.length; i++) {
         const c = chunks.get(i);
@@ -226,11 +298,17 @@ export function evaluateLoss(model: AnyLM, ids: Int32Array, opts: { blockSize: n
  * sliding-window evaluation of Hugging Face's "Perplexity of fixed-length models"; with
  * `stride = blockSize` it is the non-overlapping evaluation of {@link evaluateLoss}.
  */
-export function evaluateLossSliding(model: TransformerLM, ids: Int32Array, opts: { blockSize: number; stride: number; rows: number }): number {
+export function evaluateLossSliding(
+  model: TransformerLM,
+  ids: Int32Array,
+  opts: { blockSize: number; stride: number; rows: number },
+): number {
   const T = opts.blockSize;
   const S = opts.stride;
-  if (!Number.isInteger(S) || S < 1 || S > T) throw new RangeError(`evaluateLossSliding: stride ${S} must be an integer in [1, ${T}]`);
-  if (ids.length < T + 1) throw new RangeError(`evaluateLossSliding: ${ids.length} characters, fewer than one window of ${T} + 1`);
+  if (!Number.isInteger(S) || S < 1 || S > T)
+    throw new RangeError(`evaluateLossSliding: stride ${S} must be an integer in [1, ${T}]`);
+  if (ids.length < T + 1)
+    throw new RangeError(`evaluateLossSliding: ${ids.length} characters, fewer than one window of ${T} + 1`);
   // Window starts 0, S, 2S, … while a full window (and its targets) fits.
   const starts: number[] = [];
   for (let s = 0; s + T + 1 <= ids.length; s += S) starts.push(s);
@@ -275,7 +353,15 @@ export function evaluateLossSliding(model: TransformerLM, ids: Int32Array, opts:
 export function sampleText(
   model: AnyLM,
   vocab: CharVocab,
-  opts: { prompt: string; length: number; blockSize: number; temperature: number; topK: number; topP: number; seed: number },
+  opts: {
+    prompt: string;
+    length: number;
+    blockSize: number;
+    temperature: number;
+    topK: number;
+    topP: number;
+    seed: number;
+  },
 ): string {
   model.m.eval();
   let text = opts.prompt.length > 0 ? opts.prompt : '\n';
@@ -283,13 +369,25 @@ export function sampleText(
   let segment = 0;
   try {
     while (generated.length < opts.length) {
-      const ctxLen = model.kind === 'transformer' ? Math.max(1, Math.floor(opts.blockSize / 2)) : Math.min(text.length, 4 * opts.blockSize);
+      const ctxLen =
+        model.kind === 'transformer'
+          ? Math.max(1, Math.floor(opts.blockSize / 2))
+          : Math.min(text.length, 4 * opts.blockSize);
       const ctx = vocab.encode(text.slice(-ctxLen));
       const prime = ctx.subarray(0, ctx.length - 1);
       const bos = ctx[ctx.length - 1];
       const room = model.kind === 'transformer' ? opts.blockSize - prime.length : Infinity;
       const maxLength = Math.min(opts.length - generated.length, room);
-      const common = { bosId: bos, eosId: vocab.eosId, maxLength, batchSize: 1, seed: opts.seed + segment, temperature: opts.temperature, topK: opts.topK, topP: opts.topP };
+      const common = {
+        bosId: bos,
+        eosId: vocab.eosId,
+        maxLength,
+        batchSize: 1,
+        seed: opts.seed + segment,
+        temperature: opts.temperature,
+        topK: opts.topK,
+        topP: opts.topP,
+      };
       let tokens: Int32Array;
       if (model.kind === 'transformer') {
         const lm = model.m;
@@ -354,9 +452,17 @@ export async function runLm(
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const found = findData(args, DATASETS.shakespeare);
-  if ((opts.workers ?? 1) > cfg.batchSize) throw new CliError(`${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one window`);
+  if ((opts.workers ?? 1) > cfg.batchSize)
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one window`,
+    );
   const dp = startDataParallel(opts.workers ?? 1, args.argv);
-  if (!dp.primary) opts = { ...opts, quiet: true, log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {} };
+  if (!dp.primary)
+    opts = {
+      ...opts,
+      quiet: true,
+      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
+    };
   try {
     return await trainAndReport(cfg, args, out, opts, dp, found, t0, cpu0);
   } catch (e) {
@@ -383,7 +489,10 @@ async function trainAndReport(
   if (cfg.limitChars > 0) text = text.slice(0, cfg.limitChars);
   const nTrain = Math.floor(text.length * 0.9);
   if (nTrain < 2 * cfg.blockSize + 2 || text.length - nTrain < cfg.blockSize + 2) {
-    throw new CliError(`${PROGRAM} ${COMMAND}: ${found.path} has ${text.length} characters, too few for --block-size ${cfg.blockSize} (need ≥ ${20 * (cfg.blockSize + 2)})`, 3);
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: ${found.path} has ${text.length} characters, too few for --block-size ${cfg.blockSize} (need ≥ ${20 * (cfg.blockSize + 2)})`,
+      3,
+    );
   }
   const trainText = text.slice(0, nTrain);
   const valText = text.slice(nTrain);
@@ -398,7 +507,9 @@ async function trainAndReport(
   if (dp.primary) writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
   const trainIds = vocab.encode(trainText);
   const valIds = vocab.encode(valText);
-  log(`shakespeare: ${trainIds.length.toLocaleString('en-US')} training / ${valIds.length.toLocaleString('en-US')} validation characters from ${found.path}; vocabulary ${vocab.size} (${vocab.size - 4} characters + 4 specials)`);
+  log(
+    `shakespeare: ${trainIds.length.toLocaleString('en-US')} training / ${valIds.length.toLocaleString('en-US')} validation characters from ${found.path}; vocabulary ${vocab.size} (${vocab.size - 4} characters + 4 specials)`,
+  );
 
   const model = buildModel(cfg, vocab.size);
   const T = cfg.blockSize;
@@ -410,9 +521,16 @@ async function trainAndReport(
   // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
   const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
   const schedule = (s: number): number =>
-    warmupCosineSchedule({ peak: cfg.lr, warmupSteps: Math.min(cfg.warmup, plannedSteps - 1), totalSteps: Math.max(plannedSteps, 2), end: cfg.minLr })(s);
+    warmupCosineSchedule({
+      peak: cfg.lr,
+      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
+      totalSteps: Math.max(plannedSteps, 2),
+      end: cfg.minLr,
+    })(s);
   const base: GradientTransformation =
-    cfg.optimizer === 'adamw' ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay }) : adam({ lr: schedule, betas: [0.9, 0.99] });
+    cfg.optimizer === 'adamw'
+      ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay })
+      : adam({ lr: schedule, betas: [0.9, 0.99] });
   const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), base));
   const params = model.m.numParameters();
   const desc =
@@ -428,7 +546,11 @@ async function trainAndReport(
   const mine = (chunk: LmChunk): LmChunk => {
     if (dp.world === 1) return chunk;
     const t = chunk.shape[1];
-    return { input: chunk.input.subarray(r0 * t, r1 * t), target: chunk.target.subarray(r0 * t, r1 * t), shape: [r1 - r0, t] };
+    return {
+      input: chunk.input.subarray(r0 * t, r1 * t),
+      target: chunk.target.subarray(r0 * t, r1 * t),
+      shape: [r1 - r0, t],
+    };
   };
   const trainable = model.m.trainableParameters();
   const apply = (grads: Map<string, tf.Tensor>): void => {
@@ -444,7 +566,8 @@ async function trainAndReport(
             return { loss: lmLoss(o.logits, target), state: o.state };
           },
           // With replicas the loss in the log is rank 0's slice (the update callback runs before the loss is read).
-          update: (grads) => (dp.world === 1 ? apply(grads) : void exchangeGradients(dp, trainable, grads, 0, r1 - r0, apply)),
+          update: (grads) =>
+            dp.world === 1 ? apply(grads) : void exchangeGradients(dp, trainable, grads, 0, r1 - r0, apply),
         })
       : null;
   const trainStep = (chunk: LmChunk): number => {
@@ -452,12 +575,19 @@ async function trainAndReport(
     if (tbptt) return tbptt.step(c);
     const { input, target } = lmChunkTensors(c);
     try {
-      return parallelStep(dp, trainable, () => lmLoss((model.m as TransformerLM).forward(input).logits, target), r1 - r0, apply);
+      return parallelStep(
+        dp,
+        trainable,
+        () => lmLoss((model.m as TransformerLM).forward(input).logits, target),
+        r1 - r0,
+        apply,
+      );
     } finally {
       tf.dispose([input, target]);
     }
   };
-  const evalIds = opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
+  const evalIds =
+    opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
   const evalRows = model.kind === 'transformer' ? 32 : 16;
 
   const loop = await trainLoop<LmChunk>({
@@ -488,7 +618,10 @@ async function trainAndReport(
     evalEvery: opts.evalEvery ?? 0,
     evaluate: ({ step, loss }) => {
       const valLoss = evaluateLoss(model, evalIds, { blockSize: T, rows: evalRows });
-      return { metrics: { valLoss }, message: `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)` };
+      return {
+        metrics: { valLoss },
+        message: `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
+      };
     },
     dp,
   });
@@ -496,10 +629,14 @@ async function trainAndReport(
   const epoch = loop.epochs;
 
   // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
-  if (!interrupted) log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
+  if (!interrupted)
+    log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
   const valLoss = interrupted ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
   const stride = Math.max(1, Math.floor(T / 2));
-  const valLossSliding = interrupted || model.kind !== 'transformer' ? undefined : evaluateLossSliding(model.m, valIds, { blockSize: T, stride, rows: evalRows });
+  const valLossSliding =
+    interrupted || model.kind !== 'transformer'
+      ? undefined
+      : evaluateLossSliding(model.m, valIds, { blockSize: T, stride, rows: evalRows });
   const valLossOn =
     model.kind === 'transformer'
       ? `all ${valIds.length} validation characters (last 10% of the text), in non-overlapping windows of ${T} characters`
@@ -511,7 +648,11 @@ async function trainAndReport(
     model.kind === 'transformer'
       ? transformerOptions(cfg, vocab.size)
       : { vocabSize: vocab.size, embeddingDim: cfg.dModel, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers };
-  saveWeights(join(out, 'model.safetensors'), model.m, { model: cfg.model, config: JSON.stringify(config), vocab: 'vocab.json' });
+  saveWeights(join(out, 'model.safetensors'), model.m, {
+    model: cfg.model,
+    config: JSON.stringify(config),
+    vocab: 'vocab.json',
+  });
   const result: LmResult = {
     data: `${found.path} (Tiny Shakespeare, karpathy/char-rnn; first 90% train, last 10% validation${cfg.limitChars > 0 ? `; first ${cfg.limitChars} characters only` : ''})`,
     trainChars: trainIds.length,
@@ -539,21 +680,46 @@ async function trainAndReport(
   tbptt?.dispose();
   model.m.dispose();
   optimizer.dispose();
-  if (valLossSliding !== undefined) log(`val loss with windows overlapping by half (stride ${stride}; each character sees ≥ ${T - stride} before it): ${valLossSliding.toFixed(4)} nats/char`);
-  if (!interrupted) log(`shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training (${result.wallSeconds.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s)`);
+  if (valLossSliding !== undefined)
+    log(
+      `val loss with windows overlapping by half (stride ${stride}; each character sees ≥ ${T - stride} before it): ${valLossSliding.toFixed(4)} nats/char`,
+    );
+  if (!interrupted)
+    log(
+      `shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training (${result.wallSeconds.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s)`,
+    );
   return result;
 }
 
 const MODEL_DEFAULTS: Record<LmConfig['model'], Record<string, string>> = {
-  transformer: { 'd-model': '128', layers: '2', 'block-size': '128', 'batch-size': '32', lr: '0.004', hidden: '0', warmup: '50' },
-  lstm: { 'd-model': '64', layers: '2', 'block-size': '64', 'batch-size': '32', lr: '0.004', hidden: '384', warmup: '30' },
+  transformer: {
+    'd-model': '128',
+    layers: '2',
+    'block-size': '128',
+    'batch-size': '32',
+    lr: '0.004',
+    hidden: '0',
+    warmup: '50',
+  },
+  lstm: {
+    'd-model': '64',
+    layers: '2',
+    'block-size': '64',
+    'batch-size': '32',
+    lr: '0.004',
+    hidden: '384',
+    warmup: '30',
+  },
 };
 
 /** Reads the config from parsed options (model-dependent defaults where an option was left out). */
 export function lmConfigFrom(args: ParsedArgs): LmConfig {
   const model = (args.values.model ?? 'transformer') as LmConfig['model'];
   const d = MODEL_DEFAULTS[model];
-  const v = (name: string): ParsedArgs => ({ ...args, values: { ...args.values, [name]: args.values[name] ?? d[name] } });
+  const v = (name: string): ParsedArgs => ({
+    ...args,
+    values: { ...args.values, [name]: args.values[name] ?? d[name] },
+  });
   const int = (name: string, min: number): number => intOption(v(name), COMMAND, name, min);
   const num = (name: string, min: number): number => numberOption(v(name), COMMAND, name, min);
   const lr = num('lr', 0);
@@ -594,31 +760,88 @@ export const lmShakespeareCommand: Command = {
   ].join('\n'),
   options: {
     ...commonOptions,
-    model: { type: 'string', choices: ['transformer', 'lstm'], default: 'transformer', description: 'GPT-style TransformerLM, or Embedding + LSTM + Linear' },
-    'd-model': { type: 'string', value: 'N', description: 'transformer width / LSTM embedding size (default 128 / 64)' },
+    model: {
+      type: 'string',
+      choices: ['transformer', 'lstm'],
+      default: 'transformer',
+      description: 'GPT-style TransformerLM, or Embedding + LSTM + Linear',
+    },
+    'd-model': {
+      type: 'string',
+      value: 'N',
+      description: 'transformer width / LSTM embedding size (default 128 / 64)',
+    },
     heads: { type: 'string', value: 'N', default: '4', description: 'attention heads (transformer)' },
     layers: { type: 'string', value: 'N', description: 'transformer blocks / LSTM layers (default 2 / 2)' },
     hidden: { type: 'string', value: 'N', description: 'LSTM hidden size (default 384)' },
-    positional: { type: 'string', choices: ['learned', 'sinusoidal'], default: 'learned', description: 'transformer position encoding' },
-    'block-size': { type: 'string', value: 'N', description: 'characters per window: transformer context / LSTM BPTT length (default 128 / 64)' },
+    positional: {
+      type: 'string',
+      choices: ['learned', 'sinusoidal'],
+      default: 'learned',
+      description: 'transformer position encoding',
+    },
+    'block-size': {
+      type: 'string',
+      value: 'N',
+      description: 'characters per window: transformer context / LSTM BPTT length (default 128 / 64)',
+    },
     'batch-size': { type: 'string', value: 'N', description: 'windows per step (default 32)' },
     dropout: { type: 'string', value: 'X', default: '0', description: 'dropout (0 suits short runs, which underfit)' },
     optimizer: { type: 'string', choices: ['adamw', 'adam'], default: 'adamw', description: 'optimizer' },
     lr: { type: 'string', value: 'X', description: 'peak learning rate (default 0.004)' },
-    'min-lr': { type: 'string', value: 'X', default: '0.0001', description: 'learning rate at the end of the cosine decay' },
+    'min-lr': {
+      type: 'string',
+      value: 'X',
+      default: '0.0001',
+      description: 'learning rate at the end of the cosine decay',
+    },
     'weight-decay': { type: 'string', value: 'X', default: '0.01', description: 'AdamW decoupled weight decay' },
     warmup: { type: 'string', value: 'N', description: 'linear warmup steps (default 50 / 30)' },
     clip: { type: 'string', value: 'X', default: '1', description: 'clip gradients to this global norm' },
-    'max-steps': { type: 'string', value: 'N', default: '0', description: 'optimizer steps (0: fit to --time-budget, else --epochs)' },
-    epochs: { type: 'string', value: 'N', default: '1', description: 'passes over the training text when neither --max-steps nor --time-budget is given' },
-    'time-budget': { type: 'string', value: 'SECONDS', description: 'stop training after this many seconds (the cosine schedule is fitted to it unless --max-steps)' },
-    'eval-every': { type: 'string', value: 'N', default: '500', description: 'estimate the validation loss every N steps (0 = only at the end)' },
-    'eval-chars': { type: 'string', value: 'N', default: '20000', description: 'characters of validation text for the estimates during training (the final loss uses all)' },
-    'limit-chars': { type: 'string', value: 'N', default: '0', description: 'use only the first N characters of the text (0 = all; for quick runs)' },
+    'max-steps': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'optimizer steps (0: fit to --time-budget, else --epochs)',
+    },
+    epochs: {
+      type: 'string',
+      value: 'N',
+      default: '1',
+      description: 'passes over the training text when neither --max-steps nor --time-budget is given',
+    },
+    'time-budget': {
+      type: 'string',
+      value: 'SECONDS',
+      description: 'stop training after this many seconds (the cosine schedule is fitted to it unless --max-steps)',
+    },
+    'eval-every': {
+      type: 'string',
+      value: 'N',
+      default: '500',
+      description: 'estimate the validation loss every N steps (0 = only at the end)',
+    },
+    'eval-chars': {
+      type: 'string',
+      value: 'N',
+      default: '20000',
+      description: 'characters of validation text for the estimates during training (the final loss uses all)',
+    },
+    'limit-chars': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'use only the first N characters of the text (0 = all; for quick runs)',
+    },
     prompt: { type: 'string', value: 'TEXT', default: 'ROMEO:', description: 'text the sample continues' },
     'sample-length': { type: 'string', value: 'N', default: '500', description: 'characters to sample' },
     temperature: { type: 'string', value: 'X', default: '0.8', description: 'sampling temperature' },
-    'top-k': { type: 'string', value: 'N', default: '0', description: 'sample among the k most probable characters (0 = all)' },
+    'top-k': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'sample among the k most probable characters (0 = all)',
+    },
     'top-p': { type: 'string', value: 'X', default: '0.95', description: 'nucleus sampling threshold (1 = off)' },
     workers: workersOption,
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },
@@ -641,10 +864,20 @@ export const lmShakespeareCommand: Command = {
       ...(timeBudgetSeconds !== undefined ? { timeBudgetSeconds } : {}),
       evalEvery: intOption(args, COMMAND, 'eval-every', 0),
       evalChars: intOption(args, COMMAND, 'eval-chars', 0),
-      sample: { prompt, length: intOption(args, COMMAND, 'sample-length', 1), temperature, topK: intOption(args, COMMAND, 'top-k', 0), topP },
+      sample: {
+        prompt,
+        length: intOption(args, COMMAND, 'sample-length', 1),
+        temperature,
+        topK: intOption(args, COMMAND, 'top-k', 0),
+        topP,
+      },
       workers,
     });
-    if (r.interrupted) throw new CliError(`${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
+    if (r.interrupted)
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: interrupted after step ${r.steps}; continue with --resume --out ${out}`,
+        130,
+      );
     process.stdout.write(`\n${prompt}${r.sample}\n\n`);
     process.stdout.write(`wrote ${join(out, 'metrics.json')}, model.safetensors, vocab.json, sample.txt\n`);
   },

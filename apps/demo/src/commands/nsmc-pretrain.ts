@@ -72,7 +72,10 @@ export function readRawReviews(path: string, exclude: ReadonlySet<string>): { te
       continue;
     }
     // The NSMC rule: runs of whitespace collapsed to one space.
-    const t = r.review.split(/\s+/u).filter((w) => w.length > 0).join(' ');
+    const t = r.review
+      .split(/\s+/u)
+      .filter((w) => w.length > 0)
+      .join(' ');
     if (t.length > 0) texts.push(t);
   }
   if (texts.length === 0) throw new CliError(`${PROGRAM} classify nsmc: ${path} has no reviews left to pretrain on`, 3);
@@ -108,7 +111,9 @@ export async function pretrainEmbeddings(o: PretrainOptions): Promise<PretrainRe
       const pct = Math.floor(p.progress * 10);
       if (o.quiet || pct === lastPct) return;
       lastPct = pct;
-      o.log(`pretrain: word2vec ${(100 * p.progress).toFixed(0)}% (epoch ${p.epoch + 1}/${o.epochs}), ${Math.round(p.wordsPerSec).toLocaleString('en-US')} words/s, ETA ${Math.round(p.etaSeconds)} s`);
+      o.log(
+        `pretrain: word2vec ${(100 * p.progress).toFixed(0)}% (epoch ${p.epoch + 1}/${o.epochs}), ${Math.round(p.wordsPerSec).toLocaleString('en-US')} words/s, ETA ${Math.round(p.etaSeconds)} s`,
+      );
     },
   });
   const wv = r.wv;

@@ -18,7 +18,16 @@ import {
   type AttentionType,
   type TeacherForcingSchedule,
 } from '@wordloom/seq2seq';
-import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type Options, type ParsedArgs } from '../args.js';
+import {
+  CliError,
+  PROGRAM,
+  commonOptions,
+  intOption,
+  numberOption,
+  type Command,
+  type Options,
+  type ParsedArgs,
+} from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { heatmapSvg, heatmapText } from '../heatmap.js';
 import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
@@ -74,11 +83,18 @@ export interface ToyResult {
 }
 
 function loadPairs(task: ToyTaskName, args: ParsedArgs, seed: number): { pairs: Pair[]; source: string } {
-  if (task === 'reverse') return { pairs: makeReversePairs(20000, { seed }), source: `generated (20,000 random strings over a–j, lengths 3–12, seed ${seed})` };
+  if (task === 'reverse')
+    return {
+      pairs: makeReversePairs(20000, { seed }),
+      source: `generated (20,000 random strings over a–j, lengths 3–12, seed ${seed})`,
+    };
   const ds = task === 'date' ? DATASETS.date : DATASETS.addition;
   const found = findData(args, ds, { preferCommitted: true });
   const pairs = parseUnderscorePairs(readText(found.path), ds.name, task === 'date' ? 40 : 12);
-  return { pairs, source: `${found.path} (${found.origin === 'committed' ? 'copy committed in apps/demo/data' : 'shared data folder'})` };
+  return {
+    pairs,
+    source: `${found.path} (${found.origin === 'committed' ? 'copy committed in apps/demo/data' : 'shared data folder'})`,
+  };
 }
 
 function scheduleOf(cfg: ToyConfig, totalSteps: number): TeacherForcingSchedule {
@@ -101,7 +117,13 @@ export async function runToyTask(
   cfg: ToyConfig,
   args: ParsedArgs,
   out: string,
-  opts: { resume?: boolean; quiet?: boolean; log?: (s: string) => void; timeBudgetSeconds?: number; example?: string } = {},
+  opts: {
+    resume?: boolean;
+    quiet?: boolean;
+    log?: (s: string) => void;
+    timeBudgetSeconds?: number;
+    example?: string;
+  } = {},
 ): Promise<ToyResult> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   mkdirSync(out, { recursive: true });
@@ -123,7 +145,9 @@ export async function runToyTask(
   };
   const trainEx = train.map(enc);
   const testEx = test.map(enc);
-  log(`${cfg.task}: ${train.length} training / ${test.length} held-out examples from ${source}; vocabulary ${vocab.size} characters`);
+  log(
+    `${cfg.task}: ${train.length} training / ${test.length} held-out examples from ${source}; vocabulary ${vocab.size} characters`,
+  );
 
   const model = new Seq2Seq({
     srcVocabSize: vocab.size,
@@ -139,10 +163,18 @@ export async function runToyTask(
     seed: cfg.seed,
   });
   const collate = seq2seqCollate({ padId: vocab.padId, bosId: vocab.bosId, eosId: vocab.eosId });
-  const sampler = new BucketBatchSampler({ lengths: trainEx.map((e) => e.source.length), batchSize: cfg.batchSize, seed: cfg.seed, bucketSizeMultiplier: 50 });
+  const sampler = new BucketBatchSampler({
+    lengths: trainEx.map((e) => e.source.length),
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    bucketSizeMultiplier: 50,
+  });
   const stepsPerEpoch = sampler.length;
   const totalSteps = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs) : stepsPerEpoch * cfg.epochs;
-  const lr = cfg.lrSchedule === 'cosine' ? warmupCosineSchedule({ peak: cfg.lr, warmupSteps: 0, totalSteps, end: cfg.lr * 0.05 }) : cfg.lr;
+  const lr =
+    cfg.lrSchedule === 'cosine'
+      ? warmupCosineSchedule({ peak: cfg.lr, warmupSteps: 0, totalSteps, end: cfg.lr * 0.05 })
+      : cfg.lr;
   const optimizer = new Optimizer(model, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adam({ lr })));
   const schedule = scheduleOf(cfg, totalSteps);
   const command = `seq2seq ${cfg.task}`;
@@ -157,7 +189,9 @@ export async function runToyTask(
     for (let s = 0; s < n; s += 500) {
       const chunk = examples.slice(s, Math.min(n, s + 500));
       const b = collate(chunk);
-      const hyps = model.generate(b.sourceIds, b.sourceLengths.dataSync() as Int32Array, { maxLength: Math.max(...chunk.map((c) => c.target.length)) + 2 });
+      const hyps = model.generate(b.sourceIds, b.sourceLengths.dataSync() as Int32Array, {
+        maxLength: Math.max(...chunk.map((c) => c.target.length)) + 2,
+      });
       tf.dispose(b as unknown as tf.TensorContainer);
       hyps.forEach((h, i) => {
         const p = vocab.decode(h.tokens);
@@ -168,7 +202,10 @@ export async function runToyTask(
     return { exact: ok / n, preds };
   };
 
-  if (opts.timeBudgetSeconds !== undefined) log(`training for at most ${opts.timeBudgetSeconds} s (or ${totalSteps} steps); the bar's ETA is for the step limit`);
+  if (opts.timeBudgetSeconds !== undefined)
+    log(
+      `training for at most ${opts.timeBudgetSeconds} s (or ${totalSteps} steps); the bar's ETA is for the step limit`,
+    );
   const cpuStart = process.cpuUsage();
   const rng = new Rng(cfg.seed + 17);
   const loop = await trainLoop<Int32Array>({
@@ -234,7 +271,12 @@ export async function runToyTask(
   if (hyp.attention && hyp.attention.length > 0) {
     const colLabels = [...(cfg.reverseInput ? [...exQ].reverse().join('') : exQ)];
     const rowLabels = [...[...predicted], '</s>'].slice(0, hyp.attention.length);
-    const h = { weights: hyp.attention, rowLabels, colLabels, title: `${cfg.attention} attention: "${exQ}" → "${predicted}"` };
+    const h = {
+      weights: hyp.attention,
+      rowLabels,
+      colLabels,
+      title: `${cfg.attention} attention: "${exQ}" → "${predicted}"`,
+    };
     writeFileSync(join(out, 'attention.svg'), heatmapSvg(h));
     heat = heatmapText(h);
   }
@@ -262,7 +304,9 @@ export async function runToyTask(
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg, mistakes: wrong.slice(0, 20) });
   model.dispose();
   optimizer.dispose();
-  log(`${cfg.task}: exact match ${(100 * exact).toFixed(2)}% on ${test.length} held-out examples after ${step} steps (${trainSeconds.toFixed(0)} s training, ${trainCpuSeconds.toFixed(0)} s CPU)`);
+  log(
+    `${cfg.task}: exact match ${(100 * exact).toFixed(2)}% on ${test.length} held-out examples after ${step} steps (${trainSeconds.toFixed(0)} s training, ${trainCpuSeconds.toFixed(0)} s CPU)`,
+  );
   if (wrong.length > 0) log(`  e.g. wrong: "${wrong[0].q}" → "${wrong[0].p}" (expected "${wrong[0].a}")`);
   return result;
 }
@@ -279,16 +323,36 @@ function toyOptions(task: ToyTaskName): Options {
   const d = TASK_DEFAULTS[task];
   return {
     ...commonOptions,
-    attention: { type: 'string', choices: ['none', 'luong', 'bahdanau'], default: 'luong', description: 'decoder: plain, or Luong / Bahdanau attention' },
+    attention: {
+      type: 'string',
+      choices: ['none', 'luong', 'bahdanau'],
+      default: 'luong',
+      description: 'decoder: plain, or Luong / Bahdanau attention',
+    },
     cell: { type: 'string', choices: ['gru', 'lstm'], default: 'gru', description: 'recurrent cell' },
-    encoder: { type: 'string', choices: ['uni', 'bi'], default: d.encoder, description: 'unidirectional or bidirectional encoder (directions summed for the decoder)' },
+    encoder: {
+      type: 'string',
+      choices: ['uni', 'bi'],
+      default: d.encoder,
+      description: 'unidirectional or bidirectional encoder (directions summed for the decoder)',
+    },
     epochs: { type: 'string', value: 'N', default: d.epochs, description: 'passes over the training data' },
-    'max-steps': { type: 'string', value: 'N', default: '0', description: 'stop after N optimizer steps (0 = no limit)' },
+    'max-steps': {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      description: 'stop after N optimizer steps (0 = no limit)',
+    },
     hidden: { type: 'string', value: 'N', default: d.hidden, description: 'hidden size' },
     embedding: { type: 'string', value: 'N', default: d.embedding, description: 'embedding size' },
     'batch-size': { type: 'string', value: 'N', default: d['batch-size'], description: 'examples per batch' },
     lr: { type: 'string', value: 'X', default: d.lr, description: 'Adam learning rate' },
-    'lr-schedule': { type: 'string', choices: ['constant', 'cosine'], default: 'cosine', description: 'learning rate: constant, or cosine decay to 5% over the run' },
+    'lr-schedule': {
+      type: 'string',
+      choices: ['constant', 'cosine'],
+      default: 'cosine',
+      description: 'learning rate: constant, or cosine decay to 5% over the run',
+    },
     clip: { type: 'string', value: 'X', default: '5', description: 'clip gradients to this global norm' },
     'scheduled-sampling': {
       type: 'string',
@@ -297,8 +361,19 @@ function toyOptions(task: ToyTaskName): Options {
       description: 'decay the teacher-forcing ratio from 1 to 0.5 over training (Bengio et al. 2015)',
     },
     limit: { type: 'string', value: 'N', default: '0', description: 'use only N examples (0 = all; for quick runs)' },
-    ...(task === 'addition' ? { 'no-reverse-input': { type: 'boolean', description: 'feed the question as written (default: reversed, as the book does)' } } : {}),
-    example: { type: 'string', value: 'TEXT', description: 'question whose attention heatmap is drawn (default: the first held-out one)' },
+    ...(task === 'addition'
+      ? {
+          'no-reverse-input': {
+            type: 'boolean',
+            description: 'feed the question as written (default: reversed, as the book does)',
+          },
+        }
+      : {}),
+    example: {
+      type: 'string',
+      value: 'TEXT',
+      description: 'question whose attention heatmap is drawn (default: the first held-out one)',
+    },
     resume: { type: 'boolean', description: 'continue from <out>/checkpoint.safetensors' },
     quiet: { type: 'boolean', description: 'no progress bar' },
   };
@@ -344,8 +419,14 @@ function toyCommand(task: ToyTaskName, summary: string, details: string): Comman
         ...(typeof args.values.example === 'string' ? { example: args.values.example } : {}),
       });
       if (r.heatmapText) process.stdout.write(`\n${r.heatmapText}\n\n`);
-      process.stdout.write(`wrote ${join(out, 'metrics.json')}, model.safetensors, vocab.json${r.heatmapText ? ', attention.svg' : ''}\n`);
-      if (r.interrupted) throw new CliError(`${PROGRAM} seq2seq ${task}: interrupted after step ${r.steps}; continue with --resume --out ${out}`, 130);
+      process.stdout.write(
+        `wrote ${join(out, 'metrics.json')}, model.safetensors, vocab.json${r.heatmapText ? ', attention.svg' : ''}\n`,
+      );
+      if (r.interrupted)
+        throw new CliError(
+          `${PROGRAM} seq2seq ${task}: interrupted after step ${r.steps}; continue with --resume --out ${out}`,
+          130,
+        );
     },
   };
 }
@@ -361,5 +442,9 @@ export const seq2seqCommands: Command[] = [
     'addition (DLFS2 ch. 7): "16+75" → "91"',
     'Data: dlfs2-seq2seq/addition.txt (50,000 lines, MIT; committed copy in apps/demo/data). The question is fed reversed unless --no-reverse-input.',
   ),
-  toyCommand('reverse', 'reverse a string: "aacd" → "dcaa" (generated data)', '20,000 random strings over a–j (lengths 3–12) made with --seed; 10% held out.'),
+  toyCommand(
+    'reverse',
+    'reverse a string: "aacd" → "dcaa" (generated data)',
+    '20,000 random strings over a–j (lengths 3–12) made with --seed; 10% held out.',
+  ),
 ];

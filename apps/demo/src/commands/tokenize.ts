@@ -4,7 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BPE, Metaspace, MetaspaceDecoder, Tokenizer, UnicodeNormalizer, fromTokenizerJson, toTokenizerJson, trainBpe } from '@wordloom/tokenizer';
+import {
+  BPE,
+  Metaspace,
+  MetaspaceDecoder,
+  Tokenizer,
+  UnicodeNormalizer,
+  fromTokenizerJson,
+  toTokenizerJson,
+  trainBpe,
+} from '@wordloom/tokenizer';
 import { writeFileSync } from 'node:fs';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
@@ -13,14 +22,23 @@ import { outDir, since, writeJson } from '../train-util.js';
 /** Reads an NSMC file (`id\tdocument\tlabel`, header line): documents and labels; a bad row is a one-line error. */
 export function readNsmcTsv(path: string, name: string): { texts: string[]; labels: Int32Array } {
   const lines = readText(path).split('\n');
-  if (lines[0] !== 'id\tdocument\tlabel') throw new CliError(`${PROGRAM}: ${name} does not start with the header 'id<TAB>document<TAB>label'; is it an NSMC file?`, 3);
+  if (lines[0] !== 'id\tdocument\tlabel')
+    throw new CliError(
+      `${PROGRAM}: ${name} does not start with the header 'id<TAB>document<TAB>label'; is it an NSMC file?`,
+      3,
+    );
   const texts: string[] = [];
   const labels: number[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === '') continue;
     const cols = lines[i].split('\t');
-    if (cols.length !== 3) throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has ${cols.length} columns, expected 3 (id, document, label)`, 3);
-    if (cols[2] !== '0' && cols[2] !== '1') throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has label '${cols[2]}', expected 0 or 1`, 3);
+    if (cols.length !== 3)
+      throw new CliError(
+        `${PROGRAM}: ${name} line ${i + 1} has ${cols.length} columns, expected 3 (id, document, label)`,
+        3,
+      );
+    if (cols[2] !== '0' && cols[2] !== '1')
+      throw new CliError(`${PROGRAM}: ${name} line ${i + 1} has label '${cols[2]}', expected 0 or 1`, 3);
     texts.push(cols[1]);
     labels.push(Number(cols[2]));
   }
@@ -32,7 +50,14 @@ export async function trainTokenizer(texts: Iterable<string>, vocabSize: number)
   const preTokenizer = new Metaspace();
   const specials = ['<pad>', '<unk>', '<s>', '</s>'];
   const normalizer = new UnicodeNormalizer('NFKC');
-  const r = await trainBpe(texts, { vocabSize, specialTokens: specials, minFrequency: 2, limitAlphabet: 1000, normalizer, preTokenizer });
+  const r = await trainBpe(texts, {
+    vocabSize,
+    specialTokens: specials,
+    minFrequency: 2,
+    limitAlphabet: 1000,
+    normalizer,
+    preTokenizer,
+  });
   return new Tokenizer({
     model: new BPE({ vocab: r.vocab, merges: r.merges, unkToken: '<unk>' }),
     normalizer,
@@ -45,10 +70,15 @@ export async function trainTokenizer(texts: Iterable<string>, vocabSize: number)
 function corpusTexts(args: ParsedArgs, corpus: string, maxLines: number): { texts: string[]; source: string } {
   if (corpus === 'nsmc') {
     const f = findData(args, DATASETS.nsmcTrain);
-    return { texts: readNsmcTsv(f.path, DATASETS.nsmcTrain.name).texts.slice(0, maxLines || undefined), source: f.path };
+    return {
+      texts: readNsmcTsv(f.path, DATASETS.nsmcTrain.name).texts.slice(0, maxLines || undefined),
+      source: f.path,
+    };
   }
   const f = findData(args, DATASETS.enwiki, { preferCommitted: true });
-  const lines = readText(f.path).split('\n').filter((l) => l.length > 1);
+  const lines = readText(f.path)
+    .split('\n')
+    .filter((l) => l.length > 1);
   return { texts: maxLines > 0 ? lines.slice(0, maxLines) : lines, source: f.path };
 }
 
@@ -56,38 +86,75 @@ export const tokenizeCommands: Command[] = [
   {
     name: 'tokenize train',
     summary: 'train a BPE tokenizer on NSMC reviews (Korean) or English Wikipedia; writes tokenizer.json',
-    details: 'Data: --corpus nsmc reads nsmc/ratings_train.derived.txt.gz from the data folder; --corpus enwiki (default) the committed Wikipedia excerpt.',
+    details:
+      'Data: --corpus nsmc reads nsmc/ratings_train.derived.txt.gz from the data folder; --corpus enwiki (default) the committed Wikipedia excerpt.',
     options: {
       ...commonOptions,
       corpus: { type: 'string', choices: ['enwiki', 'nsmc'], default: 'enwiki', description: 'training text' },
-      'vocab-size': { type: 'string', value: 'N', default: '8000', description: 'vocabulary size (with special tokens and alphabet)' },
-      'max-lines': { type: 'string', value: 'N', default: '0', description: 'use only the first N lines/reviews (0 = all)' },
+      'vocab-size': {
+        type: 'string',
+        value: 'N',
+        default: '8000',
+        description: 'vocabulary size (with special tokens and alphabet)',
+      },
+      'max-lines': {
+        type: 'string',
+        value: 'N',
+        default: '0',
+        description: 'use only the first N lines/reviews (0 = all)',
+      },
     },
     async run(args) {
       const t0 = performance.now();
-      const { texts, source } = corpusTexts(args, args.values.corpus as string, intOption(args, 'tokenize train', 'max-lines', 0));
+      const { texts, source } = corpusTexts(
+        args,
+        args.values.corpus as string,
+        intOption(args, 'tokenize train', 'max-lines', 0),
+      );
       const tok = await trainTokenizer(texts, intOption(args, 'tokenize train', 'vocab-size', 10));
       const out = outDir(args, 'tokenize');
       writeFileSync(join(out, 'tokenizer.json'), toTokenizerJson(tok));
       const sample = texts[0].slice(0, 80);
       const enc = tok.encode(sample);
-      writeJson(join(out, 'metrics.json'), { corpus: source, lines: texts.length, vocabSize: tok.getVocab().size, seconds: since(t0) });
-      process.stdout.write(`trained BPE with ${tok.getVocab().size} tokens on ${texts.length.toLocaleString('en-US')} lines in ${since(t0).toFixed(1)} s; wrote ${join(out, 'tokenizer.json')}\n`);
+      writeJson(join(out, 'metrics.json'), {
+        corpus: source,
+        lines: texts.length,
+        vocabSize: tok.getVocab().size,
+        seconds: since(t0),
+      });
+      process.stdout.write(
+        `trained BPE with ${tok.getVocab().size} tokens on ${texts.length.toLocaleString('en-US')} lines in ${since(t0).toFixed(1)} s; wrote ${join(out, 'tokenizer.json')}\n`,
+      );
       process.stdout.write(`"${sample}" →\n  ${enc.tokens.join(' ')}\n`);
     },
   },
   {
     name: 'tokenize encode',
     summary: 'show how a sentence splits with a trained tokenizer.json',
-    options: { ...commonOptions, tokenizer: { type: 'string', value: 'FILE', description: 'tokenizer.json (default: <out>/tokenizer.json from tokenize train)' } },
+    options: {
+      ...commonOptions,
+      tokenizer: {
+        type: 'string',
+        value: 'FILE',
+        description: 'tokenizer.json (default: <out>/tokenizer.json from tokenize train)',
+      },
+    },
     positionals: [{ name: 'TEXT', description: 'the sentence', variadic: true }],
     async run(args) {
-      const path = typeof args.values.tokenizer === 'string' ? args.values.tokenizer : join(outDir(args, 'tokenize'), 'tokenizer.json');
-      if (!existsSync(path)) throw new CliError(`${PROGRAM} tokenize encode: no tokenizer at ${path}; run '${PROGRAM} tokenize train' first or pass --tokenizer FILE`);
+      const path =
+        typeof args.values.tokenizer === 'string'
+          ? args.values.tokenizer
+          : join(outDir(args, 'tokenize'), 'tokenizer.json');
+      if (!existsSync(path))
+        throw new CliError(
+          `${PROGRAM} tokenize encode: no tokenizer at ${path}; run '${PROGRAM} tokenize train' first or pass --tokenizer FILE`,
+        );
       const tok = fromTokenizerJson(readFileSync(path, 'utf8'));
       const text = args.positionals.join(' ');
       const enc = tok.encode(text);
-      process.stdout.write(`${enc.tokens.length} tokens: ${enc.tokens.join(' | ')}\nids: ${Array.from(enc.ids).join(' ')}\ndecoded: ${tok.decode(enc.ids)}\n`);
+      process.stdout.write(
+        `${enc.tokens.length} tokens: ${enc.tokens.join(' | ')}\nids: ${Array.from(enc.ids).join(' ')}\ndecoded: ${tok.decode(enc.ids)}\n`,
+      );
     },
   },
 ];

@@ -40,9 +40,14 @@ export const tourCommand: Command = {
       type: 'string',
       value: 'N',
       default: '600',
-      description: 'training steps of the date model (a step count, not a time budget, so the result is the same on any machine)',
+      description:
+        'training steps of the date model (a step count, not a time budget, so the result is the same on any machine)',
     },
-    'date-seconds': { type: 'string', value: 'S', description: 'also stop the date model after S seconds of wall time (default: no limit)' },
+    'date-seconds': {
+      type: 'string',
+      value: 'S',
+      description: 'also stop the date model after S seconds of wall time (default: no limit)',
+    },
     quiet: { type: 'boolean', description: 'no progress bars' },
   },
   async run(args) {
@@ -77,14 +82,16 @@ export const tourCommand: Command = {
       beam: 1,
     };
     const dateOut = join(out, 'date');
-    const budget = typeof args.values['date-seconds'] === 'string' ? intOption(args, 'tour', 'date-seconds', 1) : undefined;
+    const budget =
+      typeof args.values['date-seconds'] === 'string' ? intOption(args, 'tour', 'date-seconds', 1) : undefined;
     mkdirSync(dateOut, { recursive: true });
     const date = await runToyTask(dateCfg, args, dateOut, {
       quiet,
       log,
       ...(budget !== undefined ? { timeBudgetSeconds: budget } : {}),
     });
-    if (date.heatmapText) log(`\n${date.heatmapText}\n(darker = more attention; also in ${join(dateOut, 'attention.svg')})`);
+    if (date.heatmapText)
+      log(`\n${date.heatmapText}\n(darker = more attention; also in ${join(dateOut, 'attention.svg')})`);
 
     // 2. Word vectors on English Wikipedia.
     log('\n== 2. embeddings: PPMI + SVD word vectors on an English Wikipedia excerpt ==');
@@ -142,21 +149,44 @@ export const tourCommand: Command = {
         parameters: date.parameters,
         example: date.example,
       },
-      embeddings: { words: emb.words, vocabulary: emb.vocabulary, seconds: emb.seconds, analogies: answers, top1: `${right}/${asked.length}` },
+      embeddings: {
+        words: emb.words,
+        vocabulary: emb.vocabulary,
+        seconds: emb.seconds,
+        analogies: answers,
+        top1: `${right}/${asked.length}`,
+      },
     };
     writeJson(join(out, 'summary.json'), summary);
     log('\n== 3. what each package did ==');
     const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
     const lines = [
-      ['@wordloom/core', `picked the ${be} backend; Module/Embedding/Linear for the date model (${date.parameters.toLocaleString('en-US')} parameters); seeded Rng for the split; safetensors for weights and checkpoints`],
-      ['@wordloom/data', `BucketBatchSampler (batches of similar length) and seq2seqCollate (bos/eos, padding, lengths) for ${date.trainExamples.toLocaleString('en-US')} date pairs`],
-      ['@wordloom/rnn', `GRU encoder${dateCfg.bidirectional ? ' (bidirectional)' : ''} over ragged batches (packed semantics); the GRU decoder runs the whole target at once when training (teacher forcing) and one token at a time when decoding`],
+      [
+        '@wordloom/core',
+        `picked the ${be} backend; Module/Embedding/Linear for the date model (${date.parameters.toLocaleString('en-US')} parameters); seeded Rng for the split; safetensors for weights and checkpoints`,
+      ],
+      [
+        '@wordloom/data',
+        `BucketBatchSampler (batches of similar length) and seq2seqCollate (bos/eos, padding, lengths) for ${date.trainExamples.toLocaleString('en-US')} date pairs`,
+      ],
+      [
+        '@wordloom/rnn',
+        `GRU encoder${dateCfg.bidirectional ? ' (bidirectional)' : ''} over ragged batches (packed semantics); the GRU decoder runs the whole target at once when training (teacher forcing) and one token at a time when decoding`,
+      ],
       ['@wordloom/attention', 'Luong general score + masked attention: the weights in the heatmap above'],
       ['@wordloom/optim', `Adam with global-norm gradient clipping, ${date.steps} steps`],
-      ['@wordloom/seq2seq', `encoder–decoder with teacher forcing, masked loss, greedy decoding: ${pct(date.exactMatch)} exact match on ${date.heldOutExamples.toLocaleString('en-US')} held-out dates`],
-      ['@wordloom/embeddings', `co-occurrence counts, PPMI and a randomized SVD on ${emb.words.toLocaleString('en-US')} words in ${emb.seconds.toFixed(0)} s; analogies ${right}/${asked.length} at top-1`],
+      [
+        '@wordloom/seq2seq',
+        `encoder–decoder with teacher forcing, masked loss, greedy decoding: ${pct(date.exactMatch)} exact match on ${date.heldOutExamples.toLocaleString('en-US')} held-out dates`,
+      ],
+      [
+        '@wordloom/embeddings',
+        `co-occurrence counts, PPMI and a randomized SVD on ${emb.words.toLocaleString('en-US')} words in ${emb.seconds.toFixed(0)} s; analogies ${right}/${asked.length} at top-1`,
+      ],
     ];
     for (const [pkg, what] of lines) log(`  ${pkg.padEnd(22)} ${what}`);
-    log(`\ntour finished in ${wall.toFixed(0)} s (${cpuSeconds.toFixed(0)} s of CPU); results in ${out} (summary.json, date/metrics.json, date/attention.svg, date/model.safetensors, vectors.txt)`);
+    log(
+      `\ntour finished in ${wall.toFixed(0)} s (${cpuSeconds.toFixed(0)} s of CPU); results in ${out} (summary.json, date/metrics.json, date/attention.svg, date/model.safetensors, vectors.txt)`,
+    );
   },
 };

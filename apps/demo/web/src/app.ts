@@ -31,7 +31,8 @@ export async function fetchAsset(path: string): Promise<Response> {
   const type = res.headers.get('content-type') ?? '';
   // Vite's dev server answers unknown paths with index.html; treat that as missing too.
   if (!res.ok || (type.includes('text/html') && !path.endsWith('.html'))) {
-    const hint = Object.entries(ASSET_HINTS).find(([prefix]) => path.startsWith(prefix))?.[1] ?? 'not shipped with this build';
+    const hint =
+      Object.entries(ASSET_HINTS).find(([prefix]) => path.startsWith(prefix))?.[1] ?? 'not shipped with this build';
     throw new MissingAsset(path, hint);
   }
   return res;
@@ -50,11 +51,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 /** A visible notice (not a blank page) for a page that cannot run. */
 export function notice(text: string, kind: 'info' | 'error' = 'info'): HTMLElement {
-  return h('div', { class: kind === 'error' ? 'notice error' : 'notice', role: kind === 'error' ? 'alert' : 'status' }, text);
+  return h(
+    'div',
+    { class: kind === 'error' ? 'notice error' : 'notice', role: kind === 'error' ? 'alert' : 'status' },
+    text,
+  );
 }
 
 /** What a training worker posts: progress, the result, or an error. */
-export type WorkerMessage<P, D> = ({ kind: 'progress' } & P) | ({ kind: 'done' } & D) | { kind: 'error'; message: string };
+export type WorkerMessage<P, D> =
+  ({ kind: 'progress' } & P) | ({ kind: 'done' } & D) | { kind: 'error'; message: string };
 
 /**
  * Runs one training job in `worker`: disables `button` while it runs, shows progress and
@@ -75,7 +81,8 @@ export function trainInWorker<P, D>(
     }
     worker.terminate();
     ui.button.disabled = false;
-    if (m.kind === 'error') ui.status.replaceChildren(notice(`training failed: ${(m as { message: string }).message}`, 'error'));
+    if (m.kind === 'error')
+      ui.status.replaceChildren(notice(`training failed: ${(m as { message: string }).message}`, 'error'));
     else ui.onDone(m as D);
   };
   worker.postMessage(job);

@@ -34,7 +34,8 @@ async function visit(hash: string): Promise<Visit> {
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => {
-    if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) remote.push(r.url());
+    if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+      remote.push(r.url());
   });
   await page.goto(`${server.url}#${hash}`);
   await page.waitForSelector(`body[data-page="${hash}"][data-ready="true"]`, { timeout: 60_000 });
@@ -47,16 +48,27 @@ async function shot(v: Visit, name: string): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(path.join(dist, 'index.html'))) {
-    throw new Error(`web demo: ${dist}/index.html is missing — run \`pnpm build\` (turbo builds the site with vite) first`);
+    throw new Error(
+      `web demo: ${dist}/index.html is missing — run \`pnpm build\` (turbo builds the site with vite) first`,
+    );
   }
   if (!existsSync(chromiumPath)) {
-    throw new Error(`web demo tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `web demo tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
   }
   mkdirSync(artifacts, { recursive: true });
   server = await serveStatic(dist);
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 }, 60_000);
 
@@ -78,7 +90,10 @@ describe('web demo in Chromium', () => {
     expect(await v.page.locator('#tok-spans .tok').count()).toBe(9);
     await shot(v, 'tokenizer');
     await v.page.click('#train-btn');
-    await v.page.waitForSelector('#tok-choice option:has-text("BPE trained here")', { state: 'attached', timeout: 60_000 });
+    await v.page.waitForSelector('#tok-choice option:has-text("BPE trained here")', {
+      state: 'attached',
+      timeout: 60_000,
+    });
     expect(await v.page.textContent('#train-status')).toMatch(/^done: \d+ merges/);
     expect(v.errors).toEqual([]);
     expect(v.remote).toEqual([]);
@@ -96,8 +111,14 @@ describe('web demo in Chromium', () => {
     await shot(v, 'embeddings');
     // Train a small skip-gram model in the page's Web Worker and query it.
     await v.page.click('#w2v-train');
-    await v.page.waitForFunction(() => document.querySelector('#w2v-status')?.textContent?.startsWith('done:'), undefined, { timeout: 90_000 });
-    expect(await v.page.textContent('#emb-source')).toMatch(/^Vectors trained in this page: [\d,]+ words × 50 dimensions/);
+    await v.page.waitForFunction(
+      () => document.querySelector('#w2v-status')?.textContent?.startsWith('done:'),
+      undefined,
+      { timeout: 90_000 },
+    );
+    expect(await v.page.textContent('#emb-source')).toMatch(
+      /^Vectors trained in this page: [\d,]+ words × 50 dimensions/,
+    );
     expect(await v.page.locator('#emb-neighbours li').count()).toBe(8);
     expect(v.errors).toEqual([]);
     expect(v.remote).toEqual([]);

@@ -12,8 +12,14 @@ export class Dense extends Module {
   constructor(opts: { inFeatures: number; outFeatures: number; bias?: boolean; seed: number }) {
     super();
     const { inFeatures, outFeatures } = opts;
-    this.weight = this.addParameter('weight', init.pytorchDefault([outFeatures, inFeatures], { fanIn: inFeatures, seed: opts.seed }));
-    this.bias = opts.bias === false ? null : this.addParameter('bias', init.pytorchDefault([outFeatures], { fanIn: inFeatures, seed: opts.seed + 1 }));
+    this.weight = this.addParameter(
+      'weight',
+      init.pytorchDefault([outFeatures, inFeatures], { fanIn: inFeatures, seed: opts.seed }),
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.addParameter('bias', init.pytorchDefault([outFeatures], { fanIn: inFeatures, seed: opts.seed + 1 }));
   }
   forward(x: tf.Tensor): tf.Tensor {
     return linear(x, this.weight, this.bias);

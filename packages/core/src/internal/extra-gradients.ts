@@ -35,6 +35,8 @@ const gatherNdGradConfig: tf.GradConfig = {
 
 export const extraGradConfigs: tf.GradConfig[] = [
   gatherNdGradConfig,
-  ...[tf.Equal, tf.NotEqual, tf.Greater, tf.Less, tf.LessEqual, tf.LogicalAnd, tf.LogicalOr, tf.LogicalXor].map((k) => zeroGrad(k, ['a', 'b'])),
+  ...[tf.Equal, tf.NotEqual, tf.Greater, tf.Less, tf.LessEqual, tf.LogicalAnd, tf.LogicalOr, tf.LogicalXor].map((k) =>
+    zeroGrad(k, ['a', 'b']),
+  ),
   ...[tf.LogicalNot, tf.All, tf.Any].map((k) => zeroGrad(k, ['x'])),
 ];

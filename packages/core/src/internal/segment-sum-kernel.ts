@@ -12,7 +12,12 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The slice of the wasm backend we use (it is not exported as a type we can import). */
 interface WasmLikeBackend {
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.TypedArray): tf.TensorInfo;
+  makeOutput(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset?: number,
+    values?: tf.backend_util.TypedArray,
+  ): tf.TensorInfo;
 }
 
 /** Sums rows of `x` into `numSegments` buckets; exported for the cpu-free reference test. */

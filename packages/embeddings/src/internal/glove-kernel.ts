@@ -34,8 +34,21 @@ export interface GloveParams {
 
 export function gloveKernel(S: GloveShared, P: GloveParams, w: number, tick: ((w: number) => void) | null): void {
   const ex = new WebAssembly.Instance(S.wasm, { env: { mem: S.memory } }).exports as unknown as {
-    epoch: (rows: number, cols: number, lx: number, wgt: number, order: number, begin: number, end: number,
-      W: number, G: number, stride: number, dp: number, V: number, eta: number) => number;
+    epoch: (
+      rows: number,
+      cols: number,
+      lx: number,
+      wgt: number,
+      order: number,
+      begin: number,
+      end: number,
+      W: number,
+      G: number,
+      stride: number,
+      dp: number,
+      V: number,
+      eta: number,
+    ) => number;
   };
   const prog = S.progress;
   // an epoch's entries go to the kernel in slices of 2^18 (≈ 0.2 s), so that a stop request is

@@ -83,8 +83,19 @@ export const PROGRESS_SLOTS = 16;
 
 export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: number) => void) | null): void {
   const ex = new WebAssembly.Instance(S.wasm, { env: { mem: S.memory } }).exports as unknown as {
-    train: (inp: number, outBase: number, tgt: number, lab: number, cnt: number, work: number, dim: number,
-      alpha: number, exp: number, logt: number, hs: number) => number;
+    train: (
+      inp: number,
+      outBase: number,
+      tgt: number,
+      lab: number,
+      cnt: number,
+      work: number,
+      dim: number,
+      alpha: number,
+      exp: number,
+      logt: number,
+      hs: number,
+    ) => number;
     addz: (dst: number, src: number, n: number, zero: number) => void;
     scale: (dst: number, s: number, n: number) => void;
     gather_sum: (dst: number, base: number, idx: number, cnt: number, dim: number) => void;

@@ -3,8 +3,19 @@ import { sigmoidTables } from '../word2vec.js';
 import { base64Bytes } from './util.js';
 import { W2V_SIMD_WASM_BASE64 } from './w2v-simd-wasm.js';
 
-type Train = (inp: number, outBase: number, tgt: number, lab: number, cnt: number, work: number, dim: number,
-  alpha: number, exp: number, logt: number, hs: number) => number;
+type Train = (
+  inp: number,
+  outBase: number,
+  tgt: number,
+  lab: number,
+  cnt: number,
+  work: number,
+  dim: number,
+  alpha: number,
+  exp: number,
+  logt: number,
+  hs: number,
+) => number;
 
 /**
  * The SIMD `train` against a plain-JS float64 reference, for row widths that exercise the
@@ -14,8 +25,9 @@ describe('w2v-simd train', () => {
   for (const dim of [8, 16, 24, 104]) {
     it(`matches the reference update for dim ${dim}`, () => {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-      const ex = new WebAssembly.Instance(new WebAssembly.Module(base64Bytes(W2V_SIMD_WASM_BASE64)), { env: { mem: memory } })
-        .exports as unknown as { train: Train };
+      const ex = new WebAssembly.Instance(new WebAssembly.Module(base64Bytes(W2V_SIMD_WASM_BASE64)), {
+        env: { mem: memory },
+      }).exports as unknown as { train: Train };
       const F = new Float32Array(memory.buffer);
       const I = new Int32Array(memory.buffer);
       const rows = 3; // row 0 = input at address 0; rows 1, 2 = targets
@@ -44,7 +56,10 @@ describe('w2v-simd train', () => {
       const inp = row(0);
       const wk = new Array<number>(dim).fill(0);
       const out = [row(1), row(2)];
-      for (const [t, label] of [[0, 1], [1, 0]] as const) {
+      for (const [t, label] of [
+        [0, 1],
+        [1, 0],
+      ] as const) {
         const f = inp.reduce((acc, x, k) => acc + x * out[t]![k]!, 0);
         const g = (label - expTable[Math.trunc((f + 6) * (1000 / 12))]!) * alpha;
         for (let k = 0; k < dim; k++) {

@@ -9,7 +9,11 @@ import type { NamedTensors } from '../types.js';
 export function mapNamed(m: NamedTensors, fn: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
   const out: NamedTensors = new Map();
   try {
-    for (const [name, x] of m) out.set(name, tf.tidy(() => fn(x, name)));
+    for (const [name, x] of m)
+      out.set(
+        name,
+        tf.tidy(() => fn(x, name)),
+      );
   } catch (e) {
     disposeNamed(out);
     throw e;

@@ -51,7 +51,11 @@ export interface JsResult {
  * Generic gated recurrence driver: walks the packed steps, giving `cell` each row's packed index,
  * state slot and whether it retires at this step.
  */
-function walk(layout: PackedLayout, fn: (t: number, r: number, p: number, retires: boolean) => void, reverse = false): void {
+function walk(
+  layout: PackedLayout,
+  fn: (t: number, r: number, p: number, retires: boolean) => void,
+  reverse = false,
+): void {
   const T = layout.maxLen;
   const order = reverse ? Array.from({ length: T }, (_, k) => T - 1 - k) : Array.from({ length: T }, (_, k) => k);
   for (const t of order) {

@@ -13,7 +13,10 @@ import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } 
 
 const rng = new Rng(7);
 const rand = (shape: number[], scale = 0.5): tf.Tensor =>
-  tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()), shape);
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()),
+    shape,
+  );
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -42,7 +45,10 @@ describe('packing', () => {
     checkGradients(f, [x]);
     const s = rand([B, 3]);
     const R2 = rand([B, 3]);
-    checkGradients((t) => tf.sum(tf.mul(fromSorted(tf.mul(toSorted(t as tf.Tensor2D, layout), 2) as tf.Tensor2D, layout), R2)), [s]);
+    checkGradients(
+      (t) => tf.sum(tf.mul(fromSorted(tf.mul(toSorted(t as tf.Tensor2D, layout), 2) as tf.Tensor2D, layout), R2)),
+      [s],
+    );
   });
   it('unpack puts zeros at padded steps', () => {
     const y = tf.ones([N, 1]);
@@ -59,20 +65,35 @@ describe.each([
   beforeAll(() => setJsKernels(js));
   it('linear', () => {
     const R = rand([5, 4]);
-    checkGradients((x, w) => tf.sum(tf.mul(linear(x as tf.Tensor2D, w as tf.Tensor2D), R)), [rand([5, 3]), rand([4, 3])]);
+    checkGradients(
+      (x, w) => tf.sum(tf.mul(linear(x as tf.Tensor2D, w as tf.Tensor2D), R)),
+      [rand([5, 3]), rand([4, 3])],
+    );
   });
   it('lstmSequence', () => {
     const R = rand([N + 2 * B, H]);
     checkGradients(
       (...a) => tf.sum(tf.mul(lstmSequence(layout, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]), R)),
-      [...[0, 1, 2, 3].map(() => rand([N, H], 1)), ...[0, 1, 2, 3].map(() => rand([H, H])), rand([4 * H]), rand([B, H]), rand([B, H])],
+      [
+        ...[0, 1, 2, 3].map(() => rand([N, H], 1)),
+        ...[0, 1, 2, 3].map(() => rand([H, H])),
+        rand([4 * H]),
+        rand([B, H]),
+        rand([B, H]),
+      ],
     );
   });
   it('gruSequence', () => {
     const R = rand([N + B, H]);
     checkGradients(
       (...a) => tf.sum(tf.mul(gruSequence(layout, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]), R)),
-      [...[0, 1, 2].map(() => rand([N, H], 1)), ...[0, 1, 2].map(() => rand([H, H])), rand([3 * H]), rand([H]), rand([B, H])],
+      [
+        ...[0, 1, 2].map(() => rand([N, H], 1)),
+        ...[0, 1, 2].map(() => rand([H, H])),
+        rand([3 * H]),
+        rand([H]),
+        rand([B, H]),
+      ],
     );
   });
   for (const nl of ['tanh', 'relu'] as const) {

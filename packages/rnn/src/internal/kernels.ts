@@ -206,7 +206,10 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
         const dX = P.map((p) => tf.concat(p, 0));
         const hPrevT = tf.transpose(tf.concat(hps, 0));
         const dW = dX.map((d) => recurrentWeightGrad(hPrevT, d));
-        const dBias = tf.concat(dX.map((d) => tf.sum(d, 0)), 0);
+        const dBias = tf.concat(
+          dX.map((d) => tf.sum(d, 0)),
+          0,
+        );
         return [...dX, ...dW, dBias, dh as T2, dc as T2];
       },
     };
@@ -283,7 +286,10 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
         const [dXr, dXz, dXn, dHnAll] = P.map((p) => tf.concat(p, 0));
         const hPrevT = tf.transpose(tf.concat(hps, 0));
         const dW = [dXr, dXz, dHnAll].map((d) => recurrentWeightGrad(hPrevT, d));
-        const dBias = tf.concat([dXr, dXz, dXn].map((d) => tf.sum(d, 0)), 0);
+        const dBias = tf.concat(
+          [dXr, dXz, dXn].map((d) => tf.sum(d, 0)),
+          0,
+        );
         return [dXr, dXz, dXn, ...dW, dBias, tf.sum(dHnAll, 0), dh as T2];
       },
     };

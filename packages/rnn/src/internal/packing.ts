@@ -64,7 +64,20 @@ export function makeLayout(lengths: Int32Array, batch: number, steps: number): P
       reverseIndex[row] = offsets[lengths[b] - 1 - t] + j;
     }
   }
-  return { batch, steps, lengths, order, inverse, batchSizes, offsets, total, maxLen, packIndex, unpackIndex, reverseIndex };
+  return {
+    batch,
+    steps,
+    lengths,
+    order,
+    inverse,
+    batchSizes,
+    offsets,
+    total,
+    maxLen,
+    packIndex,
+    unpackIndex,
+    reverseIndex,
+  };
 }
 
 /**

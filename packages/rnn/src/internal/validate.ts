@@ -26,12 +26,14 @@ export function resolveLengths(
   if (lengths !== undefined) {
     let vals: ArrayLike<number>;
     if (lengths instanceof tf.Tensor) {
-      if (lengths.rank !== 1) throw new Error(`${fn}: lengths must be rank 1 [B], got shape ${shapeStr(lengths.shape)}`);
+      if (lengths.rank !== 1)
+        throw new Error(`${fn}: lengths must be rank 1 [B], got shape ${shapeStr(lengths.shape)}`);
       vals = lengths.dataSync();
     } else {
       vals = lengths;
     }
-    if (vals.length !== batch) throw new Error(`${fn}: lengths has ${vals.length} entries but the batch has B = ${batch}`);
+    if (vals.length !== batch)
+      throw new Error(`${fn}: lengths has ${vals.length} entries but the batch has B = ${batch}`);
     const out = new Int32Array(batch);
     for (let b = 0; b < batch; b++) {
       const v = vals[b];
@@ -46,7 +48,9 @@ export function resolveLengths(
     let data: ArrayLike<number>;
     if (mask instanceof tf.Tensor) {
       if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
-        throw new Error(`${fn}: mask must have shape [B, T] = ${shapeStr([batch, steps])}, got ${shapeStr(mask.shape)}`);
+        throw new Error(
+          `${fn}: mask must have shape [B, T] = ${shapeStr([batch, steps])}, got ${shapeStr(mask.shape)}`,
+        );
       }
       data = mask.dataSync();
     } else {
@@ -65,10 +69,13 @@ export function resolveLengths(
       while (len < steps && data[b * steps + len] !== 0) len++;
       for (let t = len; t < steps; t++) {
         if (data[b * steps + t] !== 0) {
-          throw new Error(`${fn}: mask row ${b} is not a prefix of ones (1 at t = ${t} after 0 at t = ${len}); right-padded batches only`);
+          throw new Error(
+            `${fn}: mask row ${b} is not a prefix of ones (1 at t = ${t} after 0 at t = ${len}); right-padded batches only`,
+          );
         }
       }
-      if (len === 0) throw new Error(`${fn}: mask row ${b} is all zeros (length 0); every sequence needs >= 1 real step`);
+      if (len === 0)
+        throw new Error(`${fn}: mask row ${b} is all zeros (length 0); every sequence needs >= 1 real step`);
       out[b] = len;
     }
     return out;

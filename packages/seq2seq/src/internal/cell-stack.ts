@@ -33,7 +33,11 @@ export class CellStack extends Module {
     this.numLayers = opts.numLayers;
     this.kind = opts.cell;
     for (let l = 0; l < opts.numLayers; l++) {
-      const o = { inputSize: l === 0 ? opts.inputSize : opts.hiddenSize, hiddenSize: opts.hiddenSize, seed: opts.seed + 7919 * l };
+      const o = {
+        inputSize: l === 0 ? opts.inputSize : opts.hiddenSize,
+        hiddenSize: opts.hiddenSize,
+        seed: opts.seed + 7919 * l,
+      };
       this.cells.push(this.addModule(`${l}`, opts.cell === 'lstm' ? new LSTMCell(o) : new GRUCell(o)));
     }
   }

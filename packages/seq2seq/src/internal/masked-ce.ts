@@ -4,7 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor, labelSmoothing = 0): tf.Scalar {
+export function maskedCrossEntropy(
+  logits: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  mask: tf.Tensor,
+  labelSmoothing = 0,
+): tf.Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // [B·T, V]

@@ -11,13 +11,22 @@ export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   return activation === 'relu' ? tf.relu(x) : gelu(x);
 }
 
-export function checkLayerOptions(fn: string, dModel: number, nhead: number, dimFeedforward: number, dropout: number, activation: string): void {
+export function checkLayerOptions(
+  fn: string,
+  dModel: number,
+  nhead: number,
+  dimFeedforward: number,
+  dropout: number,
+  activation: string,
+): void {
   if (!Number.isInteger(dModel) || dModel < 1) throw new Error(`${fn}: dModel = ${dModel} must be a positive integer`);
   if (!Number.isInteger(nhead) || nhead < 1) throw new Error(`${fn}: nhead = ${nhead} must be a positive integer`);
   if (dModel % nhead !== 0) throw new Error(`${fn}: dModel = ${dModel} is not divisible by nhead = ${nhead}`);
-  if (!Number.isInteger(dimFeedforward) || dimFeedforward < 1) throw new Error(`${fn}: dimFeedforward = ${dimFeedforward} must be a positive integer`);
+  if (!Number.isInteger(dimFeedforward) || dimFeedforward < 1)
+    throw new Error(`${fn}: dimFeedforward = ${dimFeedforward} must be a positive integer`);
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`${fn}: dropout = ${dropout} must be in [0, 1)`);
-  if (activation !== 'relu' && activation !== 'gelu') throw new Error(`${fn}: activation = ${activation} must be 'relu' or 'gelu'`);
+  if (activation !== 'relu' && activation !== 'gelu')
+    throw new Error(`${fn}: activation = ${activation} must be 'relu' or 'gelu'`);
 }
 
 /** Keys and values of one attention layer, per head: `[B, H, T, dh]`. */
@@ -38,7 +47,11 @@ export interface SelfAttentionCall extends MultiHeadAttentionCallOptions {
  * Self-attention with optional KV cache and rotary embedding. Returns the attention output,
  * the (extended) keys/values and the weights.
  */
-export function selfAttend(mha: MultiHeadAttention, x: tf.Tensor, opts: SelfAttentionCall): { out: tf.Tensor; kv: KV; weights: tf.Tensor | null } {
+export function selfAttend(
+  mha: MultiHeadAttention,
+  x: tf.Tensor,
+  opts: SelfAttentionCall,
+): { out: tf.Tensor; kv: KV; weights: tf.Tensor | null } {
   return tidy(() => {
     let { q, k, v } = mha.projectSelf(x);
     if (opts.rotary) {

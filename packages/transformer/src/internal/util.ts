@@ -21,12 +21,18 @@ export function toIds(fn: string, ids: TokenIds): tf.Tensor2D {
 }
 
 /** Float `[B, T]` padding mask, 1 = padding (PyTorch's key_padding_mask convention). */
-export function paddingFromLengths(fn: string, lengths: ArrayLike<number> | tf.Tensor, B: number, T: number): tf.Tensor2D {
+export function paddingFromLengths(
+  fn: string,
+  lengths: ArrayLike<number> | tf.Tensor,
+  B: number,
+  T: number,
+): tf.Tensor2D {
   const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : Array.from(lengths);
   if (arr.length !== B) throw new Error(`${fn}: lengths has ${arr.length} entries, batch has ${B}`);
   const data = new Float32Array(B * T);
   arr.forEach((L, b) => {
-    if (!Number.isInteger(L) || L < 0 || L > T) throw new Error(`${fn}: lengths[${b}] = ${L} must be an integer in [0, T = ${T}]`);
+    if (!Number.isInteger(L) || L < 0 || L > T)
+      throw new Error(`${fn}: lengths[${b}] = ${L} must be an integer in [0, T = ${T}]`);
     data.fill(1, b * T + L, (b + 1) * T);
   });
   return tf.tensor2d(data, [B, T]);
@@ -34,7 +40,8 @@ export function paddingFromLengths(fn: string, lengths: ArrayLike<number> | tf.T
 
 /** Float `[B, T]` padding mask (1 = padding) from a "real" mask (1 = real token). */
 export function paddingFromMask(fn: string, mask: tf.Tensor, B: number, T: number): tf.Tensor2D {
-  if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) throw new Error(`${fn}: mask shape [${mask.shape.join(', ')}] must be [B, T] = [${B}, ${T}]`);
+  if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)
+    throw new Error(`${fn}: mask shape [${mask.shape.join(', ')}] must be [B, T] = [${B}, ${T}]`);
   return tidy(() => tf.cast(tf.equal(mask, 0), 'float32') as tf.Tensor2D);
 }
 

@@ -96,7 +96,10 @@ export default [
         async run({ emb, ids, g, steps }) {
           return {
             step: timeSteps(() => {
-              const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(emb.weight, ids), g)), [emb.weight]);
+              const { value, grads } = tf.variableGrads(
+                () => tf.sum(tf.mul(tf.gather(emb.weight, ids), g)),
+                [emb.weight],
+              );
               tf.dispose([value, grads]);
             }, steps),
           };

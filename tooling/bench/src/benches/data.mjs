@@ -39,7 +39,10 @@ async function tokenize(ctx, rows) {
     const ids = rows.map((r) => tok.encodeIds(r.document));
     return { ids, padId, how: `@wordloom/tokenizer GPT-2 byte-level BPE (pad = <|endoftext|> = ${padId})` };
   } catch (e) {
-    const vocab = new Map([['<pad>', 0], ['<unk>', 1]]);
+    const vocab = new Map([
+      ['<pad>', 0],
+      ['<unk>', 1],
+    ]);
     const ids = rows.map((r) => {
       const a = [];
       for (const ch of r.document) {
@@ -49,7 +52,11 @@ async function tokenize(ctx, rows) {
       }
       return Int32Array.from(a);
     });
-    return { ids, padId: vocab.get('<pad>'), how: `character vocabulary (${vocab.size} symbols; tokenizer unavailable: ${e.message.split('\n')[0]})` };
+    return {
+      ids,
+      padId: vocab.get('<pad>'),
+      how: `character vocabulary (${vocab.size} symbols; tokenizer unavailable: ${e.message.split('\n')[0]})`,
+    };
   }
 }
 
@@ -95,7 +102,8 @@ print(json.dumps({'throughput': sorted(best)[len(best) // 2], 'torch': torch.__v
 export default [
   {
     name: 'data.collate.nsmc',
-    description: 'sequences/s through DataLoader + padCollate on NSMC token ids, batch 64 (peer: torch DataLoader + pad_sequence collate, num_workers=0)',
+    description:
+      'sequences/s through DataLoader + padCollate on NSMC token ids, batch 64 (peer: torch DataLoader + pad_sequence collate, num_workers=0)',
     units: { throughput: 'seq/s' },
     higherIsBetter: { throughput: true },
     warmup: 1,
@@ -113,7 +121,10 @@ export default [
       ids.forEach((a, i) => flat.set(a, offsets[i]));
       writeFileSync(path.join(dir, 'ids.bin'), flat);
       writeFileSync(path.join(dir, 'offsets.bin'), offsets);
-      writeFileSync(path.join(dir, 'labels.bin'), Int32Array.from(rows, (r) => r.label));
+      writeFileSync(
+        path.join(dir, 'labels.bin'),
+        Int32Array.from(rows, (r) => r.label),
+      );
       writeFileSync(path.join(dir, 'torch_collate.py'), TORCH_SCRIPT);
       const examples = ids.map((a, i) => ({ ids: a, label: rows[i].label }));
       return { dir, padId, examples, epoch: 0, epochsPerRun: ctx.quick ? 5 : 1 };
@@ -147,10 +158,17 @@ export default [
         name: 'torch',
         warmup: 0, // the script runs its own warm-up epoch
         async available(ctx) {
-          return (await ctx.pythonHas(['torch', 'numpy'])) || '/usr/bin/python3 lacks torch or numpy (apt-get install python3-torch)';
+          return (
+            (await ctx.pythonHas(['torch', 'numpy'])) ||
+            '/usr/bin/python3 lacks torch or numpy (apt-get install python3-torch)'
+          );
         },
         async run(state, ctx) {
-          const r = await ctx.python(path.join(state.dir, 'torch_collate.py'), [state.dir, state.padId, state.epochsPerRun]);
+          const r = await ctx.python(path.join(state.dir, 'torch_collate.py'), [
+            state.dir,
+            state.padId,
+            state.epochsPerRun,
+          ]);
           return { throughput: r.throughput };
         },
       },
@@ -161,7 +179,8 @@ export default [
   },
   {
     name: 'data.bucket.nsmc',
-    description: 'padded-token fraction of one epoch, batch 64: BucketBatchSampler vs random batches (goal: cut padding by ≥ 50 %)',
+    description:
+      'padded-token fraction of one epoch, batch 64: BucketBatchSampler vs random batches (goal: cut padding by ≥ 50 %)',
     units: { pad_fraction: 'fraction' },
     higherIsBetter: { pad_fraction: false },
     warmup: 0,
@@ -176,7 +195,9 @@ export default [
       const { BucketBatchSampler } = await import('@wordloom/data');
       const s = new BucketBatchSampler({ lengths: state.lengths, batchSize: BATCH, seed: 0 });
       const stats = s.stats(state.epoch++);
-      ctx.log(`  bucketed: pad_fraction ${stats.padFraction.toFixed(4)} (${stats.realTokens} real tokens in ${stats.paddedCells} cells)`);
+      ctx.log(
+        `  bucketed: pad_fraction ${stats.padFraction.toFixed(4)} (${stats.realTokens} real tokens in ${stats.paddedCells} cells)`,
+      );
       return { pad_fraction: stats.padFraction };
     },
     peers: [

@@ -42,8 +42,12 @@ export default [
       const size = ctx.quick
         ? ['--max-train', '2000', '--max-test', '500', '--vocab-size', '2500', '--max-steps', '5', '--pretrain', 'none']
         : [];
-      const { metrics, wallS } = runCli(ctx, ['classify', 'nsmc', '--workers', '2', '--eval-every', '0', ...size], { seed: 42 });
-      ctx.log(`demo.nsmc: accuracy ${metrics.accuracy} on ${metrics.testExamples} test reviews after ${metrics.steps} steps, ${wallS.toFixed(0)} s wall, ${metrics.cpuSeconds?.toFixed(0)} CPU s`);
+      const { metrics, wallS } = runCli(ctx, ['classify', 'nsmc', '--workers', '2', '--eval-every', '0', ...size], {
+        seed: 42,
+      });
+      ctx.log(
+        `demo.nsmc: accuracy ${metrics.accuracy} on ${metrics.testExamples} test reviews after ${metrics.steps} steps, ${wallS.toFixed(0)} s wall, ${metrics.cpuSeconds?.toFixed(0)} CPU s`,
+      );
       return { accuracy: metrics.accuracy, wall: wallS };
     },
     peers: [],
@@ -61,9 +65,15 @@ export default [
       return {};
     },
     async ours(_state, ctx) {
-      const size = ctx.quick ? ['--limit-chars', '20000', '--max-steps', '5', '--sample-length', '20'] : ['--max-steps', '2136'];
-      const { metrics, wallS } = runCli(ctx, ['lm', 'shakespeare', '--workers', '2', '--eval-every', '0', ...size], { seed: 42 });
-      ctx.log(`demo.shakespeare: val loss ${metrics.valLoss} (sliding ${metrics.valLossSliding}) after ${metrics.steps} steps, ${wallS.toFixed(0)} s wall, ${metrics.cpuSeconds?.toFixed(0)} CPU s`);
+      const size = ctx.quick
+        ? ['--limit-chars', '20000', '--max-steps', '5', '--sample-length', '20']
+        : ['--max-steps', '2136'];
+      const { metrics, wallS } = runCli(ctx, ['lm', 'shakespeare', '--workers', '2', '--eval-every', '0', ...size], {
+        seed: 42,
+      });
+      ctx.log(
+        `demo.shakespeare: val loss ${metrics.valLoss} (sliding ${metrics.valLossSliding}) after ${metrics.steps} steps, ${wallS.toFixed(0)} s wall, ${metrics.cpuSeconds?.toFixed(0)} CPU s`,
+      );
       return { val_loss: metrics.valLoss, wall: wallS };
     },
     peers: [],

@@ -23,7 +23,8 @@ const quickArgs = (ctx) => (ctx.quick ? ['--limit', '1000', '--max-steps', '20',
 export default [
   {
     name: 'demo.date',
-    description: 'seq2seq date (DLFS2 date.txt, Luong attention): exact match on the held-out 10% and wall time, seed 0',
+    description:
+      'seq2seq date (DLFS2 date.txt, Luong attention): exact match on the held-out 10% and wall time, seed 0',
     units: { exact_match: 'fraction', wall: 's' },
     higherIsBetter: { exact_match: true, wall: false },
     warmup: 0,
@@ -40,7 +41,8 @@ export default [
   },
   {
     name: 'demo.addition',
-    description: 'seq2seq addition (DLFS2 addition.txt, Luong attention, reversed input): exact match on the held-out 10%, seed 0',
+    description:
+      'seq2seq addition (DLFS2 addition.txt, Luong attention, reversed input): exact match on the held-out 10%, seed 0',
     units: { exact_match: 'fraction' },
     higherIsBetter: { exact_match: true },
     warmup: 0,

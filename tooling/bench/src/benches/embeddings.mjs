@@ -58,7 +58,10 @@ async function prepareEnglish(ctx, dir) {
     for (const part of ['wiki_AA', 'wiki_AB', 'wiki_AC']) {
       for await (const line of lines(ctx.data(`enwiki-slice/${part}.txt.gz`))) {
         if (line.startsWith('<doc') || line.startsWith('</doc')) continue;
-        const t = line.toLowerCase().replace(/[^a-z]+/g, ' ').trim();
+        const t = line
+          .toLowerCase()
+          .replace(/[^a-z]+/g, ' ')
+          .trim();
         if (!t) continue;
         n += t.split(' ').length;
         yield t;
@@ -168,8 +171,17 @@ const CHILD = (ctx) => path.join(ctx.repoRoot, 'packages/embeddings/bench/train-
 
 function w2vOpts(ctx, extra) {
   return {
-    vectorSize: 100, window: 5, minCount: 5, sample: 1e-3, negative: 5, alpha: 0.025, minAlpha: 0.0001,
-    epochs: epochsFor(ctx), seed: 1, computeLoss: false, ...extra,
+    vectorSize: 100,
+    window: 5,
+    minCount: 5,
+    sample: 1e-3,
+    negative: 5,
+    alpha: 0.025,
+    minAlpha: 0.0001,
+    epochs: epochsFor(ctx),
+    seed: 1,
+    computeLoss: false,
+    ...extra,
   };
 }
 
@@ -196,7 +208,9 @@ async function setupCommon(ctx, korean) {
 }
 
 async function oursChild(ctx, state, algo, opts) {
-  const { result, peakRssMB } = await ctx.measureChild(CHILD(ctx), [{ algo, corpus: state.corpus, opts, ...state.evalArgs }]);
+  const { result, peakRssMB } = await ctx.measureChild(CHILD(ctx), [
+    { algo, corpus: state.corpus, opts, ...state.evalArgs },
+  ]);
   ctx.log(`embeddings ours ${algo}: ${JSON.stringify(result)} peakRss ${peakRssMB.toFixed(0)} MB`);
   return { ...result, peak_rss: peakRssMB };
 }
@@ -209,7 +223,9 @@ function gensimPeer(opts) {
       return (await ctx.pythonHas(['gensim'])) || 'python3-gensim not installed';
     },
     async run(state, ctx) {
-      const r = await ctx.python(state.gensimPy, [JSON.stringify({ corpus: state.corpus, opts: opts(ctx), ...state.evalArgs })]);
+      const r = await ctx.python(state.gensimPy, [
+        JSON.stringify({ corpus: state.corpus, opts: opts(ctx), ...state.evalArgs }),
+      ]);
       ctx.log(`embeddings gensim: ${JSON.stringify(r)}`);
       return r;
     },
@@ -220,15 +236,39 @@ function w2vBench(name, description, extra, { korean = false } = {}) {
   const opts = (ctx) => w2vOpts(ctx, extra);
   const rename = (r) =>
     korean
-      ? { throughput: r.throughput, throughput_cpu: r.throughput_cpu, ko_analogy_accuracy: r.analogy_accuracy, ko_ws353_spearman: r.ws353_spearman, peak_rss: r.peak_rss }
-      : { throughput: r.throughput, throughput_cpu: r.throughput_cpu, analogy_accuracy: r.analogy_accuracy, ws353_spearman: r.ws353_spearman, peak_rss: r.peak_rss };
+      ? {
+          throughput: r.throughput,
+          throughput_cpu: r.throughput_cpu,
+          ko_analogy_accuracy: r.analogy_accuracy,
+          ko_ws353_spearman: r.ws353_spearman,
+          peak_rss: r.peak_rss,
+        }
+      : {
+          throughput: r.throughput,
+          throughput_cpu: r.throughput_cpu,
+          analogy_accuracy: r.analogy_accuracy,
+          ws353_spearman: r.ws353_spearman,
+          peak_rss: r.peak_rss,
+        };
   const peer = gensimPeer(opts);
   return {
     name,
     description,
     units: korean
-      ? { throughput: 'words/s', throughput_cpu: 'words/CPU-s', ko_analogy_accuracy: 'fraction', ko_ws353_spearman: 'rho', peak_rss: 'MB' }
-      : { throughput: 'words/s', throughput_cpu: 'words/CPU-s', analogy_accuracy: 'fraction', ws353_spearman: 'rho', peak_rss: 'MB' },
+      ? {
+          throughput: 'words/s',
+          throughput_cpu: 'words/CPU-s',
+          ko_analogy_accuracy: 'fraction',
+          ko_ws353_spearman: 'rho',
+          peak_rss: 'MB',
+        }
+      : {
+          throughput: 'words/s',
+          throughput_cpu: 'words/CPU-s',
+          analogy_accuracy: 'fraction',
+          ws353_spearman: 'rho',
+          peak_rss: 'MB',
+        },
     higherIsBetter: korean
       ? { throughput: true, throughput_cpu: true, ko_analogy_accuracy: true, ko_ws353_spearman: true, peak_rss: false }
       : { throughput: true, throughput_cpu: true, analogy_accuracy: true, ws353_spearman: true, peak_rss: false },
@@ -251,8 +291,14 @@ export default [
     'word2vec skip-gram (100-d, window 5, negative 5, sample 1e-3), 2 threads, on enwiki-slice text8-like; peer gensim workers=2',
     { sg: true, workers: 2 },
   ),
-  w2vBench('embeddings.w2v.sg1', 'word2vec skip-gram as embeddings.w2v.sg but 1 thread; peer gensim workers=1', { sg: true, workers: 1 }),
-  w2vBench('embeddings.w2v.cbow', 'word2vec CBOW (mean), 2 threads, same corpus/settings; peer gensim workers=2', { sg: false, workers: 2 }),
+  w2vBench('embeddings.w2v.sg1', 'word2vec skip-gram as embeddings.w2v.sg but 1 thread; peer gensim workers=1', {
+    sg: true,
+    workers: 1,
+  }),
+  w2vBench('embeddings.w2v.cbow', 'word2vec CBOW (mean), 2 threads, same corpus/settings; peer gensim workers=2', {
+    sg: false,
+    workers: 2,
+  }),
   w2vBench(
     'embeddings.w2v.ko',
     'word2vec skip-gram on NSMC raw reviews (whitespace tokens), 2 threads; Korean WS353 (Park 2018) and Korean analogies; peer gensim workers=2',
@@ -261,15 +307,27 @@ export default [
   ),
   {
     name: 'embeddings.glove',
-    description: 'GloVe (100-d, window 10, xMax 100, 15 epochs; 2 threads) on the enwiki-slice corpus of the w2v benches: wall (count + train), memory, quality',
+    description:
+      'GloVe (100-d, window 10, xMax 100, 15 epochs; 2 threads) on the enwiki-slice corpus of the w2v benches: wall (count + train), memory, quality',
     units: { wall: 's', peak_rss: 'MB', analogy_accuracy: 'fraction', ws353_spearman: 'rho' },
     higherIsBetter: { wall: false, peak_rss: false, analogy_accuracy: true, ws353_spearman: true },
     warmup: 0,
     runs: 3,
     setup: (ctx) => setupCommon(ctx, false),
     async ours(state, ctx) {
-      const r = await oursChild(ctx, state, 'glove', { vectorSize: 100, window: 10, epochs: ctx.quick ? 3 : 15, workers: 2, minCount: 5 });
-      return { wall: r.encode_s + r.train_s, peak_rss: r.peak_rss, analogy_accuracy: r.analogy_accuracy, ws353_spearman: r.ws353_spearman };
+      const r = await oursChild(ctx, state, 'glove', {
+        vectorSize: 100,
+        window: 10,
+        epochs: ctx.quick ? 3 : 15,
+        workers: 2,
+        minCount: 5,
+      });
+      return {
+        wall: r.encode_s + r.train_s,
+        peak_rss: r.peak_rss,
+        analogy_accuracy: r.analogy_accuracy,
+        ws353_spearman: r.ws353_spearman,
+      };
     },
     peers: [],
     async teardown(state) {
@@ -278,29 +336,53 @@ export default [
   },
   {
     name: 'embeddings.ppmi_svd',
-    description: 'PPMI (window 5, alpha 0.75) + randomized SVD (100-d, 4 power iterations), U*S^0.5, on the enwiki-slice corpus; peer scipy/sklearn doing the same',
+    description:
+      'PPMI (window 5, alpha 0.75) + randomized SVD (100-d, 4 power iterations), U*S^0.5, on the enwiki-slice corpus; peer scipy/sklearn doing the same',
     units: { wall: 's', peak_rss: 'MB', analogy_accuracy: 'fraction', ws353_spearman: 'rho' },
     higherIsBetter: { wall: false, peak_rss: false, analogy_accuracy: true, ws353_spearman: true },
     warmup: 0,
     runs: 3,
     setup: (ctx) => setupCommon(ctx, false),
     async ours(state, ctx) {
-      const r = await oursChild(ctx, state, 'ppmi', { vectorSize: 100, window: 5, minCount: 5, powerIterations: 4, eigenvalueWeighting: 0.5 });
-      return { wall: r.encode_s + r.train_s, peak_rss: r.peak_rss, analogy_accuracy: r.analogy_accuracy, ws353_spearman: r.ws353_spearman };
+      const r = await oursChild(ctx, state, 'ppmi', {
+        vectorSize: 100,
+        window: 5,
+        minCount: 5,
+        powerIterations: 4,
+        eigenvalueWeighting: 0.5,
+      });
+      return {
+        wall: r.encode_s + r.train_s,
+        peak_rss: r.peak_rss,
+        analogy_accuracy: r.analogy_accuracy,
+        ws353_spearman: r.ws353_spearman,
+      };
     },
     peers: [
       {
         name: 'scipy+sklearn',
         warmup: 0,
         async available(ctx) {
-          return (await ctx.pythonHas(['scipy', 'sklearn', 'gensim'])) || 'python3-scipy / python3-sklearn / python3-gensim missing';
+          return (
+            (await ctx.pythonHas(['scipy', 'sklearn', 'gensim'])) ||
+            'python3-scipy / python3-sklearn / python3-gensim missing'
+          );
         },
         async run(state, ctx) {
           const r = await ctx.python(state.ppmiPy, [
-            JSON.stringify({ corpus: state.corpus, opts: { vectorSize: 100, window: 5, minCount: 5 }, ...state.evalArgs }),
+            JSON.stringify({
+              corpus: state.corpus,
+              opts: { vectorSize: 100, window: 5, minCount: 5 },
+              ...state.evalArgs,
+            }),
           ]);
           ctx.log(`embeddings scipy+sklearn: ${JSON.stringify(r)}`);
-          return { wall: r.wall, peak_rss: r.peak_rss, analogy_accuracy: r.analogy_accuracy, ws353_spearman: r.ws353_spearman };
+          return {
+            wall: r.wall,
+            peak_rss: r.peak_rss,
+            analogy_accuracy: r.analogy_accuracy,
+            ws353_spearman: r.ws353_spearman,
+          };
         },
       },
     ],

@@ -41,10 +41,11 @@ export default [
 ];
 
 async function measure(ctx, side, { nParams, steps }) {
-  const { result, peakRssMB } = await ctx.measureChild(
-    path.join(ctx.repoRoot, 'packages/optim/bench/adamw-step.mjs'),
-    [side, nParams, steps],
-  );
+  const { result, peakRssMB } = await ctx.measureChild(path.join(ctx.repoRoot, 'packages/optim/bench/adamw-step.mjs'), [
+    side,
+    nParams,
+    steps,
+  ]);
   if (result.backend !== 'wasm') ctx.log(`  optim.adamw.10m: ${side} ran on ${result.backend}, not wasm`);
   return { step: result.msPerStep, peak_rss: peakRssMB };
 }

@@ -41,20 +41,26 @@ function trainBench(mode) {
       const dir = mkdtempSync(path.join(tmpdir(), 'rnn-bench-'));
       const batchFile = path.join(dir, 'batch.json');
       writeFileSync(batchFile, JSON.stringify({ config: c, ...batch }));
-      ctx.log(`rnn.${mode}.train: ${(flops / 1e9).toFixed(2)} GFLOP per step (real tokens ${batch.lengths.reduce((a, b) => a + b, 0)} of ${c.B * c.T})`);
+      ctx.log(
+        `rnn.${mode}.train: ${(flops / 1e9).toFixed(2)} GFLOP per step (real tokens ${batch.lengths.reduce((a, b) => a + b, 0)} of ${c.B * c.T})`,
+      );
       return { c, flops, batchFile };
     },
     async ours(state, ctx) {
       const r = await ctx.measureChild(oursChild, [mode, ctx.quick]);
       if (r.result.backend !== 'wasm') throw new Error(`rnn bench: expected the wasm backend, got ${r.result.backend}`);
-      ctx.log(`ours ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`);
+      ctx.log(
+        `ours ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`,
+      );
       return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
     },
     peers: [
       {
         name: 'torch',
         async available(ctx) {
-          return (await ctx.pythonHas(['torch'])) ? true : 'torch is not importable by /usr/bin/python3 (apt install python3-torch)';
+          return (await ctx.pythonHas(['torch']))
+            ? true
+            : 'torch is not importable by /usr/bin/python3 (apt install python3-torch)';
         },
         async run(state, ctx) {
           // OMP_WAIT_POLICY=PASSIVE: on a shared (loaded) machine spinning OpenMP threads made a
@@ -64,7 +70,9 @@ function trainBench(mode) {
             OMP_NUM_THREADS: '2',
             OMP_WAIT_POLICY: 'PASSIVE',
           });
-          ctx.log(`torch ${mode}: step ${r.stepMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(0)} ms (${r.threads} threads)`);
+          ctx.log(
+            `torch ${mode}: step ${r.stepMs.toFixed(0)} ms, infer ${r.inferMs.toFixed(0)} ms (${r.threads} threads)`,
+          );
           return metrics(r.stepMs, r.inferMs, r.peakRssMB, state.flops);
         },
       },
@@ -78,7 +86,9 @@ function trainBench(mode) {
         },
         async run(state, ctx) {
           const r = await ctx.measureChild(layersChild, [mode, ctx.quick]);
-          ctx.log(`tfjs-layers ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms`);
+          ctx.log(
+            `tfjs-layers ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms`,
+          );
           return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
         },
       },

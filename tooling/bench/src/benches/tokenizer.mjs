@@ -24,7 +24,6 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-
 const require = createRequire(import.meta.url);
 
 function englishText(ctx, file, bytes) {
@@ -40,7 +39,11 @@ function englishText(ctx, file, bytes) {
 
 function koreanText(ctx, bytes) {
   const raw = gunzipSync(readFileSync(ctx.data('nsmc/ratings_test.txt.gz'))).toString('utf8');
-  const docs = raw.split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[1]);
+  const docs = raw
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => l.split('\t')[1]);
   const text = docs.join('\n');
   if (bytes === undefined) return text;
   const s = Buffer.from(text, 'utf8').subarray(0, bytes).toString('utf8');
@@ -59,12 +62,32 @@ function hfGpt2(vocab, merges) {
   const hf = require('tokenizers');
   const json = {
     version: '1.0',
-    added_tokens: [{ id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+    added_tokens: [
+      {
+        id: 50256,
+        content: '<|endoftext|>',
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: true,
+        special: true,
+      },
+    ],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: JSON.parse(vocab), merges: merges.split('\n').slice(1).filter(Boolean) },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab: JSON.parse(vocab),
+      merges: merges.split('\n').slice(1).filter(Boolean),
+    },
   };
   return hf.Tokenizer.fromString(JSON.stringify(json));
 }
@@ -89,9 +112,16 @@ function encodeBench(name, description, getText) {
       const probe = text.slice(0, 200_000);
       const n = ours.encodeIds(probe).length;
       const hfIds = (await hf.encode(probe)).getIds();
-      const counts = { 'gpt-tokenizer': gptEncode(probe).length, 'js-tiktoken': tiktoken.encode(probe).length, tokenizers: hfIds.length };
-      for (const [peer, c] of Object.entries(counts)) if (c !== n) ctx.log(`${name}: ${peer} gives ${c} ids on the probe, ours ${n}`);
-      ctx.log(`${name}: ${(bytes / 1e6).toFixed(2)} MB of text; ${n} ids on the 200 KB probe (same count for all peers: ${Object.values(counts).every((c) => c === n)})`);
+      const counts = {
+        'gpt-tokenizer': gptEncode(probe).length,
+        'js-tiktoken': tiktoken.encode(probe).length,
+        tokenizers: hfIds.length,
+      };
+      for (const [peer, c] of Object.entries(counts))
+        if (c !== n) ctx.log(`${name}: ${peer} gives ${c} ids on the probe, ours ${n}`);
+      ctx.log(
+        `${name}: ${(bytes / 1e6).toFixed(2)} MB of text; ${n} ids on the 200 KB probe (same count for all peers: ${Object.values(counts).every((c) => c === n)})`,
+      );
       return { text, bytes, ours, gptEncode, tiktoken, hf };
     },
     async ours(s) {
@@ -136,7 +166,9 @@ function runMeasured(cmd, args) {
   return new Promise((resolve, reject) => {
     const useTime = existsSync('/usr/bin/time');
     const t0 = performance.now();
-    const child = useTime ? spawn('/usr/bin/time', ['-f', 'WORDLOOM_MAXRSS_KB=%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = useTime
+      ? spawn('/usr/bin/time', ['-f', 'WORDLOOM_MAXRSS_KB=%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     let out = '';
     let hwm = 0;
@@ -156,7 +188,8 @@ function runMeasured(cmd, args) {
     child.on('close', (code) => {
       if (poll) clearInterval(poll);
       const wallMs = performance.now() - t0;
-      if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      if (code !== 0)
+        return reject(new Error(`${cmd} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
       const m = /WORDLOOM_MAXRSS_KB=(\d+)/.exec(err);
       const kb = m ? Number(m[1]) : hwm;
       resolve({ wallMs, peakRssMB: kb / 1024, stdout: out });
@@ -204,7 +237,8 @@ console.log(JSON.stringify({ vocabSize: t.getVocabSize() }));
   },
   async ours(s, ctx) {
     const r = await ctx.measureChild(s.oursScript, [s.corpus, s.vocabSize]);
-    if (r.result.vocabSize !== s.vocabSize) throw new Error(`trained ${r.result.vocabSize} tokens, wanted ${s.vocabSize}`);
+    if (r.result.vocabSize !== s.vocabSize)
+      throw new Error(`trained ${r.result.vocabSize} tokens, wanted ${s.vocabSize}`);
     return { wall: r.wallMs / 1000, peak_rss: r.peakRssMB };
   },
   peers: [
@@ -240,11 +274,15 @@ console.log(JSON.stringify({ vocabSize: t.getVocabSize() }));
 };
 
 export default [
-  encodeBench('tokenizer.encode.gpt2', 'MB/s encoding 10 MB of English text with the GPT-2 vocabulary (ids only)', (ctx) =>
-    englishText(ctx, 'wiki_AA.txt.gz', ctx.quick ? 500_000 : 10_000_000),
+  encodeBench(
+    'tokenizer.encode.gpt2',
+    'MB/s encoding 10 MB of English text with the GPT-2 vocabulary (ids only)',
+    (ctx) => englishText(ctx, 'wiki_AA.txt.gz', ctx.quick ? 500_000 : 10_000_000),
   ),
-  encodeBench('tokenizer.encode.korean', 'MB/s encoding NSMC Korean reviews (4.4 MB) with the GPT-2 vocabulary (ids only)', (ctx) =>
-    koreanText(ctx, ctx.quick ? 300_000 : undefined),
+  encodeBench(
+    'tokenizer.encode.korean',
+    'MB/s encoding NSMC Korean reviews (4.4 MB) with the GPT-2 vocabulary (ids only)',
+    (ctx) => koreanText(ctx, ctx.quick ? 300_000 : undefined),
   ),
   trainBench,
 ];

@@ -94,7 +94,8 @@ function buildLayersStack({ d, H, FF, L }) {
     let h = x;
     for (const l of layers) {
       const qkv = l.qkv.apply(h); // [B, T, 3d]
-      const split = (j) => tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, j * d], [B, T, d]), [B, T, H, dh]), [0, 2, 1, 3]);
+      const split = (j) =>
+        tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, j * d], [B, T, d]), [B, T, H, dh]), [0, 2, 1, 3]);
       const scores = tf.add(tf.div(tf.matMul(split(0), split(1), false, true), Math.sqrt(dh)), bias);
       const w = l.drop.apply(tf.softmax(scores), { training: true });
       const ctx = tf.reshape(tf.transpose(tf.matMul(w, split(2)), [0, 2, 1, 3]), [B, T, d]);
@@ -121,17 +122,28 @@ const encoderTrain = {
     const flops = encoderFlops(cfg);
     ctx.log(`backend ${backend}; config ${JSON.stringify(cfg)}; ${(flops / 1e9).toFixed(1)} GFLOP per step (matmuls)`);
     const lengths = lengthsFor(cfg.B, cfg.T, 1);
-    const enc = new TransformerEncoder({ dModel: cfg.d, nhead: cfg.H, dimFeedforward: cfg.FF, numLayers: cfg.L, dropout: 0.1, seed: 0 });
+    const enc = new TransformerEncoder({
+      dModel: cfg.d,
+      nhead: cfg.H,
+      dimFeedforward: cfg.FF,
+      numLayers: cfg.L,
+      dropout: 0.1,
+      seed: 0,
+    });
     enc.train();
     const opt = new Optimizer(enc, adam({ lr: 1e-4 }));
     const x = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 1);
     const y = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 2);
-    const pad = tf.tidy(() => tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'));
+    const pad = tf.tidy(() =>
+      tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'),
+    );
     return { cfg, flops, lengths, enc, opt, x, y, pad, layersPeer: null };
   },
   async ours(s) {
     const t0 = performance.now();
-    s.opt.minimize(() => tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))));
+    s.opt.minimize(() =>
+      tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
+    );
     const ms = performance.now() - t0;
     return { step: ms, gflops: s.flops / ms / 1e6 };
   },
@@ -166,7 +178,9 @@ const encoderTrain = {
           const bias = tf.mul(tf.reshape(s.pad, [s.cfg.B, 1, 1, s.cfg.T]), -1e9);
           // build the layers' weights once
           tf.tidy(() => stack.forward(s.x, bias));
-          const vars = stack.layers.flatMap((l) => Object.values(l).flatMap((layer) => layer.trainableWeights.map((w) => w.read())));
+          const vars = stack.layers.flatMap((l) =>
+            Object.values(l).flatMap((layer) => layer.trainableWeights.map((w) => w.read())),
+          );
           s.layersPeer = { stack, bias, vars, opt: tf.train.adam(1e-4) };
         }
         const p = s.layersPeer;
@@ -193,16 +207,28 @@ const encoderTrain = {
 
 const lmGenerate = {
   name: 'transformer.lm.generate',
-  description: 'tokens/s generating 256 tokens greedily from a 6-layer d256 GPT-style LM with the KV cache (batch 1, 16-token prompt)',
+  description:
+    'tokens/s generating 256 tokens greedily from a 6-layer d256 GPT-style LM with the KV cache (batch 1, 16-token prompt)',
   units: { throughput: 'tokens/s' },
   higherIsBetter: { throughput: true },
   warmup: 1,
   runs: 3,
   async setup(ctx) {
     const { backend } = await setupBackend();
-    const cfg = ctx.quick ? { L: 2, d: 64, H: 4, FF: 256, V: 256, n: 32 } : { L: 6, d: 256, H: 4, FF: 1024, V: 1024, n: 256 };
+    const cfg = ctx.quick
+      ? { L: 2, d: 64, H: 4, FF: 256, V: 256, n: 32 }
+      : { L: 6, d: 256, H: 4, FF: 1024, V: 1024, n: 256 };
     ctx.log(`backend ${backend}; config ${JSON.stringify(cfg)}`);
-    const lm = new TransformerLM({ vocabSize: cfg.V, dModel: cfg.d, nhead: cfg.H, numLayers: cfg.L, dimFeedforward: cfg.FF, maxLen: 512, dropout: 0, seed: 0 });
+    const lm = new TransformerLM({
+      vocabSize: cfg.V,
+      dModel: cfg.d,
+      nhead: cfg.H,
+      numLayers: cfg.L,
+      dimFeedforward: cfg.FF,
+      maxLen: 512,
+      dropout: 0,
+      seed: 0,
+    });
     lm.eval();
     const rng = new Rng(7);
     const prompt = [Array.from({ length: 16 }, () => rng.int(cfg.V))];

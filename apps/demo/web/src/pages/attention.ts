@@ -29,7 +29,15 @@ async function loadModel(app: App, dir: string): Promise<LoadedModel> {
   const { tensors, metadata } = readSafetensors(bytes);
   const raw = metadata.get('config');
   if (raw === undefined) throw new Error(`${dir}/model.safetensors has no "config" in its metadata`);
-  const cfg = JSON.parse(raw) as { attention: AttentionType; cell: 'gru' | 'lstm'; bidirectional: boolean; embeddingDim: number; hiddenSize: number; reverseInput: boolean; seed: number };
+  const cfg = JSON.parse(raw) as {
+    attention: AttentionType;
+    cell: 'gru' | 'lstm';
+    bidirectional: boolean;
+    embeddingDim: number;
+    hiddenSize: number;
+    reverseInput: boolean;
+    seed: number;
+  };
   const itos = vocab.tokens;
   const stoi = new Map(itos.map((c, i) => [c, i]));
   const model = new Seq2Seq({
@@ -54,12 +62,23 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
   const choice = h('select', { id: 'att-model', 'aria-label': 'model' });
   const input = h('input', { id: 'att-input', type: 'text', value: 'september 27, 1994', 'aria-label': 'a date' });
   const output = h('div', { id: 'att-output', class: 'row' });
-  const slider = h('input', { id: 'att-step', type: 'range', min: '0', max: '0', value: '0', 'aria-label': 'output step' });
+  const slider = h('input', {
+    id: 'att-step',
+    type: 'range',
+    min: '0',
+    max: '0',
+    value: '0',
+    'aria-label': 'output step',
+  });
   const stepLabel = h('span', { id: 'att-step-label' });
   const map = h('div', { id: 'att-heatmap' });
   root.append(
     h('h2', {}, 'Attention: date-format translation'),
-    h('p', {}, 'A GRU encoder–decoder with attention, trained from scratch by the CLI on the date set of "Deep Learning from Scratch 2". Each row of the heatmap is one output character; its cells show how much the decoder looked at each input character.'),
+    h(
+      'p',
+      {},
+      'A GRU encoder–decoder with attention, trained from scratch by the CLI on the date set of "Deep Learning from Scratch 2". Each row of the heatmap is one output character; its cells show how much the decoder looked at each input character.',
+    ),
     h('div', { class: 'row' }, h('label', {}, 'Model ', choice), input),
     output,
     h('div', { class: 'row' }, h('label', {}, 'Step ', slider), stepLabel),
@@ -79,7 +98,12 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     }
   }
   if (models.size === 0) {
-    output.replaceChildren(notice('No date model is available in this build; train one with `pnpm demo seq2seq date` and run the assets script.', 'error'));
+    output.replaceChildren(
+      notice(
+        'No date model is available in this build; train one with `pnpm demo seq2seq date` and run the assets script.',
+        'error',
+      ),
+    );
     return;
   }
 
@@ -96,7 +120,9 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     const text = input.value.toLowerCase();
     const unknown = [...new Set([...text].filter((c) => !m.stoi.has(c)))];
     if (unknown.length) {
-      output.replaceChildren(notice(`characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`, 'error'));
+      output.replaceChildren(
+        notice(`characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`, 'error'),
+      );
       return;
     }
     const ids = Int32Array.from([...text], (c) => m.stoi.get(c)!);

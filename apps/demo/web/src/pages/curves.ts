@@ -18,17 +18,32 @@ const RUNS: Array<[string, string]> = [
 ];
 
 export async function render(root: HTMLElement, app: App): Promise<void> {
-  root.append(h('h2', {}, 'Training curves'), h('p', {}, 'Recorded by the CLI during training (every 50 steps), from each run\u2019s metrics.json.'));
+  root.append(
+    h('h2', {}, 'Training curves'),
+    h('p', {}, 'Recorded by the CLI during training (every 50 steps), from each run\u2019s metrics.json.'),
+  );
   const series: Array<{ name: string; points: Array<[number, number]> }> = [];
   const summary = h('ul', { id: 'curves-summary' });
   for (const [path, name] of RUNS) {
     try {
-      const m = (await (await app.fetchAsset(path)).json()) as { history?: HistoryPoint[]; exactMatch?: number; valLoss?: number; steps?: number };
+      const m = (await (await app.fetchAsset(path)).json()) as {
+        history?: HistoryPoint[];
+        exactMatch?: number;
+        valLoss?: number;
+        steps?: number;
+      };
       const hist = (m.history ?? []).filter((p) => Number.isFinite(p.loss));
       if (hist.length === 0) throw new Error(`${path} has no loss history`);
       series.push({ name, points: hist.map((p) => [p.step, p.loss]) });
-      const extra = m.exactMatch !== undefined ? `, held-out exact match ${(100 * m.exactMatch).toFixed(2)}%` : m.valLoss !== undefined ? `, validation loss ${m.valLoss.toFixed(3)}` : '';
-      summary.append(h('li', {}, `${name}: ${hist.length} points, final loss ${hist[hist.length - 1].loss.toFixed(4)}${extra}`));
+      const extra =
+        m.exactMatch !== undefined
+          ? `, held-out exact match ${(100 * m.exactMatch).toFixed(2)}%`
+          : m.valLoss !== undefined
+            ? `, validation loss ${m.valLoss.toFixed(3)}`
+            : '';
+      summary.append(
+        h('li', {}, `${name}: ${hist.length} points, final loss ${hist[hist.length - 1].loss.toFixed(4)}${extra}`),
+      );
     } catch (e) {
       root.append(notice((e as Error).message));
     }

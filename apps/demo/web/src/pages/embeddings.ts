@@ -18,7 +18,9 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
   const plot = h('div', { id: 'emb-plot' });
   const query = h('input', { id: 'emb-query', type: 'text', value: 'king', 'aria-label': 'word for neighbours' });
   const neighbours = h('ol', { id: 'emb-neighbours' });
-  const [a, b, c] = ['king', 'man', 'woman'].map((w, i) => h('input', { id: `emb-analogy-${'abc'[i]}`, type: 'text', value: w, size: '10' }));
+  const [a, b, c] = ['king', 'man', 'woman'].map((w, i) =>
+    h('input', { id: `emb-analogy-${'abc'[i]}`, type: 'text', value: w, size: '10' }),
+  );
   const analogyOut = h('div', { id: 'emb-analogy-out' });
   const trainText = h('textarea', { id: 'w2v-text', 'aria-label': 'training text' });
   const trainBtn = h('button', { id: 'w2v-train' }, 'Train word2vec here');
@@ -49,7 +51,9 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     const X = new Float32Array(list.length * kv.dim);
     list.forEach((w, i) => X.set(kv!.get(w, { norm: true }), i * kv!.dim));
     const xy = list.length >= 2 ? pca2d(X, list.length, kv.dim) : new Float64Array(list.length * 2);
-    plot.replaceChildren(scatter(list.map((w, i) => ({ x: xy[2 * i], y: xy[2 * i + 1], label: w, highlight: w === answer }))));
+    plot.replaceChildren(
+      scatter(list.map((w, i) => ({ x: xy[2 * i], y: xy[2 * i + 1], label: w, highlight: w === answer }))),
+    );
     const missing = words.value.split(/\s+/).filter((w) => w && !kv!.has(w));
     if (missing.length) plot.append(notice(`not in the vocabulary: ${missing.join(', ')}`));
   };
@@ -60,7 +64,9 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
       neighbours.replaceChildren(h('li', {}, `"${w}" is not in the vocabulary`));
       return;
     }
-    neighbours.replaceChildren(...kv.mostSimilar({ positive: [w], topn: 8 }).map((n) => h('li', {}, `${n.word} (${n.similarity.toFixed(3)})`)));
+    neighbours.replaceChildren(
+      ...kv.mostSimilar({ positive: [w], topn: 8 }).map((n) => h('li', {}, `${n.word} (${n.similarity.toFixed(3)})`)),
+    );
   };
   const analogy = () => {
     if (!kv) return;
@@ -72,7 +78,10 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     } else {
       const [best, ...rest] = kv.mostSimilar({ positive: [wa, wc], negative: [wb], topn: 5 });
       analogyOut.dataset.answer = best.word;
-      analogyOut.replaceChildren(h('span', { class: 'answer', id: 'emb-answer' }, best.word), ` (${best.similarity.toFixed(3)}); then ${rest.map((r) => r.word).join(', ')}`);
+      analogyOut.replaceChildren(
+        h('span', { class: 'answer', id: 'emb-answer' }, best.word),
+        ` (${best.similarity.toFixed(3)}); then ${rest.map((r) => r.word).join(', ')}`,
+      );
     }
     draw();
   };
@@ -98,20 +107,24 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
 
   trainBtn.addEventListener('click', () => {
     const worker = new Worker(new URL('../workers/w2v.worker.ts', import.meta.url), { type: 'module' });
-    trainInWorker<W2vProgress, W2vDone>(worker, { text: trainText.value, vectorSize: 50, epochs: 5, minCount: 3, seed: 1 }, {
-      button: trainBtn,
-      status: trainStatus,
-      starting: 'building the vocabulary…',
-      onProgress: (m) => {
-        bar.value = m.progress;
-        trainStatus.textContent = `${(100 * m.progress).toFixed(0)}% · ${Math.round(m.wordsPerSec).toLocaleString('en-US')} words/s · ETA ${m.etaSeconds.toFixed(1)} s${Number.isFinite(m.loss) ? ` · loss ${m.loss.toFixed(3)}` : ''}`;
+    trainInWorker<W2vProgress, W2vDone>(
+      worker,
+      { text: trainText.value, vectorSize: 50, epochs: 5, minCount: 3, seed: 1 },
+      {
+        button: trainBtn,
+        status: trainStatus,
+        starting: 'building the vocabulary…',
+        onProgress: (m) => {
+          bar.value = m.progress;
+          trainStatus.textContent = `${(100 * m.progress).toFixed(0)}% · ${Math.round(m.wordsPerSec).toLocaleString('en-US')} words/s · ETA ${m.etaSeconds.toFixed(1)} s${Number.isFinite(m.loss) ? ` · loss ${m.loss.toFixed(3)}` : ''}`;
+        },
+        onDone: (m) => {
+          bar.value = 1;
+          trainStatus.textContent = `done: ${m.words} words in ${(m.ms / 1000).toFixed(1)} s`;
+          use(readWord2VecFormat(m.vectors), 'Vectors trained in this page');
+        },
       },
-      onDone: (m) => {
-        bar.value = 1;
-        trainStatus.textContent = `done: ${m.words} words in ${(m.ms / 1000).toFixed(1)} s`;
-        use(readWord2VecFormat(m.vectors), 'Vectors trained in this page');
-      },
-    });
+    );
   });
 
   words.addEventListener('change', draw);

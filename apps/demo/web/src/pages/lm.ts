@@ -36,7 +36,14 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
   root.append(
     h('h2', {}, 'Character language model'),
     h('div', { class: 'row' }, h('label', {}, 'Prompt ', prompt)),
-    h('div', { class: 'row' }, h('label', {}, 'temperature ', temp), h('label', {}, 'top-k ', topK), h('label', {}, 'top-p ', topP), h('label', {}, 'characters ', length)),
+    h(
+      'div',
+      { class: 'row' },
+      h('label', {}, 'temperature ', temp),
+      h('label', {}, 'top-k ', topK),
+      h('label', {}, 'top-p ', topP),
+      h('label', {}, 'characters ', length),
+    ),
     labels,
     h('div', { class: 'row' }, go, stop),
     out,
@@ -56,7 +63,8 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     const vocab = (await (await app.fetchAsset('models/lm/vocab.json')).json()) as { tokens?: string[] };
     const { tensors, metadata } = readSafetensors(bytes);
     const raw = metadata.get('config');
-    if (raw === undefined || !Array.isArray(vocab.tokens)) throw new Error('models/lm: model.safetensors needs a "config" in its metadata and vocab.json a "tokens" list');
+    if (raw === undefined || !Array.isArray(vocab.tokens))
+      throw new Error('models/lm: model.safetensors needs a "config" in its metadata and vocab.json a "tokens" list');
     cfg = JSON.parse(raw) as LmConfig;
     itos = vocab.tokens;
     lm = new TransformerLM({ ...cfg, vocabSize: itos.length, dropout: 0 });
@@ -77,7 +85,14 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     const text = prompt.value;
     const unknown = [...new Set([...text].filter((c) => !stoi.has(c)))];
     if (text.length === 0 || unknown.length) {
-      out.replaceChildren(notice(text.length === 0 ? 'type a prompt first' : `characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`, 'error'));
+      out.replaceChildren(
+        notice(
+          text.length === 0
+            ? 'type a prompt first'
+            : `characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`,
+          'error',
+        ),
+      );
       return;
     }
     go.disabled = true;

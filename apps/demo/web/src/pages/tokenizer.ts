@@ -20,9 +20,19 @@ interface Choice {
 }
 
 const builtIn: Record<string, Choice> = {
-  gpt2: { label: 'GPT-2 (byte-level BPE)', load: async (app) => fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/gpt2-tokenizer.json.gz'))) },
-  bert: { label: 'BERT base uncased (WordPiece)', load: async (app) => fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/bert-base-uncased-tokenizer.json.gz'))) },
-  cli: { label: 'BPE trained by the CLI (NSMC)', load: async (app) => fromTokenizerJson(await (await app.fetchAsset('models/tokenizer/tokenizer.json')).text()) },
+  gpt2: {
+    label: 'GPT-2 (byte-level BPE)',
+    load: async (app) => fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/gpt2-tokenizer.json.gz'))),
+  },
+  bert: {
+    label: 'BERT base uncased (WordPiece)',
+    load: async (app) =>
+      fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/bert-base-uncased-tokenizer.json.gz'))),
+  },
+  cli: {
+    label: 'BPE trained by the CLI (NSMC)',
+    load: async (app) => fromTokenizerJson(await (await app.fetchAsset('models/tokenizer/tokenizer.json')).text()),
+  },
 };
 
 /** A stable pastel color per token id. */
@@ -56,7 +66,11 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     spans,
     table,
     h('h3', {}, 'Train a small BPE in the page'),
-    h('p', {}, 'Paste text; a Web Worker counts words and learns merges (byte-level, like GPT-2), then it joins the list above.'),
+    h(
+      'p',
+      {},
+      'Paste text; a Web Worker counts words and learns merges (byte-level, like GPT-2), then it joins the list above.',
+    ),
     trainText,
     h('div', { class: 'row' }, h('label', {}, 'vocabulary size ', vocabInput), trainBtn, bar, trainStatus),
   );
@@ -82,15 +96,36 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     spans.replaceChildren(
       ...enc.tokens.map((t, i) => {
         const [s, e] = enc.offsets[i];
-        const span = h('span', { class: 'tok', title: `id ${enc.ids[i]} · token ${JSON.stringify(t)} · offsets [${s}, ${e})` }, text.slice(s, e) || t, h('sub', {}, String(enc.ids[i])));
+        const span = h(
+          'span',
+          { class: 'tok', title: `id ${enc.ids[i]} · token ${JSON.stringify(t)} · offsets [${s}, ${e})` },
+          text.slice(s, e) || t,
+          h('sub', {}, String(enc.ids[i])),
+        );
         span.style.background = color(enc.ids[i]);
         return span;
       }),
     );
     table.replaceChildren(
-      h('tr', {}, h('th', {}, '#'), h('th', {}, 'token'), h('th', {}, 'id'), h('th', {}, 'offsets'), h('th', {}, 'text')),
+      h(
+        'tr',
+        {},
+        h('th', {}, '#'),
+        h('th', {}, 'token'),
+        h('th', {}, 'id'),
+        h('th', {}, 'offsets'),
+        h('th', {}, 'text'),
+      ),
       ...enc.tokens.map((t, i) =>
-        h('tr', {}, h('td', {}, String(i)), h('td', {}, t), h('td', {}, String(enc.ids[i])), h('td', {}, `${enc.offsets[i][0]}–${enc.offsets[i][1]}`), h('td', {}, text.slice(...enc.offsets[i]))),
+        h(
+          'tr',
+          {},
+          h('td', {}, String(i)),
+          h('td', {}, t),
+          h('td', {}, String(enc.ids[i])),
+          h('td', {}, `${enc.offsets[i][0]}–${enc.offsets[i][1]}`),
+          h('td', {}, text.slice(...enc.offsets[i])),
+        ),
       ),
     );
     root.dataset.ids = Array.from(enc.ids).join(',');
@@ -98,25 +133,29 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
 
   trainBtn.addEventListener('click', () => {
     const worker = new Worker(new URL('../workers/bpe.worker.ts', import.meta.url), { type: 'module' });
-    trainInWorker<BpeProgress, BpeDone>(worker, { text: trainText.value, vocabSize: Number(vocabInput.value) }, {
-      button: trainBtn,
-      status: trainStatus,
-      starting: 'counting words…',
-      onProgress: (m) => {
-        bar.max = Math.max(1, m.totalMerges);
-        bar.value = m.merges;
-        trainStatus.textContent = `${m.merges}/${m.totalMerges} merges · ${m.rate.toFixed(0)} merges/s · ETA ${(m.etaMs / 1000).toFixed(1)} s`;
+    trainInWorker<BpeProgress, BpeDone>(
+      worker,
+      { text: trainText.value, vocabSize: Number(vocabInput.value) },
+      {
+        button: trainBtn,
+        status: trainStatus,
+        starting: 'counting words…',
+        onProgress: (m) => {
+          bar.max = Math.max(1, m.totalMerges);
+          bar.value = m.merges;
+          trainStatus.textContent = `${m.merges}/${m.totalMerges} merges · ${m.rate.toFixed(0)} merges/s · ETA ${(m.etaMs / 1000).toFixed(1)} s`;
+        },
+        onDone: (m) => {
+          bar.value = bar.max;
+          trainStatus.textContent = `done: ${m.merges} merges, vocabulary ${m.vocabSize}, ${(m.ms / 1000).toFixed(2)} s`;
+          const key = `page-${Date.now()}`;
+          cache.set(key, fromTokenizerJson(m.json));
+          select.append(h('option', { value: key }, `BPE trained here (${m.vocabSize})`));
+          select.value = key;
+          void show();
+        },
       },
-      onDone: (m) => {
-        bar.value = bar.max;
-        trainStatus.textContent = `done: ${m.merges} merges, vocabulary ${m.vocabSize}, ${(m.ms / 1000).toFixed(2)} s`;
-        const key = `page-${Date.now()}`;
-        cache.set(key, fromTokenizerJson(m.json));
-        select.append(h('option', { value: key }, `BPE trained here (${m.vocabSize})`));
-        select.value = key;
-        void show();
-      },
-    });
+    );
   });
 
   select.addEventListener('change', () => void show());

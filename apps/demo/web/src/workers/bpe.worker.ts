@@ -3,7 +3,15 @@
  * trained tokenizer as tokenizer.json text.
  */
 import type { WorkerMessage } from '../app.js';
-import { BPE, ByteLevel, ByteLevelDecoder, Tokenizer, byteLevelAlphabet, toTokenizerJson, trainBpe } from '@wordloom/tokenizer';
+import {
+  BPE,
+  ByteLevel,
+  ByteLevelDecoder,
+  Tokenizer,
+  byteLevelAlphabet,
+  toTokenizerJson,
+  trainBpe,
+} from '@wordloom/tokenizer';
 
 export interface BpeJob {
   text: string;
@@ -35,10 +43,21 @@ self.onmessage = async (e: MessageEvent<BpeJob>) => {
       initialAlphabet: byteLevelAlphabet(),
       specialTokens: ['<|endoftext|>'],
       progressEvery: 10,
-      onProgress: (p) => post({ kind: 'progress', merges: p.merges, totalMerges: p.totalMerges, rate: p.rate, etaMs: p.etaMs }),
+      onProgress: (p) =>
+        post({ kind: 'progress', merges: p.merges, totalMerges: p.totalMerges, rate: p.rate, etaMs: p.etaMs }),
     });
-    const tok = new Tokenizer({ model: new BPE({ vocab: r.vocab, merges: r.merges }), preTokenizer, decoder: new ByteLevelDecoder() });
-    post({ kind: 'done', json: toTokenizerJson(tok), merges: r.merges.length, vocabSize: r.vocab.size, ms: performance.now() - t0 });
+    const tok = new Tokenizer({
+      model: new BPE({ vocab: r.vocab, merges: r.merges }),
+      preTokenizer,
+      decoder: new ByteLevelDecoder(),
+    });
+    post({
+      kind: 'done',
+      json: toTokenizerJson(tok),
+      merges: r.merges.length,
+      vocabSize: r.vocab.size,
+      ms: performance.now() - t0,
+    });
   } catch (err) {
     post({ kind: 'error', message: (err as Error).message });
   }

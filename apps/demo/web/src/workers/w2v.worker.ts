@@ -46,7 +46,14 @@ self.onmessage = async (e: MessageEvent<W2vJob>) => {
       seed: e.data.seed,
       computeLoss: true,
       progressEveryMs: 200,
-      onProgress: (p) => post({ kind: 'progress', progress: p.progress, wordsPerSec: p.wordsPerSec, etaSeconds: p.etaSeconds, loss: p.loss }),
+      onProgress: (p) =>
+        post({
+          kind: 'progress',
+          progress: p.progress,
+          wordsPerSec: p.wordsPerSec,
+          etaSeconds: p.etaSeconds,
+          loss: p.loss,
+        }),
     });
     const bytes = writeWord2VecFormat(r.wv);
     post({ kind: 'done', vectors: bytes, words: r.wv.size, ms: performance.now() - t0 }, [bytes.buffer]);

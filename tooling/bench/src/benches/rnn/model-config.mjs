@@ -13,11 +13,12 @@ export function config(quick) {
 /** Deterministic batch: ids [B*T] (0 = pad), lengths 10..50 spread over the batch, unsorted, labels. */
 export function makeBatch(c) {
   let s = 12345;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+  const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
   const lengths = Array.from({ length: c.B }, () => c.minLen + Math.floor(rand() * (c.T - c.minLen + 1)));
   lengths[0] = c.T;
   const ids = new Int32Array(c.B * c.T);
-  for (let b = 0; b < c.B; b++) for (let t = 0; t < lengths[b]; t++) ids[b * c.T + t] = 1 + Math.floor(rand() * (c.V - 1));
+  for (let b = 0; b < c.B; b++)
+    for (let t = 0; t < lengths[b]; t++) ids[b * c.T + t] = 1 + Math.floor(rand() * (c.V - 1));
   const labels = Int32Array.from({ length: c.B }, () => Math.floor(rand() * c.C));
   return { ids: Array.from(ids), lengths, labels: Array.from(labels) };
 }

@@ -14,14 +14,25 @@ export default async function run(mode, quick) {
   const rnn = new Rnn({ inputSize: c.E, hiddenSize: c.H, numLayers: c.L, bidirectional: true, seed: 2 });
   const head = new Linear({ inFeatures: 2 * c.H, outFeatures: c.C, seed: 3 });
   const params = new Map();
-  for (const [pre, m] of [['emb', emb], ['rnn', rnn], ['head', head]]) for (const [n, v] of m.namedParameters()) params.set(`${pre}.${n}`, v);
+  for (const [pre, m] of [
+    ['emb', emb],
+    ['rnn', rnn],
+    ['head', head],
+  ])
+    for (const [n, v] of m.namedParameters()) params.set(`${pre}.${n}`, v);
   const opt = new Optimizer(params, adam({ lr: 1e-3 }));
   const ids = tf.tensor2d(data.ids, [c.B, c.T], 'int32');
   const labels = tf.tensor1d(data.labels, 'int32');
   const logits = () => {
     const { state } = rnn.forward(emb.forward(ids), { lengths: data.lengths });
     const k = 2 * c.L;
-    const last = tf.concat([tf.reshape(tf.slice(state.h, [k - 2, 0, 0], [1, c.B, c.H]), [c.B, c.H]), tf.reshape(tf.slice(state.h, [k - 1, 0, 0], [1, c.B, c.H]), [c.B, c.H])], 1);
+    const last = tf.concat(
+      [
+        tf.reshape(tf.slice(state.h, [k - 2, 0, 0], [1, c.B, c.H]), [c.B, c.H]),
+        tf.reshape(tf.slice(state.h, [k - 1, 0, 0], [1, c.B, c.H]), [c.B, c.H]),
+      ],
+      1,
+    );
     return head.forward(last);
   };
   const step = () => {

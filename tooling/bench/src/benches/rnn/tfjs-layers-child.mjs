@@ -18,7 +18,12 @@ export default async function run(mode, quick) {
   for (let l = 0; l < c.L; l++) {
     // glorotUniform recurrent init: tfjs-layers' orthogonal initializer calls a chained op (rMat.flatten) that
     // the tfjs-core node build does not register; initialization does not change the step's cost.
-    const cellOpts = { units: c.H, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', returnSequences: l < c.L - 1 };
+    const cellOpts = {
+      units: c.H,
+      recurrentActivation: 'sigmoid',
+      recurrentInitializer: 'glorotUniform',
+      returnSequences: l < c.L - 1,
+    };
     const cell = mode === 'lstm' ? tfl.layers.lstm(cellOpts) : tfl.layers.gru(cellOpts);
     x = tfl.layers.bidirectional({ layer: cell, mergeMode: 'concat' }).apply(x);
   }
