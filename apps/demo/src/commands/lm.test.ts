@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
 import { interrupt } from '../progress.js';
 import { TransformerLM } from '@wordloom/transformer';
-import { evaluateLoss, evaluateLossSliding, lmCommands, lmShakespeareCommand } from './lm.js';
+import { evaluateLoss, evaluateLossSliding } from '../lm/evaluate.js';
+import { lmCommands, lmShakespeareCommand } from './lm.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The committed excerpt (apps/demo/data/shakespeare/tinyshakespeare/input.txt, 11,916 characters). */

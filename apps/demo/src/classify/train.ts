@@ -1,0 +1,382 @@
+/**
+ * Training for `classify nsmc`: Korean movie-review sentiment (NSMC) from scratch — a BPE trained with
+ * @wordloom/tokenizer on the training reviews, then a BiLSTM (@wordloom/rnn, ragged batches with
+ * lengths, masked max/mean pooling or the final states) or a transformer encoder
+ * (@wordloom/transformer's `TransformerClassifier`), batched by length with @wordloom/data's
+ * `BucketBatchSampler` + `padCollate`, AdamW with warmup + cosine and clipping (@wordloom/optim).
+ * Trains on "NSMC-raw derived train (seed 20150101)"; reports accuracy on the canonical
+ * 50,000-review NSMC test set.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, crossEntropy, writeSafetensors } from '@wordloom/core';
+import { BucketBatchSampler, padCollate } from '@wordloom/data';
+import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
+import { Tokenizer, fromTokenizerJson, toTokenizerJson } from '@wordloom/tokenizer';
+import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
+import { DATASETS, findData } from '../data.js';
+import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
+import { parallelStep, shardRange, startDataParallel, workerReplica, type DataParallel } from '../parallel.js';
+import { backend, saveWeights, since, writeJson } from '../train-util.js';
+import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
+import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from './config.js';
+import { readNsmcRows, readPretrained, trainNsmcTokenizer } from './data.js';
+import { evaluateAccuracy } from './evaluate.js';
+import { buildClassifier, classifierConfig, logitsOf } from './model.js';
+
+export interface ClassifyResult {
+  trainData: string;
+  testData: string;
+  trainExamples: number;
+  devExamples: number;
+  testExamples: number;
+  /** Accuracy on the test set (the canonical 50,000 reviews unless --max-test). */
+  accuracy: number;
+  devAccuracy: number;
+  vocabSize: number;
+  tokenizer: string;
+  meanTokens: number;
+  parameters: number;
+  steps: number;
+  plannedSteps: number;
+  epochsDone: number;
+  trainSeconds: number;
+  /** Seconds from start to end (data, tokenizer, training, evaluation). */
+  wall: number;
+  /** CPU seconds (user + system) of this process during the run: with other work on the machine, wall ≫ CPU. */
+  cpuSeconds: number;
+  backend: string;
+  interrupted: boolean;
+  /** The embedding pretraining (`--pretrain word2vec`), if any. */
+  pretrain?: {
+    method: 'word2vec';
+    file: string;
+    reviews?: number;
+    excludedTestReviews?: number;
+    tokens?: number;
+    covered?: number;
+    seconds?: number;
+  };
+  /** Every 50 steps: mean training loss, learning rate, and `devAccuracy` where it was measured. */
+  history: HistoryEntry[];
+}
+
+/** Trains and evaluates; writes metrics.json, model.safetensors, tokenizer.json (and checkpoint.safetensors) into `out`. */
+export async function runClassify(
+  cfg: ClassifyConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: ClassifyRunOptions = {},
+): Promise<ClassifyResult> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const trainFile = findData(args, DATASETS.nsmcTrain);
+  const testFile = findData(args, DATASETS.nsmcTest);
+  if (cfg.tokenizer !== '' && !existsSync(resolve(cfg.tokenizer))) {
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
+    );
+  }
+  if ((opts.workers ?? 1) > cfg.batchSize)
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`,
+    );
+  // A worker replica is one from the start; rank 0 starts its workers once the tokenizer (and the
+  // pretrained embedding) are on disk, so the workers load them instead of making them again.
+  const group: { dp?: DataParallel } = {};
+  const replica = workerReplica();
+  if (replica) {
+    group.dp = replica;
+    opts = {
+      ...opts,
+      quiet: true,
+      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
+    };
+  }
+  const start = (): DataParallel => (group.dp ??= startDataParallel(opts.workers ?? 1, args.argv));
+  try {
+    return await trainAndEvaluate(cfg, args, out, opts, start, { trainFile, testFile, t0, cpu0 });
+  } catch (e) {
+    if (group.dp?.primary) group.dp.abort();
+    throw e;
+  } finally {
+    if (group.dp?.primary) await group.dp.close(); // a worker's channel is closed by dp-worker.js
+  }
+}
+
+export interface ClassifyRunOptions {
+  resume?: boolean;
+  quiet?: boolean;
+  log?: (s: string) => void;
+  timeBudgetSeconds?: number;
+  evalEvery?: number;
+  /** Data-parallel replicas (threads), each on its share of every batch. @default 1 */
+  workers?: number;
+}
+
+async function trainAndEvaluate(
+  cfg: ClassifyConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: ClassifyRunOptions,
+  startGroup: () => DataParallel,
+  ctx: {
+    trainFile: ReturnType<typeof findData>;
+    testFile: ReturnType<typeof findData>;
+    t0: number;
+    cpu0: NodeJS.CpuUsage;
+  },
+): Promise<ClassifyResult> {
+  const { trainFile, testFile, t0, cpu0 } = ctx;
+  const isWorker = workerReplica() !== undefined;
+  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
+  const be = await backend(log);
+  const rawTrain = await readNsmcRows(trainFile.path, DATASETS.nsmcTrain, cfg.maxTrain);
+  const rawTest = await readNsmcRows(testFile.path, DATASETS.nsmcTest, cfg.maxTest);
+  log(
+    `nsmc: ${rawTrain.texts.length.toLocaleString('en-US')} training reviews (${NSMC_TRAIN_NAME}) from ${trainFile.path}; ${rawTest.texts.length.toLocaleString('en-US')} test reviews from ${testFile.path}`,
+  );
+
+  // Tokenizer: --tokenizer FILE, else the one of a resumed run, else a BPE trained on the training reviews.
+  const tokPath = join(out, 'tokenizer.json');
+  let tok: Tokenizer;
+  let tokSource: string;
+  const loadTok = (p: string): Tokenizer => {
+    if (!existsSync(p))
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: --tokenizer ${p} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
+      );
+    try {
+      return fromTokenizerJson(readFileSync(p, 'utf8'));
+    } catch (e) {
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: --tokenizer ${p} is not a tokenizer.json: ${(e as Error).message.split('\n')[0]}`,
+      );
+    }
+  };
+  if (isWorker) {
+    tok = loadTok(tokPath); // written by rank 0 before it started the workers
+    tokSource = tokPath;
+  } else if (cfg.tokenizer !== '') {
+    tok = loadTok(resolve(cfg.tokenizer));
+    tokSource = resolve(cfg.tokenizer);
+  } else if (opts.resume && existsSync(tokPath)) {
+    tok = loadTok(tokPath);
+    tokSource = `${tokPath} (from the resumed run)`;
+  } else {
+    const tt = performance.now();
+    tok = await trainNsmcTokenizer(rawTrain.texts, cfg.vocabSize);
+    tokSource = `BPE trained on the ${rawTrain.texts.length} training reviews (vocab ${cfg.vocabSize}, NFKC, ▁ word marks)`;
+    log(`tokenizer: ${tokSource} in ${since(tt).toFixed(1)} s`);
+  }
+  if (!isWorker) writeFileSync(tokPath, toTokenizerJson(tok));
+  let padId: number;
+  let unkId: number;
+  try {
+    padId = tok.specialTokenId('pad');
+  } catch {
+    const p = tok.tokenToId('<pad>') ?? tok.tokenToId('[PAD]');
+    if (p === undefined)
+      throw new CliError(
+        `${PROGRAM} ${COMMAND}: the tokenizer has no pad token ('<pad>' or '[PAD]'); add one to its added_tokens`,
+      );
+    padId = p;
+  }
+  try {
+    unkId = tok.specialTokenId('unk');
+  } catch {
+    unkId = padId === 0 ? 1 : 0;
+  }
+  const encode = (texts: string[], labels: Int32Array): Array<{ ids: Int32Array; label: number }> =>
+    texts.map((t, i) => {
+      let ids = tok.encodeIds(t);
+      if (ids.length > cfg.maxLen) ids = ids.subarray(0, cfg.maxLen);
+      if (ids.length === 0) ids = Int32Array.of(unkId); // 3 test reviews are empty: one unknown token
+      return { ids, label: labels[i] };
+    });
+  const te = performance.now();
+  const allTrain = encode(rawTrain.texts, rawTrain.labels);
+  const test = encode(rawTest.texts, rawTest.labels);
+  // Dev split: a seeded sample of the training reviews, to watch progress without touching the test set.
+  const perm = Int32Array.from(allTrain.keys());
+  new Rng(cfg.seed).shuffle(perm);
+  const nDev = Math.min(cfg.devSize, Math.floor(allTrain.length / 10));
+  const dev = Array.from(perm.subarray(0, nDev), (i) => allTrain[i]);
+  const train = Array.from(perm.subarray(nDev), (i) => allTrain[i]);
+  const meanTokens = allTrain.reduce((a, e) => a + e.ids.length, 0) / allTrain.length;
+  log(
+    `encoded in ${since(te).toFixed(1)} s: ${train.length} train / ${dev.length} dev / ${test.length} test; ${meanTokens.toFixed(1)} tokens per review on average (cut at ${cfg.maxLen}); vocabulary ${tok.vocabSize}, pad id ${padId}`,
+  );
+
+  const vocabSize = tok.vocabSize;
+  let pretrained: Float32Array | undefined;
+  let pretrainInfo: ClassifyResult['pretrain'];
+  if (cfg.pretrain === 'word2vec') {
+    const embPath = join(out, 'pretrained-embedding.safetensors');
+    if (isWorker || (opts.resume && existsSync(embPath))) {
+      pretrained = readPretrained(embPath, vocabSize, cfg.embeddingDim);
+      pretrainInfo = { method: 'word2vec', file: embPath };
+    } else {
+      // The whole test set's ids are left out, even when --max-test evaluates on fewer.
+      const testIds = cfg.maxTest > 0 ? (await readNsmcRows(testFile.path, DATASETS.nsmcTest)).ids : rawTest.ids;
+      const raw = findData(args, DATASETS.nsmcRaw);
+      const r = await pretrainEmbeddings({
+        rawPath: raw.path,
+        exclude: new Set(testIds),
+        tokenizer: tok,
+        dim: cfg.embeddingDim,
+        epochs: cfg.pretrainEpochs,
+        window: 5,
+        negative: 5,
+        minCount: 2,
+        workers: Math.max(1, opts.workers ?? 1),
+        seed: cfg.seed,
+        log,
+        ...(opts.quiet ? { quiet: true } : {}),
+      });
+      pretrained = r.weights;
+      const table = tf.tensor2d(r.weights, [vocabSize, cfg.embeddingDim]);
+      writeFileSync(
+        embPath,
+        writeSafetensors(new Map([['weight', table]]), { format: 'wordloom-demo-pretrained-embedding v1' }),
+      );
+      table.dispose();
+      writeFileSync(join(out, 'pretrained-vectors.bin'), pretrainedBinary(r.wv));
+      pretrainInfo = {
+        method: 'word2vec',
+        file: embPath,
+        reviews: r.reviews,
+        excludedTestReviews: r.excluded,
+        tokens: r.tokens,
+        covered: r.covered,
+        seconds: r.seconds,
+      };
+      log(
+        `pretrain: skip-gram word2vec, ${cfg.embeddingDim}-d, window 5, negative 5, ${cfg.pretrainEpochs} epochs on ${r.tokens.toLocaleString('en-US')} tokens in ${r.seconds.toFixed(0)} s; ${r.covered} of ${vocabSize} token ids got a vector (pretrained-vectors.bin: word2vec binary, gensim reads it)`,
+      );
+    }
+  }
+  const dp = startGroup();
+  const model = buildClassifier(cfg, { vocabSize, padId, ...(pretrained ? { pretrained } : {}) });
+  const sampler = new BucketBatchSampler({
+    lengths: train.map((e) => e.ids.length),
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    bucketSizeMultiplier: 50,
+  });
+  const stepsPerEpoch = sampler.length;
+  let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * stepsPerEpoch;
+  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
+  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
+  const schedule = (s: number): number =>
+    warmupCosineSchedule({
+      peak: cfg.lr,
+      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
+      totalSteps: Math.max(plannedSteps, 2),
+      end: cfg.lr / 50,
+    })(s);
+  const optimizer = new Optimizer(
+    model.m,
+    chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })),
+  );
+  const collate = padCollate({ padId });
+  const params = model.m.numParameters();
+  log(
+    `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${params.toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${stepsPerEpoch} steps/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas` : ''}`,
+  );
+  const trainable = model.m.trainableParameters();
+  const apply = (grads: Map<string, tf.Tensor>): void => {
+    optimizer.step(grads);
+  };
+  const loop = await trainLoop<Int32Array>({
+    command: COMMAND,
+    label: 'nsmc',
+    out,
+    model: model.m,
+    optimizer,
+    config: { ...cfg },
+    batches: (epoch) => {
+      const bs = sampler.batches(epoch);
+      return { length: bs.length, get: (i) => Int32Array.from(bs[i]) };
+    },
+    step: (batch) => {
+      // This replica's share of the batch (all of it with one replica).
+      const [a, b] = shardRange(batch.length, dp.rank, dp.world);
+      if (a === b) return parallelStep(dp, trainable, null, 0, apply);
+      const pb = collate(Array.from(batch.subarray(a, b), (i) => train[i]));
+      try {
+        const lengths = pb.lengths.dataSync() as Int32Array;
+        return parallelStep(
+          dp,
+          trainable,
+          () => crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar,
+          b - a,
+          apply,
+        );
+      } finally {
+        tf.dispose(pb as unknown as tf.TensorContainer);
+      }
+    },
+    plannedSteps,
+    onPlan: (p) => {
+      plannedSteps = p;
+    },
+    planFromBudget,
+    ...runOptions(opts, log),
+    lr: schedule,
+    evalEvery: dev.length > 0 ? (opts.evalEvery ?? 0) : 0,
+    evaluate: ({ step, loss }) => {
+      const devAccuracy = evaluateAccuracy(model, dev, padId);
+      return {
+        metrics: { devAccuracy },
+        message: `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
+      };
+    },
+    dp,
+  });
+  const { step, interrupted, trainSeconds, history } = loop;
+  const epoch = loop.epochs;
+  // Interrupted: stop quickly (50,000 test reviews take a while); --resume finishes the run.
+  const devAccuracy = interrupted ? NaN : evaluateAccuracy(model, dev, padId);
+  if (!interrupted) log(`evaluating on ${test.length.toLocaleString('en-US')} test reviews…`);
+  const accuracy = interrupted ? NaN : evaluateAccuracy(model, test, padId);
+  const modelConfig = classifierConfig(cfg, vocabSize, padId);
+  saveWeights(join(out, 'model.safetensors'), model.m, {
+    model: cfg.model,
+    config: JSON.stringify(modelConfig),
+    tokenizer: 'tokenizer.json',
+    labels: JSON.stringify(['negative', 'positive']),
+  });
+  const result: ClassifyResult = {
+    trainData: `${trainFile.path} — ${NSMC_TRAIN_NAME}${cfg.maxTrain > 0 ? `, first ${cfg.maxTrain} reviews` : ''}`,
+    testData: `${testFile.path} — NSMC test split (canonical)${cfg.maxTest > 0 ? `, first ${cfg.maxTest} reviews` : ''}`,
+    trainExamples: train.length,
+    devExamples: dev.length,
+    testExamples: test.length,
+    accuracy,
+    devAccuracy,
+    vocabSize,
+    tokenizer: tokSource,
+    meanTokens,
+    parameters: params,
+    steps: step,
+    plannedSteps,
+    epochsDone: epoch,
+    trainSeconds,
+    wall: since(t0),
+    cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
+    backend: be,
+    interrupted,
+    ...(pretrainInfo ? { pretrain: pretrainInfo } : {}),
+    history,
+  };
+  writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
+  model.m.dispose();
+  optimizer.dispose();
+  if (!interrupted)
+    log(
+      `nsmc (${cfg.model}): test accuracy ${(100 * accuracy).toFixed(2)}% on ${test.length.toLocaleString('en-US')} reviews (dev ${(100 * devAccuracy).toFixed(2)}%) after ${step} steps; ${trainSeconds.toFixed(0)} s training, ${result.wall.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s`,
+    );
+  return result;
+}

@@ -1,0 +1,330 @@
+/**
+ * Training for `lm shakespeare`: a character-level language model on Tiny Shakespeare (karpathy/char-rnn),
+ * the first 90% of the text for training and the last 10% for validation (as char-rnn and
+ * nanoGPT split it). Two models:
+ * - `transformer`: @wordloom/transformer's `TransformerLM` (GPT-style, causal, pre-norm, tied
+ *   embeddings), trained on `bpttBatches` chunks in shuffled order;
+ * - `lstm`: Embedding → @wordloom/rnn `LSTM` → Linear, trained with truncated BPTT
+ *   (`TruncatedBptt`) over `bpttBatches` chunks in stream order (the state carries across chunks).
+ * AdamW with linear warmup + cosine decay and global-norm clipping (@wordloom/optim); samples are
+ * drawn with @wordloom/seq2seq's `sampleDecode` (temperature, top-k, top-p), the transformer
+ * stepping with its KV cache.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@wordloom/core';
+import { bpttBatches, lmChunkTensors, type LmChunk } from '@wordloom/data';
+import {
+  Optimizer,
+  adam,
+  adamw,
+  chain,
+  clipByGlobalNorm,
+  warmupCosineSchedule,
+  type GradientTransformation,
+} from '@wordloom/optim';
+import { TruncatedBptt } from '@wordloom/rnn';
+import { TransformerLM } from '@wordloom/transformer';
+import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
+import { DATASETS, findData, readText } from '../data.js';
+import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
+import { exchangeGradients, parallelStep, shardRange, startDataParallel, type DataParallel } from '../parallel.js';
+import { CharVocab } from '../toy-tasks.js';
+import { backend, saveWeights, since, writeJson } from '../train-util.js';
+import { COMMAND, type LmConfig } from './config.js';
+import { evaluateLoss, evaluateLossSliding } from './evaluate.js';
+import { buildModel, lmLoss, transformerOptions } from './model.js';
+import { sampleText } from './sample.js';
+
+export interface LmResult {
+  data: string;
+  trainChars: number;
+  valChars: number;
+  vocabSize: number;
+  parameters: number;
+  steps: number;
+  plannedSteps: number;
+  epochsDone: number;
+  /** Mean cross-entropy (nats/char) over the validation text — see `valLossOn`. */
+  valLoss: number;
+  valLossOn: string;
+  /**
+   * Transformer: the loss over the same characters read in windows that overlap by half a context
+   * ({@link evaluateLossSliding}, stride `blockSize / 2`), so each character after the first window
+   * sees at least half a context — a second, fuller-context reading of the same model.
+   */
+  valLossSliding?: number;
+  /** Bits per character (valLoss / ln 2). */
+  valBpc: number;
+  finalTrainLoss: number;
+  trainSeconds: number;
+  wallSeconds: number;
+  charsPerSecond: number;
+  /** CPU seconds (user + system) of this process during the run: with other work on the machine, wall ≫ CPU. */
+  cpuSeconds: number;
+  backend: string;
+  interrupted: boolean;
+  /** Every 50 steps: mean training loss, learning rate, and `valLoss` where it was estimated. */
+  history: HistoryEntry[];
+  sample: string;
+}
+
+/** Trains (or resumes) a character LM; writes model.safetensors, vocab.json, metrics.json, sample.txt into `out`. */
+export async function runLm(
+  cfg: LmConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: {
+    resume?: boolean;
+    quiet?: boolean;
+    log?: (s: string) => void;
+    timeBudgetSeconds?: number;
+    evalEvery?: number;
+    evalChars?: number;
+    sample?: { prompt: string; length: number; temperature: number; topK: number; topP: number };
+    /** Data-parallel replicas (threads), each on its share of every batch. @default 1 */
+    workers?: number;
+  } = {},
+): Promise<LmResult> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const found = findData(args, DATASETS.shakespeare);
+  if ((opts.workers ?? 1) > cfg.batchSize)
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one window`,
+    );
+  const dp = startDataParallel(opts.workers ?? 1, args.argv);
+  if (!dp.primary)
+    opts = {
+      ...opts,
+      quiet: true,
+      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
+    };
+  try {
+    return await trainAndReport(cfg, args, out, opts, dp, found, t0, cpu0);
+  } catch (e) {
+    if (dp.primary) dp.abort();
+    throw e;
+  } finally {
+    if (dp.primary) await dp.close(); // a worker's channel is closed by dp-worker.js
+  }
+}
+
+async function trainAndReport(
+  cfg: LmConfig,
+  args: ParsedArgs,
+  out: string,
+  opts: Parameters<typeof runLm>[3] & object,
+  dp: DataParallel,
+  found: ReturnType<typeof findData>,
+  t0: number,
+  cpu0: NodeJS.CpuUsage,
+): Promise<LmResult> {
+  const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
+  const be = await backend(log);
+  let text = readText(found.path);
+  if (cfg.limitChars > 0) text = text.slice(0, cfg.limitChars);
+  const nTrain = Math.floor(text.length * 0.9);
+  if (nTrain < 2 * cfg.blockSize + 2 || text.length - nTrain < cfg.blockSize + 2) {
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: ${found.path} has ${text.length} characters, too few for --block-size ${cfg.blockSize} (need ≥ ${20 * (cfg.blockSize + 2)})`,
+      3,
+    );
+  }
+  const trainText = text.slice(0, nTrain);
+  const valText = text.slice(nTrain);
+  let vocab: CharVocab;
+  const vocabPath = join(out, 'vocab.json');
+  if (opts.resume && existsSync(vocabPath)) {
+    const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { tokens: string[] };
+    vocab = new CharVocab(j.tokens);
+  } else {
+    vocab = new CharVocab(text); // every character of the file (validation included), as char-rnn and nanoGPT do
+  }
+  if (dp.primary) writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
+  const trainIds = vocab.encode(trainText);
+  const valIds = vocab.encode(valText);
+  log(
+    `shakespeare: ${trainIds.length.toLocaleString('en-US')} training / ${valIds.length.toLocaleString('en-US')} validation characters from ${found.path}; vocabulary ${vocab.size} (${vocab.size - 4} characters + 4 specials)`,
+  );
+
+  const model = buildModel(cfg, vocab.size);
+  const T = cfg.blockSize;
+  const B = cfg.batchSize;
+  const chunksPerEpoch = bpttBatches(trainIds.subarray(T), { batchSize: B, seqLen: T }).length;
+  // Planned length of the cosine schedule: --max-steps, else planned from --time-budget after
+  // timing the first steps, else epochs × chunks per epoch.
+  let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * chunksPerEpoch;
+  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
+  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
+  const schedule = (s: number): number =>
+    warmupCosineSchedule({
+      peak: cfg.lr,
+      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
+      totalSteps: Math.max(plannedSteps, 2),
+      end: cfg.minLr,
+    })(s);
+  const base: GradientTransformation =
+    cfg.optimizer === 'adamw'
+      ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay })
+      : adam({ lr: schedule, betas: [0.9, 0.99] });
+  const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), base));
+  const params = model.m.numParameters();
+  const desc =
+    model.kind === 'transformer'
+      ? `TransformerLM ${cfg.numLayers} layers × d ${cfg.dModel} × ${cfg.nhead} heads, ${cfg.positional} positions, context ${T}`
+      : `LSTM ${cfg.numLayers} layers × ${cfg.hiddenSize} (embedding ${cfg.dModel}), BPTT ${T}`;
+  log(
+    `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas of ${Math.ceil(B / dp.world)} windows` : ''}`,
+  );
+
+  // Each replica trains on its own rows of every chunk (all of them with one replica).
+  const [r0, r1] = shardRange(B, dp.rank, dp.world);
+  const mine = (chunk: LmChunk): LmChunk => {
+    if (dp.world === 1) return chunk;
+    const t = chunk.shape[1];
+    return {
+      input: chunk.input.subarray(r0 * t, r1 * t),
+      target: chunk.target.subarray(r0 * t, r1 * t),
+      shape: [r1 - r0, t],
+    };
+  };
+  const trainable = model.m.trainableParameters();
+  const apply = (grads: Map<string, tf.Tensor>): void => {
+    optimizer.step(grads);
+  };
+  const tbptt =
+    model.kind === 'lstm'
+      ? new TruncatedBptt<LmChunk>({
+          params: trainable,
+          forward: (chunk, state) => {
+            const { input, target } = lmChunkTensors(chunk);
+            const o = model.m.forward(input, state);
+            return { loss: lmLoss(o.logits, target), state: o.state };
+          },
+          // With replicas the loss in the log is rank 0's slice (the update callback runs before the loss is read).
+          update: (grads) =>
+            dp.world === 1 ? apply(grads) : void exchangeGradients(dp, trainable, grads, 0, r1 - r0, apply),
+        })
+      : null;
+  const trainStep = (chunk: LmChunk): number => {
+    const c = mine(chunk);
+    if (tbptt) return tbptt.step(c);
+    const { input, target } = lmChunkTensors(c);
+    try {
+      return parallelStep(
+        dp,
+        trainable,
+        () => lmLoss((model.m as TransformerLM).forward(input).logits, target),
+        r1 - r0,
+        apply,
+      );
+    } finally {
+      tf.dispose([input, target]);
+    }
+  };
+  const evalIds =
+    opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
+  const evalRows = model.kind === 'transformer' ? 32 : 16;
+
+  const loop = await trainLoop<LmChunk>({
+    command: COMMAND,
+    label: 'shakespeare',
+    out,
+    model: model.m,
+    optimizer,
+    config: { ...cfg },
+    // Each epoch starts the stream at a different offset in [0, T), so windows are not always cut at the same places.
+    batches: (epoch) => {
+      const erng = new Rng(cfg.seed * 1000 + epoch);
+      const offset = erng.int(T);
+      const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
+      const order = Int32Array.from({ length: chunks.length }, (_, i) => i);
+      if (model.kind === 'transformer') erng.shuffle(order);
+      return { length: chunks.length, get: (i) => chunks.get(order[i]) };
+    },
+    step: (chunk) => trainStep(chunk),
+    plannedSteps,
+    onPlan: (p) => {
+      plannedSteps = p;
+    },
+    planFromBudget,
+    ...runOptions(opts, log),
+    lr: schedule,
+    onEpochStart: () => tbptt?.reset(),
+    evalEvery: opts.evalEvery ?? 0,
+    evaluate: ({ step, loss }) => {
+      const valLoss = evaluateLoss(model, evalIds, { blockSize: T, rows: evalRows });
+      return {
+        metrics: { valLoss },
+        message: `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
+      };
+    },
+    dp,
+  });
+  const { step, interrupted, trainSeconds, history, lastLoss } = loop;
+  const epoch = loop.epochs;
+
+  // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
+  if (!interrupted)
+    log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
+  const valLoss = interrupted ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
+  const stride = Math.max(1, Math.floor(T / 2));
+  const valLossSliding =
+    interrupted || model.kind !== 'transformer'
+      ? undefined
+      : evaluateLossSliding(model.m, valIds, { blockSize: T, stride, rows: evalRows });
+  const valLossOn =
+    model.kind === 'transformer'
+      ? `all ${valIds.length} validation characters (last 10% of the text), in non-overlapping windows of ${T} characters`
+      : `all ${valIds.length} validation characters (last 10% of the text), as ${evalRows} streams with the LSTM state carried across chunks of ${T}`;
+  const s = opts.sample ?? { prompt: '\n', length: 500, temperature: 0.8, topK: 0, topP: 0.95 };
+  const sample = interrupted ? '' : sampleText(model, vocab, { ...s, blockSize: T, seed: cfg.seed });
+  if (!interrupted) writeFileSync(join(out, 'sample.txt'), s.prompt + sample + '\n');
+  const config =
+    model.kind === 'transformer'
+      ? transformerOptions(cfg, vocab.size)
+      : { vocabSize: vocab.size, embeddingDim: cfg.dModel, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers };
+  saveWeights(join(out, 'model.safetensors'), model.m, {
+    model: cfg.model,
+    config: JSON.stringify(config),
+    vocab: 'vocab.json',
+  });
+  const result: LmResult = {
+    data: `${found.path} (Tiny Shakespeare, karpathy/char-rnn; first 90% train, last 10% validation${cfg.limitChars > 0 ? `; first ${cfg.limitChars} characters only` : ''})`,
+    trainChars: trainIds.length,
+    valChars: valIds.length,
+    vocabSize: vocab.size,
+    parameters: params,
+    steps: step,
+    plannedSteps,
+    epochsDone: epoch,
+    valLoss,
+    valLossOn,
+    ...(valLossSliding !== undefined ? { valLossSliding } : {}),
+    valBpc: valLoss / Math.LN2,
+    finalTrainLoss: history.length ? history[history.length - 1].loss : lastLoss,
+    trainSeconds,
+    wallSeconds: since(t0),
+    charsPerSecond: (step * B * T) / Math.max(trainSeconds, 1e-9),
+    cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
+    backend: be,
+    interrupted,
+    history,
+    sample,
+  };
+  writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
+  tbptt?.dispose();
+  model.m.dispose();
+  optimizer.dispose();
+  if (valLossSliding !== undefined)
+    log(
+      `val loss with windows overlapping by half (stride ${stride}; each character sees ≥ ${T - stride} before it): ${valLossSliding.toFixed(4)} nats/char`,
+    );
+  if (!interrupted)
+    log(
+      `shakespeare (${cfg.model}): val loss ${valLoss.toFixed(4)} nats/char (${result.valBpc.toFixed(3)} bits/char) after ${step} steps, ${trainSeconds.toFixed(0)} s training (${result.wallSeconds.toFixed(0)} s wall, ${result.cpuSeconds.toFixed(0)} CPU s)`,
+    );
+  return result;
+}
