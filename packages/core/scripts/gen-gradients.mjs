@@ -8,13 +8,19 @@
 // the caller already has. Gradients whose code needs non-public tfjs-core internals
 // (pooling and convolution backprops) are left out and listed in SKIPPED.
 //
-// Run: node packages/core/scripts/gen-gradients.mjs   (re-run after upgrading tfjs-core)
+// Run: pnpm generate (all packages) or pnpm --filter @wordloom/core generate; re-run after
+// upgrading tfjs-core. `--out <dir>` writes into <dir> as if it were the package root
+// (<dir>/src/internal/tfjs-gradients.ts): the staleness test in
+// tooling/scripts/generated.test.ts regenerates into a temporary directory and compares bytes.
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
+const outDir = join(values.out ? resolve(values.out) : join(here, '..'), 'src', 'internal');
 const require = createRequire(join(here, '..', 'package.json'));
 const tfMain = require.resolve('@tensorflow/tfjs-core');
 const tf = require('@tensorflow/tfjs-core');
@@ -139,5 +145,6 @@ export const gradConfigs: tf.GradConfig[] = [
 /** Kernels whose tfjs-core gradient was left out (it needs non-public tfjs-core internals). */
 export const SKIPPED_GRADIENTS: readonly string[] = ${JSON.stringify(skipped)};
 `;
-writeFileSync(join(here, '..', 'src', 'internal', 'tfjs-gradients.ts'), out);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'tfjs-gradients.ts'), out);
 console.log(`wrote ${configs.length} gradient configs; skipped: ${skipped.join(', ')}`);
