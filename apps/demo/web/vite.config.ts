@@ -14,7 +14,7 @@ function copyWasm() {
     name: 'wordloom-copy-wasm',
     buildStart() {
       const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-      const out = path.resolve(__dirname, 'public/wasm');
+      const out = path.resolve(import.meta.dirname, 'public/wasm');
       mkdirSync(out, { recursive: true });
       for (const f of [
         'tfjs-backend-wasm.wasm',
@@ -33,8 +33,8 @@ function copyTokenizers() {
   return {
     name: 'wordloom-copy-tokenizers',
     buildStart() {
-      const fixtures = path.resolve(__dirname, '../../../packages/tokenizer/test/fixtures');
-      const out = path.resolve(__dirname, 'public/tokenizers');
+      const fixtures = path.resolve(import.meta.dirname, '../../../packages/tokenizer/test/fixtures');
+      const out = path.resolve(import.meta.dirname, 'public/tokenizers');
       mkdirSync(out, { recursive: true });
       for (const f of ['gpt2-tokenizer.json.gz', 'bert-base-uncased-tokenizer.json.gz']) {
         cpSync(path.join(fixtures, f), path.join(out, f));
@@ -43,7 +43,7 @@ function copyTokenizers() {
   };
 }
 
-const shim = path.resolve(__dirname, 'src/node-shim.ts');
+const shim = path.resolve(import.meta.dirname, 'src/node-shim.ts');
 const nodeBuiltins = [
   'fs',
   'fs/promises',

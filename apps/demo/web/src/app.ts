@@ -38,6 +38,24 @@ export async function fetchAsset(path: string): Promise<Response> {
   return res;
 }
 
+/** gzip's first two bytes (RFC 1952); no UTF-8 text or JSON starts with them. */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/**
+ * The text of a fetched file that is stored gzip-compressed (`.gz`). Hosts differ: a plain
+ * static server sends the gzip bytes as they are, while Vite's `dev`/`preview` servers (and
+ * many CDNs) send them with `Content-Encoding: gzip`, so the browser has already inflated
+ * them. The bytes decide: they are inflated only when they start with gzip's magic 1f 8b.
+ */
+export async function gzipAwareText(res: Response): Promise<string> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text();
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+}
+
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   props: Partial<Record<string, string>> = {},

@@ -1,23 +1,81 @@
 /**
- * End-to-end tests of the built web demo in Debian's Chromium, driven by playwright-core:
- * each page loads on a real tfjs backend, shows what it should for known inputs, makes no
- * request to anything but the local server, and logs no console error. Screenshots go to
- * apps/demo/web/test-artifacts/.
+ * End-to-end tests of the built web demo in Debian's Chromium, driven by playwright-core,
+ * against the documented server: `vite preview` (started here on a free 127.0.0.1 port), which
+ * sends the `.json.gz` tokenizers with `Content-Encoding: gzip`. Each page loads on a real tfjs
+ * backend, shows what it should for known inputs, makes no request to anything but the local
+ * server, and logs no console error. One test also serves dist/ with a plain static server (the
+ * `.gz` bytes as they are), the other kind of host. Screenshots go to apps/demo/web/test-artifacts/.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveStatic } from './serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(here, '../dist');
+const web = path.resolve(here, '..');
+const dist = path.resolve(web, 'dist');
 const artifacts = path.resolve(here, '../test-artifacts');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let server: { url: string; close(): Promise<void> };
+
+/** A port nobody listens on right now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const addr = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (addr === null || typeof addr === 'string') throw new Error('freePort: no port');
+  return addr.port;
+}
+
+/**
+ * Starts `vite preview` — what `pnpm --filter @wordloom/demo-web preview` runs — on a free
+ * port of 127.0.0.1, and waits until it answers.
+ */
+async function startVitePreview(): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const bin = path.join(web, 'node_modules/vite/bin/vite.js');
+  const child = spawn(
+    process.execPath,
+    [bin, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    {
+      cwd: web,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`vite preview exited with code ${child.exitCode}:\n${output}`);
+    try {
+      if ((await fetch(url)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`vite preview did not answer on ${url} within 30 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    url,
+    close: async () => {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    },
+  };
+}
 
 interface Visit {
   page: Page;
@@ -25,7 +83,7 @@ interface Visit {
   remote: string[];
 }
 
-async function visit(hash: string): Promise<Visit> {
+async function visit(hash: string, base = server.url): Promise<Visit> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const errors: string[] = [];
   const remote: string[] = [];
@@ -34,10 +92,9 @@ async function visit(hash: string): Promise<Visit> {
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => {
-    if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
-      remote.push(r.url());
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) remote.push(r.url());
   });
-  await page.goto(`${server.url}#${hash}`);
+  await page.goto(`${base}#${hash}`);
   await page.waitForSelector(`body[data-page="${hash}"][data-ready="true"]`, { timeout: 60_000 });
   return { page, errors, remote };
 }
@@ -58,7 +115,7 @@ beforeAll(async () => {
     );
   }
   mkdirSync(artifacts, { recursive: true });
-  server = await serveStatic(dist);
+  server = await startVitePreview();
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -77,17 +134,29 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** GPT-2 and BERT (shipped as .json.gz) load and give Hugging Face's ids for known sentences. */
+async function expectPretrainedTokenizers(v: Visit): Promise<void> {
+  const ids = () => v.page.getAttribute('#page', 'data-ids');
+  await v.page.selectOption('#tok-choice', 'gpt2');
+  await v.page.fill('#tok-input', 'Hello world, this is wordloom.');
+  await v.page.waitForFunction(() => document.querySelector('#page')?.getAttribute('data-ids')?.startsWith('15496,'));
+  // The ids Hugging Face tokenizers (npm `tokenizers` 0.x, GPT-2 tokenizer.json) gives for this sentence.
+  expect(await ids()).toBe('15496,995,11,428,318,1573,75,4207,13');
+  expect(await v.page.locator('#tok-spans .tok').count()).toBe(9);
+  expect(await v.page.locator('#tok-status .notice').count()).toBe(0);
+  await v.page.selectOption('#tok-choice', 'bert');
+  await v.page.fill('#tok-input', 'Hello world.');
+  await v.page.waitForFunction(() => document.querySelector('#page')?.getAttribute('data-ids')?.startsWith('101,'));
+  // bert-base-uncased: [CLS] hello world . [SEP]
+  expect(await ids()).toBe('101,7592,2088,1012,102');
+}
+
 describe('web demo in Chromium', () => {
   it('tokenizer playground shows GPT-2 ids for a known sentence', async () => {
     const v = await visit('tokenizer');
     const backend = await v.page.getAttribute('body', 'data-backend');
     expect(['wasm', 'webgl', 'webgpu', 'cpu']).toContain(backend);
-    await v.page.selectOption('#tok-choice', 'gpt2');
-    await v.page.fill('#tok-input', 'Hello world, this is wordloom.');
-    await v.page.waitForFunction(() => document.querySelector('#page')?.getAttribute('data-ids')?.startsWith('15496,'));
-    // The ids Hugging Face tokenizers (npm `tokenizers` 0.x, GPT-2 tokenizer.json) gives for this sentence.
-    expect(await v.page.getAttribute('#page', 'data-ids')).toBe('15496,995,11,428,318,1573,75,4207,13');
-    expect(await v.page.locator('#tok-spans .tok').count()).toBe(9);
+    await expectPretrainedTokenizers(v);
     await shot(v, 'tokenizer');
     await v.page.click('#train-btn');
     await v.page.waitForSelector('#tok-choice option:has-text("BPE trained here")', {
@@ -98,6 +167,19 @@ describe('web demo in Chromium', () => {
     expect(v.errors).toEqual([]);
     expect(v.remote).toEqual([]);
     await v.page.close();
+  });
+
+  it('the .json.gz tokenizers also load from a plain static host that sends the gzip bytes as they are', async () => {
+    const plain = await serveStatic(dist);
+    try {
+      const v = await visit('tokenizer', plain.url);
+      await expectPretrainedTokenizers(v);
+      expect(v.errors).toEqual([]);
+      expect(v.remote).toEqual([]);
+      await v.page.close();
+    } finally {
+      await plain.close();
+    }
   });
 
   it('embedding explorer draws points, answers an analogy, and trains in the page', async () => {

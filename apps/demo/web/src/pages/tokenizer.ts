@@ -4,15 +4,10 @@
  * trained right here in a Web Worker.
  */
 import { fromTokenizerJson, type Tokenizer } from '@wordloom/tokenizer';
-import { h, notice, trainInWorker, type App } from '../app.js';
+import { gzipAwareText, h, notice, trainInWorker, type App } from '../app.js';
 import type { BpeDone, BpeProgress } from '../workers/bpe.worker.js';
 
 const SAMPLE = 'The attention layer looks back at every word. 이 영화 정말 재밌어요! 👍🏽';
-
-async function gunzipText(res: Response): Promise<string> {
-  const stream = res.body!.pipeThrough(new DecompressionStream('gzip'));
-  return new Response(stream).text();
-}
 
 interface Choice {
   label: string;
@@ -22,12 +17,13 @@ interface Choice {
 const builtIn: Record<string, Choice> = {
   gpt2: {
     label: 'GPT-2 (byte-level BPE)',
-    load: async (app) => fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/gpt2-tokenizer.json.gz'))),
+    load: async (app) =>
+      fromTokenizerJson(await gzipAwareText(await app.fetchAsset('tokenizers/gpt2-tokenizer.json.gz'))),
   },
   bert: {
     label: 'BERT base uncased (WordPiece)',
     load: async (app) =>
-      fromTokenizerJson(await gunzipText(await app.fetchAsset('tokenizers/bert-base-uncased-tokenizer.json.gz'))),
+      fromTokenizerJson(await gzipAwareText(await app.fetchAsset('tokenizers/bert-base-uncased-tokenizer.json.gz'))),
   },
   cli: {
     label: 'BPE trained by the CLI (NSMC)',
