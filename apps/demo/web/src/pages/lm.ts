@@ -1,7 +1,9 @@
 /**
  * Language model: samples from the character-level transformer LM trained by the CLI
  * (`wordloom lm shakespeare --model transformer`), with temperature / top-k / top-p, one
- * character at a time through the KV cache, streaming into the page as it goes.
+ * character at a time through the KV cache, streaming into the page as it goes. Past the
+ * model's context length the window slides (the last half of the context is fed again), so any
+ * number of characters can be asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, readSafetensors } from '@wordloom/core';
@@ -79,6 +81,8 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
   }
   const stoi = new Map(itos.map((c, i) => [c, i]));
   const maxLen = cfg.maxLen ?? 512;
+  /** Characters re-fed when the window slides (half the context: each slide buys maxLen − keep cached steps). */
+  const keep = Math.max(1, Math.floor(maxLen / 2));
   let stopping = false;
 
   go.addEventListener('click', async () => {
@@ -99,24 +103,36 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     stop.disabled = false;
     stopping = false;
     out.textContent = text;
+    out.dataset.done = 'false';
     const rng = new Rng(Date.now() >>> 0);
     const opts = { rng, temperature: Number(temp.value), topK: Number(topK.value), topP: Number(topP.value) };
     const n = Number(length.value);
     const t0 = performance.now();
     let state: LMState = lm.initState();
     let produced = 0;
+    let slides = 0;
     try {
-      // Feed the prompt (keeping only what fits the model's context), then sample.
-      const ids = Array.from(text.slice(-Math.floor(maxLen / 2)), (c) => stoi.get(c)!);
-      let r = lm.advance(state, [ids]);
+      // Feed the prompt (keeping only what fits the window), then sample. Past the model's
+      // context the window slides: the last `keep` characters are fed again (a fresh prefill),
+      // and the KV cache then serves the next maxLen − keep steps.
+      const context = Array.from(text.slice(-keep), (c) => stoi.get(c)!);
+      let r = lm.advance(state, [context]);
       state = r.state;
-      for (; produced < n && !stopping && state.position < maxLen; produced++) {
+      while (produced < n && !stopping) {
         const logits = await r.logits.data();
         r.logits.dispose();
         const next = sampleFromLogits(logits, opts);
         out.textContent += itos[next];
+        produced++;
+        if (produced === n) break;
+        context.push(next);
+        if (context.length > maxLen) context.splice(0, context.length - maxLen);
         const prev = state;
-        r = lm.step(prev, [next]);
+        if (prev.position < maxLen) r = lm.step(prev, [next]);
+        else {
+          r = lm.advance(lm.initState(), [context.slice(-keep)]);
+          slides++;
+        }
         state = r.state;
         disposeState(prev);
         // Let the page paint the new character.
@@ -128,7 +144,8 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
       go.disabled = false;
       stop.disabled = true;
       const s = (performance.now() - t0) / 1000;
-      status.textContent = `${produced} characters in ${s.toFixed(1)} s (${(produced / s).toFixed(1)} chars/s) on ${app.backend}${state.position >= maxLen ? ' — stopped at the context length' : ''}`;
+      status.textContent = `${produced} characters in ${s.toFixed(1)} s (${(produced / s).toFixed(1)} chars/s) on ${app.backend}${slides ? `; the ${maxLen}-character context window slid ${slides} time${slides === 1 ? '' : 's'}` : ''}`;
+      out.dataset.slides = String(slides);
       out.dataset.done = 'true';
     }
   });
