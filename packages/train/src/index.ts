@@ -1,0 +1,36 @@
+/**
+ * @wordloom/train — a fit loop for any `@wordloom/core` Module: gradient accumulation, clipping,
+ * schedules planned to the run (or a time budget), evaluation, early stopping, callbacks, progress,
+ * and checkpoints from which a run resumes bit for bit. Node-only pieces (a folder of checkpoints,
+ * a JSONL metrics file) are in the `@wordloom/train/node` subpath.
+ * @packageDocumentation
+ */
+export { fit, Trainer, NonFiniteLossError, ResumeMismatchError } from './trainer.js';
+export type {
+  Callbacks,
+  Carry,
+  CheckpointOptions,
+  EarlyStoppingOptions,
+  EarlyStoppingState,
+  EvalLoader,
+  EvalRecord,
+  EvaluateOptions,
+  FitOptions,
+  History,
+  LossFn,
+  StepContext,
+  StepRecord,
+  StopReason,
+  TrainInfo,
+  TrainLoader,
+} from './types.js';
+export { memoryStorage, type CheckpointStorage } from './storage.js';
+export {
+  CHECKPOINT_FORMAT,
+  TRAIN_METADATA_KEY,
+  readCheckpoint,
+  type CheckpointContents,
+  type CheckpointMeta,
+  type Plan,
+} from './checkpoint.js';
+export { plannedSchedule, isPlannedSchedule, UNPLANNED_TOTAL, type PlannedSchedule } from './schedule.js';
