@@ -12,7 +12,10 @@ import { rngFrom, type Rng } from './rng.js';
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1]. */
   p: number;
-  /** Seed of the mask stream (each forward advances it). @default a fork of the global generator */
+  /**
+   * Seed of the mask stream (each forward advances it; saved and restored as the generator `rng`
+   * by `Module.rngStates()` / `loadRngStates()`). @default a fork of the global generator
+   */
   seed?: number;
 }
 
@@ -25,7 +28,8 @@ export class Dropout extends Module {
     const p = opts.p;
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1]`);
     this.p = p;
-    this.rng = rngFrom(opts.seed);
+    // Registered, so Module.rngStates() saves the mask stream with a checkpoint.
+    this.rng = this.registerRng('rng', rngFrom(opts.seed));
   }
 
   /** Same shape as `x`. In eval() or with p = 0 it returns `x` itself. */

@@ -6,12 +6,13 @@
 export { setupBackend, registerGradients } from './backend.js';
 export type { SetupBackendOptions, SetupBackendResult, BackendName } from './backend.js';
 export { Module, ModuleList, StateDictError } from './module.js';
-export type { AddParameterOptions, LoadStateDictOptions } from './module.js';
+export type { AddParameterOptions, LoadStateDictOptions, LoadRngStatesOptions } from './module.js';
 export { Linear, linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { Embedding, embeddingLookup } from './embedding.js';
 export type { EmbeddingOptions } from './embedding.js';
-export { Rng, AliasTable, manualSeed, globalRng, rngFrom } from './rng.js';
+export { Rng, AliasTable, manualSeed, globalRng, rngFrom, RngStateError } from './rng.js';
+export type { RngState } from './rng.js';
 export { init, calculateGain, computeFans } from './init.js';
 export type {
   Nonlinearity,

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Embedding, Linear, Module, ModuleList, StateDictError, setupBackend } from './index.js';
+import {
+  Dropout,
+  Embedding,
+  Linear,
+  Module,
+  ModuleList,
+  Rng,
+  RngStateError,
+  StateDictError,
+  setupBackend,
+  type RngState,
+} from './index.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -169,5 +180,127 @@ describe('Module', () => {
     expect(tf.memory().numTensors).toBe(before + 7);
     net.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('Module random generators', () => {
+  class Noisy extends Module {
+    readonly drop: Dropout;
+    readonly inner: Dropout;
+    readonly own: Rng;
+    constructor(name = 'coin') {
+      super();
+      this.own = this.registerRng(name, new Rng(11));
+      this.drop = this.addModule('drop', new Dropout({ p: 0.5, seed: 1 }));
+      const block = this.addModule('block', new (class extends Module {})());
+      this.inner = (block as unknown as { addModule: Module['addModule'] }).addModule.call(
+        block,
+        'dropout',
+        new Dropout({ p: 0.3, seed: 2 }),
+      ) as Dropout;
+    }
+    masks(): number[] {
+      return tf.tidy(() => {
+        const x = tf.ones([16]);
+        return [
+          ...this.drop.forward(x).dataSync(),
+          ...this.inner.forward(x).dataSync(),
+          this.own.uniform(),
+        ] as number[];
+      });
+    }
+  }
+
+  it('namedRngs: own first, then children, dotted, as namedParameters', () => {
+    const m = new Noisy();
+    expect([...m.namedRngs().keys()]).toEqual(['coin', 'drop.rng', 'block.dropout.rng']);
+    expect(m.namedRngs().get('coin')).toBe(m.own);
+  });
+
+  it('save after k passes, run on, restore → the same masks again (also through JSON, into a new model)', () => {
+    const m = new Noisy();
+    for (let k = 0; k < 3; k++) m.masks();
+    const saved = m.rngStates();
+    const json = JSON.parse(JSON.stringify(Object.fromEntries(saved))) as Record<string, RngState>;
+    const a = [m.masks(), m.masks()];
+    m.loadRngStates(saved);
+    expect([m.masks(), m.masks()]).toEqual(a);
+    const fresh = new Noisy();
+    fresh.loadRngStates(json);
+    expect([fresh.masks(), fresh.masks()]).toEqual(a);
+    // Without restoring, a fresh model draws other masks (the test can fail).
+    expect([new Noisy().masks()]).not.toEqual([a[0]]);
+  });
+
+  it("a generator named '__proto__' (or 'constructor') saves and loads", () => {
+    const m = new Noisy('__proto__');
+    expect([...m.rngStates().keys()][0]).toBe('__proto__');
+    const json = JSON.parse(JSON.stringify(Object.fromEntries(m.rngStates()))) as Record<string, RngState>;
+    expect(Object.keys(json)).toContain('__proto__');
+    const x = m.own.uniform();
+    m.loadRngStates(json);
+    expect(m.own.uniform()).toBe(x);
+    const c = new Noisy('constructor');
+    c.loadRngStates(c.rngStates());
+  });
+
+  it('strict: missing and unexpected names throw RngStateError naming them; nothing is written', () => {
+    const m = new Noisy();
+    const st = m.rngStates();
+    const first = new Noisy().masks();
+    const partial = new Map(st);
+    partial.delete('drop.rng');
+    partial.set('other.rng', st.get('coin')!);
+    let err: unknown;
+    try {
+      m.loadRngStates(partial);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RngStateError);
+    expect((err as RngStateError).message).toBe('Noisy.loadRngStates: missing: drop.rng | unexpected: other.rng');
+    expect((err as RngStateError).missing).toEqual(['drop.rng']);
+    expect((err as RngStateError).unexpected).toEqual(['other.rng']);
+    expect(m.masks()).toEqual(first); // untouched
+  });
+
+  it('strict: false restores the names that match and ignores the rest', () => {
+    const m = new Noisy();
+    const st = m.rngStates();
+    const x = m.masks();
+    const partial = new Map([...st].filter(([n]) => n !== 'coin'));
+    partial.set('ghost', st.get('coin')!);
+    m.loadRngStates(partial, { strict: false });
+    const y = m.masks();
+    expect(y.slice(0, 32)).toEqual(x.slice(0, 32)); // both dropouts rewound
+    expect(y[32]).not.toBe(x[32]); // 'coin' was not
+  });
+
+  it('a malformed state throws RngStateError naming the generator, before anything is written', () => {
+    const m = new Noisy();
+    const st = Object.fromEntries(m.rngStates());
+    const first = new Noisy().masks();
+    const bad = { ...st, 'block.dropout.rng': { ...st['block.dropout.rng'], s: [0, 0, 0] } } as unknown as Record<
+      string,
+      RngState
+    >;
+    expect(() => m.loadRngStates(bad)).toThrow(
+      "Noisy.loadRngStates: 'block.dropout.rng': state.s = an array of length 3 (expected an array of 4 integers in [0, 2^32))",
+    );
+    expect(m.masks()).toEqual(first);
+    expect(() => m.loadRngStates(null as unknown as Map<string, RngState>)).toThrow(RngStateError);
+  });
+
+  it('registerRng checks names and shares the namespace with parameters and children', () => {
+    class Bad extends Module {
+      constructor(name: string, rng: unknown = new Rng(0)) {
+        super();
+        this.addParameter('w', tf.zeros([1]));
+        this.registerRng(name, rng as Rng);
+      }
+    }
+    expect(() => new Bad('w')).toThrow("Bad.registerRng: name 'w' is already registered");
+    expect(() => new Bad('a.b')).toThrow("Bad.registerRng: name 'a.b' must be non-empty and contain no '.'");
+    expect(() => new Bad('x', {})).toThrow("Bad.registerRng: 'x' is not an Rng");
   });
 });

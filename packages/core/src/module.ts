@@ -3,10 +3,20 @@
  * names, after PyTorch's `torch.nn.Module` (named_parameters, state_dict, train/eval).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkRngState, Rng, RngStateError, type RngState } from './rng.js';
 
 export interface AddParameterOptions {
   /** Whether optimizers and `tf.variableGrads()` see it. @default true */
   trainable?: boolean;
+}
+
+export interface LoadRngStatesOptions {
+  /**
+   * Require the names to match exactly: a generator the states lack, or a state no generator
+   * owns, is an error that names them. Off: matching names are restored, the rest ignored.
+   * @default true (a half-restored run silently stops being reproducible)
+   */
+  strict?: boolean;
 }
 
 export interface LoadStateDictOptions {
@@ -38,12 +48,13 @@ export abstract class Module {
   training = true;
   private readonly params = new Map<string, tf.Variable>();
   private readonly children = new Map<string, Module>();
+  private readonly rngs = new Map<string, Rng>();
 
   private checkName(fn: string, name: string): void {
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
       throw new Error(`${this.constructor.name}.${fn}: name '${String(name)}' must be non-empty and contain no '.'`);
     }
-    if (this.params.has(name) || this.children.has(name)) {
+    if (this.params.has(name) || this.children.has(name) || this.rngs.has(name)) {
       throw new Error(`${this.constructor.name}.${fn}: name '${name}' is already registered`);
     }
   }
@@ -67,6 +78,73 @@ export abstract class Module {
     if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.addModule: '${name}' is not a Module`);
     this.children.set(name, m);
     return m;
+  }
+
+  /**
+   * Registers a random generator this module draws from (dropout masks, sampling coin flips),
+   * so that {@link rngStates} / {@link loadRngStates} save and restore it with the rest of the
+   * tree: a resumed run then draws exactly what the uninterrupted one would have. Names share
+   * one namespace with parameters and children. Returns `rng`.
+   */
+  protected registerRng(name: string, rng: Rng): Rng {
+    this.checkName('registerRng', name);
+    if (!(rng instanceof Rng)) throw new Error(`${this.constructor.name}.registerRng: '${name}' is not an Rng`);
+    this.rngs.set(name, rng);
+    return rng;
+  }
+
+  /**
+   * Every registered generator with a dotted name (`encoder.rnn.dropout`): own ones first,
+   * then each child's, in registration order — as {@link namedParameters}. The generators
+   * themselves, not copies.
+   */
+  namedRngs(): Map<string, Rng> {
+    const out = new Map<string, Rng>();
+    const visit = (m: Module, prefix: string): void => {
+      for (const [n, r] of m.rngs) out.set(prefix + n, r);
+      for (const [n, c] of m.children) visit(c, `${prefix}${n}.`);
+    };
+    visit(this, '');
+    return out;
+  }
+
+  /** A snapshot of every generator's state ({@link Rng.getState}), keyed as {@link namedRngs}; JSON-safe. */
+  rngStates(): Map<string, RngState> {
+    const out = new Map<string, RngState>();
+    for (const [n, r] of this.namedRngs()) out.set(n, r.getState());
+    return out;
+  }
+
+  /**
+   * Restores generator states saved by {@link rngStates} (a Map, or a plain object such as
+   * `Object.fromEntries(states)` after a JSON round trip). Everything is checked before anything
+   * is written, so a failed load changes nothing.
+   * @throws RngStateError naming the missing and unexpected names (strict), or the malformed state
+   */
+  loadRngStates(states: Map<string, RngState> | Record<string, RngState>, opts: LoadRngStatesOptions = {}): void {
+    const fn = `${this.constructor.name}.loadRngStates`;
+    const strict = opts.strict ?? true;
+    if (states === null || typeof states !== 'object')
+      throw new RngStateError(`${fn}: states must be a Map or an object of RngState, got ${String(states)}`);
+    const entries: Map<string, RngState> =
+      states instanceof Map ? states : new Map(Object.entries(states as Record<string, RngState>));
+    const own = this.namedRngs();
+    const missing = [...own.keys()].filter((n) => !entries.has(n));
+    const unexpected = [...entries.keys()].filter((n) => !own.has(n));
+    if (strict && (missing.length > 0 || unexpected.length > 0)) {
+      const parts: string[] = [];
+      if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
+      if (unexpected.length) parts.push(`unexpected: ${unexpected.join(', ')}`);
+      throw new RngStateError(`${fn}: ${parts.join(' | ')}`, missing, unexpected);
+    }
+    const todo: Array<[Rng, RngState]> = [];
+    for (const [name, r] of own) {
+      const st = entries.get(name);
+      if (st === undefined) continue;
+      checkRngState(`${fn}: '${name}'`, st);
+      todo.push([r, st]);
+    }
+    for (const [r, st] of todo) r.setState(st);
   }
 
   /** Direct children, in registration order. */
@@ -167,6 +245,7 @@ export abstract class Module {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
+    this.rngs.clear();
     for (const c of this.children.values()) c.dispose();
     this.children.clear();
   }

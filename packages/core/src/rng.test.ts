@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AliasTable, Rng, manualSeed, globalRng, rngFrom } from './index.js';
+import { AliasTable, Rng, RngStateError, manualSeed, globalRng, rngFrom, type RngState } from './index.js';
 
 describe('Rng', () => {
   it('same seed gives the same stream, different seeds differ', () => {
@@ -126,5 +126,82 @@ describe('AliasTable', () => {
     expect(() => new AliasTable([0, 0])).toThrow(/all weights are zero/);
     expect(() => new AliasTable([1, -1])).toThrow(/weights\[1\] = -1/);
     expect(() => new AliasTable([1, NaN])).toThrow(/weights\[1\] = NaN/);
+  });
+});
+
+describe('Rng.getState / setState', () => {
+  it('round-trips mid-stream (through JSON, into another generator), including the spare normal', () => {
+    const a = new Rng(7);
+    for (let i = 0; i < 37; i++) a.nextUint32();
+    a.normal(); // leaves the pair's second value pending
+    const st = a.getState();
+    expect(st.spareNormal).not.toBeNull();
+    const json = JSON.parse(JSON.stringify(st)) as RngState;
+    const expected = [a.normal(), a.uniform(), a.int(1000), a.normal(), a.nextUint32()];
+    const b = new Rng(123);
+    b.setState(json);
+    expect([b.normal(), b.uniform(), b.int(1000), b.normal(), b.nextUint32()]).toEqual(expected);
+    // Restoring rewinds the original too.
+    a.setState(st);
+    expect(a.normal()).toBe(expected[0]);
+  });
+
+  it('property: any prefix of draws, any seed: restore gives the same continuation', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.nat(50), fc.boolean(), (seed, k, normalFirst) => {
+        const a = new Rng(seed);
+        for (let i = 0; i < k; i++) a.nextUint32();
+        if (normalFirst) a.normal();
+        const b = new Rng(seed + 1);
+        b.setState(a.getState());
+        for (let i = 0; i < 5; i++) expect(b.normal()).toBe(a.normal());
+      }),
+    );
+  });
+
+  it('getState is a copy: drawing afterwards does not change it', () => {
+    const a = new Rng(1);
+    const st = a.getState();
+    const copy = JSON.stringify(st);
+    a.normal();
+    expect(JSON.stringify(st)).toBe(copy);
+    expect(st.s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)).toBe(true);
+  });
+
+  it('the global generator saves and restores through the same methods', () => {
+    manualSeed(3);
+    const st = globalRng().getState();
+    const x = globalRng().uniform();
+    globalRng().setState(st);
+    expect(globalRng().uniform()).toBe(x);
+    manualSeed(0);
+  });
+
+  it('malformed states throw RngStateError naming the field, and change nothing', () => {
+    const a = new Rng(5);
+    const good = a.getState();
+    const bad: unknown[] = [
+      null,
+      42,
+      { ...good, kind: 'mt19937' },
+      { ...good, s: [1, 2, 3] },
+      { ...good, s: [1, 2, 3, 2 ** 32] },
+      { ...good, s: [1, 2, 3, -1] },
+      { ...good, s: [1, 2, 3, 1.5] },
+      { ...good, s: [1, 2, 3, '4'] },
+      { ...good, s: 'abcd' },
+      { ...good, spareNormal: NaN },
+      { ...good, spareNormal: '0.5' },
+      { kind: 'sfc32', s: good.s },
+    ];
+    const next = new Rng(5).nextUint32();
+    for (const st of bad) {
+      expect(() => a.setState(st as RngState)).toThrow(RngStateError);
+    }
+    expect(() => a.setState({ ...good, s: [1, 2, 3, 2 ** 32] })).toThrow(
+      'Rng.setState: state.s[3] = 4294967296 is not an integer in [0, 2^32)',
+    );
+    expect(() => a.setState({ ...good, kind: 'x' } as unknown as RngState)).toThrow(/state.kind = 'x'/);
+    expect(a.nextUint32()).toBe(next);
   });
 });

@@ -16,6 +16,67 @@ function splitmix32(state: number): [number, number] {
   return [state, (z ^ (z >>> 16)) >>> 0];
 }
 
+/**
+ * A generator's complete state, as {@link Rng.getState} returns it: plain JSON-safe data (four
+ * unsigned 32-bit words of sfc32 and the Box–Muller value kept for the next `normal()`), so
+ * `JSON.parse(JSON.stringify(state))` restores the same stream.
+ */
+export interface RngState {
+  /** The algorithm, so a state from a future generator is refused instead of misread. */
+  readonly kind: 'sfc32';
+  /** sfc32's words a, b, c, d, each an integer in [0, 2^32). */
+  readonly s: readonly [number, number, number, number];
+  /** The second normal of the last Box–Muller pair, not yet returned (`null` if none). */
+  readonly spareNormal: number | null;
+}
+
+/** A malformed {@link RngState}, or names that do not match in `Module.loadRngStates`. */
+export class RngStateError extends Error {
+  constructor(
+    message: string,
+    /** Generator names the module has but the states lack (`Module.loadRngStates` only). */
+    readonly missing: string[] = [],
+    /** Names in the states that the module has no generator for (`Module.loadRngStates` only). */
+    readonly unexpected: string[] = [],
+  ) {
+    super(message);
+    this.name = 'RngStateError';
+  }
+}
+
+function describe(x: unknown): string {
+  if (typeof x === 'string') return `'${x}'`;
+  if (typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined) return String(x);
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  return typeof x;
+}
+
+/**
+ * Checks that `state` is a well-formed {@link RngState} (as `Rng.setState` does) and returns
+ * its words as signed 32-bit integers.
+ * @throws RngStateError naming `fn` and the bad field
+ */
+export function checkRngState(fn: string, state: unknown): [number, number, number, number] {
+  if (state === null || typeof state !== 'object')
+    throw new RngStateError(`${fn}: state = ${describe(state)} is not an RngState object`);
+  const st = state as { kind?: unknown; s?: unknown; spareNormal?: unknown };
+  if (st.kind !== 'sfc32') throw new RngStateError(`${fn}: state.kind = ${describe(st.kind)} (expected 'sfc32')`);
+  const s = st.s;
+  if (!Array.isArray(s) || s.length !== 4)
+    throw new RngStateError(`${fn}: state.s = ${describe(s)} (expected an array of 4 integers in [0, 2^32))`);
+  const words: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const w: unknown = s[i];
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w >= 4294967296)
+      throw new RngStateError(`${fn}: state.s[${i}] = ${describe(w)} is not an integer in [0, 2^32)`);
+    words.push(w | 0);
+  }
+  const spare = st.spareNormal;
+  if (spare !== null && (typeof spare !== 'number' || !Number.isFinite(spare)))
+    throw new RngStateError(`${fn}: state.spareNormal = ${describe(spare)} (expected null or a finite number)`);
+  return words as [number, number, number, number];
+}
+
 /** A seeded random number generator (same seed → same stream, on every platform). */
 export class Rng {
   private a: number;
@@ -42,6 +103,34 @@ export class Rng {
     [, v] = splitmix32(s ^ hi);
     this.d = v | 0;
     for (let i = 0; i < 12; i++) this.nextUint32(); // warm up
+  }
+
+  /**
+   * A copy of the complete state (JSON-safe). `setState` of it, here or on any other `Rng`,
+   * continues with exactly the draws this generator would make next — `normal()`'s kept
+   * second value included.
+   */
+  getState(): RngState {
+    return {
+      kind: 'sfc32',
+      s: [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0],
+      spareNormal: this.spareNormal,
+    };
+  }
+
+  /**
+   * Restores a state from {@link getState} (the argument is copied, not kept). Everything is
+   * checked before anything is written.
+   * @throws RngStateError if `state` is not a well-formed RngState (wrong kind, not 4 words in
+   *   [0, 2^32), a non-finite spareNormal)
+   */
+  setState(state: RngState): void {
+    const [a, b, c, d] = checkRngState('Rng.setState', state);
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    this.spareNormal = state.spareNormal;
   }
 
   /** A uniformly distributed integer in [0, 2^32). */

@@ -36,12 +36,13 @@ export type {
   PaddingStats,
   RandomSamplerOptions,
   Sampler,
+  SamplerStateMethods,
   SequentialSamplerOptions,
   ShardSamplerOptions,
   WeightedRandomSamplerOptions,
 } from './samplers.js';
-export { DataLoader } from './loader.js';
-export type { DataLoaderOptions } from './loader.js';
+export { DataLoader, DataLoaderStateError } from './loader.js';
+export type { DataLoaderOptions, DataLoaderState } from './loader.js';
 export { readLines, readNsmc, readRows, readText, splitLines } from './readers.js';
 export type {
   ByteSource,

@@ -11,8 +11,21 @@ import { AliasTable, Rng } from '@wordloom/core';
 import { checkNonNegativeInt, checkPositiveInt } from './internal/check.js';
 import { checkSeed, mixSeed } from './internal/seed.js';
 
+/**
+ * The optional half of a sampler whose order depends on more than (seed, epoch), e.g. one that
+ * draws from a generator it keeps across epochs. `DataLoader.state()` saves `state()` taken
+ * right before the epoch's `indices`/`batches` call, and `DataLoader.loadState()` gives it back
+ * through `loadState()` so that the call repeats. The built-in samplers need neither.
+ */
+export interface SamplerStateMethods {
+  /** A JSON-safe snapshot that makes the next `indices(epoch)` / `batches(epoch)` repeat. */
+  state?(): unknown;
+  /** Restores a snapshot from `state()`; throws on one it cannot take. */
+  loadState?(state: unknown): void;
+}
+
 /** An ordering of dataset indices for one epoch. */
-export interface Sampler {
+export interface Sampler extends SamplerStateMethods {
   /** Number of indices `indices(epoch)` returns. */
   readonly length: number;
   /** The indices of epoch `epoch` (deterministic in (seed, epoch)). */
@@ -20,7 +33,7 @@ export interface Sampler {
 }
 
 /** A grouping of dataset indices into batches for one epoch. */
-export interface BatchSampler {
+export interface BatchSampler extends SamplerStateMethods {
   /** Number of batches `batches(epoch)` returns. */
   readonly length: number;
   /** The batches of epoch `epoch` (deterministic in (seed, epoch)). */
@@ -201,7 +214,7 @@ export function batchSampler(sampler: Sampler, opts: BatchSamplerOptions): Batch
   const batchSize = checkPositiveInt(fn, 'batchSize', opts?.batchSize);
   const dropLast = opts.dropLast ?? false;
   const n = sampler.length;
-  return {
+  const result: BatchSampler = {
     length: dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize),
     batches(epoch: number): Int32Array[] {
       const idx = sampler.indices(epoch);
@@ -213,6 +226,10 @@ export function batchSampler(sampler: Sampler, opts: BatchSamplerOptions): Batch
       return out;
     },
   };
+  // A stateful sampler's state passes through, so DataLoader.state() saves it.
+  if (typeof sampler.state === 'function') result.state = () => sampler.state!();
+  if (typeof sampler.loadState === 'function') result.loadState = (s: unknown) => sampler.loadState!(s);
+  return result;
 }
 
 /** Options of {@link ShardSampler}. */

@@ -136,7 +136,8 @@ export abstract class RecurrentBase extends Module {
       throw new Error(`${fn}: recurrentInit must be 'default' or 'orthogonal', got '${String(recurrentInit)}'`);
     }
     const rng = rngFrom(opts.seed);
-    this.dropoutRng = rng.fork();
+    // Registered as 'dropout', so Module.rngStates() saves the inter-layer mask stream.
+    this.dropoutRng = this.registerRng('dropout', rng.fork());
     const H = this.hiddenSize;
     const G = gatesOf(mode);
     const dirs = this.bidirectional ? 2 : 1;
