@@ -98,6 +98,9 @@ export function commandHelp(cmd: Command): string {
   return lines.join('\n');
 }
 
+/** A negative number (`-1`, `-0.5`, `-1e-3`): a value, never an option. */
+const NEGATIVE = /^-(?:\d|\.\d)/;
+
 /** Parses the arguments after the command name; throws a one-line CliError on bad input. */
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'help' {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
@@ -105,9 +108,21 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'he
   };
   for (const [name, spec] of Object.entries(cmd.options))
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
+  // `--epochs -1`: parseArgs reads a value that starts with '-' as an option ("argument is
+  // ambiguous"); a negative number after a string option is its value, so the range check below
+  // can name the option and its bounds.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const next = argv[i + 1];
+    if (name !== undefined && cmd.options[name]?.type === 'string' && next !== undefined && NEGATIVE.test(next)) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else args.push(argv[i]);
+  }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     const unknown = /Unknown option '([^']+)'/.exec(msg);
@@ -118,6 +133,19 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs | 'he
         `${PROGRAM} ${cmd.name}: unknown option ${unknown[1]}${near ? ` (did you mean --${near}?)` : ''}; see '${PROGRAM} ${cmd.name} --help'`,
       );
     }
+    const ambiguous = /Option '(?:-\w, )?(--[^' ]+)[^']*' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      const flag = ambiguous[1];
+      const value = argv[argv.indexOf(flag) + 1] ?? '';
+      throw new CliError(
+        `${PROGRAM} ${cmd.name}: ${flag} needs a value, and '${value}' looks like an option; to pass a value that starts with '-', write ${flag}=${value}`,
+      );
+    }
+    const missing = /Option '(?:-\w, )?(--[^' ]+)[^']*' argument missing/.exec(msg);
+    if (missing)
+      throw new CliError(
+        `${PROGRAM} ${cmd.name}: ${missing[1]} needs a value (e.g. ${missing[1]} ${cmd.options[missing[1].slice(2)]?.value ?? 'VALUE'}); see '${PROGRAM} ${cmd.name} --help'`,
+      );
     throw new CliError(`${PROGRAM} ${cmd.name}: ${msg.replace(/\.$/, '')}; see '${PROGRAM} ${cmd.name} --help'`);
   }
   if (parsed.values.help) return 'help';

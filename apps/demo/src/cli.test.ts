@@ -102,6 +102,111 @@ describe('wordloom CLI: help and bad input', () => {
   });
 });
 
+describe('wordloom CLI: bad values and files are one line naming the option or file and the fix', () => {
+  const oneLine = (r: { err: string }): void => expect(r.err.trim().split('\n')).toHaveLength(1);
+
+  it('a negative number is the value of its option, checked like any other value (not "argument is ambiguous")', async () => {
+    const r = await run('seq2seq', 'date', '--epochs', '-1');
+    expect(r.code).toBe(2);
+    oneLine(r);
+    expect(r.err).toMatch(/--epochs -1 must be an integer ≥ 1/);
+    const lr = await run('seq2seq', 'date', '--lr', '-0.5');
+    expect(lr.code).toBe(2);
+    expect(lr.err).toMatch(/--lr -0.5 must be a number ≥ 0/);
+    // A value that looks like an option: say how to pass it.
+    const o = await run('seq2seq', 'date', '--out', '-x');
+    expect(o.code).toBe(2);
+    oneLine(o);
+    expect(o.err).toMatch(/--out needs a value, and '-x' looks like an option; .* write --out=-x/);
+    const m = await run('seq2seq', 'date', '--epochs');
+    expect(m.code).toBe(2);
+    expect(m.err).toMatch(/--epochs needs a value \(e\.g\. --epochs N\)/);
+  });
+
+  it('tokenize train --vocab-size smaller than the alphabet: names --vocab-size and a size that fits', async () => {
+    const r = await run(
+      'tokenize',
+      'train',
+      '--max-lines',
+      '300',
+      '--vocab-size',
+      '40',
+      '--out',
+      join(tmp, 'tok-small'),
+    );
+    expect(r.code).toBe(2);
+    oneLine(r);
+    expect(r.err).toMatch(
+      /tokenize train: --vocab-size 40 is too small: the 4 special tokens and the \d+ most frequent characters .* already take \d+; use --vocab-size \d+ or more/,
+    );
+    expect(r.err).not.toMatch(/limitAlphabet|\n\s+at /);
+  });
+
+  it('a corrupt tokenizer.json: exit 3, names the file', async () => {
+    for (const [name, text] of [
+      ['truncated.json', '{"version": "1.0", "model": {"type": "BPE"'],
+      ['unknown-model.json', '{"version": "1.0", "model": {"type": "Foo"}}'],
+    ]) {
+      const f = join(tmp, name);
+      writeFileSync(f, text);
+      const r = await run('tokenize', 'encode', 'hello', '--tokenizer', f);
+      expect(r.code).toBe(3);
+      oneLine(r);
+      expect(r.err).toContain(`${f} is not a usable tokenizer.json (fromTokenizerJson: `);
+      expect(r.err).toMatch(/make one with 'wordloom tokenize train'/);
+    }
+  });
+
+  it('a corrupt checkpoint for --resume: exit 3, names the file and what to do', async () => {
+    const out = join(tmp, 'bad-checkpoint');
+    mkdirSync(out, { recursive: true });
+    const argv = ['seq2seq', 'date', '--limit', '300', '--max-steps', '2', '--quiet', '--resume', '--out', out];
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [new TextEncoder().encode('not a safetensors file at all'), /header length/],
+      // A valid safetensors file that is not a checkpoint.
+      [
+        (() => {
+          const header = new TextEncoder().encode('{"__metadata__":{"format":"pt"}}');
+          const b = new Uint8Array(8 + header.length);
+          new DataView(b.buffer).setBigUint64(0, BigInt(header.length), true);
+          b.set(header, 8);
+          return b;
+        })(),
+        /its format is "pt"/,
+      ],
+    ];
+    for (const [bytes, why] of cases) {
+      writeFileSync(join(out, 'checkpoint.safetensors'), bytes);
+      const r = await run(...argv);
+      expect(r.code).toBe(3);
+      oneLine(r);
+      expect(r.err).toContain(`${join(out, 'checkpoint.safetensors')} is not a usable checkpoint (`);
+      expect(r.err).toMatch(why);
+      expect(r.err).toMatch(/delete it and run without --resume, or use another --out/);
+    }
+  });
+
+  it('word2vec progress is shown in percent (not "‰s")', async () => {
+    const r = await run(
+      'embed',
+      'train',
+      '--method',
+      'word2vec',
+      '--max-words',
+      '5000',
+      '--size',
+      '8',
+      '--epochs',
+      '1',
+      '--out',
+      join(tmp, 'w2v-progress'),
+    );
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^word2vec 100% · ETA /m);
+    expect(r.err).not.toMatch(/‰/);
+  });
+});
+
 describe('wordloom CLI: end to end on tiny data', () => {
   it('seq2seq date trains a few steps, writes metrics/weights/vocab/heatmap, and resumes', async () => {
     const out = join(tmp, 'date');

@@ -43,20 +43,26 @@ function fmtTime(s: number): string {
   return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
-/** A progress bar over `total` units named `unit` (e.g. steps). Silent when `quiet`. */
+/**
+ * A progress bar over `total` units named `unit` (e.g. steps), or with `unit: '%'` over a fraction
+ * shown as a percentage (`total` is then only the bar's resolution). Silent when `quiet`.
+ */
 export function progress(
   label: string,
   total: number,
   opts: { unit?: string; quiet?: boolean; start?: number } = {},
 ): Progress {
   const unit = opts.unit ?? 'step';
+  const percent = unit === '%';
   const start = Date.now();
   const startValue = opts.start ?? 0;
   if (opts.quiet) return { update() {}, stop() {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} |{bar}| {value}/{total} ${unit}s · {rate} ${unit}/s · ETA {eta_formatted} · {metrics}`,
+        format: percent
+          ? `${label} |{bar}| {percentage}% · ETA {eta_formatted} · {metrics}`
+          : `${label} |{bar}| {value}/{total} ${unit}s · {rate} ${unit}/s · ETA {eta_formatted} · {metrics}`,
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
@@ -88,9 +94,10 @@ export function progress(
       const sec = (Date.now() - start) / 1000;
       const rate = (value - startValue) / Math.max(sec, 1e-9);
       const eta = (total - value) / rate;
-      process.stderr.write(
-        `${label} ${value}/${total} ${unit}s (${pct.toFixed(0)}%) · ${rate.toFixed(1)} ${unit}/s · ETA ${fmtTime(eta)}${metrics ? ' · ' + fmtMetrics(metrics) : ''}\n`,
-      );
+      const done = percent
+        ? `${pct.toFixed(0)}%`
+        : `${value}/${total} ${unit}s (${pct.toFixed(0)}%) · ${rate.toFixed(1)} ${unit}/s`;
+      process.stderr.write(`${label} ${done} · ETA ${fmtTime(eta)}${metrics ? ' · ' + fmtMetrics(metrics) : ''}\n`);
     },
     stop() {},
   };

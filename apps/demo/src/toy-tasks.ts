@@ -2,8 +2,12 @@
  * The toy seq2seq tasks of "Deep Learning from Scratch 2" (ch. 7–8): date-format conversion,
  * addition, and reversing a string (`aacd` → `dcaa`), with a character vocabulary.
  */
+import { readFileSync } from 'node:fs';
 import { Rng } from '@wordloom/core';
 import { CliError, PROGRAM } from './args.js';
+
+/** The first field of the demo's `vocab.json` files. */
+export const CHAR_VOCAB_FORMAT = 'wordloom-demo-charvocab v1';
 
 export interface Pair {
   q: string;
@@ -97,4 +101,27 @@ export class CharVocab {
   decode(ids: ArrayLike<number>): string {
     return Array.from(ids, (i) => (i >= SPECIALS.length ? this.itos[i] : '')).join('');
   }
+}
+
+/**
+ * Reads a `vocab.json` written by the demo (`{"format":"wordloom-demo-charvocab v1","tokens":[…]}`);
+ * a missing or malformed file is a one-line CliError (exit 3) naming it.
+ */
+export function readCharVocab(path: string, command: string): CharVocab {
+  const bad = (why: string): CliError =>
+    new CliError(`${PROGRAM} ${command}: ${path} ${why}; delete it and run without --resume, or use another --out`, 3);
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw bad(`is not readable JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const tokens = (j as { tokens?: unknown } | null)?.tokens;
+  if (
+    (j as { format?: unknown } | null)?.format !== CHAR_VOCAB_FORMAT ||
+    !Array.isArray(tokens) ||
+    !tokens.every((t) => typeof t === 'string')
+  )
+    throw bad(`is not a ${CHAR_VOCAB_FORMAT} vocabulary (an object with a 'tokens' array of strings)`);
+  return new CharVocab(tokens as string[]);
 }

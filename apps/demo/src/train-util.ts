@@ -79,11 +79,27 @@ export function loadCheckpoint(
     throw new CliError(
       `${PROGRAM} ${expect.command}: --resume found no checkpoint at ${path}; run without --resume first (same --out)`,
     );
-  const { tensors, metadata } = readSafetensors(new Uint8Array(readFileSync(path)));
+  const bad = (why: string): CliError =>
+    new CliError(
+      `${PROGRAM} ${expect.command}: ${path} is not a usable checkpoint (${why}); delete it and run without --resume, or use another --out`,
+      3,
+    );
+  let file: ReturnType<typeof readSafetensors>;
+  try {
+    file = readSafetensors(new Uint8Array(readFileSync(path)));
+  } catch (e) {
+    throw bad((e as Error).message.split('\n')[0]);
+  }
+  const { tensors, metadata } = file;
   try {
     if (metadata.get('format') !== CHECKPOINT_FORMAT)
-      throw new CliError(`${PROGRAM}: ${path} is not a ${CHECKPOINT_FORMAT} file`);
-    const meta = JSON.parse(metadata.get('meta') ?? '{}') as CheckpointMeta;
+      throw bad(`its format is ${JSON.stringify(metadata.get('format') ?? null)}, not '${CHECKPOINT_FORMAT}'`);
+    let meta: CheckpointMeta;
+    try {
+      meta = JSON.parse(metadata.get('meta') ?? '') as CheckpointMeta;
+    } catch (e) {
+      throw bad(`its 'meta' is not JSON: ${(e as Error).message}`);
+    }
     if (meta.command !== expect.command)
       throw new CliError(
         `${PROGRAM} ${expect.command}: the checkpoint in ${dir} is from '${meta.command}'; use another --out`,
@@ -100,8 +116,12 @@ export function loadCheckpoint(
       if (k.startsWith('model.')) modelDict.set(k.slice(6), v);
       else if (k.startsWith('optim.')) optimDict.set(k.slice(6), v);
     }
-    model.loadStateDict(modelDict);
-    optimizer.loadStateDict({ tensors: optimDict, json: metadata.get('optim') ?? '' });
+    try {
+      model.loadStateDict(modelDict);
+      optimizer.loadStateDict({ tensors: optimDict, json: metadata.get('optim') ?? '' });
+    } catch (e) {
+      throw bad((e as Error).message.split('\n')[0]);
+    }
     return meta;
   } finally {
     for (const t of tensors.values()) t.dispose();

@@ -2,31 +2,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readSafetensors } from '@wordloom/core';
 import { readNsmcFile } from '@wordloom/data/node';
-import { BPE, Metaspace, MetaspaceDecoder, Tokenizer, UnicodeNormalizer, trainBpe } from '@wordloom/tokenizer';
+import { Tokenizer } from '@wordloom/tokenizer';
 import { CliError, PROGRAM } from '../args.js';
+import { trainTokenizer } from '../commands/tokenize.js';
 import { type DataSet } from '../data.js';
 import { COMMAND } from './config.js';
 
 /** Trains a BPE tokenizer with `▁` word marks (sentencepiece-style) and pad/unk/bos/eos special tokens. */
 export async function trainNsmcTokenizer(texts: string[], vocabSize: number): Promise<Tokenizer> {
-  const normalizer = new UnicodeNormalizer('NFKC');
-  const preTokenizer = new Metaspace();
-  const specials = ['<pad>', '<unk>', '<s>', '</s>'];
-  const r = await trainBpe(texts, {
-    vocabSize,
-    specialTokens: specials,
-    minFrequency: 2,
-    limitAlphabet: 2000,
-    normalizer,
-    preTokenizer,
-  });
-  return new Tokenizer({
-    model: new BPE({ vocab: r.vocab, merges: r.merges, unkToken: '<unk>' }),
-    normalizer,
-    preTokenizer,
-    decoder: new MetaspaceDecoder(),
-    specialTokens: { pad: '<pad>', unk: '<unk>', bos: '<s>', eos: '</s>' },
-  });
+  // Korean needs more characters than English: up to 2,000 syllables stay in the alphabet.
+  return trainTokenizer(texts, vocabSize, { command: COMMAND, limitAlphabet: 2000 });
 }
 
 /** Reads an NSMC file with @wordloom/data; a malformed file is a one-line CliError naming the data set. */
@@ -56,12 +41,22 @@ export async function readNsmcRows(
 export function readPretrained(path: string, vocabSize: number, dim: number): Float32Array {
   if (!existsSync(path))
     throw new CliError(`${PROGRAM} ${COMMAND}: ${path} is missing; run without --resume to pretrain again`);
-  const { tensors } = readSafetensors(new Uint8Array(readFileSync(path)));
+  let file: ReturnType<typeof readSafetensors>;
+  try {
+    file = readSafetensors(new Uint8Array(readFileSync(path)));
+  } catch (e) {
+    throw new CliError(
+      `${PROGRAM} ${COMMAND}: ${path} is not a readable safetensors file (${(e as Error).message.split('\n')[0]}); delete it (the embedding is pretrained again) or use another --out`,
+      3,
+    );
+  }
+  const { tensors } = file;
   try {
     const w = tensors.get('weight');
     if (!w || w.shape.length !== 2 || w.shape[0] !== vocabSize || w.shape[1] !== dim) {
       throw new CliError(
         `${PROGRAM} ${COMMAND}: ${path} holds no [${vocabSize}, ${dim}] 'weight'; delete it or use another --out`,
+        3,
       );
     }
     return (w.dataSync() as Float32Array).slice();

@@ -7,19 +7,20 @@
  * Trains on "NSMC-raw derived train (seed 20150101)"; reports accuracy on the canonical
  * 50,000-review NSMC test set.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, crossEntropy, writeSafetensors } from '@wordloom/core';
 import { BucketBatchSampler, padCollate } from '@wordloom/data';
 import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
-import { Tokenizer, fromTokenizerJson, toTokenizerJson } from '@wordloom/tokenizer';
+import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
 import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
 import { parallelStep, shardRange, startDataParallel, workerReplica, type DataParallel } from '../parallel.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
+import { loadTokenizerFile } from '../commands/tokenize.js';
 import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from './config.js';
 import { readNsmcRows, readPretrained, trainNsmcTokenizer } from './data.js';
 import { evaluateAccuracy } from './evaluate.js';
@@ -142,27 +143,16 @@ async function trainAndEvaluate(
   const tokPath = join(out, 'tokenizer.json');
   let tok: Tokenizer;
   let tokSource: string;
-  const loadTok = (p: string): Tokenizer => {
-    if (!existsSync(p))
-      throw new CliError(
-        `${PROGRAM} ${COMMAND}: --tokenizer ${p} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
-      );
-    try {
-      return fromTokenizerJson(readFileSync(p, 'utf8'));
-    } catch (e) {
-      throw new CliError(
-        `${PROGRAM} ${COMMAND}: --tokenizer ${p} is not a tokenizer.json: ${(e as Error).message.split('\n')[0]}`,
-      );
-    }
-  };
+  const given = `give a tokenizer.json made by '${PROGRAM} tokenize train --corpus nsmc', or leave --tokenizer out to train one`;
+  const ours = `delete it (a new one is trained) or use another --out`;
   if (isWorker) {
-    tok = loadTok(tokPath); // written by rank 0 before it started the workers
+    tok = loadTokenizerFile(tokPath, COMMAND, ours); // written by rank 0 before it started the workers
     tokSource = tokPath;
   } else if (cfg.tokenizer !== '') {
-    tok = loadTok(resolve(cfg.tokenizer));
+    tok = loadTokenizerFile(resolve(cfg.tokenizer), COMMAND, `--tokenizer: ${given}`);
     tokSource = resolve(cfg.tokenizer);
   } else if (opts.resume && existsSync(tokPath)) {
-    tok = loadTok(tokPath);
+    tok = loadTokenizerFile(tokPath, COMMAND, ours);
     tokSource = `${tokPath} (from the resumed run)`;
   } else {
     const tt = performance.now();

@@ -97,7 +97,7 @@ export async function trainWikiVectors(
       wv: r.wv,
     };
   }
-  const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '‰' });
+  const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '%' });
   const r = await trainWord2Vec(sentences, {
     vectorSize: cfg.vectorSize,
     window: cfg.window,

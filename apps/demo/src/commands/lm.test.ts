@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,6 +211,19 @@ describe('lm shakespeare', () => {
     expect(msg).toContain('tinyshakespeare/input.txt');
     expect(msg).toContain('karpathy/char-rnn');
     expect(msg.includes('\n')).toBe(false);
+  });
+
+  it('a corrupt vocab.json of a resumed run is a one-line CliError (exit 3) naming the file', async () => {
+    const out = mkdtempSync(join(tmp, 'bad-vocab-'));
+    for (const text of ['{"tokens": [', '{"format": "something else", "tokens": ["a"]}', 'null']) {
+      writeFileSync(join(out, 'vocab.json'), text);
+      const err = await run([...TINY, '--out', out, '--resume', '--quiet']).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(3);
+      expect((err as Error).message).toContain(`${join(out, 'vocab.json')} is not`);
+      expect((err as Error).message).toMatch(/delete it and run without --resume, or use another --out$/);
+      expect((err as Error).message.includes('\n')).toBe(false);
+    }
   });
 
   it('bad options are one-line CliErrors', async () => {

@@ -45,19 +45,38 @@ export function readNsmcTsv(path: string, name: string): { texts: string[]; labe
   return { texts, labels: Int32Array.from(labels) };
 }
 
-/** Trains a BPE tokenizer with `▁` word boundaries and special tokens pad/unk/bos/eos. */
-export async function trainTokenizer(texts: Iterable<string>, vocabSize: number): Promise<Tokenizer> {
+/**
+ * Trains a BPE tokenizer with `▁` word boundaries (sentencepiece-style), NFKC, and special tokens
+ * pad/unk/bos/eos. A `vocabSize` too small for the alphabet is a one-line CliError naming `--vocab-size`
+ * (with the smallest size that fits) for `command`.
+ */
+export async function trainTokenizer(
+  texts: Iterable<string>,
+  vocabSize: number,
+  opts: { command: string; limitAlphabet: number },
+): Promise<Tokenizer> {
   const preTokenizer = new Metaspace();
   const specials = ['<pad>', '<unk>', '<s>', '</s>'];
   const normalizer = new UnicodeNormalizer('NFKC');
-  const r = await trainBpe(texts, {
-    vocabSize,
-    specialTokens: specials,
-    minFrequency: 2,
-    limitAlphabet: 1000,
-    normalizer,
-    preTokenizer,
-  });
+  let r;
+  try {
+    r = await trainBpe(texts, {
+      vocabSize,
+      specialTokens: specials,
+      minFrequency: 2,
+      limitAlphabet: opts.limitAlphabet,
+      normalizer,
+      preTokenizer,
+    });
+  } catch (e) {
+    // trainBpe: "vocabSize = V is smaller than the S special tokens + A alphabet chars = N; …"
+    const m = /smaller than the (\d+) special tokens \+ (\d+) alphabet chars = (\d+)/.exec((e as Error).message);
+    if (!m) throw e;
+    const need = Number(m[3]);
+    throw new CliError(
+      `${PROGRAM} ${opts.command}: --vocab-size ${vocabSize} is too small: the ${m[1]} special tokens and the ${m[2]} most frequent characters of the text (at most ${opts.limitAlphabet}) already take ${need}; use --vocab-size ${Math.ceil((2 * need) / 1000) * 1000} or more, so there is room for merges`,
+    );
+  }
   return new Tokenizer({
     model: new BPE({ vocab: r.vocab, merges: r.merges, unkToken: '<unk>' }),
     normalizer,
@@ -65,6 +84,22 @@ export async function trainTokenizer(texts: Iterable<string>, vocabSize: number)
     decoder: new MetaspaceDecoder(),
     specialTokens: { pad: '<pad>', unk: '<unk>', bos: '<s>', eos: '</s>' },
   });
+}
+
+/**
+ * Reads a tokenizer.json; a missing or unreadable file is a one-line CliError (exit 3) naming the file
+ * and `hint` (how to get a good one).
+ */
+export function loadTokenizerFile(path: string, command: string, hint: string): Tokenizer {
+  if (!existsSync(path)) throw new CliError(`${PROGRAM} ${command}: ${path} does not exist; ${hint}`, 3);
+  try {
+    return fromTokenizerJson(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(
+      `${PROGRAM} ${command}: ${path} is not a usable tokenizer.json (${(e as Error).message.split('\n')[0]}); ${hint}`,
+      3,
+    );
+  }
 }
 
 function corpusTexts(args: ParsedArgs, corpus: string, maxLines: number): { texts: string[]; source: string } {
@@ -95,7 +130,7 @@ export const tokenizeCommands: Command[] = [
         type: 'string',
         value: 'N',
         default: '8000',
-        description: 'vocabulary size (with special tokens and alphabet)',
+        description: 'vocabulary size (with the 4 special tokens and the alphabet, at most 1000 characters)',
       },
       'max-lines': {
         type: 'string',
@@ -111,7 +146,10 @@ export const tokenizeCommands: Command[] = [
         args.values.corpus as string,
         intOption(args, 'tokenize train', 'max-lines', 0),
       );
-      const tok = await trainTokenizer(texts, intOption(args, 'tokenize train', 'vocab-size', 10));
+      const tok = await trainTokenizer(texts, intOption(args, 'tokenize train', 'vocab-size', 10), {
+        command: 'tokenize train',
+        limitAlphabet: 1000,
+      });
       const out = outDir(args, 'tokenize');
       writeFileSync(join(out, 'tokenizer.json'), toTokenizerJson(tok));
       const sample = texts[0].slice(0, 80);
@@ -149,7 +187,11 @@ export const tokenizeCommands: Command[] = [
         throw new CliError(
           `${PROGRAM} tokenize encode: no tokenizer at ${path}; run '${PROGRAM} tokenize train' first or pass --tokenizer FILE`,
         );
-      const tok = fromTokenizerJson(readFileSync(path, 'utf8'));
+      const tok = loadTokenizerFile(
+        path,
+        'tokenize encode',
+        `make one with '${PROGRAM} tokenize train' or pass another --tokenizer FILE`,
+      );
       const text = args.positionals.join(' ');
       const enc = tok.encode(text);
       process.stdout.write(

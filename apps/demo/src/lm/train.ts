@@ -10,7 +10,7 @@
  * drawn with @wordloom/seq2seq's `sampleDecode` (temperature, top-k, top-p), the transformer
  * stepping with its KV cache.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@wordloom/core';
@@ -30,7 +30,7 @@ import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
 import { exchangeGradients, parallelStep, shardRange, startDataParallel, type DataParallel } from '../parallel.js';
-import { CharVocab } from '../toy-tasks.js';
+import { CharVocab, readCharVocab } from '../toy-tasks.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { COMMAND, type LmConfig } from './config.js';
 import { evaluateLoss, evaluateLossSliding } from './evaluate.js';
@@ -137,8 +137,7 @@ async function trainAndReport(
   let vocab: CharVocab;
   const vocabPath = join(out, 'vocab.json');
   if (opts.resume && existsSync(vocabPath)) {
-    const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { tokens: string[] };
-    vocab = new CharVocab(j.tokens);
+    vocab = readCharVocab(vocabPath, COMMAND);
   } else {
     vocab = new CharVocab(text); // every character of the file (validation included), as char-rnn and nanoGPT do
   }
