@@ -1,57 +1,27 @@
-/** Runs the README's "Use" example (kept in sync by hand: same code, cpu backend, asserts instead of logs). */
-import { expect, it } from 'vitest';
+/** The README's first "Use" example, taken from README.md: type-checked (strict NodeNext) and run. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, setupBackend } from '@wordloom/core';
-import { adamw, chain, clipByGlobalNorm, Optimizer, warmupCosineSchedule } from './index.js';
+import { setupBackend } from '@wordloom/core';
+import { describe, expect, it } from 'vitest';
+import { readmeExample, runExample, typecheckExample } from '../../../tooling/scripts/readme-example.js';
 
-it('README example runs', async () => {
-  await setupBackend({ prefer: ['cpu'] });
-  const before = tf.memory().numTensors;
+const example = readmeExample(import.meta.url);
 
-  // Fit y = 3·x₀ − 2·x₁ + 1 with a Linear layer (parameters `weight` [1, 2] and `bias` [1]).
-  const model = new Linear({ inFeatures: 2, outFeatures: 1, seed: 0 });
-  const x = tf.tensor2d([
-    [0, 1],
-    [1, 0],
-    [1, 1],
-    [2, 1],
-    [-1, 2],
-  ]);
-  const y = tf.tensor2d([[-1], [4], [2], [5], [-6]]);
+describe('README "Use" example', () => {
+  it('type-checks', () => {
+    expect(typecheckExample(example)).toEqual([]);
+  });
 
-  const optimizer = new Optimizer(
-    model,
-    chain(
-      clipByGlobalNorm({ maxNorm: 5 }),
-      adamw({
-        lr: warmupCosineSchedule({ peak: 0.1, warmupSteps: 20, totalSteps: 500 }),
-        weightDecay: 1e-4,
-        groups: [{ match: /(^|\.)bias$/, weightDecay: 0 }], // no decay on biases
-      }),
-    ),
-  );
-
-  let loss = NaN;
-  let firstNorm: number | undefined;
-  for (let step = 0; step < 500; step++) {
-    loss = optimizer.minimize(() => tf.losses.meanSquaredError(y, model.forward(x)) as tf.Scalar);
-    if (step === 0) firstNorm = optimizer.lastGradNorm(); // the pre-clip gradient norm
-  }
-  expect(firstNorm).toBeGreaterThan(0);
-  expect(loss).toBeLessThan(1e-3);
-  const [w0, w1] = model.weight.dataSync();
-  expect(w0).toBeCloseTo(3, 1);
-  expect(w1).toBeCloseTo(-2, 1);
-
-  // Checkpoint: one safetensors file with the moments, step counts and schedule position.
-  const bytes = optimizer.save();
-  const resumed = new Optimizer(model, optimizer.transformation);
-  resumed.load(bytes);
-  expect(resumed.stepCount).toBe(500);
-
-  resumed.dispose();
-  optimizer.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
-  expect(tf.memory().numTensors).toBe(before);
+  it('fits the line, resumes at step 500 and leaks nothing', async () => {
+    await setupBackend(); // the example calls it again: a no-op then
+    const before = tf.memory().numTensors;
+    const logs = await runExample(example);
+    expect(logs.pop()).toEqual([500]);
+    // step, loss, pre-clip gradient norm every 100 steps
+    expect(logs.map((l) => l[0])).toEqual([0, 100, 200, 300, 400]);
+    const losses = logs.map((l) => l[1] as number);
+    expect(losses[4]).toBeLessThan(1e-3);
+    expect(losses[4]).toBeLessThan(losses[0] / 100);
+    expect(logs.every((l) => (l[2] as number) > 0)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
