@@ -3,6 +3,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+// Last in the list: turns off every rule that would fight Prettier's formatting (`pnpm format`).
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
@@ -40,4 +42,5 @@ export default tseslint.config(
       ],
     },
   },
+  prettier,
 );
