@@ -13,6 +13,10 @@ import { wasmUnsortedSegmentSumConfig } from './internal/segment-sum-kernel.js';
 /** A backend name `setupBackend` knows how to load. */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
+/** The three binaries of `@tensorflow/tfjs-backend-wasm` (tfjs picks one by SIMD/threads support). */
+export type WasmBinaryName =
+  'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
+
 export interface SetupBackendOptions {
   /**
    * Backends to try, in order; the first that initializes and that `tf.setBackend` really
@@ -28,13 +32,28 @@ export interface SetupBackendOptions {
    * @default false (the default order already puts the usually-fastest first)
    */
   measure?: boolean;
+  /**
+   * Where a browser fetches the wasm backend's `.wasm` binaries: a URL prefix ending in `/`
+   * (the folder that holds all three), or one URL per binary. Handed to tfjs's
+   * `setWasmPaths` before the wasm backend starts.
+   * @default In a browser, when `setupBackend` loads `@tensorflow/tfjs-backend-wasm` itself:
+   * the binaries in `node_modules`, as your bundler emits them (`new URL(…, import.meta.url)`,
+   * which Vite rewrites to hashed assets), so wasm works with no setup. When your program
+   * imported `@tensorflow/tfjs-backend-wasm` first: left as it configured it (`setWasmPaths`).
+   * Node reads the binaries from the package's own folder and ignores this.
+   */
+  wasmPaths?: string | Record<WasmBinaryName, string>;
 }
 
 export interface SetupBackendResult {
   /** The backend tfjs is now using (`tf.getBackend()`). */
   backend: string;
-  /** Why each backend tried before it failed, in order (empty when the first one worked). */
-  rejected: Array<{ backend: BackendName; reason: string }>;
+  /**
+   * Why each backend tried before it failed, in order (empty when the first one worked).
+   * `fix`, when present, says what to do to get that backend (also printed with
+   * `console.warn` when wasm is passed over for a slower backend).
+   */
+  rejected: Array<{ backend: BackendName; reason: string; fix?: string }>;
   /** With `measure: true`: ms per workload on each backend that worked. */
   timings?: Partial<Record<BackendName, number>>;
 }
@@ -42,6 +61,32 @@ export interface SetupBackendResult {
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
 let gradientsRegistered = false;
+
+/**
+ * The wasm binaries next to `@tensorflow/tfjs-backend-wasm` in an installed `node_modules`
+ * (this file is `node_modules/@wordloom/core/dist/backend.js`; with npm, yarn and pnpm the
+ * peer `@tensorflow/tfjs-backend-wasm` is its sibling). Literal `new URL(…, import.meta.url)`
+ * calls, so that bundlers copy the files and rewrite the URLs.
+ */
+function bundledWasmUrls(): Record<WasmBinaryName, string> {
+  return {
+    'tfjs-backend-wasm.wasm': new URL(
+      '../../../@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+      import.meta.url,
+    ).href,
+    'tfjs-backend-wasm-simd.wasm': new URL(
+      '../../../@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+      import.meta.url,
+    ).href,
+    'tfjs-backend-wasm-threaded-simd.wasm': new URL(
+      '../../../@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
+      import.meta.url,
+    ).href,
+  };
+}
+
+/** How the wasm binaries were located for this setup (for the fix in a failure). */
+type WasmSource = { kind: 'node' } | { kind: 'option' | 'bundler'; simd: string } | { kind: 'program' };
 
 /**
  * Registers tfjs-core's gradients (all but pooling/convolution ones), plus zero gradients
@@ -64,12 +109,66 @@ function registerMissingKernels(name: string): void {
   }
 }
 
-async function loadBackendPackage(name: BackendName): Promise<void> {
-  // Already imported by the program (e.g. to call setWasmPaths): nothing to load.
-  if (tf.findBackendFactory(name) != null) {
-    if (name === 'wasm' && isNode) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    return;
+// On import of @wordloom/core (package.json lists this file under `sideEffects`): a layer can
+// be trained before, or without, setupBackend() — tfjs-core alone registers no gradients, and
+// `tf.variableGrads` would fail with "gradient function not found for Mean". Neither call
+// needs a backend.
+registerGradients();
+registerMissingKernels('wasm');
+
+interface WasmModule {
+  setWasmPaths(prefixOrFileMap: string | Record<string, string>): void;
+}
+
+/**
+ * Imports `@tensorflow/tfjs-backend-wasm` (if the program has not) and points it at its
+ * binaries: `wasmPaths` if given; else, in a browser, when we are the ones importing it, the
+ * bundler's URLs of the files in `node_modules`.
+ */
+async function loadWasm(wasmPaths: SetupBackendOptions['wasmPaths']): Promise<WasmSource> {
+  const importedByProgram = tf.findBackendFactory('wasm') != null;
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as WasmModule; // registers the WASM_* flags
+  if (isNode) {
+    // The multi-threaded wasm build fails in Node and tfjs then silently stays on cpu.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return { kind: 'node' };
   }
+  if (wasmPaths != null) {
+    wasm.setWasmPaths(wasmPaths);
+    const simd =
+      typeof wasmPaths === 'string'
+        ? `${wasmPaths}tfjs-backend-wasm-simd.wasm`
+        : wasmPaths['tfjs-backend-wasm-simd.wasm'];
+    return { kind: 'option', simd };
+  }
+  if (importedByProgram) return { kind: 'program' };
+  const urls = bundledWasmUrls();
+  wasm.setWasmPaths(urls);
+  return { kind: 'bundler', simd: urls['tfjs-backend-wasm-simd.wasm'] };
+}
+
+/** What to do when wasm did not start, for each way its binaries were located. */
+function wasmFix(source: WasmSource | null): string {
+  const install = 'install @tensorflow/tfjs-backend-wasm (same version as @tensorflow/tfjs-core)';
+  if (source == null) return `${install}, then call setupBackend() again`;
+  const serve =
+    'copy the three .wasm files of node_modules/@tensorflow/tfjs-backend-wasm/dist/ to a folder your site serves ' +
+    "(e.g. Vite's public/tfjs-wasm/) and call setupBackend({ wasmPaths: '/tfjs-wasm/' })";
+  switch (source.kind) {
+    case 'node':
+      return `${install}; in Node the wasm backend reads its binaries from that package's dist folder`;
+    case 'option':
+      return `check that wasmPaths is right: ${source.simd} must serve the binary (HTTP 200, not an HTML page)`;
+    case 'program':
+      return `your program imported @tensorflow/tfjs-backend-wasm itself: call its setWasmPaths(<folder URL>) before setupBackend(), or pass setupBackend({ wasmPaths }); or ${serve}`;
+    case 'bundler':
+      return `the binaries were looked up at ${source.simd} (where your bundler should have emitted them from node_modules) and did not load; ${serve}`;
+  }
+}
+
+async function loadBackendPackage(name: BackendName): Promise<void> {
+  // Already imported by the program: nothing to load.
+  if (tf.findBackendFactory(name) != null) return;
   // Literal specifiers so that bundlers see the packages and split them into lazy chunks
   // (a bundler must therefore be able to resolve all four; see the README).
   switch (name) {
@@ -77,12 +176,7 @@ async function loadBackendPackage(name: BackendName): Promise<void> {
       await import('@tensorflow/tfjs-backend-cpu');
       return;
     case 'wasm':
-      await import('@tensorflow/tfjs-backend-wasm'); // registers the WASM_* flags
-      if (isNode) {
-        // The multi-threaded wasm build fails in Node and tfjs then silently stays on cpu.
-        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      }
-      return;
+      return; // loadWasm
     case 'webgl':
       await import('@tensorflow/tfjs-backend-webgl');
       return;
@@ -98,8 +192,24 @@ function message(e: unknown): string {
   return String(e);
 }
 
+interface Failure {
+  reason: string;
+  fix?: string;
+}
+
 /** Loads, registers and switches to `name`; returns null on success or why it failed. */
-async function trySwitch(name: BackendName): Promise<string | null> {
+async function trySwitch(name: BackendName, opts: SetupBackendOptions = {}): Promise<Failure | null> {
+  const wasm: { source: WasmSource | null } = { source: null };
+  const reason = await switchTo(name, opts, wasm);
+  if (reason === null) return null;
+  return name === 'wasm' ? { reason, fix: wasmFix(wasm.source) } : { reason };
+}
+
+async function switchTo(
+  name: BackendName,
+  opts: SetupBackendOptions,
+  wasm: { source: WasmSource | null },
+): Promise<string | null> {
   const engine = tf.engine() as unknown as { backendName: string | null; backendInstance: unknown };
   // Already active (and really initialized: after a failed setBackend, tfjs keeps the failed
   // name in backendName with no instance behind it).
@@ -108,7 +218,11 @@ async function trySwitch(name: BackendName): Promise<string | null> {
     return null;
   }
   try {
-    await loadBackendPackage(name);
+    if (name === 'wasm') {
+      wasm.source = await loadWasm(opts.wasmPaths);
+    } else {
+      await loadBackendPackage(name);
+    }
   } catch (e) {
     return `package @tensorflow/tfjs-backend-${name} could not be loaded: ${message(e)}`;
   }
@@ -154,13 +268,43 @@ async function timeMatmul(): Promise<number> {
   return times[1];
 }
 
+const WASM_BINARIES: readonly WasmBinaryName[] = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
+
+function checkWasmPaths(wasmPaths: unknown): void {
+  if (wasmPaths == null) return;
+  if (typeof wasmPaths === 'string') {
+    if (!wasmPaths.endsWith('/')) {
+      throw new Error(
+        `setupBackend: wasmPaths '${wasmPaths}' must be a folder URL ending in '/' (tfjs appends the file name), or one URL per binary`,
+      );
+    }
+    return;
+  }
+  if (typeof wasmPaths !== 'object') {
+    throw new Error(
+      `setupBackend: wasmPaths must be a folder URL or a map of binary name to URL, got ${typeof wasmPaths}`,
+    );
+  }
+  const missing = WASM_BINARIES.filter((b) => typeof (wasmPaths as Record<string, unknown>)[b] !== 'string');
+  if (missing.length > 0) throw new Error(`setupBackend: wasmPaths has no URL for ${missing.join(', ')}`);
+}
+
 /**
  * Registers gradients, loads the first preferred backend that works, registers the kernels
  * it lacks, and checks that tfjs really switched to it (`tf.setBackend` resolves `false`
  * when initialization fails). With `measure: true` it instead initializes every working
  * candidate, times a small matmul workload on each and keeps the fastest.
  *
- * @throws if no backend, not even `cpu`, could be set.
+ * In a browser bundle the wasm binaries are found with no setup (see `wasmPaths`). When wasm
+ * fails and a slower backend is used instead, the result's `rejected` entry for wasm has a
+ * `fix`, and `console.warn` prints it.
+ *
+ * @throws if no backend, not even `cpu`, could be set; if `prefer` names an unknown backend;
+ * if `wasmPaths` is not a folder URL ending in `/` or a map with a URL for each binary.
  */
 export async function setupBackend(opts: SetupBackendOptions = {}): Promise<SetupBackendResult> {
   registerGradients();
@@ -172,25 +316,35 @@ export async function setupBackend(opts: SetupBackendOptions = {}): Promise<Setu
     }
   }
   if (!order.includes('cpu')) order.push('cpu');
+  checkWasmPaths(opts.wasmPaths);
   const rejected: SetupBackendResult['rejected'] = [];
   const timings: Partial<Record<BackendName, number>> = {};
+  const done = (backend: BackendName, extra: Pick<SetupBackendResult, 'timings'> = {}): SetupBackendResult => {
+    const wasm = rejected.find((r) => r.backend === 'wasm');
+    if (wasm != null && backend !== 'wasm') {
+      console.warn(
+        `setupBackend: using ${backend}, not wasm (usually several times faster): ${wasm.reason}. To get wasm: ${wasm.fix}.`,
+      );
+    }
+    return { backend, rejected, ...extra };
+  };
   for (const name of order) {
-    const failure = await trySwitch(name);
+    const failure = await trySwitch(name, opts);
     if (failure !== null) {
-      rejected.push({ backend: name, reason: failure });
+      rejected.push({ backend: name, ...failure });
       continue;
     }
-    if (!opts.measure) return { backend: name, rejected };
+    if (!opts.measure) return done(name);
     timings[name] = await timeMatmul();
   }
   const measured = Object.entries(timings) as Array<[BackendName, number]>;
   if (measured.length > 0) {
     measured.sort((p, q) => p[1] - q[1]);
     const best = measured[0][0];
-    const failure = await trySwitch(best);
+    const failure = await trySwitch(best, opts);
     if (failure !== null)
-      throw new Error(`setupBackend: switching back to the fastest backend '${best}' failed: ${failure}`);
-    return { backend: best, rejected, timings };
+      throw new Error(`setupBackend: switching back to the fastest backend '${best}' failed: ${failure.reason}`);
+    return done(best, { timings });
   }
   throw new Error(
     `setupBackend: no backend could be set; tried ${rejected.map((r) => `${r.backend} (${r.reason})`).join(', ')}`,

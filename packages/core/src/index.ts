@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { setupBackend, registerGradients } from './backend.js';
-export type { SetupBackendOptions, SetupBackendResult, BackendName } from './backend.js';
+export type { SetupBackendOptions, SetupBackendResult, BackendName, WasmBinaryName } from './backend.js';
 export { Module, ModuleList, StateDictError } from './module.js';
 export type { AddParameterOptions, LoadStateDictOptions, LoadRngStatesOptions } from './module.js';
 export { Linear, linear } from './linear.js';
