@@ -134,7 +134,8 @@ export class MultiHeadAttention extends Module {
     const outProj = this.addModule('out_proj', new OutProj(E, bias, seed + 3));
     this.outProjWeight = outProj.weight;
     this.outProjBias = outProj.bias;
-    this.drop = p > 0 ? new Dropout({ p, seed: seed + 4 }) : null;
+    // A child (no parameters), so Module.rngStates() saves its mask stream as 'dropout.rng'.
+    this.drop = p > 0 ? this.addModule('dropout', new Dropout({ p, seed: seed + 4 })) : null;
   }
 
   override train(mode = true): this {

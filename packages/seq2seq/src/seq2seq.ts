@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './internal/tidy.js';
 import { unstack } from './internal/unstack.js';
-import { Module, type Rng } from '@wordloom/core';
+import { Module, Rng } from '@wordloom/core';
 import { maskedCrossEntropy } from './internal/masked-ce.js';
 import {
   BahdanauDecoder,
@@ -89,7 +89,12 @@ export interface LossOptions {
    * @default 1 — plain teacher forcing.
    */
   teacherForcingRatio?: number;
-  /** Draws the scheduled-sampling coin flips; required when the ratio is < 1. */
+  /**
+   * Draws the scheduled-sampling coin flips (used only when the ratio is < 1).
+   * @default the model's own generator, registered as `sampling` (seeded from the model's
+   *   `seed`), so `model.rngStates()` saves it with a checkpoint and a resumed run draws the same
+   *   flips; a generator passed here is the caller's to save.
+   */
   rng?: Rng;
   /** Label smoothing of the cross-entropy. @default 0 */
   labelSmoothing?: number;
@@ -131,6 +136,8 @@ export class Seq2Seq extends Module {
   readonly eosId: number;
   readonly padId: number;
   readonly attentionType: AttentionType;
+  /** The default scheduled-sampling generator (registered as `sampling`). */
+  private readonly samplingRng: Rng;
 
   constructor(opts: Seq2SeqOptions) {
     super();
@@ -143,6 +150,8 @@ export class Seq2Seq extends Module {
     this.eosId = opts.eosId;
     this.padId = opts.padId;
     this.attentionType = opts.attention ?? 'luong';
+    // Registered, so Module.rngStates() saves the scheduled-sampling coin flips' stream.
+    this.samplingRng = this.registerRng('sampling', new Rng(seed + 200));
     for (const [k, v] of [
       ['bosId', opts.bosId],
       ['eosId', opts.eosId],
@@ -205,13 +214,12 @@ export class Seq2Seq extends Module {
   forwardTeacher(batch: Seq2SeqBatch, opts: LossOptions = {}): tf.Tensor3D {
     const ratio = opts.teacherForcingRatio ?? 1;
     if (!(ratio >= 0 && ratio <= 1)) throw new Error(`Seq2Seq.loss: teacherForcingRatio = ${ratio} must be in [0, 1]`);
-    if (ratio < 1 && !opts.rng)
-      throw new Error('Seq2Seq.loss: teacherForcingRatio < 1 needs an rng (scheduled sampling draws coin flips)');
+    const rng = opts.rng ?? this.samplingRng;
     const [B, T] = batch.tgt.shape;
     if (batch.src.shape[0] !== B) throw new Error(`Seq2Seq.loss: src has ${batch.src.shape[0]} rows, tgt has ${B}`);
     // Coin flips drawn up front on the CPU (seeded), one per (row, step ≥ 1).
     const useTruth = new Float32Array(B * T).fill(1);
-    if (ratio < 1) for (let i = 0; i < B * T; i++) useTruth[i] = opts.rng!.uniform() < ratio ? 1 : 0;
+    if (ratio < 1) for (let i = 0; i < B * T; i++) useTruth[i] = rng.uniform() < ratio ? 1 : 0;
     return tidy(() => {
       let state = this.initState(batch.src, batch.srcLengths);
       if (ratio >= 1) {
