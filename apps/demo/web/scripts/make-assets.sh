@@ -2,7 +2,7 @@
 # Remakes the small models the web demo ships (public/models/), each trained by the
 # wordloom CLI with a fixed seed. Run from anywhere after `pnpm build`:
 #   bash apps/demo/web/scripts/make-assets.sh [--data-dir DIR]
-# The tokenizer and the LM need the shared data folder (NSMC, Tiny Shakespeare);
+# The tokenizer, the sentiment model and the LM need the shared data folder (NSMC, Tiny Shakespeare);
 # the date models and the vectors train on data committed in apps/demo/data.
 set -euo pipefail
 web="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,6 +37,12 @@ gzip -dc "$root/apps/demo/data/enwiki-slice-AA.txt.gz" | head -c 200000 > "$mode
 # A BPE on NSMC reviews (Korean), for the tokenizer playground.
 "${cli[@]}" tokenize train --corpus nsmc --vocab-size 4000 --max-lines 50000 --seed 1 --out "$tmp/tokenizer" "${extra[@]}"
 keep "$tmp/tokenizer" "$models/tokenizer" tokenizer.json metrics.json
+
+# Korean sentiment (NSMC) for the Sentiment page, small enough to ship (≈ 0.5 MB): its own
+# BPE (3,000 tokens), a BiLSTM with 32 units per direction and max pooling, one replica (so the
+# run is the same every time), evaluated on the first 10,000 canonical test reviews.
+"${cli[@]}" classify nsmc --vocab-size 3000 --embedding 32 --hidden 32 --pooling max --batch-size 128 --lr 0.005 --max-train 80000 --epochs 2 --pretrain none --workers 1 --max-test 10000 --dev-size 2000 --eval-every 0 --seed 1 --quiet --out "$tmp/sentiment" "${extra[@]}"
+keep "$tmp/sentiment" "$models/sentiment" model.safetensors tokenizer.json metrics.json
 
 # A small character-level transformer LM on Tiny Shakespeare.
 "${cli[@]}" lm shakespeare --model transformer --d-model 64 --layers 2 --heads 4 --block-size 64 --max-steps 1500 --eval-every 0 --seed 1 --quiet --out "$tmp/lm" "${extra[@]}"

@@ -151,6 +151,21 @@ async function expectPretrainedTokenizers(v: Visit): Promise<void> {
   expect(await ids()).toBe('101,7592,2088,1012,102');
 }
 
+/** The text elements of the SVG at `selector` that stick out of its box (clipped labels). */
+async function textOutsideSvg(page: Page, selector: string): Promise<string[]> {
+  return page.$eval(selector, (svg) => {
+    const box = svg.getBoundingClientRect();
+    return Array.from(svg.querySelectorAll('text'))
+      .filter((t) => {
+        const r = t.getBoundingClientRect();
+        return (
+          r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5
+        );
+      })
+      .map((t) => t.textContent ?? '');
+  });
+}
+
 describe('web demo in Chromium', () => {
   it('tokenizer playground shows GPT-2 ids for a known sentence', async () => {
     const v = await visit('tokenizer');
@@ -207,12 +222,22 @@ describe('web demo in Chromium', () => {
     await v.page.close();
   });
 
-  it('attention page translates a date and renders a heatmap', async () => {
+  it('attention page translates a date and renders a heatmap with its colour legend', async () => {
     const v = await visit('attention');
     await v.page.waitForSelector('#att-heatmap svg rect.cell');
     expect(await v.page.textContent('#att-translation')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const cells = await v.page.locator('#att-heatmap svg rect.cell').count();
     expect(cells).toBeGreaterThanOrEqual(10 * 'september 27, 1994'.length);
+    // Big enough to read, and a legend saying what the colours mean.
+    expect(
+      Number(await v.page.locator('#att-heatmap svg rect.cell').first().getAttribute('width')),
+    ).toBeGreaterThanOrEqual(28);
+    const legend = v.page.locator('#att-heatmap svg g.legend');
+    expect(await legend.count()).toBe(1);
+    expect(await legend.locator('text').allTextContents()).toEqual(
+      expect.arrayContaining(['attention weight', '0.00', '0.50', '1.00']),
+    );
+    expect(await textOutsideSvg(v.page, '#att-heatmap svg')).toEqual([]);
     await shot(v, 'attention');
     expect(v.errors).toEqual([]);
     expect(v.remote).toEqual([]);
@@ -236,16 +261,81 @@ describe('web demo in Chromium', () => {
     await v.page.close();
   });
 
-  it('training-curves page plots the CLI runs', async () => {
+  it('training-curves page plots the CLI runs on a log or linear y axis, no label clipped', async () => {
     const v = await visit('curves');
     await v.page.waitForSelector('#curves-plot svg path.series');
-    expect(await v.page.locator('#curves-plot svg path.series').count()).toBeGreaterThanOrEqual(1);
+    expect(await v.page.locator('#curves-plot svg path.series').count()).toBeGreaterThanOrEqual(4);
+    const heightOf = (name: string) =>
+      v.page.$eval(`#curves-plot svg path.series[data-name="${name}"]`, (p) => (p as SVGPathElement).getBBox().height);
+    // Log scale by default: the date model's loss (0.88 → 0.0004) spreads over the plot.
+    expect(await v.page.getAttribute('#curves-plot svg', 'data-scale')).toBe('log');
+    expect(await v.page.isChecked('#curves-log')).toBe(true);
+    expect(await textOutsideSvg(v.page, '#curves-plot svg')).toEqual([]);
+    const logHeight = await heightOf('date, Bahdanau attention');
+    await shot(v, 'curves-log');
+    await v.page.uncheck('#curves-log');
+    await v.page.waitForSelector('#curves-plot svg[data-scale="linear"]');
+    expect(await textOutsideSvg(v.page, '#curves-plot svg')).toEqual([]);
+    const linearHeight = await heightOf('date, Bahdanau attention');
+    expect(logHeight).toBeGreaterThan(1.3 * linearHeight);
     await shot(v, 'curves');
     expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
+    await v.page.close();
+  });
+
+  it('sentiment page: P(positive) for clear reviews, with token attributions drawn', async () => {
+    const v = await visit('sentiment');
+    await v.page.waitForSelector('#sent-tokens .tok');
+    expect(await v.page.textContent('#sent-about')).toMatch(
+      /^BiLSTM .* parameters; BPE vocabulary [\d,]+; [\d.]+ % accuracy/,
+    );
+    const judge = async (text: string) => {
+      await v.page.fill('#sent-input', text);
+      const tokens = v.page.locator('#sent-tokens .tok');
+      const attributions = await tokens.evaluateAll((ts) => ts.map((t) => Number(t.getAttribute('data-attribution'))));
+      return {
+        p: Number(await v.page.getAttribute('#page', 'data-prob')),
+        attributions,
+        text: await v.page.textContent('#sent-tokens'),
+        bars: await v.page.locator('#sent-bars svg rect.attr').count(),
+      };
+    };
+    const positive = '최고의 영화! 정말 감동적이고 재밌었어요. 꼭 보세요';
+    const pos = await judge(positive);
+    expect(pos.p).toBeGreaterThan(0.5);
+    expect(pos.text).toBe(positive); // the chips (and the spaces between them) spell the review, by the tokenizer's offsets
+    expect(pos.attributions.length).toBeGreaterThan(3);
+    expect(pos.bars).toBe(pos.attributions.length);
+    expect(pos.attributions.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...pos.attributions.map(Math.abs))).toBeGreaterThan(0);
+    expect(await v.page.locator('#sent-legend svg g.legend').count()).toBe(1);
+    await shot(v, 'sentiment-positive');
+    const neg = await judge('돈 아깝다. 지루하고 재미없는 최악의 영화');
+    expect(neg.p).toBeLessThan(0.5);
+    expect(neg.bars).toBe(neg.attributions.length);
+    expect(neg.attributions.length).toBeGreaterThan(3);
+    // The other attribution: max pooling's exact shares.
+    await v.page.selectOption('#sent-method', 'maxpool');
+    expect(await v.page.textContent('#sent-note')).toMatch(/^The token shares add up to/);
+    await shot(v, 'sentiment-negative');
+    expect(v.errors).toEqual([]);
+    expect(v.remote).toEqual([]);
     await v.page.close();
   });
 
   it('a missing model file gives a visible message, not a blank page', async () => {
+    const sent = await browser.newPage();
+    await sent.route('**/models/sentiment/model.safetensors', (route) =>
+      route.fulfill({ status: 404, body: 'not found' }),
+    );
+    await sent.goto(`${server.url}#sentiment`);
+    await sent.waitForSelector('body[data-page="sentiment"][data-ready="true"]', { timeout: 60_000 });
+    expect((await sent.locator('#page .notice').allTextContents()).join(' ')).toMatch(
+      /missing model file models\/sentiment\/model\.safetensors/,
+    );
+    await sent.close();
+
     const page = await browser.newPage();
     await page.route('**/models/date-*/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
     await page.goto(`${server.url}#attention`);

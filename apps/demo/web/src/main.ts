@@ -14,6 +14,7 @@ const pages: Record<string, () => Promise<Page>> = {
   embeddings: () => import('./pages/embeddings.js'),
   attention: () => import('./pages/attention.js'),
   lm: () => import('./pages/lm.js'),
+  sentiment: () => import('./pages/sentiment.js'),
   curves: () => import('./pages/curves.js'),
 };
 

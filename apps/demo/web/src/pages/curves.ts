@@ -15,6 +15,7 @@ const RUNS: Array<[string, string]> = [
   ['models/date-luong/metrics.json', 'date, Luong attention'],
   ['models/date-bahdanau/metrics.json', 'date, Bahdanau attention'],
   ['models/lm/metrics.json', 'character LM'],
+  ['models/sentiment/metrics.json', 'NSMC sentiment BiLSTM'],
 ];
 
 export async function render(root: HTMLElement, app: App): Promise<void> {
@@ -30,6 +31,8 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
         history?: HistoryPoint[];
         exactMatch?: number;
         valLoss?: number;
+        accuracy?: number;
+        testExamples?: number;
         steps?: number;
       };
       const hist = (m.history ?? []).filter((p) => Number.isFinite(p.loss));
@@ -38,9 +41,11 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
       const extra =
         m.exactMatch !== undefined
           ? `, held-out exact match ${(100 * m.exactMatch).toFixed(2)}%`
-          : m.valLoss !== undefined
-            ? `, validation loss ${m.valLoss.toFixed(3)}`
-            : '';
+          : m.accuracy !== undefined && m.testExamples !== undefined
+            ? `, test accuracy ${(100 * m.accuracy).toFixed(2)}% on ${m.testExamples.toLocaleString('en-US')} reviews`
+            : m.valLoss !== undefined
+              ? `, validation loss ${m.valLoss.toFixed(3)}`
+              : '';
       summary.append(
         h('li', {}, `${name}: ${hist.length} points, final loss ${hist[hist.length - 1].loss.toFixed(4)}${extra}`),
       );
@@ -52,5 +57,13 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     root.append(notice('No metrics.json from a CLI run is shipped with this build.', 'error'));
     return;
   }
-  root.append(h('div', { id: 'curves-plot' }, lines(series, { xLabel: 'step', yLabel: 'training loss' })), summary);
+  // A log y axis by default: the date models' loss falls by three orders of magnitude, which a
+  // linear axis flattens into the x axis.
+  const logBox = h('input', { id: 'curves-log', type: 'checkbox', checked: '' });
+  const plot = h('div', { id: 'curves-plot' });
+  const draw = () =>
+    plot.replaceChildren(lines(series, { xLabel: 'step', yLabel: 'training loss', log: logBox.checked }));
+  logBox.addEventListener('change', draw);
+  root.append(h('div', { class: 'row' }, h('label', {}, logBox, ' log scale (y)')), plot, summary);
+  draw();
 }
