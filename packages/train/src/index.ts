@@ -34,3 +34,5 @@ export {
   type Plan,
 } from './checkpoint.js';
 export { plannedSchedule, isPlannedSchedule, UNPLANNED_TOTAL, type PlannedSchedule } from './schedule.js';
+export { progressBar, type ProgressBarOptions, type ProgressStream } from './progress.js';
+export { readMetricsJsonl, METRICS_FORMAT, type MetricsEvalLine, type MetricsStepLine } from './metrics-log.js';
