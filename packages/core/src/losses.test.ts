@@ -38,10 +38,9 @@ describe('losses', () => {
     tf.dispose([logits, t, none]);
   });
 
-  it('crossEntropy: all ignored gives NaN (as PyTorch); bad targets and shapes are errors', () => {
+  it('crossEntropy: bad targets and shapes are errors', () => {
     const logits = tf.zeros([2, 3]);
     const ign = tf.tensor1d([-100, -100], 'int32');
-    expect(Number.isNaN(crossEntropy(logits, ign).dataSync()[0])).toBe(true);
     const bad = tf.tensor1d([1, 3], 'int32');
     expect(() => crossEntropy(logits, bad)).toThrow(
       'crossEntropy: targets[1] = 3 is outside [0, 3) and is not ignoreIndex = -100',
@@ -99,6 +98,117 @@ describe('losses', () => {
     expect(() => mseLoss(x, tf.zeros([3]))).toThrow(/mseLoss: a.shape = \[2\] != b.shape = \[3\]/);
     expectClose(mseLoss(x, t, { reduction: 'none' }), [10201, 10000]);
     tf.dispose([x, t]);
+  });
+
+  it('BCE with a mask: the mean is over counted elements, masked ones get no gradient', () => {
+    const x = tf.tensor2d([
+      [0.5, -1, 2],
+      [3, -0.25, 0],
+    ]);
+    const t = tf.tensor2d([
+      [1, 0, 1],
+      [0, 1, 1],
+    ]);
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [0, 1, 1],
+    ]);
+    const none = binaryCrossEntropyWithLogits(x, t, { reduction: 'none' }).dataSync();
+    const m = mask.dataSync();
+    let sum = 0;
+    for (let i = 0; i < 6; i++) sum += none[i] * m[i];
+    expectClose(binaryCrossEntropyWithLogits(x, t, { mask }), [sum / 4]);
+    expectClose(binaryCrossEntropyWithLogits(x, t, { mask, reduction: 'sum' }), [sum]);
+    expectClose(
+      binaryCrossEntropyWithLogits(x, t, { mask, reduction: 'none' }),
+      Array.from(none, (v, i) => v * m[i]),
+    );
+    checkGradients((v) => binaryCrossEntropyWithLogits(v, t, { mask, posWeight: 2 }), [x]);
+    const g = tf
+      .grad((v: tf.Tensor) => binaryCrossEntropyWithLogits(v, t, { mask }))(x)
+      .dataSync();
+    expect([g[2], g[3]]).toEqual([0, 0]);
+    expect(() => binaryCrossEntropyWithLogits(x, t, { mask: tf.ones([3]) })).toThrow(
+      'binaryCrossEntropyWithLogits: mask.shape = [3] must equal targets.shape = [2, 3]',
+    );
+    tf.dispose([x, t, mask]);
+  });
+
+  describe('a batch with nothing to count: loss 0 and zero gradients (PyTorch: NaN loss, zero gradients)', () => {
+    const logits = () =>
+      tf.tensor3d([
+        [
+          [1, -2, 0.5],
+          [0, 3, -1],
+        ],
+      ]); // [1, 2, 3]
+    const expectZero = (f: (x: tf.Tensor) => tf.Scalar) => {
+      const x = logits();
+      const { value, grads } = tf.variableGrads(() => f(tf.mul(v, 1)), [v]);
+      expect(value.dataSync()[0]).toBe(0);
+      expect(Array.from(grads[v.name].dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+      const g = tf.grad(f)(x).dataSync();
+      expect(Array.from(g).every((e) => e === 0)).toBe(true);
+      tf.dispose([x, value, grads[v.name]]);
+    };
+    let v: tf.Variable;
+    beforeAll(() => {
+      v = tf.variable(logits(), true, 'allIgnoredLogits');
+    });
+    it('crossEntropy: every target ignored (mean and sum), also with label smoothing', () => {
+      const ign = tf.tensor2d([[-100, -100]], [1, 2], 'int32');
+      const other = tf.tensor2d([[7, 7]], [1, 2], 'int32');
+      expectZero((x) => crossEntropy(x, ign));
+      expectZero((x) => crossEntropy(x, ign, { reduction: 'sum' }));
+      expectZero((x) => crossEntropy(x, ign, { labelSmoothing: 0.1 }));
+      expectZero((x) => crossEntropy(x, other, { ignoreIndex: 7 }));
+      // Empty batch.
+      expect(crossEntropy(tf.zeros([0, 3]), tf.zeros([0], 'int32')).dataSync()[0]).toBe(0);
+      tf.dispose([ign, other]);
+    });
+    it('sequenceCrossEntropy: an all-zero mask', () => {
+      const t = tf.tensor2d([[1, 2]], [1, 2], 'int32');
+      const zero = tf.zeros([1, 2]);
+      expectZero((x) => sequenceCrossEntropy(x, t, zero));
+      expectZero((x) => sequenceCrossEntropy(x, t, zero, { reduction: 'sum', labelSmoothing: 0.2 }));
+      tf.dispose([t, zero]);
+    });
+    it('binaryCrossEntropyWithLogits: an all-zero mask; an empty tensor', () => {
+      const t = tf.onesLike(v);
+      const zero = tf.zerosLike(v);
+      expectZero((x) => binaryCrossEntropyWithLogits(x, t, { mask: zero }));
+      expectZero((x) => binaryCrossEntropyWithLogits(x, t, { mask: zero, posWeight: 3, reduction: 'sum' }));
+      expect(binaryCrossEntropyWithLogits(tf.zeros([0]), tf.zeros([0])).dataSync()[0]).toBe(0);
+      tf.dispose([t, zero]);
+    });
+    it('a partly ignored batch is unchanged: the mean is over the counted positions', () => {
+      const t = tf.tensor2d([[2, -100]], [1, 2], 'int32');
+      const one = crossEntropy(tf.slice(logits(), [0, 0, 0], [1, 1, 3]), tf.tensor2d([[2]], [1, 1], 'int32'));
+      expectClose(crossEntropy(logits(), t), one.dataSync());
+      tf.dispose([t, one]);
+    });
+  });
+
+  it('reductions type as tf.Scalar (no casts for tf.variableGrads); none keeps a tensor', () => {
+    const w = tf.variable(tf.zeros([2, 3]), true, 'lossTypes');
+    const t = tf.tensor1d([0, 2], 'int32');
+    const m = tf.ones([2, 3]);
+    const { value, grads } = tf.variableGrads(() => crossEntropy(w, t), [w]);
+    const sums: tf.Scalar[] = [
+      value,
+      crossEntropy(w, t, { reduction: 'sum', labelSmoothing: 0.1 }),
+      sequenceCrossEntropy(tf.expandDims(w, 0), tf.expandDims(t, 0), tf.ones([1, 2])),
+      binaryCrossEntropyWithLogits(w, m, { reduction: 'mean' }),
+      mseLoss(w, m),
+    ];
+    expect(sums.every((s) => s.rank === 0)).toBe(true);
+    // @ts-expect-error reduction 'none' is not a scalar
+    const none: tf.Scalar = crossEntropy(w, t, { reduction: 'none' });
+    expect(none.rank).toBe(1);
+    const opts: { reduction: 'mean' | 'none' } = { reduction: 'none' };
+    const any: tf.Tensor = binaryCrossEntropyWithLogits(w, m, opts); // a general Reduction gives tf.Tensor
+    expect(any.shape).toEqual([2, 3]);
+    tf.dispose([w, t, m, grads.lossTypes, ...sums, none, any]);
   });
 
   it('perplexity and accuracy', () => {

@@ -5,10 +5,25 @@
  *
  * Reference for label smoothing: Szegedy et al. (2016); PyTorch's formula
  * loss = (1−ε)·(−log p_y) + ε·mean_c(−log p_c).
+ *
+ * One deliberate difference from PyTorch: a 'mean' over zero counted positions (every target
+ * ignored, an all-zero mask, an empty batch) is 0 with zero gradients, where PyTorch returns NaN
+ * (its gradients are zero too). A NaN loss would trip an optimizer's non-finite check and end a
+ * long run on one unlucky batch; a 0 loss with zero gradients is a no-op step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options whose reduction reduces to one number: the loss is then a `tf.Scalar`. */
+type Reducing<O> = O & { reduction?: 'mean' | 'sum' };
+/** Options with `reduction: 'none'`: the loss keeps a shape. */
+type Elementwise<O> = O & { reduction: 'none' };
+
+/** sum / count, or 0 when count is 0 (no NaN, and a zero gradient through `sum`). */
+function safeMean(sum: tf.Tensor, count: tf.Tensor): tf.Scalar {
+  return tf.div(sum, tf.where(tf.equal(count, 0), tf.onesLike(count), count)) as tf.Scalar;
+}
 
 export interface CrossEntropyOptions {
   /** Targets equal to this contribute nothing and are left out of the mean. @default -100 (PyTorch's) */
@@ -56,10 +71,16 @@ function checkTargets(targets: tf.Tensor, C: number, ignoreIndex: number, fn: st
 }
 
 /**
- * Cross-entropy from logits `[..., C]` and int32 class ids `[...]`.
- * With reduction 'mean' and every target ignored, the result is NaN (as PyTorch).
+ * Cross-entropy from logits `[..., C]` and int32 class ids `[...]`. Returns a `tf.Scalar` for
+ * 'mean' and 'sum' (so `tf.variableGrads(() => crossEntropy(...))` needs no cast), the targets'
+ * shape for 'none'.
+ * With reduction 'mean' and every target ignored, the loss is 0 and every gradient 0 (PyTorch:
+ * NaN loss, zero gradients), so one such batch is a no-op step instead of a NaN.
  * @throws on a target outside [0, C) that is not ignoreIndex, or mismatched shapes
  */
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts?: Reducing<CrossEntropyOptions>): tf.Scalar;
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: Elementwise<CrossEntropyOptions>): tf.Tensor;
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts?: CrossEntropyOptions): tf.Tensor;
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: CrossEntropyOptions = {}): tf.Tensor {
   const fn = 'crossEntropy';
   const ignoreIndex = opts.ignoreIndex ?? -100;
@@ -83,7 +104,7 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: CrossE
     );
     if (reduction === 'none') return tf.reshape(loss, targets.shape);
     if (reduction === 'sum') return tf.sum(loss);
-    return tf.div(tf.sum(loss), tf.sum(valid));
+    return safeMean(tf.sum(loss), tf.sum(valid));
   });
 }
 
@@ -91,16 +112,37 @@ export interface SequenceCrossEntropyOptions {
   /** @default 0 */
   labelSmoothing?: number;
   /**
-   * 'mean' over real tokens (mask = 1), 'sum' over real tokens, 'none' → `[B, T]` with 0 at
-   * padding. @default 'mean' (per-token loss; exp of it is the perplexity)
+   * 'mean' over real tokens (mask = 1; 0 with zero gradients when the mask is all zero), 'sum'
+   * over real tokens, 'none' → `[B, T]` with 0 at padding.
+   * @default 'mean' (per-token loss; exp of it is the perplexity)
    */
   reduction?: Reduction;
 }
 
 /**
  * Masked cross-entropy for sequences: logits `[B, T, V]`, int32 targets `[B, T]`, mask
- * `[B, T]` (1 = real token; padded targets may hold any id, even out of range).
+ * `[B, T]` (1 = real token; padded targets may hold any id, even out of range). A `tf.Scalar`
+ * for 'mean' and 'sum'. An all-zero mask with 'mean' gives 0 and zero gradients (PyTorch's
+ * masked mean would give NaN).
  */
+export function sequenceCrossEntropy(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  mask: tf.Tensor,
+  opts?: Reducing<SequenceCrossEntropyOptions>,
+): tf.Scalar;
+export function sequenceCrossEntropy(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  mask: tf.Tensor,
+  opts: Elementwise<SequenceCrossEntropyOptions>,
+): tf.Tensor;
+export function sequenceCrossEntropy(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  mask: tf.Tensor,
+  opts?: SequenceCrossEntropyOptions,
+): tf.Tensor;
 export function sequenceCrossEntropy(
   logits: tf.Tensor,
   targets: tf.Tensor,
@@ -142,21 +184,42 @@ export function sequenceCrossEntropy(
     const masked = tf.mul(loss, maskF);
     if (reduction === 'none') return tf.reshape(masked, targets.shape);
     if (reduction === 'sum') return tf.sum(masked);
-    return tf.div(tf.sum(masked), tf.sum(maskF));
+    return safeMean(tf.sum(masked), tf.sum(maskF));
   });
 }
 
 export interface BCEOptions {
-  /** @default 'mean' */
+  /**
+   * 'mean' over the counted elements (all, or those where `mask` is 1), 'sum', or 'none'
+   * (elementwise, 0 where masked). @default 'mean'
+   */
   reduction?: Reduction;
+  /**
+   * Elements to count (1) or leave out (0), the shape of `targets` (e.g. padded positions of a
+   * sequence tagger). With 'mean', the mean is over the counted elements; none counted gives 0
+   * and zero gradients. @default every element counts
+   */
+  mask?: tf.Tensor;
   /** Weight of positive examples (broadcast over the last axis), as PyTorch's pos_weight. @default none (1) */
   posWeight?: tf.Tensor | number;
 }
 
 /**
  * Binary cross-entropy on logits, computed stably (PyTorch's formula):
- * (1 − t)·x + (1 + (w − 1)·t)·softplus(−x).
+ * (1 − t)·x + (1 + (w − 1)·t)·softplus(−x). A `tf.Scalar` for 'mean' and 'sum'. A 'mean' over
+ * no counted element (all masked, or an empty tensor) is 0 with zero gradients (PyTorch: NaN).
  */
+export function binaryCrossEntropyWithLogits(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  opts?: Reducing<BCEOptions>,
+): tf.Scalar;
+export function binaryCrossEntropyWithLogits(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  opts: Elementwise<BCEOptions>,
+): tf.Tensor;
+export function binaryCrossEntropyWithLogits(logits: tf.Tensor, targets: tf.Tensor, opts?: BCEOptions): tf.Tensor;
 export function binaryCrossEntropyWithLogits(logits: tf.Tensor, targets: tf.Tensor, opts: BCEOptions = {}): tf.Tensor {
   const fn = 'binaryCrossEntropyWithLogits';
   const reduction = opts.reduction ?? 'mean';
@@ -164,6 +227,12 @@ export function binaryCrossEntropyWithLogits(logits: tf.Tensor, targets: tf.Tens
   if (!tf.util.arraysEqual(logits.shape, targets.shape)) {
     throw new Error(
       `${fn}: logits.shape = [${logits.shape.join(', ')}] != targets.shape = [${targets.shape.join(', ')}]`,
+    );
+  }
+  const { mask } = opts;
+  if (mask !== undefined && !(mask instanceof tf.Tensor && tf.util.arraysEqual(mask.shape, targets.shape))) {
+    throw new Error(
+      `${fn}: mask.shape = [${mask instanceof tf.Tensor ? mask.shape.join(', ') : String(mask)}] must equal targets.shape = [${targets.shape.join(', ')}]`,
     );
   }
   return tf.tidy(() => {
@@ -180,12 +249,23 @@ export function binaryCrossEntropyWithLogits(logits: tf.Tensor, targets: tf.Tens
       const coef = tf.add(1, tf.mul(tf.sub(w, 1), t));
       loss = tf.add(tf.mul(tf.sub(1, t), x), tf.mul(coef, softplusNeg));
     }
-    if (reduction === 'none') return loss;
-    return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+    if (mask === undefined) {
+      if (reduction === 'none') return loss;
+      if (reduction === 'sum') return tf.sum(loss);
+      return loss.size === 0 ? tf.scalar(0) : tf.mean(loss);
+    }
+    const m = tf.cast(mask, 'float32');
+    const masked = tf.mul(loss, m);
+    if (reduction === 'none') return masked;
+    if (reduction === 'sum') return tf.sum(masked);
+    return safeMean(tf.sum(masked), tf.sum(m));
   });
 }
 
-/** Mean squared error (or sum / elementwise). @param opts.reduction @default 'mean' */
+/** Mean squared error (or sum / elementwise; a `tf.Scalar` unless 'none'). @param opts.reduction @default 'mean' */
+export function mseLoss(a: tf.Tensor, b: tf.Tensor, opts?: { reduction?: 'mean' | 'sum' }): tf.Scalar;
+export function mseLoss(a: tf.Tensor, b: tf.Tensor, opts: { reduction: 'none' }): tf.Tensor;
+export function mseLoss(a: tf.Tensor, b: tf.Tensor, opts?: { reduction?: Reduction }): tf.Tensor;
 export function mseLoss(a: tf.Tensor, b: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Tensor {
   const reduction = opts.reduction ?? 'mean';
   checkReduction(reduction, 'mseLoss');
