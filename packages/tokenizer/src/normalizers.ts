@@ -4,7 +4,8 @@
  * huggingface/tokenizers). Alignment to the original text is kept (see NormalizedString).
  */
 import { NormalizedString } from './normalized-string.js';
-import { isBertControl, isChineseChar, isNonSpacingMark, isWhitespace } from './internal/unicode.js';
+import { compileHfPattern } from './hf-regex.js';
+import { cpLen, isBertControl, isChineseChar, isNonSpacingMark, isWhitespace } from './internal/unicode.js';
 
 export interface Normalizer {
   readonly type: string;
@@ -122,8 +123,10 @@ export class Replace implements Normalizer {
   constructor(options: ReplaceOptions) {
     this.pattern = options.pattern;
     this.content = options.content;
-    const src = typeof this.pattern === 'string' ? escapeRegExp(this.pattern) : this.pattern.regex;
-    this.re = new RegExp(src, 'gu');
+    this.re =
+      typeof this.pattern === 'string'
+        ? new RegExp(escapeRegExp(this.pattern), 'gu')
+        : compileHfPattern(this.pattern.regex, 'Replace');
   }
   normalize(s: NormalizedString): void {
     replaceIn(s, this.re, this.content);
@@ -147,7 +150,7 @@ export function replaceIn(s: NormalizedString, re: RegExp, content: string): voi
   let changed = false;
   while ((m = re.exec(text)) !== null) {
     if (m[0].length === 0) {
-      re.lastIndex++;
+      re.lastIndex = m.index + cpLen(text, m.index); // a whole code point (see splitBy)
       continue;
     }
     if (m.index > last) {

@@ -7,8 +7,9 @@
  */
 import { NormalizedString } from './normalized-string.js';
 import { BYTE_TO_CHAR } from './internal/byte-level.js';
-import { WHITESPACE_CLASS, isBertPunctuation, isWhitespace } from './internal/unicode.js';
+import { WHITESPACE_CLASS, cpLen, isBertPunctuation, isWhitespace } from './internal/unicode.js';
 import { escapeRegExp } from './normalizers.js';
+import { compileHfPattern } from './hf-regex.js';
 
 export interface PreTokenizer {
   readonly type: string;
@@ -41,15 +42,29 @@ export function splitBy(
   while ((m = re.exec(text)) !== null) {
     const a = m.index;
     const b = a + m[0].length;
-    if (b === a) {
-      re.lastIndex++;
-      continue;
-    }
     if (a > last) ranges.push([last, a, invert]);
+    // an empty match is still a split point (HF keeps it as a zero-length match; empty pieces are dropped)
     ranges.push([a, b, !invert]);
     last = b;
+    // step over an empty match by a whole code point: with the u flag, exec from the middle
+    // of a surrogate pair starts at the pair again, which would loop forever
+    if (b === a) re.lastIndex = a + cpLen(text, a);
   }
   if (last < text.length) ranges.push([last, text.length, invert]);
+  const first = out.length;
+  splitRanges(s, ranges, behavior, out);
+  // HF drops empty pieces (from empty matches and merges at the ends)
+  let w = first;
+  for (let r = first; r < out.length; r++) if (out[r]!.length > 0) out[w++] = out[r]!;
+  out.length = w;
+}
+
+function splitRanges(
+  s: NormalizedString,
+  ranges: Array<[number, number, boolean]>,
+  behavior: SplitBehavior,
+  out: NormalizedString[],
+): void {
   if (behavior === 'removed') {
     for (const [a, b, isMatch] of ranges) if (!isMatch) out.push(s.slice(a, b));
   } else if (behavior === 'isolated') {
@@ -220,7 +235,11 @@ export class Split implements PreTokenizer {
     this.pattern = options.pattern;
     this.behavior = options.behavior;
     this.invert = options.invert ?? false;
-    this.re = new RegExp(typeof this.pattern === 'string' ? escapeRegExp(this.pattern) : this.pattern.regex, 'gu');
+    // a literal string, or a tokenizer.json regex with Oniguruma's semantics (see hf-regex.ts)
+    this.re =
+      typeof this.pattern === 'string'
+        ? new RegExp(escapeRegExp(this.pattern), 'gu')
+        : compileHfPattern(this.pattern.regex, 'Split');
   }
   preTokenize(splits: NormalizedString[]): NormalizedString[] {
     return forEachSplit(splits, (s, out) => splitBy(s, this.re, this.behavior, out, this.invert));
