@@ -310,6 +310,8 @@ describe('web demo in Chromium', () => {
     expect(pos.attributions.every(Number.isFinite)).toBe(true);
     expect(Math.max(...pos.attributions.map(Math.abs))).toBeGreaterThan(0);
     expect(await v.page.locator('#sent-legend svg g.legend').count()).toBe(1);
+    expect(await textOutsideSvg(v.page, '#sent-bars svg')).toEqual([]);
+    expect(await textOutsideSvg(v.page, '#sent-legend svg')).toEqual([]);
     await shot(v, 'sentiment-positive');
     const neg = await judge('돈 아깝다. 지루하고 재미없는 최악의 영화');
     expect(neg.p).toBeLessThan(0.5);

@@ -66,9 +66,14 @@ export function sequentialColor(w: number): string {
   return `rgb(${shade},${shade},255)`;
 }
 
-/** Approximate width in px of `text` at `size` px (system-ui); enough to keep labels inside the frame. */
+/**
+ * Approximate width in px of `text` at `size` px (system-ui): Hangul, kana and CJK ideographs
+ * are about one em wide, other characters about 0.62 em. Enough to keep labels inside the frame.
+ */
 function textWidth(text: string, size: number): number {
-  return text.length * size * 0.62;
+  let em = 0;
+  for (const ch of text) em += ch.codePointAt(0)! >= 0x1100 ? 1 : 0.62;
+  return em * size;
 }
 
 let gradientIds = 0;
@@ -312,11 +317,12 @@ export function divergingColor(v: number): string {
 
 /** A horizontal colour legend for attributions in [−scale, scale]. */
 export function divergingLegend(scale: number, title: string): SVGSVGElement {
-  const width = 360;
+  const caption = `← toward negative · ${title} · toward positive →`;
+  const width = Math.max(360, Math.ceil(textWidth(caption, 11)) + 40);
   const svg = el('svg', {
     width,
-    height: 46,
-    viewBox: `0 0 ${width} 46`,
+    height: 50,
+    viewBox: `0 0 ${width} 50`,
     role: 'img',
     'aria-label': `${title} colour scale`,
   }) as SVGSVGElement;
@@ -336,7 +342,7 @@ export function divergingLegend(scale: number, title: string): SVGSVGElement {
       el('text', { x, y: 31, 'font-size': 11, 'text-anchor': 'middle' }, t === 0 ? '0' : (t * scale).toFixed(2)),
     );
   }
-  g.append(el('text', { x: 20, y: 44, 'font-size': 11 }, `← toward negative · ${title} · toward positive →`));
+  g.append(el('text', { x: 20, y: 44, 'font-size': 11 }, caption));
   svg.append(g);
   return svg;
 }
@@ -346,7 +352,7 @@ export function attributionBars(values: ArrayLike<number>, labels: string[]): SV
   const n = values.length;
   const row = 22;
   const font = 13;
-  const left = 12 + Math.max(20, ...labels.map((l) => textWidth(l, font) * 1.3));
+  const left = 12 + Math.max(20, ...labels.map((l) => textWidth(l, font)));
   const half = 200;
   const width = left + 2 * half + 100;
   const height = n * row + 10;
