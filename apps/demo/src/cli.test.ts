@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from './main.js';
+import { withCtrlCAt } from './testdata/interrupt.js';
 
 /** Runs the CLI in-process and captures what it prints. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -172,15 +173,17 @@ describe('wordloom CLI: bad values and files are one line naming the option or f
           b.set(header, 8);
           return b;
         })(),
-        /its format is "pt"/,
+        /format = "pt", expected 'wordloom-train v1'/,
       ],
     ];
+    const file = join(out, 'checkpoints', 'checkpoint-000000002.safetensors');
+    mkdirSync(join(out, 'checkpoints'), { recursive: true });
     for (const [bytes, why] of cases) {
-      writeFileSync(join(out, 'checkpoint.safetensors'), bytes);
+      writeFileSync(file, bytes);
       const r = await run(...argv);
       expect(r.code).toBe(3);
       oneLine(r);
-      expect(r.err).toContain(`${join(out, 'checkpoint.safetensors')} is not a usable checkpoint (`);
+      expect(r.err).toContain(`${file} is not a usable checkpoint (`);
       expect(r.err).toMatch(why);
       expect(r.err).toMatch(/delete it and run without --resume, or use another --out/);
     }
@@ -250,7 +253,53 @@ describe('wordloom CLI: end to end on tiny data', () => {
     expect(again.err).toMatch(/use the same options or another --out/);
     const resumed = await run(...argv, '--resume');
     expect(resumed.code).toBe(0);
-    expect(resumed.out).toMatch(/resumed from .*checkpoint.safetensors at step 4/);
+    expect(resumed.out).toMatch(/resumed from .*checkpoints\/checkpoint-0+4\.safetensors at step 4/);
+  });
+
+  it('seq2seq date --scheduled-sampling: Ctrl-C mid-epoch or during the epoch-end evaluation, then --resume, gives the uninterrupted weights bit for bit', async () => {
+    const argv = (out: string): string[] => [
+      'seq2seq',
+      'date',
+      '--out',
+      out,
+      '--limit',
+      '300',
+      '--batch-size',
+      '16',
+      '--hidden',
+      '16',
+      '--embedding',
+      '8',
+      '--epochs',
+      '2',
+      '--scheduled-sampling',
+      'linear',
+      '--seed',
+      '3',
+    ];
+    const full = join(tmp, 'ss-full');
+    expect((await run(...argv(full), '--quiet')).code).toBe(0);
+    const weights = (out: string): Buffer => readFileSync(join(out, 'model.safetensors'));
+    const metrics = (out: string) => JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    // 270 training examples in batches of 16: 17 steps an epoch, 34 in all; step 17 ends epoch 1,
+    // whose evaluation a Ctrl-C there interrupts.
+    for (const [name, at] of [
+      ['mid-epoch', / 21\/34 steps/],
+      ['evaluation', / 17\/34 steps/],
+    ] as const) {
+      const cut = join(tmp, `ss-cut-${name}`);
+      const { result, fired } = await withCtrlCAt(at, () => main(argv(cut)));
+      expect(fired).toBe(true);
+      expect(result).toBe(130);
+      expect(metrics(cut).interrupted).toBe(true);
+      const r = await run(...argv(cut), '--resume', '--quiet');
+      expect(r.code).toBe(0);
+      expect(metrics(cut).steps).toBe(34);
+      expect(weights(cut).equals(weights(full))).toBe(true);
+      const strip = (h: Array<Record<string, unknown>>) => h.map(({ seconds: _s, ...rest }) => rest);
+      expect(strip(metrics(cut).history)).toEqual(strip(metrics(full).history));
+      expect(metrics(cut).exactMatch).toBe(metrics(full).exactMatch);
+    }
   });
 
   it('embed train (each method) / neighbors / analogy on a small slice of the committed Wikipedia excerpt', async () => {

@@ -5,7 +5,8 @@
  */
 import cliProgress from 'cli-progress';
 
-export const interrupt = { requested: false };
+/** Set by the first Ctrl-C (tests set it too); `onRequest` is told at once (the running fit's AbortController). */
+export const interrupt: { requested: boolean; onRequest?: (() => void) | undefined } = { requested: false };
 let installed = false;
 
 /** Installs the SIGINT handler once. */
@@ -18,7 +19,10 @@ export function installInterruptHandler(): void {
       process.exit(130);
     }
     interrupt.requested = true;
-    process.stderr.write('\nwordloom: stopping after this step and saving a checkpoint (Ctrl-C again to quit now)\n');
+    interrupt.onRequest?.();
+    process.stderr.write(
+      '\nwordloom: stopping after this step (or evaluation batch) and saving a checkpoint (Ctrl-C again to quit now)\n',
+    );
   });
 }
 

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@wordloom/core';
-import { BucketBatchSampler, seq2seqCollate } from '@wordloom/data';
+import { BucketBatchSampler, DataLoader, fromArray, seq2seqCollate } from '@wordloom/data';
 import { Optimizer, adam, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
 import {
   Seq2Seq,
@@ -30,8 +30,8 @@ import {
 } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { heatmapSvg, heatmapText } from '../heatmap.js';
-import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
-import { startDataParallel } from '../parallel.js';
+import { demoFit, type HistoryEntry } from '../fit-run.js';
+import { interrupt } from '../progress.js';
 import { CharVocab, makeReversePairs, parseUnderscorePairs, type Pair } from '../toy-tasks.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
 
@@ -182,24 +182,26 @@ export async function runToyTask(
     `model: ${cfg.cell.toUpperCase()} encoder–decoder, ${cfg.attention === 'none' ? 'no attention' : `${cfg.attention} attention`}, embedding ${cfg.embeddingDim}, hidden ${cfg.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters; Adam lr ${cfg.lr}${cfg.lrSchedule === 'cosine' ? ' (cosine decay)' : ''}, clip ${cfg.clip}, batch ${cfg.batchSize}`,
   );
 
-  const evaluate = (examples: typeof testEx, limit = examples.length): { exact: number; preds: string[] } => {
-    const preds: string[] = [];
+  type Example = (typeof testEx)[number];
+  /** Exact matches in `chunk` (greedy decoding) and the decoded predictions. */
+  const decodeChunk = (chunk: Example[]): { ok: number; preds: string[] } => {
+    const b = collate(chunk);
+    const hyps = model.generate(b.sourceIds, b.sourceLengths.dataSync() as Int32Array, {
+      maxLength: Math.max(...chunk.map((c) => c.target.length)) + 2,
+    });
+    tf.dispose(b as unknown as tf.TensorContainer);
     let ok = 0;
-    const n = Math.min(limit, examples.length);
-    for (let s = 0; s < n; s += 500) {
-      const chunk = examples.slice(s, Math.min(n, s + 500));
-      const b = collate(chunk);
-      const hyps = model.generate(b.sourceIds, b.sourceLengths.dataSync() as Int32Array, {
-        maxLength: Math.max(...chunk.map((c) => c.target.length)) + 2,
-      });
-      tf.dispose(b as unknown as tf.TensorContainer);
-      hyps.forEach((h, i) => {
-        const p = vocab.decode(h.tokens);
-        preds.push(p);
-        if (h.finished && Array.from(h.tokens).join() === Array.from(chunk[i].target).join()) ok++;
-      });
-    }
-    return { exact: ok / n, preds };
+    const preds = hyps.map((h, i) => {
+      if (h.finished && Array.from(h.tokens).join() === Array.from(chunk[i].target).join()) ok++;
+      return vocab.decode(h.tokens);
+    });
+    return { ok, preds };
+  };
+  /** Chunks of at most `size` examples (an evaluation checks Ctrl-C between them). */
+  const chunks = (examples: Example[], size: number): Example[][] => {
+    const out: Example[][] = [];
+    for (let s = 0; s < examples.length; s += size) out.push(examples.slice(s, s + size));
+    return out;
   };
 
   if (opts.timeBudgetSeconds !== undefined)
@@ -207,56 +209,70 @@ export async function runToyTask(
       `training for at most ${opts.timeBudgetSeconds} s (or ${totalSteps} steps); the bar's ETA is for the step limit`,
     );
   const cpuStart = process.cpuUsage();
+  // Scheduled sampling draws from this generator; fit saves its state with each checkpoint.
   const rng = new Rng(cfg.seed + 17);
-  const loop = await trainLoop<Int32Array>({
+  const loader = new DataLoader({ dataset: fromArray(trainEx), batchSampler: sampler, collate });
+  const loop = await demoFit({
     command,
     label: cfg.task,
     out,
     model,
     optimizer,
-    config: { ...cfg },
-    batches: (epoch) => {
-      const bs = sampler.batches(epoch);
-      return { length: bs.length, get: (i) => bs[i] };
-    },
-    step: (idx, step) => {
-      const b = collate(Array.from(idx, (i) => trainEx[i]));
-      const ratio = schedule(step);
+    train: loader,
+    loss: (m, b, ctx) => {
+      const ratio = schedule(ctx.step);
       const batch = {
         src: b.sourceIds,
         srcLengths: b.sourceLengths.dataSync() as Int32Array,
         tgt: b.decoderTarget,
         tgtLengths: b.targetLengths.dataSync() as Int32Array,
       };
-      try {
-        return optimizer.minimize(() => model.loss(batch, ratio < 1 ? { teacherForcingRatio: ratio, rng } : {}));
-      } finally {
-        tf.dispose(b as unknown as tf.TensorContainer);
-      }
+      return m.loss(batch, ratio < 1 ? { teacherForcingRatio: ratio, rng } : {});
     },
+    config: { ...cfg },
+    epochs: cfg.epochs,
+    ...(cfg.maxSteps > 0 ? { maxSteps: cfg.maxSteps } : {}),
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    rngs: { scheduledSampling: rng },
     barMetrics: (step): Record<string, number> => {
       const ratio = schedule(step);
       return ratio < 1 ? { tf: ratio } : {};
     },
-    plannedSteps: totalSteps,
-    epochs: cfg.epochs,
-    ...runOptions(opts, log),
-    evalAtEpochEnd: true,
-    evaluate: ({ epoch, loss }) => {
-      const exactMatch = evaluate(testEx, 1000).exact;
-      return {
-        metrics: { exactMatch },
-        message: `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * exactMatch).toFixed(2)}%`,
-      };
+    // At each epoch's end: exact match on (at most) 1,000 held-out examples.
+    evaluate: {
+      loader: chunks(testEx.slice(0, 1000), 250),
+      metrics: (_m, chunk) => ({ exactMatch: decodeChunk(chunk).ok / chunk.length }),
+      atEpochEnd: true,
+      message: ({ exactMatch }, { epoch, loss }) =>
+        `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * exactMatch).toFixed(2)}%`,
     },
-    dp: startDataParallel(1),
+    ...(opts.resume ? { resume: true } : {}),
+    ...(opts.quiet ? { quiet: true } : {}),
+    log,
   });
-  const { step, interrupted, trainSeconds, history, lastLoss } = loop;
+  let { interrupted } = loop;
+  const { step, trainSeconds, history, lastLoss } = loop;
   const epoch = loop.epochs;
   const cpu = process.cpuUsage(cpuStart);
   const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
 
-  const { exact, preds } = evaluate(testEx);
+  // The final evaluation on every held-out example; Ctrl-C stops it between chunks (training is saved).
+  const preds: string[] = [];
+  let ok = 0;
+  if (!interrupted) {
+    for (const chunk of chunks(testEx, 500)) {
+      await new Promise<void>((r) => setImmediate(r)); // let a Ctrl-C in
+      if (interrupt.requested) {
+        interrupted = true;
+        break;
+      }
+      const r = decodeChunk(chunk);
+      ok += r.ok;
+      preds.push(...r.preds);
+    }
+  }
+  // Interrupted: no exact match (--resume finishes the run and measures it).
+  const exact = interrupted ? NaN : ok / testEx.length;
   const wrong = preds.map((p, i) => ({ q: test[i].q, p, a: test[i].a })).filter((x) => x.p !== x.a);
   // The heatmap: the requested example, else the first held-out one.
   const exQ = opts.example ?? test[0].q;
