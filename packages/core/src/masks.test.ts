@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { causalMask, sequenceMask, setupBackend } from './index.js';
+import {
+  causalMask,
+  checkMaskConvention,
+  markMask,
+  maskConvention,
+  paddingMask,
+  paddingToAttentionMask,
+  sequenceMask,
+  setupBackend,
+} from './index.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -26,7 +35,12 @@ describe('masks', () => {
   });
 
   it('sequenceMask errors name the offending length', () => {
-    expect(() => sequenceMask([1, 5, 2], 4)).toThrow('sequenceMask: lengths[1] = 5 exceeds maxLen = 4');
+    expect(() => sequenceMask([1, 5, 2], 4)).toThrow('sequenceMask: lengths[1] = 5 must be an integer in [0, T = 4]');
+    expect(() => sequenceMask([1, 2.5])).toThrow('sequenceMask: lengths[1] = 2.5 is not a non-negative integer');
+    expect(() => sequenceMask([1, 2], { batchSize: 3, caller: 'attention' })).toThrow(
+      'attention: lengths has 2 entries but the batch size is 3',
+    );
+    expect(() => sequenceMask([1], { padding: 'top' as 'left' })).toThrow("padding = top must be 'right' or 'left'");
     expect(() => sequenceMask([1, -1])).toThrow('lengths[1] = -1');
     expect(sequenceMask([]).shape).toEqual([0, 0]);
   });
@@ -40,5 +54,42 @@ describe('masks', () => {
     ]);
     c.dispose();
     expect(() => causalMask(-1)).toThrow(/T = -1/);
+  });
+
+  it('sequenceMask options: left padding, every dtype; paddingMask is its complement', () => {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const left = sequenceMask([2, 0, 3], { maxLen: 4, dtype, padding: 'left' });
+      expect(left.dtype).toBe(dtype);
+      expect(Array.from(left.dataSync())).toEqual([0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1]);
+      const pad = paddingMask([2, 0, 3], { maxLen: 4, dtype });
+      expect(pad.dtype).toBe(dtype);
+      expect(Array.from(pad.dataSync())).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1]);
+      tf.dispose([left, pad]);
+    }
+    expect(() => paddingMask([3], { maxLen: 2 })).toThrow(
+      'paddingMask: lengths[0] = 3 must be an integer in [0, T = 2]',
+    );
+  });
+
+  it('masks carry their convention, and checkMaskConvention names the expected one', () => {
+    const real = sequenceMask([1, 2], 2, 'bool');
+    const pad = paddingMask([1, 2], { maxLen: 2, dtype: 'bool' });
+    const plain = tf.tensor2d([1, 0, 1, 1], [2, 2], 'bool');
+    expect(maskConvention(real)).toBe('real');
+    expect(maskConvention(pad)).toBe('padding');
+    expect(maskConvention(plain)).toBeUndefined();
+    expect(() => checkMaskConvention('f', 'keyPaddingMask', real, 'padding', 'pass it as keyMask')).toThrow(
+      "f: keyPaddingMask expects 1/true = padding (PyTorch's key_padding_mask; paddingMask), but this mask was " +
+        'made with 1/true = real token (sequenceMask, a collated batch mask); pass it as keyMask',
+    );
+    expect(() => checkMaskConvention('f', 'mask', pad, 'real')).toThrow('f: mask expects 1/true = real token');
+    // Matching or unmarked masks pass.
+    checkMaskConvention('f', 'mask', real, 'real');
+    checkMaskConvention('f', 'mask', plain, 'padding');
+    expect(maskConvention(markMask(plain, 'padding'))).toBe('padding');
+    expect(() => markMask(plain, 'keep' as 'real')).toThrow("markMask: convention = keep must be 'real' or 'padding'");
+    // paddingToAttentionMask takes 1 = real keys and refuses a padding mask.
+    expect(() => paddingToAttentionMask(pad)).toThrow('paddingToAttentionMask: keyMask expects 1/true = real token');
+    tf.dispose([real, pad, plain]);
   });
 });
