@@ -39,6 +39,18 @@ async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * What is wrong with a gzip file, in words, when `e` is a zlib error (whose own messages —
+ * "invalid block type", "incorrect header check", "unexpected end of file" — name neither
+ * the file nor the problem); null for any other error.
+ */
+function gzipProblem(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return null;
+  const what = code === 'Z_BUF_ERROR' ? 'the gzip data ends early (truncated file)' : 'corrupt gzip data';
+  return `${what} (zlib: ${(e as Error).message})`;
+}
+
 /** The decompressed bytes of a file, streamed (an async iterable of `Uint8Array` chunks). */
 export async function* openFile(path: string, opts: OpenFileOptions = {}): AsyncGenerator<Uint8Array> {
   if (typeof path !== 'string' || path.length === 0)
@@ -50,6 +62,9 @@ export async function* openFile(path: string, opts: OpenFileOptions = {}): Async
   if (gz) file.on('error', (e) => stream.destroy(e));
   try {
     for await (const chunk of stream) yield chunk as Uint8Array;
+  } catch (e) {
+    const problem = gz ? gzipProblem(e) : null;
+    throw problem == null ? e : new Error(`openFile: ${path}: ${problem}`, { cause: e });
   } finally {
     file.destroy();
     stream.destroy();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readLines, readNsmc, readRows } from './readers.js';
 import { openFile, readLinesFromFile, readNsmcFile, readRowsFromFile } from './node.js';
@@ -170,5 +172,47 @@ describe('bundle safety', () => {
       .filter((f) => /from ['"]node:|import\(['"]node:/.test(readFileSync(new URL(f, dir), 'utf8')));
     expect(offenders).toEqual([]);
     expect(readFileSync(new URL('node.ts', dir), 'utf8')).toMatch(/from 'node:fs'/);
+  });
+});
+
+describe('a corrupt or truncated gzip names the source and the problem (not zlib\'s "invalid block type")', () => {
+  const gz = gzipSync(readFileSync(fixture('nsmc_200.txt')));
+  const corrupt = Uint8Array.from(gz);
+  for (let i = 12; i < 40; i++) corrupt[i] ^= 0x5a;
+  const cut = gz.subarray(0, gz.length >> 1);
+
+  it('from a file path (@wordloom/data/node)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wl-data-gz-'));
+    writeFileSync(join(dir, 'corrupt.txt.gz'), corrupt);
+    writeFileSync(join(dir, 'cut.txt.gz'), cut);
+    await expect(readNsmcFile(join(dir, 'corrupt.txt.gz'))).rejects.toThrow(
+      new RegExp(`^openFile: ${dir}/corrupt\\.txt\\.gz: corrupt gzip data \\(zlib: .+\\)$`, 'u'),
+    );
+    await expect(collect(readLinesFromFile(join(dir, 'cut.txt.gz')))).rejects.toThrow(
+      `openFile: ${dir}/cut.txt.gz: the gzip data ends early (truncated file) (zlib: unexpected end of file)`,
+    );
+  });
+
+  it('from bytes, a File (its name) and a Response (its URL)', async () => {
+    await expect(collect(readLines([corrupt]))).rejects.toThrow(/^readText: corrupt gzip data \(.+\)$/u);
+    await expect(collect(readLines(chunked(cut, 100)))).rejects.toThrow(
+      /^readText: the gzip data ends early \(truncated file\) \(.+\)$/u,
+    );
+    await expect(collect(readLines(new File([corrupt], 'ratings.txt.gz')))).rejects.toThrow(
+      /^readText: ratings\.txt\.gz: corrupt gzip data/u,
+    );
+    const response = new Response(corrupt);
+    Object.defineProperty(response, 'url', { value: 'https://example.org/ratings.txt.gz' });
+    await expect(collect(readLines(response))).rejects.toThrow(
+      /^readText: https:\/\/example\.org\/ratings\.txt\.gz: corrupt gzip data/u,
+    );
+  });
+
+  it('an error of the source itself is passed on unchanged', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield gz.subarray(0, 20);
+      throw new Error('network down');
+    }
+    await expect(collect(readLines(failing()))).rejects.toThrow(/^network down$/u);
   });
 });

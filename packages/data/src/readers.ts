@@ -91,10 +91,57 @@ export async function* readText(source: ByteSource, opts: ReadLinesOptions = {})
   const it: AsyncIterator<Uint8Array | string> =
     Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : toAsync(chunks as Iterable<Uint8Array | string>);
   try {
-    yield* decodeChunks(fn, it, gzip);
+    yield* decodeChunks(fn, it, gzip, sourceLabel(source));
   } finally {
     // Closes the source when the consumer stops early (e.g. `readNsmc` with `limit`).
     await it.return?.();
+  }
+}
+
+/** How errors name the source: a `File`'s name, a `Response`'s URL, or nothing. */
+function sourceLabel(source: ByteSource): string {
+  const s = source as { name?: unknown; url?: unknown };
+  if (typeof Blob !== 'undefined' && source instanceof Blob && typeof s.name === 'string' && s.name !== '')
+    return s.name;
+  if (typeof Response !== 'undefined' && source instanceof Response && typeof s.url === 'string' && s.url !== '')
+    return s.url;
+  return '';
+}
+
+/**
+ * The decompressed chunks of a gzip stream; a decompression failure (not one of the source)
+ * becomes an error naming the source and the problem — the runtime's own ("invalid block
+ * type", "incorrect header check") name neither.
+ */
+async function* gunzipChunks(
+  fn: string,
+  it: AsyncIterator<Uint8Array | string>,
+  first: Uint8Array,
+  label: string,
+): AsyncGenerator<Uint8Array> {
+  let sourceFailed = false;
+  const tracked: AsyncIterator<Uint8Array | string> = {
+    next: async () => {
+      try {
+        return await it.next();
+      } catch (e) {
+        sourceFailed = true;
+        throw e;
+      }
+    },
+  };
+  const stream = chunksToStream(tracked, first).pipeThrough(
+    new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+  );
+  try {
+    yield* streamChunks(stream);
+  } catch (e) {
+    if (sourceFailed) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown } | null)?.code;
+    const truncated = code === 'Z_BUF_ERROR' || /unexpected end|truncated|incomplete/iu.test(message);
+    const what = truncated ? 'the gzip data ends early (truncated file)' : 'corrupt gzip data';
+    throw new Error(`${fn}: ${label === '' ? '' : `${label}: `}${what} (${message})`, { cause: e });
   }
 }
 
@@ -102,6 +149,7 @@ async function* decodeChunks(
   fn: string,
   it: AsyncIterator<Uint8Array | string>,
   gzip: boolean | 'auto',
+  label: string,
 ): AsyncGenerator<string> {
   // Find the first non-empty chunk to sniff the gzip magic bytes.
   let first: Uint8Array | string | undefined;
@@ -152,10 +200,7 @@ async function* decodeChunks(
       `${fn}: the data is gzip but this runtime has no DecompressionStream (in Node use @wordloom/data/node)`,
     );
   }
-  const stream = chunksToStream(it, bytes).pipeThrough(
-    new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
-  );
-  for await (const chunk of streamChunks(stream)) yield decoder.decode(chunk, { stream: true });
+  for await (const chunk of gunzipChunks(fn, it, bytes, label)) yield decoder.decode(chunk, { stream: true });
   const tail = decoder.decode();
   if (tail) yield tail;
 }

@@ -92,3 +92,32 @@ describe('gensim 4.2 golden: vocabulary, sample_int, cum_table (fixtures/vocab-g
     expect(Array.from(negativeCumTable(g.counts, 0.75))).toEqual(g.cumTable);
   });
 });
+
+describe('readSentences on a bad file', () => {
+  const collect = async (path: string): Promise<number> => {
+    let n = 0;
+    for await (const s of readSentences(path)) n += s.length;
+    return n;
+  };
+
+  it('a corrupt or truncated .gz: an error naming the file and the problem (not zlib\'s "invalid block type")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wl-corpus-gz-'));
+    const gz = gzipSync(readFileSync(fixture('nsmc.excerpt.txt')));
+    const corrupt = Buffer.from(gz);
+    for (let i = 12; i < 40; i++) corrupt[i] ^= 0x5a;
+    writeFileSync(join(dir, 'corrupt.txt.gz'), corrupt);
+    await expect(collect(join(dir, 'corrupt.txt.gz'))).rejects.toThrow(
+      new RegExp(`^readSentences: "${dir}/corrupt\\.txt\\.gz": corrupt gzip data \\(zlib: .+\\)$`, 'u'),
+    );
+    writeFileSync(join(dir, 'cut.txt.gz'), gz.subarray(0, gz.length >> 1));
+    await expect(collect(join(dir, 'cut.txt.gz'))).rejects.toThrow(
+      `readSentences: "${dir}/cut.txt.gz": the gzip data ends early (truncated file) (zlib: unexpected end of file)`,
+    );
+    await expect(collect(join(dir, 'missing.txt'))).rejects.toThrow(
+      `readSentences: cannot read "${dir}/missing.txt": ENOENT`,
+    );
+    // and a good .gz still reads to the end
+    writeFileSync(join(dir, 'good.txt.gz'), gz);
+    expect(await collect(join(dir, 'good.txt.gz'))).toBe(await collect(fixture('nsmc.excerpt.txt')));
+  });
+});

@@ -6,7 +6,7 @@
  * `max_final_vocab`), gensim `LineSentence` (one sentence a line, split on whitespace,
  * at most 10,000 tokens a sentence).
  */
-import { nodeBuiltin } from './internal/node.js';
+import { gzipProblem, nodeBuiltin } from './internal/node.js';
 
 /**
  * A source of sentences:
@@ -45,13 +45,37 @@ export async function* readSentences(source: CorpusSource, opts: ReadCorpusOptio
     const fs = nodeBuiltin('node:fs', 'reading a corpus from a file path', instead);
     const zlib = nodeBuiltin('node:zlib', 'reading a corpus from a file path', instead);
     const readline = nodeBuiltin('node:readline', 'reading a corpus from a file path', instead);
-    let input: NodeJS.ReadableStream = fs.createReadStream(source);
-    if (source.endsWith('.gz')) input = input.pipe(zlib.createGunzip());
-    const rl = readline.createInterface({ input, crlfDelay: Infinity });
-    for await (const line of rl) {
-      const toks = splitLine(lower ? line.toLowerCase() : line);
-      yield toks;
+    // readline does not pass on its input's errors: catch them on the streams, stop reading,
+    // and throw one that names the file (zlib's "invalid block type" names nothing).
+    const failed: { error: Error | null } = { error: null };
+    const file = fs.createReadStream(source);
+    let input: NodeJS.ReadableStream = file;
+    const fail = (error: Error): void => {
+      failed.error ??= error;
+      reader.close();
+    };
+    file.on('error', (e) =>
+      fail(new Error(`readSentences: cannot read ${JSON.stringify(source)}: ${e.message}`, { cause: e })),
+    );
+    if (source.endsWith('.gz')) {
+      input = file.pipe(zlib.createGunzip());
+      input.on('error', (e: Error) =>
+        fail(new Error(`readSentences: ${JSON.stringify(source)}: ${gzipProblem(e)}`, { cause: e })),
+      );
     }
+    const reader = readline.createInterface({ input, crlfDelay: Infinity });
+    // readline re-emits its input's error on itself: already recorded above.
+    reader.on('error', () => {});
+    try {
+      for await (const line of reader) {
+        if (failed.error != null) break;
+        yield splitLine(lower ? line.toLowerCase() : line);
+      }
+    } finally {
+      reader.close();
+      file.destroy();
+    }
+    if (failed.error != null) throw failed.error;
     return;
   }
   if (source === null || typeof source !== 'object') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyedVectors } from './keyed-vectors.js';
@@ -141,5 +141,73 @@ describe('word2vec formats: bad input gives clear errors', () => {
   it('refuses to write words with spaces', () => {
     const kv = new KeyedVectors({ words: ['a b'], vectors: new Float32Array([1]), dim: 1 });
     expect(() => writeWord2VecFormat(kv)).toThrow(/word "a b" at row 0 is empty or contains a space/);
+  });
+});
+
+describe('word2vec formats: text or binary is told apart by what the first row is', () => {
+  const bytes = (...parts: Array<string | number[]>): Uint8Array =>
+    new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...enc.encode(p)] : p)));
+
+  it('a text file with NaN / inf values is text (they read back as numpy writes them)', () => {
+    const kv = readWord2VecFormat(enc.encode('2 4\nfoo 1 NaN 3 4\nbar -inf 5 6 inf\n'));
+    expect(kv.words).toEqual(['foo', 'bar']);
+    expect(Array.from(kv.vectors)).toEqual([1, NaN, 3, 4, -Infinity, 5, 6, Infinity]);
+    // what writeWord2VecFormat writes for them reads back
+    const back = readWord2VecFormat(writeWord2VecFormat(kv));
+    expect(Array.from(back.vectors)).toEqual(Array.from(kv.vectors));
+  });
+
+  it('a text file with a bad value or a short row says which line, not "needs N bytes for binary records"', () => {
+    expect(() => readWord2VecFormat(enc.encode('2 4\nfoo 1 2 x3 4\nbar 1 2 3 4\n'))).toThrow(
+      'readWord2VecFormat: line 2: value 2 = "x3" is not a number',
+    );
+    expect(() => readWord2VecFormat(enc.encode('2 4\nfoo 1 2 3\nbar 1 2 3 4\n'))).toThrow(
+      'readWord2VecFormat: line 2 has 3 values, expected dim = 4 (word "foo")',
+    );
+    // dim < 4: too few bytes for binary records, so text
+    expect(() => readWord2VecFormat(enc.encode('2 2\nfoo 1 ?\nbar 1 2\n'))).toThrow(
+      'line 2: value 1 = "?" is not a number',
+    );
+  });
+
+  it('a text file with a word that is not UTF-8 names the line and its bytes', () => {
+    const cp949 = bytes('2 4\nfoo 1 2 3 4\n', [0xc8, 0xf1, 0xb8, 0xc1], ' 1 2 3 4\n');
+    expect(() => readWord2VecFormat(cp949)).toThrow(
+      'readWord2VecFormat: text file is not valid UTF-8: line 3 starts with bytes c8 f1 b8 c1 20 31 20 32 20 33 20 34',
+    );
+    const first = bytes('1 4\n', [0xff], ' 1 2 3 4\n');
+    expect(() => readWord2VecFormat(first)).toThrow('not valid UTF-8: line 2 starts with bytes ff 20');
+  });
+
+  it('binary files are still detected, including vectors whose bytes are printable', () => {
+    expect(readWord2VecFormat(writeWord2VecFormat(gText, { binary: true })).vectors).toEqual(gText.vectors);
+    // 0.1 = cd cc cc 3d, 1.5 = 00 00 c0 3f, 1.0000001 = 01 00 80 3f: never a printable row
+    for (const v of [0.1, 1.5, 1.0000001, -2]) {
+      const kv = new KeyedVectors({ words: ['a', 'b'], vectors: Float32Array.of(v, v, v, v, v, v, v, v), dim: 4 });
+      const back = readWord2VecFormat(writeWord2VecFormat(kv, { binary: true }));
+      expect(Array.from(back.vectors)).toEqual(Array.from(kv.vectors));
+    }
+  });
+
+  it('a corrupt or truncated .gz names the file and the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wl-w2v-gz-'));
+    const good = join(dir, 'v.txt.gz');
+    saveWord2VecFormat(gText, good);
+    const gz = readFileSync(good);
+    const corrupt = Buffer.from(gz);
+    for (let i = 12; i < 40; i++) corrupt[i] ^= 0x5a;
+    const path = join(dir, 'corrupt.txt.gz');
+    writeFileSync(path, corrupt);
+    expect(() => loadWord2VecFormat(path)).toThrow(
+      new RegExp(
+        `^loadWord2VecFormat\\(${JSON.stringify(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): corrupt gzip data \\(zlib: .+\\)$`,
+        'u',
+      ),
+    );
+    const cut = join(dir, 'cut.txt.gz');
+    writeFileSync(cut, gz.subarray(0, gz.length >> 1));
+    expect(() => loadWord2VecFormat(cut)).toThrow(
+      'cut.txt.gz"): the gzip data ends early (truncated file) (zlib: unexpected end of file)',
+    );
   });
 });

@@ -10,7 +10,7 @@
  * is allocated, so a truncated file or a lying header gives a clear error, never a huge
  * allocation.
  */
-import { nodeBuiltin } from './internal/node.js';
+import { gzipProblem, nodeBuiltin } from './internal/node.js';
 import { KeyedVectors } from './keyed-vectors.js';
 
 /** Options of {@link writeWord2VecFormat}. */
@@ -110,17 +110,65 @@ function parseHeader(fn: string, bytes: Uint8Array): { V: number; D: number; sta
   return { V, D, start: e + 1 };
 }
 
-function looksText(bytes: Uint8Array, start: number, D: number): boolean {
-  let e = start;
-  while (e < bytes.length && bytes[e] !== 0x0a && e - start < 64 + 40 * D) e++;
-  let line: string;
-  try {
-    line = dec.decode(bytes.subarray(start, e));
-  } catch {
-    return false;
+/** A text value: a JS number, or numpy's `nan` / `inf` / `-inf` (any case); NaN if neither. */
+function parseValue(t: string): number {
+  if (t === '') return NaN;
+  const x = Number(t);
+  if (!Number.isNaN(x)) return x;
+  const m = /^([+-]?)(nan|inf|infinity)$/iu.exec(t);
+  if (m == null) return NaN;
+  if (m[2]!.toLowerCase() === 'nan') return NaN;
+  return m[1] === '-' ? -Infinity : Infinity;
+}
+
+function isValue(t: string): boolean {
+  return !Number.isNaN(parseValue(t)) || /^[+-]?nan$/iu.test(t);
+}
+
+/**
+ * Whether the bytes after the header are text. The first record is read as a row: the word
+ * (not looked at, so a text file whose first word is not valid UTF-8 is still text, and then
+ * reported as such), a space, then up to a newline. Text when that rest is printable ASCII and
+ * either holds `D` values, or (with `D ≥ 4`) anything printable — a binary record has `4·D`
+ * raw float32 bytes there, which for real vectors include control bytes or bytes above 0x7e
+ * — or the bytes are too few for `V` binary records anyway. So a text file with a bad value
+ * or a short row is parsed as text, and its error names the line and the value.
+ */
+function looksText(bytes: Uint8Array, start: number, D: number, V: number): boolean {
+  const limit = Math.min(bytes.length, start + 256 + 64 * D);
+  let p = start;
+  while (p < limit && bytes[p] !== 0x20 && bytes[p] !== 0x0a) p++; // the word
+  if (p >= limit || bytes[p] !== 0x20) return false;
+  const from = p + 1;
+  for (; p < limit && bytes[p] !== 0x0a; p++) {
+    const b = bytes[p]!;
+    if ((b < 0x20 && b !== 0x0d && b !== 0x09) || b > 0x7e) return false;
   }
-  const parts = line.trim().split(/ +/u);
-  return parts.length === D + 1 && parts.slice(1).every((t) => t !== '' && !Number.isNaN(Number(t)));
+  if (p < bytes.length && bytes[p] !== 0x0a) return false; // longer than any text row
+  const values = String.fromCharCode(...bytes.subarray(from, p))
+    .trim()
+    .split(/[ \t]+/u);
+  if (values.length === D && values.every(isValue)) return true;
+  return D >= 4 || bytes.length - start < V * (2 + 4 * D);
+}
+
+/** The 1-based line of the first invalid UTF-8 in `bytes` (lines counted from the file start). */
+function firstBadUtf8Line(bytes: Uint8Array, start: number): { line: number; bytes: string } {
+  let line = 2;
+  let ls = start;
+  for (let p = start; p <= bytes.length; p++) {
+    if (p === bytes.length || bytes[p] === 0x0a) {
+      try {
+        dec.decode(bytes.subarray(ls, p));
+      } catch {
+        const shown = Array.from(bytes.subarray(ls, Math.min(p, ls + 24)), (b) => b.toString(16).padStart(2, '0'));
+        return { line, bytes: shown.join(' ') };
+      }
+      line++;
+      ls = p + 1;
+    }
+  }
+  return { line: -1, bytes: '' };
 }
 
 /**
@@ -133,7 +181,7 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
   const fn = 'readWord2VecFormat';
   const { V: claimed, D, start } = parseHeader(fn, bytes);
   const V = Math.min(claimed, opts.limit ?? claimed);
-  const binary = opts.binary ?? (claimed === 0 ? false : !looksText(bytes, start, D));
+  const binary = opts.binary ?? (claimed === 0 ? false : !looksText(bytes, start, D, V));
   const remaining = bytes.length - start;
   if (binary) {
     // every record needs >= 1 byte of word + 1 space + 4*D bytes
@@ -189,7 +237,10 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
     try {
       text = dec.decode(bytes.subarray(start));
     } catch {
-      throw new Error(`${fn}: text file is not valid UTF-8`);
+      const bad = firstBadUtf8Line(bytes, start);
+      throw new Error(
+        `${fn}: text file is not valid UTF-8: line ${bad.line} starts with bytes ${bad.bytes} (word2vec files are UTF-8; re-encode the file, e.g. iconv -f cp949 -t utf-8)`,
+      );
     }
     let q = 0;
     for (let i = 0; i < V; i++) {
@@ -208,8 +259,8 @@ export function readWord2VecFormat(bytes: Uint8Array, opts: ReadWord2VecOptions 
       const w = parts[0]!;
       for (let k = 0; k < D; k++) {
         const t = parts[k + 1]!;
-        const x = Number(t);
-        if (t === '' || (Number.isNaN(x) && t.toLowerCase() !== 'nan')) {
+        const x = parseValue(t);
+        if (!isValue(t)) {
           throw new Error(`${fn}: line ${i + 2}: value ${k} = ${JSON.stringify(t)} is not a number`);
         }
         vectors[i * D + k] = x;
@@ -237,7 +288,13 @@ export function loadWord2VecFormat(path: string, opts: ReadWord2VecOptions = {})
   const fs = nodeBuiltin('node:fs', 'loadWord2VecFormat(path)', instead);
   const zlib = nodeBuiltin('node:zlib', 'loadWord2VecFormat(path)', instead);
   let bytes: Uint8Array = fs.readFileSync(path);
-  if (path.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
+  if (path.endsWith('.gz')) {
+    try {
+      bytes = zlib.gunzipSync(bytes);
+    } catch (e) {
+      throw new Error(`loadWord2VecFormat(${JSON.stringify(path)}): ${gzipProblem(e)}`, { cause: e });
+    }
+  }
   try {
     return readWord2VecFormat(bytes, opts);
   } catch (e) {

@@ -40,3 +40,15 @@ export function nodeBuiltin<K extends keyof Builtins>(id: K, what: string, inste
   }
   return mod as Builtins[K];
 }
+
+/**
+ * What is wrong with gzip data, in words, for a zlib error (whose own messages — "invalid
+ * block type", "incorrect header check", "unexpected end of file" — name neither the file
+ * nor the problem).
+ */
+export function gzipProblem(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  const what = code === 'Z_BUF_ERROR' ? 'the gzip data ends early (truncated file)' : 'corrupt gzip data';
+  return `${what} (zlib: ${message})`;
+}
