@@ -114,8 +114,15 @@ export function findData(args: ParsedArgs, ds: DataSet, opts: { preferCommitted?
   );
 }
 
-/** Reads a text file, gunzipping `.gz`. */
+/** Reads a text file, gunzipping `.gz`; a bad gzip file is a one-line error naming it (exit 3). */
 export function readText(path: string): string {
   const bytes = readFileSync(path);
-  return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  if (!path.endsWith('.gz')) return bytes.toString('utf8');
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (e) {
+    const what =
+      (e as { code?: string }).code === 'Z_BUF_ERROR' ? 'is cut short (truncated gzip)' : 'is not valid gzip';
+    throw new CliError(`${PROGRAM}: ${path} ${what} (zlib: ${(e as Error).message}); get the file again`, 3);
+  }
 }
