@@ -213,6 +213,33 @@ describe('checkpoints', () => {
     s.dispose();
   });
 
+  it('a run killed right after an epoch-end checkpoint resumes without evaluating that epoch again', async () => {
+    const evaluate = {
+      loader: new DataLoader({ dataset: fromArray(data), batchSize: 6, collate }),
+      metrics: (m: Net, b: B) => ({ mse: mseLoss(m.forward(b.x), b.y).dataSync()[0] }),
+    };
+    const ref = setup({ evaluate, epochs: 3 });
+    const hRef = await fit(ref);
+    const storage = memoryStorage();
+    const a = setup({
+      evaluate,
+      epochs: 3,
+      checkpoint: { storage },
+      callbacks: {
+        onCheckpoint: (name) => {
+          if (name === 'checkpoint-000000004.safetensors') throw new Error('killed');
+        },
+      },
+    });
+    await expect(fit(a)).rejects.toThrow('killed');
+    const b = setup({ evaluate, epochs: 3, checkpoint: { storage }, resume: true });
+    const h = await fit(b);
+    expect(h.resumedFrom).toBe(4);
+    expect(h.evaluations).toEqual(hRef.evaluations);
+    expect(b.model.l1.weight.dataSync()).toEqual(ref.model.l1.weight.dataSync());
+    for (const x of [ref, a, b]) x.dispose();
+  });
+
   it('an evaluation interrupted after 2 of 12 batches reruns first on resume', async () => {
     const storage = memoryStorage();
     const ac = new AbortController();

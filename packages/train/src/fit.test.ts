@@ -262,7 +262,7 @@ describe('fit', () => {
     });
     expect(h.stopReason).toBe('earlyStopping');
     expect(h.evaluations).toHaveLength(3);
-    expect(h.epoch).toBe(2); // stopped in the third epoch's end evaluation, before it counted
+    expect(h.epoch).toBe(3); // stopped by the third epoch's end evaluation (the epoch counts, as in Keras)
     await expect(
       fit({
         model,

@@ -38,6 +38,7 @@ export interface ProgressBarOptions {
 /** `1m05s`, `2h03m`, `42s`. */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 10) return `${s.toFixed(1)}s`;
   if (s < 60) return `${Math.round(s)}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;

@@ -704,21 +704,31 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     }
     this.pendingEvaluation = undefined;
     const stop = await this.record(metrics, trigger);
-    if (this.o.checkpoint && (this.o.checkpoint.afterEvaluate ?? true)) await this.save();
+    // After an epoch-end evaluation the checkpoint is written once the epoch is closed (endEpoch), so that a
+    // run resumed from it does not evaluate that epoch again.
+    if (trigger === 'every' && this.o.checkpoint && (this.o.checkpoint.afterEvaluate ?? true)) await this.save();
     return stop ? 'stop' : 'go';
   }
 
+  /**
+   * The end of an epoch: its evaluation (if `atEpochEnd`), then `onEpochEnd`. An abort during the evaluation
+   * leaves the epoch open (the resumed run evaluates again); early stopping still closes it, as Keras calls
+   * `on_epoch_end` before stopping.
+   */
   private async endEpoch(): Promise<'aborted' | 'stop' | 'go'> {
-    if (this.evalAtEpochEnd && !this.pendingEvaluationDone) {
-      const r = await this.runEvaluation('epochEnd');
-      if (r !== 'go') return r;
+    let r: 'aborted' | 'stop' | 'go' = 'go';
+    const evaluated = this.evalAtEpochEnd;
+    if (evaluated && !this.pendingEvaluationDone) {
+      r = await this.runEvaluation('epochEnd');
+      if (r === 'aborted') return r;
     }
     this.pendingEvaluationDone = false;
     const done = this.epoch;
     this.epoch++;
     this.batchIndex = 0;
     await this.emit('onEpochEnd', done, this.info());
-    return 'go';
+    if (evaluated && this.o.checkpoint && (this.o.checkpoint.afterEvaluate ?? true)) await this.save();
+    return r;
   }
   private pendingEvaluationDone = false;
 
