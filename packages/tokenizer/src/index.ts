@@ -19,3 +19,4 @@ export * from './tokenizer-json.js';
 export { byteLevelAlphabet } from './internal/byte-level.js';
 export * from './corpus.js';
 export * from './bpe-trainer.js';
+export * from './tiktoken.js';

@@ -120,6 +120,26 @@ function forEachSplit(
   return out;
 }
 
+/**
+ * Calls `piece(start, end)` for each piece of `text` when split by `re` with the isolated
+ * behaviour (matches and the text between them, in order, none empty): the fast paths'
+ * version of `splitBy(…, 'isolated')` without NormalizedStrings.
+ */
+export function forEachIsolatedPiece(text: string, re: RegExp, piece: (start: number, end: number) => void): void {
+  let last = 0;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const a = m.index;
+    const b = a + m[0].length;
+    if (a > last) piece(last, a);
+    if (b > a) piece(a, b);
+    else re.lastIndex = a + cpLen(text, a);
+    last = b;
+  }
+  if (last < text.length) piece(last, text.length);
+}
+
 /** `\w+|[^\w\s]+` (HF `Whitespace`). */
 export class Whitespace implements PreTokenizer {
   readonly type = 'Whitespace';
@@ -230,7 +250,8 @@ export class Split implements PreTokenizer {
   readonly pattern: string | { regex: string };
   readonly behavior: SplitBehavior;
   readonly invert: boolean;
-  private readonly re: RegExp;
+  /** The compiled pattern (global, `u`). */
+  readonly re: RegExp;
   constructor(options: SplitOptions) {
     this.pattern = options.pattern;
     this.behavior = options.behavior;

@@ -4,7 +4,7 @@
  */
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers.js';
-import { ByteLevel, type PreTokenizer } from './pre-tokenizers.js';
+import { ByteLevel, PreTokenizerSequence, Split, forEachIsolatedPiece, type PreTokenizer } from './pre-tokenizers.js';
 import type { Model } from './model.js';
 import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
@@ -97,6 +97,20 @@ export interface DecodeOptions {
 export type EncodeInput = string | [string, string];
 
 const utf8 = new TextEncoder();
+
+/** Calls `piece(start, end)` for each pre-tokenizer piece of `text`, in order. */
+type Scanner = (text: string, piece: (start: number, end: number) => void) => void;
+
+const splitScanners = new WeakMap<Split, Scanner>();
+function scannerFor(split: Split): Scanner {
+  let f = splitScanners.get(split);
+  if (f === undefined) {
+    const re = split.re;
+    f = (text, piece) => forEachIsolatedPiece(text, re, piece);
+    splitScanners.set(split, f);
+  }
+  return f;
+}
 
 export class Tokenizer {
   model: Model;
@@ -210,8 +224,9 @@ export class Tokenizer {
         continue;
       }
       if (seg.end === seg.start) continue;
-      if (this.byteLevelFastPath() && !(this.preTokenizer as ByteLevel).addPrefixSpace) {
-        this.encodeByteLevelSegment(text, seg.start, seg.end, typeId, seqId, e);
+      const scan = this.byteLevelScanner();
+      if (scan !== null && !(this.preTokenizer instanceof ByteLevel && this.preTokenizer.addPrefixSpace)) {
+        this.encodeByteLevelSegment(text, seg.start, seg.end, typeId, seqId, e, scan);
         continue;
       }
       const ns = new NormalizedString(text.slice(seg.start, seg.end), null, seg.start);
@@ -233,17 +248,30 @@ export class Tokenizer {
     return e;
   }
 
-  /** True when the pipeline is GPT-2 style: byte-level BPE (all 256 bytes), ByteLevel regex split, no normalizer. */
-  private byteLevelFastPath(): boolean {
+  /**
+   * The piece scanner when the pipeline is byte-level BPE (all 256 bytes in the vocabulary),
+   * no normalizer, and either ByteLevel's GPT-2 regex split or a Split regex (isolated) then
+   * ByteLevel without its regex (tiktoken-style files: cl100k, o200k, Llama 3); else null.
+   */
+  private byteLevelScanner(): Scanner | null {
     const model = this.model;
     const pre = this.preTokenizer;
-    return (
-      model instanceof BPE &&
-      model.byteIds !== null &&
-      pre instanceof ByteLevel &&
-      pre.useRegex &&
-      this.normalizer === null
-    );
+    if (!(model instanceof BPE) || model.byteIds === null || this.normalizer !== null) return null;
+    if (pre instanceof ByteLevel) return pre.useRegex ? scanGpt2 : null;
+    if (pre instanceof PreTokenizerSequence && pre.preTokenizers.length === 2) {
+      const [split, bl] = pre.preTokenizers;
+      if (
+        split instanceof Split &&
+        typeof split.pattern !== 'string' &&
+        split.behavior === 'isolated' &&
+        !split.invert &&
+        bl instanceof ByteLevel &&
+        !bl.useRegex &&
+        !bl.addPrefixSpace
+      )
+        return scannerFor(split);
+    }
+    return null;
   }
 
   /**
@@ -258,11 +286,12 @@ export class Tokenizer {
     typeId: number,
     seqId: number,
     e: Enc,
+    scan: Scanner,
   ): void {
     const model = this.model as BPE;
     const s = start === 0 && end === text.length ? text : text.slice(start, end);
     const buf = new IdBuffer(64);
-    scanGpt2(s, (a, b) => {
+    scan(s, (a, b) => {
       buf.n = 0;
       model.encodeRangeInto(s, a, b, buf, utf8);
       const ids = buf.buf.subarray(0, buf.n);
@@ -360,14 +389,10 @@ export class Tokenizer {
     const model = this.model;
     const pre = this.preTokenizer;
     const post = this.postProcessor;
-    if (
-      model instanceof BPE &&
-      model.byteIds !== null &&
-      pre instanceof ByteLevel &&
-      pre.useRegex &&
-      this.normalizer === null &&
-      (post === null || post instanceof ByteLevelProcessing)
-    ) {
+    const scan = this.byteLevelScanner();
+    if (scan !== null && (post === null || post instanceof ByteLevelProcessing)) {
+      const bpe = model as BPE;
+      const prefix = pre instanceof ByteLevel && pre.addPrefixSpace;
       const out = new IdBuffer(text.length >> 2);
       for (const seg of this.addedVocabulary.split(text, options.allowedSpecial ?? 'none')) {
         if (seg.id >= 0) {
@@ -376,9 +401,9 @@ export class Tokenizer {
         }
         let s = seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
         if (s.length === 0) continue;
-        if (pre.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
+        if (prefix && !s.startsWith(' ')) s = ' ' + s;
         const piece = s;
-        scanGpt2(piece, (a, b) => model.encodeRangeInto(piece, a, b, out, utf8));
+        scan(piece, (a, b) => bpe.encodeRangeInto(piece, a, b, out, utf8));
       }
       return out.toArray();
     }
