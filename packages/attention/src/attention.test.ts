@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@wordloom/core';
+import { paddingMask, setupBackend } from '@wordloom/core';
 import { expectClose, expectNoLeaks } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from './attention.js';
@@ -111,6 +111,9 @@ describe('attention()', () => {
       /lengths\[1\] = 6 must be an integer in \[0, T = 5\]/,
     );
     expect(() => attention(q, k, k, { lengths: [5] })).toThrow(/lengths has 1 entries but the batch size is 2/);
+    const pad = paddingMask([5, 3], { maxLen: 5 }); // 1 = padding: the opposite of what `mask` takes
+    expect(() => attention(q, k, k, { mask: pad })).toThrow(/mask expects 1\/true = real token/);
+    pad.dispose();
     expect(() => attention(q, k, rand([2, 4, 4], 1))).toThrow(/keys have Tk = 5 but values have 4/);
     expect(() => attention(rand([3, 3, 4], 1), k, k)).toThrow(/batch sizes differ/);
     const g = new GeneralScore({ queryDim: 4, keyDim: 6 });

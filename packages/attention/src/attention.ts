@@ -5,7 +5,7 @@
  * References: Bahdanau, Cho & Bengio 2015; Luong, Pham & Manning 2015; Vaswani et al. 2017.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
+import { tidy } from '@wordloom/core';
 import { maskedSoftmax } from './masked-softmax.js';
 import { resolveKeyMask, type Lengths } from './mask.js';
 import { resolveScore, type ScoreSpec } from './scores.js';

@@ -18,8 +18,7 @@ export {
   type ScoreSpec,
 } from './scores.js';
 export { maskedSoftmax, MASK_NEG } from './masked-softmax.js';
-export { maskFromLengths, type Lengths } from './mask.js';
-export { linear } from './linear.js';
+export { type Lengths } from './mask.js';
 export { Dense } from './internal/dense.js';
 export {
   MultiHeadAttention,

@@ -9,8 +9,7 @@
  * `score.*` (e.g. `score.attn.weight` for 'general'), `W_c.weight [H, Dk + H]` (+ `W_c.bias`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Module } from '@wordloom/core';
+import { tidy, Module } from '@wordloom/core';
 import { attention } from './attention.js';
 import { Dense } from './internal/dense.js';
 import type { Lengths } from './mask.js';

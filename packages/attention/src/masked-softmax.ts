@@ -8,7 +8,7 @@
  * out uniform). Gradients through masked positions are exactly zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
+import { tidy } from '@wordloom/core';
 
 /** Large negative number added to masked scores; finite so that `x - max` never becomes NaN. */
 export const MASK_NEG = -1e30;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@wordloom/core';
+import { causalMask, paddingMask, sequenceMask, setupBackend } from '@wordloom/core';
 import { expectClose, expectNoLeaks } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MultiHeadAttention } from './multi-head-attention.js';
@@ -105,6 +105,49 @@ describe('MultiHeadAttention', () => {
       tf.dispose([value, ...Object.values(grads)]);
     });
     tf.dispose([x, kpm]);
+    mha.dispose();
+  });
+
+  it('keyMask (1 = real) and keyPaddingMask (1 = padding) agree; a mask of the other convention throws', () => {
+    const mha = new MultiHeadAttention({ embedDim: 8, numHeads: 2, seed: 2 });
+    const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 6);
+    const lengths = [4, 2];
+    // Reference: row 1 attends only to its first 2 keys, so its weights on keys 2, 3 are 0.
+    const pytorchStyle = tf.tensor2d([0, 0, 0, 0, 0, 0, 1, 1], [2, 4], 'bool');
+    const ref = mha.forward(x, x, x, { keyPaddingMask: pytorchStyle });
+    expectClose(tf.slice(ref.weights!, [1, 0, 2], [1, 4, 2]), new Array(8).fill(0));
+    for (const dtype of ['float32', 'bool', 'int32'] as const) {
+      const real = sequenceMask(lengths, 4, dtype);
+      const pad = paddingMask(lengths, { maxLen: 4, dtype });
+      for (const r of [
+        mha.forward(x, x, x, { keyMask: real }),
+        mha.forward(x, x, x, { keyPaddingMask: pad }),
+        mha.forward(x, x, x, { keyMask: tf.cast(real, 'float32') }), // unmarked, 1 = real
+      ]) {
+        expectClose(r.output, ref.output, { name: `output (${dtype})` });
+        expectClose(r.weights!, ref.weights!, { name: `weights (${dtype})` });
+        tf.dispose([r.output, r.weights!]);
+      }
+      // The issue's mistake: sequenceMask(lengths) as keyPaddingMask — loud, naming the convention.
+      expect(() => mha.forward(x, x, x, { keyPaddingMask: real })).toThrow(
+        "MultiHeadAttention: keyPaddingMask expects 1/true = padding, masked out (PyTorch's key_padding_mask",
+      );
+      expect(() => mha.forward(x, x, x, { keyPaddingMask: real })).toThrow('pass it as keyMask (1 = real key) instead');
+      expect(() => mha.forward(x, x, x, { keyMask: pad })).toThrow(
+        'MultiHeadAttention: keyMask expects 1/true = real token, may attend',
+      );
+      tf.dispose([real, pad]);
+    }
+    const both = sequenceMask(lengths, 4);
+    expect(() => mha.forward(x, x, x, { keyMask: both, keyPaddingMask: pytorchStyle })).toThrow(
+      'MultiHeadAttention: give keyMask (1 = real key) or keyPaddingMask (1 = padding), not both',
+    );
+    // causalMask (1 = may attend) is not an attnMask (true = not allowed).
+    const causal = causalMask(4, 'bool');
+    expect(() => mha.forward(x, x, x, { attnMask: causal })).toThrow(
+      'MultiHeadAttention: attnMask expects 1/true = padding, masked out',
+    );
+    tf.dispose([x, pytorchStyle, ref.output, ref.weights!, both, causal]);
     mha.dispose();
   });
 });

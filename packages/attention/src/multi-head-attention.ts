@@ -4,8 +4,12 @@
  * have the embedding size, else `q_proj_weight [E, E]`, `k_proj_weight [E, kdim]`,
  * `v_proj_weight [E, vdim]` + `in_proj_bias`; then `out_proj.weight [E, E]`, `out_proj.bias`.
  *
- * Masks follow PyTorch: `keyPaddingMask [B, Tk]` true = padding (ignored); `attnMask`
- * `[Tq, Tk]` or `[B·H, Tq, Tk]`, boolean (true = not allowed) or float (added to the scores).
+ * Key masks in either convention, each under its own name: `keyMask [B, Tk]` 1/true = real key
+ * (wordloom's convention: `sequenceMask(lengths)`, a collated batch's `mask`) or PyTorch's
+ * `keyPaddingMask [B, Tk]` true = padding (ignored). A mask made by `@wordloom/core`
+ * (`sequenceMask`, `paddingMask`) that is passed under the other name throws, naming the
+ * convention expected. `attnMask` follows PyTorch: `[Tq, Tk]` or `[B·H, Tq, Tk]`, boolean
+ * (true = not allowed) or float (added to the scores).
  * One difference, on purpose: a query row with every key masked gets zero weights and a zero
  * context (PyTorch returns NaN there).
  *
@@ -17,9 +21,7 @@
  * `multi_head_attention_forward` (1.13).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Dropout, Module, init } from '@wordloom/core';
-import { linear } from './linear.js';
+import { checkMaskConvention, Dropout, Module, init, linear, tidy } from '@wordloom/core';
 import { maskedSoftmax } from './masked-softmax.js';
 
 /** Options of {@link MultiHeadAttention}. */
@@ -46,9 +48,19 @@ export interface MultiHeadAttentionOptions {
 /** Options of {@link MultiHeadAttention.forward} and {@link MultiHeadAttention.attendHeads}. */
 export interface MultiHeadAttentionCallOptions {
   /**
-   * `[B, Tk]`, true (or nonzero) = padding key, ignored — PyTorch's `key_padding_mask`.
-   * Note the convention is the opposite of `attention()`'s `mask` (there 1 = real).
+   * `[B, Tk]`, 1/true = a real key that may be attended, 0/false = padding: wordloom's
+   * convention, as `sequenceMask(lengths)` (any dtype) and a collated batch's `mask` give it.
+   * Give this or `keyPaddingMask`, not both.
    * @default undefined — no padding.
+   * @throws when the mask was made by `paddingMask` (1 = padding): pass that as `keyPaddingMask`.
+   */
+  keyMask?: tf.Tensor;
+  /**
+   * `[B, Tk]`, true (or nonzero) = padding key, ignored — PyTorch's `key_padding_mask`, the
+   * opposite of `keyMask`. For masks made with 1 = padding (`paddingMask(lengths)`, PyTorch code).
+   * @default undefined — no padding.
+   * @throws when the mask was made by `sequenceMask` or a collated batch (1 = real token): pass
+   * that as `keyMask`.
    */
   keyPaddingMask?: tf.Tensor;
   /**
@@ -249,17 +261,26 @@ export class MultiHeadAttention extends Module {
     const and = (m: tf.Tensor): void => {
       allowed = allowed ? tf.mul(allowed, m) : m;
     };
-    const kpm = opts.keyPaddingMask;
-    if (kpm) {
-      if (kpm.rank !== 2 || kpm.shape[0] !== B || kpm.shape[1] !== Tk) {
-        throw new Error(
-          `MultiHeadAttention: keyPaddingMask shape [${kpm.shape.join(', ')}] must be [B, Tk] = [${B}, ${Tk}]`,
-        );
+    const fn = 'MultiHeadAttention';
+    if (opts.keyMask && opts.keyPaddingMask)
+      throw new Error(`${fn}: give keyMask (1 = real key) or keyPaddingMask (1 = padding), not both`);
+    for (const name of ['keyMask', 'keyPaddingMask'] as const) {
+      const m = opts[name];
+      if (!m) continue;
+      if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== Tk) {
+        throw new Error(`${fn}: ${name} shape [${m.shape.join(', ')}] must be [B, Tk] = [${B}, ${Tk}]`);
       }
-      and(tf.reshape(tf.cast(tf.equal(kpm, 0), 'float32'), [B, 1, 1, Tk]));
+      if (name === 'keyMask') {
+        checkMaskConvention(fn, name, m, 'real', 'pass it as keyPaddingMask');
+        and(tf.reshape(tf.cast(tf.notEqual(m, 0), 'float32'), [B, 1, 1, Tk]));
+      } else {
+        checkMaskConvention(fn, name, m, 'padding', 'pass it as keyMask (1 = real key) instead');
+        and(tf.reshape(tf.cast(tf.equal(m, 0), 'float32'), [B, 1, 1, Tk]));
+      }
     }
     const am = opts.attnMask;
     if (am) {
+      checkMaskConvention(fn, 'attnMask', am, 'padding', 'use the causal option, or pass the complement');
       const ok2 = am.rank === 2 && am.shape[0] === Tq && am.shape[1] === Tk;
       const ok3 = am.rank === 3 && am.shape[0] === B * H && am.shape[1] === Tq && am.shape[2] === Tk;
       if (!ok2 && !ok3) {

@@ -16,10 +16,8 @@
  * seq2seq decoder pays the key projection once, not at every step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Module, init } from '@wordloom/core';
+import { tidy, Module, init, linear } from '@wordloom/core';
 import { Dense } from './internal/dense.js';
-import { linear } from './linear.js';
 
 /** A score function. Shapes: query `[B, Tq, Dq]`, keys `[B, Tk, Dk]`, scores `[B, Tq, Tk]`. */
 export interface AttentionScore {

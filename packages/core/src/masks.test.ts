@@ -78,9 +78,13 @@ describe('masks', () => {
     expect(maskConvention(real)).toBe('real');
     expect(maskConvention(pad)).toBe('padding');
     expect(maskConvention(plain)).toBeUndefined();
+    const causal = causalMask(2, 'bool');
+    expect(maskConvention(causal)).toBe('real');
+    causal.dispose();
     expect(() => checkMaskConvention('f', 'keyPaddingMask', real, 'padding', 'pass it as keyMask')).toThrow(
-      "f: keyPaddingMask expects 1/true = padding (PyTorch's key_padding_mask; paddingMask), but this mask was " +
-        'made with 1/true = real token (sequenceMask, a collated batch mask); pass it as keyMask',
+      "f: keyPaddingMask expects 1/true = padding, masked out (PyTorch's key_padding_mask and bool attn_mask; " +
+        'paddingMask), but this mask was made with 1/true = real token, may attend (sequenceMask, causalMask, a ' +
+        'collated batch mask); pass it as keyMask',
     );
     expect(() => checkMaskConvention('f', 'mask', pad, 'real')).toThrow('f: mask expects 1/true = real token');
     // Matching or unmarked masks pass.

@@ -2,8 +2,8 @@
  * Masks: from sequence lengths, causal (1 = may attend), and padding → attention masks.
  * Batch-first everywhere: `[B, T]`.
  *
- * The project's convention is 1/true = a real token (what {@link sequenceMask}, the data
- * package's collated `mask` and `attention()` use). PyTorch's `key_padding_mask` is the
+ * The project's convention is 1/true = a real token, may attend (what {@link sequenceMask},
+ * {@link causalMask}, the data package's collated `mask` and `attention()` use). PyTorch's `key_padding_mask` is the
  * opposite (true = padding), and a bool mask of either kind looks the same, so a mask passed
  * where the other convention is expected would silently attend only to padding. Masks made
  * here therefore carry their convention ({@link maskConvention}), and functions that take a
@@ -37,8 +37,8 @@ export function maskConvention(mask: tf.Tensor): MaskConvention | undefined {
 }
 
 const MEANING: Record<MaskConvention, string> = {
-  real: '1/true = real token (sequenceMask, a collated batch mask)',
-  padding: "1/true = padding (PyTorch's key_padding_mask; paddingMask)",
+  real: '1/true = real token, may attend (sequenceMask, causalMask, a collated batch mask)',
+  padding: "1/true = padding, masked out (PyTorch's key_padding_mask and bool attn_mask; paddingMask)",
 };
 
 /**
@@ -154,13 +154,20 @@ export function paddingMask(lengths: tf.Tensor1D | ArrayLike<number>, options: S
   return markMask(lengthsMask(lengths, options, options.caller ?? 'paddingMask', 0), 'padding');
 }
 
-/** `[T, T]` mask with 1 where key j may be seen from query i, i.e. j <= i. @param dtype @default 'float32' */
+/**
+ * `[T, T]` mask with 1 where key j may be seen from query i, i.e. j <= i; marked `'real'` (1 = may attend).
+ * @param dtype @default 'float32'
+ */
 export function causalMask(T: number, dtype: MaskDtype = 'float32'): tf.Tensor2D {
   if (!Number.isInteger(T) || T < 0) throw new Error(`causalMask: T = ${T} is not a non-negative integer`);
   const v = dtype === 'float32' ? new Float32Array(T * T) : new Int32Array(T * T);
   for (let i = 0; i < T; i++) v.fill(1, i * T, i * T + i + 1);
-  if (dtype === 'bool') return tf.tidy(() => tf.cast(tf.tensor2d(v, [T, T], 'int32'), 'bool')) as tf.Tensor2D;
-  return tf.tensor2d(v, [T, T], dtype);
+  if (dtype === 'bool')
+    return markMask(
+      tf.tidy(() => tf.cast(tf.tensor2d(v, [T, T], 'int32'), 'bool')),
+      'real',
+    );
+  return markMask(tf.tensor2d(v, [T, T], dtype), 'real');
 }
 
 export interface AttentionMaskOptions {

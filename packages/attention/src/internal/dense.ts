@@ -3,8 +3,7 @@
  * whose forward uses {@link linear} (plain 2-D matmuls in both passes).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { Module, init } from '@wordloom/core';
-import { linear } from '../linear.js';
+import { Module, init, linear } from '@wordloom/core';
 
 export class Dense extends Module {
   readonly weight: tf.Variable;
