@@ -352,6 +352,75 @@ describe('fit', () => {
     model.dispose();
   });
 
+  it('keeps the tensor count constant per step with a carry, accumulation and clipping', async () => {
+    const model = new Net(2, 0.3);
+    const optimizer = new Optimizer(model, adam({ lr: 0.01 }));
+    const counts: number[] = [];
+    await fit({
+      model,
+      optimizer,
+      train: loader(4),
+      // A carried tensor that each step reads and replaces (as a TBPTT state), made inside the step.
+      loss: (m, b, ctx) => {
+        const prev = ctx.carry.get('h');
+        const h = tf.tanh(m.l1.forward(b.x));
+        const out = prev && prev.shape[0] === h.shape[0] ? tf.add(h, tf.mul(prev, 0.5)) : h;
+        ctx.carry.set('h', out);
+        return mseLoss(m.l2.forward(out), b.y) as tf.Scalar;
+      },
+      epochs: 3,
+      accumulate: 2,
+      clipNorm: 0.5,
+      callbacks: { onStepEnd: () => void counts.push(tf.memory().numTensors) },
+    });
+    expect(counts).toHaveLength(9);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('exposes the pieces for a loop of your own: trainStep, evaluate, save, restore', async () => {
+    const storage = memoryStorage();
+    const make = () => {
+      const model = new Net(4);
+      const optimizer = new Optimizer(model, sgd({ lr: 0.1 }));
+      const trainer = new Trainer({
+        model,
+        optimizer,
+        train: loader(4),
+        loss,
+        maxSteps: 100,
+        evaluate: {
+          loader: loader(12, { shuffle: false }),
+          metrics: (m, b) => ({ mse: mseLoss(m.forward(b.x), b.y).dataSync()[0] }),
+        },
+        checkpoint: { storage },
+      });
+      return { model, optimizer, trainer };
+    };
+    const a = make();
+    const batches = examples().slice(0, 8);
+    const b1 = collate(batches.slice(0, 4));
+    const b2 = collate(batches.slice(4));
+    const r = await a.trainer.trainStep([b1, b2]);
+    expect(r).toMatchObject({ step: 1, samples: 8 });
+    const m = await a.trainer.evaluate();
+    expect(Object.keys(m!)).toEqual(['mse']);
+    expect(await a.trainer.save()).toBe('checkpoint-000000001.safetensors');
+    const b = make();
+    expect(await b.trainer.restore()).toBe(true);
+    expect(b.trainer.step).toBe(1);
+    expect(b.trainer.steps).toEqual([r]);
+    expect(weights(b.model)).toEqual(weights(a.model));
+    tf.dispose([b1.x, b1.y, b2.x, b2.y]);
+    for (const x of [a, b]) {
+      x.trainer.dispose();
+      x.optimizer.dispose();
+      x.model.dispose();
+    }
+    await expect(a.trainer.evaluate()).rejects.toThrow(/disposed/);
+  });
+
   it('checks its options', () => {
     const model = new Net(1);
     const optimizer = new Optimizer(model, sgd({ lr: 0.1 }));
