@@ -632,7 +632,9 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
           option,
         );
       }
-      // Everything that can fail is checked before anything is written.
+      // Each part checks its input before writing it (the model its names and shapes, the optimizer its state's
+      // structure, the generators their states), in this order; a checkpoint that fails part-way leaves the
+      // parts before it restored: start again from fresh objects then.
       this.model.loadStateDict(c.model);
       this.optimizer.loadStateDict(c.optim);
       this.model.loadRngStates(m.rngs.model);
@@ -844,7 +846,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       step: this.step,
       epoch: this.epoch,
       stopReason: reason,
-      totalSteps: Math.min(this.totalSteps, this.step),
+      totalSteps: Number.isFinite(this.totalSteps) ? this.totalSteps : this.step,
       ...(this.resumedFrom !== undefined ? { resumedFrom: this.resumedFrom } : {}),
       ...(this.lastCheckpoint !== undefined ? { checkpoint: this.lastCheckpoint } : {}),
     };
