@@ -9,8 +9,7 @@
  * References: Devlin et al. 2019 (BERT, [CLS] pooling); Vaswani et al. 2017.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Embedding, Module, init } from '@wordloom/core';
+import { tidy, Embedding, Module, init } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import type { Activation } from './internal/feed-forward.js';
 import { paddingFromLengths, paddingFromMask, toIds, type TokenIds } from './internal/util.js';

@@ -12,9 +12,9 @@
  * References: Vaswani et al. 2017; PyTorch 1.13 `torch/nn/modules/transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
+import { checkMaskConvention, Dropout, LayerNorm, Module, tidy } from '@wordloom/core';
+import { PADDING_HINT } from './internal/util.js';
 import { MultiHeadAttention } from '@wordloom/attention';
-import { Dropout, LayerNorm, Module } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import { activate, checkLayerOptions, selfAttend, type Activation, type KV } from './internal/feed-forward.js';
 import type { TransformerEncoderLayerOptions } from './encoder-layer.js';
@@ -29,9 +29,9 @@ export interface DecoderLayerCallOptions {
   tgtMask?: tf.Tensor;
   /** PyTorch `memory_mask`: `[T, S]` or `[B·H, T, S]`. */
   memoryMask?: tf.Tensor;
-  /** PyTorch `tgt_key_padding_mask`: `[B, T]`, true/1 = padding. */
+  /** PyTorch `tgt_key_padding_mask`: `[B, T]`, true/1 = padding (a `sequenceMask` here throws). */
   tgtKeyPaddingMask?: tf.Tensor;
-  /** PyTorch `memory_key_padding_mask`: `[B, S]`, true/1 = padding. */
+  /** PyTorch `memory_key_padding_mask`: `[B, S]`, true/1 = padding (a `sequenceMask` here throws). */
   memoryKeyPaddingMask?: tf.Tensor;
   /** Causal self-attention (counting cached keys). @default false — pass `tgtMask` or this. */
   causal?: boolean;
@@ -125,6 +125,10 @@ export class TransformerDecoderLayer extends Module {
       throw new Error(`TransformerDecoderLayer: tgt must be [B, T, ${this.dModel}], got [${tgt.shape.join(', ')}]`);
     }
     if (!memory && !opts.memoryKV) throw new Error('TransformerDecoderLayer: give memory or memoryKV');
+    for (const name of ['tgtKeyPaddingMask', 'memoryKeyPaddingMask'] as const) {
+      const m = opts[name];
+      if (m) checkMaskConvention('TransformerDecoderLayer', name, m, 'padding', PADDING_HINT);
+    }
     if (memory && (memory.rank !== 3 || memory.shape[2] !== this.dModel || memory.shape[0] !== tgt.shape[0])) {
       throw new Error(
         `TransformerDecoderLayer: memory must be [B = ${tgt.shape[0]}, S, ${this.dModel}], got [${memory.shape.join(', ')}]`,

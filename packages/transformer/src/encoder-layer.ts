@@ -11,9 +11,9 @@
  * `torch/nn/modules/transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
+import { checkMaskConvention, Dropout, LayerNorm, Module, tidy } from '@wordloom/core';
+import { PADDING_HINT } from './internal/util.js';
 import { MultiHeadAttention } from '@wordloom/attention';
-import { Dropout, LayerNorm, Module } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import { activate, checkLayerOptions, selfAttend, type Activation, type KV } from './internal/feed-forward.js';
 import type { RotaryEmbedding } from './positional.js';
@@ -42,7 +42,10 @@ export interface TransformerEncoderLayerOptions {
 export interface EncoderLayerCallOptions {
   /** PyTorch `src_mask`: `[T, T]` or `[B·H, T, T]`, bool true = not allowed, or float additive. */
   srcMask?: tf.Tensor;
-  /** PyTorch `src_key_padding_mask`: `[B, T]`, true/1 = padding. */
+  /**
+   * PyTorch `src_key_padding_mask`: `[B, T]`, true/1 = padding. A `sequenceMask` (1 = real)
+   * here throws, naming the convention.
+   */
   srcKeyPaddingMask?: tf.Tensor;
   /** Causal self-attention (query i sees keys ≤ i, counting cached keys). @default false */
   causal?: boolean;
@@ -117,6 +120,14 @@ export class TransformerEncoderLayer extends Module {
     if (src.rank !== 3 || src.shape[2] !== this.dModel) {
       throw new Error(`TransformerEncoderLayer: src must be [B, T, ${this.dModel}], got [${src.shape.join(', ')}]`);
     }
+    if (opts.srcKeyPaddingMask)
+      checkMaskConvention(
+        'TransformerEncoderLayer',
+        'srcKeyPaddingMask',
+        opts.srcKeyPaddingMask,
+        'padding',
+        PADDING_HINT,
+      );
     return tidy(() => {
       const sa = (x: tf.Tensor) =>
         selfAttend(this.self_attn, x, {

@@ -15,9 +15,7 @@
  * 2021 (RoPE).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { linear } from '@wordloom/attention';
-import { Embedding, Module, init } from '@wordloom/core';
+import { tidy, linear, Embedding, Module, init } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import type { Activation, KV } from './internal/feed-forward.js';
 import { disposeState, toIds, type TokenIds } from './internal/util.js';

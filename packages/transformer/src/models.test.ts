@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@wordloom/core';
+import { paddingMask, sequenceMask, setupBackend } from '@wordloom/core';
 import { expectClose, expectNoLeaks } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TinyAdam } from '../test/adam.js';
@@ -353,5 +353,46 @@ describe('bad input', () => {
     layer.dispose();
     lm.dispose();
     m.dispose();
+  });
+
+  it('masks of the wrong convention throw, naming the one expected; the right ones agree', () => {
+    const layer = new TransformerEncoderLayer({ dModel: 8, nhead: 2, dimFeedforward: 16 }).eval(); // no dropout
+    const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 3);
+    const lengths = [4, 2];
+    for (const dtype of ['float32', 'bool'] as const) {
+      const real = sequenceMask(lengths, 4, dtype);
+      expect(() => layer.forward(x, { srcKeyPaddingMask: real })).toThrow(
+        'TransformerEncoderLayer: srcKeyPaddingMask expects 1/true = padding, masked out',
+      );
+      real.dispose();
+    }
+    const pad = paddingMask(lengths, { maxLen: 4, dtype: 'bool' });
+    const byHand = tf.tensor2d([0, 0, 0, 0, 0, 0, 1, 1], [2, 4], 'bool');
+    const a = layer.forward(x, { srcKeyPaddingMask: pad }).output;
+    const b = layer.forward(x, { srcKeyPaddingMask: byHand }).output;
+    expectClose(a, b);
+    // The classifier takes lengths or a 1 = real mask, and refuses a padding mask.
+    const clf = new TransformerClassifier({
+      vocabSize: 6,
+      numClasses: 2,
+      dModel: 8,
+      nhead: 2,
+      numLayers: 1,
+      seed: 1,
+    }).eval();
+    const tokens = [
+      [1, 2, 3, 4],
+      [5, 1, 0, 0],
+    ];
+    const real = sequenceMask(lengths, 4);
+    const byLengths = clf.forward(tokens, { lengths }).logits;
+    const byMask = clf.forward(tokens, { mask: real }).logits;
+    expectClose(byMask, byLengths);
+    expect(() => clf.forward(tokens, { mask: pad })).toThrow(
+      'TransformerClassifier.forward: mask expects 1/true = real token, may attend',
+    );
+    tf.dispose([x, pad, byHand, a, b, real, byLengths, byMask]);
+    layer.dispose();
+    clf.dispose();
   });
 });

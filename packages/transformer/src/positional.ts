@@ -8,8 +8,7 @@
  *   θ_i = base^(−2i/dh) so their dot product depends only on the relative offset.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Module, init } from '@wordloom/core';
+import { tidy, Module, init } from '@wordloom/core';
 
 /**
  * The sinusoidal table `[T, dModel]` for positions `offset … offset+T−1` (computed in float64, stored float32).

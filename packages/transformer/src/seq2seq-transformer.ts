@@ -14,8 +14,7 @@
  * References: Vaswani et al. 2017; PyTorch tutorial `translation_transformer.py`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Embedding, Module, init } from '@wordloom/core';
+import { tidy, Embedding, Module, init } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import type { Activation, KV } from './internal/feed-forward.js';
 import { paddingFromLengths, paddingFromMask, toIds, type TokenIds } from './internal/util.js';

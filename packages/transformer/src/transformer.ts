@@ -8,8 +8,7 @@
  * References: PyTorch 1.13 `nn.TransformerEncoder`, `nn.TransformerDecoder`, `nn.Transformer`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { LayerNorm, Module } from '@wordloom/core';
+import { tidy, LayerNorm, Module } from '@wordloom/core';
 import { TransformerDecoderLayer, type DecoderLayerCallOptions } from './decoder-layer.js';
 import {
   TransformerEncoderLayer,

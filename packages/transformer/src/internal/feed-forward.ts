@@ -1,8 +1,7 @@
 /** Shared helpers of the encoder and decoder layers. */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './tidy.js';
+import { tidy, gelu } from '@wordloom/core';
 import type { MultiHeadAttention, MultiHeadAttentionCallOptions } from '@wordloom/attention';
-import { gelu } from '@wordloom/core';
 import type { RotaryEmbedding } from '../positional.js';
 
 export type Activation = 'relu' | 'gelu';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './tidy.js';
+import { checkMaskConvention, disposeTensors, markMask, paddingMask, tidy } from '@wordloom/core';
 
 /** Token ids as an int32 tensor `[B, T]`: a tensor, or equal-length `Int32Array`s / arrays. */
 export type TokenIds = tf.Tensor | Int32Array[] | number[][];
@@ -20,29 +20,28 @@ export function toIds(fn: string, ids: TokenIds): tf.Tensor2D {
   return tf.tensor2d(data, [B, T], 'int32');
 }
 
-/** Float `[B, T]` padding mask, 1 = padding (PyTorch's key_padding_mask convention). */
+/** What the layers' `*KeyPaddingMask` errors suggest. */
+export const PADDING_HINT = 'build it with paddingMask(lengths), or give the model lengths or a 1 = real mask';
+
+/** Float `[B, T]` padding mask, 1 = padding (PyTorch's key_padding_mask convention), marked as such. */
 export function paddingFromLengths(
   fn: string,
-  lengths: ArrayLike<number> | tf.Tensor,
+  lengths: ArrayLike<number> | tf.Tensor1D,
   B: number,
   T: number,
 ): tf.Tensor2D {
-  const arr = lengths instanceof tf.Tensor ? Array.from(lengths.dataSync()) : Array.from(lengths);
-  if (arr.length !== B) throw new Error(`${fn}: lengths has ${arr.length} entries, batch has ${B}`);
-  const data = new Float32Array(B * T);
-  arr.forEach((L, b) => {
-    if (!Number.isInteger(L) || L < 0 || L > T)
-      throw new Error(`${fn}: lengths[${b}] = ${L} must be an integer in [0, T = ${T}]`);
-    data.fill(1, b * T + L, (b + 1) * T);
-  });
-  return tf.tensor2d(data, [B, T]);
+  return paddingMask(lengths, { maxLen: T, batchSize: B, caller: fn });
 }
 
 /** Float `[B, T]` padding mask (1 = padding) from a "real" mask (1 = real token). */
 export function paddingFromMask(fn: string, mask: tf.Tensor, B: number, T: number): tf.Tensor2D {
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)
     throw new Error(`${fn}: mask shape [${mask.shape.join(', ')}] must be [B, T] = [${B}, ${T}]`);
-  return tidy(() => tf.cast(tf.equal(mask, 0), 'float32') as tf.Tensor2D);
+  checkMaskConvention(fn, 'mask', mask, 'real', 'give 1 = real token masks here (sequenceMask(lengths))');
+  return markMask(
+    tidy(() => tf.cast(tf.equal(mask, 0), 'float32') as tf.Tensor2D),
+    'padding',
+  );
 }
 
 /**
@@ -50,11 +49,5 @@ export function paddingFromMask(fn: string, mask: tf.Tensor, B: number, T: numbe
  * one returned by `TransformerLM.step` or `Seq2SeqTransformer.step`.
  */
 export function disposeState(state: unknown): void {
-  if (state instanceof tf.Tensor) {
-    if (!state.isDisposed) state.dispose();
-  } else if (Array.isArray(state)) {
-    for (const s of state) disposeState(s);
-  } else if (state !== null && typeof state === 'object') {
-    for (const v of Object.values(state)) disposeState(v);
-  }
+  disposeTensors(state);
 }
