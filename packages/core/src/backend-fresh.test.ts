@@ -66,3 +66,20 @@ describe('setupBackend when wasm will not start', () => {
     );
   });
 });
+
+describe('package.json sideEffects', () => {
+  it('keeps the entry and backend.js, so a bundle that imports only a layer still registers the gradients', async () => {
+    // A bundler skips a side-effect-free entry and imports linear.js directly: the
+    // registration in backend.js then never runs (seen with Vite 8 on a page importing only
+    // Linear: "gradient function not found for Mean"). Both files must be listed.
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      sideEffects: string[];
+      exports: { '.': { default: string; '@wordloom/source': string } };
+    };
+    const entry = pkg.exports['.'];
+    expect(pkg.sideEffects).toEqual(
+      expect.arrayContaining([entry.default, entry['@wordloom/source'], './dist/backend.js', './src/backend.ts']),
+    );
+  });
+});
