@@ -20,8 +20,7 @@
  * so the beam search of this package can reorder it with `gatherStateRows`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
-import { Embedding, Linear, Module } from '@wordloom/core';
+import { Embedding, Linear, Module, tidy } from '@wordloom/core';
 import {
   AdditiveScore,
   ConcatScore,

@@ -12,7 +12,7 @@
  * (`BeamHypotheses`, early stopping when no active beam can beat the worst finished one).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@wordloom/core';
+import { collectTensors, mapTensors, Rng } from '@wordloom/core';
 
 /** What one decoding step returns. The decoder disposes `logits` and `attention`. */
 export interface StepOutput<S> {
@@ -33,33 +33,13 @@ export type StepFn<S> = (state: S, tokens: Int32Array) => StepOutput<S>;
 /** A state is any tree of tensors (objects, arrays, tensors, plain values). */
 type Tree = unknown;
 
-function collectTensors(tree: Tree, out: Set<tf.Tensor>): Set<tf.Tensor> {
-  if (tree instanceof tf.Tensor) out.add(tree);
-  else if (Array.isArray(tree)) for (const t of tree) collectTensors(t, out);
-  else if (tree !== null && typeof tree === 'object') {
-    for (const v of Object.values(tree as Record<string, unknown>)) collectTensors(v, out);
-  }
-  return out;
-}
-
-function mapTensors(tree: Tree, f: (t: tf.Tensor) => tf.Tensor): Tree {
-  if (tree instanceof tf.Tensor) return f(tree);
-  if (Array.isArray(tree)) return tree.map((t) => mapTensors(t, f));
-  if (tree !== null && typeof tree === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(tree as Record<string, unknown>)) out[k] = mapTensors(v, f);
-    return out;
-  }
-  return tree;
-}
-
 /**
  * Disposes the tensors of `old` that are neither in `next` nor in `keep` (the caller's
  * initial state, which the caller owns).
  */
 function disposeReplaced(old: Tree, next: Tree, keep: Set<tf.Tensor>): void {
-  const live = collectTensors(next, new Set());
-  for (const t of collectTensors(old, new Set())) {
+  const live = collectTensors(next);
+  for (const t of collectTensors(old)) {
     if (!live.has(t) && !keep.has(t) && !t.isDisposed) t.dispose();
   }
 }
@@ -241,7 +221,7 @@ function sampleOrGreedy<S>(
 ): Hypothesis[] {
   checkCommon(name, opts);
   const B = opts.batchSize;
-  const keep = collectTensors(initialState, new Set());
+  const keep = collectTensors(initialState);
   const tokens: number[][] = Array.from({ length: B }, () => []);
   const logProb = new Float64Array(B);
   const done = new Uint8Array(B);
@@ -351,7 +331,7 @@ export function beamSearch<S>(step: StepFn<S>, initialState: S, opts: BeamSearch
   const reorder = (opts.reorderState ?? gatherStateRows) as unknown as (s: S, i: Int32Array, rows: number) => S;
   const lp = (n: number): number => (form === 'gnmt' ? Math.pow((5 + n) / 6, alpha) : Math.pow(Math.max(n, 1), alpha));
   const B = opts.batchSize;
-  const keep = collectTensors(initialState, new Set());
+  const keep = collectTensors(initialState);
 
   // Expand every input row to K beams: rows b*K .. b*K+K-1.
   const expand = new Int32Array(B * K);

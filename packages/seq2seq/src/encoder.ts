@@ -7,9 +7,8 @@
  * two directions' outputs and states).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
 import { unstack } from './internal/unstack.js';
-import { Embedding, Linear, Module } from '@wordloom/core';
+import { Embedding, Linear, Module, tidy } from '@wordloom/core';
 import { GRU, LSTM } from '@wordloom/rnn';
 
 /** Recurrent cell type of the encoder and decoder. */

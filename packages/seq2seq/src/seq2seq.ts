@@ -6,9 +6,8 @@
  * 2015 (scheduled sampling); "Deep Learning from Scratch 2" ch. 7–8 (the date/addition tasks).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './internal/tidy.js';
 import { unstack } from './internal/unstack.js';
-import { Module, Rng } from '@wordloom/core';
+import { Module, Rng, tidy } from '@wordloom/core';
 import { maskedCrossEntropy } from './internal/masked-ce.js';
 import {
   BahdanauDecoder,

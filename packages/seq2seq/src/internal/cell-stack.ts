@@ -5,7 +5,7 @@
  * in an `nn.ModuleList`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@wordloom/core';
+import { Module, tidy } from '@wordloom/core';
 import { GRU, GRUCell, LSTM, LSTMCell } from '@wordloom/rnn';
 import { unstack } from './unstack.js';
 
@@ -85,12 +85,12 @@ export class LayerStack {
 
   /** All steps at once: x `[B, T, D]` → outputs `[B, T, H]` of the top layer and the final state. */
   sequence(x: tf.Tensor3D, state: StackState): { outputs: tf.Tensor3D; state: StackState } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const out = this.layer.forward(x, { initialState: this.initial(state) });
       const h = unstack<tf.Tensor2D>(out.state.h);
       const s: StackState = this.kind === 'lstm' ? { h, c: unstack<tf.Tensor2D>(out.state.c!) } : { h };
-      return { outputs: out.outputs, state: s } as unknown as tf.TensorContainer;
-    }) as unknown as { outputs: tf.Tensor3D; state: StackState };
+      return { outputs: out.outputs, state: s };
+    });
   }
 
   /** One step: x `[B, D]` → the new state per layer. */
