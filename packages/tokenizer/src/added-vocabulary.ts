@@ -15,7 +15,11 @@ export interface AddedTokenOptions {
   lstrip?: boolean;
   /** @default false — the match eats whitespace on its right */
   rstrip?: boolean;
-  /** @default !special — HF's flag, kept for tokenizer.json round trips (matching is on the raw text) */
+  /**
+   * @default !special — true: matched in the normalized text, the token's content normalized
+   * too (a lowercasing tokenizer then matches "Hello" for an added "hello"), as HF does;
+   * false: matched in the raw input before normalization
+   */
   normalized?: boolean;
 }
 
@@ -44,7 +48,7 @@ export class AddedVocabulary {
   readonly tokens: AddedToken[] = [];
   private readonly byContent = new Map<string, AddedToken>();
   private readonly byId = new Map<number, AddedToken>();
-  private reCache = new Map<string, RegExp | null>();
+  private reCache = new Map<string, Matcher | null>();
 
   get size(): number {
     return this.tokens.length;
@@ -76,16 +80,26 @@ export class AddedVocabulary {
     return this.byId.get(id)?.special === true;
   }
 
-  /** Split `text` into added-token matches and plain segments. */
-  split(text: string, allowed: AllowedSpecial): Segment[] {
-    const re = this.regexFor(allowed);
-    if (re === null) return [{ start: 0, end: text.length, id: -1 }];
+  /**
+   * Split `text` into added-token matches and plain segments. `which`: match all tokens,
+   * only the raw ones (`normalized: false`), or only the normalized ones, whose contents
+   * are first passed through `normalize`.
+   */
+  split(
+    text: string,
+    allowed: AllowedSpecial,
+    which: 'all' | 'raw' | 'normalized' = 'all',
+    normalize: (s: string) => string = (s) => s,
+  ): Segment[] {
+    const matcher = this.regexFor(allowed, which, normalize);
+    if (matcher === null) return [{ start: 0, end: text.length, id: -1 }];
+    const { re, byContent } = matcher;
     const out: Segment[] = [];
     let last = 0;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const tok = this.byContent.get(m[0])!;
+      const tok = byContent.get(m[0])!;
       let a = m.index;
       let b = a + m[0].length;
       if (tok.singleWord) {
@@ -104,7 +118,11 @@ export class AddedVocabulary {
     return out;
   }
 
-  private regexFor(allowed: AllowedSpecial): RegExp | null {
+  private regexFor(
+    allowed: AllowedSpecial,
+    which: 'all' | 'raw' | 'normalized',
+    normalize: (s: string) => string,
+  ): Matcher | null {
     let key: string;
     let allow: Set<string> | 'all' | 'none';
     if (allowed === 'all' || allowed === 'none') {
@@ -114,18 +132,35 @@ export class AddedVocabulary {
       allow = new Set(allowed as Iterable<string>);
       key = JSON.stringify([...allow].sort());
     }
+    key = `${which}:${key}`;
     const cached = this.reCache.get(key);
-    if (cached !== undefined) return cached;
-    const contents = this.tokens
-      .filter(
-        (t) => t.content.length > 0 && (!t.special || allow === 'all' || (allow !== 'none' && allow.has(t.content))),
-      )
-      .map((t) => t.content)
-      // longest first: alternation then behaves as leftmost-longest (HF uses Aho-Corasick LeftmostLongest)
-      .sort((x, y) => y.length - x.length);
-    const re = contents.length === 0 ? null : new RegExp(contents.map(escapeRegExp).join('|'), 'gu');
+    if (cached !== undefined && (which !== 'normalized' || this.normalizeFn === normalize)) return cached;
+    if (which === 'normalized') {
+      if (this.normalizeFn !== normalize)
+        for (const k of [...this.reCache.keys()]) if (k.startsWith('normalized:')) this.reCache.delete(k);
+      this.normalizeFn = normalize;
+    }
+    const byContent = new Map<string, AddedToken>();
+    for (const t of this.tokens) {
+      if (t.content.length === 0) continue;
+      if (t.special && allow !== 'all' && (allow === 'none' || !allow.has(t.content))) continue;
+      if (which === 'raw' && t.normalized) continue;
+      if (which === 'normalized' && !t.normalized) continue;
+      const c = which === 'normalized' ? normalize(t.content) : t.content;
+      if (c.length > 0 && !byContent.has(c)) byContent.set(c, t);
+    }
+    // longest first: alternation then behaves as leftmost-longest (HF uses Aho-Corasick LeftmostLongest)
+    const contents = [...byContent.keys()].sort((x, y) => y.length - x.length);
+    const m = contents.length === 0 ? null : { re: new RegExp(contents.map(escapeRegExp).join('|'), 'gu'), byContent };
     if (this.reCache.size > 16) this.reCache.clear();
-    this.reCache.set(key, re);
-    return re;
+    this.reCache.set(key, m);
+    return m;
   }
+
+  private normalizeFn: ((s: string) => string) | null = null;
+}
+
+interface Matcher {
+  re: RegExp;
+  byContent: Map<string, AddedToken>;
 }

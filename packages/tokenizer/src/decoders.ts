@@ -11,7 +11,9 @@ export interface Decoder {
   toJSON(): Record<string, unknown>;
 }
 
-const utf8Lossy = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF is text (HF keeps it); TextDecoder drops it by default
+const utf8Lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** GPT-2 byte-level: token chars -> bytes -> UTF-8 (invalid sequences become U+FFFD). */
 export class ByteLevelDecoder implements Decoder {
@@ -137,10 +139,10 @@ export class ByteFallbackDecoder implements Decoder {
     let pending: number[] = [];
     const flush = (): void => {
       if (pending.length === 0) return;
-      const s = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(pending));
+      const s = utf8Lossy.decode(Uint8Array.from(pending));
       let valid = true;
       try {
-        new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(pending));
+        utf8Strict.decode(Uint8Array.from(pending));
       } catch {
         valid = false;
       }

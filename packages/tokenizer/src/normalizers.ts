@@ -60,7 +60,7 @@ export function unicodeNormalize(s: NormalizedString, form: UnicodeForm): void {
     }
     const cp = text.codePointAt(i)!;
     const len = cp > 0xffff ? 2 : 1;
-    const joins = HANGUL_VT(cp) || MARK.test(text.slice(i, i + len));
+    const joins = joinsPrevious(cp, form);
     if (!joins) endCluster(i);
     i += len;
   }
@@ -75,6 +75,27 @@ export function unicodeNormalize(s: NormalizedString, form: UnicodeForm): void {
 }
 
 const MARK = /^\p{M}$/u;
+
+/** Per BMP code unit and form family (0 = NFC/NFD, 1 = NFKC/NFKD): 0 unknown, 1 joins, 2 starts a cluster. */
+const JOIN_CACHE = [new Uint8Array(0x10000), new Uint8Array(0x10000)];
+
+/**
+ * Whether `cp` belongs to the cluster of the char before it: a combining mark or a Hangul
+ * medial/final jamo — also after decomposition, so compatibility jamo (ㅚ, U+315A, whose
+ * NFKD is U+116C) join the jamo before them and NFKC composes ㅊㅚ into 최 as
+ * `String.prototype.normalize` and HF do.
+ */
+function joinsPrevious(cp: number, form: UnicodeForm): boolean {
+  const k = form === 'NFKC' || form === 'NFKD' ? 1 : 0;
+  const cache = JOIN_CACHE[k]!;
+  if (cp < 0x10000 && cache[cp] !== 0) return cache[cp] === 1;
+  const ch = String.fromCodePoint(cp);
+  const d = ch.normalize(k === 1 ? 'NFKD' : 'NFD');
+  const first = d.codePointAt(0)!;
+  const joins = HANGUL_VT(cp) || MARK.test(ch) || HANGUL_VT(first) || MARK.test(String.fromCodePoint(first));
+  if (cp < 0x10000) cache[cp] = joins ? 1 : 2;
+  return joins;
+}
 
 export class UnicodeNormalizer implements Normalizer {
   constructor(readonly type: UnicodeForm) {}

@@ -33,7 +33,7 @@ import {
 import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { WordLevel } from './word-level.js';
-import type { Model } from './model.js';
+import { MAX_TOKEN_ID, VocabError, type Model } from './model.js';
 import {
   BertProcessing,
   ByteLevelProcessing,
@@ -470,13 +470,37 @@ export function fromTokenizerJson(json: string | Json): Tokenizer {
     decoder: parseDecoder(o.decoder, 'decoder'),
   });
   const added = o.added_tokens === undefined || o.added_tokens === null ? [] : arr(o.added_tokens, 'added_tokens');
+  const addedIds = new Map<number, string>();
+  const idLimit = 2 * (model.vocabSize + added.length) + 1024;
   added.forEach((t, i) => {
     const p = `added_tokens[${i}]`;
     const a = obj(t, p);
     const special = bool(a.special, `${p}.special`, false);
+    const id = int(a.id, `${p}.id`);
+    const content = str(a.content, `${p}.content`);
+    if (id < 0 || id > MAX_TOKEN_ID || id > idLimit)
+      throw new VocabError(
+        `${FN}: ${p}.id = ${id} is out of range (ids are integers in [0, ${Math.min(MAX_TOKEN_ID, idLimit)}] for this file)`,
+      );
+    const other = addedIds.get(id);
+    if (other !== undefined)
+      throw new VocabError(
+        `${FN}: ${p}: duplicate id ${id}: ${JSON.stringify(other)} and ${JSON.stringify(content)} both have it`,
+      );
+    addedIds.set(id, content);
+    const atId = model.idToToken(id);
+    if (atId !== undefined && atId !== content)
+      throw new VocabError(
+        `${FN}: ${p} = ${JSON.stringify(content)} with id ${id} collides with the model's token ${JSON.stringify(atId)} of the same id`,
+      );
+    const ownId = model.tokenToId(content);
+    if (ownId !== undefined && ownId !== id)
+      throw new VocabError(
+        `${FN}: ${p} = ${JSON.stringify(content)} has id ${id} but the model's vocabulary gives it id ${ownId}`,
+      );
     tok.addedVocabulary.add({
-      id: int(a.id, `${p}.id`),
-      content: str(a.content, `${p}.content`),
+      id,
+      content,
       special,
       singleWord: bool(a.single_word, `${p}.single_word`, false),
       lstrip: bool(a.lstrip, `${p}.lstrip`, false),

@@ -48,6 +48,8 @@ export interface TokenizerOptions {
 }
 
 export interface EncodeOptions {
+  /** A second sequence (sentence pair: question + context, …). @default undefined — one sequence */
+  pair?: string;
   /** @default true — let the post-processor add [CLS]/[SEP], <s>/</s>, … */
   addSpecialTokens?: boolean;
   /**
@@ -61,7 +63,27 @@ export interface EncodeOptions {
 
 export type Padding = 'longest' | 'max_length' | false;
 
-export interface EncodeBatchOptions extends Omit<EncodeOptions, 'truncation'> {
+/** Options of `encode(text, options)` or of the deprecated `encode(text, pair, options)`. */
+function encodeArgs(
+  pairOrOptions: string | EncodeOptions | undefined,
+  legacyOptions: EncodeOptions | undefined,
+  where: string,
+): EncodeOptions {
+  if (typeof pairOrOptions === 'string' || (pairOrOptions === undefined && legacyOptions !== undefined)) {
+    const o = legacyOptions ?? {};
+    if (o.pair !== undefined)
+      throw new Error(`${where}: the pair is given twice (as the second argument and as options.pair)`);
+    return pairOrOptions === undefined ? o : { ...o, pair: pairOrOptions };
+  }
+  if (pairOrOptions === undefined) return {};
+  if (typeof pairOrOptions !== 'object' || pairOrOptions === null || Array.isArray(pairOrOptions))
+    throw new Error(`${where}: the second argument must be an options object, got ${typeof pairOrOptions}`);
+  if (legacyOptions !== undefined)
+    throw new Error(`${where}: pass one options object: encode(text, { pair, ...options })`);
+  return pairOrOptions;
+}
+
+export interface EncodeBatchOptions extends Omit<EncodeOptions, 'truncation' | 'pair'> {
   /** @default false — 'longest' pads to the longest in the batch, 'max_length' to `maxLength` */
   padding?: Padding;
   /** Length for padding 'max_length' and the default truncation length. */
@@ -212,15 +234,21 @@ export class Tokenizer {
   /** Encode one sequence (no post-processing). */
   private encodeSequence(text: string, typeId: number, seqId: number, allowed: AllowedSpecial): Enc {
     const e = emptyEnc();
-    for (const seg of this.addedVocabulary.split(text, allowed)) {
+    const push = (id: number, token: string, start: number, end: number): void => {
+      e.ids.push(id);
+      e.tokens.push(token);
+      e.offsets.push([start, end]);
+      e.special.push(0);
+      e.attention.push(1);
+      e.typeIds.push(typeId);
+      e.seq.push(seqId);
+    };
+    const normalizer = this.normalizer;
+    // with a normalizer, tokens added with normalized: true are matched after normalization (HF)
+    const which = normalizer === null ? 'all' : 'raw';
+    for (const seg of this.addedVocabulary.split(text, allowed, which)) {
       if (seg.id >= 0) {
-        e.ids.push(seg.id);
-        e.tokens.push(this.idToToken(seg.id)!);
-        e.offsets.push([seg.start, seg.end]);
-        e.special.push(0);
-        e.attention.push(1);
-        e.typeIds.push(typeId);
-        e.seq.push(seqId);
+        push(seg.id, this.idToToken(seg.id)!, seg.start, seg.end);
         continue;
       }
       if (seg.end === seg.start) continue;
@@ -230,23 +258,39 @@ export class Tokenizer {
         continue;
       }
       const ns = new NormalizedString(text.slice(seg.start, seg.end), null, seg.start);
-      this.normalizer?.normalize(ns);
-      const words = this.preTokenizer === null ? [ns] : this.preTokenizer.preTokenize([ns]);
-      for (const w of words) {
-        if (w.length === 0) continue;
-        for (const t of this.model.tokenize(w.normalized)) {
-          e.ids.push(t.id);
-          e.tokens.push(t.value);
-          e.offsets.push(w.originalRange(t.start, t.end));
-          e.special.push(0);
-          e.attention.push(1);
-          e.typeIds.push(typeId);
-          e.seq.push(seqId);
+      // pieces of the normalized text: an added token (id >= 0) or text for the pre-tokenizer (-1)
+      const parts: Array<{ ns: NormalizedString; id: number }> = [];
+      if (normalizer !== null) {
+        normalizer.normalize(ns);
+        for (const sub of this.addedVocabulary.split(ns.normalized, allowed, 'normalized', this.normalizeContent))
+          if (sub.end > sub.start) parts.push({ ns: ns.slice(sub.start, sub.end), id: sub.id });
+      } else parts.push({ ns, id: -1 });
+      for (const part of parts) {
+        if (part.id >= 0) {
+          const [o0, o1] = part.ns.originalRange(0, part.ns.length);
+          push(part.id, this.idToToken(part.id)!, o0, o1);
+          continue;
+        }
+        const words = this.preTokenizer === null ? [part.ns] : this.preTokenizer.preTokenize([part.ns]);
+        for (const w of words) {
+          if (w.length === 0) continue;
+          for (const t of this.model.tokenize(w.normalized)) {
+            const [o0, o1] = w.originalRange(t.start, t.end);
+            push(t.id, t.value, o0, o1);
+          }
         }
       }
     }
     return e;
   }
+
+  /** The normalizer applied to an added token's content (for `normalized: true` tokens). */
+  private readonly normalizeContent = (s: string): string => {
+    if (this.normalizer === null) return s;
+    const ns = NormalizedString.fromOriginal(s);
+    this.normalizer.normalize(ns);
+    return ns.normalized;
+  };
 
   /**
    * The piece scanner when the pipeline is byte-level BPE (all 256 bytes in the vocabulary),
@@ -376,16 +420,24 @@ export class Tokenizer {
     return out;
   }
 
-  /** Encode `text` (and an optional second sequence `pair`). */
-  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
-    return freeze(this.encodeEnc(text, pair, options, options.truncation ?? null));
+  /** Encode `text` (and an optional second sequence, `options.pair`). */
+  encode(text: string, options?: EncodeOptions): Encoding;
+  /**
+   * @deprecated the pair moved into the options: write `encode(text, { pair, ...options })`
+   * (one signature with `encodeIds`). This form keeps working.
+   */
+  encode(text: string, pair: string | undefined, options?: EncodeOptions): Encoding;
+  encode(text: string, pairOrOptions?: string | EncodeOptions, legacyOptions?: EncodeOptions): Encoding {
+    const options = encodeArgs(pairOrOptions, legacyOptions, 'Tokenizer.encode');
+    return freeze(this.encodeEnc(text, options.pair, options, options.truncation ?? null));
   }
 
   /**
    * Ids only: the fast path for byte-level BPE (GPT-2 style) skips offsets and token strings
    * and caches ids by raw word. Same ids as `encode(text).ids`.
    */
-  encodeIds(text: string, options: Omit<EncodeOptions, 'truncation'> = {}): Int32Array {
+  encodeIds(text: string, options: EncodeOptions = {}): Int32Array {
+    if (options.pair !== undefined || options.truncation !== undefined) return this.encode(text, options).ids;
     const model = this.model;
     const pre = this.preTokenizer;
     const post = this.postProcessor;
@@ -407,7 +459,7 @@ export class Tokenizer {
       }
       return out.toArray();
     }
-    return this.encode(text, undefined, options).ids;
+    return this.encode(text, options).ids;
   }
 
   /** Encode many inputs (strings or [text, pair]) with padding and truncation. */

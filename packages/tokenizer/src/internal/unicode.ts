@@ -21,12 +21,16 @@ export function isBertWhitespace(ch: string): boolean {
   return /^\p{Zs}$/u.test(ch);
 }
 
-/** BERT: control characters (category C*) other than tab/newline/CR. */
+/**
+ * BERT: control characters other than tab/newline/CR. HF's `is_control` is Rust's
+ * `unicode_categories` `is_other`: Cc, Cf, Co, Cs — not Cn, so unassigned code points
+ * (U+0378, U+FFFE, U+10FFFF) are kept (the WordPiece model then maps the word to [UNK]).
+ */
 export function isBertControl(ch: string): boolean {
   if (ch === '\t' || ch === '\n' || ch === '\r') return false;
   const c = ch.charCodeAt(0);
   if (c < 128) return c < 32 || c === 127;
-  return /^[\p{Cc}\p{Cf}\p{Cn}\p{Co}\p{Cs}]$/u.test(ch);
+  return /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u.test(ch);
 }
 
 /** BERT: ASCII non-alphanumerics count as punctuation as well as Unicode P*. */
