@@ -3,11 +3,10 @@
  * and layouts (torch.nn.RNNCell / LSTMCell / GRUCell): weight_ih [G·H, D], weight_hh [G·H, H],
  * bias_ih [G·H], bias_hh [G·H]; LSTM gates i, f, g, o; GRU r, z, n with b_hn inside r ⊙ (·).
  * For whole sequences use RNN/LSTM/GRU (fused kernels); a cell is for step-by-step loops such as
- * decoders. Matmuls go through a plain-2-D custom gradient (internal/linear.ts).
+ * decoders. Matmuls go through `@wordloom/core`'s `linear` (a plain-2-D custom gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, init, rngFrom } from '@wordloom/core';
-import { linear } from './internal/linear.js';
+import { Module, init, rngFrom, linear } from '@wordloom/core';
 import { checkPositiveInt, shapeStr } from './internal/validate.js';
 
 export interface CellOptions {

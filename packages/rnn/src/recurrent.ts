@@ -8,8 +8,7 @@
  * [H, G·H] matmul per step inside a tf.customGrad op whose backward keeps all matmuls plain 2-D.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng, init, rngFrom } from '@wordloom/core';
-import { linear } from './internal/linear.js';
+import { Module, Rng, init, rngFrom, linear } from '@wordloom/core';
 import { gruSequence, lstmSequence, rnnSequence } from './internal/kernels.js';
 import {
   fromSorted,

@@ -4,11 +4,10 @@
  * batch, so the carry of final-state gradients into retiring rows is exercised.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, setupBackend } from '@wordloom/core';
+import { linear, Rng, setupBackend } from '@wordloom/core';
 import { checkGradients } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gruSequence, lstmSequence, rnnSequence, setJsKernels } from './kernels.js';
-import { linear } from './linear.js';
 import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
 
 const rng = new Rng(7);
