@@ -14,7 +14,7 @@ try {
   const code = await main(argv);
   if (code !== 0) dp.fail(`exited with code ${code}`);
 } catch (e) {
-  const { ReplicaDone } = await import('./loop.js');
+  const { ReplicaDone } = await import('./parallel.js');
   if (!(e instanceof ReplicaDone)) dp.fail(e instanceof Error ? e.message : String(e));
 } finally {
   await dp.close();

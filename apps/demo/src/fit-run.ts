@@ -14,6 +14,7 @@ import {
   ResumeMismatchError,
   fit,
   readCheckpoint,
+  type Callbacks,
   type CheckpointStorage,
   type EvalLoader,
   type History,
@@ -109,6 +110,8 @@ export interface DemoFitOptions<M extends Module, B, EB> {
   log(s: string): void;
   /** Extra numbers for the progress bar (e.g. the teacher-forcing ratio). */
   barMetrics?(step: number): Record<string, number>;
+  /** Callbacks called before the demo's own (e.g. the data-parallel ones of `leadReplicas`). */
+  callbacks?: Callbacks;
 }
 
 export interface DemoFitResult {
@@ -208,55 +211,58 @@ export async function demoFit<M extends Module, B, EB = B>(o: DemoFitOptions<M, 
       checkpoint: { storage, keep: 2 },
       resume: o.resume === true,
       signal: ac.signal,
-      callbacks: {
-        onTrainStart(info) {
-          if (info.startStep > 0)
-            log(
-              `resumed from ${resumeFrom} at step ${info.step} (epoch ${info.epoch + 1}, batch ${info.batchIndex}; planned ${total(info)} steps)`,
-            );
-          startBar(info);
-        },
-        onStepEnd(rec, info) {
-          if (!Number.isFinite(rec.loss)) return;
-          lastLoss = rec.loss;
-          lossSum += rec.loss;
-          lossN++;
-          trainSeconds = info.trainSeconds;
-          seconds.set(rec.step, Math.round(info.trainSeconds));
-          if (total(info) !== barTotal) {
-            // The time-budget plan was made: say so, and draw the bar to the planned end.
-            bar.stop();
-            log(
-              `time budget ${o.timeBudgetSeconds} s: schedule planned for ${total(info)} steps (measured over steps ${info.step - 20}–${info.step})`,
-            );
+      callbacks: [
+        ...(o.callbacks ? [o.callbacks] : []),
+        {
+          onTrainStart(info) {
+            if (info.startStep > 0)
+              log(
+                `resumed from ${resumeFrom} at step ${info.step} (epoch ${info.epoch + 1}, batch ${info.batchIndex}; planned ${total(info)} steps)`,
+              );
             startBar(info);
-          }
-          bar.update(Math.min(rec.step, barTotal), {
-            loss: rec.loss,
-            epoch: info.epoch + 1,
-            ...(o.barMetrics?.(rec.step) ?? {}),
-          });
-          if (interrupt.requested) ac.abort();
+          },
+          onStepEnd(rec, info) {
+            if (!Number.isFinite(rec.loss)) return;
+            lastLoss = rec.loss;
+            lossSum += rec.loss;
+            lossN++;
+            trainSeconds = info.trainSeconds;
+            seconds.set(rec.step, Math.round(info.trainSeconds));
+            if (total(info) !== barTotal) {
+              // The time-budget plan was made: say so, and draw the bar to the planned end.
+              bar.stop();
+              log(
+                `time budget ${o.timeBudgetSeconds} s: schedule planned for ${total(info)} steps (measured over steps ${info.step - 20}–${info.step})`,
+              );
+              startBar(info);
+            }
+            bar.update(Math.min(rec.step, barTotal), {
+              loss: rec.loss,
+              epoch: info.epoch + 1,
+              ...(o.barMetrics?.(rec.step) ?? {}),
+            });
+            if (interrupt.requested) ac.abort();
+          },
+          onEvaluateStart() {
+            bar.stop();
+          },
+          onEvaluate(rec, info) {
+            log(
+              o.evaluate!.message(rec.metrics, {
+                step: rec.step,
+                epoch: rec.epoch,
+                loss: lossN > 0 ? lossSum / lossN : lastLoss,
+              }),
+            );
+            // The bar goes on below the message (it would freeze otherwise).
+            startBar(info);
+          },
+          onTrainEnd(_h, info) {
+            trainSeconds = info.trainSeconds;
+            bar.stop();
+          },
         },
-        onEvaluateStart() {
-          bar.stop();
-        },
-        onEvaluate(rec, info) {
-          log(
-            o.evaluate!.message(rec.metrics, {
-              step: rec.step,
-              epoch: rec.epoch,
-              loss: lossN > 0 ? lossSum / lossN : lastLoss,
-            }),
-          );
-          // The bar goes on below the message (it would freeze otherwise).
-          startBar(info);
-        },
-        onTrainEnd(_h, info) {
-          trainSeconds = info.trainSeconds;
-          bar.stop();
-        },
-      },
+      ],
     });
   } catch (e) {
     bar.stop();

@@ -2,13 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import { Linear, mseLoss, setupBackend } from '@wordloom/core';
-import { Optimizer, sgd } from '@wordloom/optim';
+import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from './args.js';
 import { lmShakespeareCommand } from './commands/lm.js';
-import { parallelStep, parseWorkers, shardRange, startDataParallel } from './parallel.js';
+import { parseWorkers, shardRange } from './parallel.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, '../data/shakespeare');
@@ -63,45 +61,6 @@ describe('--workers', () => {
     ]);
     if (args === 'help') throw new Error('unexpected help');
     await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/--workers 3 is more than --batch-size 2/);
-  });
-});
-
-describe('parallelStep with one replica', () => {
-  it('is a plain gradient step (same update as Optimizer.minimize) and leaks no tensors', () => {
-    const a = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
-    const b = new Linear({ inFeatures: 3, outFeatures: 2, seed: 1 });
-    const oa = new Optimizer(a, sgd({ lr: 0.1 }));
-    const ob = new Optimizer(b, sgd({ lr: 0.1 }));
-    const x = tf.tensor2d([
-      [1, 2, 3],
-      [-1, 0, 2],
-    ]);
-    const y = tf.tensor2d([
-      [0, 1],
-      [1, 0],
-    ]);
-    const dp = startDataParallel(1);
-    const before = tf.memory().numTensors;
-    const la = oa.minimize(() => mseLoss(a.forward(x), y) as tf.Scalar);
-    const lb = parallelStep(
-      dp,
-      b.trainableParameters(),
-      () => mseLoss(b.forward(x), y) as tf.Scalar,
-      2,
-      (g) => {
-        ob.step(g);
-      },
-    );
-    expect(tf.memory().numTensors).toBe(before);
-    expect(lb).toBeCloseTo(la, 6);
-    for (const [name, v] of a.trainableParameters()) {
-      expect(Array.from(b.trainableParameters().get(name)!.dataSync())).toEqual(Array.from(v.dataSync()));
-    }
-    tf.dispose([x, y]);
-    a.dispose();
-    b.dispose();
-    oa.dispose();
-    ob.dispose();
   });
 });
 

@@ -24,6 +24,8 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer } from '@wordloom/optim';
+import type { Callbacks, Carry, StepContext } from '@wordloom/train';
 import { CliError, PROGRAM, type OptionSpec } from './args.js';
 
 /** Int32 slots of the control buffer. */
@@ -207,6 +209,21 @@ export class DataParallel {
   }
 
   /**
+   * Collective: rank 0 fills the first slot of the shared buffer (`write`), then every other replica
+   * reads it (`read`). Needs {@link allocate} first.
+   */
+  broadcastFromPrimary(write: (slot: Float32Array) => void, read: (slot: Float32Array) => void): void {
+    if (this.world === 1) return;
+    if (!this.data) throw new Error('DataParallel.broadcastFromPrimary: allocate() first');
+    const slot = this.data.subarray(0, this.capacity);
+    if (this.primary) write(slot);
+    this.barrier();
+    if (!this.primary) read(slot);
+    // Rank 0 may not write the slot again before everyone has read it.
+    this.barrier();
+  }
+
+  /**
    * Rank 0: waits for the workers to finish and stops them. A worker: closes its channel to rank 0
    * (dp-worker.js does, after any failure has been reported on it). Idempotent.
    */
@@ -326,46 +343,6 @@ export function shardRange(n: number, rank: number, world: number): [number, num
 }
 
 /**
- * One data-parallel optimizer step: this replica's loss and gradients on its slice (`loss` null when
- * its slice is empty), averaged over the group (weights = examples per slice), then `step` applies
- * the averaged gradients. Returns the group's mean loss. A group of one is plain `tf.variableGrads`.
- */
-export function parallelStep(
-  dp: DataParallel,
-  params: Map<string, tf.Variable>,
-  loss: (() => tf.Scalar) | null,
-  weight: number,
-  step: (grads: Map<string, tf.Tensor>) => void,
-): number {
-  const names = [...params.keys()];
-  let value = 0;
-  let grads: Record<string, tf.Tensor> = {};
-  if (loss) {
-    const r = tf.variableGrads(
-      loss,
-      names.map((n) => params.get(n)!),
-    );
-    value = r.value.dataSync()[0];
-    r.value.dispose();
-    grads = r.grads;
-  }
-  try {
-    if (dp.world === 1) {
-      const map = new Map<string, tf.Tensor>();
-      for (const n of names) {
-        const g = grads[params.get(n)!.name];
-        if (g) map.set(n, g);
-      }
-      step(map);
-      return value;
-    }
-    return exchangeGradients(dp, params, grads, value, loss ? weight : 0, step);
-  } finally {
-    for (const g of Object.values(grads)) g.dispose();
-  }
-}
-
-/**
  * Averages gradients `grads` (keyed by variable name, as `tf.variableGrads` returns them, or by
  * parameter name) over the group and applies them with `step`. Parameters without a gradient count
  * as zeros. Returns the group's mean of `loss`.
@@ -404,4 +381,223 @@ export function exchangeGradients(
     for (const t of avg.values()) t.dispose();
   }
   return mean[off];
+}
+
+/** Thrown on a data-parallel replica other than rank 0 once training is over: rank 0 evaluates and writes. */
+export class ReplicaDone extends Error {
+  constructor() {
+    super('data-parallel replica: training finished');
+    this.name = 'ReplicaDone';
+  }
+}
+
+/**
+ * Collective: rank 0's parameter values, copied into every other replica (at the start of a run,
+ * so that a resumed rank 0 and fresh workers hold the same weights, and after every update).
+ */
+export function shareWeights(dp: DataParallel, params: Map<string, tf.Variable>): void {
+  if (dp.world === 1) return;
+  let total = 1;
+  for (const v of params.values()) total += v.size;
+  dp.allocateOnce(total);
+  dp.broadcastFromPrimary(
+    (slot) => {
+      if (dp.primary) {
+        let off = 0;
+        for (const v of params.values()) {
+          slot.set(v.dataSync() as Float32Array, off);
+          off += v.size;
+        }
+      }
+    },
+    (slot) => {
+      let off = 0;
+      for (const v of params.values()) {
+        v.assign(tf.tensor(slot.subarray(off, off + v.size), v.shape, 'float32'));
+        off += v.size;
+      }
+    },
+  );
+}
+
+/** What every replica trains: the model's parameters and the loss of a share of a batch. */
+export interface ReplicaTraining<M, B> {
+  model: M;
+  /** The trainable parameters (the optimizer's). */
+  params: Map<string, tf.Variable>;
+  /** The loss of rows `[a, b)` of `batch` (this replica's share; the whole batch with one replica). */
+  loss(model: M, batch: B, ctx: StepContext, rows: [number, number]): tf.Scalar;
+  /** Rows in a batch. */
+  rows(batch: B): number;
+}
+
+/** (epoch, batch index) in one integer for {@link DataParallel.control}. */
+const BATCH_STRIDE = 1_000_000;
+
+/**
+ * Rank 0 of a data-parallel `fit`: the loss and the optimizer to give `fit`, and callbacks to put
+ * first. Every step, the loss tells the other replicas which batch to take (they follow with
+ * {@link followReplica}) and computes rank 0's share; the optimizer averages the replicas' gradients
+ * (weighted by their rows, summed in rank order) before the real update, then sends the new weights
+ * to the others; the step's recorded loss becomes the group's mean. With one replica: the plain
+ * loss on the whole batch and the optimizer itself.
+ */
+export function leadReplicas<M, B>(
+  dp: DataParallel,
+  t: ReplicaTraining<M, B>,
+  optimizer: Optimizer,
+): {
+  loss: (model: M, batch: B, ctx: StepContext) => tf.Scalar;
+  optimizer: Optimizer;
+  callbacks: Callbacks;
+  finish(): void;
+} {
+  if (dp.world === 1)
+    return {
+      loss: (m, b, ctx) => t.loss(m, b, ctx, [0, t.rows(b)]),
+      optimizer,
+      callbacks: {},
+      finish() {},
+    };
+  let weight = 0;
+  let lossTensor: tf.Scalar | undefined;
+  let groupLoss = NaN;
+  const loss = (m: M, b: B, ctx: StepContext): tf.Scalar => {
+    dp.control({ stop: false, value: ctx.epoch * BATCH_STRIDE + ctx.batchIndex });
+    const n = t.rows(b);
+    const [a, e] = shardRange(n, dp.rank, dp.world);
+    weight = e - a;
+    // An empty share (a batch smaller than the group) still needs a loss connected to the weights: zero.
+    const l = weight > 0 ? t.loss(m, b, ctx, [a, e]) : (tf.mul(t.loss(m, b, ctx, [0, n]), 0) as tf.Scalar);
+    lossTensor = l;
+    return l;
+  };
+  const step = (grads: Map<string, tf.Tensor>): ReturnType<Optimizer['step']> => {
+    const mine = lossTensor && !lossTensor.isDisposed ? lossTensor.dataSync()[0] : 0;
+    let info: ReturnType<Optimizer['step']> | undefined;
+    groupLoss = exchangeGradients(dp, t.params, grads, mine, weight, (avg) => {
+      info = optimizer.step(avg);
+    });
+    shareWeights(dp, t.params);
+    return info!;
+  };
+  const wrapped = new Proxy(optimizer, {
+    get(target, p) {
+      if (p === 'step') return step;
+      const v = Reflect.get(target, p, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return {
+    loss,
+    optimizer: wrapped,
+    callbacks: {
+      // Fresh workers take rank 0's weights (a resumed rank 0 has restored them from the checkpoint).
+      onTrainStart() {
+        shareWeights(dp, t.params);
+      },
+      onStepEnd(rec) {
+        if (Number.isFinite(groupLoss)) rec.loss = groupLoss;
+      },
+    },
+    finish() {
+      dp.control({ stop: true, value: 0 });
+    },
+  };
+}
+
+/** A worker's carried tensors (its own rows of, e.g., the truncated-BPTT state). */
+class WorkerCarry implements Carry {
+  private readonly map = new Map<string, tf.Tensor>();
+  private pending: tf.Tensor[] = [];
+  get(name: string): tf.Tensor | undefined {
+    return this.map.get(name);
+  }
+  set(name: string, t: tf.Tensor): void {
+    const old = this.map.get(name);
+    if (old === t) return;
+    tf.keep(t);
+    if (old) this.pending.push(old);
+    this.map.set(name, t);
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  delete(name: string): boolean {
+    const old = this.map.get(name);
+    if (!old) return false;
+    this.pending.push(old);
+    this.map.delete(name);
+    return true;
+  }
+  names(): string[] {
+    return [...this.map.keys()];
+  }
+  flush(): void {
+    const live = new Set(this.map.values());
+    for (const t of this.pending) if (!live.has(t) && !t.isDisposed) t.dispose();
+    this.pending = [];
+  }
+  dispose(): void {
+    for (const k of this.names()) this.delete(k);
+    this.flush();
+  }
+}
+
+/**
+ * A replica other than rank 0: takes rank 0's weights, then for every step rank 0 announces computes
+ * the gradients of its share of that batch (`batchAt(epoch, index)`, the same batches rank 0's loader
+ * gives), adds them to the exchange and takes the updated weights, until rank 0 stops. Then throws
+ * {@link ReplicaDone} (rank 0 alone evaluates and writes).
+ */
+export function followReplica<M, B>(
+  dp: DataParallel,
+  t: ReplicaTraining<M, B>,
+  batchAt: (epoch: number, index: number) => B,
+  disposeBatch: (batch: B) => void = () => {},
+): never {
+  shareWeights(dp, t.params);
+  const carry = new WorkerCarry();
+  const vars = [...t.params.values()];
+  try {
+    for (;;) {
+      const c = dp.control({ stop: false, value: 0 });
+      if (c.stop) break;
+      const epoch = Math.floor(c.value / BATCH_STRIDE);
+      const index = c.value % BATCH_STRIDE;
+      const batch = batchAt(epoch, index);
+      try {
+        const [a, e] = shardRange(t.rows(batch), dp.rank, dp.world);
+        const ctx: StepContext = {
+          step: NaN,
+          epoch,
+          batchIndex: index,
+          micro: 0,
+          microBatches: 1,
+          totalSteps: Infinity,
+          carry,
+        };
+        let grads: Record<string, tf.Tensor> = {};
+        let value = 0;
+        if (a < e) {
+          const r = tf.variableGrads(() => t.loss(t.model, batch, ctx, [a, e]), vars);
+          value = r.value.dataSync()[0];
+          r.value.dispose();
+          grads = r.grads;
+        }
+        try {
+          exchangeGradients(dp, t.params, grads, value, e - a, () => {});
+        } finally {
+          for (const g of Object.values(grads)) g.dispose();
+          carry.flush();
+        }
+      } finally {
+        disposeBatch(batch);
+      }
+      shareWeights(dp, t.params);
+    }
+  } finally {
+    carry.dispose();
+  }
+  throw new ReplicaDone();
 }

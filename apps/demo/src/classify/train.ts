@@ -10,20 +10,29 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, crossEntropy, writeSafetensors } from '@wordloom/core';
-import { BucketBatchSampler, padCollate } from '@wordloom/data';
+import { Rng, crossEntropy, writeSafetensors, type Module } from '@wordloom/core';
+import { BucketBatchSampler, DataLoader, fromArray, padCollate } from '@wordloom/data';
 import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
 import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
-import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
-import { parallelStep, shardRange, startDataParallel, workerReplica, type DataParallel } from '../parallel.js';
+import { demoFit, type HistoryEntry } from '../fit-run.js';
+import {
+  followReplica,
+  leadReplicas,
+  startDataParallel,
+  workerReplica,
+  type DataParallel,
+  type ReplicaTraining,
+} from '../parallel.js';
+import { interrupt } from '../progress.js';
+import { plannedSchedule } from '@wordloom/train';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
 import { loadTokenizerFile } from '../commands/tokenize.js';
 import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from './config.js';
 import { readNsmcRows, readPretrained, trainNsmcTokenizer } from './data.js';
-import { evaluateAccuracy } from './evaluate.js';
+import { correctIn, evaluateAccuracy, lengthSortedBatches, type Example } from './evaluate.js';
 import { buildClassifier, classifierConfig, logitsOf } from './model.js';
 
 export interface ClassifyResult {
@@ -256,16 +265,16 @@ async function trainAndEvaluate(
     bucketSizeMultiplier: 50,
   });
   const stepsPerEpoch = sampler.length;
-  let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * stepsPerEpoch;
-  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
-  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
-  const schedule = (s: number): number =>
+  // The cosine schedule is planned by fit: to --max-steps, the epochs, or the time budget (once, after
+  // timing 20 steps; a resumed run keeps the plan in its checkpoint).
+  const schedule = plannedSchedule((total) =>
     warmupCosineSchedule({
       peak: cfg.lr,
-      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
-      totalSteps: Math.max(plannedSteps, 2),
+      warmupSteps: Math.min(cfg.warmup, total - 1),
+      totalSteps: Math.max(total, 2),
       end: cfg.lr / 50,
-    })(s);
+    }),
+  );
   const optimizer = new Optimizer(
     model.m,
     chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })),
@@ -275,62 +284,80 @@ async function trainAndEvaluate(
   log(
     `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${params.toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${stepsPerEpoch} steps/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas` : ''}`,
   );
-  const trainable = model.m.trainableParameters();
-  const apply = (grads: Map<string, tf.Tensor>): void => {
-    optimizer.step(grads);
+  // What every replica computes: the cross-entropy of its rows of a batch of reviews.
+  const training: ReplicaTraining<Module, Example[]> = {
+    model: model.m,
+    params: model.m.trainableParameters(),
+    rows: (batch) => batch.length,
+    loss: (_m, batch, _ctx, [a, b]) => {
+      const pb = collate(batch.slice(a, b));
+      const lengths = pb.lengths.dataSync() as Int32Array;
+      return crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar;
+    },
   };
-  const loop = await trainLoop<Int32Array>({
+  if (!dp.primary) {
+    // A worker: the batches rank 0's loader gives (the sampler's order for the epoch), its share of each.
+    let cached: { epoch: number; batches: Int32Array[] } = { epoch: -1, batches: [] };
+    followReplica(dp, training, (epoch, i) => {
+      if (cached.epoch !== epoch) cached = { epoch, batches: sampler.batches(epoch) };
+      return Array.from(cached.batches[i], (j) => train[j]);
+    });
+  }
+  const lead = leadReplicas(dp, training, optimizer);
+  const loop = await demoFit({
     command: COMMAND,
     label: 'nsmc',
     out,
     model: model.m,
-    optimizer,
+    optimizer: lead.optimizer,
+    train: new DataLoader({ dataset: fromArray(train), batchSampler: sampler }),
+    loss: lead.loss,
+    callbacks: lead.callbacks,
     config: { ...cfg },
-    batches: (epoch) => {
-      const bs = sampler.batches(epoch);
-      return { length: bs.length, get: (i) => Int32Array.from(bs[i]) };
-    },
-    step: (batch) => {
-      // This replica's share of the batch (all of it with one replica).
-      const [a, b] = shardRange(batch.length, dp.rank, dp.world);
-      if (a === b) return parallelStep(dp, trainable, null, 0, apply);
-      const pb = collate(Array.from(batch.subarray(a, b), (i) => train[i]));
-      try {
-        const lengths = pb.lengths.dataSync() as Int32Array;
-        return parallelStep(
-          dp,
-          trainable,
-          () => crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar,
-          b - a,
-          apply,
-        );
-      } finally {
-        tf.dispose(pb as unknown as tf.TensorContainer);
-      }
-    },
-    plannedSteps,
-    onPlan: (p) => {
-      plannedSteps = p;
-    },
-    planFromBudget,
-    ...runOptions(opts, log),
-    lr: schedule,
-    evalEvery: dev.length > 0 ? (opts.evalEvery ?? 0) : 0,
-    evaluate: ({ step, loss }) => {
-      const devAccuracy = evaluateAccuracy(model, dev, padId);
-      return {
-        metrics: { devAccuracy },
-        message: `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
-      };
-    },
-    dp,
+    ...(cfg.maxSteps > 0
+      ? { maxSteps: cfg.maxSteps }
+      : opts.timeBudgetSeconds === undefined
+        ? { epochs: cfg.epochs }
+        : {}),
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    schedule,
+    ...(dev.length > 0 && (opts.evalEvery ?? 0) > 0
+      ? {
+          evaluate: {
+            loader: lengthSortedBatches(dev),
+            metrics: (_m: Module, batch: Example[]) => ({ devAccuracy: correctIn(model, batch, padId) / batch.length }),
+            every: opts.evalEvery,
+            message: ({ devAccuracy }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
+              `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
+          },
+        }
+      : {}),
+    ...(opts.resume ? { resume: true } : {}),
+    ...(opts.quiet ? { quiet: true } : {}),
+    log,
   });
-  const { step, interrupted, trainSeconds, history } = loop;
+  lead.finish();
+  const { step, trainSeconds, history } = loop;
+  let { interrupted } = loop;
   const epoch = loop.epochs;
-  // Interrupted: stop quickly (50,000 test reviews take a while); --resume finishes the run.
-  const devAccuracy = interrupted ? NaN : evaluateAccuracy(model, dev, padId);
-  if (!interrupted) log(`evaluating on ${test.length.toLocaleString('en-US')} test reviews…`);
-  const accuracy = interrupted ? NaN : evaluateAccuracy(model, test, padId);
+  const plannedSteps = loop.plannedSteps;
+  // Interrupted: stop quickly; --resume finishes the run. A Ctrl-C during these evaluations stops them
+  // within a batch (training is done and saved, so --resume only evaluates).
+  const stop = (): boolean => interrupt.requested;
+  let devAccuracy = NaN;
+  let accuracy = NaN;
+  if (!interrupted) {
+    const d = await evaluateAccuracy(model, dev, padId, { stop });
+    if (d !== undefined) {
+      devAccuracy = d;
+      log(`evaluating on ${test.length.toLocaleString('en-US')} test reviews…`);
+    }
+    const t = d === undefined ? undefined : await evaluateAccuracy(model, test, padId, { stop });
+    if (t === undefined) {
+      interrupted = true;
+      log(`interrupted during the final evaluation; training is saved: --resume --out ${out} evaluates`);
+    } else accuracy = t;
+  }
   const modelConfig = classifierConfig(cfg, vocabSize, padId);
   saveWeights(join(out, 'model.safetensors'), model.m, {
     model: cfg.model,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,8 @@ import { readSafetensors, setupBackend } from '@wordloom/core';
 import { readWord2VecFormat } from '@wordloom/embeddings';
 import { fromTokenizerJson } from '@wordloom/tokenizer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { withCtrlCAt } from '../testdata/interrupt.js';
 import { CliError, parseCommandArgs } from '../args.js';
-import { interrupt } from '../progress.js';
 import { classifyCommands, classifyNsmcCommand } from './classify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,7 +112,7 @@ interface Metrics {
   trainExamples: number;
   testExamples: number;
   trainData: string;
-  history: Array<{ step: number; loss: number }>;
+  history: Array<{ step: number; loss: number; seconds?: number }>;
 }
 const metrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Metrics;
 
@@ -238,39 +238,50 @@ describe('classify nsmc', () => {
     tf.dispose([...st.tensors.values()]);
   });
 
-  it('Ctrl-C saves a checkpoint; --resume finishes the same run as an uninterrupted one', async () => {
+  it('Ctrl-C mid-epoch or during a dev evaluation saves a checkpoint; --resume gives the uninterrupted run bit for bit (dropout 0.3)', async () => {
     const full = join(tmp, 'full');
-    const cut = join(tmp, 'cut');
-    const common = [...tiny(), '--max-steps', '30', '--pooling', 'last'];
+    // 160 reviews: 16 held out as dev, 144 train in batches of 16 = 9 steps an epoch; a dev evaluation every 9 steps.
+    const common = [
+      ...tiny(),
+      '--max-steps',
+      '30',
+      '--pooling',
+      'last',
+      '--dropout',
+      '0.3',
+      '--dev-size',
+      '16',
+      '--eval-every',
+      '9',
+    ];
     await run([...common, '--out', full, '--quiet']);
-    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-      if (/ 3\/30 steps/.test(String(s))) interrupt.requested = true;
-      return true;
-    });
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
+    const weights = (dir: string): Buffer => readFileSync(join(dir, 'model.safetensors'));
+    for (const [name, at] of [
+      ['mid-epoch', / 3\/30 steps/],
+      // Step 9 is printed (30%) right before its evaluation starts: the Ctrl-C lands in the evaluation.
+      ['evaluation', / 9\/30 steps/],
+    ] as const) {
+      const cut = join(tmp, `cut-${name}`);
       const args = parseCommandArgs(classifyNsmcCommand, [...common, '--out', cut]);
       if (args === 'help') throw new Error('help');
       // The command stops, saves, and exits with 130 and a --resume hint.
-      await expect(classifyNsmcCommand.run(args)).rejects.toThrow(/interrupted after step \d+; continue with --resume/);
-    } finally {
-      interrupt.requested = false;
-      spy.mockRestore();
-      vi.restoreAllMocks();
-      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+      const { result, fired } = await withCtrlCAt(at, () => classifyNsmcCommand.run(args).catch((e: unknown) => e));
+      expect(fired).toBe(true);
+      expect(result).toBeInstanceOf(CliError);
+      expect((result as CliError).exitCode).toBe(130);
+      expect((result as Error).message).toMatch(/interrupted after step \d+; continue with --resume/);
+      expect(metrics(cut).interrupted).toBe(true);
+      expect(metrics(cut).steps).toBe(name === 'mid-epoch' ? 3 : 9);
+      expect(readdirSync(join(cut, 'checkpoints')).length).toBeGreaterThan(0);
+      await run([...common, '--out', cut, '--resume', '--quiet']);
+      const resumed = metrics(cut);
+      expect(resumed.steps).toBe(30);
+      expect(resumed.interrupted).toBe(false);
+      const strip = (h: Metrics['history']) => h.map(({ seconds: _s, ...rest }) => rest);
+      expect(strip(resumed.history)).toEqual(strip(metrics(full).history));
+      expect(weights(cut).equals(weights(full))).toBe(true);
+      expect(resumed.accuracy).toBe(metrics(full).accuracy);
     }
-    expect(metrics(cut).interrupted).toBe(true);
-    expect(metrics(cut).steps).toBe(3);
-    expect(existsSync(join(cut, 'checkpoint.safetensors'))).toBe(true);
-    await run([...common, '--out', cut, '--resume', '--quiet']);
-    const resumed = metrics(cut);
-    expect(resumed.steps).toBe(30);
-    expect(resumed.interrupted).toBe(false);
-    expect(resumed.history.map((h) => h.step)).toEqual(metrics(full).history.map((h) => h.step));
-    expect(resumed.accuracy).toBe(metrics(full).accuracy);
   });
 
   it('a missing data file is a one-line CliError naming the data set and its source', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
-import { interrupt } from '../progress.js';
+import { withCtrlCAt } from '../testdata/interrupt.js';
 import { TransformerLM } from '@wordloom/transformer';
 import { evaluateLoss, evaluateLossSliding } from '../lm/evaluate.js';
 import { lmCommands, lmShakespeareCommand } from './lm.js';
@@ -128,50 +128,52 @@ describe('lm shakespeare', () => {
     expect(sample.length).toBeGreaterThan('ROMEO:'.length + 20);
   });
 
-  it('Ctrl-C saves a checkpoint and --resume finishes the same run as an uninterrupted one', async () => {
-    const full = join(tmp, 'full');
-    const cut = join(tmp, 'cut');
-    const common = [...TINY, '--max-steps', '40', '--sample-length', '5'];
-    await run([...common, '--out', full, '--quiet']);
-    // Interrupt as the first Ctrl-C does, when the (line-mode) progress report of step 4 is written.
-    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-      if (/ 4\/40 steps/.test(String(s))) interrupt.requested = true;
-      return true;
-    });
-    try {
+  it('Ctrl-C mid-epoch or during an evaluation, then --resume: the uninterrupted weights bit for bit (transformer; LSTM with dropout and the carried TBPTT state)', async () => {
+    // 3,000 characters: 2,700 train = 21 chunks of 8 × 16 an epoch, so 40 steps cross an epoch's end
+    // (where the LSTM's carried state starts again from zeros).
+    const base = [...TINY, '--max-steps', '40', '--sample-length', '5', '--limit-chars', '3000'];
+    const weights = (dir: string): Buffer => readFileSync(join(dir, 'model.safetensors'));
+    for (const [name, extra, at] of [
+      ['transformer', [], / 4\/40 steps/],
+      ['lstm-mid', ['--model', 'lstm', '--hidden', '24', '--dropout', '0.2', '--eval-every', '8'], / 12\/40 steps/],
+      // Step 8 is printed (20%) right before its evaluation: the Ctrl-C lands in the evaluation.
+      ['lstm-eval', ['--model', 'lstm', '--hidden', '24', '--dropout', '0.2', '--eval-every', '8'], / 8\/40 steps/],
+    ] as const) {
+      const common = [...base, ...extra];
+      const full = join(tmp, `full-${name}`);
+      const cut = join(tmp, `cut-${name}`);
+      await run([...common, '--out', full, '--quiet']);
       const args = parseCommandArgs(lmShakespeareCommand, [...common, '--out', cut]);
       if (args === 'help') throw new Error('help');
-      vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       // The command stops, saves, and exits with 130 and a --resume hint.
-      await expect(lmShakespeareCommand.run(args)).rejects.toThrow(
-        /interrupted after step \d+; continue with --resume/,
-      );
-    } finally {
-      interrupt.requested = false;
-      spy.mockRestore();
-      vi.restoreAllMocks();
-      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+      const { result, fired } = await withCtrlCAt(at, () => lmShakespeareCommand.run(args).catch((e: unknown) => e));
+      expect(fired).toBe(true);
+      expect((result as Error).message).toMatch(/interrupted after step \d+; continue with --resume/);
+      const partial = metrics(cut);
+      expect(partial.interrupted).toBe(true);
+      expect(partial.steps).toBeLessThan(40);
+      expect(readdirSync(join(cut, 'checkpoints')).length).toBeGreaterThan(0);
+      await run([...common, '--out', cut, '--resume', '--quiet']);
+      const resumed = metrics(cut);
+      expect(resumed.steps).toBe(40);
+      expect(resumed.interrupted).toBe(false);
+      expect(weights(cut).equals(weights(full)), name).toBe(true);
+      expect(resumed.valLoss).toBe(metrics(full).valLoss);
     }
-    const partial = metrics(cut);
-    expect(partial.interrupted).toBe(true);
-    expect(partial.steps).toBe(4);
-    expect(partial.steps).toBeLessThan(40);
-    expect(existsSync(join(cut, 'checkpoint.safetensors'))).toBe(true);
-    await run([...common, '--out', cut, '--resume', '--quiet']);
-    const resumed = metrics(cut);
-    expect(resumed.steps).toBe(40);
-    expect(resumed.interrupted).toBe(false);
-    expect(resumed.valLoss).toBeCloseTo(metrics(full).valLoss, 3);
   });
 
-  it('--resume with other options is a one-line error', async () => {
-    const out = join(tmp, 'full');
-    await expect(run([...TINY, '--max-steps', '41', '--out', out, '--resume', '--quiet'])).rejects.toThrow(
-      /checkpoint was trained with/,
+  it('--resume with other options is a one-line error naming the option', async () => {
+    const out = join(tmp, 'other-options');
+    const common = [...TINY, '--sample-length', '5', '--limit-chars', '3000'];
+    await run([...common, '--max-steps', '4', '--out', out, '--quiet']);
+    const err = await run([...common, '--max-steps', '5', '--out', out, '--resume', '--quiet']).catch(
+      (e: unknown) => e,
     );
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toMatch(
+      /was made with other options \(.*maxSteps.*\); use the same options or another --out$/,
+    );
+    expect((err as Error).message.includes('\n')).toBe(false);
   });
 
   it('lstm: truncated BPTT training decreases the loss; samples text', async () => {

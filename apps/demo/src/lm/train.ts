@@ -12,9 +12,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@wordloom/core';
-import { bpttBatches, lmChunkTensors, type LmChunk } from '@wordloom/data';
+import { Rng, type Module } from '@wordloom/core';
+import { DataLoader, bpttBatches, lmChunkTensors, type LmChunk } from '@wordloom/data';
 import {
   Optimizer,
   adam,
@@ -24,12 +23,19 @@ import {
   warmupCosineSchedule,
   type GradientTransformation,
 } from '@wordloom/optim';
-import { TruncatedBptt } from '@wordloom/rnn';
-import { TransformerLM } from '@wordloom/transformer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
-import { runOptions, trainLoop, type HistoryEntry } from '../loop.js';
-import { exchangeGradients, parallelStep, shardRange, startDataParallel, type DataParallel } from '../parallel.js';
+import { demoFit, type HistoryEntry } from '../fit-run.js';
+import {
+  followReplica,
+  leadReplicas,
+  startDataParallel,
+  type DataParallel,
+  type ReplicaTraining,
+} from '../parallel.js';
+import { interrupt } from '../progress.js';
+import { plannedSchedule } from '@wordloom/train';
+import type { RecurrentState } from '@wordloom/rnn';
 import { CharVocab, readCharVocab } from '../toy-tasks.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { COMMAND, type LmConfig } from './config.js';
@@ -151,19 +157,18 @@ async function trainAndReport(
   const model = buildModel(cfg, vocab.size);
   const T = cfg.blockSize;
   const B = cfg.batchSize;
+  // Every epoch has the chunks of the shortest stream (offset T − 1): the loader's length is fixed.
   const chunksPerEpoch = bpttBatches(trainIds.subarray(T), { batchSize: B, seqLen: T }).length;
-  // Planned length of the cosine schedule: --max-steps, else planned from --time-budget after
-  // timing the first steps, else epochs × chunks per epoch.
-  let plannedSteps = cfg.maxSteps > 0 ? cfg.maxSteps : cfg.epochs * chunksPerEpoch;
-  // A resumed run keeps the plan in its checkpoint (re-planning would bend the schedule mid-run).
-  const planFromBudget = cfg.maxSteps === 0 && opts.timeBudgetSeconds !== undefined && !opts.resume;
-  const schedule = (s: number): number =>
+  // The cosine schedule is planned by fit: to --max-steps, the epochs, or the time budget (once, after
+  // timing 20 steps; a resumed run keeps the plan in its checkpoint).
+  const schedule = plannedSchedule((total) =>
     warmupCosineSchedule({
       peak: cfg.lr,
-      warmupSteps: Math.min(cfg.warmup, plannedSteps - 1),
-      totalSteps: Math.max(plannedSteps, 2),
+      warmupSteps: Math.min(cfg.warmup, total - 1),
+      totalSteps: Math.max(total, 2),
       end: cfg.minLr,
-    })(s);
+    }),
+  );
   const base: GradientTransformation =
     cfg.optimizer === 'adamw'
       ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay })
@@ -178,100 +183,119 @@ async function trainAndReport(
     `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas of ${Math.ceil(B / dp.world)} windows` : ''}`,
   );
 
-  // Each replica trains on its own rows of every chunk (all of them with one replica).
-  const [r0, r1] = shardRange(B, dp.rank, dp.world);
-  const mine = (chunk: LmChunk): LmChunk => {
-    if (dp.world === 1) return chunk;
-    const t = chunk.shape[1];
-    return {
-      input: chunk.input.subarray(r0 * t, r1 * t),
-      target: chunk.target.subarray(r0 * t, r1 * t),
-      shape: [r1 - r0, t],
-    };
-  };
-  const trainable = model.m.trainableParameters();
-  const apply = (grads: Map<string, tf.Tensor>): void => {
-    optimizer.step(grads);
-  };
-  const tbptt =
-    model.kind === 'lstm'
-      ? new TruncatedBptt<LmChunk>({
-          params: trainable,
-          forward: (chunk, state) => {
-            const { input, target } = lmChunkTensors(chunk);
-            const o = model.m.forward(input, state);
-            return { loss: lmLoss(o.logits, target), state: o.state };
-          },
-          // With replicas the loss in the log is rank 0's slice (the update callback runs before the loss is read).
-          update: (grads) =>
-            dp.world === 1 ? apply(grads) : void exchangeGradients(dp, trainable, grads, 0, r1 - r0, apply),
-        })
-      : null;
-  const trainStep = (chunk: LmChunk): number => {
-    const c = mine(chunk);
-    if (tbptt) return tbptt.step(c);
-    const { input, target } = lmChunkTensors(c);
-    try {
-      return parallelStep(
-        dp,
-        trainable,
-        () => lmLoss((model.m as TransformerLM).forward(input).logits, target),
-        r1 - r0,
-        apply,
-      );
-    } finally {
-      tf.dispose([input, target]);
+  // The chunks of epoch e: the stream starts at a seeded offset in [0, T), so windows are not always cut
+  // at the same places; the transformer takes them in a seeded order, the LSTM in stream order (its
+  // state carries from one chunk to the next). Item k·L + i of the dataset is batch i of epoch k.
+  let cached: { epoch: number; chunks: ReturnType<typeof bpttBatches>; order: Int32Array } | undefined;
+  const chunkAt = (epoch: number, i: number): LmChunk => {
+    if (cached?.epoch !== epoch) {
+      const erng = new Rng(cfg.seed * 1000 + epoch);
+      const offset = erng.int(T);
+      const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
+      const order = Int32Array.from({ length: chunks.length }, (_, j) => j);
+      if (model.kind === 'transformer') erng.shuffle(order);
+      cached = { epoch, chunks, order };
     }
+    return cached.chunks.get(cached.order[i]);
   };
+  const L = chunksPerEpoch;
+  const loader = new DataLoader<LmChunk, LmChunk>({
+    dataset: { length: Number.MAX_SAFE_INTEGER, get: (k: number) => chunkAt(Math.floor(k / L), k % L) },
+    batchSampler: {
+      length: L,
+      batches: (epoch: number) => Array.from({ length: L }, (_, i) => Int32Array.of(epoch * L + i)),
+    },
+    collate: (xs) => xs[0],
+  });
+  // What every replica computes: the loss of its rows of a chunk. The LSTM carries its state from chunk
+  // to chunk in fit's carry (saved in checkpoints), from zeros at each epoch's start; the carried
+  // state is a constant to the next chunk's gradient (truncated BPTT).
+  const training: ReplicaTraining<Module, LmChunk> = {
+    model: model.m,
+    params: model.m.trainableParameters(),
+    rows: (chunk) => chunk.shape[0],
+    loss: (_m, chunk, ctx, [a, b]) => {
+      const t = chunk.shape[1];
+      const { input, target } = lmChunkTensors({
+        input: chunk.input.subarray(a * t, b * t),
+        target: chunk.target.subarray(a * t, b * t),
+        shape: [b - a, t],
+      });
+      if (model.kind === 'transformer') return lmLoss(model.m.forward(input).logits, target);
+      if (ctx.batchIndex === 0) {
+        ctx.carry.delete('h');
+        ctx.carry.delete('c');
+      }
+      const h = ctx.carry.get('h');
+      const c = ctx.carry.get('c');
+      const o = model.m.forward(input, h && c ? ({ h, c } as RecurrentState) : undefined);
+      ctx.carry.set('h', o.state.h);
+      ctx.carry.set('c', o.state.c!);
+      return lmLoss(o.logits, target);
+    },
+  };
+  if (!dp.primary) followReplica(dp, training, chunkAt);
   const evalIds =
     opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
   const evalRows = model.kind === 'transformer' ? 32 : 16;
-
-  const loop = await trainLoop<LmChunk>({
+  const lead = leadReplicas(dp, training, optimizer);
+  const loop = await demoFit({
     command: COMMAND,
     label: 'shakespeare',
     out,
     model: model.m,
-    optimizer,
+    optimizer: lead.optimizer,
+    train: loader,
+    loss: lead.loss,
+    callbacks: lead.callbacks,
+    countSamples: (b) => (b as LmChunk).shape?.[0] ?? 1,
     config: { ...cfg },
-    // Each epoch starts the stream at a different offset in [0, T), so windows are not always cut at the same places.
-    batches: (epoch) => {
-      const erng = new Rng(cfg.seed * 1000 + epoch);
-      const offset = erng.int(T);
-      const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
-      const order = Int32Array.from({ length: chunks.length }, (_, i) => i);
-      if (model.kind === 'transformer') erng.shuffle(order);
-      return { length: chunks.length, get: (i) => chunks.get(order[i]) };
-    },
-    step: (chunk) => trainStep(chunk),
-    plannedSteps,
-    onPlan: (p) => {
-      plannedSteps = p;
-    },
-    planFromBudget,
-    ...runOptions(opts, log),
-    lr: schedule,
-    onEpochStart: () => tbptt?.reset(),
-    evalEvery: opts.evalEvery ?? 0,
-    evaluate: ({ step, loss }) => {
-      const valLoss = evaluateLoss(model, evalIds, { blockSize: T, rows: evalRows });
-      return {
-        metrics: { valLoss },
-        message: `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
-      };
-    },
-    dp,
+    ...(cfg.maxSteps > 0
+      ? { maxSteps: cfg.maxSteps }
+      : opts.timeBudgetSeconds === undefined
+        ? { epochs: cfg.epochs }
+        : {}),
+    ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
+    schedule,
+    ...((opts.evalEvery ?? 0) > 0
+      ? {
+          evaluate: {
+            loader: [evalIds],
+            metrics: (_m: Module, ids: Int32Array) => ({
+              valLoss: evaluateLoss(model, ids, { blockSize: T, rows: evalRows }),
+            }),
+            every: opts.evalEvery,
+            message: ({ valLoss }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
+              `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
+          },
+        }
+      : {}),
+    ...(opts.resume ? { resume: true } : {}),
+    ...(opts.quiet ? { quiet: true } : {}),
+    log,
   });
-  const { step, interrupted, trainSeconds, history, lastLoss } = loop;
+  lead.finish();
+  const { step, trainSeconds, history, lastLoss } = loop;
+  let { interrupted } = loop;
+  const plannedSteps = loop.plannedSteps;
   const epoch = loop.epochs;
 
   // Interrupted: stop quickly (the loss on the whole split takes a while); --resume finishes the run.
+  // A Ctrl-C during these final evaluations is checked between them (training is done and saved).
+  const stopHere = async (): Promise<boolean> => {
+    await new Promise<void>((r) => setImmediate(r));
+    if (!interrupted && interrupt.requested) {
+      interrupted = true;
+      log(`interrupted during the final evaluation; training is saved: --resume --out ${out} evaluates`);
+    }
+    return interrupted;
+  };
   if (!interrupted)
     log(`evaluating on the whole validation split (${valIds.length.toLocaleString('en-US')} characters)…`);
-  const valLoss = interrupted ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
+  const valLoss = (await stopHere()) ? NaN : evaluateLoss(model, valIds, { blockSize: T, rows: evalRows });
   const stride = Math.max(1, Math.floor(T / 2));
   const valLossSliding =
-    interrupted || model.kind !== 'transformer'
+    (await stopHere()) || model.kind !== 'transformer'
       ? undefined
       : evaluateLossSliding(model.m, valIds, { blockSize: T, stride, rows: evalRows });
   const valLossOn =
@@ -279,7 +303,7 @@ async function trainAndReport(
       ? `all ${valIds.length} validation characters (last 10% of the text), in non-overlapping windows of ${T} characters`
       : `all ${valIds.length} validation characters (last 10% of the text), as ${evalRows} streams with the LSTM state carried across chunks of ${T}`;
   const s = opts.sample ?? { prompt: '\n', length: 500, temperature: 0.8, topK: 0, topP: 0.95 };
-  const sample = interrupted ? '' : sampleText(model, vocab, { ...s, blockSize: T, seed: cfg.seed });
+  const sample = (await stopHere()) ? '' : sampleText(model, vocab, { ...s, blockSize: T, seed: cfg.seed });
   if (!interrupted) writeFileSync(join(out, 'sample.txt'), s.prompt + sample + '\n');
   const config =
     model.kind === 'transformer'
@@ -314,7 +338,6 @@ async function trainAndReport(
     sample,
   };
   writeJson(join(out, 'metrics.json'), { ...result, config: cfg });
-  tbptt?.dispose();
   model.m.dispose();
   optimizer.dispose();
   if (valLossSliding !== undefined)
