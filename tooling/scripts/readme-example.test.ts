@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { extractUseExample, readmeExample, typecheckExample } from './readme-example.js';
+import { extractUseExample, readmeExample, runExample, typecheckExample } from './readme-example.js';
 
 const fence = '```';
 
@@ -76,5 +76,14 @@ describe('typecheckExample', () => {
     } finally {
       rmSync(pkg, { recursive: true, force: true });
     }
+  });
+});
+
+describe('runExample', () => {
+  it('replaces only whole string literals it is given, and refuses one the example lacks', async () => {
+    const example = { packageDir: tmpdir(), code: "const path = 'data/reviews.txt';\n", line: 1 };
+    await expect(runExample(example, { files: { 'reviews.txt': '/x' } })).rejects.toThrow(
+      "runExample: the README example has no string literal 'reviews.txt'",
+    );
   });
 });
