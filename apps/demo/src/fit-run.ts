@@ -112,6 +112,8 @@ export interface DemoFitOptions<M extends Module, B, EB> {
   barMetrics?(step: number): Record<string, number>;
   /** Callbacks called before the demo's own (e.g. the data-parallel ones of `leadReplicas`). */
   callbacks?: Callbacks;
+  /** Makes the progress bars (tests pass a recorder). @default {@link progress} */
+  progress?: typeof progress;
 }
 
 export interface DemoFitResult {
@@ -181,7 +183,7 @@ export async function demoFit<M extends Module, B, EB = B>(o: DemoFitOptions<M, 
     Number.isFinite(info.totalSteps) ? info.totalSteps : (o.epochs ?? 1) * info.stepsPerEpoch;
   const startBar = (info: TrainInfo): void => {
     barTotal = total(info);
-    bar = progress(o.label, barTotal, { quiet, start: info.step });
+    bar = (o.progress ?? progress)(o.label, barTotal, { quiet, start: info.step });
   };
   let history: History;
   try {
