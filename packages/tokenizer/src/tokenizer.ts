@@ -10,7 +10,7 @@ import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
 import { countWords, type Corpus } from './corpus.js';
-import { scanGpt2 } from './internal/gpt2-scanner.js';
+import { CL100K_PATTERN, scanCl100k, scanGpt2 } from './internal/gpt2-scanner.js';
 import { IdBuffer } from './internal/id-buffer.js';
 import type { PostProcessor } from './post-processors.js';
 import { ByteLevelProcessing } from './post-processors.js';
@@ -128,7 +128,11 @@ function scannerFor(split: Split): Scanner {
   let f = splitScanners.get(split);
   if (f === undefined) {
     const re = split.re;
-    f = (text, piece) => forEachIsolatedPiece(text, re, piece);
+    // cl100k / Llama 3: a hand-written scanner (same pieces, no match objects)
+    f =
+      typeof split.pattern !== 'string' && split.pattern.regex === CL100K_PATTERN
+        ? scanCl100k
+        : (text, piece) => forEachIsolatedPiece(text, re, piece);
     splitScanners.set(split, f);
   }
   return f;

@@ -100,3 +100,123 @@ export function scanGpt2(text: string, piece: (start: number, end: number) => vo
     i = r;
   }
 }
+
+/**
+ * cl100k_base's (GPT-4's, also Llama 3's) split pattern, as tokenizer.json files write it
+ * (tiktoken's `pat_str`).
+ */
+export const CL100K_PATTERN =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/** Case-insensitive contraction letters: s S ſ t T m M d D (2-unit matches). */
+function isContraction1(d: number): boolean {
+  return (
+    d === 115 || d === 83 || d === 0x17f || d === 116 || d === 84 || d === 109 || d === 77 || d === 100 || d === 68
+  );
+}
+
+/**
+ * A hand-written scanner equivalent to CL100K_PATTERN with Oniguruma's semantics (`\s` =
+ * White_Space, `(?i:'s)` also matching `'ſ`), checked against the regex by a property test.
+ * Calls `piece(start, end)` for each piece, in order; every unit of `text` is in one piece.
+ */
+export function scanCl100k(text: string, piece: (start: number, end: number) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    // 1. (?i:'s|'t|'re|'ve|'m|'ll|'d)
+    if (c === 39 && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (isContraction1(d)) {
+        piece(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n) {
+        const d2 = d | 32;
+        const e2 = text.charCodeAt(i + 2) | 32;
+        // x | 32 folds only R/r, E/e, V/v, L/l onto these codes; no other char folds to them
+        if ((d2 === 114 && e2 === 101) || (d2 === 118 && e2 === 101) || (d2 === 108 && e2 === 108)) {
+          piece(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    const k = at(text, i);
+    const cls = k >> 2;
+    const len = k & 3;
+    // 2. [^\r\n\p{L}\p{N}]?\p{L}+
+    if (cls === LETTER) {
+      const r = runOf(text, i + len, LETTER);
+      piece(i, r);
+      i = r;
+      continue;
+    }
+    if (cls !== NUMBER && c !== 13 && c !== 10 && i + len < n) {
+      const k2 = at(text, i + len);
+      if (k2 >> 2 === LETTER) {
+        const r = runOf(text, i + len + (k2 & 3), LETTER);
+        piece(i, r);
+        i = r;
+        continue;
+      }
+    }
+    // 3. \p{N}{1,3}
+    if (cls === NUMBER) {
+      let r = i + len;
+      for (let m = 1; m < 3 && r < n; m++) {
+        const x = at(text, r);
+        if (x >> 2 !== NUMBER) break;
+        r += x & 3;
+      }
+      piece(i, r);
+      i = r;
+      continue;
+    }
+    // 4. ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+    let j = -1;
+    if (cls === OTHER) j = i;
+    else if (c === 32 && i + 1 < n && at(text, i + 1) >> 2 === OTHER) j = i + 1;
+    if (j >= 0) {
+      let r = runOf(text, j, OTHER);
+      while (r < n) {
+        const x = text.charCodeAt(r);
+        if (x !== 13 && x !== 10) break;
+        r++;
+      }
+      piece(i, r);
+      i = r;
+      continue;
+    }
+    // whitespace: 5. \s*[\r\n]+  6. \s+(?!\S)  7. \s+
+    const end = runOf(text, i, SPACE);
+    let lastNl = -1;
+    for (let q = end - 1; q >= i; q--) {
+      const x = text.charCodeAt(q);
+      if (x === 13 || x === 10) {
+        lastNl = q;
+        break;
+      }
+    }
+    let r: number;
+    if (lastNl >= 0) r = lastNl + 1;
+    else if (end < n && end - i >= 2) r = end - 1;
+    else r = end;
+    piece(i, r);
+    i = r;
+  }
+}
+
+/** End of the run of code points of class `cls` starting at `i`. */
+function runOf(text: string, i: number, cls: number): number {
+  const n = text.length;
+  let r = i;
+  while (r < n) {
+    const x = at(text, r);
+    if (x >> 2 !== cls) break;
+    r += x & 3;
+  }
+  return r;
+}

@@ -9,6 +9,11 @@
  *   implementation gives the same number of ids on a 200 KB prefix. Goal: ≥ 1.5× the faster JS peer.
  * tokenizer.encode.korean — the same on NSMC review text (`nsmc/ratings_test.txt.gz`, the
  *   50,000 documents joined by '\n', 4.4 MB of UTF-8).
+ * tokenizer.encode.cl100k — MB/s encoding the same 10 MB of English with cl100k_base (GPT-4). Ours:
+ *   `fromTiktoken` of js-tiktoken's cl100k ranks with tiktoken's own pattern (`(?i:'s|…)`, run
+ *   through our Oniguruma-compatible regex translation), `encodeIds(text)`. Peers: `gpt-tokenizer`
+ *   (`encoding/cl100k_base`), `js-tiktoken` (`getEncoding('cl100k_base')`), `tokenizers` (HF native,
+ *   loading our tokenizer.json). Goal: ≥ 1.5× the faster JS peer.
  * tokenizer.train.bpe32k — wall time and peak RSS to train a 32k byte-level BPE (GPT-2
  *   pre-tokenizer, 256-byte initial alphabet) on 10 MB of English (enwiki-slice `wiki_AB`), each
  *   run in a fresh process. Peers: `sentencepiece` (`spm_train --model_type=bpe
@@ -161,6 +166,94 @@ function encodeBench(name, description, getText) {
   };
 }
 
+const CL100K_PATTERN = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+
+/** js-tiktoken's compressed ranks -> `.tiktoken` text (base64 rank per line). */
+function tiktokenText(ranks) {
+  const lines = [];
+  for (const line of ranks.bpe_ranks.split('\n')) {
+    if (!line) continue;
+    const [, offset, ...toks] = line.split(' ');
+    toks.forEach((t, i) => lines.push(`${t} ${Number(offset) + i}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const cl100kBench = {
+  name: 'tokenizer.encode.cl100k',
+  description: 'MB/s encoding 10 MB of English text with cl100k_base (ids only)',
+  units: { throughput: 'MB/s' },
+  higherIsBetter: { throughput: true },
+  warmup: 1,
+  runs: 3,
+  async setup(ctx) {
+    const text = englishText(ctx, 'wiki_AA.txt.gz', ctx.quick ? 500_000 : 10_000_000);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const { fromTiktoken, toTokenizerJson } = await import('@wordloom/tokenizer');
+    const ranks = (await import('js-tiktoken/ranks/cl100k_base')).default;
+    let t0 = performance.now();
+    const ours = fromTiktoken({
+      ranks: tiktokenText(ranks),
+      pattern: CL100K_PATTERN,
+      specialTokens: ranks.special_tokens,
+    });
+    const oursLoadMs = performance.now() - t0;
+    const { encode: gptEncode } = await import('gpt-tokenizer/encoding/cl100k_base');
+    const { getEncoding } = await import('js-tiktoken');
+    t0 = performance.now();
+    const tiktoken = getEncoding('cl100k_base');
+    const tiktokenLoadMs = performance.now() - t0;
+    const hf = require('tokenizers').Tokenizer.fromString(toTokenizerJson(ours));
+    const probe = text.slice(0, 200_000);
+    const n = ours.encodeIds(probe).length;
+    const counts = {
+      'gpt-tokenizer': gptEncode(probe).length,
+      'js-tiktoken': tiktoken.encode(probe).length,
+      tokenizers: (await hf.encode(probe, null, { addSpecialTokens: false })).getIds().length,
+    };
+    for (const [peer, c] of Object.entries(counts))
+      if (c !== n) ctx.log(`tokenizer.encode.cl100k: ${peer} gives ${c} ids on the probe, ours ${n}`);
+    ctx.log(
+      `tokenizer.encode.cl100k: ${(bytes / 1e6).toFixed(2)} MB; ${n} ids on the 200 KB probe (same for all peers: ${Object.values(counts).every((c) => c === n)}); load ours ${oursLoadMs.toFixed(0)} ms, js-tiktoken ${tiktokenLoadMs.toFixed(0)} ms`,
+    );
+    return { text, bytes, ours, gptEncode, tiktoken, hf };
+  },
+  async ours(s) {
+    const t = performance.now();
+    s.ours.encodeIds(s.text);
+    return { throughput: s.bytes / 1e6 / ((performance.now() - t) / 1000) };
+  },
+  peers: [
+    {
+      name: 'gpt-tokenizer',
+      available: async () => true,
+      async run(s) {
+        const t = performance.now();
+        s.gptEncode(s.text);
+        return { throughput: s.bytes / 1e6 / ((performance.now() - t) / 1000) };
+      },
+    },
+    {
+      name: 'js-tiktoken',
+      available: async () => true,
+      async run(s) {
+        const t = performance.now();
+        s.tiktoken.encode(s.text);
+        return { throughput: s.bytes / 1e6 / ((performance.now() - t) / 1000) };
+      },
+    },
+    {
+      name: 'tokenizers',
+      available: async () => true,
+      async run(s) {
+        const t = performance.now();
+        await s.hf.encode(s.text, null, { addSpecialTokens: false });
+        return { throughput: s.bytes / 1e6 / ((performance.now() - t) / 1000) };
+      },
+    },
+  ],
+};
+
 /** Run a command, polling /proc for its peak RSS (VmHWM) — used when /usr/bin/time is absent. */
 function runMeasured(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -284,5 +377,6 @@ export default [
     'MB/s encoding NSMC Korean reviews (4.4 MB) with the GPT-2 vocabulary (ids only)',
     (ctx) => koreanText(ctx, ctx.quick ? 300_000 : undefined),
   ),
+  cl100kBench,
   trainBench,
 ];
