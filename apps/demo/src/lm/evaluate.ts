@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bpttBatches, lmChunkTensors } from '@wordloom/data';
 import { type RecurrentState } from '@wordloom/rnn';
 import { TransformerLM } from '@wordloom/transformer';
-import { lmLoss, tidyTree, type AnyLM } from './model.js';
+import { tidy } from '@wordloom/core';
+import { lmLoss, type AnyLM } from './model.js';
 
 /**
  * Mean loss (nats/char) over every position of `ids` (the validation text): the transformer reads
@@ -47,7 +48,7 @@ export function evaluateLoss(model: AnyLM, ids: Int32Array, opts: { blockSize: n
       for (let i = 0; i < chunks.length; i++) {
         const c = chunks.get(i);
         const { input, target } = lmChunkTensors(c);
-        const r = tidyTree(() => {
+        const r = tidy(() => {
           const o = model.m.forward(input, state);
           return { loss: lmLoss(o.logits, target), state: o.state };
         });

@@ -6,10 +6,6 @@ import { TransformerLM, type TransformerLMOptions } from '@wordloom/transformer'
 import { CliError, PROGRAM } from '../args.js';
 import { COMMAND, type LmConfig } from './config.js';
 
-/** `tf.tidy` for results that hold a recurrent state (an interface without an index signature). */
-export function tidyTree<R>(fn: () => R): R {
-  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as R;
-}
 /** Embedding → LSTM stack → (dropout) → Linear: PyTorch's word_language_model, at the character level. */
 export class CharLSTM extends Module {
   readonly encoder: Embedding;

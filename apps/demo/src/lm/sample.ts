@@ -4,7 +4,8 @@ import { type RecurrentState } from '@wordloom/rnn';
 import { sampleDecode, type StepOutput } from '@wordloom/seq2seq';
 import { disposeState, type LMState } from '@wordloom/transformer';
 import { CharVocab } from '../toy-tasks.js';
-import { tidyTree, type AnyLM } from './model.js';
+import { tidy } from '@wordloom/core';
+import { type AnyLM } from './model.js';
 
 /**
  * Continues `prompt` by `length` characters with temperature / top-k / top-p sampling
@@ -67,14 +68,14 @@ export function sampleText(
         let init = lstm.zeroState(1);
         if (prime.length > 0) {
           const ids = tf.tensor2d(prime, [1, prime.length], 'int32');
-          const r = tidyTree(() => lstm.forward(ids, init));
+          const r = tidy(() => lstm.forward(ids, init));
           r.logits.dispose();
           ids.dispose();
           tf.dispose([init.h, init.c]);
           init = r.state;
         }
         const step = (s: RecurrentState, t: Int32Array): StepOutput<RecurrentState> =>
-          tidyTree(() => {
+          tidy(() => {
             const o = lstm.forward(tf.tensor2d(t, [t.length, 1], 'int32'), s);
             return { logits: tf.reshape(o.logits, [t.length, -1]) as tf.Tensor2D, state: o.state };
           });
