@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from './internal/check.js';
-import { checkSequence, padChecked, resolvePadOptions, type PadOptions, type Side } from './pad.js';
+import { checkSequence, padChecked, resolvePadOptions, type PadAlloc, type PadOptions, type Side } from './pad.js';
+import { Staging } from './internal/staging.js';
 
 /** dtype of a mask tensor. */
 export type MaskDtype = 'float32' | 'int32' | 'bool';
@@ -87,16 +88,47 @@ export function sortByLengthDesc(lengths: ArrayLike<number>): [Int32Array, Int32
   return [sort, unsort];
 }
 
-export function maskFromLengths(lengths: Int32Array, T: number, left: boolean, dtype: MaskDtype): tf.Tensor2D {
+/** Reusable arrays for one collator's masks, one per dtype (see internal/staging.ts). */
+export class MaskStaging {
+  private readonly f32 = new Staging(Float32Array);
+  private readonly i32 = new Staging(Int32Array);
+  private readonly u8 = new Staging(Uint8Array);
+  take(dtype: MaskDtype, n: number): { array: Float32Array | Int32Array | Uint8Array; reused: boolean } {
+    return dtype === 'float32' ? this.f32.take(n) : dtype === 'int32' ? this.i32.take(n) : this.u8.take(n);
+  }
+}
+
+export function maskFromLengths(
+  lengths: Int32Array,
+  T: number,
+  left: boolean,
+  dtype: MaskDtype,
+  stage?: MaskStaging,
+): tf.Tensor2D {
   const B = lengths.length;
-  const m =
-    dtype === 'float32' ? new Float32Array(B * T) : dtype === 'int32' ? new Int32Array(B * T) : new Uint8Array(B * T);
+  const { array: m, reused } = stage
+    ? stage.take(dtype, B * T)
+    : {
+        array:
+          dtype === 'float32'
+            ? new Float32Array(B * T)
+            : dtype === 'int32'
+              ? new Int32Array(B * T)
+              : new Uint8Array(B * T),
+        reused: false,
+      };
+  if (reused) m.fill(0);
   for (let i = 0; i < B; i++) {
     const n = lengths[i];
     const s = i * T + (left ? T - n : 0);
     m.fill(1, s, s + n);
   }
   return tf.tensor2d(m, [B, T], dtype);
+}
+
+/** A {@link PadAlloc} over a reusable int32 array. */
+function int32Alloc(stage: Staging<Int32ArrayConstructor>): PadAlloc {
+  return (n) => stage.take(n);
 }
 
 function checkMaskDtype(fn: string, d: unknown): MaskDtype {
@@ -173,6 +205,11 @@ export function padCollate(
     throw new TypeError(`${fn}: labelDtype must be 'int32' or 'float32', got ${String(labelDtype)}`);
   const sort = opts.sortByLength ?? false;
   const labelPad = opts.labelPadValue;
+  // Each collator reuses its own arrays where the backend copies tensor values (wasm).
+  const idsAlloc = int32Alloc(new Staging(Int32Array));
+  const maskStage = new MaskStaging();
+  const labelStage = labelDtype === 'int32' ? new Staging(Int32Array) : new Staging(Float32Array);
+  const labelAlloc: PadAlloc = (n) => labelStage.take(n);
   if (
     labelPad !== undefined &&
     (typeof labelPad !== 'number' || (labelDtype === 'int32' && !Number.isInteger(labelPad)))
@@ -195,16 +232,16 @@ export function padCollate(
     }
     const order = sortIndices ?? identityOrder(examples.length);
     // Everything that can throw runs before the first tensor is made, so a bad batch leaks nothing.
-    const p = padChecked(fn, seqs, pad);
+    const p = padChecked(fn, seqs, pad, idsAlloc);
     const labels =
       labelPad === undefined
         ? collectLabels(fn, examples, order, labelDtype)
-        : tokenLabels(fn, examples, order, seqs, pad, labelPad, labelDtype, p.shape);
+        : tokenLabels(fn, examples, order, seqs, pad, labelPad, labelDtype, p.shape, labelAlloc);
     const [B, T] = p.shape;
     const batch: PaddedBatch = {
       ids: tf.tensor2d(p.data as Int32Array, [B, T], 'int32'),
       lengths: tf.tensor1d(p.lengths, 'int32'),
-      mask: maskFromLengths(p.lengths, T, pad.left, maskDtype),
+      mask: maskFromLengths(p.lengths, T, pad.left, maskDtype, maskStage),
     };
     if (labels) batch.labels = labels;
     if (sortIndices) {
@@ -225,6 +262,7 @@ function tokenLabels(
   padValue: number,
   dtype: 'int32' | 'float32',
   shape: [number, number],
+  alloc: PadAlloc,
 ): tf.Tensor2D {
   const labs: ArrayLike<number>[] = [];
   for (let r = 0; r < order.length; r++) {
@@ -240,7 +278,7 @@ function tokenLabels(
     }
     labs.push(l);
   }
-  const p = padChecked(fn, labs, { ...pad, padValue, dtype });
+  const p = padChecked(fn, labs, { ...pad, padValue, dtype }, alloc);
   return tf.tensor2d(p.data, shape, dtype);
 }
 
@@ -339,6 +377,11 @@ export function seq2seqCollate(opts: Seq2SeqCollateOptions): (examples: readonly
   });
   const maskDtype = checkMaskDtype(fn, opts.maskDtype ?? 'float32');
   const { bosId, eosId } = opts;
+  // Reused arrays where the backend copies tensor values (wasm); see internal/staging.ts.
+  const srcAlloc = int32Alloc(new Staging(Int32Array));
+  const inAlloc = int32Alloc(new Staging(Int32Array));
+  const outAlloc = int32Alloc(new Staging(Int32Array));
+  const maskStage = new MaskStaging();
   return (examples) => {
     if (!Array.isArray(examples)) throw new TypeError(`${fn}: examples must be an array, got ${describe(examples)}`);
     if (examples.length === 0) throw new RangeError(`${fn}: cannot collate an empty batch (0 examples)`);
@@ -376,19 +419,19 @@ export function seq2seqCollate(opts: Seq2SeqCollateOptions): (examples: readonly
       a[t.length] = eosId;
       return a;
     });
-    const ps = padChecked(fn, sources, src);
-    const pin = padChecked(fn, decIn, tgt);
-    const pout = padChecked(fn, decOut, tgt);
+    const ps = padChecked(fn, sources, src, srcAlloc);
+    const pin = padChecked(fn, decIn, tgt, inAlloc);
+    const pout = padChecked(fn, decOut, tgt, outAlloc);
     const [B, S] = ps.shape;
     const U = pin.shape[1];
     const batch: Seq2SeqBatch = {
       sourceIds: tf.tensor2d(ps.data as Int32Array, [B, S], 'int32'),
       sourceLengths: tf.tensor1d(ps.lengths, 'int32'),
-      sourceMask: maskFromLengths(ps.lengths, S, false, maskDtype),
+      sourceMask: maskFromLengths(ps.lengths, S, false, maskDtype, maskStage),
       decoderInput: tf.tensor2d(pin.data as Int32Array, [B, U], 'int32'),
       decoderTarget: tf.tensor2d(pout.data as Int32Array, [B, U], 'int32'),
       targetLengths: tf.tensor1d(pin.lengths, 'int32'),
-      targetMask: maskFromLengths(pin.lengths, U, false, maskDtype),
+      targetMask: maskFromLengths(pin.lengths, U, false, maskDtype, maskStage),
     };
     if (sortIndices) {
       batch.sortIndices = sortIndices;

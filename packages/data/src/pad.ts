@@ -134,8 +134,15 @@ export function padSequences(seqs: ArrayLike<ArrayLike<number>>, opts: PadOption
   return padChecked(fn, checked, o);
 }
 
-/** The padding loop on already-checked sequences (shared with the collators). */
-export function padChecked(fn: string, seqs: ArrayLike<number>[], o: Resolved): PaddedSequences {
+/** Where {@link padChecked} writes: a fresh zeroed array, or a reused one holding stale values. */
+export type PadAlloc = (n: number) => { array: Int32Array | Float32Array; reused: boolean };
+
+/**
+ * The padding loop on already-checked sequences (shared with the collators). `alloc` gives the
+ * output array (the collators pass a reusable staging array; see internal/staging.ts); by
+ * default a fresh one of `o.dtype`.
+ */
+export function padChecked(fn: string, seqs: ArrayLike<number>[], o: Resolved, alloc?: PadAlloc): PaddedSequences {
   const B = seqs.length;
   if (B === 0) throw new RangeError(`${fn}: cannot pad an empty batch (0 sequences)`);
   const lengths = new Int32Array(B);
@@ -155,15 +162,23 @@ export function padChecked(fn: string, seqs: ArrayLike<number>[], o: Resolved): 
   }
   let T = o.padding === 'maxLength' ? o.maxLength : longest;
   if (o.multiple > 1) T = Math.ceil(T / o.multiple) * o.multiple;
-  const data = o.dtype === 'int32' ? new Int32Array(B * T) : new Float32Array(B * T);
-  if (o.padValue !== 0) data.fill(o.padValue);
+  const { array: data, reused } = alloc
+    ? alloc(B * T)
+    : { array: o.dtype === 'int32' ? new Int32Array(B * T) : new Float32Array(B * T), reused: false };
+  // A fresh array is already 0: only a reused one, or another pad value, needs the pad cells written.
+  const writePad = reused || o.padValue !== 0;
   for (let i = 0; i < B; i++) {
     const s = seqs[i];
     const n = lengths[i];
     const srcStart = n < s.length && o.truncation === 'left' ? s.length - n : 0;
     const dst = i * T + (o.left ? T - n : 0);
+    if (writePad) {
+      if (o.left) data.fill(o.padValue, i * T, dst);
+      else data.fill(o.padValue, dst + n, (i + 1) * T);
+    }
     if (ArrayBuffer.isView(s) && (s as Int32Array).subarray) {
-      data.set((s as Int32Array).subarray(srcStart, srcStart + n), dst);
+      // Whole rows (the usual case) copy without making a subarray view per row.
+      data.set(n === s.length ? (s as Int32Array) : (s as Int32Array).subarray(srcStart, srcStart + n), dst);
     } else {
       for (let j = 0; j < n; j++) data[dst + j] = s[srcStart + j];
     }
