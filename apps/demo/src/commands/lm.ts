@@ -139,7 +139,8 @@ export const lmShakespeareCommand: Command = {
     'time-budget': {
       type: 'string',
       value: 'SECONDS',
-      description: 'stop training after this many seconds (the cosine schedule is fitted to it once, after timing 20 steps; at most --max-steps)',
+      description:
+        'stop training after this many seconds (the cosine schedule is fitted to it once, after timing 20 steps; at most --max-steps)',
     },
     'eval-every': {
       type: 'string',
