@@ -227,3 +227,42 @@ describe('DataLoader.state / loadState', () => {
     );
   });
 });
+
+describe('README: resuming mid-epoch', () => {
+  it('the example continues with batches 3, 4, … of epoch 0, then epoch 1', async () => {
+    const examples = range(200).map((i) => ({ ids: Int32Array.from(range((i % 7) + 1)), label: i }));
+    const make = () =>
+      new DataLoader({
+        dataset: fromArray(examples),
+        batchSize: 32,
+        shuffle: true,
+        seed: 1,
+        collate: padCollate({ padId: 0 }),
+      });
+    const loader = make();
+    let saved = '';
+    for await (const batch of loader) {
+      tf.dispose(batch);
+      if (loader.state().batch === 3) {
+        saved = JSON.stringify(loader.state());
+        break;
+      }
+    }
+    expect(saved).toBe('{"epoch":0,"batch":3}');
+    const labelsOf = async (it: AsyncIterable<{ labels?: tf.Tensor }>) => {
+      const out: number[][] = [];
+      for await (const b of it) {
+        out.push(Array.from(b.labels!.dataSync()));
+        tf.dispose(b as tf.TensorContainer);
+      }
+      return out;
+    };
+    const ref = make();
+    const epoch0 = await labelsOf(ref);
+    const epoch1 = await labelsOf(ref);
+    const resumed = make();
+    resumed.loadState(JSON.parse(saved) as DataLoaderState);
+    expect(await labelsOf(resumed)).toEqual(epoch0.slice(3));
+    expect(await labelsOf(resumed)).toEqual(epoch1);
+  });
+});
