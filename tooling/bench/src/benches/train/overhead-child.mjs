@@ -79,6 +79,7 @@ export default async function run(side, quick) {
   tf.dispose([warm.ids, warm.labels]);
   const before = tf.memory().numTensors;
   let loss = NaN;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (side === 'loop') {
     for (let s = 0; s < steps; s++) {
@@ -92,5 +93,8 @@ export default async function run(side, quick) {
     loss = h.steps[h.steps.length - 1].loss;
   }
   const stepMs = (performance.now() - t0) / steps;
-  return { backend, stepMs, loss, leaked: tf.memory().numTensors - before };
+  // CPU time of this process (user + system): on a machine loaded by others it varies far less than wall time.
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+  return { backend, stepMs, cpuMs, loss, leaked: tf.memory().numTensors - before };
 }
