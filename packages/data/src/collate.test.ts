@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
-import { setupBackend } from '@wordloom/core';
+import { maskConvention, setupBackend } from '@wordloom/core';
 import { padCollate, seq2seqCollate } from './collate.js';
 import { DataLoader } from './loader.js';
 import { fromArray } from './dataset.js';
@@ -65,6 +65,8 @@ describe('padCollate options and errors', () => {
     expect(Array.from(b.ids.dataSync())).toEqual([7, 1, 2, 3, 7, 7, 7, 4]);
     expect(b.mask.dtype).toBe('bool');
     expect(Array.from(b.mask.dataSync())).toEqual([0, 1, 1, 1, 0, 0, 0, 1]);
+    // Marked 1 = real token: MultiHeadAttention's keyPaddingMask (1 = padding) refuses it.
+    expect(maskConvention(b.mask)).toBe('real');
     expect(b.labels).toBeUndefined();
     const v = padCollate({ padId: 0, labelDtype: 'float32' })([
       { ids: [1], label: [0.5, 1] },
@@ -138,6 +140,7 @@ describe('seq2seqCollate', () => {
       [1, 1, 1],
       [1, 0, 0],
     ]);
+    expect([maskConvention(b.sourceMask), maskConvention(b.targetMask)]).toEqual(['real', 'real']);
     expect(b.decoderInput.arraySync()).toEqual([
       [1, 8, 9, 0],
       [1, 11, 12, 13],

@@ -6,6 +6,7 @@
  * `DataCollatorWithPadding` (`pad_to_multiple_of`) and `DataCollatorForSeq2Seq`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { markMask } from '@wordloom/core';
 import { describe } from './internal/check.js';
 import { checkSequence, padChecked, resolvePadOptions, type PadAlloc, type PadOptions, type Side } from './pad.js';
 import { Staging } from './internal/staging.js';
@@ -123,7 +124,8 @@ export function maskFromLengths(
     const s = i * T + (left ? T - n : 0);
     m.fill(1, s, s + n);
   }
-  return tf.tensor2d(m, [B, T], dtype);
+  // Marked 1 = real token, so a layer expecting PyTorch's 1 = padding refuses it (core's masks).
+  return markMask(tf.tensor2d(m, [B, T], dtype), 'real');
 }
 
 /** A {@link PadAlloc} over a reusable int32 array. */
