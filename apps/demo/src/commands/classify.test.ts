@@ -282,7 +282,7 @@ describe('classify nsmc', () => {
       expect(weights(cut).equals(weights(full))).toBe(true);
       expect(resumed.accuracy).toBe(metrics(full).accuracy);
     }
-  });
+  }, 240_000);
 
   it('a missing data file is a one-line CliError naming the data set and its source', async () => {
     const empty = mkdtempSync(join(tmp, 'empty-'));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
 import { withCtrlCAt } from '../testdata/interrupt.js';
 import { TransformerLM } from '@wordloom/transformer';
-import { evaluateLoss, evaluateLossSliding } from '../lm/evaluate.js';
+import { evaluateLoss, evaluateLossSliding, windowSegments } from '../lm/evaluate.js';
 import { lmCommands, lmShakespeareCommand } from './lm.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -160,7 +160,7 @@ describe('lm shakespeare', () => {
       expect(weights(cut).equals(weights(full)), name).toBe(true);
       expect(resumed.valLoss).toBe(metrics(full).valLoss);
     }
-  });
+  }, 240_000);
 
   it('--resume with other options is a one-line error naming the option', async () => {
     const out = join(tmp, 'other-options');
@@ -252,6 +252,22 @@ describe('evaluateLossSliding', () => {
     });
   });
   afterAll(() => model.dispose());
+
+  it("windowSegments: the segments' losses weighted by the characters they score give the whole text's loss", () => {
+    const wrapped = { kind: 'transformer' as const, m: model };
+    const whole = evaluateLoss(wrapped, ids, { blockSize: 8, rows: 4 });
+    const segs = windowSegments(ids, 8, 3);
+    expect(segs.length).toBe(Math.ceil(Math.floor(202 / 8) / 3));
+    let sum = 0;
+    let n = 0;
+    for (const s of segs) {
+      const chars = Math.floor((s.length - 1) / 8) * 8;
+      sum += evaluateLoss(wrapped, s, { blockSize: 8, rows: 4 }) * chars;
+      n += chars;
+    }
+    expect(n).toBe(Math.floor(202 / 8) * 8);
+    expect(sum / n).toBeCloseTo(whole, 5);
+  });
 
   it('with stride = context it is the non-overlapping evaluation', () => {
     const a = evaluateLossSliding(model, ids, { blockSize: 8, stride: 8, rows: 5 });

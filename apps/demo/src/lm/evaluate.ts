@@ -121,3 +121,17 @@ export function evaluateLossSliding(
   }
   return total / Math.max(1, count);
 }
+
+/**
+ * `ids` cut into segments of `rows` non-overlapping windows of `blockSize` (each segment holds one
+ * more character, the last window's target): {@link evaluateLoss} of each segment, weighted by the
+ * `floor((length − 1) / blockSize) · blockSize` characters it scores, is `evaluateLoss` of `ids` —
+ * in pieces, so that an evaluation can stop between them.
+ */
+export function windowSegments(ids: Int32Array, blockSize: number, rows: number): Int32Array[] {
+  const span = rows * blockSize;
+  const out: Int32Array[] = [];
+  for (let s = 0; s + blockSize + 1 <= ids.length; s += span)
+    out.push(ids.subarray(s, Math.min(ids.length, s + span + 1)));
+  return out;
+}

@@ -39,7 +39,7 @@ import type { RecurrentState } from '@wordloom/rnn';
 import { CharVocab, readCharVocab } from '../toy-tasks.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { COMMAND, type LmConfig } from './config.js';
-import { evaluateLoss, evaluateLossSliding } from './evaluate.js';
+import { evaluateLoss, evaluateLossSliding, windowSegments } from './evaluate.js';
 import { buildModel, lmLoss, transformerOptions } from './model.js';
 import { sampleText } from './sample.js';
 
@@ -238,6 +238,10 @@ async function trainAndReport(
   const evalIds =
     opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
   const evalRows = model.kind === 'transformer' ? 32 : 16;
+  // The estimate during training: the transformer's windows in segments of `evalRows` windows (the
+  // same windows; a Ctrl-C is heard between segments); the LSTM's stream in one piece (its state
+  // carries through it). fit weights each segment's mean by the characters it scores.
+  const evalSegments = model.kind === 'transformer' ? windowSegments(evalIds, T, evalRows) : [evalIds];
   const lead = leadReplicas(dp, training, optimizer);
   const loop = await demoFit({
     command: COMMAND,
@@ -248,7 +252,8 @@ async function trainAndReport(
     train: loader,
     loss: lead.loss,
     callbacks: lead.callbacks,
-    countSamples: (b) => (b as LmChunk).shape?.[0] ?? 1,
+    // Training chunks count their rows; evaluation segments the characters they score.
+    countSamples: (b) => (b instanceof Int32Array ? Math.floor((b.length - 1) / T) * T : (b as LmChunk).shape[0]),
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }
@@ -260,7 +265,7 @@ async function trainAndReport(
     ...((opts.evalEvery ?? 0) > 0
       ? {
           evaluate: {
-            loader: [evalIds],
+            loader: evalSegments,
             metrics: (_m: Module, ids: Int32Array) => ({
               valLoss: evaluateLoss(model, ids, { blockSize: T, rows: evalRows }),
             }),
