@@ -8,7 +8,12 @@
  *   there and precomputed Int32Arrays here). Tokenization (setup, not timed): our
  *   `@wordloom/tokenizer` GPT-2 byte-level BPE (`tokenizers/gpt2`) when it imports and works,
  *   else a character vocabulary built from the data; the log says which. torch runs with
- *   `torch.set_num_threads(1)` (ours is single-threaded too).
+ *   `torch.set_num_threads(1)` (ours is single-threaded too). The loader is the resumable one
+ *   (it tracks its position for `state()` on every batch). Profile (node --cpu-prof, Dec 2026):
+ *   before the collators reused their staging arrays on wasm, fresh zero-filled [64, ~300]
+ *   arrays for ids and mask (and the garbage collections they caused) took most of the CPU;
+ *   CPU per epoch fell ≈ 3× and the ratio went from 0.40–0.68× to ≈ 2×. V8 needs a few epochs
+ *   to warm up, so the first measured runs are the slowest.
  * data.bucket.nsmc — padded-token fraction of one epoch's batches (batch 64): ours =
  *   `BucketBatchSampler` (pools of 64×100, sorted within the pool, batches shuffled), peer
  *   `random-batching` = the same lengths in random batches of 64. Goal: bucketing cuts padding ≥ 50 %.
