@@ -7,7 +7,7 @@ describe('every publishable package installs and imports on its own', () => {
   it('packs, installs with npm outside the workspace, and imports each package', async () => {
     const pkgs = publishablePackages();
     expect(pkgs.map((p) => p.manifest.name).sort()).toEqual(
-      ['attention', 'core', 'data', 'embeddings', 'optim', 'rnn', 'seq2seq', 'tokenizer', 'transformer'].map(
+      ['attention', 'core', 'data', 'embeddings', 'optim', 'rnn', 'seq2seq', 'tokenizer', 'train', 'transformer'].map(
         (n) => `@wordloom/${n}`,
       ),
     );
