@@ -60,8 +60,10 @@ export function fromTiktoken(options: TiktokenOptions): Tokenizer {
   for (const [bytes, rank] of pairs) {
     if (!Number.isInteger(rank) || rank < 0 || rank > 0x7fffffff)
       throw new Error(`${FN}: rank ${rank} is not an integer in [0, 2^31)`);
-    let s = '';
-    for (const b of bytes) s += BYTE_TO_CHAR[b];
+    // a flat string (fromCharCode, not +=): the merge loop below slices and hashes it many times
+    const codes = new Array<number>(bytes.length);
+    for (let i = 0; i < bytes.length; i++) codes[i] = BYTE_TO_CHAR[bytes[i]!]!.charCodeAt(0);
+    const s = String.fromCharCode.apply(null, codes);
     if (s.length === 0) throw new Error(`${FN}: rank ${rank} has an empty token`);
     if (vocab.has(s)) throw new Error(`${FN}: the token of rank ${rank} repeats rank ${vocab.get(s)}`);
     if (byRank[rank] !== undefined) throw new Error(`${FN}: rank ${rank} is given to two tokens`);
