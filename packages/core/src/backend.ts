@@ -43,6 +43,15 @@ export interface SetupBackendOptions {
    * Node reads the binaries from the package's own folder and ignores this.
    */
   wasmPaths?: string | Record<WasmBinaryName, string>;
+  /**
+   * Let the wasm backend use its multi-threaded build on a cross-origin isolated page (where
+   * tfjs would pick it by itself). Only when `setupBackend` loads the wasm backend itself; Node
+   * never uses threads (that build fails there).
+   * @default false — in a Vite 8 bundle on a cross-origin isolated page the threaded build
+   * never finished initializing and `setupBackend()` hung (Chromium); the single-threaded SIMD
+   * build is the one tested.
+   */
+  wasmThreads?: boolean;
 }
 
 export interface SetupBackendResult {
@@ -125,13 +134,19 @@ interface WasmModule {
  * binaries: `wasmPaths` if given; else, in a browser, when we are the ones importing it, the
  * bundler's URLs of the files in `node_modules`.
  */
-async function loadWasm(wasmPaths: SetupBackendOptions['wasmPaths']): Promise<WasmSource> {
+async function loadWasm(opts: SetupBackendOptions): Promise<WasmSource> {
+  const { wasmPaths } = opts;
   const importedByProgram = tf.findBackendFactory('wasm') != null;
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as WasmModule; // registers the WASM_* flags
   if (isNode) {
     // The multi-threaded wasm build fails in Node and tfjs then silently stays on cpu.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     return { kind: 'node' };
+  }
+  // Explicit `false` always wins; by default only when we loaded the backend ourselves (a
+  // program that imported it may have configured threads on purpose).
+  if (opts.wasmThreads === false || (!importedByProgram && opts.wasmThreads !== true)) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
   if (wasmPaths != null) {
     wasm.setWasmPaths(wasmPaths);
@@ -219,7 +234,7 @@ async function switchTo(
   }
   try {
     if (name === 'wasm') {
-      wasm.source = await loadWasm(opts.wasmPaths);
+      wasm.source = await loadWasm(opts);
     } else {
       await loadBackendPackage(name);
     }

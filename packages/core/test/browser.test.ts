@@ -7,6 +7,7 @@
  * two pages, a static server serves `dist/`, and Chromium opens them:
  * - `setupBackend()` with no options gets **wasm** (the bundler emitted the `.wasm` binaries
  *   from `node_modules` as assets and core pointed tfjs at them), and training works;
+ * - the same on a cross-origin isolated page (threads off by default: the threaded build hung);
  * - a wrong `wasmPaths` falls back to a slower backend, and the result and the console say
  *   what to do;
  * - a page that imports only `Linear` (never `setupBackend`) can train: importing core
@@ -47,7 +48,7 @@ const r = await setupBackend(wasmPaths ? { wasmPaths } : {});
 const lin = new Linear({ inFeatures: 3, outFeatures: 2, seed: 0 });
 const { value, grads } = tf.variableGrads(() => tf.mean(lin.forward(tf.ones([4, 3]))));
 const bias = await grads[lin.bias.name].data();
-window.result = { ...r, active: tf.getBackend(), loss: (await value.data())[0], bias: Array.from(bias), warnings: warnings.filter((w) => w.startsWith('setupBackend:')) };
+window.result = { ...r, isolated: crossOriginIsolated, active: tf.getBackend(), loss: (await value.data())[0], bias: Array.from(bias), warnings: warnings.filter((w) => w.startsWith('setupBackend:')) };
 `;
 
 const EARLY = `
@@ -114,8 +115,12 @@ beforeAll(async () => {
       res.writeHead(404).end();
       return;
     }
+    // ?coi: a cross-origin isolated page (SharedArrayBuffer, so tfjs would pick threaded wasm).
+    const isolation = url.searchParams.has('coi')
+      ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+      : {};
     res
-      .writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' })
+      .writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', ...isolation })
       .end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,6 +168,14 @@ describe('@wordloom/core in a Vite app, in Chromium', () => {
     expect(r.active).toBe('wasm');
     expect(r.bias).toEqual([0.5, 0.5]);
     expect(r.warnings).toEqual([]);
+  });
+
+  it('on a cross-origin isolated page too (threaded wasm, which hung there, is off by default)', async () => {
+    const r = await open('/?coi');
+    expect(r.isolated).toBe(true);
+    expect(r.rejected).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    expect(r.bias).toEqual([0.5, 0.5]);
   });
 
   it('a wasmPaths that serves no binary: a slower backend, and the result and one warning say what to do', async () => {
