@@ -173,6 +173,8 @@ interface Node {
   unbounded: boolean;
   /** Can be repeated with a quantifier as is (an atom). */
   atom: boolean;
+  /** Set by a flag-only group `(?i)`: the flags for the rest of the enclosing group. */
+  switchTo?: Flags;
 }
 
 class Translator {
@@ -228,7 +230,14 @@ class Translator {
     const parts: Node[] = [];
     while (this.i < this.p.length && this.peek() !== '|' && this.peek() !== ')') {
       const atom = this.atom(flags);
-      if (atom === null) continue; // a flag switch or comment
+      if (atom === null) continue; // a comment
+      if (atom.switchTo !== undefined) {
+        // Oniguruma: `a(?i)b|c` is `a(?i:b|c)` — the switch covers the rest of the enclosing
+        // group, later alternatives included
+        const rest = this.alternation(atom.switchTo);
+        parts.push({ src: `(?:${rest.src})`, unbounded: rest.unbounded, atom: true });
+        break;
+      }
       parts.push(this.quantified(atom));
     }
     return {
@@ -370,12 +379,7 @@ class Translator {
         if (on.includes('m')) next.m = true;
         if (off.includes('m')) next.m = false;
         this.i += 1 + m[0].length;
-        if (m[3] === ')') {
-          // (?i) applies to the rest of the enclosing group
-          flags.i = next.i;
-          flags.m = next.m;
-          return null;
-        }
+        if (m[3] === ')') return { src: '', unbounded: false, atom: true, switchTo: next };
         inner = next;
       }
     } else {

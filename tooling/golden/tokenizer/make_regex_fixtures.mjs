@@ -73,6 +73,12 @@ const patterns = [
   { name: 'dot', pattern: String.raw`.{1,3}`, behavior: 'Isolated', invert: false },
   { name: 'dot multiline', pattern: String.raw`(?m:.{1,3})`, behavior: 'Isolated', invert: false },
   { name: 'inline flag to end', pattern: String.raw`x(?i)ab`, behavior: 'Isolated', invert: false },
+  {
+    name: 'inline flag over later alternatives',
+    pattern: String.raw`x(?i)ab|cd|(?-i:e(?i)f|g)`,
+    behavior: 'Isolated',
+    invert: false,
+  },
   { name: 'case-insensitive class', pattern: String.raw`(?i:[a-c]+|k)`, behavior: 'Isolated', invert: false },
   { name: 'scripts', pattern: String.raw`\p{Han}+|\p{Hangul}+|\p{Latin}+|\p{^L}`, behavior: 'Isolated', invert: false },
   { name: 'atomic', pattern: String.raw`(?>a+)b|a`, behavior: 'Isolated', invert: false },
@@ -103,7 +109,7 @@ const texts = [
   'fn main() { let x = vec![1, 2, 3]; println!("{:?}", x); } // code',
   'def f(a, b=2):\n    return a**b  # comment\n',
   'NEL\u0085here nbsp\u00a0and ideographic\u3000space',
-  'aaaab aaab ab b kK\u212a ABCabc',
+  'aaaab aaab ab b kK\u212a ABCabc xAB CD cd x eF G g',
   'ﬁ ﬀ \uFEFFbom ſ ß',
   ...nsmc,
 ];
