@@ -350,3 +350,8 @@ export function historyEntries(h: History, seconds: Map<number, number> = new Ma
   }
   return out.sort((a, b) => a.step - b.step);
 }
+
+/** A training loss for a log line; an evaluation that a resumed run repeats before any step has none. */
+export function lossText(loss: number): string {
+  return Number.isFinite(loss) ? loss.toFixed(4) : 'n/a (no step since the resume)';
+}

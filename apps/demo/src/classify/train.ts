@@ -16,7 +16,7 @@ import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from 
 import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
-import { demoFit, type HistoryEntry } from '../fit-run.js';
+import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
 import {
   followReplica,
   leadReplicas,
@@ -328,7 +328,7 @@ async function trainAndEvaluate(
             metrics: (_m: Module, batch: Example[]) => ({ devAccuracy: correctIn(model, batch, padId) / batch.length }),
             every: opts.evalEvery,
             message: ({ devAccuracy }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
-              `step ${step}: train loss ${loss.toFixed(4)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
+              `step ${step}: train loss ${lossText(loss)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
           },
         }
       : {}),

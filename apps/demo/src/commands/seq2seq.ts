@@ -30,7 +30,7 @@ import {
 } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { heatmapSvg, heatmapText } from '../heatmap.js';
-import { demoFit, type HistoryEntry } from '../fit-run.js';
+import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
 import { interrupt } from '../progress.js';
 import { CharVocab, makeReversePairs, parseUnderscorePairs, type Pair } from '../toy-tasks.js';
 import { backend, outDir, saveWeights, since, writeJson } from '../train-util.js';
@@ -244,7 +244,7 @@ export async function runToyTask(
       metrics: (_m, chunk) => ({ exactMatch: decodeChunk(chunk).ok / chunk.length }),
       atEpochEnd: true,
       message: ({ exactMatch }, { epoch, loss }) =>
-        `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * exactMatch).toFixed(2)}%`,
+        `epoch ${epoch + 1}: loss ${lossText(loss)}, exact match on ${Math.min(1000, testEx.length).toLocaleString('en-US')} held-out ${(100 * exactMatch).toFixed(2)}%`,
     },
     ...(opts.resume ? { resume: true } : {}),
     ...(opts.quiet ? { quiet: true } : {}),

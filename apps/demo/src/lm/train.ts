@@ -25,7 +25,7 @@ import {
 } from '@wordloom/optim';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
-import { demoFit, type HistoryEntry } from '../fit-run.js';
+import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
 import {
   followReplica,
   leadReplicas,
@@ -271,7 +271,7 @@ async function trainAndReport(
             }),
             every: opts.evalEvery,
             message: ({ valLoss }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
-              `step ${step}: train loss ${loss.toFixed(4)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
+              `step ${step}: train loss ${lossText(loss)}, val loss ${valLoss.toFixed(4)} (first ${evalIds.length.toLocaleString('en-US')} validation chars)`,
           },
         }
       : {}),
