@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseCommandArgs, type Command, type ParsedArgs } from './args.js';
+import { classifyConfigFrom, classifyNsmcCommand } from './commands/classify.js';
+import { lmConfigFrom, lmShakespeareCommand } from './commands/lm.js';
+import { seq2seqCommands, toyConfigFrom } from './commands/seq2seq.js';
 import { main } from './main.js';
 import { withCtrlCAt } from './testdata/interrupt.js';
 
@@ -207,6 +211,70 @@ describe('wordloom CLI: bad values and files are one line naming the option or f
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^word2vec 100% · ETA /m);
     expect(r.err).not.toMatch(/‰/);
+  });
+});
+
+describe('wordloom CLI: the training options scripts use still parse (fit replaced the loop)', () => {
+  it('seq2seq, classify nsmc and lm shakespeare take their existing options', () => {
+    const parse = (cmd: Command, argv: string[]): ParsedArgs => {
+      const a = parseCommandArgs(cmd, argv);
+      if (a === 'help') throw new Error('help');
+      return a;
+    };
+    const date = seq2seqCommands.find((c) => c.name === 'seq2seq date')!;
+    const t = toyConfigFrom(
+      'date',
+      parse(date, [
+        '--max-steps',
+        '7',
+        '--limit',
+        '300',
+        '--epochs',
+        '3',
+        '--scheduled-sampling',
+        'linear',
+        '--resume',
+      ]),
+    );
+    expect(t).toMatchObject({ maxSteps: 7, limit: 300, epochs: 3, schedule: 'linear' });
+    const c = classifyConfigFrom(
+      parse(classifyNsmcCommand, [
+        '--max-steps',
+        '9',
+        '--max-train',
+        '2000',
+        '--max-test',
+        '100',
+        '--dropout',
+        '0.3',
+        '--workers',
+        '2',
+        '--time-budget',
+        '60',
+        '--eval-every',
+        '50',
+        '--resume',
+      ]),
+    );
+    expect(c).toMatchObject({ maxSteps: 9, maxTrain: 2000, maxTest: 100, dropout: 0.3 });
+    const l = lmConfigFrom(
+      parse(lmShakespeareCommand, [
+        '--model',
+        'lstm',
+        '--max-steps',
+        '11',
+        '--limit-chars',
+        '5000',
+        '--dropout',
+        '0.1',
+        '--workers',
+        '1',
+        '--time-budget',
+        '30',
+        '--resume',
+      ]),
+    );
+    expect(l).toMatchObject({ model: 'lstm', maxSteps: 11, limitChars: 5000, dropout: 0.1 });
   });
 });
 

@@ -162,6 +162,16 @@ describe('lm shakespeare', () => {
     }
   }, 240_000);
 
+  it('--time-budget: fit stops training when the budget is spent, then the command evaluates and samples', async () => {
+    const out = join(tmp, 'budget');
+    const r = await run([...TINY, '--time-budget', '1', '--limit-chars', '3000', '--out', out, '--quiet']);
+    const m = metrics(out);
+    expect(m.interrupted).toBe(false);
+    expect(m.steps).toBeGreaterThan(0);
+    expect(Number.isFinite(m.valLoss)).toBe(true);
+    expect(r.out).toMatch(/time budget of 1 s reached at step \d+; checkpoint saved/);
+  });
+
   it('--resume with other options is a one-line error naming the option', async () => {
     const out = join(tmp, 'other-options');
     const common = [...TINY, '--sample-length', '5', '--limit-chars', '3000'];
