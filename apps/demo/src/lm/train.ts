@@ -13,7 +13,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, type Module } from '@wordloom/core';
-import { DataLoader, bpttBatches, lmChunkTensors, type LmChunk } from '@wordloom/data';
+import { DataLoader, bpttBatches, lmChunkTensors, permutation, type LmChunk } from '@wordloom/data';
 import {
   Optimizer,
   adam,
@@ -183,17 +183,20 @@ async function trainAndReport(
     `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas of ${Math.ceil(B / dp.world)} windows` : ''}`,
   );
 
-  // The chunks of epoch e: the stream starts at a seeded offset in [0, T), so windows are not always cut
-  // at the same places; the transformer takes them in a seeded order, the LSTM in stream order (its
-  // state carries from one chunk to the next). Item k·L + i of the dataset is batch i of epoch k.
+  // The chunks of epoch e: the stream starts at a seeded offset in [0, T), so windows are not always
+  // cut at the same places; the transformer takes them in @wordloom/data's seeded permutation for the
+  // epoch, the LSTM in stream order (its state carries from one chunk to the next). Item k·L + i of
+  // the dataset is batch i of epoch k.
   let cached: { epoch: number; chunks: ReturnType<typeof bpttBatches>; order: Int32Array } | undefined;
   const chunkAt = (epoch: number, i: number): LmChunk => {
     if (cached?.epoch !== epoch) {
       const erng = new Rng(cfg.seed * 1000 + epoch);
       const offset = erng.int(T);
       const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
-      const order = Int32Array.from({ length: chunks.length }, (_, j) => j);
-      if (model.kind === 'transformer') erng.shuffle(order);
+      const order =
+        model.kind === 'transformer'
+          ? permutation(chunks.length, cfg.seed, epoch)
+          : Int32Array.from({ length: chunks.length }, (_, j) => j);
       cached = { epoch, chunks, order };
     }
     return cached.chunks.get(cached.order[i]);
