@@ -4,8 +4,8 @@
  * nanoGPT split it). Two models:
  * - `transformer`: @wordloom/transformer's `TransformerLM` (GPT-style, causal, pre-norm, tied
  *   embeddings), trained on `bpttBatches` chunks in shuffled order;
- * - `lstm`: Embedding → @wordloom/rnn `LSTM` → Linear, trained with truncated BPTT
- *   (`TruncatedBptt`) over `bpttBatches` chunks in stream order (the state carries across chunks).
+ * - `lstm`: Embedding → @wordloom/rnn `LSTM` → Linear, trained with truncated BPTT over
+ *   `bpttBatches` chunks in stream order (the state carries across chunks in fit's carry).
  * AdamW with linear warmup + cosine decay and global-norm clipping (@wordloom/optim); samples are
  * drawn with @wordloom/seq2seq's `sampleDecode` (temperature, top-k, top-p), the transformer
  * stepping with its KV cache.
