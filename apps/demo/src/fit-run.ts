@@ -5,7 +5,8 @@
  * evaluation's message and started again after it), the loss history every 50 steps as the
  * commands write it into metrics.json, and fit's errors as one-line CliErrors.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fileStorage } from '@wordloom/train/node';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module, Rng } from '@wordloom/core';
 import type { Optimizer, Schedule } from '@wordloom/optim';
@@ -15,7 +16,6 @@ import {
   fit,
   readCheckpoint,
   type Callbacks,
-  type CheckpointStorage,
   type EvalLoader,
   type History,
   type LossFn,
@@ -40,36 +40,6 @@ export interface HistoryEntry {
 /** The folder of a run's checkpoints. */
 export function checkpointDir(out: string): string {
   return join(out, 'checkpoints');
-}
-
-/**
- * A {@link CheckpointStorage} over a folder: one file per name, written to a temporary name and
- * renamed (atomic on one file system).
- */
-export function folderStorage(dir: string): CheckpointStorage {
-  const path = (name: string): string => {
-    if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name))
-      throw new Error(`folderStorage: '${name}' is not a plain file name`);
-    return join(dir, name);
-  };
-  return {
-    async read(name) {
-      const p = path(name);
-      return existsSync(p) ? new Uint8Array(readFileSync(p)) : undefined;
-    },
-    async write(name, bytes) {
-      mkdirSync(dir, { recursive: true });
-      const p = path(name);
-      writeFileSync(`${p}.tmp`, bytes);
-      renameSync(`${p}.tmp`, p);
-    },
-    async list() {
-      return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.safetensors')) : [];
-    },
-    async remove(name) {
-      rmSync(path(name), { force: true });
-    },
-  };
 }
 
 /** Every 50 steps a history entry. */
@@ -148,7 +118,7 @@ export async function demoFit<M extends Module, B, EB = B>(o: DemoFitOptions<M, 
   const { out, command, log } = o;
   const quiet = o.quiet === true;
   const dir = checkpointDir(out);
-  const storage = folderStorage(dir);
+  const storage = fileStorage(dir);
   let resumeFrom = '';
   if (o.resume) {
     const names = (await storage.list()).sort();
