@@ -5,29 +5,6 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/**
- * Copies tfjs-backend-wasm's .wasm binaries next to the page (public/wasm/), so the
- * built site runs offline: the page calls setWasmPaths('./wasm/') before setupBackend().
- */
-function copyWasm() {
-  return {
-    name: 'wordloom-copy-wasm',
-    buildStart() {
-      const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-      const out = path.resolve(import.meta.dirname, 'public/wasm');
-      mkdirSync(out, { recursive: true });
-      for (const f of [
-        'tfjs-backend-wasm.wasm',
-        'tfjs-backend-wasm-simd.wasm',
-        'tfjs-backend-wasm-threaded-simd.wasm',
-      ]) {
-        const src = path.join(dist, 'dist', f);
-        if (existsSync(src)) cpSync(src, path.join(out, f));
-      }
-    },
-  };
-}
-
 /** The pretrained tokenizers the playground offers, from the tokenizer package's fixtures. */
 function copyTokenizers() {
   return {
@@ -59,7 +36,7 @@ const nodeBuiltins = [
 
 export default defineConfig({
   base: './',
-  plugins: [copyWasm(), copyTokenizers()],
+  plugins: [copyTokenizers()],
   resolve: {
     // The packages' TypeScript sources (their `@wordloom/source` export condition): one
     // toolchain for dev and build, and no stale dist/ between workspace packages.

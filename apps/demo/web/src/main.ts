@@ -3,8 +3,14 @@
  * WebGL, WebGPU, cpu — as @wordloom/core's setupBackend measures and verifies), shows it,
  * and routes between the pages by the URL hash.
  */
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { setupBackend } from '@wordloom/core';
+// The wasm backend's binaries as assets Vite emits next to the bundle (hashed names, any static
+// host, offline). In an app that installs @wordloom/core from npm, setupBackend finds them
+// without this; here the workspace resolves core to its sources, outside node_modules, so the
+// page names them through setupBackend's documented `wasmPaths` option.
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { fetchAsset, MissingAsset, notice, type App } from './app.js';
 
 type Page = { render(root: HTMLElement, app: App): Promise<void> | void };
@@ -20,10 +26,15 @@ const pages: Record<string, () => Promise<Page>> = {
 
 async function boot(): Promise<void> {
   const badge = document.getElementById('backend')!;
-  setWasmPaths('./wasm/');
   let backend = 'none';
   try {
-    const chosen = await setupBackend();
+    const chosen = await setupBackend({
+      wasmPaths: {
+        'tfjs-backend-wasm.wasm': wasmPlain,
+        'tfjs-backend-wasm-simd.wasm': wasmSimd,
+        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+      },
+    });
     backend = chosen.backend;
     badge.textContent = `backend: ${backend}`;
     badge.title = chosen.rejected.length
