@@ -1,9 +1,6 @@
 import { defineConfig } from 'vite';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-
-const require = createRequire(import.meta.url);
 
 /** The pretrained tokenizers the playground offers, from the tokenizer package's fixtures. */
 function copyTokenizers() {
