@@ -24,8 +24,16 @@ export type {
   OrthogonalOptions,
   PytorchDefaultOptions,
 } from './init.js';
-export { sequenceMask, causalMask, paddingMask, markMask, maskConvention, checkMaskConvention } from './masks.js';
-export type { MaskDtype, MaskConvention, SequenceMaskOptions } from './masks.js';
+export {
+  sequenceMask,
+  fillSequenceMask,
+  causalMask,
+  paddingMask,
+  markMask,
+  maskConvention,
+  checkMaskConvention,
+} from './masks.js';
+export type { MaskDtype, MaskConvention, SequenceMaskOptions, MaskArray } from './masks.js';
 export { tidy } from './tidy.js';
 export { forEachTensor, collectTensors, mapTensors, disposeTensors } from './tree.js';
 export { paddingToAttentionMask } from './masks.js';

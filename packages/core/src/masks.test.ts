@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   causalMask,
   checkMaskConvention,
+  fillSequenceMask,
   markMask,
   maskConvention,
   paddingMask,
@@ -43,6 +44,23 @@ describe('masks', () => {
     expect(() => sequenceMask([1], { padding: 'top' as 'left' })).toThrow("padding = top must be 'right' or 'left'");
     expect(() => sequenceMask([1, -1])).toThrow('lengths[1] = -1');
     expect(sequenceMask([]).shape).toEqual([0, 0]);
+  });
+
+  it('fillSequenceMask writes sequenceMask into a reused array, over stale values', () => {
+    const lengths = [3, 0, 5, 1];
+    for (const padding of ['right', 'left'] as const) {
+      const want = sequenceMask(lengths, { maxLen: 6, padding });
+      const out = new Float32Array(30).fill(7); // longer than B·T = 24, and stale
+      expect(fillSequenceMask(out, lengths, { maxLen: 6, padding })).toBe(6);
+      expect(Array.from(out.subarray(0, 24))).toEqual(Array.from(want.dataSync()));
+      expect(Array.from(out.subarray(24))).toEqual([7, 7, 7, 7, 7, 7]); // past B·T untouched
+      want.dispose();
+    }
+    const u8 = new Uint8Array(4).fill(9);
+    expect(fillSequenceMask(u8, [1, 2])).toBe(2);
+    expect(Array.from(u8)).toEqual([1, 0, 1, 1]);
+    expect(() => fillSequenceMask(new Int32Array(5), [3, 3])).toThrow(/out has 5 elements, fewer than B × T = 6/);
+    expect(() => fillSequenceMask(new Int32Array(8), [3, 5], { maxLen: 4 })).toThrow(/lengths\[1\] = 5/);
   });
 
   it('causalMask is lower-triangular', () => {

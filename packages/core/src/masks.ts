@@ -85,13 +85,20 @@ function lengthsArray(lengths: tf.Tensor | ArrayLike<number>, fn: string): Array
   return lengths;
 }
 
-function lengthsMask(
-  lengths: tf.Tensor | ArrayLike<number>,
+/** A typed array a mask's values are written into. */
+export type MaskArray = Float32Array | Int32Array | Uint8Array;
+
+/**
+ * Checks the lengths and options, then writes the `[B, T]` mask into `out` (or a fresh array of
+ * the dtype's type): `value` at the real tokens, the other at the padding. Returns the array and T.
+ */
+function writeLengthsMask(
+  out: MaskArray | null,
+  lens: ArrayLike<number>,
   opts: SequenceMaskOptions,
   fn: string,
   value: 0 | 1,
-): tf.Tensor2D {
-  const lens = lengthsArray(lengths, fn);
+): { array: MaskArray; B: number; T: number } {
   const B = lens.length;
   if (opts.batchSize !== undefined && B !== opts.batchSize)
     throw new Error(`${fn}: lengths has ${B} entries but the batch size is ${opts.batchSize}`);
@@ -103,22 +110,55 @@ function lengthsMask(
   }
   const T = opts.maxLen ?? max;
   if (!Number.isInteger(T) || T < 0) throw new Error(`${fn}: maxLen = ${T} is not a non-negative integer`);
-  const dtype = opts.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool')
-    throw new Error(`${fn}: dtype = ${String(dtype)} must be 'float32', 'int32' or 'bool'`);
   const side = opts.padding ?? 'right';
   if (side !== 'right' && side !== 'left')
     throw new Error(`${fn}: padding = ${String(side)} must be 'right' or 'left'`);
-  const v =
-    dtype === 'float32' ? new Float32Array(B * T) : dtype === 'int32' ? new Int32Array(B * T) : new Uint8Array(B * T);
-  if (value === 0) v.fill(1);
+  let v: MaskArray;
+  if (out === null) {
+    const dtype = opts.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool')
+      throw new Error(`${fn}: dtype = ${String(dtype)} must be 'float32', 'int32' or 'bool'`);
+    v =
+      dtype === 'float32' ? new Float32Array(B * T) : dtype === 'int32' ? new Int32Array(B * T) : new Uint8Array(B * T);
+    if (value === 0) v.fill(1);
+  } else {
+    if (out.length < B * T) throw new Error(`${fn}: out has ${out.length} elements, fewer than B × T = ${B * T}`);
+    v = out;
+    v.fill(value === 0 ? 1 : 0, 0, B * T);
+  }
   for (let b = 0; b < B; b++) {
     const l = lens[b];
     if (l > T) throw new Error(`${fn}: lengths[${b}] = ${l} must be an integer in [0, T = ${T}]`);
     const s = b * T + (side === 'left' ? T - l : 0);
     v.fill(value, s, s + l);
   }
-  return tf.tensor2d(v, [B, T], dtype);
+  return { array: v, B, T };
+}
+
+function lengthsMask(
+  lengths: tf.Tensor | ArrayLike<number>,
+  opts: SequenceMaskOptions,
+  fn: string,
+  value: 0 | 1,
+): tf.Tensor2D {
+  const { array, B, T } = writeLengthsMask(null, lengthsArray(lengths, fn), opts, fn, value);
+  return tf.tensor2d(array, [B, T], opts.dtype ?? 'float32');
+}
+
+/**
+ * Writes the values of {@link sequenceMask} (1 at the real tokens, 0 at the padding) into the
+ * first `B × T` elements of `out`, a plain typed array, with the same checks and the same options
+ * (`dtype` is ignored: the array's type is the dtype). Returns T. For code that builds tensors
+ * from arrays it reuses, as `@wordloom/data`'s collators do on the wasm backend; turn the result
+ * into a mask with `markMask(tf.tensor2d(out.subarray(0, B * T), [B, T], dtype), 'real')`.
+ * @throws as {@link sequenceMask}, and if `out` holds fewer than `B × T` elements
+ */
+export function fillSequenceMask(
+  out: MaskArray,
+  lengths: ArrayLike<number>,
+  options: SequenceMaskOptions = {},
+): number {
+  return writeLengthsMask(out, lengths, options, options.caller ?? 'fillSequenceMask', 1).T;
 }
 
 /**

@@ -6,7 +6,7 @@
  * `DataCollatorWithPadding` (`pad_to_multiple_of`) and `DataCollatorForSeq2Seq`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { markMask } from '@wordloom/core';
+import { fillSequenceMask, markMask } from '@wordloom/core';
 import { describe } from './internal/check.js';
 import { checkSequence, padChecked, resolvePadOptions, type PadAlloc, type PadOptions, type Side } from './pad.js';
 import { Staging } from './internal/staging.js';
@@ -99,6 +99,7 @@ export class MaskStaging {
   }
 }
 
+/** A `[B, T]` mask marked 1 = real token, through core's `fillSequenceMask` into a staging array. */
 export function maskFromLengths(
   lengths: Int32Array,
   T: number,
@@ -107,23 +108,14 @@ export function maskFromLengths(
   stage?: MaskStaging,
 ): tf.Tensor2D {
   const B = lengths.length;
-  const { array: m, reused } = stage
-    ? stage.take(dtype, B * T)
-    : {
-        array:
-          dtype === 'float32'
-            ? new Float32Array(B * T)
-            : dtype === 'int32'
-              ? new Int32Array(B * T)
-              : new Uint8Array(B * T),
-        reused: false,
-      };
-  if (reused) m.fill(0);
-  for (let i = 0; i < B; i++) {
-    const n = lengths[i];
-    const s = i * T + (left ? T - n : 0);
-    m.fill(1, s, s + n);
-  }
+  const m = stage
+    ? stage.take(dtype, B * T).array
+    : dtype === 'float32'
+      ? new Float32Array(B * T)
+      : dtype === 'int32'
+        ? new Int32Array(B * T)
+        : new Uint8Array(B * T);
+  fillSequenceMask(m, lengths, { maxLen: T, padding: left ? 'left' : 'right', caller: 'collate' });
   // Marked 1 = real token, so a layer expecting PyTorch's 1 = padding refuses it (core's masks).
   return markMask(tf.tensor2d(m, [B, T], dtype), 'real');
 }
