@@ -65,7 +65,7 @@ describe('typecheckExample', () => {
       );
       const ok = '## Use\n\n```ts\nconst n: number = 1;\nexport const m = n + 1;\n```\n';
       writeFileSync(join(pkg, 'README.md'), ok);
-      const testUrl = pathToFileURL(join(pkg, 'src', 'readme.test.ts')).href;
+      const testUrl = pathToFileURL(join(pkg, 'src', 'first-example.test.ts')).href;
       expect(typecheckExample(readmeExample(testUrl))).toEqual([]);
       // An implicit any (strict) on README line 5, column 21.
       writeFileSync(join(pkg, 'README.md'), ok.replace('export const m = n + 1;', 'export const f = (x) => n + x;'));

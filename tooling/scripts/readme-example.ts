@@ -1,5 +1,5 @@
 /**
- * The one mechanism behind every package's `src/readme.test.ts`: take the first example of the
+ * The one mechanism behind every package's `src/first-example.test.ts`: take the first example of the
  * package README's "Use" section from the README itself, type-check it as a user's strict
  * NodeNext TypeScript file would be, and run exactly that code.
  *
@@ -52,7 +52,7 @@ export function extractUseExample(readme: string, where = 'README.md'): { code: 
   throw new Error(`${where}: the "## Use" section has no fenced code block`);
 }
 
-/** Reads the package README of the test file at `testUrl` (`import.meta.url` of `<pkg>/src/readme.test.ts`). */
+/** Reads the package README of the test file at `testUrl` (`import.meta.url` of `<pkg>/src/first-example.test.ts`). */
 export function readmeExample(testUrl: string): ReadmeExample {
   const packageDir = fileURLToPath(new URL('..', testUrl));
   const file = join(packageDir, 'README.md');

@@ -48,6 +48,16 @@ export function packAndInstall() {
     if (!f) throw new Error(`pack-install: no tarball for ${name} in ${files.join(', ')}`);
     return `file:${path.join(tarballs, f)}`;
   };
+  // What each tarball holds that a consumer should never get: tests and test fixtures. (pnpm pack
+  // always adds files named readme* — a `src/readme.test.ts` slipped past `!src/**/*.test.ts`.)
+  const unwanted = {};
+  for (const p of pkgs) {
+    const tgz = tarOf(p.manifest.name).slice('file:'.length);
+    const bad = sh('tar', ['-tzf', tgz], work)
+      .split('\n')
+      .filter((f) => /\.test\.[cm]?[jt]s$|\/test\/|\/fixtures\//.test(f));
+    if (bad.length) unwanted[p.manifest.name] = bad;
+  }
   const deps = Object.fromEntries(pkgs.map((p) => [p.manifest.name, tarOf(p.manifest.name)]));
   // The peer every tensor package needs, and the backend a user would pick in Node.
   const tf =
@@ -90,7 +100,7 @@ export function packAndInstall() {
   `;
   writeFileSync(path.join(project, 'check.mjs'), script);
   const printed = sh(process.execPath, ['check.mjs'], project).trim().split('\n').pop();
-  const result = { dir: project, ...JSON.parse(printed) };
+  const result = { dir: project, unwanted, ...JSON.parse(printed) };
   if (!keep) rmSync(work, { recursive: true, force: true });
   return result;
 }

@@ -12,6 +12,8 @@ describe('every publishable package installs and imports on its own', () => {
       ),
     );
     const result = packAndInstall();
+    // No tests or fixtures in any tarball.
+    expect(result.unwanted).toEqual({});
     expect(result.packages.map((p: { name: string }) => p.name).sort()).toEqual(
       pkgs.map((p) => p.manifest.name).sort(),
     );
