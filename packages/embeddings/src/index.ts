@@ -35,3 +35,20 @@ export { randomizedSvd, csrMatmul, csrTMatmul, orthonormalizeColumns, symmetricE
 export type { RandomizedSvdOptions, TruncatedSvd } from './svd.js';
 export { trainGlove } from './glove.js';
 export type { GloveOptions, GloveProgress } from './glove.js';
+export { ftHash, fastTextNgrams, fastTextNgramHashes, FastTextKeyedVectors } from './fasttext.js';
+export type { NgramOptions, FastTextKeyedVectorsInit } from './fasttext.js';
+export {
+  readFastTextBin,
+  writeFastTextBin,
+  loadFastTextBin,
+  saveFastTextBin,
+  writeFastTextVec,
+} from './fasttext-format.js';
+export type {
+  FastTextArgs,
+  FastTextLoss,
+  FastTextModelName,
+  FastTextModel,
+  ReadFastTextOptions,
+  WriteFastTextOptions,
+} from './fasttext-format.js';
