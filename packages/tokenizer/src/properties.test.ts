@@ -128,8 +128,11 @@ describe('bad input', () => {
   });
   it('malformed fields are named with the value found', () => {
     const base = { model: { type: 'WordLevel', vocab: { a: 0, '<unk>': 1 }, unk_token: '<unk>' } };
+    expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Wordy' } })).toThrow(
+      /model\.type = "Wordy" is not a supported model \(BPE, WordPiece, WordLevel, Unigram\)/,
+    );
     expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Unigram' } })).toThrow(
-      /model\.type = "Unigram" is not a supported model \(BPE, WordPiece, WordLevel\)/,
+      /model\.vocab must be an array, got object/,
     );
     expect(() => fromTokenizerJson({ ...base, model: { ...base.model, vocab: [1, 2] } })).toThrow(
       /model\.vocab must be an object, got an array/,
@@ -139,7 +142,7 @@ describe('bad input', () => {
     );
     expect(() => fromTokenizerJson({ normalizer: null })).toThrow(/fromTokenizerJson: model is missing/);
     expect(() => fromTokenizerJson({ ...base, normalizer: { type: 'Precompiled' } })).toThrow(
-      /normalizer\.type = "Precompiled" is not a supported normalizer/,
+      /normalizer\.precompiled_charsmap must be a string, got nothing/,
     );
     expect(() =>
       fromTokenizerJson({ ...base, pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Sideways' } }),

@@ -33,6 +33,8 @@ import {
 import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { WordLevel } from './word-level.js';
+import { Unigram } from './unigram.js';
+import { Precompiled, SentencePieceNormalizer, fromBase64 } from './sentencepiece.js';
 import { MAX_TOKEN_ID, VocabError, type Model } from './model.js';
 import {
   BertProcessing,
@@ -149,10 +151,30 @@ function parseNormalizer(v: unknown, path: string): Normalizer | null {
       return new NormalizerSequence(
         arr(o.normalizers, `${path}.normalizers`).map((n, i) => parseNormalizer(n, `${path}.normalizers[${i}]`)!),
       );
+    case 'Precompiled':
+      return new Precompiled(
+        fromBase64(str(o.precompiled_charsmap, `${path}.precompiled_charsmap`), `${FN}: ${path}.precompiled_charsmap`),
+      );
+    case 'SentencePiece': {
+      const cm = optStr(o.precompiled_charsmap, `${path}.precompiled_charsmap`);
+      return new SentencePieceNormalizer({
+        charsmap: cm === null ? null : fromBase64(cm, `${FN}: ${path}.precompiled_charsmap`),
+        addDummyPrefix: bool(o.add_dummy_prefix, `${path}.add_dummy_prefix`, true),
+        removeExtraWhitespaces: bool(o.remove_extra_whitespaces, `${path}.remove_extra_whitespaces`, true),
+        escapeWhitespaces: bool(o.escape_whitespaces, `${path}.escape_whitespaces`, true),
+        treatWhitespaceAsSuffix: bool(o.treat_whitespace_as_suffix, `${path}.treat_whitespace_as_suffix`, false),
+        userDefinedSymbols:
+          o.user_defined_symbols === undefined || o.user_defined_symbols === null
+            ? []
+            : arr(o.user_defined_symbols, `${path}.user_defined_symbols`).map((x, i) =>
+                str(x, `${path}.user_defined_symbols[${i}]`),
+              ),
+      });
+    }
     default:
       return fail(
         `${path}.type`,
-        `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Sequence)`,
+        `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Precompiled, SentencePiece (wordloom), Sequence)`,
       );
   }
 }
@@ -395,8 +417,31 @@ function parseModel(v: unknown, path: string): Model {
         vocab: vocabMap(o.vocab, `${path}.vocab`),
         unkToken: str(o.unk_token ?? '<unk>', `${path}.unk_token`),
       });
+    case 'Unigram': {
+      const vocab = arr(o.vocab, `${path}.vocab`).map((e, i): [string, number] => {
+        const p = arr(e, `${path}.vocab[${i}]`);
+        if (p.length !== 2) fail(`${path}.vocab[${i}]`, `must be [piece, score], got ${describe(e)}`);
+        const score = p[1];
+        if (typeof score !== 'number' || !Number.isFinite(score))
+          fail(`${path}.vocab[${i}][1]`, `must be a finite number, got ${describe(score)}`);
+        return [str(p[0], `${path}.vocab[${i}][0]`), score];
+      });
+      const types =
+        o.piece_types === undefined || o.piece_types === null
+          ? null
+          : arr(o.piece_types, `${path}.piece_types`).map((t, i) => int(t, `${path}.piece_types[${i}]`));
+      return new Unigram({
+        vocab,
+        unkId: o.unk_id === undefined || o.unk_id === null ? null : int(o.unk_id, `${path}.unk_id`),
+        byteFallback: bool(o.byte_fallback, `${path}.byte_fallback`, false),
+        pieceTypes: types,
+      });
+    }
     default:
-      return fail(`${path}.type`, `= ${JSON.stringify(type)} is not a supported model (BPE, WordPiece, WordLevel)`);
+      return fail(
+        `${path}.type`,
+        `= ${JSON.stringify(type)} is not a supported model (BPE, WordPiece, WordLevel, Unigram)`,
+      );
   }
 }
 

@@ -1,0 +1,141 @@
+// sentencepiece golden tests: our encode of .model files trained by spm_train 0.1.97 equals
+// spm_encode id for id (fixtures by tooling/golden/tokenizer/sentencepiece/make_spm_fixtures.py).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  Unigram,
+  fromTokenizerJson,
+  parseSentencePieceModel,
+  readSentencePieceModel,
+  toTokenizerJson,
+} from './index.js';
+import { fixturesDir } from '../test/fixtures.js';
+
+const dir = join(fixturesDir, 'sentencepiece');
+const model = (name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, `${name}.model`)));
+interface Golden {
+  lines: string[];
+  ids: number[][];
+  nbestLines?: string[];
+  nbest?: number[][][];
+}
+const golden = (name: string): Golden => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Golden;
+
+describe.each(['ko-unigram', 'ko-bpe', 'en-unigram', 'en-bpe'])('%s.model', (name) => {
+  const tok = readSentencePieceModel(model(name));
+  const g = golden(name);
+  it(`encodes ${g.lines.length} held-out and edge-case lines as spm_encode, id for id`, () => {
+    const bad: string[] = [];
+    g.lines.forEach((line, i) => {
+      const ids = Array.from(tok.encode(line).ids);
+      if (JSON.stringify(ids) !== JSON.stringify(g.ids[i]))
+        bad.push(`${JSON.stringify(line)}: ours ${ids} spm ${g.ids[i]}`);
+    });
+    expect(bad).toEqual([]);
+  });
+  it('decodes back to the normalized text', () => {
+    const line = g.lines[0]!;
+    const ids = tok.encode(line).ids;
+    expect(tok.decode(ids)).toBe(tok.decode(g.ids[0]!));
+    expect(tok.decode(ids).length).toBeGreaterThan(0);
+  });
+  if (g.nbest !== undefined) {
+    it(`n-best lists (8) equal sentencepiece's nbest_encode_as_ids on ${g.nbestLines!.length} lines`, () => {
+      const m = tok.model as Unigram;
+      const norm = tok.normalizer!;
+      let bad = 0;
+      g.nbestLines!.forEach((line, i) => {
+        const ns = { normalized: line } as { normalized: string };
+        void ns;
+        const text = normalizeText(norm, line);
+        const ours = m.nbest(text, 8).map((r) => r.tokens.map((t) => t.id));
+        if (JSON.stringify(ours) !== JSON.stringify(g.nbest![i])) bad++;
+      });
+      expect(bad).toBe(0);
+    });
+  }
+});
+
+import { NormalizedString } from './normalized-string.js';
+import type { Normalizer } from './normalizers.js';
+function normalizeText(n: Normalizer, text: string): string {
+  const s = NormalizedString.fromOriginal(text);
+  n.normalize(s);
+  return s.normalized;
+}
+
+describe('readSentencePieceModel: malformed input', () => {
+  const good = model('en-bpe');
+  it('truncated files are a clear error', () => {
+    for (const cut of [1, 7, 100, good.length - 3]) {
+      expect(() => readSentencePieceModel(good.subarray(0, cut))).toThrow(/malformed model file|no pieces/);
+    }
+  });
+  it('empty, garbage and wrong-type input', () => {
+    expect(() => readSentencePieceModel(new Uint8Array(0))).toThrow(/empty/);
+    expect(() => readSentencePieceModel(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/bytes are left/);
+    expect(() => readSentencePieceModel(new Uint8Array([0x07]))).toThrow(/wire type|field number/);
+    expect(() => readSentencePieceModel('abc' as unknown as Uint8Array)).toThrow(/Uint8Array/);
+  });
+  it('reads the specs', () => {
+    const p = parseSentencePieceModel(model('en-unigram'));
+    expect(p.trainerSpec.modelType).toBe('unigram');
+    expect(p.trainerSpec.byteFallback).toBe(true);
+    expect(p.pieces.length).toBe(1000);
+    expect(p.normalizerSpec.name).toBe('nmt_nfkc');
+    const b = parseSentencePieceModel(model('en-bpe'));
+    expect(b.normalizerSpec.removeExtraWhitespaces).toBe(false);
+    expect(b.normalizerSpec.precompiledCharsmap.length).toBe(0);
+  });
+});
+
+describe('tokenizer.json round trip of sentencepiece tokenizers', () => {
+  it.each(['ko-unigram', 'en-unigram', 'en-bpe'])('%s saves and reloads with identical ids', (name) => {
+    const tok = readSentencePieceModel(model(name));
+    const json = toTokenizerJson(tok);
+    const back = fromTokenizerJson(json);
+    const g = golden(name);
+    for (let i = 0; i < g.lines.length; i += 7) expect(Array.from(back.encode(g.lines[i]!).ids)).toEqual(g.ids[i]);
+    expect(toTokenizerJson(back)).toBe(json);
+  });
+  it('a plain HF Unigram tokenizer.json (no piece types) loads and encodes', () => {
+    const tok = fromTokenizerJson({
+      model: {
+        type: 'Unigram',
+        unk_id: 0,
+        vocab: [
+          ['<unk>', 0],
+          ['▁a', -1],
+          ['b', -2],
+          ['▁ab', -2.5],
+          ['a', -3],
+        ],
+      },
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    });
+    expect(tok.encode('ab ab').tokens).toEqual(['▁ab', '▁ab']); // -2.5 beats ▁a + b = -3
+    expect(tok.encode('ab c').tokens).toEqual(['▁ab', '<unk>']); // ▁ and c unknown: one fused unk
+    expect(tok.encode('aab').tokens).toEqual(['▁a', 'a', 'b']);
+    expect(tok.encode('ccc').tokens).toEqual(['<unk>']);
+  });
+  it('bad Unigram fields are clear errors', () => {
+    expect(() => fromTokenizerJson({ model: { type: 'Unigram', unk_id: 5, vocab: [['a', 0]] } })).toThrow(
+      /unkId 5 is out of range/,
+    );
+    expect(() => fromTokenizerJson({ model: { type: 'Unigram', vocab: [['a', 'x']] } })).toThrow(
+      /vocab\[0\]\[1\] must be a finite number/,
+    );
+    expect(() =>
+      fromTokenizerJson({
+        model: {
+          type: 'Unigram',
+          vocab: [
+            ['a', 0],
+            ['a', -1],
+          ],
+        },
+      }),
+    ).toThrow(/appears twice/);
+  });
+});
