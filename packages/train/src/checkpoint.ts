@@ -65,6 +65,11 @@ export interface CheckpointMeta {
   trainSeconds: number;
   /** The options that must match on resume. */
   config: Record<string, unknown>;
+  /**
+   * With data-parallel replicas: the generators of replicas 1 … N − 1 (rank 0's are `rngs`); their carried
+   * tensors are under `replicas.<rank>.carry.<name>`.
+   */
+  replicas?: Array<{ rank: number; rngs: CheckpointMeta['rngs'] }>;
   /** FNV-1a of the canonical JSON of `config`. */
   configHash: string;
 }
@@ -77,6 +82,8 @@ export interface CheckpointContents {
   optim: SerializedState;
   /** Carried tensors. */
   carry: Map<string, tf.Tensor>;
+  /** With replicas: each other replica's carried tensors, by rank. */
+  replicaCarry: Map<number, Map<string, tf.Tensor>>;
   meta: CheckpointMeta;
 }
 
@@ -86,12 +93,15 @@ export function writeCheckpoint(
   optimizer: Optimizer,
   carry: Map<string, tf.Tensor>,
   meta: CheckpointMeta,
+  /** More tensors under their full names (`replicas.<rank>.carry.<name>`). */
+  extra?: Map<string, tf.Tensor>,
 ): Uint8Array {
   const tensors = new Map<string, tf.Tensor>();
   for (const [k, v] of model.stateDict()) tensors.set(`model.${k}`, v);
   const opt = optimizer.stateDict();
   for (const [k, v] of opt.tensors) tensors.set(`optim.${k}`, v);
   for (const [k, v] of carry) tensors.set(`carry.${k}`, v);
+  if (extra !== undefined) for (const [k, v] of extra) tensors.set(k, v);
   return writeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     [STATE_METADATA_KEY]: opt.json,
@@ -131,13 +141,20 @@ export function readCheckpoint(bytes: Uint8Array): CheckpointContents {
     const model = new Map<string, tf.Tensor>();
     const optim = new Map<string, tf.Tensor>();
     const carry = new Map<string, tf.Tensor>();
+    const replicaCarry = new Map<number, Map<string, tf.Tensor>>();
     for (const [k, v] of tensors) {
+      const rep = /^replicas\.([1-9]\d{0,5})\.carry\.(.+)$/.exec(k);
       if (k.startsWith('model.')) model.set(k.slice(6), v);
       else if (k.startsWith('optim.')) optim.set(k.slice(6), v);
       else if (k.startsWith('carry.')) carry.set(k.slice(6), v);
-      else throw new Error(`readCheckpoint: tensor '${k}' is not under model., optim. or carry.`);
+      else if (rep !== null) {
+        const r = Number(rep[1]);
+        if (!replicaCarry.has(r)) replicaCarry.set(r, new Map());
+        replicaCarry.get(r)!.set(rep[2], v);
+      } else
+        throw new Error(`readCheckpoint: tensor '${k}' is not under model., optim., carry. or replicas.<rank>.carry.`);
     }
-    return { model, optim: { tensors: optim, json: optimJson }, carry, meta };
+    return { model, optim: { tensors: optim, json: optimJson }, carry, replicaCarry, meta };
   } catch (e) {
     for (const t of tensors.values()) t.dispose();
     throw e;

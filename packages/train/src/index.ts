@@ -23,7 +23,20 @@ export type {
   StopReason,
   TrainInfo,
   TrainLoader,
+  ReplicaFitOptions,
+  ReplicaSetupContext,
+  ReplicaSetupResult,
 } from './types.js';
+export {
+  ReplicaError,
+  sliceBatch,
+  sliceRange,
+  type ExchangeStats,
+  type ReplicaEndpoint,
+  type ReplicaInit,
+  type ReplicaLauncher,
+} from './replicas.js';
+export { runReplica, messageQueue, type ReplicaChannel } from './replica-run.js';
 export { memoryStorage, type CheckpointStorage } from './storage.js';
 export {
   CHECKPOINT_FORMAT,

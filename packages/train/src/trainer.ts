@@ -38,6 +38,20 @@ import {
   type Plan,
 } from './checkpoint.js';
 import { isPlannedSchedule } from './schedule.js';
+import {
+  deserializeTensor,
+  GradExchange,
+  serializeTensor,
+  sliceBatch,
+  sliceRange,
+  tensorsIn,
+  type ExchangeStats,
+  type LoadMessage,
+  type ReplicaLauncher,
+  type ReplicaGroup,
+  type ReplicaState,
+  type StepMessage,
+} from './replicas.js';
 import type {
   Callbacks,
   Carry,
@@ -49,6 +63,7 @@ import type {
   StepRecord,
   StopReason,
   TrainInfo,
+  ReplicaFitOptions,
 } from './types.js';
 import { defaultCountSamples, disposeTensors, macrotask } from './internal/util.js';
 
@@ -76,6 +91,20 @@ export class ResumeMismatchError extends Error {
     super(message);
     this.name = 'ResumeMismatchError';
   }
+}
+
+/** Internal: a trainer's place among data-parallel replicas. */
+export interface ReplicaRole {
+  rank: number;
+  world: number;
+  /** The control buffer (barrier, failure flag) every replica shares. */
+  control: SharedArrayBuffer;
+  /** Whether this thread may block in `Atomics.wait` (workers, Node's main thread; not a page's main thread). */
+  blocking: boolean;
+  /** Rank 0: the other replicas. */
+  group?: ReplicaGroup;
+  /** The gradient exchange (made by rank 0 at the start of `fit`, handed to the others with their state). */
+  exchange?: GradExchange;
 }
 
 /** Steps left out of the time-budget measurement (kernel warm-up, first allocations). */
@@ -212,8 +241,13 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
   private resumedFrom: number | undefined;
   private pendingEvaluation: 'every' | 'epochEnd' | undefined;
   private disposed = false;
+  /** Data-parallel replicas (internal: set by `fit` with `setup`/`replicas`). */
+  private readonly role: ReplicaRole | undefined;
+  /** Rank 0 after a restore: the other replicas' states from the checkpoint. */
+  private restoredReplicas: ReplicaState[] | undefined;
 
-  constructor(opts: FitOptions<M, B, EB>) {
+  /** @param role internal: this trainer's place in a group of data-parallel replicas (see `fit`'s `replicas`) */
+  constructor(opts: FitOptions<M, B, EB>, role?: ReplicaRole) {
     const fn = 'Trainer';
     if (opts === null || typeof opts !== 'object') throw new Error(`${fn}: options are required`);
     const { model, optimizer, train, loss } = opts;
@@ -238,6 +272,9 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     this.model = model;
     this.optimizer = optimizer;
     this.o = opts;
+    this.role = role !== undefined && role.world > 1 ? role : undefined;
+    if (opts.slice !== undefined && typeof opts.slice !== 'function')
+      throw new Error(`${fn}: slice must be a function (batch, start, end) => batch`);
     this.carry = this.carryStore;
     this.vars = [...optimizer.params.values()];
     if (this.vars.length === 0) throw new Error(`${fn}: the optimizer has no parameters`);
@@ -348,6 +385,8 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       rngs: [...this.rngs.keys()].sort(),
       parameters: [...this.optimizer.params].map(([n, v]) => `${n}:[${v.shape.join(',')}]`),
     };
+    // Only with several replicas, so that the hash of a one-replica run is what it always was.
+    if (this.role !== undefined) c.replicas = this.role.world;
     for (const [k, v] of Object.entries(o.config ?? {})) c[`config.${k}`] = v === undefined ? null : v;
     // A value JSON cannot hold (a function, a class instance with cycles) would make the check meaningless.
     canonicalJson(c);
@@ -407,51 +446,55 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     if (n === 0) throw new Error('Trainer.trainStep: batches is empty');
     const firstBatch = this.batchIndex - n;
     const where = `step ${this.step + 1} (epoch ${this.epoch}, batch ${Math.max(firstBatch, 0)}${n > 1 ? `–${Math.max(firstBatch, 0) + n - 1}` : ''})`;
+    // Rank 0 tells the other replicas which step to take; they read the same batches from their own loaders.
+    this.role?.group?.post({
+      kind: 'step',
+      step: this.step,
+      epoch: this.epoch,
+      batchIndex: Math.max(firstBatch, 0),
+      batches: n,
+      plan: this.plan,
+    });
     const lossValues: tf.Scalar[] = [];
     let grads = new Map<string, tf.Tensor>();
     let samples = 0;
     let gradNorm: number | undefined;
     try {
-      for (let i = 0; i < n; i++) {
-        const ctx: StepContext = {
-          step: this.step,
-          epoch: this.epoch,
-          batchIndex: Math.max(firstBatch, 0) + i,
-          micro: i,
-          microBatches: n,
-          totalSteps: this.totalSteps,
-          carry: this.carry,
-        };
-        const batch = batches[i];
-        const { value, grads: g } = tf.variableGrads(() => {
-          const l = this.o.loss(this.model, batch, ctx);
-          if (!(l instanceof tf.Tensor) || l.rank !== 0)
-            throw new Error(
-              `${fn}: loss returned ${l instanceof tf.Tensor ? `a tensor of shape [${l.shape}]` : typeof l} at ${where}; expected a scalar tf.Tensor`,
-            );
-          return l as tf.Scalar;
-        }, this.vars);
-        lossValues.push(value);
-        for (const [k, t] of Object.entries(g)) {
-          const prev = grads.get(k);
-          if (prev === undefined) grads.set(k, t);
-          else {
-            grads.set(k, tf.add(prev, t));
-            prev.dispose();
-            t.dispose();
+      let loss: number;
+      if (this.role !== undefined) {
+        const r = await this.replicaGrads(batches, firstBatch, where);
+        grads = r.grads;
+        loss = r.loss;
+        samples = r.samples;
+      } else {
+        for (let i = 0; i < n; i++) {
+          const batch = batches[i];
+          const { value, grads: g } = tf.variableGrads(
+            () => this.lossOf(batch, this.context(firstBatch, i, n), where),
+            this.vars,
+          );
+          lossValues.push(value);
+          for (const [k, t] of Object.entries(g)) {
+            const prev = grads.get(k);
+            if (prev === undefined) grads.set(k, t);
+            else {
+              grads.set(k, tf.add(prev, t));
+              prev.dispose();
+              t.dispose();
+            }
           }
+          samples += this.countSamples(batch);
         }
-        samples += this.countSamples(batch);
+        if (n > 1) {
+          const avg = new Map<string, tf.Tensor>();
+          for (const [k, t] of grads) avg.set(k, tf.div(t, n));
+          for (const t of grads.values()) t.dispose();
+          grads = avg;
+        }
+        const lossT = n === 1 ? lossValues[0] : tf.tidy(() => tf.div(tf.addN(lossValues), n) as tf.Scalar);
+        loss = (await lossT.data())[0];
+        if (lossT !== lossValues[0]) lossT.dispose();
       }
-      if (n > 1) {
-        const avg = new Map<string, tf.Tensor>();
-        for (const [k, t] of grads) avg.set(k, tf.div(t, n));
-        for (const t of grads.values()) t.dispose();
-        grads = avg;
-      }
-      const lossT = n === 1 ? lossValues[0] : tf.tidy(() => tf.div(tf.addN(lossValues), n) as tf.Scalar);
-      const loss = (await lossT.data())[0];
-      if (lossT !== lossValues[0]) lossT.dispose();
       const lrCount = this.optimizer.stepCount;
       const record: StepRecord = { step: this.step + 1, epoch: this.epoch, loss, samples };
       const lr = this.lrAt(lrCount);
@@ -491,6 +534,196 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       for (const t of lossValues) if (!t.isDisposed) t.dispose();
       this.carryStore.flush();
     }
+  }
+
+  /** The context of micro-batch `i` of `n` whose first batch has index `firstBatch` in the epoch. */
+  private context(firstBatch: number, i: number, n: number): StepContext {
+    return {
+      step: this.step,
+      epoch: this.epoch,
+      batchIndex: Math.max(firstBatch, 0) + i,
+      micro: i,
+      microBatches: n,
+      totalSteps: this.totalSteps,
+      carry: this.carry,
+    };
+  }
+
+  /** The user's loss, checked to be a scalar tensor. */
+  private lossOf(batch: B, ctx: StepContext, where: string): tf.Scalar {
+    const l = this.o.loss(this.model, batch, ctx);
+    if (!(l instanceof tf.Tensor) || l.rank !== 0)
+      throw new Error(
+        `fit: loss returned ${l instanceof tf.Tensor ? `a tensor of shape [${l.shape}]` : typeof l} at ${where}; expected a scalar tf.Tensor`,
+      );
+    return l as tf.Scalar;
+  }
+
+  /** Gradient numbers of all trainable variables, in the optimizer's order. */
+  private get floats(): number {
+    let n = 0;
+    for (const v of this.vars) n += v.size;
+    return n;
+  }
+
+  /**
+   * One step's gradients with replicas: this replica's slice of every micro-batch, each gradient weighted by
+   * (its rows / the batch's rows) / micro-batches, then summed over the replicas in rank order through the shared
+   * buffer — the mean gradient one replica would compute on the whole batches, and the same floats on every replica.
+   */
+  private async replicaGrads(
+    batches: B[],
+    firstBatch: number,
+    where: string,
+  ): Promise<{ grads: Map<string, tf.Tensor>; loss: number; samples: number }> {
+    const role = this.role!;
+    const ex = role.exchange;
+    if (ex === undefined) throw new Error(`fit: replica ${role.rank} has no gradient buffer yet (internal error)`);
+    const n = batches.length;
+    const local = new Float32Array(ex.floats);
+    const present = new Uint8Array(this.vars.length);
+    let lossLocal = 0;
+    let samples = 0;
+    for (let i = 0; i < n; i++) {
+      const batch = batches[i];
+      const rows = this.countSamples(batch);
+      samples += rows;
+      const [a, e] = sliceRange(rows, role.rank, role.world);
+      if (a >= e) continue;
+      const part = this.o.slice ? this.o.slice(batch, a, e) : sliceBatch(batch, a, e, rows);
+      try {
+        const { value, grads } = tf.variableGrads(
+          () => this.lossOf(part, this.context(firstBatch, i, n), where),
+          this.vars,
+        );
+        const w = (e - a) / rows / n;
+        lossLocal += w * value.dataSync()[0];
+        value.dispose();
+        let off = 0;
+        this.vars.forEach((v, j) => {
+          const g = grads[v.name];
+          if (g !== undefined) {
+            const d = g.dataSync() as Float32Array;
+            for (let k = 0; k < d.length; k++) local[off + k] += w * d[k];
+            present[j] = 1;
+          }
+          off += v.size;
+        });
+        for (const g of Object.values(grads)) g.dispose();
+      } finally {
+        // Tensors the slicing made (not the batch's own) go now.
+        const own = tensorsIn(batch);
+        for (const t of tensorsIn(part)) if (!own.has(t) && !t.isDisposed) t.dispose();
+      }
+    }
+    const r = await ex.allReduce(local, present, lossLocal, role.blocking);
+    const grads = new Map<string, tf.Tensor>();
+    let off = 0;
+    this.vars.forEach((v, j) => {
+      if (r.present[j]) grads.set(v.name, tf.tensor(r.sum.subarray(off, off + v.size), v.shape, 'float32'));
+      off += v.size;
+    });
+    return { grads, loss: r.loss, samples };
+  }
+
+  /** Rank 0 at the start of `fit`: hands its state (and, after a resume, each replica's own) to the replicas. */
+  private async startReplicas(): Promise<void> {
+    const role = this.role;
+    if (role?.group === undefined) return;
+    const floats = this.floats;
+    const data = new SharedArrayBuffer(GradExchange.bytes(role.world, floats, this.vars.length));
+    role.exchange = new GradExchange(role.group.control, data, 0, role.world, floats, this.vars.length);
+    const checkpoint = writeCheckpoint(this.model, this.optimizer, new Map(), this.meta('train'));
+    const own = this.restoredReplicas;
+    role.group.postEach((rank) => {
+      const mine = own?.find((s) => s.rank === rank);
+      return { kind: 'load', checkpoint, data, floats, vars: this.vars.length, ...(mine ? { own: mine } : {}) };
+    });
+    await role.group.all('loaded');
+  }
+
+  /** A replica other than rank 0: takes rank 0's state (and its own generators and carry, after a resume). */
+  replicaLoad(m: LoadMessage): void {
+    const role = this.role;
+    if (role === undefined) throw new Error('Trainer.replicaLoad: not a replica');
+    if (m.floats !== this.floats || m.vars !== this.vars.length)
+      throw new Error(
+        `fit: replica ${role.rank} has ${this.vars.length} variables with ${this.floats} numbers, rank 0 has ${m.vars} with ${m.floats}; setup must build the same model on every replica`,
+      );
+    const c = readCheckpoint(m.checkpoint);
+    try {
+      this.model.loadStateDict(c.model);
+      this.optimizer.loadStateDict(c.optim);
+      this.o.train.loadState(c.meta.loader);
+      this.step = c.meta.step;
+      this.epoch = c.meta.epoch;
+      this.batchIndex = c.meta.batchIndex;
+      this.plan = c.meta.plan;
+      this.applyPlan();
+      if (m.own !== undefined) {
+        this.model.loadRngStates(m.own.rngs.model);
+        globalRng().setState(m.own.rngs.global);
+        for (const [k, r] of this.rngs) {
+          const st = m.own.rngs.extra[k];
+          if (st === undefined) throw new Error(`fit: replica ${role.rank} has no saved state for rngs['${k}']`);
+          r.setState(st);
+        }
+        const carry = new Map(m.own.carry.map((s) => [s.name, deserializeTensor(s)]));
+        this.carryStore.replace(carry);
+        for (const t of carry.values()) t.dispose();
+      }
+    } finally {
+      for (const t of c.model.values()) t.dispose();
+      for (const t of c.optim.tensors.values()) t.dispose();
+      for (const t of c.carry.values()) t.dispose();
+    }
+    role.exchange = new GradExchange(role.control, m.data, role.rank, role.world, m.floats, m.vars);
+  }
+
+  /** A replica other than rank 0: the step rank 0 announced, on this replica's slice of the same batches. */
+  async replicaStep(m: StepMessage): Promise<void> {
+    const role = this.role;
+    if (role === undefined) throw new Error('Trainer.replicaStep: not a replica');
+    if (m.epoch !== this.epoch) {
+      await this.closeIterator();
+      this.epoch = m.epoch;
+      this.batchIndex = 0;
+    }
+    if (m.batchIndex !== this.batchIndex)
+      throw new Error(
+        `fit: replica ${role.rank} is at batch ${this.batchIndex} of epoch ${this.epoch}, rank 0 at batch ${m.batchIndex}`,
+      );
+    this.step = m.step;
+    if (canonicalJson(m.plan) !== canonicalJson(this.plan)) {
+      this.plan = m.plan;
+      this.applyPlan();
+    }
+    const group: B[] = [];
+    try {
+      for (let i = 0; i < m.batches; i++) group.push(await this.nextBatch());
+      await this.trainStep(group);
+    } finally {
+      if (this.o.disposeBatches !== false) for (const b of group) disposeTensors(b);
+    }
+  }
+
+  /** A replica's generators and carried tensors (rank 0 gathers them into checkpoints). */
+  replicaState(): ReplicaState {
+    return {
+      rank: this.role?.rank ?? 0,
+      rngs: this.snapshotRngs(),
+      carry: [...this.carryStore.map].map(([k, t]) => serializeTensor(k, t)),
+    };
+  }
+
+  /** A replica's exchange counters (undefined without replicas). */
+  get replicaStats(): ExchangeStats | undefined {
+    return this.role?.exchange?.stats;
+  }
+
+  /** Closes the training loader's iteration (a replica at the end of the run). */
+  async finishReplica(): Promise<void> {
+    await this.closeIterator();
   }
 
   private get signal(): AbortSignal | undefined {
@@ -595,7 +828,25 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     this.checkAlive('save');
     const ck = this.o.checkpoint;
     if (ck === undefined) throw new Error('Trainer.save: no checkpoint option was given');
-    const bytes = writeCheckpoint(this.model, this.optimizer, this.carryStore.map, meta);
+    let bytes: Uint8Array;
+    if (this.role?.group !== undefined) {
+      // Every replica's generators and carried tensors (each holds its own rows' TBPTT state).
+      const states = await this.role.group.states();
+      const extra = new Map<string, tf.Tensor>();
+      try {
+        for (const st of states)
+          for (const t of st.carry) extra.set(`replicas.${st.rank}.carry.${t.name}`, deserializeTensor(t));
+        bytes = writeCheckpoint(
+          this.model,
+          this.optimizer,
+          this.carryStore.map,
+          { ...meta, replicas: states.map((st) => ({ rank: st.rank, rngs: st.rngs })) },
+          extra,
+        );
+      } finally {
+        for (const t of extra.values()) t.dispose();
+      }
+    } else bytes = writeCheckpoint(this.model, this.optimizer, this.carryStore.map, meta);
     const name = checkpointName(meta.step);
     await ck.storage.write(name, bytes);
     const names = checkpointNames(await ck.storage.list());
@@ -646,6 +897,20 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       }
       this.o.train.loadState(m.loader);
       this.carryStore.replace(c.carry);
+      if (this.role !== undefined) {
+        const saved = m.replicas ?? [];
+        this.restoredReplicas = [];
+        for (let rank = 1; rank < this.role.world; rank++) {
+          const st = saved.find((x) => x.rank === rank);
+          if (st === undefined) throw new Error(`fit: checkpoint '${name}' has no state for replica ${rank}`);
+          const carry = c.replicaCarry.get(rank) ?? new Map<string, tf.Tensor>();
+          this.restoredReplicas.push({
+            rank,
+            rngs: st.rngs,
+            carry: [...carry].map(([k, t]) => serializeTensor(k, t)),
+          });
+        }
+      }
       this.step = m.step;
       this.epoch = m.epoch;
       this.batchIndex = m.batchIndex;
@@ -663,6 +928,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       for (const t of c.model.values()) t.dispose();
       for (const t of c.optim.tensors.values()) t.dispose();
       for (const t of c.carry.values()) t.dispose();
+      for (const m of c.replicaCarry.values()) for (const t of m.values()) t.dispose();
     }
   }
 
@@ -758,6 +1024,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     if (o.resume) await this.restore();
     this.startStep = this.step;
     this.applyPlan();
+    await this.startReplicas();
     await this.emit('onTrainStart', this.info());
     let reason: StopReason | undefined;
     const budget = o.timeBudgetSeconds;
@@ -849,6 +1116,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       totalSteps: Number.isFinite(this.totalSteps) ? this.totalSteps : this.step,
       ...(this.resumedFrom !== undefined ? { resumedFrom: this.resumedFrom } : {}),
       ...(this.lastCheckpoint !== undefined ? { checkpoint: this.lastCheckpoint } : {}),
+      ...(this.role?.exchange !== undefined ? { replicas: { ...this.role.exchange.stats } } : {}),
     };
     await this.emit('onTrainEnd', history, this.info());
     return history;
@@ -876,8 +1144,19 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
  * @throws on invalid options (naming the option), `NonFiniteLossError` / `NonFiniteGradientError` naming the
  *   step, `ResumeMismatchError` naming the option that differs from the checkpoint's
  */
-export async function fit<M extends Module, B, EB = B>(opts: FitOptions<M, B, EB>): Promise<History> {
-  const trainer = new Trainer<M, B, EB>(opts);
+export async function fit<M extends Module, B, EB = B>(
+  opts: FitOptions<M, B, EB> | (ReplicaFitOptions<M, B, EB> & { launcher?: ReplicaLauncher }),
+): Promise<History> {
+  if (opts !== null && typeof opts === 'object' && 'setup' in opts && opts.setup !== undefined) {
+    const { fitWithSetup } = await import('./replica-fit.js');
+    return fitWithSetup(opts as ReplicaFitOptions<M, B, EB>);
+  }
+  const replicas = (opts as { replicas?: unknown } | null)?.replicas;
+  if (replicas !== undefined && replicas !== 1)
+    throw new Error(
+      `fit: replicas = ${String(replicas)} needs setup (the URL of a module exporting setup({ rank, world })): a replica cannot be sent the model`,
+    );
+  const trainer = new Trainer<M, B, EB>(opts as FitOptions<M, B, EB>);
   try {
     return await trainer.fit();
   } finally {

@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Module, Rng } from '@wordloom/core';
 import type { Optimizer, Schedule } from '@wordloom/optim';
 import type { CheckpointStorage } from './storage.js';
+import type { ExchangeStats } from './replicas.js';
 
 /**
  * What `fit` needs from a training loader — `@wordloom/data`'s `DataLoader` over a map-style dataset
@@ -175,6 +176,55 @@ export interface FitOptions<M extends Module = Module, B = unknown, EB = B> {
   disposeBatches?: boolean;
   /** A step whose loss is NaN/±Infinity: `'error'` throws `NonFiniteLossError`; `'skip'` skips it. @default 'error' */
   onNonFiniteLoss?: 'error' | 'skip';
+  /**
+   * With replicas: rows `[start, end)` of a batch (a replica's slice). @default every tensor, typed array and
+   * array whose first dimension is the batch's example count (`countSamples`) cut to those rows, at any depth
+   */
+  slice?: (batch: B, start: number, end: number) => B;
+}
+
+/** What a replica's setup module's `setup` function is given. */
+export interface ReplicaSetupContext {
+  /** This replica (0 = the caller's thread, which evaluates, saves and runs the callbacks). */
+  rank: number;
+  /** Replicas in all. */
+  world: number;
+  /** `fit`'s `setupOptions` (structured-cloned to the other replicas). */
+  options: unknown;
+}
+
+/**
+ * What `setup` returns: the model, optimizer, training loader and loss of this replica, and any other
+ * option that holds functions or objects (`schedule`, `rngs`, `countSamples`, `slice`, `evaluate`, …).
+ */
+export type ReplicaSetupResult<M extends Module = Module, B = unknown, EB = B> = Pick<
+  FitOptions<M, B, EB>,
+  'model' | 'optimizer' | 'train' | 'loss'
+> &
+  Partial<Omit<FitOptions<M, B, EB>, 'model' | 'optimizer' | 'train' | 'loss'>>;
+
+/**
+ * `fit` with a setup module: `setup` builds the model, optimizer, loader and loss in every replica (a replica
+ * cannot be sent a closure), `replicas` says how many. The options here are rank 0's; the JSON ones that shape a
+ * step (`epochs`, `maxSteps`, `timeBudgetSeconds`, `accumulate`, `clipNorm`, `onNonFiniteLoss`) reach every
+ * replica, functions that shape a step (`loss`, `schedule`, `rngs`, `countSamples`, `slice`) must come from setup.
+ */
+export interface ReplicaFitOptions<M extends Module = Module, B = unknown, EB = B> extends Omit<
+  FitOptions<M, B, EB>,
+  'model' | 'optimizer' | 'train' | 'loss'
+> {
+  /**
+   * The setup module: an absolute URL (`new URL('./setup.js', import.meta.url)`) of an ES module exporting
+   * `setup(ctx: ReplicaSetupContext): ReplicaSetupResult | Promise<…>`. Each replica imports it in its own thread;
+   * rank 0 imports it in the caller's. Required.
+   */
+  setup: URL | string;
+  /** Replicas: N ≥ 1, or `'auto'` = the cores available (`os.availableParallelism()`, `navigator.hardwareConcurrency`). @default 1 */
+  replicas?: number | 'auto';
+  /** Passed to every replica's `setup` as `options` (structured-cloned: JSON, typed arrays…). @default undefined */
+  setupOptions?: unknown;
+  /** Called with rank 0's setup result before training (to keep the model: `fit` does not dispose it). @default none */
+  onSetup?: (made: ReplicaSetupResult<M, B, EB>) => void;
 }
 
 /** One optimizer step in the history. */
@@ -222,6 +272,8 @@ export interface History {
   resumedFrom?: number;
   /** The name of the last checkpoint written (or loaded), if any. */
   checkpoint?: string;
+  /** With replicas: rank 0's gradient-exchange counters for this session (bytes moved, time waiting for the others). */
+  replicas?: ExchangeStats;
 }
 
 /** What callbacks are told about the run. */

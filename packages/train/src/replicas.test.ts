@@ -1,0 +1,157 @@
+/**
+ * fit with replicas (worker threads, Node): N replicas train as one replica on the whole batches
+ * (uneven slices, accumulation), stay bit-identical, stop together on one replica's error, resume
+ * bitwise from a checkpoint with the same N, and refuse a resume with another N.
+ * The replica threads run this package's build (dist/replica-worker.js): it is built first if stale.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend, type Module } from '@wordloom/core';
+import { fit, memoryStorage, ReplicaError, ResumeMismatchError, sliceRange, type History } from './index.js';
+
+const SETUP = new URL('./testdata/replica-setup.mjs', import.meta.url);
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+
+/** Builds dist/ when a source file is newer than dist/replica-worker.js (the replica threads load the build). */
+function ensureBuilt(): void {
+  const entry = `${pkg}dist/replica-worker.js`;
+  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
+  const src = `${pkg}src`;
+  const newest = Math.max(
+    ...readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => statSync(`${src}/${f}`).mtimeMs),
+  );
+  if (newest > built) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: pkg, stdio: 'inherit' });
+}
+
+function weights(m: Module): Float32Array[] {
+  return [...m.namedParameters().values()].map((v) => v.dataSync().slice() as Float32Array);
+}
+
+async function run(
+  replicas: number,
+  options: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<{ h: History; w: Float32Array[] }> {
+  let model: Module | undefined;
+  const h = await fit({
+    setup: SETUP,
+    replicas,
+    setupOptions: options,
+    onSetup: (made) => (model = made.model),
+    ...extra,
+  });
+  const w = weights(model!);
+  model!.dispose();
+  return { h, w };
+}
+
+describe('sliceRange', () => {
+  it('cuts rows into contiguous slices differing by at most one', () => {
+    for (const world of [1, 2, 3, 4])
+      for (const n of [1, 2, 5, 7, 16]) {
+        let next = 0;
+        for (let r = 0; r < world; r++) {
+          const [a, b] = sliceRange(n, r, world);
+          expect(a).toBe(next);
+          expect(b - a).toBeGreaterThanOrEqual(Math.floor(n / world));
+          expect(b - a).toBeLessThanOrEqual(Math.ceil(n / world));
+          next = b;
+        }
+        expect(next).toBe(n);
+      }
+  });
+});
+
+describe('fit with replicas (worker threads)', () => {
+  beforeAll(async () => {
+    ensureBuilt();
+    await setupBackend({ prefer: ['cpu'] });
+  }, 120_000);
+
+  it('2 replicas on uneven slices train as 1 replica on the whole batches (1e-5), with accumulation', async () => {
+    // Batches of 5 rows (2 + 3 per replica), the epoch's last of 4; 2 micro-batches per step.
+    const opts = { kind: 'mlp', batchSize: 5 };
+    const one = await run(1, opts, { maxSteps: 5, accumulate: 2 });
+    const two = await run(2, opts, { maxSteps: 5, accumulate: 2 });
+    expect(two.h.steps.map((s) => s.samples)).toEqual(one.h.steps.map((s) => s.samples));
+    two.h.steps.forEach((s, i) => expect(s.loss).toBeCloseTo(one.h.steps[i].loss, 5));
+    two.w.forEach((w, i) => {
+      const d = Math.max(...w.map((x, j) => Math.abs(x - one.w[i][j])));
+      expect(d).toBeLessThan(1e-5);
+    });
+    expect(two.h.replicas?.world).toBe(2);
+    expect(two.h.replicas?.exchanges).toBe(5);
+    expect(two.h.replicas?.floatsPerExchange).toBe(3 * 8 + 8 + 8 + 1);
+    expect(one.h.replicas).toBeUndefined();
+  });
+
+  it('a batch smaller than the group leaves a replica idle and still matches one replica', async () => {
+    const opts = { kind: 'mlp', batchSize: 2, n: 7 }; // the last batch has 1 row: replica 0 gets none
+    const one = await run(1, opts, { epochs: 1 });
+    const three = await run(3, opts, { epochs: 1 });
+    three.w.forEach((w, i) => w.forEach((x, j) => expect(Math.abs(x - one.w[i][j])).toBeLessThan(1e-5)));
+  });
+
+  it("stops every replica with one replica's error", async () => {
+    const before = tf.memory().numTensors;
+    let made: { model: Module; optimizer: { dispose(): void } } | undefined;
+    const err = await fit({
+      setup: SETUP,
+      replicas: 2,
+      setupOptions: { kind: 'mlp', fail: { rank: 1, step: 3 } },
+      maxSteps: 10,
+      onSetup: (m) => (made = m),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicaError);
+    expect((err as ReplicaError).rank).toBe(1);
+    expect((err as ReplicaError).errorName).toBe('Error');
+    expect((err as Error).message).toBe('replica 1 of 2: boom at step 3');
+    // Rank 0's model and optimizer are the caller's to free (onSetup); nothing else is left behind.
+    made!.model.dispose();
+    made!.optimizer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("rank 0's own error stops the replicas too", async () => {
+    const err = await run(2, { kind: 'mlp', fail: { rank: 0, step: 2 } }, { maxSteps: 10 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('boom at step 2');
+  });
+
+  it('resumes bitwise from a checkpoint with the same number of replicas (LSTM, dropout, carried state)', async () => {
+    const opts = { kind: 'lstm' };
+    const full = await run(2, opts, { maxSteps: 7 });
+    const storage = memoryStorage();
+    const ac = new AbortController();
+    const first = await run(2, opts, {
+      maxSteps: 7,
+      checkpoint: { storage },
+      signal: ac.signal,
+      callbacks: { onStepEnd: (r: { step: number }) => void (r.step === 3 && ac.abort()) },
+    });
+    expect(first.h.stopReason).toBe('aborted');
+    expect(first.h.step).toBe(3);
+    const second = await run(2, opts, { maxSteps: 7, checkpoint: { storage }, resume: true });
+    expect(second.h.resumedFrom).toBe(3);
+    expect(second.h.steps.map((s) => s.loss)).toEqual(full.h.steps.map((s) => s.loss));
+    second.w.forEach((w, i) => expect(w).toEqual(full.w[i]));
+    // Another number of replicas would continue another trajectory: refused, naming the option.
+    const err = await run(3, opts, { maxSteps: 7, checkpoint: { storage }, resume: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResumeMismatchError);
+    expect((err as ResumeMismatchError).option).toBe('replicas');
+  });
+
+  it('rejects bad options naming them', async () => {
+    await expect(fit({ setup: SETUP, replicas: 0, setupOptions: {}, maxSteps: 1 })).rejects.toThrow(
+      "fit: replicas = 0 must be an integer from 1 to 256, or 'auto'",
+    );
+    await expect(fit({ setup: './relative.js', replicas: 2, maxSteps: 1 })).rejects.toThrow(/must be an absolute URL/);
+    await expect(
+      fit({ setup: SETUP, replicas: 2, setupOptions: {}, maxSteps: 1, countSamples: () => 1 } as never),
+    ).rejects.toThrow("'countSamples' must come from setup()'s result");
+  });
+});

@@ -1,0 +1,554 @@
+/**
+ * Data-parallel replicas (PyTorch DDP's scheme on the cores of one machine): N copies of the
+ * model, each built by the user's setup module in its own thread (a `worker_threads` Worker in
+ * Node, a Web Worker in a page) with its own tfjs backend. Every replica reads the same batches
+ * from its own loader and takes its slice of each; after the backward pass the replicas add their
+ * weighted gradients through a `SharedArrayBuffer`, in rank order, so every replica gets the same
+ * floats, applies the same update with its own optimizer and the copies stay bit-identical
+ * without sending weights back and forth. Rank 0 (the caller's thread) runs callbacks, evaluation
+ * and checkpoints, and tells the others what to do next over a message channel.
+ *
+ * This module is environment-neutral: the shared-memory exchange, the protocol, the rank-0 group
+ * and the worker loop. Starting the threads is the launcher's job (`internal/launch-node.ts`,
+ * `internal/launch-web.ts`).
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { RngState } from '@wordloom/core';
+import type { Plan } from './checkpoint.js';
+
+/** Int32 slots of the control buffer. */
+const GEN = 0; // barrier generation
+const COUNT = 1; // replicas arrived at the barrier
+const FAILED = 2; // rank + 1 of the first replica that failed (0 = none)
+const CONTROL_INTS = 4;
+
+/** Milliseconds a replica waits at a barrier before deciding another replica died silently. */
+const BARRIER_TIMEOUT_MS = 10 * 60_000;
+
+/** A replica failed; thrown by the others' barriers (rank 0 replaces it by that replica's own error). */
+export class ReplicaFailedSignal extends Error {
+  constructor(readonly failedRank: number) {
+    super(`replica ${failedRank} failed`);
+    this.name = 'ReplicaFailedSignal';
+  }
+}
+
+/**
+ * The error of a replica other than rank 0, as `fit` rethrows it on rank 0: the replica's own
+ * `name` and message (prefixed with `replica r of N:`), its stack in `replicaStack`.
+ */
+export class ReplicaError extends Error {
+  constructor(
+    message: string,
+    /** The replica that failed. */
+    readonly rank: number,
+    /** The name of the replica's error (`Error`, `NonFiniteLossError`, …). */
+    readonly errorName: string,
+    /** The replica's stack trace, if it had one. */
+    readonly replicaStack?: string,
+  ) {
+    super(message);
+    this.name = 'ReplicaError';
+  }
+}
+
+/** The control buffer every replica shares from the start (barrier and failure flag). */
+export function makeControl(): SharedArrayBuffer {
+  if (typeof SharedArrayBuffer !== 'function')
+    throw new Error(
+      'fit: replicas need SharedArrayBuffer (in a browser: a cross-origin isolated page, served with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+    );
+  return new SharedArrayBuffer(CONTROL_INTS * 4);
+}
+
+/** Marks `rank` as failed (the first failure wins) and wakes every replica waiting at a barrier. */
+export function markFailed(control: SharedArrayBuffer, rank: number): void {
+  const ctl = new Int32Array(control);
+  Atomics.compareExchange(ctl, FAILED, 0, rank + 1);
+  Atomics.notify(ctl, GEN);
+}
+
+/** Per-step exchange counters (rank 0's are in the history as `replicas`). */
+export interface ExchangeStats {
+  /** Replicas. */
+  world: number;
+  /** Gradient exchanges done (one per optimizer step). */
+  exchanges: number;
+  /** Numbers (float32) each replica exchanges per step: every trainable parameter plus nothing else. */
+  floatsPerExchange: number;
+  /** Bytes this replica wrote into the shared buffer (its weighted gradients, loss and flags). */
+  bytesWritten: number;
+  /** Bytes this replica read from it (every replica's slot, to sum them). */
+  bytesRead: number;
+  /** Seconds this replica waited at the barrier for the others. */
+  waitSeconds: number;
+}
+
+/**
+ * The shared gradient buffer and its barrier: each replica writes its weighted gradients into its
+ * slot, waits for the others, and sums the slots in rank order (so every replica computes the same
+ * floats). Two halves alternate between steps, so one barrier per step suffices: a replica cannot
+ * write half h again before every replica has passed the next step's barrier, i.e. finished reading h.
+ */
+export class GradExchange {
+  private readonly ctl: Int32Array;
+  private readonly losses: Float64Array;
+  private readonly present: Uint8Array;
+  private readonly grads: Float32Array;
+  private round = 0;
+  readonly stats: ExchangeStats;
+
+  /** The bytes of the data buffer for `world` replicas, `floats` gradient numbers and `vars` variables. */
+  static bytes(world: number, floats: number, vars: number): number {
+    const presentBytes = Math.ceil((2 * world * vars) / 8) * 8;
+    return 2 * world * 8 + presentBytes + 2 * world * floats * 4;
+  }
+
+  constructor(
+    control: SharedArrayBuffer,
+    data: SharedArrayBuffer,
+    readonly rank: number,
+    readonly world: number,
+    readonly floats: number,
+    readonly vars: number,
+  ) {
+    this.ctl = new Int32Array(control);
+    const need = GradExchange.bytes(world, floats, vars);
+    if (data.byteLength !== need)
+      throw new Error(`replica ${rank}: the shared gradient buffer has ${data.byteLength} bytes, expected ${need}`);
+    let off = 0;
+    this.losses = new Float64Array(data, off, 2 * world);
+    off += 2 * world * 8;
+    this.present = new Uint8Array(data, off, 2 * world * vars);
+    off += Math.ceil((2 * world * vars) / 8) * 8;
+    this.grads = new Float32Array(data, off, 2 * world * floats);
+    this.stats = { world, exchanges: 0, floatsPerExchange: floats, bytesWritten: 0, bytesRead: 0, waitSeconds: 0 };
+  }
+
+  private failed(): void {
+    const f = Atomics.load(this.ctl, FAILED);
+    if (f !== 0) throw new ReplicaFailedSignal(f - 1);
+  }
+
+  /** Arrives at the barrier; returns the generation to wait on, or -1 if this replica was the last. */
+  private arrive(): number {
+    this.failed();
+    const gen = Atomics.load(this.ctl, GEN);
+    if (Atomics.add(this.ctl, COUNT, 1) === this.world - 1) {
+      Atomics.store(this.ctl, COUNT, 0);
+      Atomics.add(this.ctl, GEN, 1);
+      Atomics.notify(this.ctl, GEN);
+      return -1;
+    }
+    return gen;
+  }
+
+  /** The barrier, blocking (`Atomics.wait`: a worker, or Node's main thread). */
+  barrierSync(): void {
+    const gen = this.arrive();
+    if (gen < 0) return;
+    const t0 = performance.now();
+    while (Atomics.load(this.ctl, GEN) === gen) {
+      this.failed();
+      Atomics.wait(this.ctl, GEN, gen, 100);
+      if (performance.now() - t0 > BARRIER_TIMEOUT_MS)
+        throw new Error(
+          `replica ${this.rank} waited ${BARRIER_TIMEOUT_MS / 60_000} min at a barrier; another replica must have died`,
+        );
+    }
+    this.failed();
+    this.stats.waitSeconds += (performance.now() - t0) / 1000;
+  }
+
+  /** The barrier without blocking the thread (`Atomics.waitAsync`: a page's main thread; messages keep flowing). */
+  async barrierAsync(): Promise<void> {
+    const gen = this.arrive();
+    if (gen < 0) return;
+    const t0 = performance.now();
+    const waitAsync = (
+      Atomics as unknown as {
+        waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: unknown };
+      }
+    ).waitAsync;
+    while (Atomics.load(this.ctl, GEN) === gen) {
+      this.failed();
+      if (typeof waitAsync === 'function') {
+        const r = waitAsync(this.ctl, GEN, gen, 100);
+        if (r.async) await (r.value as Promise<string>);
+      } else await new Promise((r) => setTimeout(r, 0));
+      if (performance.now() - t0 > BARRIER_TIMEOUT_MS)
+        throw new Error(
+          `replica ${this.rank} waited ${BARRIER_TIMEOUT_MS / 60_000} min at a barrier; another replica must have died`,
+        );
+    }
+    this.failed();
+    this.stats.waitSeconds += (performance.now() - t0) / 1000;
+  }
+
+  /**
+   * Collective: the sum over replicas (in rank order) of each replica's `local` numbers and `loss`,
+   * and which variables any replica had a gradient for. Every replica gets the same result.
+   */
+  async allReduce(
+    local: Float32Array,
+    localPresent: Uint8Array,
+    loss: number,
+    blocking: boolean,
+  ): Promise<{ sum: Float32Array; present: Uint8Array; loss: number }> {
+    const n = this.floats;
+    const v = this.vars;
+    if (local.length !== n) throw new Error(`replica ${this.rank}: ${local.length} gradient numbers, expected ${n}`);
+    const half = this.round & 1;
+    this.round++;
+    const base = half * this.world;
+    this.grads.set(local, (base + this.rank) * n);
+    this.present.set(localPresent, (base + this.rank) * v);
+    this.losses[base + this.rank] = loss;
+    if (blocking) this.barrierSync();
+    else await this.barrierAsync();
+    const sum = this.grads.slice(base * n, (base + 1) * n);
+    for (let r = 1; r < this.world; r++) {
+      const slot = this.grads.subarray((base + r) * n, (base + r + 1) * n);
+      for (let i = 0; i < n; i++) sum[i] += slot[i];
+    }
+    const present = new Uint8Array(v);
+    let total = 0;
+    for (let r = 0; r < this.world; r++) {
+      total += this.losses[base + r];
+      const p = this.present.subarray((base + r) * v, (base + r + 1) * v);
+      for (let i = 0; i < v; i++) present[i] |= p[i];
+    }
+    const s = this.stats;
+    s.exchanges++;
+    s.bytesWritten += n * 4 + v + 8;
+    s.bytesRead += this.world * (n * 4 + v + 8);
+    return { sum, present, loss: total };
+  }
+}
+
+/**
+ * Rows `[start, end)` of a batch of `rows` rows that replica `rank` of `world` takes: contiguous,
+ * sizes differing by at most one, the larger slices last (`floor(rank·rows/world)` …). A batch with
+ * fewer rows than replicas leaves some slices empty; those replicas add nothing to the step.
+ */
+export function sliceRange(rows: number, rank: number, world: number): [number, number] {
+  return [Math.floor((rank * rows) / world), Math.floor(((rank + 1) * rows) / world)];
+}
+
+function isPlain(x: unknown): x is object {
+  return x !== null && typeof x === 'object' && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer);
+}
+
+/**
+ * The default `slice` of a batch: every tensor, typed array and array whose first dimension is the
+ * batch's `rows` is cut to rows `[start, end)` (tensors with `tf.slice`, typed arrays with
+ * `subarray`), in arrays, Maps and plain objects at any depth; everything else is kept as it is.
+ */
+export function sliceBatch<B>(batch: B, start: number, end: number, rows: number): B {
+  const cut = (x: unknown, depth: number): unknown => {
+    if (x instanceof tf.Tensor) return x.rank > 0 && x.shape[0] === rows ? tf.slice(x, start, end - start) : x;
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView))
+      return (x as Int32Array).length === rows ? (x as Int32Array).subarray(start, end) : x;
+    if (!isPlain(x) || depth > 8) return x;
+    if (Array.isArray(x)) {
+      // An array batch (a list of examples) is cut itself; an array inside a batch is walked.
+      if (depth === 0 && x.length === rows) return x.slice(start, end);
+      return x.map((v) => cut(v, depth + 1));
+    }
+    if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, cut(v, depth + 1)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = cut(v, depth + 1);
+    return out;
+  };
+  return cut(batch, 0) as B;
+}
+
+/** Every tensor in `x` (arrays, Maps, plain objects). */
+export function tensorsIn(x: unknown, out = new Set<tf.Tensor>(), depth = 0): Set<tf.Tensor> {
+  if (x instanceof tf.Tensor) out.add(x);
+  else if (isPlain(x) && depth < 10) {
+    const vs = Array.isArray(x) ? x : x instanceof Map ? [...x.values()] : Object.values(x);
+    for (const v of vs) tensorsIn(v, out, depth + 1);
+  }
+  return out;
+}
+
+/** FNV-1a over the bytes of every parameter (in order): replicas that hold bit-identical weights agree. */
+export function weightsChecksum(params: Iterable<tf.Tensor>): string {
+  let h = 0x811c9dc5;
+  for (const p of params) {
+    const d = p.dataSync() as Float32Array;
+    const b = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    for (let i = 0; i < b.length; i++) {
+      h ^= b[i];
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A replica's own state, which rank 0 gathers into checkpoints: its generators and carried tensors. */
+export interface ReplicaState {
+  rank: number;
+  rngs: { model: Record<string, RngState>; global: RngState; extra: Record<string, RngState> };
+  carry: SerializedTensor[];
+}
+
+/** A tensor as a message carries it. */
+export interface SerializedTensor {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+export function serializeTensor(name: string, t: tf.Tensor): SerializedTensor {
+  const dtype = t.dtype as SerializedTensor['dtype'];
+  if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool')
+    throw new Error(`replica: carried tensor '${name}' has dtype ${t.dtype}; float32, int32 or bool only`);
+  return { name, shape: [...t.shape], dtype, data: t.dataSync() as Float32Array | Int32Array | Uint8Array };
+}
+
+export function deserializeTensor(s: SerializedTensor): tf.Tensor {
+  return tf.tensor(s.data, s.shape, s.dtype);
+}
+
+/** What rank 0 tells a replica before the first step: rank 0's model, optimizer and loader state. */
+export interface LoadMessage {
+  kind: 'load';
+  /** A checkpoint file of rank 0's state (model, optimizer, loader position, plan). */
+  checkpoint: Uint8Array;
+  /** This replica's generators and carry from the checkpoint resumed from (none on a fresh run). */
+  own?: ReplicaState;
+  data: SharedArrayBuffer;
+  floats: number;
+  vars: number;
+}
+
+/** One optimizer step: where the batches are, so the replica's loader can be checked against it. */
+export interface StepMessage {
+  kind: 'step';
+  step: number;
+  epoch: number;
+  /** Batch index of the step's first batch in the epoch. */
+  batchIndex: number;
+  /** Batches in the step (accumulation). */
+  batches: number;
+  plan: Plan;
+}
+
+export type ToReplica = LoadMessage | StepMessage | { kind: 'state' } | { kind: 'stop' };
+
+export type FromReplica =
+  | { kind: 'ready'; rank: number; backend: string; params: string[] }
+  | { kind: 'loaded'; rank: number }
+  | { kind: 'state'; state: ReplicaState }
+  | { kind: 'error'; rank: number; name: string; message: string; stack?: string }
+  | { kind: 'stopped'; rank: number; stats: ExchangeStats | null; checksum: string };
+
+/** What the launcher gives a replica thread. */
+export interface ReplicaInit {
+  kind: 'wordloom-train-replica';
+  rank: number;
+  world: number;
+  /** The setup module's URL (absolute). */
+  setup: string;
+  setupOptions: unknown;
+  /** The tfjs backend rank 0 uses; replicas must use the same one to stay bit-identical. */
+  backend: string;
+  control: SharedArrayBuffer;
+  /** The JSON options of `fit` that a replica's step depends on. */
+  options: ReplicaStepOptions;
+}
+
+/** The options that shape a step, sent to every replica. */
+export interface ReplicaStepOptions {
+  epochs?: number;
+  maxSteps?: number;
+  timeBudgetSeconds?: number;
+  accumulate?: number;
+  clipNorm?: number;
+  onNonFiniteLoss?: 'error' | 'skip';
+  disposeBatches?: boolean;
+}
+
+/** One replica thread as rank 0 sees it (a launcher makes these). */
+export interface ReplicaEndpoint {
+  post(msg: ToReplica, transfer?: Transferable[]): void;
+  onMessage(cb: (msg: FromReplica) => void): void;
+  /** Called once when the thread ends (an error it could not report, or a normal exit). */
+  onExit(cb: (error: Error | undefined) => void): void;
+  terminate(): Promise<void>;
+}
+
+/** Starts replica threads (Node `worker_threads`, Web Workers). */
+export type ReplicaLauncher = (init: ReplicaInit) => ReplicaEndpoint;
+
+/**
+ * Rank 0's view of the other replicas: their messages, their first error, and the collective
+ * requests (load, step, state, stop).
+ */
+export class ReplicaGroup {
+  private readonly endpoints: ReplicaEndpoint[] = [];
+  private readonly queues: FromReplica[][] = [];
+  private readonly waiters: Array<(() => void) | undefined> = [];
+  private error: Error | undefined;
+  private readonly failWaiters = new Set<(e: Error) => void>();
+  private exited: boolean[] = [];
+  private closed = false;
+  private stopping = false;
+  readonly control: SharedArrayBuffer;
+
+  constructor(
+    readonly world: number,
+    init: Omit<ReplicaInit, 'rank' | 'world' | 'control' | 'kind'>,
+    launcher: ReplicaLauncher,
+  ) {
+    this.control = makeControl();
+    for (let rank = 1; rank < world; rank++) {
+      const i = rank - 1;
+      this.queues.push([]);
+      this.waiters.push(undefined);
+      this.exited.push(false);
+      const ep = launcher({ kind: 'wordloom-train-replica', rank, world, control: this.control, ...init });
+      ep.onMessage((m) => {
+        if (m.kind === 'error') {
+          const err = new ReplicaError(`replica ${m.rank} of ${world}: ${m.message}`, m.rank, m.name, m.stack);
+          this.fail(err);
+          return;
+        }
+        this.queues[i].push(m);
+        const w = this.waiters[i];
+        this.waiters[i] = undefined;
+        w?.();
+      });
+      ep.onExit((e) => {
+        this.exited[i] = true;
+        if (!(this.closed || this.stopping) || e)
+          // A thread that ends before it was told to stop has died (its error message, if any, came first).
+          this.fail(e ?? new ReplicaError(`replica ${rank} of ${world} exited before the run ended`, rank, 'Error'));
+        const w = this.waiters[i];
+        this.waiters[i] = undefined;
+        w?.();
+      });
+      this.endpoints.push(ep);
+    }
+  }
+
+  /** The first failure of a replica (or of rank 0, after {@link abort}). */
+  get failure(): Error | undefined {
+    return this.error;
+  }
+
+  private fail(e: Error): void {
+    if (this.error !== undefined) return;
+    this.error = e;
+    markFailed(this.control, e instanceof ReplicaError ? e.rank : 0);
+    for (const f of this.failWaiters) f(e);
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      this.waiters[i] = undefined;
+      w?.();
+    }
+  }
+
+  /** Throws the replicas' failure, if there was one. */
+  check(): void {
+    if (this.error !== undefined) throw this.error;
+  }
+
+  /** Replaces a barrier's failure signal by the failed replica's own error (it may arrive a moment later). */
+  async translate(e: unknown): Promise<unknown> {
+    if (!(e instanceof ReplicaFailedSignal)) return e;
+    if (this.error === undefined)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5000);
+        this.failWaiters.add(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    return this.error ?? new ReplicaError(`replica ${e.failedRank} of ${this.world} failed`, e.failedRank, 'Error');
+  }
+
+  /** The next message of replica `rank` of the given kind (earlier messages of other kinds are an error). */
+  async next<K extends FromReplica['kind']>(rank: number, kind: K): Promise<Extract<FromReplica, { kind: K }>> {
+    const i = rank - 1;
+    for (;;) {
+      this.check();
+      const m = this.queues[i].shift();
+      if (m !== undefined) {
+        if (m.kind !== kind) throw new Error(`fit: replica ${rank} sent '${m.kind}', expected '${kind}'`);
+        return m as Extract<FromReplica, { kind: K }>;
+      }
+      if (this.exited[i]) throw new ReplicaError(`replica ${rank} of ${this.world} exited`, rank, 'Error');
+      await new Promise<void>((r) => (this.waiters[i] = r));
+    }
+  }
+
+  /** Sends to every replica. */
+  post(msg: ToReplica): void {
+    this.check();
+    for (const ep of this.endpoints) ep.post(msg);
+  }
+
+  /** Sends each replica its own message. */
+  postEach(make: (rank: number) => ToReplica): void {
+    this.check();
+    this.endpoints.forEach((ep, i) => ep.post(make(i + 1)));
+  }
+
+  /** Waits for every replica's message of a kind. */
+  async all<K extends FromReplica['kind']>(kind: K): Promise<Array<Extract<FromReplica, { kind: K }>>> {
+    const out: Array<Extract<FromReplica, { kind: K }>> = [];
+    for (let r = 1; r < this.world; r++) out.push(await this.next(r, kind));
+    return out;
+  }
+
+  /** The replicas' generators and carried tensors (for a checkpoint). */
+  async states(): Promise<ReplicaState[]> {
+    this.post({ kind: 'state' });
+    return (await this.all('state')).map((m) => m.state);
+  }
+
+  /**
+   * Tells the replicas to stop, collects their final report (counters, weights checksum) and ends the threads.
+   */
+  async stop(): Promise<Array<Extract<FromReplica, { kind: 'stopped' }>>> {
+    this.stopping = true;
+    this.post({ kind: 'stop' });
+    const out = await this.all('stopped');
+    await this.close();
+    return out;
+  }
+
+  /** Waits for the replicas to end (10 s, then terminates them). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.error === undefined) {
+      const done = Promise.all(
+        this.endpoints.map(
+          (_ep, i) =>
+            new Promise<void>((resolve) => {
+              const poll = (): void => {
+                if (this.exited[i]) resolve();
+                else this.waiters[i] = poll;
+              };
+              poll();
+            }),
+        ),
+      );
+      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    await Promise.all(this.endpoints.map((ep) => ep.terminate()));
+  }
+
+  /** Rank 0 failed (or was stopped by an error): stops every replica at once. */
+  async abort(error: Error): Promise<void> {
+    this.fail(error);
+    this.closed = true;
+    await Promise.all(this.endpoints.map((ep) => ep.terminate()));
+  }
+}
