@@ -49,6 +49,7 @@ export { VocabError } from './model.js';
 export { BPE, charLevel, type BpeOptions, type CharLevelOptions } from './bpe.js';
 export { WordPiece, type WordPieceOptions } from './wordpiece.js';
 export { WordLevel, type WordLevelOptions } from './word-level.js';
+export { Jamo, composeJamo, decomposeJamo, type JamoOptions } from './jamo.js';
 export { PieceType, Unigram, type UnigramOptions, type UnigramSampleOptions } from './unigram.js';
 export {
   Precompiled,

@@ -34,6 +34,7 @@ import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { WordLevel } from './word-level.js';
 import { Unigram } from './unigram.js';
+import { Jamo } from './jamo.js';
 import { Precompiled, SentencePieceNormalizer, fromBase64 } from './sentencepiece.js';
 import { MAX_TOKEN_ID, VocabError, type Model } from './model.js';
 import {
@@ -155,6 +156,11 @@ function parseNormalizer(v: unknown, path: string): Normalizer | null {
       return new Precompiled(
         fromBase64(str(o.precompiled_charsmap, `${path}.precompiled_charsmap`), `${FN}: ${path}.precompiled_charsmap`),
       );
+    case 'Jamo':
+      return new Jamo({
+        emptyFinal: str(o.empty_final ?? '-', `${path}.empty_final`),
+        compatibility: bool(o.compatibility, `${path}.compatibility`, false),
+      });
     case 'SentencePiece': {
       const cm = optStr(o.precompiled_charsmap, `${path}.precompiled_charsmap`);
       return new SentencePieceNormalizer({
@@ -174,7 +180,7 @@ function parseNormalizer(v: unknown, path: string): Normalizer | null {
     default:
       return fail(
         `${path}.type`,
-        `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Precompiled, SentencePiece (wordloom), Sequence)`,
+        `= ${JSON.stringify(type)} is not a supported normalizer (NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, Prepend, Strip, BertNormalizer, Precompiled, SentencePiece and Jamo (wordloom), Sequence)`,
       );
   }
 }
