@@ -9,7 +9,8 @@
  * spaces costs O(n log n) instead of O(n^2). Both give the same result for any merge list
  * whose merged tokens only appear after their parts (every trained list).
  */
-import type { Model, ModelToken } from './model.js';
+import type { Model, ModelSampleOptions, ModelToken } from './model.js';
+import { randomFn } from './internal/rng.js';
 import { invertVocab } from './model.js';
 import { PairTable } from './internal/pair-table.js';
 import { BYTE_TO_CHAR } from './internal/byte-level.js';
@@ -41,6 +42,12 @@ export interface BpeOptions {
   byteFallback?: boolean;
   /** @default false — a word that is itself in the vocab is emitted whole (Llama 3) */
   ignoreMerges?: boolean;
+  /**
+   * @default null — no dropout. BPE dropout (Provilkov et al. 2020) as HF: each merge popped
+   * from the queue is skipped with this probability; every `tokenize` is then random (unseeded;
+   * pass `sampling: { dropout, random: seed }` to `encode` for seeded dropout).
+   */
+  dropout?: number | null;
   /** @default 50000 — words cached (two-generation eviction; HF's is 10000 with no eviction). 0 disables */
   cacheCapacity?: number;
 }
@@ -66,7 +73,9 @@ export class BPE implements Model {
   readonly byteFallback: boolean;
   readonly ignoreMerges: boolean;
   readonly cacheCapacity: number;
+  readonly dropout: number | null;
   private readonly ids: string[];
+  private rankMerged: Int32Array | null = null;
   private readonly table: PairTable;
   private readonly unkId: number;
   private readonly cache: WordCache<CacheEntry>;
@@ -84,6 +93,10 @@ export class BPE implements Model {
     this.byteFallback = options.byteFallback ?? false;
     this.ignoreMerges = options.ignoreMerges ?? false;
     this.cacheCapacity = options.cacheCapacity ?? 50000;
+    const d = options.dropout ?? null;
+    if (d !== null && !(typeof d === 'number' && d >= 0 && d <= 1))
+      throw new Error(`BPE: dropout must be a number in [0, 1], got ${String(d)}`);
+    this.dropout = d === 0 ? null : d;
     this.cache = new WordCache(this.cacheCapacity);
     this.pieceCache = new PieceCache(Math.max(this.cacheCapacity, 1 << 17));
     this.ids = invertVocab(this.vocab, 'BPE');
@@ -149,7 +162,25 @@ export class BPE implements Model {
 
   tokenize(word: string): ModelToken[] {
     if (word.length === 0) return [];
+    if (this.dropout !== null) return this.sample(word, { dropout: this.dropout, random: randomFn(undefined, 'BPE') });
     const entry = this.encodeWord(word);
+    return this.toTokens(entry);
+  }
+
+  /**
+   * BPE dropout (HF `Word::merge_all` with dropout): merges are popped by (rank, position);
+   * each pop is skipped with probability `dropout` and the skipped ones go back into the queue
+   * after the next pop that is not skipped. Not cached. `dropout` defaults to the model's.
+   */
+  sample(word: string, options: ModelSampleOptions): ModelToken[] {
+    if (word.length === 0) return [];
+    const dropout = options.dropout ?? this.dropout ?? 0;
+    if (!(dropout >= 0 && dropout <= 1)) throw new Error(`BPE.sample: dropout must be in [0, 1], got ${dropout}`);
+    if (dropout === 0) return this.toTokens(this.encodeWord(word));
+    return this.toTokens(this.computeWord(word, (ids, ends) => this.mergeDropout(ids, ends, dropout, options.random)));
+  }
+
+  private toTokens(entry: CacheEntry): ModelToken[] {
     const out: ModelToken[] = new Array(entry.ids.length);
     let start = 0;
     for (let i = 0; i < entry.ids.length; i++) {
@@ -219,7 +250,10 @@ export class BPE implements Model {
     return result;
   }
 
-  private computeWord(word: string): CacheEntry {
+  private computeWord(
+    word: string,
+    merge: (ids: Int32Array, ends: Int32Array) => CacheEntry = (i, e) => this.mergeIds(i, e),
+  ): CacheEntry {
     if (this.ignoreMerges) {
       const id = this.vocab.get(word);
       if (id !== undefined) return { ids: Int32Array.of(id), ends: Int32Array.of(word.length) };
@@ -276,7 +310,104 @@ export class BPE implements Model {
       i = end;
     }
     flushUnk();
-    return this.mergeIds(Int32Array.from(ids), Int32Array.from(ends));
+    return merge(Int32Array.from(ids), Int32Array.from(ends));
+  }
+
+  /** HF's merge loop with dropout (see `sample`). */
+  private mergeDropout(ids: Int32Array, ends: Int32Array, dropout: number, random: () => number): CacheEntry {
+    const n = ids.length;
+    const table = this.table;
+    if (this.rankMerged === null) {
+      const rm = new Int32Array(this.merges.length);
+      const prefix = this.continuingSubwordPrefix;
+      this.merges.forEach(([a, b], r) => {
+        rm[r] = this.vocab.get(a + (prefix !== null && b.startsWith(prefix) ? b.slice(prefix.length) : b))!;
+      });
+      this.rankMerged = rm;
+    }
+    const rankMerged = this.rankMerged;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    // min-heap of rank * 2^31 + pos (HF orders merges by rank, then position)
+    const heap: number[] = [];
+    const TWO31 = 2147483648;
+    const push = (key: number): void => {
+      let i = heap.length;
+      heap.push(key);
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= key) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= heap.length) break;
+          const r = l + 1;
+          const c = r < heap.length && heap[r]! < heap[l]! ? r : l;
+          if (heap[c]! >= last) break;
+          heap[i] = heap[c]!;
+          i = c;
+        }
+        heap[i] = last;
+      }
+      return top;
+    };
+    for (let i = 0; i + 1 < n; i++) {
+      const r = table.rank(ids[i]!, ids[i + 1]!);
+      if (r !== 0x7fffffff) push(r * TWO31 + i);
+    }
+    const skip: number[] = [];
+    while (heap.length > 0) {
+      const key = pop();
+      if (random() < dropout) {
+        skip.push(key);
+        continue;
+      }
+      for (const k of skip) push(k);
+      skip.length = 0;
+      const rank = Math.floor(key / TWO31);
+      const p = key - rank * TWO31;
+      if (!alive[p]) continue;
+      const q = next[p]!;
+      if (q < 0) continue;
+      const slot = table.find(ids[p]!, ids[q]!);
+      if (slot < 0 || table.mergedAt(slot) !== rankMerged[rank]) continue; // expired entry
+      ids[p] = rankMerged[rank]!;
+      ends[p] = ends[q]!;
+      alive[q] = 0;
+      const nq = next[q]!;
+      next[p] = nq;
+      if (nq >= 0) prev[nq] = p;
+      const pp = prev[p]!;
+      if (pp >= 0) {
+        const r = table.rank(ids[pp]!, ids[p]!);
+        if (r !== 0x7fffffff) push(r * TWO31 + pp);
+      }
+      if (nq >= 0) {
+        const r = table.rank(ids[p]!, ids[nq]!);
+        if (r !== 0x7fffffff) push(r * TWO31 + p);
+      }
+    }
+    const outIds: number[] = [];
+    const outEnds: number[] = [];
+    for (let i = 0; i >= 0 && i < n; i = next[i]!) {
+      outIds.push(ids[i]!);
+      outEnds.push(ends[i]!);
+    }
+    return { ids: Int32Array.from(outIds), ends: Int32Array.from(outEnds) };
   }
 
   /** Apply merges to symbol ids (ends: end offsets per symbol, or null when not needed). */
@@ -411,7 +542,7 @@ export class BPE implements Model {
     const vocab = mapToObject(this.vocab);
     return {
       type: 'BPE',
-      dropout: null,
+      dropout: this.dropout,
       unk_token: this.unkToken,
       continuing_subword_prefix: this.continuingSubwordPrefix,
       end_of_word_suffix: this.endOfWordSuffix,

@@ -44,7 +44,7 @@ export {
   type SplitOptions,
 } from './pre-tokenizers.js';
 export { UnsafePatternError, UnsupportedPatternError, translateHfPattern } from './hf-regex.js';
-export type { Model, ModelToken } from './model.js';
+export type { Model, ModelSampleOptions, ModelToken } from './model.js';
 export { VocabError } from './model.js';
 export { BPE, charLevel, type BpeOptions, type CharLevelOptions } from './bpe.js';
 export { WordPiece, type WordPieceOptions } from './wordpiece.js';
@@ -101,6 +101,7 @@ export {
   type EncodeInput,
   type EncodeOptions,
   type Padding,
+  type SamplingOptions,
   type SpecialTokenRole,
   type SpecialTokens,
   type TokenizerOptions,

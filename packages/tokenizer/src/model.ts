@@ -21,6 +21,23 @@ export interface Model {
   /** The unknown token, if the model has one. */
   readonly unkToken: string | null;
   toJSON(): Record<string, unknown>;
+  /**
+   * A sampled segmentation (subword regularization): Unigram sampling, BPE dropout. Absent
+   * on models without one.
+   */
+  sample?(word: string, options: ModelSampleOptions): ModelToken[];
+}
+
+/** Subword-regularization options passed to `Model.sample` (see `EncodeOptions.sampling`). */
+export interface ModelSampleOptions {
+  /** Unigram: smoothing, p ∝ exp(alpha · score). */
+  alpha?: number;
+  /** Unigram: sentencepiece's nbest_size (< 0 whole lattice, 0/1 Viterbi, > 1 among the n best). */
+  nbestSize?: number;
+  /** BPE: probability of skipping each merge (HF's `dropout`). */
+  dropout?: number;
+  /** Uniform [0, 1) source. */
+  random: () => number;
 }
 
 /**

@@ -395,8 +395,12 @@ function parseModel(v: unknown, path: string): Model {
       : str(o.type, `${path}.type`);
   switch (type) {
     case 'BPE': {
-      if (o.dropout !== undefined && o.dropout !== null)
-        fail(`${path}.dropout`, `= ${describe(o.dropout)}: BPE dropout is not supported`);
+      if (
+        o.dropout !== undefined &&
+        o.dropout !== null &&
+        (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout <= 1))
+      )
+        fail(`${path}.dropout`, `must be null or a number in [0, 1], got ${describe(o.dropout)}`);
       return new BPE({
         vocab: vocabMap(o.vocab, `${path}.vocab`),
         merges: parseMerges(o.merges, `${path}.merges`),
@@ -406,6 +410,7 @@ function parseModel(v: unknown, path: string): Model {
         fuseUnk: bool(o.fuse_unk, `${path}.fuse_unk`, false),
         byteFallback: bool(o.byte_fallback, `${path}.byte_fallback`, false),
         ignoreMerges: bool(o.ignore_merges, `${path}.ignore_merges`, false),
+        dropout: typeof o.dropout === 'number' ? o.dropout : null,
       });
     }
     case 'WordPiece':

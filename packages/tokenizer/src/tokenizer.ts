@@ -5,7 +5,8 @@
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers.js';
 import { ByteLevel, PreTokenizerSequence, Split, forEachIsolatedPiece, type PreTokenizer } from './pre-tokenizers.js';
-import type { Model } from './model.js';
+import type { Model, ModelToken } from './model.js';
+import { randomFn, type RandomSource } from './internal/rng.js';
 import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
@@ -59,6 +60,25 @@ export interface EncodeOptions {
   allowedSpecial?: AllowedSpecial;
   /** Truncate (and produce overflowing windows) as in encodeBatch. @default undefined — no truncation */
   truncation?: TruncationOptions;
+  /**
+   * Subword regularization: a sampled segmentation instead of the best one (Unigram: `alpha`,
+   * `nbestSize` as sentencepiece's SampleEncode; BPE: `dropout` as HF). Throws for models
+   * without sampling (WordPiece, WordLevel).
+   * @default undefined — deterministic encoding (a BPE with `dropout` in its file still drops)
+   */
+  sampling?: SamplingOptions;
+}
+
+/** Options of sampled encoding (`EncodeOptions.sampling`). */
+export interface SamplingOptions {
+  /** Unigram: p(segmentation) ∝ exp(alpha · score). @default 0.1 */
+  alpha?: number;
+  /** Unigram: < 0 whole lattice, 0 or 1 no sampling, > 1 among the n best. @default -1 */
+  nbestSize?: number;
+  /** BPE: merge-skip probability. @default the model's `dropout`, else 0.1 */
+  dropout?: number;
+  /** A seed (same seed, same segmentations) or a uniform [0, 1) source. @default unseeded */
+  random?: RandomSource;
 }
 
 export type Padding = 'longest' | 'max_length' | false;
@@ -236,7 +256,13 @@ export class Tokenizer {
   }
 
   /** Encode one sequence (no post-processing). */
-  private encodeSequence(text: string, typeId: number, seqId: number, allowed: AllowedSpecial): Enc {
+  private encodeSequence(
+    text: string,
+    typeId: number,
+    seqId: number,
+    allowed: AllowedSpecial,
+    tokenizeWord: ((w: string) => ModelToken[]) | null = null,
+  ): Enc {
     const e = emptyEnc();
     const push = (id: number, token: string, start: number, end: number): void => {
       e.ids.push(id);
@@ -256,7 +282,7 @@ export class Tokenizer {
         continue;
       }
       if (seg.end === seg.start) continue;
-      const scan = this.byteLevelScanner();
+      const scan = tokenizeWord === null ? this.byteLevelScanner() : null;
       if (scan !== null && !(this.preTokenizer instanceof ByteLevel && this.preTokenizer.addPrefixSpace)) {
         this.encodeByteLevelSegment(text, seg.start, seg.end, typeId, seqId, e, scan);
         continue;
@@ -278,7 +304,7 @@ export class Tokenizer {
         const words = this.preTokenizer === null ? [part.ns] : this.preTokenizer.preTokenize([part.ns]);
         for (const w of words) {
           if (w.length === 0) continue;
-          for (const t of this.model.tokenize(w.normalized)) {
+          for (const t of tokenizeWord === null ? this.model.tokenize(w.normalized) : tokenizeWord(w.normalized)) {
             const [o0, o1] = w.originalRange(t.start, t.end);
             push(t.id, t.value, o0, o1);
           }
@@ -304,7 +330,8 @@ export class Tokenizer {
   private byteLevelScanner(): Scanner | null {
     const model = this.model;
     const pre = this.preTokenizer;
-    if (!(model instanceof BPE) || model.byteIds === null || this.normalizer !== null) return null;
+    if (!(model instanceof BPE) || model.byteIds === null || this.normalizer !== null || model.dropout !== null)
+      return null;
     if (pre instanceof ByteLevel) return pre.useRegex ? scanGpt2 : null;
     if (pre instanceof PreTokenizerSequence && pre.preTokenizers.length === 2) {
       const [split, bl] = pre.preTokenizers;
@@ -407,8 +434,9 @@ export class Tokenizer {
       throw new Error(`Tokenizer.encode: pair must be a string, got ${typeof pair}`);
     const allowed = options.allowedSpecial ?? 'none';
     const addSpecial = options.addSpecialTokens ?? true;
-    const a = this.encodeSequence(text, 0, 0, allowed);
-    const b = pair === undefined ? null : this.encodeSequence(pair, 1, 1, allowed);
+    const tw = this.sampler(options.sampling);
+    const a = this.encodeSequence(text, 0, 0, allowed, tw);
+    const b = pair === undefined ? null : this.encodeSequence(pair, 1, 1, allowed, tw);
     if (truncation !== null) {
       const added = addSpecial && this.postProcessor !== null ? this.postProcessor.addedTokens(b !== null) : 0;
       const max = truncation.maxLength - added;
@@ -422,6 +450,21 @@ export class Tokenizer {
     const out = concatEnc(b === null ? [a] : [a, b]);
     out.overflowing = [...a.overflowing, ...(b === null ? [] : b.overflowing)];
     return out;
+  }
+
+  private sampler(sampling: SamplingOptions | undefined): ((w: string) => ModelToken[]) | null {
+    if (sampling === undefined) return null;
+    const model = this.model;
+    if (model.sample === undefined)
+      throw new Error(`Tokenizer.encode: sampling needs a Unigram or BPE model; this one is ${model.type}`);
+    const random = randomFn(sampling.random, 'Tokenizer.encode sampling.random');
+    const opts = {
+      alpha: sampling.alpha,
+      nbestSize: sampling.nbestSize,
+      dropout: sampling.dropout ?? (model instanceof BPE ? (model.dropout ?? 0.1) : undefined),
+      random,
+    };
+    return (w) => model.sample!(w, opts);
   }
 
   /** Encode `text` (and an optional second sequence, `options.pair`). */
@@ -441,7 +484,8 @@ export class Tokenizer {
    * and caches ids by raw word. Same ids as `encode(text).ids`.
    */
   encodeIds(text: string, options: EncodeOptions = {}): Int32Array {
-    if (options.pair !== undefined || options.truncation !== undefined) return this.encode(text, options).ids;
+    if (options.pair !== undefined || options.truncation !== undefined || options.sampling !== undefined)
+      return this.encode(text, options).ids;
     const model = this.model;
     const pre = this.preTokenizer;
     const post = this.postProcessor;
