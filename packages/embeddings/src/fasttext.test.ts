@@ -167,6 +167,40 @@ describe('fastText .bin', () => {
   });
 });
 
+describe('a .bin we write, read by the fastText CLI and gensim', () => {
+  // ft-ours.bin: trained and written by us (tooling/golden/embeddings/write_ours_fasttext.mjs);
+  // ft-reads-ours.json: what `fasttext print-word-vectors` and gensim's load_facebook_model read
+  const ours = readFastTextBin(readFileSync(fixture('ft-ours.bin')));
+  const reads = JSON.parse(readFileSync(fixture('ft-reads-ours.json'), 'utf8')) as {
+    fasttextPrintWordVectors: string;
+    gensim: Record<string, number[]>;
+    gensimVocabSize: number;
+  };
+  const cli = new Map(
+    reads.fasttextPrintWordVectors
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const parts = l.trim().split(' ');
+        return [parts[0]!, parts.slice(1).map(Number)] as const;
+      }),
+  );
+  it('both read the same vectors as we do, in-vocabulary and OOV', () => {
+    expect(reads.gensimVocabSize).toBe(ours.wv.size);
+    let inVocab = 0;
+    for (const w of query) {
+      const v = ours.wv.getRaw(w);
+      if (ours.wv.has(w)) inVocab++;
+      if (w !== '</s>') {
+        const g = reads.gensim[w]!;
+        for (let k = 0; k < 8; k++) expect(Math.abs(v[k]! - g[k]!), `${w}[${k}] vs gensim`).toBeLessThan(1e-6);
+      }
+      expect(closeToPrinted(v, cli.get(w)!), `${w} vs print-word-vectors`).toBe(true);
+    }
+    expect(inVocab).toBeGreaterThan(3);
+  });
+});
+
 describe('FastTextKeyedVectors', () => {
   const model = readFastTextBin(readFileSync(fixture('ft-tiny.bin')));
   it('OOV without n-grams: getRaw gives zeros (fastText), get throws', () => {

@@ -52,3 +52,5 @@ export type {
   ReadFastTextOptions,
   WriteFastTextOptions,
 } from './fasttext-format.js';
+export { trainFastText, continueFastText } from './fasttext-train.js';
+export type { FastTextOptions, FastTextResult, ContinueOptions } from './fasttext-train.js';

@@ -1,0 +1,521 @@
+/**
+ * fastText training (skip-gram and CBOW with character n-grams), on word2vec's machinery:
+ * the same job queue, worker threads / Web Workers (Hogwild), WebAssembly SIMD kernel,
+ * gensim's subsampling thresholds and exact negative sampling; and continued training with
+ * gensim's `build_vocab(update=True)` + `train` semantics.
+ *
+ * References: Bojanowski et al. 2017; fastText 0.9.2 `fasttext.cc` (`skipgram`, `cbow`),
+ * `model.cc` (`Model::update`); gensim 4.2 `models/fasttext.py`, `fasttext_inner.pyx`.
+ */
+import {
+  encodeCorpus,
+  readSentences,
+  subsampleThresholds,
+  type CorpusSource,
+  type EncodedCorpus,
+  type Vocab,
+} from './corpus.js';
+import { EOS, FastTextKeyedVectors, ngramHashes } from './fasttext.js';
+import type { FastTextArgs } from './fasttext-format.js';
+import { huffmanTree, sigmoidTables, type TrainProgress } from './word2vec.js';
+import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
+import { PROGRESS_SLOTS } from './internal/w2v-kernel.js';
+import { ftKernel, type FTParams, type FTShared } from './internal/ft-kernel.js';
+import { aliasTable } from './internal/alias-table.js';
+import { chunkSentences, kernelModule, xorshiftStream } from './internal/util.js';
+import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
+import { encodeUpdate } from './internal/update-vocab.js';
+
+/** Options of {@link trainFastText} (gensim's `FastText` names and defaults). */
+export interface FastTextOptions {
+  /** @default 100 — gensim. */
+  vectorSize?: number;
+  /** @default 5 */
+  window?: number;
+  /** @default 5 */
+  minCount?: number;
+  /** @default undefined — no limit. */
+  maxVocabSize?: number;
+  /** Subsampling threshold (gensim's thresholds; 0 disables). @default 1e-3 — gensim (fastText's `-t` is 1e-4 with another formula). */
+  sample?: number;
+  /** Skip-gram (`true`) or CBOW. @default false — gensim's default (CBOW). */
+  sg?: boolean;
+  /** Hierarchical softmax (word2vec.c's Huffman tree). @default false */
+  hs?: boolean;
+  /** @default 5 */
+  negative?: number;
+  /** @default 0.75 — gensim (fastText uses 0.5). */
+  nsExponent?: number;
+  /** @default true */
+  cbowMean?: boolean;
+  /** @default 0.025 — gensim (fastText's `-lr` is 0.05). */
+  alpha?: number;
+  /** @default 0.0001 */
+  minAlpha?: number;
+  /** @default 5 */
+  epochs?: number;
+  /** @default 3 */
+  minn?: number;
+  /** `maxn < minn` (e.g. 0) trains without n-grams (plain word2vec with fastText's init). @default 6 */
+  maxn?: number;
+  /** @default 2000000 */
+  bucket?: number;
+  /**
+   * Applied to every corpus token before counting (and kept in the returned vectors, which
+   * apply it to looked-up words): e.g. a Hangul→jamo decomposition from `@wordloom/tokenizer`.
+   * Not allowed with an {@link EncodedCorpus} (already counted).
+   */
+  wordTransform?: (word: string) => string;
+  /** Hogwild threads; only 1 is bit-reproducible. @default 1 */
+  workers?: number;
+  /** @default 1 */
+  seed?: number;
+  /** @default true */
+  computeLoss?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+  /** @default 1000 */
+  progressEveryMs?: number;
+  /** Stops after the job under way; the promise rejects with `signal.reason` (see trainWord2Vec). */
+  signal?: AbortSignal;
+  /** @default false */
+  lowercase?: boolean;
+  /** @default 10000 */
+  maxSentenceLength?: number;
+}
+
+/** Result of {@link trainFastText} / {@link continueFastText}. */
+export interface FastTextResult {
+  wv: FastTextKeyedVectors;
+  vocab: Vocab;
+  /** The arguments to record in a `.bin` (`writeFastTextBin(res.wv, res)`). */
+  args: FastTextArgs;
+  counts: Float64Array;
+  ntokens: number;
+  /** Negative-sampling output rows (V×D), when `negative > 0`. */
+  syn1neg: Float32Array | undefined;
+  /** Hierarchical-softmax inner nodes ((V−1)×D), when `hs`. */
+  syn1: Float32Array | undefined;
+  /** The output matrix fastText's `.bin` stores: `syn1neg`, else `syn1` padded to V rows. */
+  output: Float32Array;
+  /** The options used (continued training reuses them). */
+  options: Readonly<Required<Omit<FastTextOptions, 'onProgress' | 'signal' | 'maxVocabSize' | 'wordTransform'>>> & {
+    wordTransform: ((w: string) => string) | undefined;
+  };
+  stats: { rawWords: number; effectiveWords: number; seconds: number; wordsPerSec: number; loss: number };
+}
+
+const EXP_TABLE_SIZE = 1000;
+const STOP_JOB = 2 ** 30;
+const JOB_WORDS = 10_000;
+
+function isEncoded(x: unknown): x is EncodedCorpus {
+  return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
+}
+
+function checkInt(fn: string, name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+}
+
+type Resolved = FastTextResult['options'];
+
+function resolve(fn: string, opts: FastTextOptions): Resolved {
+  const o: Resolved = {
+    vectorSize: opts.vectorSize ?? 100,
+    window: opts.window ?? 5,
+    minCount: opts.minCount ?? 5,
+    sample: opts.sample ?? 1e-3,
+    sg: opts.sg ?? false,
+    hs: opts.hs ?? false,
+    negative: opts.negative ?? 5,
+    nsExponent: opts.nsExponent ?? 0.75,
+    cbowMean: opts.cbowMean ?? true,
+    alpha: opts.alpha ?? 0.025,
+    minAlpha: opts.minAlpha ?? 0.0001,
+    epochs: opts.epochs ?? 5,
+    minn: opts.minn ?? 3,
+    maxn: opts.maxn ?? 6,
+    bucket: opts.bucket ?? 2_000_000,
+    workers: opts.workers ?? 1,
+    seed: opts.seed ?? 1,
+    computeLoss: opts.computeLoss ?? true,
+    progressEveryMs: opts.progressEveryMs ?? 1000,
+    lowercase: opts.lowercase ?? false,
+    maxSentenceLength: opts.maxSentenceLength ?? 10000,
+    wordTransform: opts.wordTransform,
+  };
+  checkInt(fn, 'vectorSize', o.vectorSize, 1);
+  checkInt(fn, 'window', o.window, 1);
+  checkInt(fn, 'negative', o.negative, 0);
+  checkInt(fn, 'epochs', o.epochs, 1);
+  checkInt(fn, 'workers', o.workers, 1);
+  checkInt(fn, 'minn', o.minn, 1);
+  checkInt(fn, 'maxn', o.maxn, 0);
+  checkInt(fn, 'bucket', o.bucket, 0);
+  checkWorkers(fn, o.workers);
+  if (!o.hs && o.negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
+  if (!(o.alpha > 0) || !(o.minAlpha >= 0))
+    throw new RangeError(`${fn}: alpha = ${o.alpha}, minAlpha = ${o.minAlpha} must be > 0 and >= 0`);
+  if (!(o.sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${o.sample}`);
+  return o;
+}
+
+async function* transformed(
+  source: CorpusSource,
+  lowercase: boolean,
+  f: (w: string) => string,
+): AsyncGenerator<string[]> {
+  for await (const s of readSentences(source, { lowercase })) yield s.map(f);
+}
+
+/**
+ * Trains fastText vectors (words + character n-grams) on a corpus.
+ * @throws on an empty corpus, when every word is under `minCount`, on bad options.
+ */
+export async function trainFastText(
+  corpus: CorpusSource | EncodedCorpus,
+  opts: FastTextOptions = {},
+): Promise<FastTextResult> {
+  const fn = 'trainFastText';
+  const o = resolve(fn, opts);
+  opts.signal?.throwIfAborted();
+  let enc: EncodedCorpus;
+  if (isEncoded(corpus)) {
+    if (o.wordTransform !== undefined) {
+      throw new Error(`${fn}: wordTransform cannot apply to an EncodedCorpus (already counted); pass the sentences`);
+    }
+    enc = corpus;
+  } else {
+    const src = o.wordTransform === undefined ? corpus : transformed(corpus, o.lowercase, o.wordTransform);
+    enc = await encodeCorpus(src, {
+      minCount: o.minCount,
+      maxVocabSize: opts.maxVocabSize,
+      lowercase: o.wordTransform === undefined ? o.lowercase : false,
+      maxSentenceLength: o.maxSentenceLength,
+    });
+  }
+  return run(fn, enc, o, opts, undefined);
+}
+
+/** Options of {@link continueFastText}: the new run's epochs, rates, threads, progress. */
+export interface ContinueOptions {
+  /** @default the first run's */
+  epochs?: number;
+  /** @default the first run's (gensim restarts the decay from `alpha` on every `train`) */
+  alpha?: number;
+  /** @default the first run's */
+  minAlpha?: number;
+  /** Words new to the model need this many occurrences IN THE NEW TEXT. @default the first run's */
+  minCount?: number;
+  /** Add new words to the vocabulary (`false`: only known words train, new ones get their n-gram vectors). @default true — gensim's `update=True` */
+  addWords?: boolean;
+  workers?: number;
+  seed?: number;
+  onProgress?: (p: TrainProgress) => void;
+  progressEveryMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Continues training a fastText model on new text, as gensim's
+ * `model.build_vocab(new, update=True); model.train(new, total_examples=…, epochs=model.epochs)`:
+ * known words keep their ids and rows, their counts grow by their new counts; words new to the
+ * model that reach `minCount` in the new text are appended with fresh random rows (zero output
+ * rows); the n-gram rows carry on; the learning rate decays again from `alpha` to `minAlpha`
+ * over the new text's words × epochs. The previous result is not modified.
+ * @throws with hierarchical softmax (the Huffman tree would change under the old inner-node rows).
+ */
+export async function continueFastText(
+  prev: FastTextResult,
+  corpus: CorpusSource,
+  opts: ContinueOptions = {},
+): Promise<FastTextResult & { newWords: number }> {
+  const fn = 'continueFastText';
+  if (prev.options.hs) throw new Error(`${fn}: continued training with hierarchical softmax is not supported`);
+  const o = resolve(fn, {
+    ...prev.options,
+    epochs: opts.epochs ?? prev.options.epochs,
+    alpha: opts.alpha ?? prev.options.alpha,
+    minAlpha: opts.minAlpha ?? prev.options.minAlpha,
+    minCount: opts.minCount ?? prev.options.minCount,
+    workers: opts.workers ?? prev.options.workers,
+    seed: opts.seed ?? prev.options.seed,
+    progressEveryMs: opts.progressEveryMs ?? prev.options.progressEveryMs,
+  });
+  opts.signal?.throwIfAborted();
+  const enc = await encodeUpdate(fn, { words: prev.vocab.words, counts: prev.counts }, corpus, {
+    minCount: (opts.addWords ?? true) ? o.minCount : Number.MAX_SAFE_INTEGER,
+    maxSentenceLength: o.maxSentenceLength,
+    lowercase: o.lowercase,
+    wordTransform: o.wordTransform,
+  });
+  const res = await run(fn, enc, o, opts, prev);
+  res.ntokens = prev.ntokens + enc.rawTokens;
+  return { ...res, newWords: enc.newWords };
+}
+
+async function run(
+  fn: string,
+  enc: EncodedCorpus,
+  o: Resolved,
+  cb: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal },
+  prev: FastTextResult | undefined,
+): Promise<FastTextResult> {
+  const D = o.vectorSize;
+  const { window, negative, hs, sg, epochs, workers, alpha, minAlpha, sample, seed } = o;
+  const { vocab } = enc;
+  const V = vocab.size;
+  const bucket = o.maxn >= o.minn ? o.bucket : 0;
+  const multi = workers > 1;
+  const mk = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
+
+  // subword rows of every word: its own row, then V + bucket of each n-gram (fastText order)
+  const subOffsets = new Int32Array(V + 1);
+  const subList: Int32Array[] = new Array(V);
+  let total = 0;
+  let maxSub = 1;
+  for (let w = 0; w < V; w++) {
+    const word = vocab.words[w]!;
+    const h = word === EOS || bucket === 0 ? new Int32Array(0) : ngramHashes(word, o.minn, o.maxn, bucket);
+    subList[w] = h;
+    total += 1 + h.length;
+    maxSub = Math.max(maxSub, 1 + h.length);
+  }
+  const subIds = new Int32Array(total);
+  for (let w = 0, p = 0; w < V; w++) {
+    subOffsets[w] = p;
+    subIds[p++] = w;
+    const h = subList[w]!;
+    for (let i = 0; i < h.length; i++) subIds[p++] = V + h[i]!;
+    subOffsets[w + 1] = p;
+  }
+
+  const tree = hs
+    ? huffmanTree(vocab.counts)
+    : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
+  let maxCode = 0;
+  for (let w = 0; w < V; w++) maxCode = Math.max(maxCode, tree.codeOffsets[w + 1]! - tree.codeOffsets[w]!);
+  const Dp = Math.ceil(D / 8) * 8;
+  const rowBytes = Dp * 4;
+  const al = (x: number): number => Math.ceil(x / 64) * 64;
+  let off = 0;
+  const place = (bytes: number): number => {
+    const at = off;
+    off = al(off + bytes);
+    return at;
+  };
+  const inRows = V + bucket;
+  const oSyn0 = place(inRows * rowBytes);
+  const oSyn1neg = place(negative > 0 ? V * rowBytes : 0);
+  const oSyn1 = place(hs ? Math.max(1, V - 1) * rowBytes : 0);
+  const oExp = place((EXP_TABLE_SIZE + 1) * 4);
+  const oLog = place((EXP_TABLE_SIZE + 1) * 4);
+  const maxTargets = maxCode + negative + 1;
+  const ctxInts = sg ? maxSub : 2 * window * maxSub;
+  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number; contexts: number }> = [];
+  for (let w = 0; w < workers; w++) {
+    scratch.push({
+      work: place(rowBytes),
+      neu1: place(rowBytes),
+      targets: place(maxTargets * 4),
+      labels: place(maxTargets * 4),
+      contexts: place(ctxInts * 4),
+    });
+  }
+  const pages = Math.ceil(Math.max(off, 1) / 65536);
+  if (pages > 65536) {
+    throw new RangeError(
+      `${fn}: (vocabulary ${V} + bucket ${bucket}) × vectorSize ${D} needs ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB; lower bucket`,
+    );
+  }
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
+  const F32 = new Float32Array(memory.buffer);
+  // init: uniform(-1/D, 1/D) for word and n-gram rows, as fastText and gensim's FastText
+  const rng = xorshiftStream(seed + (prev === undefined ? 0 : 0x51ed));
+  const base = oSyn0 / 4;
+  const prevV = prev === undefined ? 0 : prev.vocab.size;
+  if (prev !== undefined) {
+    if (prev.wv.dim !== D || prev.wv.bucket !== bucket) throw new Error(`${fn}: the previous model's shape differs`);
+    for (let i = 0; i < prevV; i++) F32.set(prev.wv.vectorsVocab.subarray(i * D, (i + 1) * D), base + i * Dp);
+    for (let i = 0; i < V - prevV; i++) {
+      const o2 = base + (prevV + i) * Dp;
+      for (let k = 0; k < D; k++) F32[o2 + k] = ((rng() - 0.5) * 2) / D;
+    }
+    for (let b = 0; b < bucket; b++) F32.set(prev.wv.vectorsNgrams.subarray(b * D, (b + 1) * D), base + (V + b) * Dp);
+    if (negative > 0 && prev.syn1neg !== undefined) {
+      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), oSyn1neg / 4 + i * Dp);
+    }
+  } else {
+    for (let i = 0; i < inRows; i++) {
+      const o2 = base + i * Dp;
+      for (let k = 0; k < D; k++) F32[o2 + k] = ((rng() - 0.5) * 2) / D;
+    }
+  }
+  const { expTable, logTable } = sigmoidTables();
+  F32.set(expTable, oExp / 4);
+  F32.set(logTable, oLog / 4);
+  const negTable =
+    negative > 0 ? mk(aliasTable(Array.from(vocab.counts, (c) => c ** o.nsExponent))) : new Int32Array(0);
+  const S: FTShared = {
+    ids: mk(enc.ids),
+    sentenceStarts: mk(enc.sentenceStarts),
+    negTable,
+    sampleInt: mk(subsampleThresholds(vocab.counts, sample)),
+    codes: mk(tree.codes),
+    points: mk(tree.points),
+    codeOffsets: mk(tree.codeOffsets),
+    chunks: mk(chunkSentences(enc.sentenceStarts, JOB_WORDS)),
+    next: mk(new Int32Array(32)),
+    progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
+    memory,
+    wasm: kernelModule(W2V_SIMD_WASM_BASE64, multi),
+    subOffsets: mk(subOffsets),
+    subIds: mk(subIds),
+  };
+  const totalWords = enc.ids.length;
+  let maxSentence = 0;
+  for (let s = 0; s + 1 < enc.sentenceStarts.length; s++) {
+    maxSentence = Math.max(maxSentence, enc.sentenceStarts[s + 1]! - enc.sentenceStarts[s]!);
+  }
+  const params: FTParams[] = scratch.map((sc) => ({
+    dim: D,
+    stride: Dp,
+    window,
+    negative,
+    hs: hs ? 1 : 0,
+    sg: sg ? 1 : 0,
+    cbowMean: o.cbowMean ? 1 : 0,
+    sample: sample > 0 ? 1 : 0,
+    alpha,
+    minAlpha,
+    epochs,
+    totalWords,
+    computeLoss: o.computeLoss ? 1 : 0,
+    maxSentence,
+    seed: seed + (prev === undefined ? 0 : 7919),
+    syn0: oSyn0,
+    syn1neg: oSyn1neg,
+    syn1: oSyn1,
+    expTable: oExp,
+    logTable: oLog,
+    ...sc,
+  }));
+
+  const signal = cb.signal;
+  signal?.throwIfAborted();
+  const stop = (): void => {
+    Atomics.store(S.next, 0, STOP_JOB);
+  };
+  const sum = (): { raw: number; eff: number; loss: number; terms: number } => {
+    let raw = 0;
+    let eff = 0;
+    let loss = 0;
+    let terms = 0;
+    for (let w = 0; w < workers; w++) {
+      raw += S.progress[w * PROGRESS_SLOTS]!;
+      eff += S.progress[w * PROGRESS_SLOTS + 1]!;
+      loss += S.progress[w * PROGRESS_SLOTS + 2]!;
+      terms += S.progress[w * PROGRESS_SLOTS + 3]!;
+    }
+    return { raw, eff, loss, terms };
+  };
+  const t0 = performance.now();
+  const every = o.progressEveryMs;
+  let lastReport = t0;
+  let lastLoss = 0;
+  let lastTerms = 0;
+  const report = (): void => {
+    if (!cb.onProgress) return;
+    const { raw, eff, loss, terms } = sum();
+    const sec = (performance.now() - t0) / 1000;
+    const progress = Math.min(1, raw / (epochs * totalWords));
+    cb.onProgress({
+      progress,
+      epoch: Math.min(epochs - 1, Math.floor(progress * epochs)),
+      words: raw,
+      effectiveWords: eff,
+      wordsPerSec: sec > 0 ? eff / sec : 0,
+      etaSeconds: progress > 0 ? (sec * (1 - progress)) / progress : Infinity,
+      loss: terms > lastTerms ? (loss - lastLoss) / (terms - lastTerms) : NaN,
+      alpha: Math.max(minAlpha, alpha - (alpha - minAlpha) * progress),
+    });
+    lastLoss = loss;
+    lastTerms = terms;
+  };
+  if (!multi) {
+    ftKernel(S, params[0]!, 0, () => {
+      const now = performance.now();
+      if (now - lastReport >= every) {
+        lastReport = now;
+        report();
+      }
+      if (signal?.aborted) stop();
+    });
+  } else {
+    signal?.addEventListener('abort', stop);
+    try {
+      await runKernelInWorkers(fn, ftKernel, S, params, cb.onProgress ? report : null, every);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+  signal?.throwIfAborted();
+  report();
+  const seconds = (performance.now() - t0) / 1000;
+  const { raw, eff, loss, terms } = sum();
+  const unpad = (o2: number, rows: number): Float32Array => {
+    const out = new Float32Array(rows * D);
+    for (let i = 0; i < rows; i++) out.set(F32.subarray(o2 / 4 + i * Dp, o2 / 4 + i * Dp + D), i * D);
+    return out;
+  };
+  const input = unpad(oSyn0, inRows);
+  const wv = new FastTextKeyedVectors({
+    words: vocab.words,
+    vectorsVocab: input.slice(0, V * D),
+    vectorsNgrams: input.slice(V * D),
+    dim: D,
+    minn: o.minn,
+    maxn: o.maxn,
+    counts: vocab.counts,
+    wordTransform: o.wordTransform,
+  });
+  const syn1neg = negative > 0 ? unpad(oSyn1neg, V) : undefined;
+  const syn1 = hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined;
+  let output: Float32Array;
+  if (syn1neg !== undefined) output = syn1neg;
+  else {
+    output = new Float32Array(V * D);
+    output.set(syn1!);
+  }
+  return {
+    wv,
+    vocab,
+    args: {
+      dim: D,
+      ws: window,
+      epoch: epochs,
+      minCount: o.minCount,
+      neg: negative,
+      wordNgrams: 1,
+      loss: syn1neg !== undefined ? 'ns' : 'hs',
+      model: sg ? 'skipgram' : 'cbow',
+      bucket,
+      minn: o.minn,
+      maxn: o.maxn,
+      lrUpdateRate: 100,
+      t: sample,
+    },
+    counts: vocab.counts,
+    ntokens: enc.rawTokens,
+    syn1neg,
+    syn1,
+    output,
+    options: o,
+    stats: {
+      rawWords: raw,
+      effectiveWords: eff,
+      seconds,
+      wordsPerSec: eff / seconds,
+      loss: terms > 0 ? loss / terms : NaN,
+    },
+  };
+}

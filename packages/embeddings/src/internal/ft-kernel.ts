@@ -1,0 +1,285 @@
+/**
+ * The fastText training loop (skip-gram and CBOW over words and their character n-grams,
+ * negative sampling and hierarchical softmax, dynamic window, linear learning-rate decay), on
+ * the word2vec SIMD kernel (`w2v-simd.wat`: `gather_sum`, `scatter_add`, `train`, `scale`).
+ *
+ * A word's input is the mean of its input rows: its own row and its n-gram bucket rows
+ * (`subIds[subOffsets[w] .. subOffsets[w+1])`, row ids into one (V + bucket)-row matrix).
+ * Skip-gram (fastText `FastText::skipgram`, gensim `fasttext_fast_sentence_sg_neg`): for every
+ * context word, the hidden vector is the mean of the CENTER word's rows, the target is the
+ * context word, and the error is added to every one of those rows. CBOW (`FastText::cbow`):
+ * the hidden vector is the mean of all rows of all context words, the target the center word.
+ *
+ * IMPORTANT: `ftKernel` is self-contained (no imports, no outer references), as `w2vKernel`:
+ * worker threads get it through `Function.prototype.toString()` (see `pool.ts`).
+ */
+import type { W2VParams, W2VShared } from './w2v-kernel.js';
+
+/** What the fastText kernel reads: word2vec's, plus the subword rows of every word. */
+export interface FTShared extends W2VShared {
+  /** word w's input rows are subIds[subOffsets[w] .. subOffsets[w+1]) (its own id first) */
+  subOffsets: Int32Array;
+  subIds: Int32Array;
+}
+
+/** word2vec's parameters; `contexts` holds room for the rows of a whole window (CBOW) or one word (SG). */
+export type FTParams = W2VParams;
+
+export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number) => void) | null): void {
+  const ex = new WebAssembly.Instance(S.wasm, { env: { mem: S.memory } }).exports as unknown as {
+    train: (
+      inp: number,
+      outBase: number,
+      tgt: number,
+      lab: number,
+      cnt: number,
+      work: number,
+      dim: number,
+      alpha: number,
+      exp: number,
+      logt: number,
+      hs: number,
+    ) => number;
+    scale: (dst: number, s: number, n: number) => void;
+    gather_sum: (dst: number, base: number, idx: number, cnt: number, dim: number) => void;
+    scatter_add: (base: number, idx: number, cnt: number, src: number, dim: number) => void;
+  };
+  const gatherSum = ex.gather_sum;
+  const scatterAdd = ex.scatter_add;
+  const train = ex.train;
+  const scale = ex.scale;
+  const I32 = new Int32Array(S.memory.buffer);
+  const F32 = new Float32Array(S.memory.buffer);
+  const ids = S.ids;
+  const starts = S.sentenceStarts;
+  const negTable = S.negTable;
+  // Random index = uint32 × (size / 2^32), truncated: a float multiply. `(rnd >>> 0) % size` was
+  // compiled as a float64 modulo (a uint32 by a typed-array length is no int32 division for
+  // TurboFan) and that one line took ~47% of a skip-gram run's CPU time (--cpu-prof line ticks).
+  // (2^32 − 1) × size / 2^32 stays below size in float64 for any size under 2^31.
+  const negScale = negTable.length / 2 / 4294967296;
+  const winScale = (P.window | 0) / 4294967296;
+  const sampleInt = S.sampleInt;
+  const codes = S.codes;
+  const points = S.points;
+  const codeOff = S.codeOffsets;
+  const subOff = S.subOffsets;
+  const subIds = S.subIds;
+  const prog = S.progress;
+  const chunks = S.chunks;
+  const next = S.next;
+  const nChunks = chunks.length - 1;
+  const jobs = P.epochs * nChunks;
+  const epochWords = P.totalWords;
+  const Dp = P.stride | 0;
+  const window = P.window | 0;
+  const negative = P.negative | 0;
+  const hs = P.hs | 0;
+  const sg = P.sg | 0;
+  const cbowMean = P.cbowMean | 0;
+  const sampling = P.sample | 0;
+  const computeLoss = P.computeLoss | 0;
+  const syn0 = P.syn0 | 0;
+  const syn1neg = P.syn1neg | 0;
+  const syn1 = P.syn1 | 0;
+  const expT = P.expTable | 0;
+  const logT = P.logTable | 0;
+  const work = P.work | 0;
+  const neu1 = P.neu1 | 0;
+  const tgt = P.targets | 0;
+  const lab = P.labels | 0;
+  const tgtI = tgt >> 2;
+  const ctx = P.contexts | 0;
+  const ctxI = ctx >> 2;
+  const labI = lab >> 2;
+  const startAlpha = P.alpha;
+  const minAlpha = P.minAlpha;
+  const totalAll = P.epochs * P.totalWords;
+  const slots = 16; // PROGRESS_SLOTS
+  const base = w * slots;
+  const sen = new Int32Array((P.maxSentence | 0) + 1);
+  // xorshift32, seeded per worker
+  let rnd = (Math.imul((P.seed | 0) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(w + 1, 0x85ebca6b)) | 0;
+  if (rnd === 0) rnd = 0x2545f491;
+  let alpha = startAlpha;
+  let rawPending = 0;
+  let effPending = 0;
+  let lossPending = 0;
+  let lossTerms = 0;
+  for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
+
+  // Jobs are taken from a shared counter (gensim's job queue, without the queue): a worker slowed
+  // by another process on the machine simply takes fewer jobs, where fixed halves of the corpus
+  // made the run as slow as the slowest worker. One worker takes jobs 0, 1, 2, … in corpus
+  // order, so a 1-worker run is exactly reproducible.
+  for (;;) {
+    const job = Atomics.add(next, 0, 1);
+    if (job >= jobs) break;
+    const epoch = (job / nChunks) | 0;
+    const chunk = job - epoch * nChunks;
+    const epochBase = epoch * epochWords;
+    const sEnd = chunks[chunk + 1]!;
+    for (let s = chunks[chunk]!; s < sEnd; s++) {
+      const a = starts[s]!;
+      const b = starts[s + 1]!;
+      // linear decay by position in the whole run (all epochs), as word2vec.c and gensim; from
+      // the position, not from shared counters, so it costs no cross-thread reads
+      alpha = startAlpha - ((startAlpha - minAlpha) * (epochBase + a)) / totalAll;
+      if (alpha < minAlpha) alpha = minAlpha;
+      let n = 0;
+      if (sampling !== 0) {
+        for (let t = a; t < b; t++) {
+          const wd = ids[t]!;
+          rnd ^= rnd << 13;
+          rnd ^= rnd >>> 17;
+          rnd ^= rnd << 5;
+          if (sampleInt[wd]! < rnd >>> 0) continue;
+          sen[n++] = wd;
+        }
+      } else {
+        for (let t = a; t < b; t++) sen[n++] = ids[t]!;
+      }
+      rawPending += b - a;
+      effPending += n;
+
+      for (let pos = 0; pos < n; pos++) {
+        const word = sen[pos]!;
+        rnd ^= rnd << 13;
+        rnd ^= rnd >>> 17;
+        rnd ^= rnd << 5;
+        const red = ((rnd >>> 0) * winScale) | 0; // reduced window in [0, window), as word2vec.c's `b`
+        let lo = pos - window + red;
+        if (lo < 0) lo = 0;
+        let hi = pos + window - red + 1;
+        if (hi > n) hi = n;
+        if (sg === 0) {
+          // CBOW: hidden = mean of the rows of every context word (word + n-grams), target = word
+          let cw = 0;
+          for (let c = lo; c < hi; c++) {
+            if (c === pos) continue;
+            const cword = sen[c]!;
+            const se = subOff[cword + 1]!;
+            for (let q = subOff[cword]!; q < se; q++) I32[ctxI + cw++] = subIds[q]!;
+          }
+          if (cw === 0) continue;
+          gatherSum(neu1, syn0, ctx, cw, Dp);
+          if (cbowMean !== 0) scale(neu1, 1 / cw, Dp);
+          let nh = 0;
+          if (hs !== 0) {
+            const ce = codeOff[word + 1]!;
+            for (let q = codeOff[word]!; q < ce; q++) {
+              I32[tgtI + nh] = points[q]!;
+              F32[labI + nh] = 1 - codes[q]!;
+              nh++;
+            }
+            if (nh > 0) {
+              const l = train(neu1, syn1, tgt, lab, nh, work, Dp, alpha, expT, logT, 1);
+              if (computeLoss !== 0) {
+                lossPending += l;
+                lossTerms += nh;
+              }
+            }
+          }
+          if (negative > 0) {
+            let m = 0;
+            I32[tgtI + nh] = word;
+            F32[labI + nh] = 1;
+            m++;
+            for (let d = 0; d < negative; d++) {
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const col = ((rnd >>> 0) * negScale) | 0;
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const tw = rnd >>> 0 < negTable[2 * col]! >>> 0 ? col : negTable[2 * col + 1]!;
+              if (tw === word) continue;
+              I32[tgtI + nh + m] = tw;
+              F32[labI + nh + m] = 0;
+              m++;
+            }
+            const l = train(neu1, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 1);
+            if (computeLoss !== 0) {
+              lossPending += l;
+              lossTerms += m;
+            }
+          }
+          // gensim: with a summed context the error is divided over the rows
+          if (cbowMean === 0) scale(work, 1 / cw, Dp);
+          scatterAdd(syn0, ctx, cw, work, Dp);
+          for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
+          continue;
+        }
+        // skip-gram: the center word's rows, once per center word
+        let cw = 0;
+        const se = subOff[word + 1]!;
+        for (let q = subOff[word]!; q < se; q++) I32[ctxI + cw++] = subIds[q]!;
+        const inv = 1 / cw;
+        for (let c = lo; c < hi; c++) {
+          if (c === pos) continue;
+          const target = sen[c]!;
+          // hidden = mean of the center word's rows, recomputed for every context word (the
+          // rows changed in the update before), as fastText and gensim
+          gatherSum(neu1, syn0, ctx, cw, Dp);
+          scale(neu1, inv, Dp);
+          let nh = 0;
+          if (hs !== 0) {
+            const ce = codeOff[target + 1]!;
+            for (let q = codeOff[target]!; q < ce; q++) {
+              I32[tgtI + nh] = points[q]!;
+              F32[labI + nh] = 1 - codes[q]!;
+              nh++;
+            }
+            if (nh > 0) {
+              const l = train(neu1, syn1, tgt, lab, nh, work, Dp, alpha, expT, logT, 1);
+              if (computeLoss !== 0) {
+                lossPending += l;
+                lossTerms += nh;
+              }
+            }
+          }
+          if (negative > 0) {
+            let m = 0;
+            I32[tgtI + nh] = target;
+            F32[labI + nh] = 1;
+            m++;
+            for (let d = 0; d < negative; d++) {
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const col = ((rnd >>> 0) * negScale) | 0;
+              rnd ^= rnd << 13;
+              rnd ^= rnd >>> 17;
+              rnd ^= rnd << 5;
+              const tw = rnd >>> 0 < negTable[2 * col]! >>> 0 ? col : negTable[2 * col + 1]!;
+              if (tw === target) continue;
+              I32[tgtI + nh + m] = tw;
+              F32[labI + nh + m] = 0;
+              m++;
+            }
+            const l = train(neu1, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 1);
+            if (computeLoss !== 0) {
+              lossPending += l;
+              lossTerms += m;
+            }
+          }
+          scatterAdd(syn0, ctx, cw, work, Dp);
+          for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
+        }
+      }
+    }
+    // flush this worker's counters once per job (inline, not a closure: captured mutable locals
+    // would live in a context object and slow every access in the hot loop)
+    prog[base] = prog[base]! + rawPending;
+    prog[base + 1] = prog[base + 1]! + effPending;
+    prog[base + 2] = prog[base + 2]! + lossPending;
+    prog[base + 3] = prog[base + 3]! + lossTerms;
+    rawPending = 0;
+    effPending = 0;
+    lossPending = 0;
+    lossTerms = 0;
+    if (tick !== null) tick(w);
+  }
+  prog[base + 4] = 1;
+}
