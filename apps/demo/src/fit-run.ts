@@ -51,10 +51,16 @@ export interface DemoFitOptions<M extends Module, B, EB> {
   /** Progress bar label. */
   label: string;
   out: string;
-  model: M;
-  optimizer: Optimizer;
-  train: TrainLoader<B>;
-  loss: LossFn<M, B>;
+  /** The model, optimizer, loader and loss, in-process (one replica); or `replicas`. */
+  model?: M;
+  optimizer?: Optimizer;
+  train?: TrainLoader<B>;
+  loss?: LossFn<M, B>;
+  /**
+   * Data-parallel replicas: fit's setup module builds the model, optimizer, loader and loss (and schedule,
+   * countSamples, slice) in every replica; rank 0's objects reach the command through `onSetup`.
+   */
+  replicas?: { world: number; setup: URL; options: unknown; onSetup(made: never): void };
   /** Everything that defines the run; a `--resume` must ask for the same (fit names the option that differs). */
   config: Record<string, unknown>;
   epochs?: number;
@@ -157,11 +163,18 @@ export async function demoFit<M extends Module, B, EB = B>(o: DemoFitOptions<M, 
   };
   let history: History;
   try {
+    const what = o.replicas
+      ? {
+          setup: o.replicas.setup,
+          replicas: o.replicas.world,
+          setupOptions: o.replicas.options,
+          onSetup: o.replicas.onSetup as (made: unknown) => void,
+        }
+      : { model: o.model!, optimizer: o.optimizer!, train: o.train!, loss: o.loss! };
+    if (!o.replicas && (o.model === undefined || o.optimizer === undefined || o.train === undefined || !o.loss))
+      throw new Error('demoFit: model, optimizer, train and loss are required without replicas');
     history = await fit<M, B, EB>({
-      model: o.model,
-      optimizer: o.optimizer,
-      train: o.train,
-      loss: o.loss,
+      ...what,
       ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
       ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
       ...(o.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: o.timeBudgetSeconds } : {}),

@@ -39,7 +39,18 @@ async function defaultLauncher(): Promise<{ launch: ReplicaLauncher; cores: numb
   if (isNode()) {
     // A computed specifier, so that browser bundlers do not pull node: modules in.
     const spec = './internal/launch-node.js';
-    const m = (await import(/* @vite-ignore */ spec)) as typeof import('./internal/launch-node.js');
+    type M = typeof import('./internal/launch-node.js');
+    let m: M;
+    try {
+      m = (await import(/* @vite-ignore */ spec)) as M;
+    } catch (e) {
+      // From the TypeScript sources under a test runner, whose resolver does not map a computed '.js' to '.ts'.
+      try {
+        m = (await import(/* @vite-ignore */ spec.replace(/\.js$/, '.ts'))) as M;
+      } catch {
+        throw e;
+      }
+    }
     return { launch: m.launchNode, cores: m.cores() };
   }
   throw new Error(

@@ -10,30 +10,21 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, crossEntropy, writeSafetensors, type Module } from '@wordloom/core';
-import { BucketBatchSampler, DataLoader, fromArray, padCollate } from '@wordloom/data';
-import { Optimizer, adamw, chain, clipByGlobalNorm, warmupCosineSchedule } from '@wordloom/optim';
+import { Rng, writeSafetensors, type Module } from '@wordloom/core';
 import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
 import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
-import {
-  followReplica,
-  leadReplicas,
-  startDataParallel,
-  workerReplica,
-  type DataParallel,
-  type ReplicaTraining,
-} from '../parallel.js';
+import { setupUrl } from '../replicas.js';
 import { interrupt } from '../progress.js';
-import { plannedSchedule } from '@wordloom/train';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
 import { loadTokenizerFile } from '../commands/tokenize.js';
 import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from './config.js';
 import { readNsmcRows, readPretrained, trainNsmcTokenizer } from './data.js';
 import { correctIn, evaluateAccuracy, lengthSortedBatches, type Example } from './evaluate.js';
-import { buildClassifier, classifierConfig, logitsOf } from './model.js';
+import { classifierConfig, type AnyClassifier } from './model.js';
+import { classifySetup, type ClassifySetup, type ClassifySetupOptions } from './setup.js';
 
 export interface ClassifyResult {
   trainData: string;
@@ -92,27 +83,7 @@ export async function runClassify(
     throw new CliError(
       `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`,
     );
-  // A worker replica is one from the start; rank 0 starts its workers once the tokenizer (and the
-  // pretrained embedding) are on disk, so the workers load them instead of making them again.
-  const group: { dp?: DataParallel } = {};
-  const replica = workerReplica();
-  if (replica) {
-    group.dp = replica;
-    opts = {
-      ...opts,
-      quiet: true,
-      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
-    };
-  }
-  const start = (): DataParallel => (group.dp ??= startDataParallel(opts.workers ?? 1, args.argv));
-  try {
-    return await trainAndEvaluate(cfg, args, out, opts, start, { trainFile, testFile, t0, cpu0 });
-  } catch (e) {
-    if (group.dp?.primary) group.dp.abort();
-    throw e;
-  } finally {
-    if (group.dp?.primary) await group.dp.close(); // a worker's channel is closed by dp-worker.js
-  }
+  return trainAndEvaluate(cfg, args, out, opts, { trainFile, testFile, t0, cpu0 });
 }
 
 export interface ClassifyRunOptions {
@@ -130,7 +101,6 @@ async function trainAndEvaluate(
   args: ParsedArgs,
   out: string,
   opts: ClassifyRunOptions,
-  startGroup: () => DataParallel,
   ctx: {
     trainFile: ReturnType<typeof findData>;
     testFile: ReturnType<typeof findData>;
@@ -139,7 +109,6 @@ async function trainAndEvaluate(
   },
 ): Promise<ClassifyResult> {
   const { trainFile, testFile, t0, cpu0 } = ctx;
-  const isWorker = workerReplica() !== undefined;
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const be = await backend(log);
   const rawTrain = await readNsmcRows(trainFile.path, DATASETS.nsmcTrain, cfg.maxTrain);
@@ -154,10 +123,7 @@ async function trainAndEvaluate(
   let tokSource: string;
   const given = `give a tokenizer.json made by '${PROGRAM} tokenize train --corpus nsmc', or leave --tokenizer out to train one`;
   const ours = `delete it (a new one is trained) or use another --out`;
-  if (isWorker) {
-    tok = loadTokenizerFile(tokPath, COMMAND, ours); // written by rank 0 before it started the workers
-    tokSource = tokPath;
-  } else if (cfg.tokenizer !== '') {
+  if (cfg.tokenizer !== '') {
     tok = loadTokenizerFile(resolve(cfg.tokenizer), COMMAND, `--tokenizer: ${given}`);
     tokSource = resolve(cfg.tokenizer);
   } else if (opts.resume && existsSync(tokPath)) {
@@ -169,7 +135,7 @@ async function trainAndEvaluate(
     tokSource = `BPE trained on the ${rawTrain.texts.length} training reviews (vocab ${cfg.vocabSize}, NFKC, ▁ word marks)`;
     log(`tokenizer: ${tokSource} in ${since(tt).toFixed(1)} s`);
   }
-  if (!isWorker) writeFileSync(tokPath, toTokenizerJson(tok));
+  writeFileSync(tokPath, toTokenizerJson(tok));
   let padId: number;
   let unkId: number;
   try {
@@ -213,7 +179,7 @@ async function trainAndEvaluate(
   let pretrainInfo: ClassifyResult['pretrain'];
   if (cfg.pretrain === 'word2vec') {
     const embPath = join(out, 'pretrained-embedding.safetensors');
-    if (isWorker || (opts.resume && existsSync(embPath))) {
+    if (opts.resume && existsSync(embPath)) {
       pretrained = readPretrained(embPath, vocabSize, cfg.embeddingDim);
       pretrainInfo = { method: 'word2vec', file: embPath };
     } else {
@@ -256,63 +222,53 @@ async function trainAndEvaluate(
       );
     }
   }
-  const dp = startGroup();
-  const model = buildClassifier(cfg, { vocabSize, padId, ...(pretrained ? { pretrained } : {}) });
-  const sampler = new BucketBatchSampler({
-    lengths: train.map((e) => e.ids.length),
-    batchSize: cfg.batchSize,
-    seed: cfg.seed,
-    bucketSizeMultiplier: 50,
-  });
-  const stepsPerEpoch = sampler.length;
-  // The cosine schedule is planned by fit: to --max-steps, the epochs, or the time budget (once, after
-  // timing 20 steps; a resumed run keeps the plan in its checkpoint).
-  const schedule = plannedSchedule((total) =>
-    warmupCosineSchedule({
-      peak: cfg.lr,
-      warmupSteps: Math.min(cfg.warmup, total - 1),
-      totalSteps: Math.max(total, 2),
-      end: cfg.lr / 50,
-    }),
-  );
-  const optimizer = new Optimizer(
-    model.m,
-    chain(clipByGlobalNorm({ maxNorm: cfg.clip }), adamw({ lr: schedule, weightDecay: cfg.weightDecay })),
-  );
-  const collate = padCollate({ padId });
-  const params = model.m.numParameters();
-  log(
-    `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${params.toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${stepsPerEpoch} steps/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas` : ''}`,
-  );
-  // What every replica computes: the cross-entropy of its rows of a batch of reviews.
-  const training: ReplicaTraining<Module, Example[]> = {
-    model: model.m,
-    params: model.m.trainableParameters(),
-    rows: (batch) => batch.length,
-    loss: (_m, batch, _ctx, [a, b]) => {
-      const pb = collate(batch.slice(a, b));
-      const lengths = pb.lengths.dataSync() as Int32Array;
-      return crossEntropy(logitsOf(model, pb, lengths), pb.labels as tf.Tensor1D) as tf.Scalar;
-    },
+  const world = opts.workers ?? 1;
+  // What every replica builds (classify/setup.ts): with --workers 1 here, else in each replica through fit's
+  // setup module, from the encoded reviews sent to it.
+  const setupOptions: ClassifySetupOptions = {
+    command: 'classify',
+    cfg,
+    vocabSize,
+    padId,
+    ...(pretrained ? { pretrained } : {}),
+    train,
   };
-  if (!dp.primary) {
-    // A worker: the batches rank 0's loader gives (the sampler's order for the epoch), its share of each.
-    let cached: { epoch: number; batches: Int32Array[] } = { epoch: -1, batches: [] };
-    followReplica(dp, training, (epoch, i) => {
-      if (cached.epoch !== epoch) cached = { epoch, batches: sampler.batches(epoch) };
-      return Array.from(cached.batches[i], (j) => train[j]);
-    });
+  let made: ClassifySetup | undefined;
+  const describe = (m: ClassifySetup): void =>
+    log(
+      `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${m.model.numParameters().toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${m.sampler.length} steps/epoch${world > 1 ? `; ${world} data-parallel replicas` : ''}`,
+    );
+  if (world === 1) {
+    made = classifySetup(setupOptions);
+    describe(made);
   }
-  const lead = leadReplicas(dp, training, optimizer);
+  const classifier = (): AnyClassifier => {
+    if (made === undefined) throw new Error('classify: the model was not built');
+    return made.classifier;
+  };
   const loop = await demoFit({
     command: COMMAND,
     label: 'nsmc',
     out,
-    model: model.m,
-    optimizer: lead.optimizer,
-    train: new DataLoader({ dataset: fromArray(train), batchSampler: sampler }),
-    loss: lead.loss,
-    callbacks: lead.callbacks,
+    ...(world === 1
+      ? {
+          model: made!.model,
+          optimizer: made!.optimizer,
+          train: made!.train,
+          loss: made!.loss,
+          schedule: made!.schedule,
+        }
+      : {
+          replicas: {
+            world,
+            setup: setupUrl(),
+            options: setupOptions,
+            onSetup: (m: ClassifySetup) => {
+              made = m;
+              describe(m);
+            },
+          },
+        }),
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }
@@ -320,12 +276,13 @@ async function trainAndEvaluate(
         ? { epochs: cfg.epochs }
         : {}),
     ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
-    schedule,
     ...(dev.length > 0 && (opts.evalEvery ?? 0) > 0
       ? {
           evaluate: {
             loader: lengthSortedBatches(dev),
-            metrics: (_m: Module, batch: Example[]) => ({ devAccuracy: correctIn(model, batch, padId) / batch.length }),
+            metrics: (_m: Module, batch: Example[]) => ({
+              devAccuracy: correctIn(classifier(), batch, padId) / batch.length,
+            }),
             every: opts.evalEvery,
             message: ({ devAccuracy }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
               `step ${step}: train loss ${lossText(loss)}, dev accuracy ${(100 * devAccuracy).toFixed(2)}% (${dev.length} held-out training reviews)`,
@@ -336,7 +293,9 @@ async function trainAndEvaluate(
     ...(opts.quiet ? { quiet: true } : {}),
     log,
   });
-  lead.finish();
+  const model = classifier();
+  const optimizer = made!.optimizer;
+  const params = model.m.numParameters();
   const { step, trainSeconds, history } = loop;
   let { interrupted } = loop;
   const epoch = loop.epochs;

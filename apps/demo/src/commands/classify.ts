@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
-import { parseWorkers, workersOption } from '../parallel.js';
+import { parseWorkers, workersOption } from '../replicas.js';
 import { outDir } from '../train-util.js';
 import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from '../classify/config.js';
 import { runClassify } from '../classify/train.js';

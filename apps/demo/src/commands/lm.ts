@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { CliError, PROGRAM, commonOptions, intOption, numberOption, type Command, type ParsedArgs } from '../args.js';
-import { parseWorkers, workersOption } from '../parallel.js';
+import { parseWorkers, workersOption } from '../replicas.js';
 import { outDir } from '../train-util.js';
 import { COMMAND, type LmConfig } from '../lm/config.js';
 import { runLm } from '../lm/train.js';

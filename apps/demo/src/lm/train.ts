@@ -12,36 +12,19 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, type Module } from '@wordloom/core';
-import { DataLoader, bpttBatches, lmChunkTensors, permutation, type LmChunk } from '@wordloom/data';
-import {
-  Optimizer,
-  adam,
-  adamw,
-  chain,
-  clipByGlobalNorm,
-  warmupCosineSchedule,
-  type GradientTransformation,
-} from '@wordloom/optim';
+import type { Module } from '@wordloom/core';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
-import {
-  followReplica,
-  leadReplicas,
-  startDataParallel,
-  type DataParallel,
-  type ReplicaTraining,
-} from '../parallel.js';
+import { setupUrl } from '../replicas.js';
 import { interrupt } from '../progress.js';
-import { plannedSchedule } from '@wordloom/train';
-import type { RecurrentState } from '@wordloom/rnn';
 import { CharVocab, readCharVocab } from '../toy-tasks.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { COMMAND, type LmConfig } from './config.js';
 import { evaluateLoss, evaluateLossSliding, windowSegments } from './evaluate.js';
-import { buildModel, lmLoss, transformerOptions } from './model.js';
+import { transformerOptions } from './model.js';
 import { sampleText } from './sample.js';
+import { lmSetup, type LmSetup, type LmSetupOptions } from './setup.js';
 
 export interface LmResult {
   data: string;
@@ -100,21 +83,7 @@ export async function runLm(
     throw new CliError(
       `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one window`,
     );
-  const dp = startDataParallel(opts.workers ?? 1, args.argv);
-  if (!dp.primary)
-    opts = {
-      ...opts,
-      quiet: true,
-      log: process.env.WORDLOOM_DP_DEBUG ? (s: string) => process.stdout.write(`${s}\n`) : () => {},
-    };
-  try {
-    return await trainAndReport(cfg, args, out, opts, dp, found, t0, cpu0);
-  } catch (e) {
-    if (dp.primary) dp.abort();
-    throw e;
-  } finally {
-    if (dp.primary) await dp.close(); // a worker's channel is closed by dp-worker.js
-  }
+  return trainAndReport(cfg, args, out, opts, opts.workers ?? 1, found, t0, cpu0);
 }
 
 async function trainAndReport(
@@ -122,7 +91,7 @@ async function trainAndReport(
   args: ParsedArgs,
   out: string,
   opts: Parameters<typeof runLm>[3] & object,
-  dp: DataParallel,
+  world: number,
   found: ReturnType<typeof findData>,
   t0: number,
   cpu0: NodeJS.CpuUsage,
@@ -147,116 +116,68 @@ async function trainAndReport(
   } else {
     vocab = new CharVocab(text); // every character of the file (validation included), as char-rnn and nanoGPT do
   }
-  if (dp.primary) writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
+  writeJson(vocabPath, { format: 'wordloom-demo-charvocab v1', tokens: vocab.itos });
   const trainIds = vocab.encode(trainText);
   const valIds = vocab.encode(valText);
   log(
     `shakespeare: ${trainIds.length.toLocaleString('en-US')} training / ${valIds.length.toLocaleString('en-US')} validation characters from ${found.path}; vocabulary ${vocab.size} (${vocab.size - 4} characters + 4 specials)`,
   );
 
-  const model = buildModel(cfg, vocab.size);
   const T = cfg.blockSize;
   const B = cfg.batchSize;
-  // Every epoch has the chunks of the shortest stream (offset T − 1): the loader's length is fixed.
-  const chunksPerEpoch = bpttBatches(trainIds.subarray(T), { batchSize: B, seqLen: T }).length;
-  // The cosine schedule is planned by fit: to --max-steps, the epochs, or the time budget (once, after
-  // timing 20 steps; a resumed run keeps the plan in its checkpoint).
-  const schedule = plannedSchedule((total) =>
-    warmupCosineSchedule({
-      peak: cfg.lr,
-      warmupSteps: Math.min(cfg.warmup, total - 1),
-      totalSteps: Math.max(total, 2),
-      end: cfg.minLr,
-    }),
-  );
-  const base: GradientTransformation =
-    cfg.optimizer === 'adamw'
-      ? adamw({ lr: schedule, betas: [0.9, 0.99], weightDecay: cfg.weightDecay })
-      : adam({ lr: schedule, betas: [0.9, 0.99] });
-  const optimizer = new Optimizer(model.m, chain(clipByGlobalNorm({ maxNorm: cfg.clip }), base));
-  const params = model.m.numParameters();
-  const desc =
-    model.kind === 'transformer'
-      ? `TransformerLM ${cfg.numLayers} layers × d ${cfg.dModel} × ${cfg.nhead} heads, ${cfg.positional} positions, context ${T}`
-      : `LSTM ${cfg.numLayers} layers × ${cfg.hiddenSize} (embedding ${cfg.dModel}), BPTT ${T}`;
-  log(
-    `model: ${desc}, ${params.toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${dp.world > 1 ? `; ${dp.world} data-parallel replicas of ${Math.ceil(B / dp.world)} windows` : ''}`,
-  );
-
-  // The chunks of epoch e: the stream starts at a seeded offset in [0, T), so windows are not always
-  // cut at the same places; the transformer takes them in @wordloom/data's seeded permutation for the
-  // epoch, the LSTM in stream order (its state carries from one chunk to the next). Item k·L + i of
-  // the dataset is batch i of epoch k.
-  let cached: { epoch: number; chunks: ReturnType<typeof bpttBatches>; order: Int32Array } | undefined;
-  const chunkAt = (epoch: number, i: number): LmChunk => {
-    if (cached?.epoch !== epoch) {
-      const erng = new Rng(cfg.seed * 1000 + epoch);
-      const offset = erng.int(T);
-      const chunks = bpttBatches(trainIds.subarray(offset), { batchSize: B, seqLen: T });
-      const order =
-        model.kind === 'transformer'
-          ? permutation(chunks.length, cfg.seed, epoch)
-          : Int32Array.from({ length: chunks.length }, (_, j) => j);
-      cached = { epoch, chunks, order };
-    }
-    return cached.chunks.get(cached.order[i]);
+  // What every replica builds (lm/setup.ts): with --workers 1 here, else in each replica through fit's setup module.
+  const setupOptions: LmSetupOptions = { command: 'lm', cfg, vocabSize: vocab.size, trainIds };
+  let made: LmSetup | undefined;
+  const describe = (m: LmSetup): void => {
+    const chunksPerEpoch = m.train.length;
+    const desc =
+      m.lm.kind === 'transformer'
+        ? `TransformerLM ${cfg.numLayers} layers × d ${cfg.dModel} × ${cfg.nhead} heads, ${cfg.positional} positions, context ${T}`
+        : `LSTM ${cfg.numLayers} layers × ${cfg.hiddenSize} (embedding ${cfg.dModel}), BPTT ${T}`;
+    log(
+      `model: ${desc}, ${m.lm.m.numParameters().toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${world > 1 ? `; ${world} data-parallel replicas of ${Math.ceil(B / world)} windows` : ''}`,
+    );
   };
-  const L = chunksPerEpoch;
-  const loader = new DataLoader<LmChunk, LmChunk>({
-    dataset: { length: Number.MAX_SAFE_INTEGER, get: (k: number) => chunkAt(Math.floor(k / L), k % L) },
-    batchSampler: {
-      length: L,
-      batches: (epoch: number) => Array.from({ length: L }, (_, i) => Int32Array.of(epoch * L + i)),
-    },
-    collate: (xs) => xs[0],
-  });
-  // What every replica computes: the loss of its rows of a chunk. The LSTM carries its state from chunk
-  // to chunk in fit's carry (saved in checkpoints), from zeros at each epoch's start; the carried
-  // state is a constant to the next chunk's gradient (truncated BPTT).
-  const training: ReplicaTraining<Module, LmChunk> = {
-    model: model.m,
-    params: model.m.trainableParameters(),
-    rows: (chunk) => chunk.shape[0],
-    loss: (_m, chunk, ctx, [a, b]) => {
-      const t = chunk.shape[1];
-      const { input, target } = lmChunkTensors({
-        input: chunk.input.subarray(a * t, b * t),
-        target: chunk.target.subarray(a * t, b * t),
-        shape: [b - a, t],
-      });
-      if (model.kind === 'transformer') return lmLoss(model.m.forward(input).logits, target);
-      if (ctx.batchIndex === 0) {
-        ctx.carry.delete('h');
-        ctx.carry.delete('c');
-      }
-      const h = ctx.carry.get('h');
-      const c = ctx.carry.get('c');
-      const o = model.m.forward(input, h && c ? ({ h, c } as RecurrentState) : undefined);
-      ctx.carry.set('h', o.state.h);
-      ctx.carry.set('c', o.state.c!);
-      return lmLoss(o.logits, target);
-    },
+  if (world === 1) {
+    made = lmSetup(setupOptions);
+    describe(made);
+  }
+  // The model as rank 0 holds it (in-process with one replica; from the setup once fit has run it otherwise).
+  const lm = (): LmSetup => {
+    if (made === undefined) throw new Error('lm: the model was not built');
+    return made;
   };
-  if (!dp.primary) followReplica(dp, training, chunkAt);
   const evalIds =
     opts.evalChars && opts.evalChars > 0 ? valIds.subarray(0, Math.min(valIds.length, opts.evalChars)) : valIds;
-  const evalRows = model.kind === 'transformer' ? 32 : 16;
+  const evalRows = cfg.model === 'transformer' ? 32 : 16;
   // The estimate during training: the transformer's windows in segments of `evalRows` windows (the
   // same windows; a Ctrl-C is heard between segments); the LSTM's stream in one piece (its state
   // carries through it). fit weights each segment's mean by the characters it scores.
-  const evalSegments = model.kind === 'transformer' ? windowSegments(evalIds, T, evalRows) : [evalIds];
-  const lead = leadReplicas(dp, training, optimizer);
+  const evalSegments = cfg.model === 'transformer' ? windowSegments(evalIds, T, evalRows) : [evalIds];
   const loop = await demoFit({
     command: COMMAND,
     label: 'shakespeare',
     out,
-    model: model.m,
-    optimizer: lead.optimizer,
-    train: loader,
-    loss: lead.loss,
-    callbacks: lead.callbacks,
-    // Training chunks count their rows; evaluation segments the characters they score.
-    countSamples: (b) => (b instanceof Int32Array ? Math.floor((b.length - 1) / T) * T : (b as LmChunk).shape[0]),
+    ...(world === 1
+      ? {
+          model: made!.model,
+          optimizer: made!.optimizer,
+          train: made!.train,
+          loss: made!.loss,
+          countSamples: made!.countSamples!,
+          schedule: made!.schedule,
+        }
+      : {
+          replicas: {
+            world,
+            setup: setupUrl(),
+            options: setupOptions,
+            onSetup: (m: LmSetup) => {
+              made = m;
+              describe(m);
+            },
+          },
+        }),
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }
@@ -264,13 +185,12 @@ async function trainAndReport(
         ? { epochs: cfg.epochs }
         : {}),
     ...(opts.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: opts.timeBudgetSeconds } : {}),
-    schedule,
     ...((opts.evalEvery ?? 0) > 0
       ? {
           evaluate: {
             loader: evalSegments,
             metrics: (_m: Module, ids: Int32Array) => ({
-              valLoss: evaluateLoss(model, ids, { blockSize: T, rows: evalRows }),
+              valLoss: evaluateLoss(lm().lm, ids, { blockSize: T, rows: evalRows }),
             }),
             every: opts.evalEvery,
             message: ({ valLoss }: Record<string, number>, { step, loss }: { step: number; loss: number }) =>
@@ -282,7 +202,9 @@ async function trainAndReport(
     ...(opts.quiet ? { quiet: true } : {}),
     log,
   });
-  lead.finish();
+  const model = lm().lm;
+  const optimizer = lm().optimizer;
+  const params = model.m.numParameters();
   const { step, trainSeconds, history, lastLoss } = loop;
   let { interrupted } = loop;
   const plannedSteps = loop.plannedSteps;

@@ -6,7 +6,7 @@ import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from './args.js';
 import { lmShakespeareCommand } from './commands/lm.js';
-import { parseWorkers, shardRange } from './parallel.js';
+import { parseWorkers } from './replicas.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, '../data/shakespeare');
@@ -16,26 +16,6 @@ beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-describe('shardRange', () => {
-  it('splits every batch size into contiguous slices that cover each row once', () => {
-    for (const world of [1, 2, 3, 4]) {
-      for (let n = 0; n <= 17; n++) {
-        const seen: number[] = [];
-        let prevEnd = 0;
-        for (let r = 0; r < world; r++) {
-          const [a, b] = shardRange(n, r, world);
-          expect(a).toBe(prevEnd);
-          expect(b - a).toBeGreaterThanOrEqual(Math.floor(n / world));
-          expect(b - a).toBeLessThanOrEqual(Math.ceil(n / world));
-          for (let i = a; i < b; i++) seen.push(i);
-          prevEnd = b;
-        }
-        expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
-      }
-    }
-  });
-});
 
 describe('--workers', () => {
   it('auto is at least 1; bad values are a one-line error', () => {
@@ -86,8 +66,8 @@ async function runLm(
   };
 }
 
-describe('data-parallel training (worker threads running the built CLI)', () => {
-  // The workers run apps/demo/dist (`pnpm test` builds first); rank 0 runs here.
+describe("data-parallel training (@wordloom/train's replicas: worker threads running the demo's built setup module)", () => {
+  // The replicas import apps/demo/dist/replica-setup.js (`pnpm test` builds first); rank 0 runs here.
   const tiny = [
     '--data-dir',
     dataDir,
