@@ -5,8 +5,8 @@
  */
 export { readSentences, buildVocab, encodeCorpus, subsampleThresholds, negativeCumTable, Vocab } from './corpus.js';
 export type { CorpusSource, ReadCorpusOptions, VocabOptions, EncodeCorpusOptions, EncodedCorpus } from './corpus.js';
-export { trainWord2Vec, huffmanTree, sigmoidTables, unigramTable } from './word2vec.js';
-export type { Word2VecOptions, Word2VecResult, TrainProgress } from './word2vec.js';
+export { trainWord2Vec, continueWord2Vec, huffmanTree, sigmoidTables, unigramTable } from './word2vec.js';
+export type { Word2VecOptions, Word2VecResult, TrainProgress, ContinueWord2VecOptions } from './word2vec.js';
 export { KeyedVectors, pearson, spearman } from './keyed-vectors.js';
 export type {
   Neighbour,

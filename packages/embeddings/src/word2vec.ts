@@ -20,6 +20,7 @@ import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './int
 import { aliasTable } from './internal/alias-table.js';
 import { chunkSentences, kernelModule, xorshiftStream } from './internal/util.js';
 import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
+import { encodeUpdate } from './internal/update-vocab.js';
 
 /** Progress report, delivered about every `progressEveryMs`. */
 export interface TrainProgress {
@@ -106,6 +107,8 @@ export interface Word2VecResult {
   syn1neg: Float32Array | undefined;
   /** Hierarchical-softmax inner-node weights ((V−1)×D), when `hs`. */
   syn1: Float32Array | undefined;
+  /** The options of the run (without callbacks), which {@link continueWord2Vec} reuses. */
+  options: Omit<Word2VecOptions, 'onProgress' | 'signal'>;
   stats: {
     rawWords: number;
     effectiveWords: number;
@@ -237,7 +240,72 @@ export async function trainWord2Vec(
   corpus: CorpusSource | EncodedCorpus,
   opts: Word2VecOptions = {},
 ): Promise<Word2VecResult> {
-  const fn = 'trainWord2Vec';
+  return train('trainWord2Vec', corpus, opts, undefined);
+}
+
+/** Options of {@link continueWord2Vec}: the new run's; the rest come from the first run. */
+export interface ContinueWord2VecOptions {
+  /** @default the first run's */
+  epochs?: number;
+  /** @default the first run's (gensim restarts the decay from `alpha` on every `train`) */
+  alpha?: number;
+  /** @default the first run's */
+  minAlpha?: number;
+  /** Words new to the model need this many occurrences IN THE NEW TEXT. @default the first run's */
+  minCount?: number;
+  /** Add new words (`false`: only known words train). @default true — gensim's `update=True` */
+  addWords?: boolean;
+  workers?: number;
+  seed?: number;
+  onProgress?: (p: TrainProgress) => void;
+  progressEveryMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Continues training word2vec on new text, as gensim's
+ * `model.build_vocab(new, update=True); model.train(new, total_examples=…, epochs=model.epochs)`:
+ * known words keep their ids and rows and their counts grow by their new counts (subsampling and
+ * negatives use the sums); words new to the model that reach `minCount` in the new text are
+ * appended with fresh random rows (zero output rows); the learning rate decays again from
+ * `alpha` to `minAlpha` over the new text. `prev` is not modified.
+ * @throws with hierarchical softmax (the Huffman tree would change under the old inner-node rows).
+ */
+export async function continueWord2Vec(
+  prev: Word2VecResult,
+  corpus: CorpusSource,
+  opts: ContinueWord2VecOptions = {},
+): Promise<Word2VecResult & { newWords: number }> {
+  const fn = 'continueWord2Vec';
+  const po = prev.options;
+  if (po.hs === true) throw new Error(`${fn}: continued training with hierarchical softmax is not supported`);
+  const o: Word2VecOptions = {
+    ...po,
+    epochs: opts.epochs ?? po.epochs,
+    alpha: opts.alpha ?? po.alpha,
+    minAlpha: opts.minAlpha ?? po.minAlpha,
+    workers: opts.workers ?? po.workers,
+    seed: opts.seed ?? po.seed,
+    onProgress: opts.onProgress,
+    progressEveryMs: opts.progressEveryMs ?? po.progressEveryMs,
+    signal: opts.signal,
+  };
+  opts.signal?.throwIfAborted();
+  const enc = await encodeUpdate(fn, { words: prev.vocab.words, counts: prev.vocab.counts }, corpus, {
+    minCount: (opts.addWords ?? true) ? (opts.minCount ?? po.minCount ?? 5) : Number.MAX_SAFE_INTEGER,
+    maxSentenceLength: po.maxSentenceLength ?? 10000,
+    lowercase: po.lowercase,
+  });
+  const res = await train(fn, enc, o, prev);
+  return { ...res, newWords: enc.newWords };
+}
+
+async function train(
+  fn: string,
+  corpus: CorpusSource | EncodedCorpus,
+  opts: Word2VecOptions,
+  prev: Word2VecResult | undefined,
+): Promise<Word2VecResult> {
   const D = opts.vectorSize ?? 100;
   const window = opts.window ?? 5;
   const negative = opts.negative ?? 5;
@@ -315,8 +383,17 @@ export async function trainWord2Vec(
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
   const F32 = new Float32Array(memory.buffer);
   // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
-  const rng = xorshiftStream(seed);
-  for (let i = 0; i < V; i++) {
+  // (continued training: the old rows as they were, fresh ones for new words from another stream)
+  const rng = xorshiftStream(prev === undefined ? seed : seed + 0x51ed);
+  const prevV = prev === undefined ? 0 : prev.vocab.size;
+  if (prev !== undefined) {
+    if (prev.wv.dim !== D) throw new Error(`${fn}: the previous model has dim ${prev.wv.dim}, not ${D}`);
+    for (let i = 0; i < prevV; i++) F32.set(prev.wv.vectors.subarray(i * D, (i + 1) * D), oSyn0 / 4 + i * Dp);
+    if (negative > 0 && prev.syn1neg !== undefined) {
+      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), oSyn1neg / 4 + i * Dp);
+    }
+  }
+  for (let i = prevV; i < V; i++) {
     const o = oSyn0 / 4 + i * Dp;
     for (let k = 0; k < D; k++) F32[o + k] = (rng() - 0.5) / D;
   }
@@ -362,7 +439,7 @@ export async function trainWord2Vec(
     totalWords,
     computeLoss: (opts.computeLoss ?? true) ? 1 : 0,
     maxSentence,
-    seed,
+    seed: prev === undefined ? seed : seed + 7919,
     syn0: oSyn0,
     syn1neg: oSyn1neg,
     syn1: oSyn1,
@@ -447,9 +524,11 @@ export async function trainWord2Vec(
     return out;
   };
   const wv = new KeyedVectors({ words: vocab.words, vectors: unpad(oSyn0, V), dim: D, counts: vocab.counts });
+  const { onProgress: _p, signal: _s, ...options } = opts;
   return {
     wv,
     vocab,
+    options,
     syn1neg: negative > 0 ? unpad(oSyn1neg, V) : undefined,
     syn1: hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined,
     stats: {
