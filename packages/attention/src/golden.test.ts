@@ -4,9 +4,9 @@
  * each mask kind. Outputs to 1e-5, gradients of L = Σ out·R + Σ weights·Rw to 1e-4.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@wordloom/core';
+import { setBatchMatMulKernel, setupBackend } from '@wordloom/core';
 import { expectClose } from '@wordloom/core/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeDict, loadFixture, toDict, toTensor, type FixTensor } from '../test/fixture.js';
 import { attention } from './attention.js';
 import { MultiHeadAttention } from './multi-head-attention.js';
@@ -31,6 +31,7 @@ interface Case {
 const fix = loadFixture<Case>('attention.json');
 const OUT = { atol: 1e-5, rtol: 1e-5 };
 const GRAD = { atol: 1e-4, rtol: 1e-4 };
+const KERNELS = ['tfjs', 'simd'] as const;
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -94,56 +95,65 @@ describe('score functions vs PyTorch', () => {
   }
 });
 
-describe('MultiHeadAttention vs PyTorch nn.MultiheadAttention', () => {
-  const mhaCases = Object.entries(fix.cases).filter(([, c]) => c.kind === 'mha');
-  for (const [name, c] of mhaCases) {
-    it(name, () => {
-      const t = c.tensors;
-      const mha = new MultiHeadAttention({
-        embedDim: c.embedDim,
-        numHeads: c.numHeads,
-        kdim: c.kdim ?? undefined,
-        vdim: c.vdim ?? undefined,
-        bias: c.bias,
-      });
-      mha.eval();
-      const params = toDict(c.params);
-      expect([...mha.namedParameters().keys()]).toEqual(Object.keys(c.params));
-      mha.loadStateDict(params);
-      const inputs = c.selfAttention
-        ? { x: tf.variable(toTensor(t.x)) }
-        : {
-            query: tf.variable(toTensor(t.query)),
-            key: tf.variable(toTensor(t.key)),
-            value: tf.variable(toTensor(t.value)),
-          };
-      const [q, k, v] = c.selfAttention ? [inputs.x, inputs.x, inputs.x] : [inputs.query, inputs.key, inputs.value];
-      const kpm = t.keyPaddingMask ? toTensor(t.keyPaddingMask, 'bool') : undefined;
-      const attnMask = t.attnMask
-        ? toTensor(t.attnMask, 'bool')
-        : t.attnMaskAdditive
-          ? toTensor(t.attnMaskAdditive)
-          : undefined;
-      const call = { keyPaddingMask: kpm, attnMask, averageAttnWeights: c.averageAttnWeights };
-      const r = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
-      expectClose(r.output, toTensor(t.output), { ...OUT, name: `${name}.output` });
-      expectClose(r.weights as tf.Tensor, toTensor(t.weights), { ...OUT, name: `${name}.weights` });
-      const R = toTensor(t.R);
-      const Rw = toTensor(t.Rw);
-      const vars = [...Object.values(inputs), ...mha.namedParameters().values()];
-      const { grads } = tf.variableGrads(() => {
-        const o = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
-        return tf.add(tf.sum(tf.mul(o.output, R)), tf.sum(tf.mul(o.weights as tf.Tensor, Rw))) as tf.Scalar;
-      }, vars);
-      for (const [n, iv] of Object.entries(inputs))
-        expectClose(grads[iv.name], toTensor(t[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
-      for (const [pn, pv] of mha.namedParameters())
-        expectClose(grads[pv.name], toTensor(c.paramGrads[pn]), { ...GRAD, name: `${name}.grad.${pn}` });
-      tf.dispose([r.output, r.weights as tf.Tensor, R, Rw, ...Object.values(inputs), ...Object.values(grads)]);
-      if (kpm) kpm.dispose();
-      if (attnMask) attnMask.dispose();
-      disposeDict(params);
-      mha.dispose();
+// Each case runs with tfjs's matMul ('tfjs') and with our WebAssembly SIMD kernel ('simd'),
+// which the wasm backend uses for attention's batched products.
+for (const kernel of KERNELS)
+  describe(`MultiHeadAttention vs PyTorch nn.MultiheadAttention (batchMatMul kernel '${kernel}')`, () => {
+    beforeAll(() => {
+      setBatchMatMulKernel(kernel);
     });
-  }
-});
+    afterAll(() => {
+      setBatchMatMulKernel('auto');
+    });
+    const mhaCases = Object.entries(fix.cases).filter(([, c]) => c.kind === 'mha');
+    for (const [name, c] of mhaCases) {
+      it(name, () => {
+        const t = c.tensors;
+        const mha = new MultiHeadAttention({
+          embedDim: c.embedDim,
+          numHeads: c.numHeads,
+          kdim: c.kdim ?? undefined,
+          vdim: c.vdim ?? undefined,
+          bias: c.bias,
+        });
+        mha.eval();
+        const params = toDict(c.params);
+        expect([...mha.namedParameters().keys()]).toEqual(Object.keys(c.params));
+        mha.loadStateDict(params);
+        const inputs = c.selfAttention
+          ? { x: tf.variable(toTensor(t.x)) }
+          : {
+              query: tf.variable(toTensor(t.query)),
+              key: tf.variable(toTensor(t.key)),
+              value: tf.variable(toTensor(t.value)),
+            };
+        const [q, k, v] = c.selfAttention ? [inputs.x, inputs.x, inputs.x] : [inputs.query, inputs.key, inputs.value];
+        const kpm = t.keyPaddingMask ? toTensor(t.keyPaddingMask, 'bool') : undefined;
+        const attnMask = t.attnMask
+          ? toTensor(t.attnMask, 'bool')
+          : t.attnMaskAdditive
+            ? toTensor(t.attnMaskAdditive)
+            : undefined;
+        const call = { keyPaddingMask: kpm, attnMask, averageAttnWeights: c.averageAttnWeights };
+        const r = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
+        expectClose(r.output, toTensor(t.output), { ...OUT, name: `${name}.output` });
+        expectClose(r.weights as tf.Tensor, toTensor(t.weights), { ...OUT, name: `${name}.weights` });
+        const R = toTensor(t.R);
+        const Rw = toTensor(t.Rw);
+        const vars = [...Object.values(inputs), ...mha.namedParameters().values()];
+        const { grads } = tf.variableGrads(() => {
+          const o = mha.forward(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, call);
+          return tf.add(tf.sum(tf.mul(o.output, R)), tf.sum(tf.mul(o.weights as tf.Tensor, Rw))) as tf.Scalar;
+        }, vars);
+        for (const [n, iv] of Object.entries(inputs))
+          expectClose(grads[iv.name], toTensor(t[`grad.${n}`]), { ...GRAD, name: `${name}.grad.${n}` });
+        for (const [pn, pv] of mha.namedParameters())
+          expectClose(grads[pv.name], toTensor(c.paramGrads[pn]), { ...GRAD, name: `${name}.grad.${pn}` });
+        tf.dispose([r.output, r.weights as tf.Tensor, R, Rw, ...Object.values(inputs), ...Object.values(grads)]);
+        if (kpm) kpm.dispose();
+        if (attnMask) attnMask.dispose();
+        disposeDict(params);
+        mha.dispose();
+      });
+    }
+  });

@@ -21,7 +21,7 @@
  * `multi_head_attention_forward` (1.13).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkMaskConvention, Dropout, Module, init, linear, tidy } from '@wordloom/core';
+import { batchMatMul, checkMaskConvention, Dropout, Module, init, linear, tidy } from '@wordloom/core';
 import { maskedSoftmax } from './masked-softmax.js';
 
 /** Options of {@link MultiHeadAttention}. */
@@ -237,11 +237,13 @@ export class MultiHeadAttention extends Module {
     const average = opts.averageAttnWeights ?? true;
     return tidy(() => {
       const { allowed, additive } = this.buildMasks(B, Tq, Tk, opts);
-      let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(this.headDim)), k, false, true); // [B, H, Tq, Tk]
+      // batchMatMul: on the wasm backend our SIMD kernel (tfjs's batched, transposed matmul is
+      // slow there); tf.matMul elsewhere.
+      let scores = batchMatMul(tf.mul(q, 1 / Math.sqrt(this.headDim)), k, { transposeB: true }); // [B, H, Tq, Tk]
       if (additive) scores = tf.add(scores, additive);
       const weights = maskedSoftmax(scores, allowed); // [B, H, Tq, Tk]
       const dropped = this.training && this.drop ? this.drop.forward(weights) : weights;
-      const ctx = tf.matMul(dropped, v); // [B, H, Tq, dh]
+      const ctx = batchMatMul(dropped, v); // [B, H, Tq, dh]
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, Tq, this.embedDim]);
       const output = linear(merged, this.outProjWeight, this.outProjBias) as tf.Tensor3D;
       const w = needWeights ? (average ? tf.mean(dropped, 1) : dropped) : null;

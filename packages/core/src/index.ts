@@ -61,3 +61,6 @@ export type {
 } from './losses.js';
 export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.js';
 export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';
+export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './internal/batch-matmul.js';
+export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
+export { simdMatMulAvailable } from './internal/matmul-kernel.js';

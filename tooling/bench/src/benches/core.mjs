@@ -8,9 +8,19 @@
  * core.embedding.train_step — ms per forward+backward of an embedding lookup (B·T ids → dim):
  *   ours = `Embedding` (segment-sum gradient), peer tfjs = `tf.gather` with tfjs's own gather
  *   gradient (both need the UnsortedSegmentSum kernel that setupBackend registers on wasm).
+ * core.batchMatMul.attention — GFLOP/s (2·M·N·K per product) of attention's batched products on
+ *   wasm, B·H = 128 products of T 128 × d_head 64 (quick: 16 of 32 × 16). Metrics:
+ *   `qk_gflops` — Q·Kᵀ ([128, 128, 64] · [128, 128, 64]ᵀ → [128, 128, 128]);
+ *   `av_gflops` — A·V ([128, 128, 128] · [128, 128, 64] → [128, 128, 64]);
+ *   `grad_gflops` — forward and backward of both (Q·Kᵀ then ·V, gradients for Q, K and V: six
+ *   products, two of each transpose kind), flops of all six over the time.
+ *   ours = `batchMatMul` from @wordloom/core (its WebAssembly SIMD kernel on wasm). Peers:
+ *   `tfjs-batched` = `tf.matMul` on the same batched tensors (tfjs-backend-wasm's BatchMatMul);
+ *   `tfjs-2d` = the plain 2-D `tf.matMul` doing the same flops per product as one
+ *   [B·H·M, K] · [K, N] product (the speed the target is measured against: ≥ 70 %).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, setupBackend } from '@wordloom/core';
+import { Embedding, Linear, batchMatMul, setupBackend } from '@wordloom/core';
 
 function timeSteps(fn, steps) {
   fn(); // warm-up (kernel setup, allocation)
@@ -111,4 +121,77 @@ export default [
       tf.dispose([ids, g]);
     },
   },
+  {
+    name: 'core.batchMatMul.attention',
+    description:
+      "GFLOP/s of attention's batched products on wasm (128 products of 128x128 by d_head 64; quick: 16 of 32x32 by 16): QK^T, AV, and fwd+bwd of both",
+    units: { qk_gflops: 'GFLOP/s', av_gflops: 'GFLOP/s', grad_gflops: 'GFLOP/s' },
+    higherIsBetter: { qk_gflops: true, av_gflops: true, grad_gflops: true },
+    async setup(ctx) {
+      const { backend } = await setupBackend({ prefer: ['wasm'] });
+      if (backend !== 'wasm') ctx.log(`  core.batchMatMul.attention: running on ${backend}, not wasm`);
+      const [BH, T, dh] = ctx.quick ? [16, 32, 16] : [128, 128, 64];
+      const q = tf.randomNormal([BH, T, dh], 0, 1, 'float32', 1);
+      const k = tf.randomNormal([BH, T, dh], 0, 1, 'float32', 2);
+      const v = tf.randomNormal([BH, T, dh], 0, 1, 'float32', 3);
+      const a = tf.randomNormal([BH, T, T], 0, 1, 'float32', 4);
+      const g = tf.randomNormal([BH, T, dh], 0, 1, 'float32', 5);
+      const flops = { qk: 2 * BH * T * T * dh, av: 2 * BH * T * T * dh };
+      flops.grad = 3 * (flops.qk + flops.av);
+      return { BH, T, dh, q, k, v, a, g, flops, steps: ctx.quick ? 3 : 5 };
+    },
+    async ours(s) {
+      return attentionProducts(s, (x, y, ta, tb) => batchMatMul(x, y, { transposeA: ta, transposeB: tb }));
+    },
+    peers: [
+      {
+        name: 'tfjs-batched',
+        async available() {
+          return true;
+        },
+        async run(s) {
+          return attentionProducts(s, (x, y, ta, tb) => tf.matMul(x, y, ta, tb));
+        },
+      },
+      {
+        name: 'tfjs-2d',
+        async available() {
+          return true;
+        },
+        async run(s) {
+          // one 2-D product with the flops of each batched one: [BH·M, K] · [K, N]
+          const { BH, T, dh, flops, steps } = s;
+          const x1 = tf.randomNormal([BH * T, dh]);
+          const y1 = tf.randomNormal([dh, T]);
+          const x2 = tf.randomNormal([BH * T, T]);
+          const y2 = tf.randomNormal([T, dh]);
+          const time = (f) => timeSteps(() => f().dispose(), steps);
+          const qk = time(() => tf.matMul(x1, y1));
+          const av = time(() => tf.matMul(x2, y2));
+          tf.dispose([x1, y1, x2, y2]);
+          // the backward products have the same shapes' flops; 2-D backward = the same 2-D speed
+          return {
+            qk_gflops: flops.qk / qk / 1e6,
+            av_gflops: flops.av / av / 1e6,
+            grad_gflops: flops.grad / (3 * (qk + av)) / 1e6,
+          };
+        },
+      },
+    ],
+    async teardown(s) {
+      tf.dispose([s.q, s.k, s.v, s.a, s.g]);
+    },
+  },
 ];
+
+/** GFLOP/s of QKᵀ, AV and their forward+backward with the given batched product. */
+function attentionProducts(s, mm) {
+  const { q, k, v, a, g, flops, steps } = s;
+  const qk = timeSteps(() => mm(q, k, false, true).dispose(), steps);
+  const av = timeSteps(() => mm(a, v, false, false).dispose(), steps);
+  const grad = timeSteps(() => {
+    const r = tf.grads((x, y, z) => tf.sum(tf.mul(mm(mm(x, y, false, true), z, false, false), g)))([q, k, v]);
+    tf.dispose(r);
+  }, steps);
+  return { qk_gflops: flops.qk / qk / 1e6, av_gflops: flops.av / av / 1e6, grad_gflops: flops.grad / grad / 1e6 };
+}
