@@ -12,6 +12,54 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train', 'overhead-child.mjs');
+const replicasChild = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train', 'replicas-child.mjs');
+
+/**
+ * train.replicas.{lstm,transformer} (issue 18) — samples/s of `fit({ setup, replicas: 2 })` against the same run
+ * on 1 replica (peer `1-replica`), each in a fresh process: the rnn bench model (biLSTM classifier, batch 64, T 50)
+ * or a 6-layer d256 TransformerLM (batch 32, context 64), wasm, 2 warm-up steps then 8 timed. At 2 replicas also the
+ * exchange per step: `exchange_bytes` (each replica's writes + reads of the shared buffer) and `barrier_wait`
+ * (rank 0's wait for the other replica). Goal on a quiet 2-core machine: ≥ 1.7×.
+ */
+async function measureReplicas(ctx, model, n) {
+  const r = await ctx.measureChild(replicasChild, [model, n, ctx.quick]);
+  if (r.result.backend !== 'wasm')
+    throw new Error(`train.replicas.${model}: expected the wasm backend, got ${r.result.backend}`);
+  ctx.log(
+    `train.replicas.${model} ×${n}: ${r.result.throughput.toFixed(1)} samples/s, loss ${r.result.loss.toFixed(4)}${n > 1 ? `; ${(r.result.bytesPerStep / 1e6).toFixed(2)} MB exchanged per step per replica (${r.result.floats} floats), ${r.result.waitMsPerStep.toFixed(1)} ms barrier wait per step` : ''}`,
+  );
+  return n > 1
+    ? { throughput: r.result.throughput, exchange_bytes: r.result.bytesPerStep, barrier_wait: r.result.waitMsPerStep }
+    : { throughput: r.result.throughput };
+}
+
+function replicasBench(model, what) {
+  return {
+    name: `train.replicas.${model}`,
+    description: `samples/s of fit on 2 replicas (worker threads, wasm) vs 1, ${what}; goal ≥ 1.7× on 2 cores`,
+    units: { throughput: 'samples/s', exchange_bytes: 'B/step', barrier_wait: 'ms/step' },
+    higherIsBetter: { throughput: true, exchange_bytes: false, barrier_wait: false },
+    warmup: 0,
+    runs: 3,
+    async setup() {
+      return {};
+    },
+    async ours(_state, ctx) {
+      return measureReplicas(ctx, model, 2);
+    },
+    peers: [
+      {
+        name: '1-replica',
+        async available() {
+          return true;
+        },
+        async run(_state, ctx) {
+          return measureReplicas(ctx, model, 1);
+        },
+      },
+    ],
+  };
+}
 
 async function measure(ctx, side) {
   const r = await ctx.measureChild(child, [side, ctx.quick]);
@@ -25,6 +73,8 @@ async function measure(ctx, side) {
 }
 
 export default [
+  replicasBench('lstm', 'the rnn bench model (biLSTM classifier, batch 64, T 50)'),
+  replicasBench('transformer', 'a 6-layer d256 TransformerLM (batch 32, context 64)'),
   {
     name: 'train.overhead',
     description:

@@ -1,0 +1,35 @@
+/**
+ * Child process of train.replicas.*: `fit` with the setup module replicas-setup.mjs on `replicas` worker
+ * threads (1 = in-process), wasm. Samples/s over the timed steps (after 2 warm-up steps), and at N ≥ 2 the
+ * exchange per step: bytes each replica wrote + read in the shared buffer, and rank 0's wait at the barrier.
+ */
+import { setupBackend } from '@wordloom/core';
+import { fit } from '@wordloom/train';
+
+export default async function run(model, replicas, quick) {
+  const { backend } = await setupBackend({ prefer: ['wasm'] });
+  const steps = quick ? 3 : 8;
+  const times = [];
+  let samples = 0;
+  const h = await fit({
+    setup: new URL('./replicas-setup.mjs', import.meta.url),
+    setupOptions: { model, quick, steps },
+    replicas,
+    maxSteps: steps + 2,
+    callbacks: {
+      onStepEnd(rec) {
+        times.push(performance.now());
+        if (rec.step > 2) samples += rec.samples;
+      },
+    },
+  });
+  const seconds = (times[times.length - 1] - times[1]) / 1000;
+  const out = { backend, throughput: samples / seconds, loss: h.steps[h.steps.length - 1].loss };
+  if (h.replicas) {
+    const r = h.replicas;
+    out.bytesPerStep = (r.bytesWritten + r.bytesRead) / r.exchanges;
+    out.waitMsPerStep = (1000 * r.waitSeconds) / r.exchanges;
+    out.floats = r.floatsPerExchange;
+  }
+  return out;
+}
