@@ -50,6 +50,12 @@ export { BPE, charLevel, type BpeOptions, type CharLevelOptions } from './bpe.js
 export { WordPiece, type WordPieceOptions } from './wordpiece.js';
 export { WordLevel, type WordLevelOptions } from './word-level.js';
 export { Jamo, composeJamo, decomposeJamo, type JamoOptions } from './jamo.js';
+export {
+  trainUnigram,
+  type UnigramTrainProgress,
+  type UnigramTrainerOptions,
+  type UnigramTrainingResult,
+} from './unigram-trainer.js';
 export { PieceType, Unigram, type UnigramOptions, type UnigramSampleOptions } from './unigram.js';
 export {
   Precompiled,

@@ -620,7 +620,8 @@ export function readSentencePieceModel(bytes: Uint8Array): Tokenizer {
   return sentencePieceTokenizer(proto);
 }
 
-function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenizer {
+/** A Tokenizer from a parsed (or trained) ModelProto. */
+export function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenizer {
   const ts = proto.trainerSpec;
   const ns = proto.normalizerSpec;
   const unk = proto.pieces.findIndex((p) => p.type === PieceType.UNKNOWN);
