@@ -54,3 +54,13 @@ export type {
 } from './fasttext-format.js';
 export { trainFastText, continueFastText } from './fasttext-train.js';
 export type { FastTextOptions, FastTextResult, ContinueOptions } from './fasttext-train.js';
+export {
+  CompactKeyedVectors,
+  writeCompactVectors,
+  readCompactVectors,
+  saveCompactVectors,
+  loadCompactVectors,
+  toFloat16Bits,
+  fromFloat16Bits,
+} from './compact.js';
+export type { CompactDtype, WriteCompactOptions } from './compact.js';
