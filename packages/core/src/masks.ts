@@ -124,12 +124,19 @@ function writeLengthsMask(
   } else {
     if (out.length < B * T) throw new Error(`${fn}: out has ${out.length} elements, fewer than B × T = ${B * T}`);
     v = out;
-    v.fill(value === 0 ? 1 : 0, 0, B * T);
   }
+  const fresh = out === null; // a fresh array already holds the padding value everywhere
+  const other = value === 0 ? 1 : 0;
   for (let b = 0; b < B; b++) {
     const l = lens[b];
     if (l > T) throw new Error(`${fn}: lengths[${b}] = ${l} must be an integer in [0, T = ${T}]`);
-    const s = b * T + (side === 'left' ? T - l : 0);
+    const row = b * T;
+    const s = row + (side === 'left' ? T - l : 0);
+    if (!fresh) {
+      // One pass per row over a reused array: the padding part, then the real part.
+      if (side === 'left') v.fill(other, row, s);
+      else v.fill(other, s + l, row + T);
+    }
     v.fill(value, s, s + l);
   }
   return { array: v, B, T };

@@ -71,12 +71,12 @@ export type PaddedBatch = {
 };
 
 function idsOf(fn: string, ex: unknown, i: number, key: string): ArrayLike<number> {
-  if (Array.isArray(ex) || ArrayBuffer.isView(ex)) return checkSequence(fn, `examples[${i}]`, ex, true);
+  if (Array.isArray(ex) || ArrayBuffer.isView(ex)) return checkSequence(fn, () => `examples[${i}]`, ex, true);
   if (ex === null || typeof ex !== 'object')
     throw new TypeError(`${fn}: examples[${i}] must be an object with ${key}, got ${describe(ex)}`);
   const v = (ex as Record<string, unknown>)[key];
   if (v === undefined) throw new TypeError(`${fn}: examples[${i}].${key} is missing`);
-  return checkSequence(fn, `examples[${i}].${key}`, v, true);
+  return checkSequence(fn, () => `examples[${i}].${key}`, v, true);
 }
 
 /** Stable order by decreasing length; returns [sortIndices, unsortIndices]. */

@@ -54,9 +54,17 @@ export interface PaddedSequences {
 }
 
 /** Checks that `seq` is a sequence of numbers (int32 integers if `integer`) and returns it. */
-export function checkSequence(fn: string, name: string, seq: unknown, integer: boolean): ArrayLike<number> {
+export function checkSequence(
+  fn: string,
+  name: string | (() => string),
+  seq: unknown,
+  integer: boolean,
+): ArrayLike<number> {
+  // `name` may be a function: the label is built only for an error message, not once per example.
   if (!(Array.isArray(seq) || (ArrayBuffer.isView(seq) && !(seq instanceof DataView)))) {
-    throw new TypeError(`${fn}: ${name} must be an array or typed array of numbers, got ${describe(seq)}`);
+    throw new TypeError(
+      `${fn}: ${typeof name === 'function' ? name() : name} must be an array or typed array of numbers, got ${describe(seq)}`,
+    );
   }
   const s = seq as ArrayLike<number>;
   if (
@@ -72,7 +80,9 @@ export function checkSequence(fn: string, name: string, seq: unknown, integer: b
     const v = s[j];
     const bad = typeof v !== 'number' || (integer && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647));
     if (bad) {
-      throw new TypeError(`${fn}: ${name}[${j}] = ${String(v)} is not ${integer ? 'an int32 integer id' : 'a number'}`);
+      throw new TypeError(
+        `${fn}: ${typeof name === 'function' ? name() : name}[${j}] = ${String(v)} is not ${integer ? 'an int32 integer id' : 'a number'}`,
+      );
     }
   }
   return s;
