@@ -3,9 +3,9 @@
  * so that its peak RSS is its own): trains on a prepared token file with the BUILT package
  * and evaluates. Not part of the published package (`files` ships dist and src only).
  *
- * args: { algo: 'w2v'|'glove'|'ppmi', corpus, opts, analogies?, pairs?, pairsDelimiter?, restrictVocab }
+ * args: { algo: 'w2v'|'fasttext'|'glove'|'ppmi', corpus, opts, analogies?, pairs?, pairsDelimiter?, restrictVocab }
  */
-import { encodeCorpus, trainGlove, trainPpmiSvd, trainWord2Vec } from '../dist/index.js';
+import { encodeCorpus, trainFastText, trainGlove, trainPpmiSvd, trainWord2Vec } from '../dist/index.js';
 
 export default async function run(args) {
   const t0 = performance.now();
@@ -19,6 +19,13 @@ export default async function run(args) {
     const r = await trainWord2Vec(enc, args.opts);
     const cpu = process.cpuUsage(cpu0);
     wv = r.wv;
+    throughput = r.stats.wordsPerSec;
+    throughputCpu = r.stats.effectiveWords / ((cpu.user + cpu.system) / 1e6);
+  } else if (args.algo === 'fasttext') {
+    const cpu0 = process.cpuUsage();
+    const r = await trainFastText(enc, args.opts);
+    const cpu = process.cpuUsage(cpu0);
+    wv = r.wv.kv; // in-vocabulary vectors (word + n-grams), as gensim evaluates FastText
     throughput = r.stats.wordsPerSec;
     throughputCpu = r.stats.effectiveWords / ((cpu.user + cpu.system) / 1e6);
   } else if (args.algo === 'glove') {

@@ -121,6 +121,64 @@ out['peak_rss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 `;
 
+// gensim FastText with the settings of embeddings.fasttext.sg (minn 3, maxn 6, bucket 2,000,000)
+const GENSIM_FT_SCRIPT = String.raw`
+import json, resource, sys, time
+args = json.loads(sys.argv[1])
+from gensim.models import FastText
+from gensim.models.word2vec import LineSentence
+o = args['opts']
+t0 = time.time()
+m = FastText(vector_size=o['vectorSize'], window=o['window'], min_count=o['minCount'], sample=o['sample'],
+             negative=o['negative'], sg=int(o['sg']), alpha=o['alpha'], min_alpha=o['minAlpha'], workers=o['workers'],
+             seed=o['seed'], epochs=o['epochs'], min_n=o['minn'], max_n=o['maxn'], bucket=o['bucket'])
+sentences = LineSentence(args['corpus'])
+m.build_vocab(sentences)
+t = time.time()
+c = time.process_time()
+eff, raw = m.train(sentences, total_examples=m.corpus_count, epochs=m.epochs)
+dt = time.time() - t
+cpu = time.process_time() - c
+out = {'throughput': eff / dt, 'throughput_cpu': eff / cpu, 'train_s': dt, 'wall': time.time() - t0, 'effective_words': eff, 'vocab': len(m.wv)}
+out['analogy_accuracy'] = m.wv.evaluate_word_analogies(args['analogies'], restrict_vocab=args['restrictVocab'])[0]
+try:
+    out['ws353_spearman'] = float(m.wv.evaluate_word_pairs(args['pairs'])[1][0])
+except ValueError:
+    out['ws353_spearman'] = None
+out['peak_rss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+`;
+
+// the fastText 0.9.2 CLI (Debian fasttext) on the same corpus and settings; its wall time covers
+// reading the corpus, training and writing model.bin + model.vec (it cannot skip the save); peak
+// RSS is the CLI process's own; the vectors are evaluated by gensim after it exits. Its words/s
+// count differently (fastText counts every token incl. </s>), so only wall time is compared.
+const CLI_FT_SCRIPT = String.raw`
+import json, os, resource, subprocess, sys, tempfile, time
+args = json.loads(sys.argv[1]); o = args['opts']
+d = tempfile.mkdtemp(prefix='ft-cli-')
+out_base = os.path.join(d, 'model')
+t = time.time()
+subprocess.run(['fasttext', 'skipgram' if o['sg'] else 'cbow', '-input', args['corpus'], '-output', out_base,
+                '-dim', str(o['vectorSize']), '-ws', str(o['window']), '-neg', str(o['negative']), '-minCount', str(o['minCount']),
+                '-minn', str(o['minn']), '-maxn', str(o['maxn']), '-bucket', str(o['bucket']), '-epoch', str(o['epochs']),
+                '-lr', str(2 * o['alpha']), '-thread', str(o['workers']), '-verbose', '0'], check=True)
+wall = time.time() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+from gensim.models.fasttext import load_facebook_vectors
+wv = load_facebook_vectors(out_base + '.bin')
+res = {'wall': wall, 'peak_rss': rss, 'vocab': len(wv)}
+res['analogy_accuracy'] = wv.evaluate_word_analogies(args['analogies'], restrict_vocab=args['restrictVocab'])[0]
+try:
+    res['ws353_spearman'] = float(wv.evaluate_word_pairs(args['pairs'])[1][0])
+except ValueError:
+    res['ws353_spearman'] = None
+for ext in ('.bin', '.vec'):
+    os.remove(out_base + ext)
+os.rmdir(d)
+print(json.dumps(res))
+`;
+
 // scipy/sklearn pipeline doing what trainPpmiSvd does: min count 5, window 5 uniform counts
 // (symmetric), PPMI with context smoothing 0.75, randomized SVD (sklearn, n_iter 4,
 // oversamples 10), vectors U * S^0.5; evaluated with gensim's KeyedVectors.
@@ -191,6 +249,10 @@ async function setupCommon(ctx, korean) {
   writeFileSync(gensimPy, GENSIM_SCRIPT);
   const ppmiPy = path.join(dir, 'ppmi_svd.py');
   writeFileSync(ppmiPy, PPMI_SCRIPT);
+  const gensimFtPy = path.join(dir, 'gensim_ft.py');
+  writeFileSync(gensimFtPy, GENSIM_FT_SCRIPT);
+  const cliFtPy = path.join(dir, 'cli_ft.py');
+  writeFileSync(cliFtPy, CLI_FT_SCRIPT);
   const corpus = korean ? await prepareKorean(ctx, dir) : await prepareEnglish(ctx, dir);
   const evalArgs = korean
     ? {
@@ -204,7 +266,7 @@ async function setupCommon(ctx, korean) {
         pairs: ctx.data('en-word-eval/wordsim353.tsv'),
         restrictVocab: 30000,
       };
-  return { dir, corpus, gensimPy, ppmiPy, evalArgs };
+  return { dir, corpus, gensimPy, ppmiPy, gensimFtPy, cliFtPy, evalArgs };
 }
 
 async function oursChild(ctx, state, algo, opts) {
@@ -285,7 +347,76 @@ function w2vBench(name, description, extra, { korean = false } = {}) {
   };
 }
 
+/**
+ * fastText skip-gram (100-d, window 5, negative 5, min count 5, sample 1e-3, minn 3, maxn 6,
+ * bucket 2,000,000, 5 epochs; 2 threads) on the enwiki-slice corpus of the w2v benches.
+ * Metrics: throughput (effective words/s, ours vs gensim; the CLI counts differently and reports
+ * none), wall (ours: encode + train; gensim: build_vocab + train; CLI: its whole process incl.
+ * writing the model), quality, peak RSS. The CLI runs with -lr 2·alpha (0.05, its default
+ * rate, which its per-thread decay expects) and its own subsampling (-t 1e-4, another formula).
+ */
+function fastTextBench() {
+  const opts = (ctx) => ({ ...w2vOpts(ctx, { sg: true, workers: 2 }), minn: 3, maxn: 6, bucket: 2_000_000 });
+  const pick = (r) => ({
+    throughput: r.throughput ?? null,
+    wall: r.wall,
+    analogy_accuracy: r.analogy_accuracy,
+    ws353_spearman: r.ws353_spearman,
+    peak_rss: r.peak_rss,
+  });
+  return {
+    name: 'embeddings.fasttext.sg',
+    description:
+      'fastText skip-gram (100-d, window 5, negative 5, sample 1e-3, n-grams 3-6, 2M buckets), 2 threads, enwiki-slice text8-like; peers gensim FastText workers=2 and the fasttext CLI -thread 2',
+    units: { throughput: 'words/s', wall: 's', analogy_accuracy: 'fraction', ws353_spearman: 'rho', peak_rss: 'MB' },
+    higherIsBetter: { throughput: true, wall: false, analogy_accuracy: true, ws353_spearman: true, peak_rss: false },
+    warmup: 0,
+    runs: 3,
+    setup: (ctx) => setupCommon(ctx, false),
+    async ours(state, ctx) {
+      const r = await oursChild(ctx, state, 'fasttext', opts(ctx));
+      return pick({ ...r, wall: r.encode_s + r.train_s });
+    },
+    peers: [
+      {
+        name: 'gensim',
+        warmup: 0,
+        async available(ctx) {
+          return (await ctx.pythonHas(['gensim'])) || 'python3-gensim not installed';
+        },
+        async run(state, ctx) {
+          const r = await ctx.python(state.gensimFtPy, [
+            JSON.stringify({ corpus: state.corpus, opts: opts(ctx), ...state.evalArgs }),
+          ]);
+          ctx.log(`embeddings gensim FastText: ${JSON.stringify(r)}`);
+          return pick(r);
+        },
+      },
+      {
+        name: 'fasttext',
+        warmup: 0,
+        async available(ctx) {
+          if (!(await ctx.pythonHas(['gensim']))) return 'python3-gensim not installed (evaluates the CLI vectors)';
+          const { spawnSync } = await import('node:child_process');
+          return spawnSync('fasttext', [], { stdio: 'ignore' }).error === undefined || 'fasttext CLI not installed';
+        },
+        async run(state, ctx) {
+          const r = await ctx.python(state.cliFtPy, [
+            JSON.stringify({ corpus: state.corpus, opts: opts(ctx), ...state.evalArgs }),
+          ]);
+          ctx.log(`embeddings fasttext CLI: ${JSON.stringify(r)}`);
+          return pick(r);
+        },
+      },
+    ],
+    async teardown(state) {
+      if (state?.dir && existsSync(state.dir)) rmSync(state.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export default [
+  fastTextBench(),
   w2vBench(
     'embeddings.w2v.sg',
     'word2vec skip-gram (100-d, window 5, negative 5, sample 1e-3), 2 threads, on enwiki-slice text8-like; peer gensim workers=2',
