@@ -37,6 +37,8 @@ export {
   type ReplicaLauncher,
 } from './replicas.js';
 export { runReplica, messageQueue, type ReplicaChannel } from './replica-run.js';
+export { launchWeb, serveReplica, type SetupFunction } from './replica-web.js';
+export { indexedDbStorage, type IndexedDbStorageOptions } from './indexeddb.js';
 export { memoryStorage, type CheckpointStorage } from './storage.js';
 export {
   CHECKPOINT_FORMAT,

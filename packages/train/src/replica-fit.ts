@@ -12,7 +12,7 @@ import {
   type ReplicaLauncher,
   type ReplicaStepOptions,
 } from './replicas.js';
-import { runSetup } from './replica-run.js';
+import { checkSetup, runSetup } from './replica-run.js';
 import { Trainer, type ReplicaRole } from './trainer.js';
 import type { FitOptions, History, ReplicaFitOptions } from './types.js';
 
@@ -78,12 +78,19 @@ export async function fitWithSetup<M extends Module, B, EB>(
   const { setup, replicas, setupOptions, onSetup, launcher, ...rest } = opts;
   if (setup === undefined)
     throw new Error('fit: replicas need setup: the URL of a module exporting setup({ rank, world })');
-  let url: string;
-  try {
-    url = new URL(setup instanceof URL ? setup.href : String(setup)).href;
-  } catch {
-    throw new Error(`fit: setup = ${String(setup)} must be an absolute URL (new URL('./setup.js', import.meta.url))`);
-  }
+  let url = '';
+  const setupFn = typeof setup === 'function' ? setup : undefined;
+  if (setupFn !== undefined) {
+    if (launcher === undefined && (replicas ?? 1) !== 1)
+      throw new Error(
+        'fit: a setup function needs a launcher whose workers run the same function (launchWeb + serveReplica); in Node give the URL of a setup module',
+      );
+  } else
+    try {
+      url = new URL(setup instanceof URL ? setup.href : String(setup)).href;
+    } catch {
+      throw new Error(`fit: setup = ${String(setup)} must be an absolute URL (new URL('./setup.js', import.meta.url))`);
+    }
   for (const k of FROM_SETUP)
     if ((rest as Record<string, unknown>)[k] !== undefined)
       throw new Error(`fit: with setup, '${k}' must come from setup()'s result (a replica cannot be sent a function)`);
@@ -112,7 +119,10 @@ export async function fitWithSetup<M extends Module, B, EB>(
         launch,
       );
     }
-    const made = (await runSetup(url, { rank: 0, world, options: setupOptions })) as unknown as FitOptions<M, B, EB>;
+    const ctx0 = { rank: 0, world, options: setupOptions };
+    const made = (setupFn !== undefined
+      ? checkSetup(await setupFn(ctx0), 'the setup function', 0)
+      : await runSetup(url, ctx0)) as unknown as FitOptions<M, B, EB>;
     onSetup?.(made as never);
     // What setup gives that shapes a step must also be what the replicas use: the JSON options come from rank 0.
     for (const k of Object.keys(stepOptions)) delete (made as unknown as Record<string, unknown>)[k];

@@ -46,16 +46,28 @@ export async function runSetup(url: string, ctx: ReplicaSetupContext): Promise<R
   const f = mod.setup ?? mod.default?.setup;
   if (typeof f !== 'function')
     throw new Error(`fit: the setup module ${url} does not export a function setup({ rank, world, options })`);
-  const made = (await (f as (c: ReplicaSetupContext) => unknown)(ctx)) as ReplicaSetupResult;
-  if (made === null || typeof made !== 'object')
-    throw new Error(`fit: setup() of ${url} returned ${String(made)}; expected { model, optimizer, train, loss, … }`);
-  for (const k of ['model', 'optimizer', 'train', 'loss'] as const)
-    if (made[k] === undefined) throw new Error(`fit: setup() of ${url} returned no '${k}' (rank ${ctx.rank})`);
-  return made;
+  return checkSetup(await (f as (c: ReplicaSetupContext) => unknown)(ctx), `setup() of ${url}`, ctx.rank);
 }
 
-/** Runs replica `init.rank` until rank 0 says stop or something fails. Never throws: failures are reported. */
-export async function runReplica(init: ReplicaInit, ch: ReplicaChannel): Promise<void> {
+/** Checks what a setup returned. */
+export function checkSetup(made: unknown, what: string, rank: number): ReplicaSetupResult {
+  if (made === null || typeof made !== 'object')
+    throw new Error(`fit: ${what} returned ${String(made)}; expected { model, optimizer, train, loss, … }`);
+  for (const k of ['model', 'optimizer', 'train', 'loss'] as const)
+    if ((made as Record<string, unknown>)[k] === undefined)
+      throw new Error(`fit: ${what} returned no '${k}' (rank ${rank})`);
+  return made as ReplicaSetupResult;
+}
+
+/**
+ * Runs replica `init.rank` until rank 0 says stop or something fails. Never throws: failures are reported.
+ * `setup`: the setup function itself (a browser worker, which bundles it); otherwise `init.setup` is imported.
+ */
+export async function runReplica(
+  init: ReplicaInit,
+  ch: ReplicaChannel,
+  setup?: (ctx: ReplicaSetupContext) => ReplicaSetupResult | Promise<ReplicaSetupResult>,
+): Promise<void> {
   const { rank, world } = init;
   let trainer: Trainer | undefined;
   try {
@@ -64,7 +76,11 @@ export async function runReplica(init: ReplicaInit, ch: ReplicaChannel): Promise
       throw new Error(
         `backend ${be.backend} instead of rank 0's ${init.backend}${be.rejected.length ? ` (${be.rejected.map((r) => r.reason).join('; ')})` : ''}: replicas must share a backend to stay identical`,
       );
-    const made = await runSetup(init.setup, { rank, world, options: init.setupOptions });
+    const ctx = { rank, world, options: init.setupOptions };
+    const made =
+      setup !== undefined
+        ? await checkSetup(await setup(ctx), 'the setup function', rank)
+        : await runSetup(init.setup, ctx);
     ch.post({ kind: 'ready', rank, backend: tf.getBackend(), params: [...made.optimizer.params.keys()] });
     for await (const m of ch.messages) {
       if (m.kind === 'load') {

@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Module, Rng } from '@wordloom/core';
 import type { Optimizer, Schedule } from '@wordloom/optim';
 import type { CheckpointStorage } from './storage.js';
-import type { ExchangeStats } from './replicas.js';
+import type { ExchangeStats, ReplicaLauncher } from './replicas.js';
 
 /**
  * What `fit` needs from a training loader — `@wordloom/data`'s `DataLoader` over a map-style dataset
@@ -216,13 +216,20 @@ export interface ReplicaFitOptions<M extends Module = Module, B = unknown, EB = 
   /**
    * The setup module: an absolute URL (`new URL('./setup.js', import.meta.url)`) of an ES module exporting
    * `setup(ctx: ReplicaSetupContext): ReplicaSetupResult | Promise<…>`. Each replica imports it in its own thread;
-   * rank 0 imports it in the caller's. Required.
+   * rank 0 imports it in the caller's. Required. In a browser: the setup function itself, with a `launcher`
+   * (`launchWeb`) whose worker script calls `serveReplica` with the same function.
    */
-  setup: URL | string;
+  setup:
+    URL | string | ((ctx: ReplicaSetupContext) => ReplicaSetupResult<M, B, EB> | Promise<ReplicaSetupResult<M, B, EB>>);
   /** Replicas: N ≥ 1, or `'auto'` = the cores available (`os.availableParallelism()`, `navigator.hardwareConcurrency`). @default 1 */
   replicas?: number | 'auto';
   /** Passed to every replica's `setup` as `options` (structured-cloned: JSON, typed arrays…). @default undefined */
   setupOptions?: unknown;
+  /**
+   * Starts the replica threads. @default Node: worker threads running this package's `replica-worker.js`; a
+   * browser has no default: `launchWeb((rank) => new Worker(new URL('./replica-worker.js', import.meta.url), { type: 'module' }))`
+   */
+  launcher?: ReplicaLauncher;
   /** Called with rank 0's setup result before training (to keep the model: `fit` does not dispose it). @default none */
   onSetup?: (made: ReplicaSetupResult<M, B, EB>) => void;
 }
