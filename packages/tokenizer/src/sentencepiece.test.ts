@@ -35,6 +35,9 @@ describe.each(['ko-unigram', 'ko-bpe', 'en-unigram', 'en-bpe'])('%s.model', (nam
     });
     expect(bad).toEqual([]);
   });
+  it('encodeIds (the ids-only fast path) gives the same ids', () => {
+    g.lines.forEach((line, i) => expect(Array.from(tok.encodeIds(line))).toEqual(g.ids[i]));
+  });
   it('decodes back to the normalized text', () => {
     const line = g.lines[0]!;
     const ids = tok.encode(line).ids;

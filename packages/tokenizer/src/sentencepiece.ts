@@ -110,7 +110,6 @@ class ProtoReader {
 }
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
-const utf8Enc = new TextEncoder();
 
 /** The parts of `ModelProto` wordloom uses. */
 export interface SentencePieceModelProto {
@@ -317,6 +316,72 @@ export class CharsMap {
     return best;
   }
 
+  /** Per BMP code unit: 0 unknown, 1 no rule starts with this code point, 2 some rule may. */
+  private readonly dead = new Uint8Array(0x10000);
+
+  /**
+   * Longest rule matching `text` at UTF-16 index `i`, walking the trie over the UTF-8 bytes of
+   * the code points (no encoding of the whole text): [end index, value] or null. Only matches
+   * that end on a code-point boundary are taken.
+   */
+  longestAt(text: string, i: number): [number, number] | null {
+    const c0 = text.charCodeAt(i);
+    if (this.dead[c0] === 1) return null;
+    const u = this.units;
+    let nodePos = offsetOf(u[0]!);
+    let best: [number, number] | null = null;
+    let j = i;
+    let first = true;
+    const buf = this.bytes;
+    for (;;) {
+      if (j >= text.length) return best;
+      const c = text.charCodeAt(j);
+      let cp = c;
+      let len = 1;
+      if (c >= 0xd800 && c <= 0xdbff && j + 1 < text.length && (text.charCodeAt(j + 1) & 0xfc00) === 0xdc00) {
+        cp = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(j + 1) - 0xdc00);
+        len = 2;
+      } else if (c >= 0xd800 && c <= 0xdfff) cp = 0xfffd;
+      let nb: number;
+      if (cp < 0x80) {
+        buf[0] = cp;
+        nb = 1;
+      } else if (cp < 0x800) {
+        buf[0] = 0xc0 | (cp >> 6);
+        buf[1] = 0x80 | (cp & 63);
+        nb = 2;
+      } else if (cp < 0x10000) {
+        buf[0] = 0xe0 | (cp >> 12);
+        buf[1] = 0x80 | ((cp >> 6) & 63);
+        buf[2] = 0x80 | (cp & 63);
+        nb = 3;
+      } else {
+        buf[0] = 0xf0 | (cp >> 18);
+        buf[1] = 0x80 | ((cp >> 12) & 63);
+        buf[2] = 0x80 | ((cp >> 6) & 63);
+        buf[3] = 0x80 | (cp & 63);
+        nb = 4;
+      }
+      let leaf = -1;
+      for (let k = 0; k < nb; k++) {
+        const b = buf[k]!;
+        nodePos ^= b;
+        const unit = nodePos < u.length ? u[nodePos]! : 0;
+        if (nodePos >= u.length || (unit & ((1 << 31) | 0xff)) >>> 0 !== b) {
+          if (first && len === 1) this.dead[c0] = 1;
+          return best;
+        }
+        nodePos ^= offsetOf(unit);
+        leaf = (unit >>> 8) & 1 ? nodePos : -1;
+      }
+      if (first && len === 1) this.dead[c0] = 2;
+      first = false;
+      j += len;
+      if (leaf >= 0 && leaf < u.length) best = [j, u[leaf]! & 0x7fffffff];
+    }
+  }
+  private readonly bytes = new Uint8Array(4);
+
   /** The replacement string at `value` (NUL-terminated). */
   replacement(value: number): string {
     let s = this.cache.get(value);
@@ -338,9 +403,11 @@ function offsetOf(unit: number): number {
 }
 
 /**
- * Apply the charsmap to `text`: longest-prefix rewriting over UTF-8, as sentencepiece's
- * `NormalizePrefix`. Returns chunks [out, srcStart, srcEnd] in UTF-16 units. `userSymbols`
- * (longest first) are kept as they are.
+ * Apply the charsmap to `text`: longest-prefix rewriting as sentencepiece's
+ * `NormalizePrefix`, calling `each(out, srcStart, srcEnd)` per normalized prefix (UTF-16
+ * units). `userSymbols` (longest first) are kept as they are. Runs of code points no rule
+ * starts with, other than ' ', are passed as one piece (same result: only ' ' pieces need the
+ * whitespace handling one by one).
  */
 function charsmapChunks(
   text: string,
@@ -348,54 +415,44 @@ function charsmapChunks(
   userSymbols: string[],
   each: (out: string, a: number, b: number) => void,
 ): void {
-  // UTF-8 bytes of the text with, for each code point start, its byte offset
-  const bytes = map === null ? null : utf8Enc.encode(text);
-  let bytePos = 0;
+  let run = -1; // start of a pending run of unchanged code points
+  const flush = (end: number): void => {
+    if (run >= 0 && end > run) each(text.slice(run, end), run, end);
+    run = -1;
+  };
   for (let i = 0; i < text.length;) {
-    let matched = false;
-    for (const u of userSymbols) {
-      if (text.startsWith(u, i)) {
-        each(u, i, i + u.length);
-        bytePos += utf8Bytes(u);
-        i += u.length;
-        matched = true;
-        break;
+    if (userSymbols.length > 0) {
+      let matched = false;
+      for (const u of userSymbols) {
+        if (text.startsWith(u, i)) {
+          flush(i);
+          each(u, i, i + u.length);
+          i += u.length;
+          matched = true;
+          break;
+        }
       }
+      if (matched) continue;
     }
-    if (matched) continue;
     const c = text.charCodeAt(i);
     const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
     const len = pair ? 2 : 1;
     if (map !== null) {
-      const m = map.longest(bytes!, bytePos, bytes!.length);
+      const m = map.longestAt(text, i);
       if (m !== null) {
-        // advance whole code points covering m[0] bytes
-        let j = i;
-        let consumed = 0;
-        while (consumed < m[0] && j < text.length) {
-          const cj = text.charCodeAt(j);
-          const pj =
-            cj >= 0xd800 && cj <= 0xdbff && j + 1 < text.length && (text.charCodeAt(j + 1) & 0xfc00) === 0xdc00;
-          consumed += cj < 0x80 ? 1 : cj < 0x800 ? 2 : pj ? 4 : 3;
-          j += pj ? 2 : 1;
-        }
-        if (consumed === m[0]) {
-          each(map.replacement(m[1]), i, j);
-          bytePos += consumed;
-          i = j;
-          continue;
-        }
+        flush(i);
+        each(map.replacement(m[1]), i, m[0]);
+        i = m[0];
+        continue;
       }
     }
-    const isLone = c >= 0xd800 && c <= 0xdfff && !pair;
-    each(isLone ? '\ufffd' : text.slice(i, i + len), i, i + len);
-    bytePos += c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (c === 0x20 || (c >= 0xd800 && c <= 0xdfff && !pair)) {
+      flush(i);
+      each(c === 0x20 ? ' ' : '\ufffd', i, i + 1);
+    } else if (run < 0) run = i;
     i += len;
   }
-}
-
-function utf8Bytes(s: string): number {
-  return utf8Enc.encode(s).length;
+  flush(text.length);
 }
 
 /** Rebuild `s` from chunks, merging runs of unchanged chunks (keeps the alignment arrays small). */
@@ -491,47 +548,115 @@ export class SentencePieceNormalizer implements Normalizer {
     this.treatWhitespaceAsSuffix = options.treatWhitespaceAsSuffix ?? false;
     this.userDefinedSymbols = [...(options.userDefinedSymbols ?? [])].sort((a, b) => b.length - a.length);
   }
+  /**
+   * sentencepiece's Normalize as a sequence of chunks `emit(out, srcStart, srcEnd)` covering
+   * the text in order (removed text: out ''; the dummy prefix: an empty source range).
+   */
+  private run(text: string, emit: (out: string, a: number, b: number) => void): void {
+    const space = this.escapeWhitespaces ? '\u2581' : ' ';
+    const removeExtra = this.removeExtraWhitespaces;
+    const escape = this.escapeWhitespaces;
+    let leading = removeExtra;
+    let started = false;
+    let prevSpace = removeExtra;
+    // trailing spaces are held back until something else follows
+    const held: Array<[string, number, number]> = [];
+    const out = (o: string, a: number, b: number): void => {
+      if (removeExtra) {
+        if (o.length > 0 && o.endsWith(space) && o.length === space.length) {
+          held.push([o, a, b]);
+          return;
+        }
+        if (o.length > 0) for (const h of held.splice(0)) emit(h[0], h[1], h[2]);
+        else if (held.length > 0) {
+          held.push([o, a, b]);
+          return;
+        }
+      }
+      emit(o, a, b);
+    };
+    charsmapChunks(text, this.charsmap, this.userDefinedSymbols, (sp, a, b) => {
+      if (leading) {
+        if (sp === ' ') {
+          emit('', a, b);
+          return;
+        }
+        leading = false;
+      }
+      if (!started) {
+        started = true;
+        if (!this.treatWhitespaceAsSuffix && this.addDummyPrefix) out(space, a, a);
+      }
+      if (prevSpace) {
+        let x = 0;
+        while (x < sp.length && sp.charCodeAt(x) === 0x20) x++;
+        if (x > 0) sp = sp.slice(x);
+      }
+      if (sp.length > 0) {
+        const e = escape && sp.includes(' ') ? sp.replaceAll(' ', '\u2581') : sp;
+        if (removeExtra && e.endsWith(space) && e.length > space.length) {
+          // a piece ending in spaces: its trailing spaces may be trailing whitespace
+          let k = e.length;
+          while (k >= space.length && e.startsWith(space, k - space.length)) k -= space.length;
+          if (k > 0) {
+            out(e.slice(0, k), a, b);
+            for (let q = k; q < e.length; q += space.length) out(space, b, b);
+          } else for (let q = 0; q < e.length; q += space.length) out(space, q === 0 ? a : b, b);
+        } else out(e, a, b);
+        prevSpace = sp.endsWith(' ');
+      } else out('', a, b);
+      if (!removeExtra) prevSpace = false;
+    });
+    // held trailing spaces are dropped (their sources map to nothing)
+    for (const h of held) emit('', h[1], h[2]);
+    if (started && this.treatWhitespaceAsSuffix && this.addDummyPrefix) emit(space, text.length, text.length);
+  }
+
   normalize(s: NormalizedString): void {
     const text = s.normalized;
     if (text.length === 0) return;
-    const pre: Array<[string, number, number]> = [];
-    charsmapChunks(text, this.charsmap, this.userDefinedSymbols, (o, a, b) => pre.push([o, a, b]));
-    const space = this.escapeWhitespaces ? '\u2581' : ' ';
-    const chunks: Array<[string, number, number]> = [];
-    let k = 0;
-    if (this.removeExtraWhitespaces) while (k < pre.length && pre[k]![0] === ' ') k++;
-    if (k === pre.length) {
-      // all whitespace: the result is empty
-      applyChunks(s, []);
-      return;
-    }
-    const startAt = pre[k]![1];
-    if (!this.treatWhitespaceAsSuffix && this.addDummyPrefix) chunks.push([space, startAt, startAt]);
-    let prevSpace = this.removeExtraWhitespaces;
-    for (; k < pre.length; k++) {
-      let [sp] = pre[k]!;
-      const [, a, b] = pre[k]!;
-      if (prevSpace) {
-        let x = 0;
-        while (x < sp.length && sp[x] === ' ') x++;
-        sp = sp.slice(x);
+    const outs: string[] = [];
+    const bounds: number[] = [];
+    let changed = false;
+    let expect = 0;
+    let runOpen = false;
+    this.run(text, (o, a, b) => {
+      if (a > expect) {
+        outs.push('');
+        bounds.push(expect);
+        changed = true;
+        runOpen = false;
       }
-      if (sp.length > 0) {
-        chunks.push([this.escapeWhitespaces ? sp.replaceAll(' ', '\u2581') : sp, a, b]);
-        prevSpace = sp.endsWith(' ');
-      } else chunks.push(['', a, b]);
-      if (!this.removeExtraWhitespaces) prevSpace = false;
-    }
-    if (this.removeExtraWhitespaces) {
-      for (let j = chunks.length - 1; j >= 0; j--) {
-        const c = chunks[j]!;
-        while (c[0].endsWith(space)) c[0] = c[0].slice(0, -space.length);
-        if (c[0].length > 0) break;
+      const same = o.length > 0 && b - a === o.length;
+      if (!same || !text.startsWith(o, a)) changed = true;
+      if (same && runOpen) outs[outs.length - 1] += o;
+      else {
+        outs.push(o);
+        bounds.push(a);
       }
+      runOpen = same;
+      if (b > expect) expect = b;
+    });
+    if (expect < text.length) {
+      outs.push('');
+      bounds.push(expect);
+      changed = true;
     }
-    if (this.treatWhitespaceAsSuffix && this.addDummyPrefix) chunks.push([space, text.length, text.length]);
-    applyChunks(s, chunks);
+    if (!changed) return;
+    bounds.push(text.length);
+    s.rebuild(outs, bounds);
   }
+
+  /** The normalized text only (no alignment): the fast path of `Tokenizer.encodeIds`. */
+  normalizeString(text: string): string {
+    if (text.length === 0) return text;
+    let r = '';
+    this.run(text, (o) => {
+      r += o;
+    });
+    return r;
+  }
+
   toJSON(): Record<string, unknown> {
     return {
       type: this.type,

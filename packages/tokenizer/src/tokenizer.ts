@@ -8,6 +8,8 @@ import { ByteLevel, PreTokenizerSequence, Split, forEachIsolatedPiece, type PreT
 import type { Model, ModelToken } from './model.js';
 import { randomFn, type RandomSource } from './internal/rng.js';
 import { BPE } from './bpe.js';
+import { Unigram } from './unigram.js';
+import { SentencePieceNormalizer } from './sentencepiece.js';
 import { WordPiece } from './wordpiece.js';
 import { trainBpeFromCounts, type BpeTrainerOptions } from './bpe-trainer.js';
 import { countWords, type Corpus } from './corpus.js';
@@ -506,6 +508,19 @@ export class Tokenizer {
         scan(piece, (a, b) => bpe.encodeRangeInto(piece, a, b, out, utf8));
       }
       return out.toArray();
+    }
+    if (
+      model instanceof Unigram &&
+      this.normalizer instanceof SentencePieceNormalizer &&
+      pre === null &&
+      post === null &&
+      (options.allowedSpecial ?? 'none') === 'none' &&
+      this.addedVocabulary.tokens.every((t) => t.special)
+    ) {
+      // sentencepiece pipeline: normalized string + Viterbi ids, no alignment or token objects
+      const out: number[] = [];
+      model.encodeIdsInto(this.normalizer.normalizeString(text), out);
+      return Int32Array.from(out);
     }
     return this.encode(text, options).ids;
   }

@@ -76,28 +76,73 @@ const FLT_MIN = 1.1754943508222875e-38;
 const FLT_MAX = 3.4028234663852886e38;
 const ident = (x: number): number => x;
 
-/** A trie over UTF-16 code units: node -> (unit -> child), value per node (-1: none). */
+/**
+ * A trie over UTF-16 code units with its transitions in one open-addressing hash table
+ * ((node, unit) -> child), which is several times faster than a Map per node.
+ */
 class UnitTrie {
-  private readonly children: Array<Map<number, number>> = [new Map()];
+  private keyNode = new Int32Array(1024).fill(-1);
+  private keyUnit = new Int32Array(1024);
+  private child = new Int32Array(1024);
+  private mask = 1023;
+  private used = 0;
   private readonly values: number[] = [-1];
+  private slot(node: number, c: number): number {
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & this.mask;
+    for (;;) {
+      const k = this.keyNode[h]!;
+      if (k === -1 || (k === node && this.keyUnit[h] === c)) return h;
+      h = (h + 1) & this.mask;
+    }
+  }
+  private grow(): void {
+    const oldNode = this.keyNode;
+    const oldUnit = this.keyUnit;
+    const oldChild = this.child;
+    const size = oldNode.length * 2;
+    this.keyNode = new Int32Array(size).fill(-1);
+    this.keyUnit = new Int32Array(size);
+    this.child = new Int32Array(size);
+    this.mask = size - 1;
+    for (let i = 0; i < oldNode.length; i++) {
+      if (oldNode[i] === -1) continue;
+      const h = this.slot(oldNode[i]!, oldUnit[i]!);
+      this.keyNode[h] = oldNode[i]!;
+      this.keyUnit[h] = oldUnit[i]!;
+      this.child[h] = oldChild[i]!;
+    }
+  }
   insert(key: string, value: number): void {
     let node = 0;
     for (let i = 0; i < key.length; i++) {
       const c = key.charCodeAt(i);
-      let next = this.children[node]!.get(c);
-      if (next === undefined) {
-        next = this.values.length;
-        this.children.push(new Map());
+      let h = this.slot(node, c);
+      if (this.keyNode[h] === -1) {
+        if ((this.used + 1) * 2 > this.keyNode.length) {
+          this.grow();
+          h = this.slot(node, c);
+        }
+        this.keyNode[h] = node;
+        this.keyUnit[h] = c;
+        this.child[h] = this.values.length;
         this.values.push(-1);
-        this.children[node]!.set(c, next);
+        this.used++;
       }
-      node = next;
+      node = this.child[h]!;
     }
     this.values[node] = value;
   }
   /** Child of `node` by code unit `c`, or -1. */
   step(node: number, c: number): number {
-    return this.children[node]!.get(c) ?? -1;
+    const mask = this.mask;
+    const kn = this.keyNode;
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & mask;
+    for (;;) {
+      const k = kn[h]!;
+      if (k === node && this.keyUnit[h] === c) return this.child[h]!;
+      if (k === -1) return -1;
+      h = (h + 1) & mask;
+    }
   }
   value(node: number): number {
     return this.values[node]!;
@@ -144,6 +189,9 @@ export class Unigram implements Model {
   readonly maxScore: number;
   private readonly unkScore: number;
   private readonly byteIds: Int32Array | null;
+  private bufBest = new Float64Array(256);
+  private bufStarts = new Int32Array(256);
+  private bufIds = new Int32Array(256);
 
   constructor(options: UnigramOptions) {
     this.vocab = options.vocab;
@@ -255,9 +303,17 @@ export class Unigram implements Model {
     const n = word.length;
     const f = this.f;
     const spm = this.pieceTypes !== null;
-    const best = new Float64Array(n + 1);
-    const startsAt = new Int32Array(n + 1).fill(-1);
-    const bestId = new Int32Array(n + 1);
+    if (this.bufBest.length < n + 1) {
+      const size = Math.max(n + 1, 2 * this.bufBest.length);
+      this.bufBest = new Float64Array(size);
+      this.bufStarts = new Int32Array(size);
+      this.bufIds = new Int32Array(size);
+    }
+    const best = this.bufBest;
+    const startsAt = this.bufStarts;
+    const bestId = this.bufIds;
+    best[0] = 0;
+    startsAt.fill(-1, 0, n + 1);
     const trie = this.trie;
     for (let s = 0; s < n;) {
       const mblen = isHighSurrogatePair(word, s) ? 2 : 1;
@@ -337,6 +393,21 @@ export class Unigram implements Model {
   tokenize(word: string): ModelToken[] {
     if (word.length === 0) return [];
     return this.finish(word, this.viterbi(word));
+  }
+
+  /** Ids of the best segmentation (what `tokenize` gives, without token objects), appended to `out`. */
+  encodeIdsInto(word: string, out: number[]): void {
+    if (word.length === 0) return;
+    const seg = this.viterbi(word);
+    let prevUnk = false;
+    for (let k = 0; k < seg.length; k += 3) {
+      const id = seg[k + 2]!;
+      const isUnk = id === this.unkId;
+      if (isUnk && this.byteIds !== null) {
+        for (const b of utf8.encode(word.slice(seg[k]!, seg[k + 1]!))) out.push(this.byteIds[b]!);
+      } else if (!(isUnk && prevUnk)) out.push(id);
+      prevUnk = isUnk;
+    }
   }
 
   /** The lattice of `word`: chars, nodes by begin and end char position (sentencepiece's). */
