@@ -281,12 +281,19 @@ async function run(
     maxSub = Math.max(maxSub, 1 + h.length);
   }
   const subIds = new Int32Array(total);
+  const subFactor = new Float32Array(V);
   for (let w = 0, p = 0; w < V; w++) {
     subOffsets[w] = p;
     subIds[p++] = w;
     const h = subList[w]!;
     for (let i = 0; i < h.length; i++) subIds[p++] = V + h[i]!;
     subOffsets[w + 1] = p;
+    // repeated rows (an n-gram twice in a word, e.g. "ana" in "banana", or a bucket collision)
+    const occ = new Map<number, number>();
+    for (let i = 0; i < h.length; i++) occ.set(h[i]!, (occ.get(h[i]!) ?? 0) + 1);
+    let sq = 1;
+    for (const k of occ.values()) sq += k * k;
+    subFactor[w] = sq / (1 + h.length);
   }
 
   const tree = hs
@@ -370,6 +377,7 @@ async function run(
     wasm: kernelModule(W2V_SIMD_WASM_BASE64, multi),
     subOffsets: mk(subOffsets),
     subIds: mk(subIds),
+    subFactor: multi ? shared(subFactor) : subFactor,
   };
   const totalWords = enc.ids.length;
   let maxSentence = 0;

@@ -13,7 +13,7 @@ Each model is evaluated by the SAME gensim code on its in-vocabulary vectors
 Rare Words twice: gensim's evaluate_word_pairs (in-vocabulary pairs only) and the Spearman
 over ALL pairs with fastText's OOV vectors (rw_all). Ours is written with our writeFastTextBin
 and read by gensim's load_facebook_model, so it is evaluated by exactly the same code.
-Prints one JSON line per model; writes tooling/golden/embeddings/fasttext-quality.json.
+Prints one JSON line per model; writes tooling/golden/embeddings/<--out> (fasttext-quality.json).
 """
 import argparse, gzip, json, os, re, resource, subprocess, sys, tempfile, time
 import numpy as np
@@ -29,6 +29,7 @@ ap.add_argument('--tokens', type=int, default=1_000_000)
 ap.add_argument('--epochs', default='1,5')
 ap.add_argument('--workers', type=int, default=2)
 ap.add_argument('--only', default='ours,gensim,cli')
+ap.add_argument('--out', default='fasttext-quality.json')
 a = ap.parse_args()
 tmp = tempfile.mkdtemp(prefix='ft-quality-')
 corpus = os.path.join(tmp, 'corpus.txt')
@@ -113,6 +114,6 @@ for E in [int(e) for e in a.epochs.split(',')]:
             os.remove(out + ext)
 summary = {'tokens': n, 'workers': a.workers, 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
            'loadavg': os.getloadavg(), 'results': results}
-with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', 'fasttext-quality.json'), 'w') as f:
+with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', a.out), 'w') as f:
     json.dump(summary, f, indent=1)
 print(json.dumps(summary['loadavg']))

@@ -20,6 +20,8 @@ export interface FTShared extends W2VShared {
   /** word w's input rows are subIds[subOffsets[w] .. subOffsets[w+1]) (its own id first) */
   subOffsets: Int32Array;
   subIds: Int32Array;
+  /** per word: Σ over its distinct rows of (occurrences in its list)² / (list length) — 1 when no row repeats */
+  subFactor: Float32Array;
 }
 
 /** word2vec's parameters; `contexts` holds room for the rows of a whole window (CBOW) or one word (SG). */
@@ -41,6 +43,7 @@ export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number)
       hs: number,
     ) => number;
     scale: (dst: number, s: number, n: number) => void;
+    addz: (dst: number, src: number, n: number, zero: number) => void;
     gather_sum: (dst: number, base: number, idx: number, cnt: number, dim: number) => void;
     scatter_add: (base: number, idx: number, cnt: number, src: number, dim: number) => void;
   };
@@ -48,6 +51,7 @@ export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number)
   const scatterAdd = ex.scatter_add;
   const train = ex.train;
   const scale = ex.scale;
+  const addz = ex.addz;
   const I32 = new Int32Array(S.memory.buffer);
   const F32 = new Float32Array(S.memory.buffer);
   const ids = S.ids;
@@ -65,6 +69,7 @@ export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number)
   const codeOff = S.codeOffsets;
   const subOff = S.subOffsets;
   const subIds = S.subIds;
+  const subFactor = S.subFactor;
   const prog = S.progress;
   const chunks = S.chunks;
   const next = S.next;
@@ -215,14 +220,18 @@ export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number)
         let cw = 0;
         const se = subOff[word + 1]!;
         for (let q = subOff[word]!; q < se; q++) I32[ctxI + cw++] = subIds[q]!;
-        const inv = 1 / cw;
+        // hidden = mean of the center word's rows. fastText and gensim recompute it for every
+        // context word, after the update of the one before added the error `work` to each row
+        // once per occurrence in the list; that moves the mean by exactly f·work with
+        // f = Σ_rows (occurrences²) / cw (1 when no row repeats), so the kernel adds f·work
+        // instead of gathering all rows again (same arithmetic up to float rounding, half the
+        // memory traffic).
+        const f = subFactor[word]!;
+        gatherSum(neu1, syn0, ctx, cw, Dp);
+        scale(neu1, 1 / cw, Dp);
         for (let c = lo; c < hi; c++) {
           if (c === pos) continue;
           const target = sen[c]!;
-          // hidden = mean of the center word's rows, recomputed for every context word (the
-          // rows changed in the update before), as fastText and gensim
-          gatherSum(neu1, syn0, ctx, cw, Dp);
-          scale(neu1, inv, Dp);
           let nh = 0;
           if (hs !== 0) {
             const ce = codeOff[target + 1]!;
@@ -265,7 +274,8 @@ export function ftKernel(S: FTShared, P: FTParams, w: number, tick: ((w: number)
             }
           }
           scatterAdd(syn0, ctx, cw, work, Dp);
-          for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
+          if (f !== 1) scale(work, f, Dp);
+          addz(neu1, work, Dp, 1); // neu1 += f·work; work = 0
         }
       }
     }
