@@ -475,19 +475,28 @@ async function run(
     for (let i = 0; i < rows; i++) out.set(F32.subarray(o2 / 4 + i * Dp, o2 / 4 + i * Dp + D), i * D);
     return out;
   };
-  const input = unpad(oSyn0, inRows);
+  const syn1neg = negative > 0 ? unpad(oSyn1neg, V) : undefined;
+  const syn1 = hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined;
+  const vectorsVocab = unpad(oSyn0, V);
+  // The n-gram rows (most of the memory: 2 M buckets × 100-d = 800 MB) are not copied: they are
+  // packed in place to `dim` floats a row at the start of the weights (row b moves from
+  // (V + b)·stride down to b·dim, in increasing b, so no row is overwritten before it moves) and
+  // returned as a view of the kernel's memory, which the result then keeps alive.
+  for (let b = 0; b < bucket; b++) {
+    const from = oSyn0 / 4 + (V + b) * Dp;
+    F32.copyWithin(oSyn0 / 4 + b * D, from, from + D);
+  }
+  const vectorsNgrams = new Float32Array(memory.buffer, oSyn0, bucket * D);
   const wv = new FastTextKeyedVectors({
     words: vocab.words,
-    vectorsVocab: input.slice(0, V * D),
-    vectorsNgrams: input.slice(V * D),
+    vectorsVocab,
+    vectorsNgrams,
     dim: D,
     minn: o.minn,
     maxn: o.maxn,
     counts: vocab.counts,
     wordTransform: o.wordTransform,
   });
-  const syn1neg = negative > 0 ? unpad(oSyn1neg, V) : undefined;
-  const syn1 = hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined;
   let output: Float32Array;
   if (syn1neg !== undefined) output = syn1neg;
   else {
