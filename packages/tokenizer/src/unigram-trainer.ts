@@ -25,7 +25,7 @@
 import { corpusSequences, type Corpus } from './corpus.js';
 import { NormalizedString } from './normalized-string.js';
 import { SentencePieceNormalizer, sentencePieceTokenizer, type SentencePieceModelProto } from './sentencepiece.js';
-import { PieceType } from './unigram.js';
+import { PieceType, UnitTrie } from './unigram.js';
 import type { Tokenizer } from './tokenizer.js';
 
 const WS = '\u2581';
@@ -202,8 +202,23 @@ class TrainLattice {
   ends: number[][] = [];
   starts: number[][] = [];
   n = 0;
-  build(chars: string[], index: Map<string, number>, scores: Float64Array, maxLen: number): void {
-    const n = chars.length;
+  /** charIndex[u] = char index of UTF-16 offset u (reused). */
+  private charIndex = new Int32Array(64);
+  build(word: string, trie: UnitTrie, scores: Float64Array, maxLen: number): void {
+    if (this.charIndex.length < word.length + 1) this.charIndex = new Int32Array(2 * word.length + 2);
+    const ci = this.charIndex;
+    const starts: number[] = [];
+    for (let u = 0; u < word.length;) {
+      ci[u] = starts.length;
+      starts.push(u);
+      const c = word.charCodeAt(u);
+      if (c >= 0xd800 && c <= 0xdbff && u + 1 < word.length && (word.charCodeAt(u + 1) & 0xfc00) === 0xdc00) {
+        ci[u + 1] = -1;
+        u += 2;
+      } else u += 1;
+    }
+    ci[word.length] = starts.length;
+    const n = starts.length;
     this.n = n;
     this.ids.length = 0;
     this.begin.length = 0;
@@ -215,17 +230,23 @@ class TrainLattice {
       this.ends[i]!.length = 0;
       this.starts[i]!.length = 0;
     }
+    const unk = unkScoreOf(scores);
     for (let b = 0; b < n; b++) {
-      let s = '';
+      let node = 0;
       let single = false;
-      for (let l = 1; l <= maxLen && b + l <= n; l++) {
-        s += chars[b + l - 1]!;
-        const id = index.get(s);
-        if (id === undefined) continue;
+      for (let u = starts[b]!; u < word.length; u++) {
+        node = trie.step(node, word.charCodeAt(u));
+        if (node < 0) break;
+        const e = ci[u + 1]!;
+        if (e < 0) continue; // inside a surrogate pair
+        const l = e - b;
+        if (l > maxLen) break;
+        const id = trie.value(node);
+        if (id < 0) continue;
         this.add(id, b, l, scores[id]!);
         if (l === 1) single = true;
       }
-      if (!single) this.add(-1, b, 1, unkScoreOf(scores));
+      if (!single) this.add(-1, b, 1, unk);
     }
   }
   private add(id: number, b: number, l: number, sc: number): void {
@@ -359,10 +380,6 @@ function lse(x: number, y: number): number {
   return hi + Math.log(Math.exp(lo - hi) + 1);
 }
 
-function splitChars(s: string): string[] {
-  return Array.from(s);
-}
-
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new Error('trainUnigram: aborted');
 }
@@ -493,23 +510,31 @@ export async function trainUnigram(
   // words of the distinct sentences, counted once per distinct sentence (as sentencepiece's suffix array)
   const wordOcc = new Map<string, number>();
   for (const [s] of sentences) for (const w of splitWords(s)) wordOcc.set(w, (wordOcc.get(w) ?? 0) + 1);
-  const words = [...wordOcc].map(([w, c]) => [splitChars(w), c] as [string[], number]);
+  const words: Array<[string, Int32Array, number]> = [];
+  for (const [w, c] of wordOcc) {
+    const cs: number[] = [];
+    for (let u = 0; u < w.length;) {
+      cs.push(u);
+      const ch = w.charCodeAt(u);
+      u += ch >= 0xd800 && ch <= 0xdbff && u + 1 < w.length && (w.charCodeAt(u + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+    }
+    cs.push(w.length);
+    words.push([w, Int32Array.from(cs), c]);
+  }
   // level-wise substring counting: freq and "next char" branching
   const substr: Array<[string, number]> = [];
   let frontier: Map<string, { f: number; next: string | null; branch: boolean }> | null = null;
   for (let len = 2; len <= maxLen; len++) {
     checkAbort(signal);
     const level = new Map<string, { f: number; next: string | null; branch: boolean }>();
-    for (const [chars, c] of words) {
-      if (chars.length < len) continue;
-      for (let i = 0; i + len <= chars.length; i++) {
-        if (frontier !== null) {
-          // apriori: both the (len-1)-prefix and suffix must repeat
-          const pre = chars.slice(i, i + len - 1).join('');
-          if (!frontier.has(pre)) continue;
-        }
-        const sub = chars.slice(i, i + len).join('');
-        const next = i + len < chars.length ? chars[i + len]! : WS;
+    for (const [w, cs, c] of words) {
+      const m = cs.length - 1;
+      if (m < len) continue;
+      for (let i = 0; i + len <= m; i++) {
+        // apriori: the (len-1)-prefix must repeat
+        if (frontier !== null && !frontier.has(w.slice(cs[i]!, cs[i + len - 1]!))) continue;
+        const sub = w.slice(cs[i]!, cs[i + len]!);
+        const next = i + len < m ? w.slice(cs[i + len]!, cs[i + len + 1]!) : WS;
         const e = level.get(sub);
         if (e === undefined) level.set(sub, { f: c, next, branch: false });
         else {
@@ -550,17 +575,17 @@ export async function trainUnigram(
   // EM data: words with frequencies
   const wordFreq = new Map<string, number>();
   for (const [s, f] of sentences) for (const w of splitWords(s)) wordFreq.set(w, (wordFreq.get(w) ?? 0) + f);
-  const emWords = sortedDesc([...wordFreq]).map(([w, f]) => [splitChars(w), f] as [string[], number]);
+  const emWords = sortedDesc([...wordFreq]);
   let allFreq = 0;
   for (const [, f] of emWords) allFreq += f;
   const desired = Math.floor(vocabLeft * 1.1);
   const lat = new TrainLattice();
 
-  const modelOf = (ps: Pieces): { index: Map<string, number>; scores: Float64Array } => {
-    const index = new Map<string, number>();
+  const modelOf = (ps: Pieces): { index: UnitTrie; scores: Float64Array } => {
+    const index = new UnitTrie();
     const scores = new Float64Array(ps.length);
     ps.forEach(([p, s], i) => {
-      index.set(p, i);
+      index.insert(p, i);
       scores[i] = s;
     });
     return { index, scores };
@@ -604,7 +629,7 @@ export async function trainUnigram(
     const alwaysKeep = new Uint8Array(ps.length).fill(1);
     const alternatives: number[][] = ps.map(() => []);
     for (let i = 0; i < ps.length; i++) {
-      lat.build(splitChars(ps[i]![0]), index, scores, maxLen);
+      lat.build(ps[i]![0], index, scores, maxLen);
       const nb = lat.twoBest();
       if (nb.length === 1) alwaysKeep[i] = 1;
       else if (nb[0]!.length >= 2) alwaysKeep[i] = 0;
@@ -651,7 +676,9 @@ export async function trainUnigram(
       // this piece's alternatives); kept for the same pruning order
       const logsumAlt = Math.log(fsum + freq[i]! * (ps.length - 1));
       let logprobAlt = 0;
-      for (const n of alternatives[i]!) logprobAlt += Math.log(freq[n]! + freq[i]!) - logsumAlt;
+      // an alternative may be an unknown-char node (id -1, when M steps dropped a rare char):
+      // it has no frequency of its own (sentencepiece reads freq[-1] there, undefined behaviour)
+      for (const n of alternatives[i]!) logprobAlt += Math.log((n >= 0 ? freq[n]! : 0) + freq[i]!) - logsumAlt;
       candidates.push([i, F * (logprobSp - logprobAlt)]);
     }
     const prunedSize = Math.max(desired, Math.trunc(shrink * ps.length));

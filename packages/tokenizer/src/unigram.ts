@@ -80,7 +80,7 @@ const ident = (x: number): number => x;
  * A trie over UTF-16 code units with its transitions in one open-addressing hash table
  * ((node, unit) -> child), which is several times faster than a Map per node.
  */
-class UnitTrie {
+export class UnitTrie {
   private keyNode = new Int32Array(1024).fill(-1);
   private keyUnit = new Int32Array(1024);
   private child = new Int32Array(1024);
