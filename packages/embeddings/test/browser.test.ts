@@ -15,7 +15,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, type Rollup } from 'vite';
-import { trainGlove, trainPpmiSvd, trainWord2Vec } from '../src/index.js';
+import {
+  readCompactVectors,
+  trainFastText,
+  trainGlove,
+  trainPpmiSvd,
+  trainWord2Vec,
+  writeCompactVectors,
+} from '../src/index.js';
 import { xorshiftStream } from '../src/internal/util.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -163,6 +170,46 @@ describe('@wordloom/embeddings in Chromium', () => {
     got.ppmi.forEach((x, i) => expect(Math.abs(x - ppmi.wv.vectors[i]!)).toBeLessThan(1e-5));
     expect(got.roundTrip).toBe(true);
     expect(got.neighbours.every((w) => w.startsWith('a'))).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('trains fastText on one thread with the same bits as Node; OOV vectors; compact vectors decode there', async () => {
+    const corpus = topicCorpus(300, 5);
+    const opts = {
+      vectorSize: 16,
+      window: 3,
+      minCount: 1,
+      epochs: 2,
+      seed: 4,
+      bucket: 500,
+      minn: 2,
+      maxn: 3,
+      sg: true,
+    };
+    const { page, errors } = await open('plain');
+    const got = await page.evaluate(
+      async ({ corpus, opts }) => {
+        const E = (window as unknown as { wl: typeof import('../src/index.js') }).wl;
+        const ft = await E.trainFastText(corpus, opts);
+        const bin = E.readFastTextBin(E.writeFastTextBin(ft.wv, ft));
+        const small = E.readCompactVectors(E.writeCompactVectors(ft.wv.kv, { dtype: 'int8' }));
+        return {
+          ngrams: Array.from(ft.wv.vectorsNgrams),
+          oov: Array.from(ft.wv.get('a999')),
+          binOov: Array.from(bin.wv.get('a999')),
+          compact: Array.from(small.get('a1')),
+        };
+      },
+      { corpus, opts },
+    );
+    const ft = await trainFastText(corpus, opts);
+    expect(got.ngrams).toEqual(Array.from(ft.wv.vectorsNgrams));
+    expect(got.oov).toEqual(Array.from(ft.wv.get('a999')));
+    expect(got.binOov).toEqual(got.oov);
+    expect(got.compact).toEqual(
+      Array.from(readCompactVectors(writeCompactVectors(ft.wv.kv, { dtype: 'int8' })).get('a1')),
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
