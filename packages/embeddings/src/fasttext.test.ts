@@ -6,7 +6,9 @@ import {
   fastTextNgrams,
   ftHash,
   readFastTextBin,
+  readWord2VecFormat,
   writeFastTextBin,
+  writeFastTextVec,
 } from './index.js';
 import { fixture } from '../test/fixture-path.js';
 
@@ -128,6 +130,12 @@ describe('fastText .bin', () => {
     // the OOV ones really are OOV, and differ from each other
     expect(model.wv.has('vilage')).toBe(false);
     expect(model.wv.similarity('village', 'vilage')).toBeGreaterThan(0.5);
+  });
+
+  it('writes the .vec text file: the in-vocabulary vectors in word2vec text format', () => {
+    const back = readWord2VecFormat(writeFastTextVec(model.wv));
+    expect(back.words).toEqual(model.wv.words);
+    expect(Array.from(back.get('village'))).toEqual(Array.from(model.wv.get('village')));
   });
 
   it('writes a .bin that reads back to the same bytes and vectors', () => {
