@@ -28,7 +28,6 @@ import { SentencePieceNormalizer, sentencePieceTokenizer, type SentencePieceMode
 import { PieceType, UnitTrie } from './unigram.js';
 import type { Tokenizer } from './tokenizer.js';
 
-const WS = '\u2581';
 const UNK_CHAR = '\u2047';
 
 export interface UnigramTrainerOptions {
@@ -191,50 +190,51 @@ function validPiece(
   return true;
 }
 
-/** A lattice over one word for training (pieces looked up by substring, up to maxLen chars). */
+/**
+ * A lattice over one word for training, in flat typed arrays. Nodes are added in order of
+ * their begin position, so forward passes run over nodes in order and backward passes in
+ * reverse order (no per-position lists).
+ */
 class TrainLattice {
-  // node arrays (reused)
-  ids: number[] = [];
-  begin: number[] = [];
-  len: number[] = [];
-  score: number[] = [];
-  /** node indices ending at each char position */
-  ends: number[][] = [];
-  starts: number[][] = [];
+  ids = new Int32Array(256);
+  begin = new Int32Array(256);
+  len = new Int32Array(256);
+  score = new Float64Array(256);
+  m = 0;
   n = 0;
-  /** charIndex[u] = char index of UTF-16 offset u (reused). */
+  private a = new Float64Array(64);
+  private b = new Float64Array(64);
   private charIndex = new Int32Array(64);
+  private charStart = new Int32Array(64);
   build(word: string, trie: UnitTrie, scores: Float64Array, maxLen: number): void {
-    if (this.charIndex.length < word.length + 1) this.charIndex = new Int32Array(2 * word.length + 2);
+    if (this.charIndex.length < word.length + 1) {
+      this.charIndex = new Int32Array(2 * word.length + 2);
+      this.charStart = new Int32Array(2 * word.length + 2);
+    }
     const ci = this.charIndex;
-    const starts: number[] = [];
+    const cs = this.charStart;
+    let n = 0;
     for (let u = 0; u < word.length;) {
-      ci[u] = starts.length;
-      starts.push(u);
+      ci[u] = n;
+      cs[n++] = u;
       const c = word.charCodeAt(u);
       if (c >= 0xd800 && c <= 0xdbff && u + 1 < word.length && (word.charCodeAt(u + 1) & 0xfc00) === 0xdc00) {
         ci[u + 1] = -1;
         u += 2;
       } else u += 1;
     }
-    ci[word.length] = starts.length;
-    const n = starts.length;
+    ci[word.length] = n;
     this.n = n;
-    this.ids.length = 0;
-    this.begin.length = 0;
-    this.len.length = 0;
-    this.score.length = 0;
-    for (let i = 0; i <= n; i++) {
-      if (this.ends[i] === undefined) this.ends[i] = [];
-      if (this.starts[i] === undefined) this.starts[i] = [];
-      this.ends[i]!.length = 0;
-      this.starts[i]!.length = 0;
+    this.m = 0;
+    if (this.a.length < n + 1) {
+      this.a = new Float64Array(2 * n + 2);
+      this.b = new Float64Array(2 * n + 2);
     }
     const unk = unkScoreOf(scores);
     for (let b = 0; b < n; b++) {
       let node = 0;
       let single = false;
-      for (let u = starts[b]!; u < word.length; u++) {
+      for (let u = cs[b]!; u < word.length; u++) {
         node = trie.step(node, word.charCodeAt(u));
         if (node < 0) break;
         const e = ci[u + 1]!;
@@ -250,67 +250,73 @@ class TrainLattice {
     }
   }
   private add(id: number, b: number, l: number, sc: number): void {
-    const k = this.ids.length;
-    this.ids.push(id);
-    this.begin.push(b);
-    this.len.push(l);
-    this.score.push(sc);
-    this.starts[b]!.push(k);
-    this.ends[b + l]!.push(k);
+    const k = this.m++;
+    if (k >= this.ids.length) {
+      const grow = <T extends Int32Array | Float64Array>(x: T): T => {
+        const y = new (x.constructor as new (n: number) => T)(2 * x.length);
+        y.set(x);
+        return y;
+      };
+      this.ids = grow(this.ids);
+      this.begin = grow(this.begin);
+      this.len = grow(this.len);
+      this.score = grow(this.score);
+    }
+    this.ids[k] = id;
+    this.begin[k] = b;
+    this.len[k] = l;
+    this.score[k] = sc;
   }
   /** Forward-backward: add freq × marginal of each node to expected; returns log Z. */
   marginal(freq: number, expected: Float64Array): number {
     const n = this.n;
-    const m = this.ids.length;
-    const alpha = new Float64Array(n + 1); // log-sum of paths from 0 to position
-    const beta = new Float64Array(n + 1);
+    const m = this.m;
+    const alpha = this.a;
+    const beta = this.b;
+    alpha.fill(-Infinity, 0, n + 1);
+    beta.fill(-Infinity, 0, n + 1);
     alpha[0] = 0;
-    for (let p = 1; p <= n; p++) {
-      let acc = -Infinity;
-      for (const k of this.ends[p]!) acc = lse(acc, alpha[this.begin[k]!]! + this.score[k]!);
-      alpha[p] = acc;
-    }
     beta[n] = 0;
-    for (let p = n - 1; p >= 0; p--) {
-      let acc = -Infinity;
-      for (const k of this.starts[p]!) acc = lse(acc, beta[p + this.len[k]!]! + this.score[k]!);
-      beta[p] = acc;
+    const { begin, len, score, ids } = this;
+    for (let k = 0; k < m; k++) {
+      const e = begin[k]! + len[k]!;
+      alpha[e] = lse(alpha[e]!, alpha[begin[k]!]! + score[k]!);
+    }
+    for (let k = m - 1; k >= 0; k--) {
+      const b = begin[k]!;
+      beta[b] = lse(beta[b]!, beta[b + len[k]!]! + score[k]!);
     }
     const z = alpha[n]!;
     for (let k = 0; k < m; k++) {
-      const id = this.ids[k]!;
+      const id = ids[k]!;
       if (id < 0) continue;
-      const b = this.begin[k]!;
-      expected[id] += freq * Math.exp(alpha[b]! + this.score[k]! + beta[b + this.len[k]!]! - z);
+      const b = begin[k]!;
+      expected[id] += freq * Math.exp(alpha[b]! + score[k]! + beta[b + len[k]!]! - z);
     }
     return z;
   }
   /** Viterbi path as node indices. */
   viterbi(): number[] {
     const n = this.n;
-    const best = new Float64Array(n + 1).fill(-Infinity);
-    const back = new Int32Array(n + 1).fill(-1);
+    const best = this.a;
+    best.fill(-Infinity, 0, n + 1);
     best[0] = 0;
-    for (let p = 1; p <= n; p++) {
-      for (const k of this.ends[p]!) {
-        const s = best[this.begin[k]!]! + this.score[k]!;
-        if (back[p] === -1 || s > best[p]!) {
-          best[p] = s;
-          back[p] = k;
-        }
+    const back = new Int32Array(n + 1).fill(-1);
+    for (let k = 0; k < this.m; k++) {
+      const e = this.begin[k]! + this.len[k]!;
+      const sc = best[this.begin[k]!]! + this.score[k]!;
+      if (back[e] === -1 || sc > best[e]!) {
+        best[e] = sc;
+        back[e] = k;
       }
     }
     const path: number[] = [];
     for (let p = n; p > 0; p = this.begin[back[p]!]!) path.push(back[p]!);
     return path.reverse();
   }
-  /**
-   * The two best paths (as id lists) for pruning: [best] or [best, second]. Second best =
-   * best path that differs somewhere, found by a 2-best Viterbi.
-   */
+  /** The two best paths (as id lists) for pruning: [best] or [best, second] (2-best Viterbi). */
   twoBest(): number[][] {
     const n = this.n;
-    // keep the top-2 (score, node, rank-of-prev) per position
     const s1 = new Float64Array(n + 1).fill(-Infinity);
     const s2 = new Float64Array(n + 1).fill(-Infinity);
     const b1 = new Int32Array(n + 1).fill(-1);
@@ -318,25 +324,24 @@ class TrainLattice {
     const r1 = new Int8Array(n + 1);
     const r2 = new Int8Array(n + 1);
     s1[0] = 0;
-    for (let p = 1; p <= n; p++) {
-      for (const k of this.ends[p]!) {
-        const b = this.begin[k]!;
-        for (let r = 0; r < 2; r++) {
-          const prev = r === 0 ? s1[b]! : s2[b]!;
-          if (prev === -Infinity) continue;
-          const sc = prev + this.score[k]!;
-          if (sc > s1[p]!) {
-            s2[p] = s1[p]!;
-            b2[p] = b1[p]!;
-            r2[p] = r1[p]!;
-            s1[p] = sc;
-            b1[p] = k;
-            r1[p] = r;
-          } else if (sc > s2[p]!) {
-            s2[p] = sc;
-            b2[p] = k;
-            r2[p] = r;
-          }
+    for (let k = 0; k < this.m; k++) {
+      const b = this.begin[k]!;
+      const p = b + this.len[k]!;
+      for (let r = 0; r < 2; r++) {
+        const prev = r === 0 ? s1[b]! : s2[b]!;
+        if (prev === -Infinity) continue;
+        const sc = prev + this.score[k]!;
+        if (sc > s1[p]!) {
+          s2[p] = s1[p]!;
+          b2[p] = b1[p]!;
+          r2[p] = r1[p]!;
+          s1[p] = sc;
+          b1[p] = k;
+          r1[p] = r;
+        } else if (sc > s2[p]!) {
+          s2[p] = sc;
+          b2[p] = k;
+          r2[p] = r;
         }
       }
     }
@@ -521,34 +526,55 @@ export async function trainUnigram(
     cs.push(w.length);
     words.push([w, Int32Array.from(cs), c]);
   }
-  // level-wise substring counting: freq and "next char" branching
+  // level-wise substring counting: freq and "next char" branching. alive[w][i] says that the
+  // substring of the previous length at position i repeats (apriori: only its extensions can).
+  interface Entry {
+    f: number;
+    next: number;
+    branch: boolean;
+  }
   const substr: Array<[string, number]> = [];
-  let frontier: Map<string, { f: number; next: string | null; branch: boolean }> | null = null;
+  const alive = words.map(([, cs]) => new Uint8Array(cs.length - 1).fill(1));
+  let entries: Entry[][] = words.map(() => []);
   for (let len = 2; len <= maxLen; len++) {
     checkAbort(signal);
-    const level = new Map<string, { f: number; next: string | null; branch: boolean }>();
-    for (const [w, cs, c] of words) {
+    const level = new Map<string, Entry>();
+    let any = false;
+    for (let wi = 0; wi < words.length; wi++) {
+      const [w, cs, c] = words[wi]!;
       const m = cs.length - 1;
+      const ent = entries[wi]!;
+      ent.length = 0;
       if (m < len) continue;
+      const al = alive[wi]!;
       for (let i = 0; i + len <= m; i++) {
-        // apriori: the (len-1)-prefix must repeat
-        if (frontier !== null && !frontier.has(w.slice(cs[i]!, cs[i + len - 1]!))) continue;
+        if (al[i] === 0) continue;
         const sub = w.slice(cs[i]!, cs[i + len]!);
-        const next = i + len < m ? w.slice(cs[i + len]!, cs[i + len + 1]!) : WS;
-        const e = level.get(sub);
-        if (e === undefined) level.set(sub, { f: c, next, branch: false });
-        else {
+        const next = i + len < m ? w.charCodeAt(cs[i + len]!) : 0x2581;
+        let e = level.get(sub);
+        if (e === undefined) {
+          e = { f: c, next, branch: false };
+          level.set(sub, e);
+        } else {
           e.f += c;
           if (!e.branch && e.next !== next) e.branch = true;
         }
+        ent[i] = e;
       }
     }
-    const keep = new Map<string, { f: number; next: string | null; branch: boolean }>();
+    for (let wi = 0; wi < words.length; wi++) {
+      const ent = entries[wi]!;
+      const al = alive[wi]!;
+      const m = words[wi]![1].length - 1;
+      for (let i = 0; i < m; i++) {
+        const e = i + len <= m && al[i] === 1 ? ent[i] : undefined;
+        al[i] = e !== undefined && e.f >= 2 ? 1 : 0;
+        if (al[i] === 1) any = true;
+      }
+    }
     for (const [sub, e] of level) {
-      if (e.f < 2) continue;
-      keep.set(sub, e);
+      if (e.f < 2 || !e.branch) continue;
       if (
-        e.branch &&
         validPiece(
           Array.from(sub, (ch) => ch.codePointAt(0)!),
           validOpts,
@@ -556,10 +582,10 @@ export async function trainUnigram(
       )
         substr.push([sub, e.f * len]);
     }
-    if (keep.size === 0) break;
-    frontier = keep;
+    if (!any) break;
     await tick();
   }
+  entries = [];
   const seeds: Pieces = sortedDesc([...seedChars]);
   for (const [w, sc] of sortedDesc(substr)) {
     if (seeds.length >= seedSize) break;
