@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RecurrentBase } from './index.js';
-import { setJsKernels } from './internal/kernels.js';
+import { setFusedKernels, setJsKernels } from './internal/kernels.js';
 
 interface Case {
   name: string;
@@ -83,11 +83,20 @@ it('has the committed cases', () => {
 });
 
 // cpu runs the typed-array kernels by default; the tfjs-op kernels (what wasm and GPUs run) are checked too.
+// 'fused' runs the LSTM through the WebAssembly SIMD step kernel (what wasm runs; H % 4 = 0).
 describe.each([
-  ['typed-array kernels', true],
-  ['tfjs-op kernels', false],
-])('golden: PyTorch nn.RNN/LSTM/GRU (%s)', (_name, js) => {
-  beforeAll(() => setJsKernels(js));
+  ['typed-array kernels', true, 'off'],
+  ['tfjs-op kernels', false, 'off'],
+  ['fused SIMD LSTM kernel', false, 'on'],
+] as const)('golden: PyTorch nn.RNN/LSTM/GRU (%s)', (_name, js, fused) => {
+  beforeAll(() => {
+    setJsKernels(js);
+    setFusedKernels(fused);
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+  });
   for (const c of fixtures.cases) {
     it(c.name, () => {
       const m = build(c);

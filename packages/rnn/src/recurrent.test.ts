@@ -4,7 +4,7 @@ import { readSafetensors, setupBackend, writeSafetensors } from '@wordloom/core'
 import { expectNoLeaks } from '@wordloom/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRU, LSTM, LSTMCell, RNN, TruncatedBptt, type RecurrentState } from './index.js';
-import { setJsKernels } from './internal/kernels.js';
+import { setFusedKernels, setJsKernels } from './internal/kernels.js';
 
 beforeAll(async () => {
   await setupBackend({ prefer: ['cpu'] });
@@ -240,9 +240,14 @@ describe('training', () => {
     tf.dispose([x, h0]);
   });
 
-  for (const js of [true, false]) {
-    it(`no leaks in training or inference for RNN, GRU, LSTM (${js ? 'typed-array' : 'tfjs-op'} kernels)`, async () => {
+  for (const [kind, js, fused] of [
+    ['typed-array', true, 'off'],
+    ['tfjs-op', false, 'off'],
+    ['fused SIMD LSTM', false, 'on'],
+  ] as const) {
+    it(`no leaks in training or inference for RNN, GRU, LSTM (${kind} kernels)`, async () => {
       setJsKernels(js);
+      setFusedKernels(fused);
       try {
         for (const m of [
           new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, dropout: 0.2, seed: 1 }),
@@ -276,6 +281,7 @@ describe('training', () => {
         }
       } finally {
         setJsKernels(true);
+        setFusedKernels('auto');
       }
     });
   }

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { linear, Rng, setupBackend } from '@wordloom/core';
-import { checkGradients } from '@wordloom/core/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { gruSequence, lstmSequence, rnnSequence, setJsKernels } from './kernels.js';
+import { checkGradients, expectClose } from '@wordloom/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gruSequence, lstmSequence, rnnSequence, setFusedKernels, setJsKernels } from './kernels.js';
 import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
 
 const rng = new Rng(7);
@@ -104,4 +104,45 @@ describe.each([
       );
     });
   }
+});
+
+describe('fused SIMD LSTM kernel (fused-lstm.ts, forced on cpu)', () => {
+  const H4 = 4;
+  const args = (): tf.Tensor[] => [
+    ...[0, 1, 2, 3].map(() => rand([N, H4], 1)),
+    ...[0, 1, 2, 3].map(() => rand([H4, H4])),
+    rand([4 * H4]),
+    rand([B, H4]),
+    rand([B, H4]),
+  ];
+  const run = (a: tf.Tensor[]): tf.Tensor => lstmSequence(layout, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]);
+  beforeAll(() => {
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+  });
+  it('finite differences', () => {
+    const R = rand([N + 2 * B, H4]);
+    checkGradients((...a) => tf.sum(tf.mul(run(a), R)), args());
+  });
+  it('equals the tfjs-op path (outputs, final states, every gradient)', () => {
+    const a = args();
+    const R = rand([N + 2 * B, H4]);
+    const both = (mode: 'on' | 'off') => {
+      setFusedKernels(mode);
+      const y = run(a);
+      const g = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(run(x), R)))(a);
+      return [y, ...g];
+    };
+    const fused = both('on');
+    const ops = both('off');
+    setFusedKernels('on');
+    fused.forEach((t, k) =>
+      expectClose(t, ops[k], { rtol: 1e-5, atol: 1e-6, name: k === 0 ? 'value' : `grad ${k - 1}` }),
+    );
+    tf.dispose([...a, R, ...fused, ...ops]);
+  });
 });

@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
+import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
 import { jsGru, jsLstm, jsRnn, type JsResult } from './js-kernels.js';
 import type { PackedLayout } from './packing.js';
 
@@ -35,6 +36,24 @@ export function setJsKernels(on: boolean): void {
 
 function useJs(): boolean {
   return jsKernels && tf.getBackend() === 'cpu';
+}
+
+let fused: 'auto' | 'on' | 'off' = 'auto';
+
+/**
+ * When the LSTM uses the fused WebAssembly SIMD step kernel (fused-lstm.ts): 'auto' on the wasm
+ * backend, 'on' on any backend the typed-array kernels do not take (tests use it on cpu with
+ * setJsKernels(false)), 'off' never. Returns the previous setting.
+ */
+export function setFusedKernels(mode: 'auto' | 'on' | 'off'): 'auto' | 'on' | 'off' {
+  const prev = fused;
+  fused = mode;
+  return prev;
+}
+
+function useFused(H: number): boolean {
+  if (fused === 'off' || !fusedLstmAvailable(H)) return false;
+  return fused === 'on' || tf.getBackend() === 'wasm';
 }
 
 const f32 = (t: T2): Float32Array => t.dataSync() as Float32Array;
@@ -140,6 +159,7 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
       const shapes = [...[0, 1, 2, 3].map(() => [N, H]), ...[0, 1, 2, 3].map(() => [H, H]), [4 * H], [B, H], [B, H]];
       return fromJs(res, N + 2 * B, H, shapes);
     }
+    if (useFused(H)) return fusedLstm(layout, inputs, save);
     const T = layout.maxLen;
     const sizes = layout.batchSizes;
     const bv = b.dataSync() as Float32Array;

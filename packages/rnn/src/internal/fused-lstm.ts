@@ -1,0 +1,187 @@
+/**
+ * The LSTM recurrence with a fused step kernel (`lstm-simd.wat`, WebAssembly SIMD): per time step
+ * ONE tfjs matmul (h · [W_hi; W_hf; W_hg; W_ho]ᵀ, all four gates at once) and one kernel call for
+ * the gates, non-linearities and state update; backward likewise one kernel call and one matmul
+ * per step. The state, the saved activations and the gradients stay in typed arrays between steps
+ * instead of ~15 tfjs ops (and tensors) per step forward and ~25 backward.
+ *
+ * Same inputs, outputs and gradients as `lstmSequence`'s op path in kernels.ts (packed, sorted
+ * layout; value [N + 2B, H]). Used on the wasm backend when H is a multiple of 4.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMul } from '@wordloom/core';
+import { LSTM_SIMD_WASM_BASE64 } from './lstm-simd-wasm.js';
+import type { PackedLayout } from './packing.js';
+
+interface LstmExports {
+  lstmForward: (...ptrsAndSizes: number[]) => void; // x, bias, g, cPrev, h, c, s, n, H
+  lstmBackward: (...ptrsAndSizes: number[]) => void; // s, cPrev, dy, dh, dc, dpre, dx, dcPrev, n, H
+}
+
+let state: { memory: WebAssembly.Memory; ex: LstmExports } | null | undefined;
+
+function kernel(): { memory: WebAssembly.Memory; ex: LstmExports } | null {
+  if (state !== undefined) return state;
+  try {
+    const bin = atob(LSTM_SIMD_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    if (!WebAssembly.validate(bytes)) {
+      state = null;
+      return state;
+    }
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const mod = new WebAssembly.Module(bytes); // 1.3 kB: fine for synchronous compilation
+    state = { memory, ex: new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as LstmExports };
+  } catch {
+    state = null;
+  }
+  return state;
+}
+
+/** Whether the fused kernel can run for hidden size H (WebAssembly SIMD present, H % 4 = 0). */
+export function fusedLstmAvailable(H: number): boolean {
+  return H > 0 && H % 4 === 0 && kernel() !== null;
+}
+
+/** The kernel's memory as floats, at least `floats` long. */
+function heap(floats: number): { f: Float32Array; ex: LstmExports } {
+  const k = kernel();
+  if (!k) throw new Error('LSTM: this engine has no WebAssembly SIMD for the fused kernel');
+  const bytes = 4 * floats;
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  return { f: new Float32Array(k.memory.buffer), ex: k.ex };
+}
+
+type T2 = tf.Tensor;
+
+/** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
+interface WasmBackendInternals {
+  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
+  wasm?: { HEAPU8?: Uint8Array };
+}
+
+/**
+ * A float32 tensor's values: on the wasm backend a view of its bytes in the backend's heap, to be
+ * read before the next tfjs call (which could grow or reuse that memory) — it saves `dataSync`'s
+ * copy; elsewhere, or if the backend's internals are not as expected, `dataSync()`.
+ */
+function values(t: T2): Float32Array {
+  if (tf.getBackend() === 'wasm') {
+    const be = tf.backend() as unknown as WasmBackendInternals;
+    const d = be.dataIdMap?.get(t.dataId);
+    const heap = be.wasm?.HEAPU8;
+    if (d && d.dtype === 'float32' && typeof d.memoryOffset === 'number' && heap && d.memoryOffset % 4 === 0) {
+      if (d.memoryOffset + 4 * t.size <= heap.byteLength) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
+    }
+  }
+  return t.dataSync() as Float32Array;
+}
+
+/**
+ * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: x_i, x_f, x_g, x_o [N, H],
+ * W_hi…W_ho [H, H], bias [4H], h0, c0 [B, H] sorted).
+ */
+export function fusedLstm(
+  layout: PackedLayout,
+  inputs: T2[],
+  save: tf.GradSaveFunc,
+): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
+  const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
+  const H = h0In.shape[1]!;
+  const H4 = 4 * H;
+  const N = layout.total;
+  const B = layout.batch;
+  const T = layout.maxLen;
+  const sizes = layout.batchSizes;
+  const offsets = layout.offsets;
+  // the four input projections [N, H] (step t's rows are the contiguous block offsets[t]…) and bias
+  const X = [xi, xf, xg, xo].map((x) => (x.dataSync() as Float32Array).slice());
+  const bias = (b.dataSync() as Float32Array).slice();
+  const h = (h0In.dataSync() as Float32Array).slice();
+  const c = (c0In.dataSync() as Float32Array).slice();
+  const S = new Float32Array(N * 5 * H); // saved i, f, g, o, tanh c per packed row
+  const Hp = new Float32Array(N * H); // h entering each packed row's step
+  const Cp = new Float32Array(N * H); // c entering it
+  const value = new Float32Array((N + 2 * B) * H);
+  const WcatT = tf.tidy(() => tf.transpose(tf.concat([wi, wf, wg, wo], 0))); // [H, 4H]
+  for (let t = 0; t < T; t++) {
+    const n = sizes[t];
+    const off = offsets[t];
+    const G = tf.tidy(() => tf.matMul(tf.tensor2d(h.subarray(0, n * H), [n, H]), WcatT));
+    Hp.set(h.subarray(0, n * H), off * H);
+    Cp.set(c.subarray(0, n * H), off * H);
+    // kernel memory: x (4 blocks [n, H]) | g [n, 4H] | cPrev, h, c [n, H] | saved [n, 5H] | bias [4H]
+    const nH = n * H;
+    const [ax, ag, ac, ah, acn, as, ab] = [0, 4 * nH, 8 * nH, 9 * nH, 10 * nH, 11 * nH, 16 * nH];
+    const { f, ex } = heap(16 * nH + H4);
+    for (let k = 0; k < 4; k++) f.set(X[k].subarray(off * H, off * H + nH), ax + k * nH);
+    f.set(values(G), ag);
+    G.dispose();
+    f.set(c.subarray(0, nH), ac);
+    f.set(bias, ab);
+    ex.lstmForward(4 * ax, 4 * ab, 4 * ag, 4 * ac, 4 * ah, 4 * acn, 4 * as, n, H);
+    h.set(f.subarray(ah, ah + nH));
+    c.set(f.subarray(acn, acn + nH));
+    S.set(f.subarray(as, as + 5 * nH), off * 5 * H);
+    value.set(f.subarray(ah, ah + nH), off * H);
+    // sequences ending at this step: their final h and c, by sorted slot
+    const next = t + 1 < T ? sizes[t + 1] : 0;
+    for (let r = next; r < n; r++) {
+      value.set(h.subarray(r * H, (r + 1) * H), (N + r) * H);
+      value.set(c.subarray(r * H, (r + 1) * H), (N + B + r) * H);
+    }
+  }
+  WcatT.dispose();
+  save([wi, wf, wg, wo]);
+  return {
+    value: tf.tensor2d(value, [N + 2 * B, H]),
+    gradFunc: (dy: T2, saved: T2[]) => {
+      const dyv = dy.dataSync() as Float32Array;
+      const Wcat = tf.concat(saved.slice(0, 4), 0); // [4H, H]
+      const dPre = new Float32Array(N * H4); // gates side by side, for dW
+      const dX = [0, 1, 2, 3].map(() => new Float32Array(N * H));
+      let dhMat: Float32Array = new Float32Array(0); // d(pre)_{t+1} · Wcat: gradient into h of step t's rows < next
+      const dcCarry = new Float32Array(B * H);
+      for (let t = T - 1; t >= 0; t--) {
+        const n = sizes[t];
+        const off = offsets[t];
+        const next = t + 1 < T ? sizes[t + 1] : 0;
+        const nH = n * H;
+        const xH = next * H;
+        // kernel memory: saved [n, 5H] | cPrev, dy, dh, dc [n, H] | dpre [n, 4H] | dx 4 × [n, H] | dcPrev [n, H]
+        const [as, acp, ady, adh, adc, adp, adx, adcp] = [0, 5, 6, 7, 8, 9, 13, 17].map((m) => m * nH);
+        const { f, ex } = heap(18 * nH);
+        f.set(S.subarray(off * 5 * H, (off + n) * 5 * H), as);
+        f.set(Cp.subarray(off * H, (off + n) * H), acp);
+        f.set(dyv.subarray(off * H, off * H + nH), ady);
+        // carried into rows < next from step t + 1; rows next… end here and get the final-state gradients
+        f.set(dhMat.subarray(0, xH), adh);
+        f.set(dyv.subarray((N + next) * H, (N + n) * H), adh + xH);
+        f.set(dcCarry.subarray(0, xH), adc);
+        f.set(dyv.subarray((N + B + next) * H, (N + B + n) * H), adc + xH);
+        ex.lstmBackward(4 * as, 4 * acp, 4 * ady, 4 * adh, 4 * adc, 4 * adp, 4 * adx, 4 * adcp, n, H);
+        dPre.set(f.subarray(adp, adp + 4 * nH), off * H4);
+        for (let k = 0; k < 4; k++) dX[k].set(f.subarray(adx + k * nH, adx + (k + 1) * nH), off * H);
+        dcCarry.set(f.subarray(adcp, adcp + nH));
+        const D = tf.tidy(() => tf.matMul(tf.tensor2d(f.slice(adp, adp + 4 * nH), [n, H4]), Wcat));
+        dhMat = values(D).slice();
+        D.dispose();
+      }
+      Wcat.dispose();
+      // bias = column sums of d(pre); dW = d(pre)ᵀ · Hp, one product split by rows into the gates
+      return tf.tidy(() => {
+        const dP = tf.tensor2d(dPre, [N, H4]);
+        const dW = tf.split(batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true }), 4, 0);
+        return [
+          ...dX.map((d) => tf.tensor2d(d, [N, H])),
+          ...dW,
+          tf.sum(dP, 0),
+          tf.tensor2d(dhMat, [B, H]),
+          tf.tensor2d(dcCarry, [B, H]),
+        ];
+      });
+    },
+  };
+}
