@@ -31,6 +31,22 @@ const nodeBuiltins = [
   'child_process',
 ];
 
+/**
+ * Cross-origin isolation (SharedArrayBuffer, which the "Train here" page's data-parallel replicas share):
+ * every resource here is same-origin, so `require-corp` costs nothing.
+ */
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Packages the page uses that are not (yet) dependencies of demo-web: their sources, as the workspace has them. */
+const packagesDir = path.resolve(import.meta.dirname, '../../../packages');
+const sourceAliases = ['train', 'data', 'optim'].map((p) => ({
+  find: new RegExp(`^@wordloom/${p}$`),
+  replacement: path.join(packagesDir, p, 'src/index.ts'),
+}));
+
 export default defineConfig({
   base: './',
   plugins: [copyTokenizers()],
@@ -38,13 +54,16 @@ export default defineConfig({
     // The packages' TypeScript sources (their `@wordloom/source` export condition): one
     // toolchain for dev and build, and no stale dist/ between workspace packages.
     conditions: ['@wordloom/source'],
-    alias: nodeBuiltins.flatMap((m) => [
-      { find: new RegExp(`^node:${m}$`), replacement: shim },
-      { find: new RegExp(`^${m}$`), replacement: shim },
-    ]),
+    alias: [
+      ...sourceAliases,
+      ...nodeBuiltins.flatMap((m) => [
+        { find: new RegExp(`^node:${m}$`), replacement: shim },
+        { find: new RegExp(`^${m}$`), replacement: shim },
+      ]),
+    ],
   },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
   worker: { format: 'es' },
-  server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', headers: isolation },
+  preview: { host: '127.0.0.1', headers: isolation },
 });

@@ -75,7 +75,7 @@ export async function resolveReplicas(replicas: unknown): Promise<number> {
 export async function fitWithSetup<M extends Module, B, EB>(
   opts: ReplicaFitOptions<M, B, EB> & { launcher?: ReplicaLauncher },
 ): Promise<History> {
-  const { setup, replicas, setupOptions, onSetup, launcher, ...rest } = opts;
+  const { setup, replicas, setupOptions, onSetup, launcher, backendOptions, ...rest } = opts;
   if (setup === undefined)
     throw new Error('fit: replicas need setup: the URL of a module exporting setup({ rank, world })');
   let url = '';
@@ -115,7 +115,13 @@ export async function fitWithSetup<M extends Module, B, EB>(
       const launch = launcher ?? (await defaultLauncher()).launch;
       group = new ReplicaGroup(
         world,
-        { setup: url, setupOptions, backend: tf.getBackend(), options: stepOptions },
+        {
+          setup: url,
+          setupOptions,
+          backend: tf.getBackend(),
+          options: stepOptions,
+          ...(backendOptions !== undefined ? { backendOptions } : {}),
+        },
         launch,
       );
     }

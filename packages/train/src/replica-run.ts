@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend, type BackendName } from '@wordloom/core';
+import { setupBackend, type BackendName, type SetupBackendOptions } from '@wordloom/core';
 import { markFailed, weightsChecksum, type FromReplica, type ReplicaInit, type ToReplica } from './replicas.js';
 import { Trainer } from './trainer.js';
 import type { ReplicaSetupContext, ReplicaSetupResult } from './types.js';
@@ -71,7 +71,10 @@ export async function runReplica(
   const { rank, world } = init;
   let trainer: Trainer | undefined;
   try {
-    const be = await setupBackend({ prefer: [init.backend as BackendName] });
+    const be = await setupBackend({
+      ...(init.backendOptions as Omit<SetupBackendOptions, 'prefer'> | undefined),
+      prefer: [init.backend as BackendName],
+    });
     if (tf.getBackend() !== init.backend)
       throw new Error(
         `backend ${be.backend} instead of rank 0's ${init.backend}${be.rejected.length ? ` (${be.rejected.map((r) => r.reason).join('; ')})` : ''}: replicas must share a backend to stay identical`,

@@ -357,6 +357,8 @@ export interface ReplicaInit {
   setupOptions: unknown;
   /** The tfjs backend rank 0 uses; replicas must use the same one to stay bit-identical. */
   backend: string;
+  /** More `setupBackend` options for the replicas (e.g. a page's `wasmPaths`). */
+  backendOptions?: { wasmPaths?: string | Record<string, string>; wasmThreads?: boolean };
   control: SharedArrayBuffer;
   /** The JSON options of `fit` that a replica's step depends on. */
   options: ReplicaStepOptions;

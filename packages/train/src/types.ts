@@ -230,6 +230,11 @@ export interface ReplicaFitOptions<M extends Module = Module, B = unknown, EB = 
    * browser has no default: `launchWeb((rank) => new Worker(new URL('./replica-worker.js', import.meta.url), { type: 'module' }))`
    */
   launcher?: ReplicaLauncher;
+  /**
+   * More `setupBackend` options for every replica (each replica starts rank 0's backend), e.g. the `wasmPaths` a
+   * page passes to its own `setupBackend`. @default none
+   */
+  backendOptions?: { wasmPaths?: string | Record<string, string>; wasmThreads?: boolean };
   /** Called with rank 0's setup result before training (to keep the model: `fit` does not dispose it). @default none */
   onSetup?: (made: ReplicaSetupResult<M, B, EB>) => void;
 }

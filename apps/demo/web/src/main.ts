@@ -22,6 +22,7 @@ const pages: Record<string, () => Promise<Page>> = {
   lm: () => import('./pages/lm.js'),
   sentiment: () => import('./pages/sentiment.js'),
   curves: () => import('./pages/curves.js'),
+  train: () => import('./pages/train.js'),
 };
 
 async function boot(): Promise<void> {

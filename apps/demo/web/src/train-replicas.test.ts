@@ -14,6 +14,21 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+/** What train-e2e/page.ts puts on `window`. */
+interface TrainApi {
+  isolated(): boolean;
+  replicasVsOne(): Promise<{ dw: number; dl: number; steps: number; exchanges: number }>;
+  full(): Promise<{ w: number[][]; losses: number[] }>;
+  firstPart(): Promise<{ stopReason: string; step: number; saved: string[] }>;
+  resume(): Promise<{ w: number[][]; losses: number[]; resumedFrom?: number; stopReason: string }>;
+}
+declare global {
+  interface Window {
+    __train?: TrainApi;
+    __ready?: boolean;
+  }
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '..');
 const repo = path.resolve(web, '../../..');
