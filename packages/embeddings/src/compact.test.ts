@@ -1,5 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KeyedVectors, fromFloat16Bits, readCompactVectors, toFloat16Bits, writeCompactVectors } from './index.js';
+import {
+  KeyedVectors,
+  fromFloat16Bits,
+  readCompactFastText,
+  readCompactVectors,
+  readFastTextBin,
+  toFloat16Bits,
+  writeCompactFastText,
+  writeCompactVectors,
+} from './index.js';
+import { fixture } from '../test/fixture-path.js';
 
 function randomKv(V: number, D: number, seed: number): KeyedVectors {
   let s = seed;
@@ -81,5 +92,33 @@ describe('compact vectors', () => {
     expect(() => readCompactVectors(v)).toThrow(/version 9 is not supported/);
     expect(() => readCompactVectors(bytes).get('zzz')).toThrow(/"zzz" is not in the vocabulary \(300 words\)/);
     expect(() => writeCompactVectors(kv, { dtype: 'int4' as 'int8' })).toThrow(/dtype must be/);
+  });
+});
+
+describe('compact fastText', () => {
+  const ft = readFastTextBin(readFileSync(fixture('ft-tiny.bin'))).wv;
+  for (const dtype of ['float16', 'int8'] as const) {
+    it(`${dtype}: OOV and in-vocabulary vectors survive, the file is small`, () => {
+      const bytes = writeCompactFastText(ft, { dtype });
+      const per = dtype === 'float16' ? 2 : 1;
+      expect(bytes.length).toBeLessThan((ft.size + ft.bucket) * (ft.dim * per + 4) + ft.size * 20 + 100);
+      const back = readCompactFastText(bytes);
+      expect(back.minn).toBe(ft.minn);
+      expect(back.maxn).toBe(ft.maxn);
+      expect(back.bucket).toBe(ft.bucket);
+      for (const w of ['village', 'vilage', '희망찬', 'zzzzqx']) {
+        const a = ft.getRaw(w);
+        const b = back.getRaw(w);
+        let m = 0;
+        for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]!));
+        for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!), `${w}[${k}]`).toBeLessThan(m * 0.02);
+      }
+      expect(back.mostSimilar('vilage')[0]!.word).toBe(ft.mostSimilar('vilage')[0]!.word);
+    });
+  }
+  it('rejects malformed files', () => {
+    const bytes = writeCompactFastText(ft);
+    expect(() => readCompactFastText(bytes.subarray(0, 5))).toThrow(/not a compact fastText file/);
+    expect(() => readCompactFastText(bytes.subarray(0, bytes.length - 3))).toThrow(/n-gram rows of dim 8/);
   });
 });

@@ -10,6 +10,7 @@
  * then V·D int8, row i = scale[i] · q[i] with scale = max|x| / 127 and q = round(x / scale).
  */
 import { KeyedVectors, type Neighbour } from './keyed-vectors.js';
+import { FastTextKeyedVectors } from './fasttext.js';
 import { nodeBuiltin } from './internal/node.js';
 
 /** Storage of a compact file. */
@@ -332,4 +333,112 @@ export function loadCompactVectors(path: string): CompactKeyedVectors {
       'in the browser fetch the bytes and call readCompactVectors',
     ).readFileSync(path),
   );
+}
+
+const FT_MAGIC = [0x57, 0x4c, 0x46, 0x54]; // "WLFT"
+const FT_HEADER = 24;
+
+function encodeRows(x: Float32Array, rows: number, D: number, dtype: CompactDtype): Uint8Array {
+  const out = new Uint8Array(dtype === 'float16' ? rows * D * 2 : rows * 4 + rows * D);
+  const dv = new DataView(out.buffer);
+  if (dtype === 'float16') {
+    for (let i = 0; i < rows * D; i++) dv.setUint16(2 * i, toFloat16Bits(x[i]!), true);
+    return out;
+  }
+  const q = new Int8Array(out.buffer, rows * 4, rows * D);
+  for (let i = 0; i < rows; i++) {
+    let m = 0;
+    for (let k = 0; k < D; k++) m = Math.max(m, Math.abs(x[i * D + k]!));
+    const scale = m / 127;
+    dv.setFloat32(4 * i, scale, true);
+    const inv = scale > 0 ? 1 / scale : 0;
+    for (let k = 0; k < D; k++) q[i * D + k] = Math.round(x[i * D + k]! * inv);
+  }
+  return out;
+}
+
+function decodeRows(b: Uint8Array, rows: number, D: number, dtype: CompactDtype): Float32Array {
+  const out = new Float32Array(rows * D);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dtype === 'float16') {
+    for (let i = 0; i < rows * D; i++) out[i] = fromFloat16Bits(dv.getUint16(2 * i, true));
+    return out;
+  }
+  for (let i = 0; i < rows; i++) {
+    const s = dv.getFloat32(4 * i, true);
+    for (let k = 0; k < D; k++) out[i * D + k] = dv.getInt8(rows * 4 + i * D + k) * s;
+  }
+  return out;
+}
+
+/**
+ * Encodes fastText vectors compactly: the word rows (`vectorsVocab`, as a compact vectors
+ * file) and the n-gram rows, both float16 or int8 with a per-row scale, plus `minn`/`maxn`.
+ * Layout: `WLFT`, u8 version 1, u8 dtype (1 float16, 2 int8), u16 0, u32 minn, u32 maxn,
+ * u32 bucket, u32 byte length B of the word part, u32 0; the word part (a compact vectors file of
+ * the word rows, see {@link writeCompactVectors}); zero padding to a multiple of 4; the n-gram rows.
+ */
+export function writeCompactFastText(wv: FastTextKeyedVectors, opts: WriteCompactOptions = {}): Uint8Array {
+  const dtype = opts.dtype ?? 'int8';
+  const words = writeCompactVectors(new KeyedVectors({ words: wv.words, vectors: wv.vectorsVocab, dim: wv.dim }), {
+    dtype,
+  });
+  const rows = encodeRows(wv.vectorsNgrams, wv.bucket, wv.dim, dtype);
+  const pad = (4 - (words.length % 4)) % 4;
+  const out = new Uint8Array(FT_HEADER + words.length + pad + rows.length);
+  const dv = new DataView(out.buffer);
+  out.set(FT_MAGIC, 0);
+  out[4] = 1;
+  out[5] = dtype === 'float16' ? 1 : 2;
+  dv.setUint32(8, wv.minn, true);
+  dv.setUint32(12, wv.maxn, true);
+  dv.setUint32(16, wv.bucket, true);
+  dv.setUint32(20, words.length, true);
+  out.set(words, FT_HEADER);
+  out.set(rows, FT_HEADER + words.length + pad);
+  return out;
+}
+
+/**
+ * Reads {@link writeCompactFastText}'s bytes into {@link FastTextKeyedVectors} (decoded to
+ * float32 at load: n-gram rows are summed for every lookup, so they are kept decoded).
+ * @throws on a malformed file.
+ */
+export function readCompactFastText(
+  bytes: Uint8Array,
+  opts: { wordTransform?: (word: string) => string } = {},
+): FastTextKeyedVectors {
+  const fn = 'readCompactFastText';
+  if (bytes.length < FT_HEADER || FT_MAGIC.some((m, i) => bytes[i] !== m)) {
+    throw new Error(`${fn}: not a compact fastText file (no "WLFT" magic)`);
+  }
+  if (bytes[4] !== 1) throw new Error(`${fn}: version ${bytes[4]} is not supported (1 is)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const minn = dv.getUint32(8, true);
+  const maxn = dv.getUint32(12, true);
+  const bucket = dv.getUint32(16, true);
+  const B = dv.getUint32(20, true);
+  if (FT_HEADER + B > bytes.length)
+    throw new Error(`${fn}: the word part claims ${B} bytes but the file has ${bytes.length}`);
+  const words = new CompactKeyedVectors(bytes.subarray(FT_HEADER, FT_HEADER + B));
+  const dtype = words.dtype;
+  if ((bytes[5] === 1 ? 'float16' : 'int8') !== dtype)
+    throw new Error(`${fn}: the header and the word part disagree on dtype`);
+  const D = words.dim;
+  const start = FT_HEADER + B + ((4 - (B % 4)) % 4);
+  const need = dtype === 'float16' ? bucket * D * 2 : bucket * 4 + bucket * D;
+  if (start + need !== bytes.length) {
+    throw new Error(
+      `${fn}: the header claims ${bucket} n-gram rows of dim ${D} (${need} bytes) but ${bytes.length - start} bytes follow`,
+    );
+  }
+  return new FastTextKeyedVectors({
+    words: words.words,
+    vectorsVocab: words.toKeyedVectors().vectors,
+    vectorsNgrams: decodeRows(bytes.subarray(start), bucket, D, dtype),
+    dim: D,
+    minn,
+    maxn,
+    wordTransform: opts.wordTransform,
+  });
 }

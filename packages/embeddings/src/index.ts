@@ -62,5 +62,7 @@ export {
   loadCompactVectors,
   toFloat16Bits,
   fromFloat16Bits,
+  writeCompactFastText,
+  readCompactFastText,
 } from './compact.js';
 export type { CompactDtype, WriteCompactOptions } from './compact.js';
