@@ -1,5 +1,6 @@
 /**
- * @wordloom/embeddings — word2vec (CBOW, skip-gram), GloVe, PPMI+SVD, KeyedVectors,
+ * @wordloom/embeddings — word2vec (CBOW, skip-gram), fastText (subword vectors, .bin), GloVe,
+ * PPMI+SVD, KeyedVectors, continued training, compact (float16 / int8) vectors,
  * evaluation, word2vec text/binary formats.
  * @packageDocumentation
  */
