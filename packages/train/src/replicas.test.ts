@@ -117,6 +117,18 @@ describe('fit with replicas (worker threads)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("a replica's error in setup stops the run with that error", async () => {
+    const err = await run(2, { kind: 'mlp', setupFails: 1 }, { maxSteps: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicaError);
+    expect((err as ReplicaError).errorName).toBe('TypeError');
+    expect((err as Error).message).toBe('replica 1 of 2: no data for replica 1');
+  });
+
+  it('replicas whose weights diverge are caught at the end (checksum)', async () => {
+    const err = await run(2, { kind: 'mlp', diverge: 1 }, { maxSteps: 2 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^fit: replica 1's weights differ from rank 0's at the end/);
+  });
+
   it("rank 0's own error stops the replicas too", async () => {
     const err = await run(2, { kind: 'mlp', fail: { rank: 0, step: 2 } }, { maxSteps: 10 }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('boom at step 2');

@@ -58,6 +58,7 @@ function failCheck(options, rank, ctx) {
 
 export function setup({ rank, options }) {
   manualSeed(12 + rank);
+  if (options.setupFails === rank) throw new TypeError(`no data for replica ${rank}`);
   if (options.kind === 'lstm') {
     const model = new LstmLm(rank);
     const optimizer = new Optimizer(model, adam({ lr: 0.01 }));
@@ -88,7 +89,8 @@ export function setup({ rank, options }) {
     };
   }
   const model = new Net(1, options.dropout ?? 0, rank);
-  const optimizer = new Optimizer(model, adam({ lr: 0.05 }));
+  // options.diverge: that replica takes another learning rate (what a replica on another backend would do).
+  const optimizer = new Optimizer(model, adam({ lr: options.diverge === rank ? 0.06 : 0.05 }));
   const train = new DataLoader({
     dataset: fromArray(examples(options.n ?? 24)),
     batchSize: options.batchSize ?? 5,
