@@ -77,7 +77,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('lm shakespeare', () => {
   it('is exported as lmCommands with --help', () => {
-    expect(lmCommands.map((c) => c.name)).toEqual(['lm shakespeare']);
+    expect(lmCommands.map((c) => c.name)).toEqual(['lm shakespeare', 'lm ptb']);
     expect(parseCommandArgs(lmShakespeareCommand, ['--help'])).toBe('help');
   });
 
