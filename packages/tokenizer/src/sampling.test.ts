@@ -96,6 +96,13 @@ describe('Unigram sampling matches sentencepiece SampleEncode', () => {
         expect(Array.from(tok.encode(w, { sampling: { alpha: 0.1, nbestSize: 1, random: seed } }).ids)).toEqual(best);
     }
   });
+  it('encodeBatch uses one stream for the batch: seeded, reproducible, not the same draws per input', () => {
+    const w = Array.from({ length: 20 }, () => 'international relations');
+    const a = tok.encodeBatch(w, { sampling: { alpha: 0.1, random: 7 } }).ids.map((x) => Array.from(x).join(' '));
+    const b = tok.encodeBatch(w, { sampling: { alpha: 0.1, random: 7 } }).ids.map((x) => Array.from(x).join(' '));
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBeGreaterThan(1);
+  });
   it('is reproducible with a seed and decodes to the same text', () => {
     const w = 'international relations';
     const a = tok.encode(w, { sampling: { alpha: 0.1, random: 42 } }).ids;

@@ -538,6 +538,11 @@ export class Tokenizer {
     }
     if (padding === 'max_length' && options.maxLength === undefined)
       throw new Error("Tokenizer.encodeBatch: padding 'max_length' needs maxLength");
+    if (options.sampling !== undefined) {
+      // one random stream for the whole batch (a seed per input would repeat the same draws)
+      const random = randomFn(options.sampling.random, 'Tokenizer.encodeBatch sampling.random');
+      options = { ...options, sampling: { ...options.sampling, random } };
+    }
     const encs = inputs.map((inp, i) => {
       if (Array.isArray(inp)) {
         if ((inp as unknown[]).length !== 2)
