@@ -528,64 +528,82 @@ export async function trainUnigram(
   }
   // level-wise substring counting: freq and "next char" branching. alive[w][i] says that the
   // substring of the previous length at position i repeats (apriori: only its extensions can).
-  interface Entry {
-    f: number;
-    next: number;
-    branch: boolean;
-  }
   const substr: Array<[string, number]> = [];
   const alive = words.map(([, cs]) => new Uint8Array(cs.length - 1).fill(1));
-  let entries: Entry[][] = words.map(() => []);
+  // per word and position: index of its substring in this level's tables (-1: not counted)
+  const slots = words.map(([, cs]) => new Int32Array(cs.length - 1));
   for (let len = 2; len <= maxLen; len++) {
     checkAbort(signal);
-    const level = new Map<string, Entry>();
+    // substring -> index; counts, first next char and "branches" in typed arrays (no objects)
+    const level = new Map<string, number>();
+    let cap = 1024;
+    let freqs = new Float64Array(cap);
+    let nexts = new Int32Array(cap);
+    let branch = new Uint8Array(cap);
     let any = false;
     for (let wi = 0; wi < words.length; wi++) {
       const [w, cs, c] = words[wi]!;
       const m = cs.length - 1;
-      const ent = entries[wi]!;
-      ent.length = 0;
+      const sl = slots[wi]!;
+      sl.fill(-1);
       if (m < len) continue;
       const al = alive[wi]!;
       for (let i = 0; i + len <= m; i++) {
         if (al[i] === 0) continue;
         const sub = w.slice(cs[i]!, cs[i + len]!);
         const next = i + len < m ? w.charCodeAt(cs[i + len]!) : 0x2581;
-        let e = level.get(sub);
-        if (e === undefined) {
-          e = { f: c, next, branch: false };
-          level.set(sub, e);
+        let k = level.get(sub);
+        if (k === undefined) {
+          k = level.size;
+          if (k >= cap) {
+            cap *= 2;
+            const f2 = new Float64Array(cap);
+            f2.set(freqs);
+            freqs = f2;
+            const n2 = new Int32Array(cap);
+            n2.set(nexts);
+            nexts = n2;
+            const b2 = new Uint8Array(cap);
+            b2.set(branch);
+            branch = b2;
+          }
+          level.set(sub, k);
+          freqs[k] = c;
+          nexts[k] = next;
         } else {
-          e.f += c;
-          if (!e.branch && e.next !== next) e.branch = true;
+          freqs[k] += c;
+          if (nexts[k] !== next) branch[k] = 1;
         }
-        ent[i] = e;
+        sl[i] = k;
       }
     }
     for (let wi = 0; wi < words.length; wi++) {
-      const ent = entries[wi]!;
+      const sl = slots[wi]!;
       const al = alive[wi]!;
-      const m = words[wi]![1].length - 1;
-      for (let i = 0; i < m; i++) {
-        const e = i + len <= m && al[i] === 1 ? ent[i] : undefined;
-        al[i] = e !== undefined && e.f >= 2 ? 1 : 0;
+      for (let i = 0; i < sl.length; i++) {
+        const k = sl[i]!;
+        al[i] = k >= 0 && freqs[k]! >= 2 ? 1 : 0;
         if (al[i] === 1) any = true;
       }
     }
-    for (const [sub, e] of level) {
-      if (e.f < 2 || !e.branch) continue;
+    for (const [sub, k] of level) {
+      if (freqs[k]! < 2 || branch[k] === 0) continue;
       if (
         validPiece(
           Array.from(sub, (ch) => ch.codePointAt(0)!),
           validOpts,
         )
       )
-        substr.push([sub, e.f * len]);
+        substr.push([sub, freqs[k]! * len]);
     }
     if (!any) break;
     await tick();
   }
-  entries = [];
+  // free the seed-stage tables before EM
+  alive.length = 0;
+  slots.length = 0;
+  words.length = 0;
+  wordOcc.clear();
   const seeds: Pieces = sortedDesc([...seedChars]);
   for (const [w, sc] of sortedDesc(substr)) {
     if (seeds.length >= seedSize) break;
