@@ -413,7 +413,15 @@ export class ReplicaGroup {
       this.queues.push([]);
       this.waiters.push(undefined);
       this.exited.push(false);
-      const ep = launcher({ kind: 'wordloom-train-replica', rank, world, control: this.control, ...init });
+      let ep: ReplicaEndpoint;
+      try {
+        ep = launcher({ kind: 'wordloom-train-replica', rank, world, control: this.control, ...init });
+      } catch (e) {
+        // The replicas started so far would wait for messages forever.
+        markFailed(this.control, 0);
+        for (const started of this.endpoints) void started.terminate();
+        throw e;
+      }
       ep.onMessage((m) => {
         if (m.kind === 'error') {
           const err = new ReplicaError(`replica ${m.rank} of ${world}: ${m.message}`, m.rank, m.name, m.stack);
