@@ -41,7 +41,7 @@ export interface PositionalSpec {
 export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
-  /** The command line that gave these (command words first): what data-parallel workers re-run. */
+  /** The command line that gave these (command words first). */
   argv?: string[];
 }
 

@@ -86,7 +86,7 @@ export interface DemoFitOptions<M extends Module, B, EB> {
   log(s: string): void;
   /** Extra numbers for the progress bar (e.g. the teacher-forcing ratio). */
   barMetrics?(step: number): Record<string, number>;
-  /** Callbacks called before the demo's own (e.g. the data-parallel ones of `leadReplicas`). */
+  /** Callbacks called before the demo's own. */
   callbacks?: Callbacks;
   /** Makes the progress bars (tests pass a recorder). @default {@link progress} */
   progress?: typeof progress;
