@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend, type Module } from '@wordloom/core';
@@ -166,4 +167,29 @@ describe('fit with replicas (worker threads)', () => {
       fit({ setup: SETUP, replicas: 2, setupOptions: {}, maxSteps: 1, countSamples: () => 1 } as never),
     ).rejects.toThrow("'countSamples' must come from setup()'s result");
   });
+});
+
+describe('README replicas example', () => {
+  it('runs as written (the setup module and the main script, built package, 2 cores or more)', () => {
+    ensureBuilt();
+    const readme = readFileSync(`${pkg}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Data-parallel replicas'));
+    const blocks = [...section.matchAll(/```(?:js|ts)\n([\s\S]*?)```/g)].map((m) => m[1]);
+    // Inside the package folder, so that '@wordloom/train' (self-reference) and its dependencies resolve.
+    const dir = mkdtempSync(`${pkg}.readme-replicas-`);
+    try {
+      writeFileSync(`${dir}/setup.js`, blocks[0]);
+      writeFileSync(`${dir}/train.mjs`, blocks[1]);
+      const out = execFileSync(process.execPath, ['train.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      const world = availableParallelism(); // replicas: 'auto'
+      expect(out).toMatch(/^\d+\n/); // onSetup: the parameter count
+      if (world > 1) {
+        expect(out).toMatch(/exchanges: 320/); // 5 epochs × 64 batches of 64
+        expect(out).toMatch(/floatsPerExchange: 41/);
+      }
+      expect(readdirSync(`${dir}/runs/net`)).toContain('checkpoint-000000320.safetensors');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
