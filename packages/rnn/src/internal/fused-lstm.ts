@@ -16,6 +16,8 @@ import type { PackedLayout } from './packing.js';
 interface LstmExports {
   lstmForward: (...ptrsAndSizes: number[]) => void; // x, bias, g, cPrev, h, c, s, n, H
   lstmBackward: (...ptrsAndSizes: number[]) => void; // s, cPrev, dy, dh, dc, dpre, dx, dcPrev, n, H
+  gruForward: (...ptrsAndSizes: number[]) => void; // x, bias, bhn, g, hPrev, h, s, n, H
+  gruBackward: (...ptrsAndSizes: number[]) => void; // s, hPrev, dy, dhA, dhB, dpre, dx, dhn, dhz, n, H
 }
 
 let state: { memory: WebAssembly.Memory; ex: LstmExports } | null | undefined;
@@ -180,6 +182,117 @@ export function fusedLstm(
           tf.sum(dP, 0),
           tf.tensor2d(dhMat, [B, H]),
           tf.tensor2d(dcCarry, [B, H]),
+        ];
+      });
+    },
+  };
+}
+
+/**
+ * Body of the GRU custom op (inputs as in kernels.ts's gruSequence: x_r, x_z, x_n [N, H],
+ * W_hr, W_hz, W_hn [H, H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H], h0 [B, H] sorted).
+ * Per step one matmul h · [W_hr; W_hz; W_hn]ᵀ and one kernel call; value [N + B, H].
+ */
+export function fusedGru(
+  layout: PackedLayout,
+  inputs: T2[],
+  save: tf.GradSaveFunc,
+): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
+  const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
+  const H = h0In.shape[1]!;
+  const H3 = 3 * H;
+  const N = layout.total;
+  const B = layout.batch;
+  const T = layout.maxLen;
+  const sizes = layout.batchSizes;
+  const offsets = layout.offsets;
+  const X = [xr, xz, xn].map((x) => (x.dataSync() as Float32Array).slice());
+  const bias = (b.dataSync() as Float32Array).slice();
+  const bhn = (bhnIn.dataSync() as Float32Array).slice();
+  const h = (h0In.dataSync() as Float32Array).slice();
+  const S = new Float32Array(N * 4 * H); // saved r, z, hn, n per packed row
+  const Hp = new Float32Array(N * H);
+  const value = new Float32Array((N + B) * H);
+  const WcatT = tf.tidy(() => tf.transpose(tf.concat([wr, wz, wn], 0))); // [H, 3H]
+  for (let t = 0; t < T; t++) {
+    const n = sizes[t];
+    const off = offsets[t];
+    const nH = n * H;
+    const G = tf.tidy(() => tf.matMul(tf.tensor2d(h.subarray(0, nH), [n, H]), WcatT));
+    Hp.set(h.subarray(0, nH), off * H);
+    // kernel memory: x (3 blocks [n, H]) | g [n, 3H] | hPrev, h [n, H] | saved [n, 4H] | bias [3H] | bhn [H]
+    const [ax, ag, ahp, ah, as, ab, abhn] = [0, 3 * nH, 6 * nH, 7 * nH, 8 * nH, 12 * nH, 12 * nH + H3];
+    const { f, ex } = heap(12 * nH + 4 * H);
+    for (let k = 0; k < 3; k++) f.set(X[k].subarray(off * H, off * H + nH), ax + k * nH);
+    f.set(values(G), ag);
+    G.dispose();
+    f.set(h.subarray(0, nH), ahp);
+    f.set(bias, ab);
+    f.set(bhn, abhn);
+    ex.gruForward(4 * ax, 4 * ab, 4 * abhn, 4 * ag, 4 * ahp, 4 * ah, 4 * as, n, H);
+    h.set(f.subarray(ah, ah + nH));
+    S.set(f.subarray(as, as + 4 * nH), off * 4 * H);
+    value.set(f.subarray(ah, ah + nH), off * H);
+    const next = t + 1 < T ? sizes[t + 1] : 0;
+    for (let r = next; r < n; r++) value.set(h.subarray(r * H, (r + 1) * H), (N + r) * H);
+  }
+  WcatT.dispose();
+  save([wr, wz, wn]);
+  return {
+    value: tf.tensor2d(value, [N + B, H]),
+    gradFunc: (dy: T2, saved: T2[]) => {
+      const dyv = dy.dataSync() as Float32Array;
+      const Wcat = tf.concat(saved.slice(0, 3), 0); // [3H, H]
+      const dPre = new Float32Array(N * H3); // (pr, pz, dHn) side by side, for dW
+      const dX = [0, 1, 2].map(() => new Float32Array(N * H)); // pr, pz, dN
+      const dHnAll = new Float32Array(N * H);
+      let dhMat: Float32Array = new Float32Array(0); // d(pre)_{t+1} · Wcat
+      const dhz = new Float32Array(B * H); // dh_{t+1} · z_{t+1}: the direct part into h_t
+      for (let t = T - 1; t >= 0; t--) {
+        const n = sizes[t];
+        const off = offsets[t];
+        const next = t + 1 < T ? sizes[t + 1] : 0;
+        const nH = n * H;
+        const xH = next * H;
+        // memory: saved [n, 4H] | hPrev, dy, dhA, dhB [n, H] | dpre [n, 3H] | dx 3 × [n, H] | dhn, dhz [n, H]
+        const [as, ahp, ady, adA, adB, adp, adx, adhn, adhz] = [0, 4, 5, 6, 7, 8, 11, 14, 15].map((m) => m * nH);
+        const { f, ex } = heap(16 * nH);
+        f.set(S.subarray(off * 4 * H, (off + n) * 4 * H), as);
+        f.set(Hp.subarray(off * H, off * H + nH), ahp);
+        f.set(dyv.subarray(off * H, off * H + nH), ady);
+        // rows < next: carried from step t + 1 (matmul part, direct part); rows next…: final-state gradient
+        f.set(dhMat.subarray(0, xH), adA);
+        f.set(dyv.subarray((N + next) * H, (N + n) * H), adA + xH);
+        f.set(dhz.subarray(0, xH), adB);
+        f.fill(0, adB + xH, adB + nH);
+        ex.gruBackward(4 * as, 4 * ahp, 4 * ady, 4 * adA, 4 * adB, 4 * adp, 4 * adx, 4 * adhn, 4 * adhz, n, H);
+        dPre.set(f.subarray(adp, adp + 3 * nH), off * H3);
+        for (let k = 0; k < 3; k++) dX[k].set(f.subarray(adx + k * nH, adx + (k + 1) * nH), off * H);
+        dHnAll.set(f.subarray(adhn, adhn + nH), off * H);
+        dhz.set(f.subarray(adhz, adhz + nH));
+        const D = tf.tidy(() => tf.matMul(tf.tensor2d(f.slice(adp, adp + 3 * nH), [n, H3]), Wcat));
+        dhMat = values(D).slice();
+        D.dispose();
+      }
+      Wcat.dispose();
+      const dh0 = new Float32Array(B * H);
+      for (let i = 0; i < B * H; i++) dh0[i] = dhMat[i] + dhz[i];
+      return tf.tidy(() => {
+        const dW = tf.split(
+          batchMatMul(tf.tensor2d(dPre, [N, H3]), tf.tensor2d(Hp, [N, H]), { transposeA: true }),
+          3,
+          0,
+        );
+        const dXt = dX.map((d) => tf.tensor2d(d, [N, H]));
+        return [
+          ...dXt,
+          ...dW,
+          tf.concat(
+            dXt.map((d) => tf.sum(d, 0)),
+            0,
+          ),
+          tf.sum(tf.tensor2d(dHnAll, [N, H]), 0),
+          tf.tensor2d(dh0, [B, H]),
         ];
       });
     },

@@ -106,6 +106,47 @@ describe.each([
   }
 });
 
+describe('fused SIMD GRU kernel (fused-lstm.ts, forced on cpu)', () => {
+  const H4 = 4;
+  const args = (): tf.Tensor[] => [
+    ...[0, 1, 2].map(() => rand([N, H4], 1)),
+    ...[0, 1, 2].map(() => rand([H4, H4])),
+    rand([3 * H4]),
+    rand([H4]),
+    rand([B, H4]),
+  ];
+  const run = (a: tf.Tensor[]): tf.Tensor => gruSequence(layout, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]);
+  beforeAll(() => {
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+  });
+  it('finite differences', () => {
+    const R = rand([N + B, H4]);
+    checkGradients((...a) => tf.sum(tf.mul(run(a), R)), args());
+  });
+  it('equals the tfjs-op path (outputs, final states, every gradient)', () => {
+    const a = args();
+    const R = rand([N + B, H4]);
+    const both = (mode: 'on' | 'off') => {
+      setFusedKernels(mode);
+      const y = run(a);
+      const g = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(run(x), R)))(a);
+      return [y, ...g];
+    };
+    const fused = both('on');
+    const ops = both('off');
+    setFusedKernels('on');
+    fused.forEach((t, k) =>
+      expectClose(t, ops[k], { rtol: 1e-5, atol: 1e-6, name: k === 0 ? 'value' : `grad ${k - 1}` }),
+    );
+    tf.dispose([...a, R, ...fused, ...ops]);
+  });
+});
+
 describe('fused SIMD LSTM kernel (fused-lstm.ts, forced on cpu)', () => {
   const H4 = 4;
   const args = (): tf.Tensor[] => [

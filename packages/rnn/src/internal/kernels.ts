@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
-import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
+import { fusedGru, fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
 import { jsGru, jsLstm, jsRnn, type JsResult } from './js-kernels.js';
 import type { PackedLayout } from './packing.js';
 
@@ -41,7 +41,7 @@ function useJs(): boolean {
 let fused: 'auto' | 'on' | 'off' = 'auto';
 
 /**
- * When the LSTM uses the fused WebAssembly SIMD step kernel (fused-lstm.ts): 'auto' on the wasm
+ * When the LSTM and GRU use the fused WebAssembly SIMD step kernels (fused-lstm.ts): 'auto' on the wasm
  * backend, 'on' on any backend the typed-array kernels do not take (tests use it on cpu with
  * setJsKernels(false)), 'off' never. Returns the previous setting.
  */
@@ -253,6 +253,7 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
       const shapes = [...[0, 1, 2].map(() => [N, H]), ...[0, 1, 2].map(() => [H, H]), [3 * H], [H], [B, H]];
       return fromJs(res, N + B, H, shapes);
     }
+    if (useFused(H)) return fusedGru(layout, inputs, save);
     const T = layout.maxLen;
     const sizes = layout.batchSizes;
     const bv = b.dataSync() as Float32Array;

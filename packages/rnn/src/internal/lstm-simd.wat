@@ -1,6 +1,7 @@
-;; The element-wise part of one LSTM time step, forward and backward, in WebAssembly 128-bit SIMD
-;; (f32x4), for the fused LSTM op of fused-lstm.ts. Compiled by packages/rnn/scripts/generate.mjs
-;; (wabt) into lstm-simd-wasm.ts. Gate order is PyTorch's (i, f, g, o). H is a multiple of 4.
+;; The element-wise part of one LSTM or GRU time step, forward and backward, in WebAssembly 128-bit SIMD
+;; (f32x4), for the fused LSTM and GRU ops of fused-lstm.ts. Compiled by packages/rnn/scripts/generate.mjs
+;; (wabt) into lstm-simd-wasm.ts. Gate order is PyTorch's (LSTM i, f, g, o; GRU r, z, n). H is a
+;; multiple of 4.
 ;; All pointers are byte offsets into the imported memory; rows are row-major.
 (module
   (import "env" "mem" (memory 1))
@@ -179,6 +180,121 @@
           (f32x4.sub (local.get $vo) (f32x4.mul (local.get $vo) (local.get $vo)))))
         (v128.store (local.get $p) (local.get $d))
         (v128.store (local.get $q) (local.get $d))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $jLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
+  ;; GRU forward of n rows (PyTorch): r = σ(x_r + b_r + g_r), z = σ(x_z + b_z + g_z),
+  ;; hn = g_n + b_hn, n = tanh(x_n + b_n + r·hn), h = n + z·(hPrev − n). x is three [n, H] blocks
+  ;; (r, z, n), bias [3H], bhn [H], g [n, 3H] (h·[W_hr; W_hz; W_hn]ᵀ). Writes h [n, H] and the
+  ;; saved [n, 4H] = (r, z, hn, n).
+  (func (export "gruForward")
+    (param $x i32) (param $bias i32) (param $bhn i32) (param $g i32) (param $hPrev i32) (param $h i32)
+    (param $s i32) (param $n i32) (param $H i32)
+    (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
+    (local $xa i32) (local $ba i32)
+    (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $hp v128)
+    (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
+    (local.set $nhb (i32.mul (local.get $n) (local.get $hb)))
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $j (i32.const 0))
+      (block $jDone (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $hb)))
+        (local.set $a (i32.add (local.get $g) (i32.add (i32.mul (local.get $r) (i32.mul (local.get $hb) (i32.const 3))) (local.get $j))))
+        (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
+        (local.set $xa (i32.add (local.get $x) (local.get $b)))
+        (local.set $ba (i32.add (local.get $bias) (local.get $j)))
+        (local.set $vr (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
+                                                 (v128.load (local.get $a)))))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (local.set $xa (i32.add (local.get $xa) (local.get $nhb)))
+        (local.set $ba (i32.add (local.get $ba) (local.get $hb)))
+        (local.set $vz (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
+                                                 (v128.load (local.get $a)))))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (local.set $xa (i32.add (local.get $xa) (local.get $nhb)))
+        (local.set $ba (i32.add (local.get $ba) (local.get $hb)))
+        (local.set $vhn (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $bhn) (local.get $j)))))
+        (local.set $vn (call $tanh (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
+                                              (f32x4.mul (local.get $vr) (local.get $vhn)))))
+        (local.set $hp (v128.load (i32.add (local.get $hPrev) (local.get $b))))
+        (v128.store (i32.add (local.get $h) (local.get $b))
+          (f32x4.add (local.get $vn) (f32x4.mul (local.get $vz) (f32x4.sub (local.get $hp) (local.get $vn)))))
+        (local.set $a (i32.add (i32.add (local.get $s) (i32.mul (local.get $r) (i32.shl (local.get $hb) (i32.const 2))))
+                               (local.get $j)))
+        (v128.store (local.get $a) (local.get $vr))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (v128.store (local.get $a) (local.get $vz))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (v128.store (local.get $a) (local.get $vhn))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (v128.store (local.get $a) (local.get $vn))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $jLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
+  ;; GRU backward of n rows from the saved (r, z, hn, n) [n, 4H], hPrev [n, H] and the gradient
+  ;; reaching h as dy + dhA + dhB ([n, H] each). With dh = that sum:
+  ;;   dN = dh·(1 − z)·(1 − n²), pz = dh·(hPrev − n)·σ'(z), pr = dN·hn·σ'(r), dHn = dN·r.
+  ;; Writes (pr, pz, dHn) side by side [n, 3H] (for the matmul with the recurrent weights), the
+  ;; input-projection gradients (pr, pz, dN) as three [n, H] blocks at dx, dHn again as [n, H] at
+  ;; dhn (for b_hn), and dh·z [n, H] at dhz (the direct part of the gradient into hPrev).
+  (func (export "gruBackward")
+    (param $s i32) (param $hPrev i32) (param $dy i32) (param $dhA i32) (param $dhB i32)
+    (param $dpre i32) (param $dx i32) (param $dhn i32) (param $dhz i32) (param $n i32) (param $H i32)
+    (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
+    (local $p i32) (local $q i32)
+    (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $dh v128)
+    (local $dN v128) (local $d v128)
+    (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
+    (local.set $nhb (i32.mul (local.get $n) (local.get $hb)))
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $j (i32.const 0))
+      (block $jDone (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $hb)))
+        (local.set $a (i32.add (i32.add (local.get $s) (i32.mul (local.get $r) (i32.shl (local.get $hb) (i32.const 2))))
+                               (local.get $j)))
+        (local.set $vr (v128.load (local.get $a)))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (local.set $vz (v128.load (local.get $a)))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (local.set $vhn (v128.load (local.get $a)))
+        (local.set $a (i32.add (local.get $a) (local.get $hb)))
+        (local.set $vn (v128.load (local.get $a)))
+        (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
+        (local.set $dh (f32x4.add (v128.load (i32.add (local.get $dy) (local.get $b)))
+          (f32x4.add (v128.load (i32.add (local.get $dhA) (local.get $b))) (v128.load (i32.add (local.get $dhB) (local.get $b))))))
+        (v128.store (i32.add (local.get $dhz) (local.get $b)) (f32x4.mul (local.get $dh) (local.get $vz)))
+        (local.set $dN (f32x4.mul (f32x4.sub (local.get $dh) (f32x4.mul (local.get $dh) (local.get $vz)))
+          (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $vn) (local.get $vn)))))
+        (local.set $p (i32.add (local.get $dpre) (i32.add (i32.mul (local.get $r) (i32.mul (local.get $hb) (i32.const 3))) (local.get $j))))
+        (local.set $q (i32.add (local.get $dx) (local.get $b)))
+        ;; r
+        (local.set $d (f32x4.mul (f32x4.mul (local.get $dN) (local.get $vhn))
+          (f32x4.sub (local.get $vr) (f32x4.mul (local.get $vr) (local.get $vr)))))
+        (v128.store (local.get $p) (local.get $d))
+        (v128.store (local.get $q) (local.get $d))
+        ;; z
+        (local.set $p (i32.add (local.get $p) (local.get $hb)))
+        (local.set $q (i32.add (local.get $q) (local.get $nhb)))
+        (local.set $d (f32x4.mul (f32x4.mul (local.get $dh)
+                                   (f32x4.sub (v128.load (i32.add (local.get $hPrev) (local.get $b))) (local.get $vn)))
+          (f32x4.sub (local.get $vz) (f32x4.mul (local.get $vz) (local.get $vz)))))
+        (v128.store (local.get $p) (local.get $d))
+        (v128.store (local.get $q) (local.get $d))
+        ;; n: the matmul side gets dHn = dN·r, the input side dN
+        (local.set $p (i32.add (local.get $p) (local.get $hb)))
+        (local.set $q (i32.add (local.get $q) (local.get $nhb)))
+        (local.set $d (f32x4.mul (local.get $dN) (local.get $vr)))
+        (v128.store (local.get $p) (local.get $d))
+        (v128.store (i32.add (local.get $dhn) (local.get $b)) (local.get $d))
+        (v128.store (local.get $q) (local.get $dN))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $jLoop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
