@@ -40,13 +40,6 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** Packages the page uses that are not (yet) dependencies of demo-web: their sources, as the workspace has them. */
-const packagesDir = path.resolve(import.meta.dirname, '../../../packages');
-const sourceAliases = ['train', 'data', 'optim'].map((p) => ({
-  find: new RegExp(`^@wordloom/${p}$`),
-  replacement: path.join(packagesDir, p, 'src/index.ts'),
-}));
-
 export default defineConfig({
   base: './',
   plugins: [copyTokenizers()],
@@ -54,13 +47,10 @@ export default defineConfig({
     // The packages' TypeScript sources (their `@wordloom/source` export condition): one
     // toolchain for dev and build, and no stale dist/ between workspace packages.
     conditions: ['@wordloom/source'],
-    alias: [
-      ...sourceAliases,
-      ...nodeBuiltins.flatMap((m) => [
-        { find: new RegExp(`^node:${m}$`), replacement: shim },
-        { find: new RegExp(`^${m}$`), replacement: shim },
-      ]),
-    ],
+    alias: nodeBuiltins.flatMap((m) => [
+      { find: new RegExp(`^node:${m}$`), replacement: shim },
+      { find: new RegExp(`^${m}$`), replacement: shim },
+    ]),
   },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
   worker: { format: 'es' },

@@ -78,7 +78,10 @@ describe('web demo: Train here (Web Worker replicas, IndexedDB checkpoints)', ()
     expect(savedStep).toBeGreaterThanOrEqual(40);
     await page.click('#train-start');
     await page.waitForSelector('#train-status[data-state="done"]', { timeout: 240_000 });
-    const done = await page.$eval('#train-status', (e) => ({ ...(e as HTMLElement).dataset, text: e.textContent }));
+    const done = await page.$eval('#train-status', (e): Record<string, string | null | undefined> => ({
+      ...(e as HTMLElement).dataset,
+      text: e.textContent,
+    }));
     expect(Number(done.resumedFrom)).toBe(savedStep);
     expect(done.text).toMatch(/^done: 300 steps on 2 replicas \(resumed from step \d+\); held-out accuracy/);
     expect(Number(done.accuracy)).toBeGreaterThan(0.9);
