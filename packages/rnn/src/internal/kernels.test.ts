@@ -187,3 +187,71 @@ describe('fused SIMD LSTM kernel (fused-lstm.ts, forced on cpu)', () => {
     tf.dispose([...a, R, ...fused, ...ops]);
   });
 });
+
+describe('fused kernels on the wasm backend (auto)', () => {
+  afterAll(async () => {
+    await setupBackend({ prefer: ['cpu'] });
+  });
+  it('LSTM and GRU: outputs and gradients equal the cpu typed-array kernels', async () => {
+    const H4 = 8;
+    const lstmArgs = [
+      ...[0, 1, 2, 3].map(() => rand([N, H4], 1)),
+      ...[0, 1, 2, 3].map(() => rand([H4, H4])),
+      rand([4 * H4]),
+      rand([B, H4]),
+      rand([B, H4]),
+    ].map((t) => t.dataSync().slice());
+    const gruArgs = [
+      ...[0, 1, 2].map(() => rand([N, H4], 1)),
+      ...[0, 1, 2].map(() => rand([H4, H4])),
+      rand([3 * H4]),
+      rand([H4]),
+      rand([B, H4]),
+    ].map((t) => t.dataSync().slice());
+    const lstmShapes = [
+      ...[0, 1, 2, 3].map(() => [N, H4]),
+      ...[0, 1, 2, 3].map(() => [H4, H4]),
+      [4 * H4],
+      [B, H4],
+      [B, H4],
+    ];
+    const gruShapes = [...[0, 1, 2].map(() => [N, H4]), ...[0, 1, 2].map(() => [H4, H4]), [3 * H4], [H4], [B, H4]];
+    const R = rand([N + 2 * B, H4])
+      .dataSync()
+      .slice();
+    const runAll = (): Float32Array[] => {
+      const out: Float32Array[] = [];
+      for (const [args, shapes, rows, f] of [
+        [
+          lstmArgs,
+          lstmShapes,
+          N + 2 * B,
+          (a: tf.Tensor[]) => lstmSequence(layout, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]),
+        ],
+        [
+          gruArgs,
+          gruShapes,
+          N + B,
+          (a: tf.Tensor[]) => gruSequence(layout, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]),
+        ],
+      ] as const) {
+        tf.tidy(() => {
+          const a = args.map((v, k) => tf.tensor(v, shapes[k]));
+          const r = tf.tensor2d(R.subarray(0, rows * H4), [rows, H4]);
+          out.push(f(a).dataSync().slice() as Float32Array);
+          for (const g of tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(f(x), r)))(a))
+            out.push(g.dataSync().slice() as Float32Array);
+        });
+      }
+      return out;
+    };
+    await setupBackend({ prefer: ['cpu'] });
+    setJsKernels(true);
+    const cpu = runAll();
+    await setupBackend({ prefer: ['wasm'] });
+    expect(tf.getBackend()).toBe('wasm');
+    const wasm = runAll();
+    expect(wasm.length).toBe(cpu.length);
+    wasm.forEach((w, k) => expectClose(w, cpu[k], { rtol: 1e-5, atol: 1e-5, name: `result ${k}` }));
+  });
+});
