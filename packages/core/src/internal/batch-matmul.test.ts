@@ -165,4 +165,18 @@ describe('batchMatMul on the wasm backend', () => {
     expect(batchMatMulUsesSimd()).toBe(true);
     compareWithTfjs(new Rng(5), 'auto');
   });
+
+  it('leaks no tensors there (the product is written into a tensor the backend allocated)', async () => {
+    const rng = new Rng(6);
+    const a = randn(rng, [3, 5, 6]);
+    const b = randn(rng, [3, 7, 6]);
+    await expectNoLeaks(() => {
+      tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(batchMatMul(x, y, { transposeB: true })))([a, b]));
+      batchMatMul(a, b, { transposeB: true }).dispose();
+    });
+    const before = tf.memory().numBytes;
+    batchMatMul(a, b, { transposeB: true }).dispose();
+    expect(tf.memory().numBytes).toBe(before);
+    tf.dispose([a, b]);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { MATMUL_SIMD_WASM_BASE64 } from './matmul-simd-wasm.js';
 
+/** The kernel's exports (byte offsets into its memory). */
 interface MatmulExports {
   bgemm: (ap: number, bp: number, c: number, batch: number, M4: number, N8: number, K: number) => void;
   packA: (src: number, dst: number, batch: number, M: number, K: number, sI: number, sK: number) => void;
@@ -112,3 +113,27 @@ export function simdBatchMatMulView(a: Float32Array, b: Float32Array, s: Product
   k.ex.unpackC(4 * offC, 0, batch, M, N, Mp, Np);
   return heap.subarray(0, batch * M * N);
 }
+
+const onMemory = new WeakMap<WebAssembly.Memory, MatmulExports | null>();
+
+/**
+ * The kernel instantiated on another module's memory (tfjs-backend-wasm's heap), so it can read
+ * tensors and write the product in place; null when that is not possible here.
+ */
+export function matmulKernelOn(memory: WebAssembly.Memory): MatmulExports | null {
+  let ex = onMemory.get(memory);
+  if (ex !== undefined) return ex;
+  ex = null;
+  try {
+    if (kernel()) {
+      const mod = new WebAssembly.Module(decodeBase64(MATMUL_SIMD_WASM_BASE64));
+      ex = new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as MatmulExports;
+    }
+  } catch {
+    ex = null;
+  }
+  onMemory.set(memory, ex);
+  return ex;
+}
+
+export type { MatmulExports };
