@@ -2,16 +2,22 @@
  * `embed train|neighbors|analogy|eval`: word vectors with @wordloom/embeddings on English
  * Wikipedia (the committed excerpt by default, or the full slice from the data folder).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  FastTextKeyedVectors,
   KeyedVectors,
+  loadFastTextBin,
   readWord2VecFormat,
+  saveFastTextBin,
+  trainFastText,
   trainGlove,
   trainPpmiSvd,
   trainWord2Vec,
   writeWord2VecFormat,
 } from '@wordloom/embeddings';
+import type { FastTextResult } from '@wordloom/embeddings';
+import { composeJamo, decomposeJamo } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
 import { progress } from '../progress.js';
@@ -38,8 +44,14 @@ export function* wikiSentences(text: string, opts: { maxWords?: number } = {}): 
 }
 
 export interface EmbedTrainConfig {
-  method: 'word2vec' | 'glove' | 'ppmi-svd';
+  method: 'word2vec' | 'glove' | 'ppmi-svd' | 'fasttext';
   sg: boolean;
+  /** fastText: Hangul → conjoining jamo (`decomposeJamo`) before counting and on every lookup. */
+  jamo?: boolean;
+  /** fastText: character n-gram lengths and hash buckets (default 3, 6, 2,000,000). */
+  minn?: number;
+  maxn?: number;
+  bucket?: number;
   vectorSize: number;
   window: number;
   minCount: number;
@@ -56,7 +68,10 @@ export interface EmbedTrainResult {
   seconds: number;
   wordsPerSec: number;
   loss: number;
+  /** In-vocabulary vectors (with `jamo`, the words composed back into syllables). */
   wv: KeyedVectors;
+  /** fastText only: the whole model (save it with `saveFastTextBin(fastText.wv, path, fastText)`). */
+  fastText?: FastTextResult;
 }
 
 /** Trains word2vec on the Wikipedia text at `path`; `quiet` hides the progress bar. */
@@ -95,6 +110,37 @@ export async function trainWikiVectors(
       wordsPerSec: words / seconds,
       loss: cfg.method === 'glove' ? (r as { stats: { cost: number } }).stats.cost : NaN,
       wv: r.wv,
+    };
+  }
+  if (cfg.method === 'fasttext') {
+    const bar = progress('fastText', 1000, { quiet: opts.quiet, unit: '%' });
+    const ft = await trainFastText(sentences, {
+      vectorSize: cfg.vectorSize,
+      window: cfg.window,
+      minCount: cfg.minCount,
+      epochs: cfg.epochs,
+      negative: cfg.negative,
+      sg: cfg.sg,
+      seed: cfg.seed,
+      minn: cfg.minn ?? 3,
+      maxn: cfg.maxn ?? 6,
+      bucket: cfg.bucket ?? 2_000_000,
+      workers: 1,
+      ...(cfg.jamo ? { wordTransform: (w: string) => decomposeJamo(w) } : {}),
+      onProgress: (p) =>
+        bar.update(Math.round(p.progress * 1000), { 'words/s': Math.round(p.wordsPerSec), loss: p.loss }),
+    });
+    bar.update(1000);
+    bar.stop();
+    return {
+      corpus: path,
+      words,
+      vocabulary: ft.wv.kv.size,
+      seconds: since(t0),
+      wordsPerSec: ft.stats.wordsPerSec,
+      loss: ft.stats.loss,
+      wv: cfg.jamo ? composedVectors(ft.wv.kv) : ft.wv.kv,
+      fastText: ft,
     };
   }
   const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '%' });
@@ -138,8 +184,58 @@ export function analogy(
     .map((n) => ({ word: n.word, similarity: n.similarity }));
 }
 
+/** The same vectors with every word's jamo composed back into Hangul syllables (for vectors.txt). */
+function composedVectors(kv: KeyedVectors): KeyedVectors {
+  return new KeyedVectors({
+    words: kv.words.map((w) => composeJamo(w)),
+    vectors: kv.vectors,
+    dim: kv.dim,
+    ...(kv.counts ? { counts: kv.counts } : {}),
+  });
+}
+
 function vectorsPath(dir: string): string {
   return join(dir, 'vectors.txt');
+}
+
+/** `embed train --method fasttext` writes the model here (fastText .bin) … */
+export function fastTextModelPath(dir: string): string {
+  return join(dir, 'model.bin');
+}
+
+/** … and this JSON next to it: `{ jamo }` (whether words were decomposed into jamo). */
+export function fastTextConfigPath(dir: string): string {
+  return join(dir, 'fasttext.json');
+}
+
+/**
+ * The fastText model in `dir` (re-applying jamo when `fasttext.json` says so), or undefined when
+ * the directory holds no fastText model. A bad file is a one-line CliError (exit 3) naming it.
+ */
+export function loadFastTextModel(dir: string, cmd: string): { wv: FastTextKeyedVectors; jamo: boolean } | undefined {
+  const bin = fastTextModelPath(dir);
+  const cfgPath = fastTextConfigPath(dir);
+  if (!existsSync(bin) || !existsSync(cfgPath)) return undefined;
+  let jamo: unknown;
+  try {
+    jamo = (JSON.parse(readFileSync(cfgPath, 'utf8')) as { jamo?: unknown }).jamo;
+  } catch (e) {
+    throw new CliError(`${PROGRAM} ${cmd}: ${cfgPath} is not valid JSON (${(e as Error).message})`, 3);
+  }
+  if (typeof jamo !== 'boolean')
+    throw new CliError(
+      `${PROGRAM} ${cmd}: ${cfgPath} must hold {"jamo": true|false}; run '${PROGRAM} embed train --method fasttext' again`,
+      3,
+    );
+  try {
+    const m = loadFastTextBin(bin, jamo ? { wordTransform: (w: string) => decomposeJamo(w) } : {});
+    return { wv: m.wv, jamo };
+  } catch (e) {
+    throw new CliError(
+      `${PROGRAM} ${cmd}: ${bin} is not a usable fastText model (${(e as Error).message.split('\n')[0]})`,
+      3,
+    );
+  }
 }
 
 function loadVectors(args: ParsedArgs, cmd: string): KeyedVectors {
@@ -152,9 +248,16 @@ function loadVectors(args: ParsedArgs, cmd: string): KeyedVectors {
 
 function trainConfigFrom(args: ParsedArgs): EmbedTrainConfig {
   const method = args.values.method as EmbedTrainConfig['method'];
+  const jamo = args.values.jamo === true;
+  if (jamo && method !== 'fasttext')
+    throw new CliError(`${PROGRAM} embed train: --jamo needs --method fasttext (got --method ${method})`);
   return {
     method,
     sg: args.values.sg === true,
+    jamo,
+    minn: intOption(args, 'embed train', 'minn', 1),
+    maxn: intOption(args, 'embed train', 'maxn', 0),
+    bucket: intOption(args, 'embed train', 'bucket', 0),
     vectorSize: intOption(args, 'embed train', 'size', 1),
     window: intOption(args, 'embed train', 'window', 1),
     minCount: intOption(args, 'embed train', 'min-count', 1),
@@ -168,18 +271,36 @@ function trainConfigFrom(args: ParsedArgs): EmbedTrainConfig {
 export const embedCommands: Command[] = [
   {
     name: 'embed train',
-    summary: 'train word vectors on English Wikipedia: word2vec (CBOW/skip-gram), GloVe or PPMI+SVD',
+    summary:
+      'train word vectors on English Wikipedia: word2vec (CBOW/skip-gram), fastText (subword n-grams), GloVe or PPMI+SVD',
     details:
-      'Data: the committed excerpt apps/demo/data/enwiki-slice-AA.txt.gz (1.26 M words, CC BY-SA 3.0), or with --full the\nwhole enwiki-slice/wiki_AA.txt.gz from the data folder (7.6 M words). Writes vectors.txt (word2vec text format) and metrics.json.',
+      'Data: the committed excerpt apps/demo/data/enwiki-slice-AA.txt.gz (1.26 M words, CC BY-SA 3.0), or with --full the\nwhole enwiki-slice/wiki_AA.txt.gz from the data folder (7.6 M words), or any --text FILE (one paragraph a line). Writes vectors.txt (word2vec text format) and metrics.json;\n--method fasttext also writes model.bin (fastText .bin: vectors for any word, misspelled or unseen) and fasttext.json ({"jamo": …}).',
     options: {
       ...commonOptions,
       method: {
         type: 'string',
-        choices: ['word2vec', 'glove', 'ppmi-svd'],
+        choices: ['word2vec', 'glove', 'ppmi-svd', 'fasttext'],
         default: 'word2vec',
         description: 'training method',
       },
-      sg: { type: 'boolean', description: 'word2vec: skip-gram instead of CBOW' },
+      sg: { type: 'boolean', description: 'word2vec, fastText: skip-gram instead of CBOW' },
+      jamo: {
+        type: 'boolean',
+        description: 'fastText: split Hangul syllables into jamo (decomposeJamo) so n-grams see consonants/vowels',
+      },
+      minn: { type: 'string', value: 'N', default: '3', description: 'fastText: shortest character n-gram' },
+      maxn: {
+        type: 'string',
+        value: 'N',
+        default: '6',
+        description: 'fastText: longest character n-gram (< minn: no n-grams)',
+      },
+      bucket: {
+        type: 'string',
+        value: 'N',
+        default: '2000000',
+        description: 'fastText: n-gram hash buckets (weights are (words + N) × size floats)',
+      },
       size: { type: 'string', value: 'N', default: '100', description: 'vector size' },
       window: { type: 'string', value: 'N', default: '5', description: 'context window' },
       'min-count': { type: 'string', value: 'N', default: '5', description: 'ignore rarer words' },
@@ -191,6 +312,11 @@ export const embedCommands: Command[] = [
       },
       negative: { type: 'string', value: 'N', default: '5', description: 'negative samples' },
       'max-words': { type: 'string', value: 'N', default: '0', description: 'use only the first N words (0 = all)' },
+      text: {
+        type: 'string',
+        value: 'FILE',
+        description: 'train on this text file (UTF-8 or .gz, one paragraph a line) instead of Wikipedia',
+      },
       full: {
         type: 'boolean',
         description: 'train on the full wiki_AA slice from --data-dir instead of the committed excerpt',
@@ -199,10 +325,23 @@ export const embedCommands: Command[] = [
     },
     async run(args) {
       const cfg = trainConfigFrom(args);
-      const found = findData(args, DATASETS.enwiki, { preferCommitted: args.values.full !== true });
+      let corpusPath: string;
+      if (typeof args.values.text === 'string') {
+        corpusPath = args.values.text;
+        if (!existsSync(corpusPath))
+          throw new CliError(`${PROGRAM} embed train: --text ${corpusPath} does not exist`, 3);
+      } else corpusPath = findData(args, DATASETS.enwiki, { preferCommitted: args.values.full !== true }).path;
       const out = outDir(args, 'embed');
-      const r = await trainWikiVectors(found.path, cfg, { quiet: args.values.quiet === true });
+      const r = await trainWikiVectors(corpusPath, cfg, { quiet: args.values.quiet === true });
       writeFileSync(vectorsPath(out), writeWord2VecFormat(r.wv));
+      if (r.fastText) {
+        saveFastTextBin(r.fastText.wv, fastTextModelPath(out), r.fastText);
+        writeJson(fastTextConfigPath(out), { jamo: cfg.jamo === true });
+      } else {
+        // another method's vectors.txt replaces an older fastText model: neighbors must not read a stale model.bin
+        rmSync(fastTextModelPath(out), { force: true });
+        rmSync(fastTextConfigPath(out), { force: true });
+      }
       writeJson(join(out, 'metrics.json'), {
         ...cfg,
         corpus: r.corpus,
@@ -213,21 +352,41 @@ export const embedCommands: Command[] = [
         loss: r.loss,
       });
       process.stdout.write(
-        `trained ${cfg.vectorSize}-d ${cfg.method === 'word2vec' ? (cfg.sg ? 'skip-gram' : 'CBOW') : cfg.method} vectors for ${r.vocabulary.toLocaleString('en-US')} words on ${r.words.toLocaleString('en-US')} words in ${r.seconds.toFixed(0)} s; wrote ${vectorsPath(out)}\n`,
+        `trained ${cfg.vectorSize}-d ${cfg.method === 'word2vec' || cfg.method === 'fasttext' ? `${cfg.method === 'fasttext' ? `fastText${cfg.jamo ? ' (jamo)' : ''} ` : ''}${cfg.sg ? 'skip-gram' : 'CBOW'}` : cfg.method} vectors for ${r.vocabulary.toLocaleString('en-US')} words on ${r.words.toLocaleString('en-US')} words in ${r.seconds.toFixed(0)} s; wrote ${r.fastText ? `${fastTextModelPath(out)}, ` : ''}${vectorsPath(out)}\n`,
       );
     },
   },
   {
     name: 'embed neighbors',
-    summary: 'nearest neighbours of a word (cosine) in trained vectors',
+    summary: 'nearest neighbours of a word (cosine) in trained vectors (fastText: any word, even unseen)',
     options: { ...commonOptions, topn: { type: 'string', value: 'N', default: '10', description: 'how many' } },
     positionals: [{ name: 'WORD', description: 'the word' }],
     async run(args) {
-      const wv = loadVectors(args, 'embed neighbors');
+      const topn = intOption(args, 'embed neighbors', 'topn', 1);
       const word = args.positionals[0].toLowerCase();
+      const ft = loadFastTextModel(outDir(args, 'embed'), 'embed neighbors');
+      if (ft) {
+        let ns;
+        try {
+          ns = ft.wv.mostSimilar({ positive: [word], topn });
+        } catch (e) {
+          // a word with no n-gram of minn..maxn characters outside the vocabulary
+          throw new CliError(
+            `${PROGRAM} embed neighbors: no vector for '${word}' (${(e as Error).message.split('\n')[0]})`,
+          );
+        }
+        if (!ft.wv.has(word))
+          process.stdout.write(`'${word}' is not in the vocabulary: its vector is built from its character n-grams\n`);
+        for (const n of ns) {
+          const w = ft.jamo ? composeJamo(n.word) : n.word;
+          process.stdout.write(`${w.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
+        }
+        return;
+      }
+      const wv = loadVectors(args, 'embed neighbors');
       if (!wv.has(word))
         throw new CliError(`${PROGRAM} embed neighbors: '${word}' is not in the vocabulary (${wv.size} words)`);
-      for (const n of wv.mostSimilar({ positive: [word], topn: intOption(args, 'embed neighbors', 'topn', 1) })) {
+      for (const n of wv.mostSimilar({ positive: [word], topn })) {
         process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
       }
     },

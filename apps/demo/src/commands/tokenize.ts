@@ -13,6 +13,7 @@ import {
   fromTokenizerJson,
   toTokenizerJson,
   trainBpe,
+  trainUnigram,
 } from '@wordloom/tokenizer';
 import { writeFileSync } from 'node:fs';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
@@ -87,6 +88,28 @@ export async function trainTokenizer(
 }
 
 /**
+ * Trains a sentencepiece-style Unigram tokenizer (`trainUnigram`: `▁` word marks, pad/unk/bos/eos
+ * pieces, no charsmap). A `vocabSize` too small for the kept characters is a one-line CliError
+ * naming `--vocab-size` for `command`.
+ */
+export async function trainUnigramTokenizer(
+  texts: string[],
+  vocabSize: number,
+  opts: { command: string },
+): Promise<Tokenizer> {
+  try {
+    const r = await trainUnigram(texts, { vocabSize, padPiece: '<pad>' });
+    return r.tokenizer;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (!/^trainUnigram: vocabSize/.test(msg)) throw e;
+    throw new CliError(
+      `${PROGRAM} ${opts.command}: --vocab-size ${vocabSize} is too small (${msg.replace(/^trainUnigram: /, '')})`,
+    );
+  }
+}
+
+/**
  * Reads a tokenizer.json; a missing or unreadable file is a one-line CliError (exit 3) naming the file
  * and `hint` (how to get a good one).
  */
@@ -120,11 +143,18 @@ function corpusTexts(args: ParsedArgs, corpus: string, maxLines: number): { text
 export const tokenizeCommands: Command[] = [
   {
     name: 'tokenize train',
-    summary: 'train a BPE tokenizer on NSMC reviews (Korean) or English Wikipedia; writes tokenizer.json',
+    summary:
+      'train a BPE (or --model unigram) tokenizer on NSMC reviews (Korean) or English Wikipedia; writes tokenizer.json',
     details:
-      'Data: --corpus nsmc reads nsmc/ratings_train.derived.txt.gz from the data folder; --corpus enwiki (default) the committed Wikipedia excerpt.',
+      'Data: --corpus nsmc reads nsmc/ratings_train.derived.txt.gz from the data folder; --corpus enwiki (default) the committed Wikipedia excerpt.\n--model unigram trains a sentencepiece-style Unigram (trainUnigram: EM + pruning) instead of BPE.',
     options: {
       ...commonOptions,
+      model: {
+        type: 'string',
+        choices: ['bpe', 'unigram'],
+        default: 'bpe',
+        description: 'BPE (NFKC, ▁ word marks) or sentencepiece-style Unigram',
+      },
       corpus: { type: 'string', choices: ['enwiki', 'nsmc'], default: 'enwiki', description: 'training text' },
       'vocab-size': {
         type: 'string',
@@ -146,10 +176,12 @@ export const tokenizeCommands: Command[] = [
         args.values.corpus as string,
         intOption(args, 'tokenize train', 'max-lines', 0),
       );
-      const tok = await trainTokenizer(texts, intOption(args, 'tokenize train', 'vocab-size', 10), {
-        command: 'tokenize train',
-        limitAlphabet: 1000,
-      });
+      const model = args.values.model as 'bpe' | 'unigram';
+      const vocabSize = intOption(args, 'tokenize train', 'vocab-size', 10);
+      const tok =
+        model === 'unigram'
+          ? await trainUnigramTokenizer(texts, vocabSize, { command: 'tokenize train' })
+          : await trainTokenizer(texts, vocabSize, { command: 'tokenize train', limitAlphabet: 1000 });
       const out = outDir(args, 'tokenize');
       writeFileSync(join(out, 'tokenizer.json'), toTokenizerJson(tok));
       const sample = texts[0].slice(0, 80);
@@ -157,11 +189,12 @@ export const tokenizeCommands: Command[] = [
       writeJson(join(out, 'metrics.json'), {
         corpus: source,
         lines: texts.length,
+        model,
         vocabSize: tok.getVocab().size,
         seconds: since(t0),
       });
       process.stdout.write(
-        `trained BPE with ${tok.getVocab().size} tokens on ${texts.length.toLocaleString('en-US')} lines in ${since(t0).toFixed(1)} s; wrote ${join(out, 'tokenizer.json')}\n`,
+        `trained ${model === 'unigram' ? 'Unigram' : 'BPE'} with ${tok.getVocab().size} tokens on ${texts.length.toLocaleString('en-US')} lines in ${since(t0).toFixed(1)} s; wrote ${join(out, 'tokenizer.json')}\n`,
       );
       process.stdout.write(`"${sample}" →\n  ${enc.tokens.join(' ')}\n`);
     },
