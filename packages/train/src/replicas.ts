@@ -550,7 +550,11 @@ export class ReplicaGroup {
             }),
         ),
       );
-      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+      // The timer is cleared once they have ended: a pending one would keep the process alive (up to 10 s
+      // after a finished or interrupted run).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
     }
     await Promise.all(this.endpoints.map((ep) => ep.terminate()));
   }
