@@ -5,39 +5,11 @@
  * DataLoader of `steps` + 2 batches (the first two are warm-up). Dropout 0: N replicas train exactly as one.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, Module, Rng, crossEntropy } from '@wordloom/core';
+import { Rng, crossEntropy } from '@wordloom/core';
 import { DataLoader, fromArray } from '@wordloom/data';
-import { LSTM } from '@wordloom/rnn';
 import { Optimizer, adam } from '@wordloom/optim';
 import { TransformerLM } from '@wordloom/transformer';
-import { config, makeBatch } from '../rnn/model-config.mjs';
-
-class Classifier extends Module {
-  constructor(c) {
-    super();
-    this.c = c;
-    this.emb = this.addModule('emb', new Embedding({ numEmbeddings: c.V, embeddingDim: c.E, paddingIdx: 0, seed: 1 }));
-    this.rnn = this.addModule(
-      'rnn',
-      new LSTM({ inputSize: c.E, hiddenSize: c.H, numLayers: c.L, bidirectional: true, seed: 2 }),
-    );
-    this.head = this.addModule('head', new Linear({ inFeatures: 2 * c.H, outFeatures: c.C, seed: 3 }));
-  }
-  logits(b) {
-    const { c } = this;
-    const B = b.lengths.length;
-    const { state } = this.rnn.forward(this.emb.forward(b.ids), { lengths: b.lengths });
-    const k = 2 * c.L;
-    const last = tf.concat(
-      [
-        tf.reshape(tf.slice(state.h, [k - 2, 0, 0], [1, B, c.H]), [B, c.H]),
-        tf.reshape(tf.slice(state.h, [k - 1, 0, 0], [1, B, c.H]), [B, c.H]),
-      ],
-      1,
-    );
-    return this.head.forward(last);
-  }
-}
+import { Classifier, classifierLoss, lstmBenchData } from './lstm-model.mjs';
 
 export function transformerConfig(quick) {
   return quick
@@ -46,32 +18,13 @@ export function transformerConfig(quick) {
 }
 
 function lstmSetup(quick, steps) {
-  const c = config(quick);
-  const base = makeBatch(c);
-  const examples = [];
-  for (let s = 0; s < steps + 2; s++)
-    for (let i = 0; i < c.B; i++) {
-      const r = (i + s) % c.B;
-      examples.push({ ids: base.ids.slice(r * c.T, r * c.T + base.lengths[r]), label: base.labels[r] });
-    }
-  const collate = (xs) => {
-    const ids = new Int32Array(xs.length * c.T);
-    xs.forEach((x, i) => ids.set(x.ids, i * c.T));
-    return {
-      ids: tf.tensor2d(ids, [xs.length, c.T], 'int32'),
-      lengths: Int32Array.from(xs, (x) => x.ids.length),
-      labels: tf.tensor1d(
-        xs.map((x) => x.label),
-        'int32',
-      ),
-    };
-  };
+  const { c, examples, collate } = lstmBenchData(quick, steps + 2);
   const model = new Classifier(c);
   return {
     model,
     optimizer: new Optimizer(model, adam({ lr: 1e-3 })),
     train: new DataLoader({ dataset: fromArray(examples), batchSize: c.B, collate }),
-    loss: (m, b) => crossEntropy(m.logits(b), b.labels),
+    loss: classifierLoss,
   };
 }
 
