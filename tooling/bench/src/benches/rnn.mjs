@@ -3,7 +3,8 @@
  * bidirectional LSTM/GRU (hidden 256) -> classifier on a ragged batch (B 64, T 50, lengths 10..50),
  * ours on wasm beside tfjs-layers (wasm) and PyTorch (CPU, packed sequences) in its best setting:
  * 1 and 2 intra-op threads with OpenMP's default active wait, both measured in each run and the
- * faster reported per metric (the log names the thread count).
+ * faster reported per metric (the log names the thread count), with glibc malloc thresholds that
+ * keep its activations' memory in the heap between steps (see rnn/torch_peer.py).
  * Every side runs in its own process (peak RSS is that process's). Metrics: `step` and `infer`
  * (ms per batch), `peak_rss` (MB), `gflop_s` (useful matmul FLOPs of real tokens / step time).
  */
@@ -18,6 +19,9 @@ const oursChild = path.join(here, 'rnn', 'ours-child.mjs');
 const layersChild = path.join(here, 'rnn', 'tfjs-layers-child.mjs');
 const torchScript = path.join(here, 'rnn', 'torch_peer.py');
 const OPENBLAS_OMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+// glibc malloc thresholds for the torch peer (see torch_peer.py: with the defaults every step
+// faulted its activations in again — 7.4 s of CPU per LSTM step at 1 thread instead of 0.65–0.84 s).
+const GLIBC_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456';
 
 function metrics(stepMs, inferMs, peakRssMB, flops) {
   return { step: stepMs, infer: inferMs, peak_rss: peakRssMB, gflop_s: flops / stepMs / 1e6 };
@@ -71,12 +75,13 @@ function trainBench(mode) {
           const r = await ctx.python(torchScript, [mode, state.batchFile], {
             LD_LIBRARY_PATH: OPENBLAS_OMP,
             OMP_NUM_THREADS: '2',
+            GLIBC_TUNABLES: GLIBC_MALLOC,
           });
           const by = Object.entries(r.byThreads)
             .map(([t, v]) => `${t} thread(s): step ${v.stepMs.toFixed(0)} ms, infer ${v.inferMs.toFixed(0)} ms`)
             .join('; ');
           ctx.log(
-            `torch ${r.torch} ${mode}: step ${r.stepMs.toFixed(0)} ms (${r.stepThreads} thread(s)), infer ${r.inferMs.toFixed(0)} ms (${r.inferThreads} thread(s)); ${by}; OMP wait ${r.ompWaitPolicy}`,
+            `torch ${r.torch} ${mode}: step ${r.stepMs.toFixed(0)} ms (${r.stepThreads} thread(s)), infer ${r.inferMs.toFixed(0)} ms (${r.inferThreads} thread(s)); ${by}; OMP wait ${r.ompWaitPolicy}; malloc ${r.malloc}`,
           );
           return metrics(r.stepMs, r.inferMs, r.peakRssMB, state.flops);
         },
