@@ -116,6 +116,39 @@ describe('compact fastText', () => {
       expect(back.mostSimilar('vilage')[0]!.word).toBe(ft.mostSimilar('vilage')[0]!.word);
     });
   }
+  it('decodes rows on lookup: nothing at load, the vocabulary vectors on the first neighbour query', () => {
+    for (const dtype of ['float16', 'int8'] as const) {
+      const bytes = writeCompactFastText(ft, { dtype });
+      const lazy = readCompactFastText(bytes);
+      const full = lazy.toFastTextKeyedVectors();
+      const cache = (): unknown => (lazy as unknown as { kvCache: unknown }).kvCache;
+      expect(cache()).toBeUndefined();
+      // any word: exactly the vectors of the fully decoded model
+      for (const w of ['village', 'vilage', '희망찬', 'zzzzqx', '</s>']) {
+        expect(Array.from(lazy.getRaw(w)), w).toEqual(Array.from(full.getRaw(w)));
+        expect(lazy.has(w)).toBe(full.has(w));
+      }
+      expect(Array.from(lazy.get('vilage', { norm: true }))).toEqual(Array.from(full.get('vilage', { norm: true })));
+      expect(Array.from(lazy.get('village', { norm: true }))).toEqual(Array.from(full.get('village', { norm: true })));
+      expect(lazy.similarity('village', 'vilage')).toBe(full.similarity('village', 'vilage'));
+      expect(Array.from(lazy.subwordRows('vilage'))).toEqual(Array.from(full.subwordRows('vilage')));
+      expect(cache()).toBeUndefined(); // still nothing composed for the vocabulary
+      expect(lazy.mostSimilar({ positive: ['vilage', 'town'], negative: ['city'], topn: 5 })).toEqual(
+        full.mostSimilar({ positive: ['vilage', 'town'], negative: ['city'], topn: 5 }),
+      );
+      expect(cache()).toBeDefined();
+      expect(Array.from(lazy.kv.vectors)).toEqual(Array.from(full.kv.vectors));
+    }
+  });
+
+  it('applies wordTransform to every looked-up word', () => {
+    const up = (w: string): string => w.toLowerCase();
+    const lazy = readCompactFastText(writeCompactFastText(ft), { wordTransform: up });
+    expect(lazy.has('VILLAGE')).toBe(true);
+    expect(Array.from(lazy.getRaw('VILAGE'))).toEqual(Array.from(lazy.getRaw('vilage')));
+    expect(lazy.mostSimilar('VILLAGE')).toEqual(lazy.mostSimilar('village'));
+  });
+
   it('rejects malformed files', () => {
     const bytes = writeCompactFastText(ft);
     expect(() => readCompactFastText(bytes.subarray(0, 5))).toThrow(/not a compact fastText file/);

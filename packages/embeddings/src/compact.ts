@@ -10,7 +10,7 @@
  * then V·D int8, row i = scale[i] · q[i] with scale = max|x| / 127 and q = round(x / scale).
  */
 import { KeyedVectors, type Neighbour } from './keyed-vectors.js';
-import { FastTextKeyedVectors } from './fasttext.js';
+import { FastTextKeyedVectors, SubwordKeyedVectors } from './fasttext.js';
 import { nodeBuiltin } from './internal/node.js';
 
 /** Storage of a compact file. */
@@ -357,20 +357,6 @@ function encodeRows(x: Float32Array, rows: number, D: number, dtype: CompactDtyp
   return out;
 }
 
-function decodeRows(b: Uint8Array, rows: number, D: number, dtype: CompactDtype): Float32Array {
-  const out = new Float32Array(rows * D);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (dtype === 'float16') {
-    for (let i = 0; i < rows * D; i++) out[i] = fromFloat16Bits(dv.getUint16(2 * i, true));
-    return out;
-  }
-  for (let i = 0; i < rows; i++) {
-    const s = dv.getFloat32(4 * i, true);
-    for (let k = 0; k < D; k++) out[i * D + k] = dv.getInt8(rows * 4 + i * D + k) * s;
-  }
-  return out;
-}
-
 /**
  * Encodes fastText vectors compactly: the word rows (`vectorsVocab`, as a compact vectors
  * file) and the n-gram rows, both float16 or int8 with a per-row scale, plus `minn`/`maxn`.
@@ -400,14 +386,102 @@ export function writeCompactFastText(wv: FastTextKeyedVectors, opts: WriteCompac
 }
 
 /**
- * Reads {@link writeCompactFastText}'s bytes into {@link FastTextKeyedVectors} (decoded to
- * float32 at load: n-gram rows are summed for every lookup, so they are kept decoded).
- * @throws on a malformed file.
+ * fastText vectors backed by a compact file's bytes ({@link readCompactFastText}): nothing is
+ * decoded at load. A word's vector decodes its own row and its n-gram rows when it is looked up
+ * (`get`, `getRaw`, `similarity`, a query term). Queries over the vocabulary (`mostSimilar`,
+ * `kv`) need every vocabulary word's composed vector: those V × dim floats are built on the first
+ * such query and kept; the n-gram rows (bucket × dim, most of a model) stay encoded.
+ * The vectors are exactly those of {@link toFastTextKeyedVectors} (which decodes everything).
  */
-export function readCompactFastText(
-  bytes: Uint8Array,
-  opts: { wordTransform?: (word: string) => string } = {},
-): FastTextKeyedVectors {
+export class CompactFastTextKeyedVectors extends SubwordKeyedVectors {
+  readonly dtype: CompactDtype;
+  /** Bytes of the file (the encoded rows are views into them). */
+  readonly byteLength: number;
+  private readonly wordRows: CompactKeyedVectors;
+  private readonly half: Uint16Array | undefined;
+  private readonly q: Int8Array | undefined;
+  private readonly scales: Float32Array | undefined;
+  private kvCache: KeyedVectors | undefined;
+
+  constructor(bytes: Uint8Array, opts: { wordTransform?: (word: string) => string } = {}) {
+    const { wordRows, minn, maxn, bucket, start } = parseCompactFastText(bytes);
+    super(
+      'CompactFastTextKeyedVectors',
+      { words: wordRows.words, dim: wordRows.dim, minn, maxn, wordTransform: opts.wordTransform },
+      bucket,
+    );
+    this.wordRows = wordRows;
+    this.dtype = wordRows.dtype;
+    this.byteLength = bytes.length;
+    const D = this.dim;
+    // views when the n-gram block is aligned in the caller's buffer, otherwise one aligned copy
+    const abs = bytes.byteOffset + start;
+    const src = abs % 4 === 0 ? bytes : bytes.slice();
+    const at = abs % 4 === 0 ? abs : start;
+    if (this.dtype === 'float16') this.half = new Uint16Array(src.buffer, at, bucket * D);
+    else {
+      this.scales = new Float32Array(src.buffer, at, bucket);
+      this.q = new Int8Array(src.buffer, at + bucket * 4, bucket * D);
+    }
+  }
+
+  protected override setWordRow(id: number, acc: Float64Array): void {
+    const v = this.wordRows.rowVector(id);
+    for (let k = 0; k < this.dim; k++) acc[k] = v[k]!;
+  }
+
+  protected override addNgramRow(b: number, acc: Float64Array): void {
+    const D = this.dim;
+    const o = b * D;
+    if (this.half !== undefined) {
+      for (let k = 0; k < D; k++) acc[k] = acc[k]! + fromFloat16Bits(this.half[o + k]!);
+      return;
+    }
+    const q = this.q!;
+    const s = this.scales![b]!;
+    // rounded to float32 as a decoded row would be (toFastTextKeyedVectors gives the same vectors)
+    for (let k = 0; k < D; k++) acc[k] = acc[k]! + Math.fround(q[o + k]! * s);
+  }
+
+  protected override vocabIndex(): Map<string, number> {
+    return this.wordRows.index;
+  }
+
+  /** The in-vocabulary vectors (built on first use: V × dim float32). */
+  override get kv(): KeyedVectors {
+    this.kvCache ??= new KeyedVectors({ words: this.words, vectors: this.composeVocab(), dim: this.dim });
+    return this.kvCache;
+  }
+
+  /** Every row decoded to float32 (4 bytes a value) as {@link FastTextKeyedVectors}. */
+  toFastTextKeyedVectors(): FastTextKeyedVectors {
+    const D = this.dim;
+    const ngrams = new Float32Array(this.bucket * D);
+    const acc = new Float64Array(D);
+    for (let b = 0; b < this.bucket; b++) {
+      acc.fill(0);
+      this.addNgramRow(b, acc);
+      for (let k = 0; k < D; k++) ngrams[b * D + k] = acc[k]!;
+    }
+    return new FastTextKeyedVectors({
+      words: this.words,
+      vectorsVocab: this.wordRows.toKeyedVectors().vectors,
+      vectorsNgrams: ngrams,
+      dim: D,
+      minn: this.minn,
+      maxn: this.maxn,
+      wordTransform: this.wordTransform,
+    });
+  }
+}
+
+function parseCompactFastText(bytes: Uint8Array): {
+  wordRows: CompactKeyedVectors;
+  minn: number;
+  maxn: number;
+  bucket: number;
+  start: number;
+} {
   const fn = 'readCompactFastText';
   if (bytes.length < FT_HEADER || FT_MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new Error(`${fn}: not a compact fastText file (no "WLFT" magic)`);
@@ -420,25 +494,29 @@ export function readCompactFastText(
   const B = dv.getUint32(20, true);
   if (FT_HEADER + B > bytes.length)
     throw new Error(`${fn}: the word part claims ${B} bytes but the file has ${bytes.length}`);
-  const words = new CompactKeyedVectors(bytes.subarray(FT_HEADER, FT_HEADER + B));
-  const dtype = words.dtype;
-  if ((bytes[5] === 1 ? 'float16' : 'int8') !== dtype)
+  const wordRows = new CompactKeyedVectors(bytes.subarray(FT_HEADER, FT_HEADER + B));
+  if ((bytes[5] === 1 ? 'float16' : 'int8') !== wordRows.dtype)
     throw new Error(`${fn}: the header and the word part disagree on dtype`);
-  const D = words.dim;
+  const D = wordRows.dim;
   const start = FT_HEADER + B + ((4 - (B % 4)) % 4);
-  const need = dtype === 'float16' ? bucket * D * 2 : bucket * 4 + bucket * D;
+  const need = wordRows.dtype === 'float16' ? bucket * D * 2 : bucket * 4 + bucket * D;
   if (start + need !== bytes.length) {
     throw new Error(
       `${fn}: the header claims ${bucket} n-gram rows of dim ${D} (${need} bytes) but ${bytes.length - start} bytes follow`,
     );
   }
-  return new FastTextKeyedVectors({
-    words: words.words,
-    vectorsVocab: words.toKeyedVectors().vectors,
-    vectorsNgrams: decodeRows(bytes.subarray(start), bucket, D, dtype),
-    dim: D,
-    minn,
-    maxn,
-    wordTransform: opts.wordTransform,
-  });
+  return { wordRows, minn, maxn, bucket, start };
+}
+
+/**
+ * Reads {@link writeCompactFastText}'s bytes. Nothing is decoded at load: rows are decoded when a
+ * word is looked up (see {@link CompactFastTextKeyedVectors}; `toFastTextKeyedVectors()` decodes
+ * everything). `wordTransform` as in {@link FastTextKeyedVectors} (files do not store it).
+ * @throws on a malformed file.
+ */
+export function readCompactFastText(
+  bytes: Uint8Array,
+  opts: { wordTransform?: (word: string) => string } = {},
+): CompactFastTextKeyedVectors {
+  return new CompactFastTextKeyedVectors(bytes, opts);
 }

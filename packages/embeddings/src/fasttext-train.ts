@@ -7,23 +7,13 @@
  * References: Bojanowski et al. 2017; fastText 0.9.2 `fasttext.cc` (`skipgram`, `cbow`),
  * `model.cc` (`Model::update`); gensim 4.2 `models/fasttext.py`, `fasttext_inner.pyx`.
  */
-import {
-  encodeCorpus,
-  readSentences,
-  subsampleThresholds,
-  type CorpusSource,
-  type EncodedCorpus,
-  type Vocab,
-} from './corpus.js';
+import { encodeCorpus, readSentences, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
 import { EOS, FastTextKeyedVectors, ngramHashes } from './fasttext.js';
 import type { FastTextArgs } from './fasttext-format.js';
 import { huffmanTree, sigmoidTables, type TrainProgress } from './word2vec.js';
-import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
-import { PROGRESS_SLOTS } from './internal/w2v-kernel.js';
-import { ftKernel, type FTParams, type FTShared } from './internal/ft-kernel.js';
-import { aliasTable } from './internal/alias-table.js';
-import { chunkSentences, kernelModule, xorshiftStream } from './internal/util.js';
-import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
+import { checkWorkers } from './internal/pool.js';
+import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
+import { xorshiftStream } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
 /** Options of {@link trainFastText} (gensim's `FastText` names and defaults). */
@@ -103,10 +93,6 @@ export interface FastTextResult {
   };
   stats: { rawWords: number; effectiveWords: number; seconds: number; wordsPerSec: number; loss: number };
 }
-
-const EXP_TABLE_SIZE = 1000;
-const STOP_JOB = 2 ** 30;
-const JOB_WORDS = 10_000;
 
 function isEncoded(x: unknown): x is EncodedCorpus {
   return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
@@ -265,8 +251,6 @@ async function run(
   const { vocab } = enc;
   const V = vocab.size;
   const bucket = o.maxn >= o.minn ? o.bucket : 0;
-  const multi = workers > 1;
-  const mk = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
 
   // subword rows of every word: its own row, then V + bucket of each n-gram (fastText order)
   const subOffsets = new Int32Array(V + 1);
@@ -299,46 +283,36 @@ async function run(
   const tree = hs
     ? huffmanTree(vocab.counts)
     : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
-  let maxCode = 0;
-  for (let w = 0; w < V; w++) maxCode = Math.max(maxCode, tree.codeOffsets[w + 1]! - tree.codeOffsets[w]!);
-  const Dp = Math.ceil(D / 8) * 8;
-  const rowBytes = Dp * 4;
-  const al = (x: number): number => Math.ceil(x / 64) * 64;
-  let off = 0;
-  const place = (bytes: number): number => {
-    const at = off;
-    off = al(off + bytes);
-    return at;
+  const settings: RunSettings = {
+    vectorSize: D,
+    window,
+    negative,
+    hs,
+    sg,
+    cbowMean: o.cbowMean,
+    sample,
+    nsExponent: o.nsExponent,
+    alpha,
+    minAlpha,
+    epochs,
+    workers,
+    computeLoss: o.computeLoss,
+    kernelSeed: seed + (prev === undefined ? 0 : 7919),
   };
-  const inRows = V + bucket;
-  const oSyn0 = place(inRows * rowBytes);
-  const oSyn1neg = place(negative > 0 ? V * rowBytes : 0);
-  const oSyn1 = place(hs ? Math.max(1, V - 1) * rowBytes : 0);
-  const oExp = place((EXP_TABLE_SIZE + 1) * 4);
-  const oLog = place((EXP_TABLE_SIZE + 1) * 4);
-  const maxTargets = maxCode + negative + 1;
-  const ctxInts = sg ? maxSub : 2 * window * maxSub;
-  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number; contexts: number }> = [];
-  for (let w = 0; w < workers; w++) {
-    scratch.push({
-      work: place(rowBytes),
-      neu1: place(rowBytes),
-      targets: place(maxTargets * 4),
-      labels: place(maxTargets * 4),
-      contexts: place(ctxInts * 4),
-    });
-  }
-  const pages = Math.ceil(Math.max(off, 1) / 65536);
-  if (pages > 65536) {
-    throw new RangeError(
-      `${fn}: (vocabulary ${V} + bucket ${bucket}) × vectorSize ${D} needs ${(off / 2 ** 30).toFixed(1)} GiB, over WebAssembly's 4 GiB; lower bucket`,
-    );
-  }
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
-  const F32 = new Float32Array(memory.buffer);
+  const prep = prepareRun(fn, enc, settings, {
+    inputRows: V + bucket,
+    // the rows of a whole window (CBOW) or of one word (skip-gram)
+    contextInts: sg ? maxSub : 2 * window * maxSub,
+    tree,
+    tables: sigmoidTables(),
+    tooBig: (gib) =>
+      `(vocabulary ${V} + bucket ${bucket}) × vectorSize ${D} needs ${gib} GiB, over WebAssembly's 4 GiB; lower bucket`,
+    subwords: { subOffsets, subIds, subFactor },
+  });
+  const { F32, stride: Dp, memory } = prep;
   // init: uniform(-1/D, 1/D) for word and n-gram rows, as fastText and gensim's FastText
   const rng = xorshiftStream(seed + (prev === undefined ? 0 : 0x51ed));
-  const base = oSyn0 / 4;
+  const base = prep.syn0 / 4;
   const prevV = prev === undefined ? 0 : prev.vocab.size;
   if (prev !== undefined) {
     if (prev.wv.dim !== D || prev.wv.bucket !== bucket) throw new Error(`${fn}: the previous model's shape differs`);
@@ -349,144 +323,28 @@ async function run(
     }
     for (let b = 0; b < bucket; b++) F32.set(prev.wv.vectorsNgrams.subarray(b * D, (b + 1) * D), base + (V + b) * Dp);
     if (negative > 0 && prev.syn1neg !== undefined) {
-      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), oSyn1neg / 4 + i * Dp);
+      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), prep.syn1neg / 4 + i * Dp);
     }
   } else {
-    for (let i = 0; i < inRows; i++) {
+    for (let i = 0; i < V + bucket; i++) {
       const o2 = base + i * Dp;
       for (let k = 0; k < D; k++) F32[o2 + k] = ((rng() - 0.5) * 2) / D;
     }
   }
-  const { expTable, logTable } = sigmoidTables();
-  F32.set(expTable, oExp / 4);
-  F32.set(logTable, oLog / 4);
-  const negTable =
-    negative > 0 ? mk(aliasTable(Array.from(vocab.counts, (c) => c ** o.nsExponent))) : new Int32Array(0);
-  const S: FTShared = {
-    ids: mk(enc.ids),
-    sentenceStarts: mk(enc.sentenceStarts),
-    negTable,
-    sampleInt: mk(subsampleThresholds(vocab.counts, sample)),
-    codes: mk(tree.codes),
-    points: mk(tree.points),
-    codeOffsets: mk(tree.codeOffsets),
-    chunks: mk(chunkSentences(enc.sentenceStarts, JOB_WORDS)),
-    next: mk(new Int32Array(32)),
-    progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
-    memory,
-    wasm: kernelModule(W2V_SIMD_WASM_BASE64, multi),
-    subOffsets: mk(subOffsets),
-    subIds: mk(subIds),
-    subFactor: multi ? shared(subFactor) : subFactor,
-  };
-  const totalWords = enc.ids.length;
-  let maxSentence = 0;
-  for (let s = 0; s + 1 < enc.sentenceStarts.length; s++) {
-    maxSentence = Math.max(maxSentence, enc.sentenceStarts[s + 1]! - enc.sentenceStarts[s]!);
-  }
-  const params: FTParams[] = scratch.map((sc) => ({
-    dim: D,
-    stride: Dp,
-    window,
-    negative,
-    hs: hs ? 1 : 0,
-    sg: sg ? 1 : 0,
-    cbowMean: o.cbowMean ? 1 : 0,
-    sample: sample > 0 ? 1 : 0,
-    alpha,
-    minAlpha,
-    epochs,
-    totalWords,
-    computeLoss: o.computeLoss ? 1 : 0,
-    maxSentence,
-    seed: seed + (prev === undefined ? 0 : 7919),
-    syn0: oSyn0,
-    syn1neg: oSyn1neg,
-    syn1: oSyn1,
-    expTable: oExp,
-    logTable: oLog,
-    ...sc,
-  }));
 
-  const signal = cb.signal;
-  signal?.throwIfAborted();
-  const stop = (): void => {
-    Atomics.store(S.next, 0, STOP_JOB);
-  };
-  const sum = (): { raw: number; eff: number; loss: number; terms: number } => {
-    let raw = 0;
-    let eff = 0;
-    let loss = 0;
-    let terms = 0;
-    for (let w = 0; w < workers; w++) {
-      raw += S.progress[w * PROGRESS_SLOTS]!;
-      eff += S.progress[w * PROGRESS_SLOTS + 1]!;
-      loss += S.progress[w * PROGRESS_SLOTS + 2]!;
-      terms += S.progress[w * PROGRESS_SLOTS + 3]!;
-    }
-    return { raw, eff, loss, terms };
-  };
-  const t0 = performance.now();
-  const every = o.progressEveryMs;
-  let lastReport = t0;
-  let lastLoss = 0;
-  let lastTerms = 0;
-  const report = (): void => {
-    if (!cb.onProgress) return;
-    const { raw, eff, loss, terms } = sum();
-    const sec = (performance.now() - t0) / 1000;
-    const progress = Math.min(1, raw / (epochs * totalWords));
-    cb.onProgress({
-      progress,
-      epoch: Math.min(epochs - 1, Math.floor(progress * epochs)),
-      words: raw,
-      effectiveWords: eff,
-      wordsPerSec: sec > 0 ? eff / sec : 0,
-      etaSeconds: progress > 0 ? (sec * (1 - progress)) / progress : Infinity,
-      loss: terms > lastTerms ? (loss - lastLoss) / (terms - lastTerms) : NaN,
-      alpha: Math.max(minAlpha, alpha - (alpha - minAlpha) * progress),
-    });
-    lastLoss = loss;
-    lastTerms = terms;
-  };
-  if (!multi) {
-    ftKernel(S, params[0]!, 0, () => {
-      const now = performance.now();
-      if (now - lastReport >= every) {
-        lastReport = now;
-        report();
-      }
-      if (signal?.aborted) stop();
-    });
-  } else {
-    signal?.addEventListener('abort', stop);
-    try {
-      await runKernelInWorkers(fn, ftKernel, S, params, cb.onProgress ? report : null, every);
-    } finally {
-      signal?.removeEventListener('abort', stop);
-    }
-  }
-  signal?.throwIfAborted();
-  report();
-  const seconds = (performance.now() - t0) / 1000;
-  const { raw, eff, loss, terms } = sum();
-  const unpad = (o2: number, rows: number): Float32Array => {
-    const out = new Float32Array(rows * D);
-    for (let i = 0; i < rows; i++) out.set(F32.subarray(o2 / 4 + i * Dp, o2 / 4 + i * Dp + D), i * D);
-    return out;
-  };
-  const syn1neg = negative > 0 ? unpad(oSyn1neg, V) : undefined;
-  const syn1 = hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined;
-  const vectorsVocab = unpad(oSyn0, V);
+  const t = await runPrepared(fn, prep, settings, { ...cb, progressEveryMs: o.progressEveryMs });
+  const syn1neg = negative > 0 ? unpadRows(prep, prep.syn1neg, V, D) : undefined;
+  const syn1 = hs ? unpadRows(prep, prep.syn1, Math.max(0, V - 1), D) : undefined;
+  const vectorsVocab = unpadRows(prep, prep.syn0, V, D);
   // The n-gram rows (most of the memory: 2 M buckets × 100-d = 800 MB) are not copied: they are
   // packed in place to `dim` floats a row at the start of the weights (row b moves from
   // (V + b)·stride down to b·dim, in increasing b, so no row is overwritten before it moves) and
   // returned as a view of the kernel's memory, which the result then keeps alive.
   for (let b = 0; b < bucket; b++) {
-    const from = oSyn0 / 4 + (V + b) * Dp;
-    F32.copyWithin(oSyn0 / 4 + b * D, from, from + D);
+    const from = base + (V + b) * Dp;
+    F32.copyWithin(base + b * D, from, from + D);
   }
-  const vectorsNgrams = new Float32Array(memory.buffer, oSyn0, bucket * D);
+  const vectorsNgrams = new Float32Array(memory.buffer, prep.syn0, bucket * D);
   const wv = new FastTextKeyedVectors({
     words: vocab.words,
     vectorsVocab,
@@ -528,11 +386,11 @@ async function run(
     output,
     options: o,
     stats: {
-      rawWords: raw,
-      effectiveWords: eff,
-      seconds,
-      wordsPerSec: eff / seconds,
-      loss: terms > 0 ? loss / terms : NaN,
+      rawWords: t.rawWords,
+      effectiveWords: t.effectiveWords,
+      seconds: t.seconds,
+      wordsPerSec: t.effectiveWords / t.seconds,
+      loss: t.lossTerms > 0 ? t.loss / t.lossTerms : NaN,
     },
   };
 }

@@ -141,62 +141,54 @@ export interface FastTextKeyedVectorsInit {
 }
 
 /**
- * fastText word vectors: a vector for any word.
+ * What {@link FastTextKeyedVectors} and `CompactFastTextKeyedVectors` (a compact file, rows
+ * decoded on lookup) share: a vector for any word from its word row and its n-gram rows, however
+ * those rows are stored. Subclasses say how to read one row.
  *
  * - In the vocabulary: the mean of the word's own row and its n-gram rows (fastText's
  *   `getWordVector`, gensim's `adjust_vectors`).
  * - Not in it: the mean of its n-gram rows.
  * - `</s>` (fastText's end-of-line token) has no n-grams, as in fastText (gensim gives it n-grams).
  * - A word with no n-gram (e.g. `maxn` = 0, or too short for `minn`) and not in the vocabulary
- *   has the zero vector, as fastText and gensim return; {@link FastTextKeyedVectors.get} then
- *   throws instead (a zero vector has no direction), and {@link FastTextKeyedVectors.getRaw}
- *   returns the zeros.
+ *   has the zero vector, as fastText and gensim return; `get` then throws instead (a zero vector
+ *   has no direction), and `getRaw` returns the zeros.
  *
  * Queries over the vocabulary (`mostSimilar`, evaluations) use `kv`, a {@link KeyedVectors} of
  * the in-vocabulary vectors; the query terms themselves may be any words.
  */
-export class FastTextKeyedVectors {
+export abstract class SubwordKeyedVectors {
   readonly words: string[];
   readonly dim: number;
   readonly minn: number;
   readonly maxn: number;
   readonly bucket: number;
-  readonly vectorsVocab: Float32Array;
-  readonly vectorsNgrams: Float32Array;
   readonly wordTransform: ((word: string) => string) | undefined;
   /** The in-vocabulary vectors (word + n-grams, averaged) as a {@link KeyedVectors}. */
-  readonly kv: KeyedVectors;
+  abstract readonly kv: KeyedVectors;
+  /** The class name in error messages (survives minification). */
+  private readonly fn: string;
 
-  constructor(init: FastTextKeyedVectorsInit) {
-    const fn = 'FastTextKeyedVectors';
-    const { words, vectorsVocab, vectorsNgrams, dim } = init;
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${fn}: dim must be an integer >= 1, got ${dim}`);
-    if (vectorsVocab.length !== words.length * dim) {
-      throw new RangeError(
-        `${fn}: vectorsVocab.length = ${vectorsVocab.length} but words.length * dim = ${words.length * dim}`,
-      );
-    }
-    if (vectorsNgrams.length % dim !== 0) {
-      throw new RangeError(`${fn}: vectorsNgrams.length = ${vectorsNgrams.length} is not a multiple of dim = ${dim}`);
-    }
-    const { minn, maxn } = ngramArgs(fn, init);
-    this.words = words;
-    this.dim = dim;
+  protected constructor(
+    fn: string,
+    init: { words: string[]; dim: number; minn?: number; maxn?: number; wordTransform?: (word: string) => string },
+    bucket: number,
+  ) {
+    const { minn, maxn } = ngramArgs(fn, { minn: init.minn, maxn: init.maxn });
+    this.words = init.words;
+    this.dim = init.dim;
     this.minn = minn;
     this.maxn = maxn;
-    this.bucket = vectorsNgrams.length / dim;
-    this.vectorsVocab = vectorsVocab;
-    this.vectorsNgrams = vectorsNgrams;
+    this.bucket = bucket;
     this.wordTransform = init.wordTransform;
-    const V = words.length;
-    const vecs = new Float32Array(V * dim);
-    const acc = new Float64Array(dim);
-    for (let i = 0; i < V; i++) {
-      this.compose(words[i]!, i, acc);
-      for (let k = 0; k < dim; k++) vecs[i * dim + k] = acc[k]!;
-    }
-    this.kv = new KeyedVectors({ words, vectors: vecs, dim, counts: init.counts });
+    this.fn = fn;
   }
+
+  /** `acc` = word row `id` (float64 copy of its values). */
+  protected abstract setWordRow(id: number, acc: Float64Array): void;
+  /** `acc` += n-gram row `b`. */
+  protected abstract addNgramRow(b: number, acc: Float64Array): void;
+  /** Vocabulary word → id. */
+  protected abstract vocabIndex(): Map<string, number>;
 
   /** Number of vocabulary words. */
   get size(): number {
@@ -205,17 +197,17 @@ export class FastTextKeyedVectors {
 
   /** Whether `word` (after `wordTransform`) is in the vocabulary (every word has a vector anyway). */
   has(word: string): boolean {
-    return this.kv.has(this.key(word));
+    return this.vocabIndex().has(this.key(word));
   }
 
-  private key(word: string): string {
+  protected key(word: string): string {
     return this.wordTransform === undefined ? word : this.wordTransform(word);
   }
 
   /** Input-matrix row ids of `word` (transformed), fastText's `getSubwords`: [id] + V + buckets, or buckets only. */
   subwordRows(word: string): Int32Array {
     const w = this.key(word);
-    const id = this.kv.index.get(w);
+    const id = this.vocabIndex().get(w);
     const h = eosNgrams(w, this.minn, this.maxn, this.bucket);
     const V = this.words.length;
     const out = new Int32Array(h.length + (id === undefined ? 0 : 1));
@@ -226,23 +218,39 @@ export class FastTextKeyedVectors {
   }
 
   /** Mean of word row (id ≥ 0) and n-gram rows into acc (float64); returns the number of rows. */
-  private compose(w: string, id: number, acc: Float64Array): number {
+  protected compose(w: string, id: number, acc: Float64Array): number {
     const D = this.dim;
     acc.fill(0);
     let n = 0;
     if (id >= 0) {
-      for (let k = 0; k < D; k++) acc[k] = this.vectorsVocab[id * D + k]!;
+      this.setWordRow(id, acc);
       n = 1;
     }
     const h = eosNgrams(w, this.minn, this.maxn, this.bucket);
-    const G = this.vectorsNgrams;
-    for (let i = 0; i < h.length; i++) {
-      const o = h[i]! * D;
-      for (let k = 0; k < D; k++) acc[k] = acc[k]! + G[o + k]!;
-    }
+    for (let i = 0; i < h.length; i++) this.addNgramRow(h[i]!, acc);
     n += h.length;
     if (n > 0) for (let k = 0; k < D; k++) acc[k] = acc[k]! / n;
     return n;
+  }
+
+  /** The composed vectors of every vocabulary word (V × dim), the rows of `kv`. */
+  protected composeVocab(): Float32Array {
+    const V = this.words.length;
+    const D = this.dim;
+    const vecs = new Float32Array(V * D);
+    const acc = new Float64Array(D);
+    for (let i = 0; i < V; i++) {
+      this.compose(this.words[i]!, i, acc);
+      for (let k = 0; k < D; k++) vecs[i * D + k] = acc[k]!;
+    }
+    return vecs;
+  }
+
+  /** The in-vocabulary vector of word `id` (a fresh copy; the same values as row `id` of `kv`). */
+  protected vocabVector(id: number): Float32Array {
+    const acc = new Float64Array(this.dim);
+    this.compose(this.words[id]!, id, acc);
+    return Float32Array.from(acc);
   }
 
   /**
@@ -251,8 +259,8 @@ export class FastTextKeyedVectors {
    */
   getRaw(word: string): Float32Array {
     const w = this.key(word);
-    const id = this.kv.index.get(w);
-    if (id !== undefined) return this.kv.vectors.slice(id * this.dim, (id + 1) * this.dim);
+    const id = this.vocabIndex().get(w);
+    if (id !== undefined) return this.vocabVector(id);
     const acc = new Float64Array(this.dim);
     this.compose(w, -1, acc);
     return Float32Array.from(acc);
@@ -264,17 +272,21 @@ export class FastTextKeyedVectors {
    */
   get(word: string, opts: { norm?: boolean } = {}): Float32Array {
     const w = this.key(word);
-    const id = this.kv.index.get(w);
-    if (id !== undefined) return this.kv.get(w, opts);
-    const acc = new Float64Array(this.dim);
-    if (this.compose(w, -1, acc) === 0) {
-      throw new Error(
-        `FastTextKeyedVectors.get: word ${JSON.stringify(word)} is not in the vocabulary and has no character ` +
-          `n-grams of ${this.minn}..${this.maxn} characters (with bucket = ${this.bucket}), so it has no vector`,
-      );
+    const id = this.vocabIndex().get(w);
+    let v: Float32Array;
+    if (id !== undefined) v = this.vocabVector(id);
+    else {
+      const acc = new Float64Array(this.dim);
+      if (this.compose(w, -1, acc) === 0) {
+        throw new Error(
+          `${this.fn}.get: word ${JSON.stringify(word)} is not in the vocabulary and has no character ` +
+            `n-grams of ${this.minn}..${this.maxn} characters (with bucket = ${this.bucket}), so it has no vector`,
+        );
+      }
+      v = Float32Array.from(acc);
     }
-    const v = Float32Array.from(acc);
     if (opts.norm === true) {
+      // the arithmetic of KeyedVectors.get({ norm: true }): float64 norm of the float32 values
       let s = 0;
       for (let k = 0; k < this.dim; k++) s += v[k]! * v[k]!;
       const n = Math.sqrt(s);
@@ -302,7 +314,7 @@ export class FastTextKeyedVectors {
     if (typeof t !== 'string') return t;
     const w = this.key(t);
     // gensim: an out-of-vocabulary word enters as its unit vector, as in-vocabulary words do
-    return this.kv.index.has(w) ? w : this.get(t, { norm: true });
+    return this.vocabIndex().has(w) ? w : this.get(t, { norm: true });
   }
 
   /**
@@ -313,10 +325,61 @@ export class FastTextKeyedVectors {
     opts: { positive?: Term[]; negative?: Term[]; topn?: number; restrictVocab?: number } | string,
   ): Neighbour[] {
     const o = typeof opts === 'string' ? { positive: [opts] } : opts;
-    return this.kv.mostSimilar({
-      ...o,
-      positive: (o.positive ?? []).map((t) => this.term(t)),
-      negative: (o.negative ?? []).map((t) => this.term(t)),
-    });
+    const positive = (o.positive ?? []).map((t) => this.term(t));
+    const negative = (o.negative ?? []).map((t) => this.term(t));
+    return this.kv.mostSimilar({ ...o, positive, negative });
+  }
+}
+
+function checkInit(init: FastTextKeyedVectorsInit): number {
+  const fn = 'FastTextKeyedVectors';
+  const { words, vectorsVocab, vectorsNgrams, dim } = init;
+  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${fn}: dim must be an integer >= 1, got ${dim}`);
+  if (vectorsVocab.length !== words.length * dim) {
+    throw new RangeError(
+      `${fn}: vectorsVocab.length = ${vectorsVocab.length} but words.length * dim = ${words.length * dim}`,
+    );
+  }
+  if (vectorsNgrams.length % dim !== 0) {
+    throw new RangeError(`${fn}: vectorsNgrams.length = ${vectorsNgrams.length} is not a multiple of dim = ${dim}`);
+  }
+  return vectorsNgrams.length / dim;
+}
+
+/**
+ * fastText word vectors in float32 arrays: a vector for any word (see {@link SubwordKeyedVectors}
+ * for how), the in-vocabulary ones composed at construction into `kv`.
+ */
+export class FastTextKeyedVectors extends SubwordKeyedVectors {
+  readonly vectorsVocab: Float32Array;
+  readonly vectorsNgrams: Float32Array;
+  override readonly kv: KeyedVectors;
+
+  constructor(init: FastTextKeyedVectorsInit) {
+    super('FastTextKeyedVectors', init, checkInit(init));
+    this.vectorsVocab = init.vectorsVocab;
+    this.vectorsNgrams = init.vectorsNgrams;
+    this.kv = new KeyedVectors({ words: this.words, vectors: this.composeVocab(), dim: this.dim, counts: init.counts });
+  }
+
+  protected override setWordRow(id: number, acc: Float64Array): void {
+    const D = this.dim;
+    const X = this.vectorsVocab;
+    for (let k = 0; k < D; k++) acc[k] = X[id * D + k]!;
+  }
+
+  protected override addNgramRow(b: number, acc: Float64Array): void {
+    const D = this.dim;
+    const G = this.vectorsNgrams;
+    const o = b * D;
+    for (let k = 0; k < D; k++) acc[k] = acc[k]! + G[o + k]!;
+  }
+
+  protected override vocabIndex(): Map<string, number> {
+    return this.kv.index;
+  }
+
+  protected override vocabVector(id: number): Float32Array {
+    return this.kv.vectors.slice(id * this.dim, (id + 1) * this.dim);
   }
 }

@@ -36,7 +36,7 @@ export { randomizedSvd, csrMatmul, csrTMatmul, orthonormalizeColumns, symmetricE
 export type { RandomizedSvdOptions, TruncatedSvd } from './svd.js';
 export { trainGlove } from './glove.js';
 export type { GloveOptions, GloveProgress } from './glove.js';
-export { ftHash, fastTextNgrams, fastTextNgramHashes, FastTextKeyedVectors } from './fasttext.js';
+export { ftHash, fastTextNgrams, fastTextNgramHashes, FastTextKeyedVectors, SubwordKeyedVectors } from './fasttext.js';
 export type { NgramOptions, FastTextKeyedVectorsInit } from './fasttext.js';
 export {
   readFastTextBin,
@@ -57,6 +57,7 @@ export { trainFastText, continueFastText } from './fasttext-train.js';
 export type { FastTextOptions, FastTextResult, ContinueOptions } from './fasttext-train.js';
 export {
   CompactKeyedVectors,
+  CompactFastTextKeyedVectors,
   writeCompactVectors,
   readCompactVectors,
   saveCompactVectors,

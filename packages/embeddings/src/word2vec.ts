@@ -6,20 +6,11 @@
  * word2vec.c (`InitUnigramTable`, `CreateBinaryTree`, `expTable`, `TrainModelThread`);
  * gensim 4.2 `Word2Vec` (option names and defaults, subsampling, `cbow_mean`).
  */
-import {
-  encodeCorpus,
-  negativeCumTable,
-  subsampleThresholds,
-  type CorpusSource,
-  type EncodedCorpus,
-  type Vocab,
-} from './corpus.js';
+import { encodeCorpus, negativeCumTable, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
 import { KeyedVectors } from './keyed-vectors.js';
-import { checkWorkers, runKernelInWorkers, shared } from './internal/pool.js';
-import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './internal/w2v-kernel.js';
-import { aliasTable } from './internal/alias-table.js';
-import { chunkSentences, kernelModule, xorshiftStream } from './internal/util.js';
-import { W2V_SIMD_WASM_BASE64 } from './internal/w2v-simd-wasm.js';
+import { checkWorkers } from './internal/pool.js';
+import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
+import { xorshiftStream } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
 /** Progress report, delivered about every `progressEveryMs`. */
@@ -122,15 +113,6 @@ export interface Word2VecResult {
 
 const MAX_EXP = 6;
 const EXP_TABLE_SIZE = 1000;
-/** A job index past any run's last job (2^30: adding one per worker never overflows). */
-const STOP_JOB = 2 ** 30;
-
-/**
- * Raw words per job that workers take from the shared job counter: gensim's job size
- * (MAX_WORDS_IN_BATCH). Small enough that the last job's tail is short (2 M tokens × 5 epochs =
- * ~1,000 jobs), large enough that the one `Atomics.add` per job costs nothing measurable.
- */
-const JOB_WORDS = 10_000;
 
 /** word2vec.c's sigmoid table (and gensim's LOG_TABLE of its logs); EXP_TABLE_SIZE+1 entries. */
 export function sigmoidTables(): { expTable: Float32Array; logTable: Float32Array } {
@@ -339,204 +321,69 @@ async function train(
       });
   const { vocab } = enc;
   const V = vocab.size;
-  const multi = workers > 1;
-  const mk = <T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T): T => (multi ? shared(a) : a);
-
+  const settings: RunSettings = {
+    vectorSize: D,
+    window,
+    negative,
+    hs,
+    sg,
+    cbowMean: opts.cbowMean ?? true,
+    sample,
+    nsExponent: opts.nsExponent ?? 0.75,
+    alpha,
+    minAlpha,
+    epochs,
+    workers,
+    computeLoss: opts.computeLoss ?? true,
+    kernelSeed: prev === undefined ? seed : seed + 7919,
+  };
   const tree = hs
     ? huffmanTree(vocab.counts)
     : { codes: new Uint8Array(0), points: new Int32Array(0), codeOffsets: new Int32Array(V + 1) };
-  let maxCode = 0;
-  for (let w = 0; w < V; w++) maxCode = Math.max(maxCode, tree.codeOffsets[w + 1]! - tree.codeOffsets[w]!);
-  // One WebAssembly memory holds the weights, the sigmoid tables and per-worker scratch; rows
-  // are padded to a multiple of 8 floats for the SIMD loops (the padding stays zero).
-  const Dp = Math.ceil(D / 8) * 8;
-  const rowBytes = Dp * 4;
-  const al = (x: number): number => Math.ceil(x / 64) * 64;
-  let off = 0;
-  const place = (bytes: number): number => {
-    const at = off;
-    off = al(off + bytes);
-    return at;
-  };
-  const oSyn0 = place(V * rowBytes);
-  const oSyn1neg = place(negative > 0 ? V * rowBytes : 0);
-  const oSyn1 = place(hs ? Math.max(1, V - 1) * rowBytes : 0);
-  const oExp = place((EXP_TABLE_SIZE + 1) * 4);
-  const oLog = place((EXP_TABLE_SIZE + 1) * 4);
-  const maxTargets = maxCode + negative + 1;
-  const scratch: Array<{ work: number; neu1: number; targets: number; labels: number; contexts: number }> = [];
-  for (let w = 0; w < workers; w++) {
-    scratch.push({
-      work: place(rowBytes),
-      neu1: place(rowBytes),
-      targets: place(maxTargets * 4),
-      labels: place(maxTargets * 4),
-      contexts: place(2 * window * 4),
-    });
-  }
-  const pages = Math.ceil(Math.max(off, 1) / 65536);
-  if (pages > 65536) {
-    throw new RangeError(
-      `${fn}: vocabulary ${V} × vectorSize ${D} needs ${(off / 2 ** 30).toFixed(1)} GiB of weights, over WebAssembly's 4 GiB`,
-    );
-  }
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: multi });
-  const F32 = new Float32Array(memory.buffer);
+  const p = prepareRun(fn, enc, settings, {
+    inputRows: V,
+    contextInts: 2 * window,
+    tree,
+    tables: sigmoidTables(),
+    tooBig: (gib) => `vocabulary ${V} × vectorSize ${D} needs ${gib} GiB of weights, over WebAssembly's 4 GiB`,
+  });
+  const { F32, stride: Dp } = p;
   // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
   // (continued training: the old rows as they were, fresh ones for new words from another stream)
   const rng = xorshiftStream(prev === undefined ? seed : seed + 0x51ed);
   const prevV = prev === undefined ? 0 : prev.vocab.size;
   if (prev !== undefined) {
     if (prev.wv.dim !== D) throw new Error(`${fn}: the previous model has dim ${prev.wv.dim}, not ${D}`);
-    for (let i = 0; i < prevV; i++) F32.set(prev.wv.vectors.subarray(i * D, (i + 1) * D), oSyn0 / 4 + i * Dp);
+    for (let i = 0; i < prevV; i++) F32.set(prev.wv.vectors.subarray(i * D, (i + 1) * D), p.syn0 / 4 + i * Dp);
     if (negative > 0 && prev.syn1neg !== undefined) {
-      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), oSyn1neg / 4 + i * Dp);
+      for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), p.syn1neg / 4 + i * Dp);
     }
   }
   for (let i = prevV; i < V; i++) {
-    const o = oSyn0 / 4 + i * Dp;
+    const o = p.syn0 / 4 + i * Dp;
     for (let k = 0; k < D; k++) F32[o + k] = (rng() - 0.5) / D;
   }
-  const { expTable, logTable } = sigmoidTables();
-  F32.set(expTable, oExp / 4);
-  F32.set(logTable, oLog / 4);
-  // negatives come from an alias table of count^nsExponent (8 bytes a word: in L2 up to ~100k
-  // words) rather than word2vec.c's 1e8-slot unigram table; see internal/alias-table.ts for why
-  const nsExponent = opts.nsExponent ?? 0.75;
-  const negTable = negative > 0 ? mk(aliasTable(Array.from(vocab.counts, (c) => c ** nsExponent))) : new Int32Array(0);
-  const S: W2VShared = {
-    ids: mk(enc.ids),
-    sentenceStarts: mk(enc.sentenceStarts),
-    negTable,
-    sampleInt: mk(subsampleThresholds(vocab.counts, sample)),
-    codes: mk(tree.codes),
-    points: mk(tree.points),
-    codeOffsets: mk(tree.codeOffsets),
-    chunks: mk(chunkSentences(enc.sentenceStarts, JOB_WORDS)),
-    // 32 ints = 128 bytes: the job counter shares its cache line with nothing else
-    next: mk(new Int32Array(32)),
-    progress: mk(new Float64Array(workers * PROGRESS_SLOTS)),
-    memory,
-    wasm: kernelModule(W2V_SIMD_WASM_BASE64, multi), // 1,226 bytes
-  };
-  const totalWords = enc.ids.length;
-  let maxSentence = 0;
-  for (let s = 0; s + 1 < enc.sentenceStarts.length; s++) {
-    maxSentence = Math.max(maxSentence, enc.sentenceStarts[s + 1]! - enc.sentenceStarts[s]!);
-  }
-  const params: W2VParams[] = scratch.map((sc) => ({
-    dim: D,
-    stride: Dp,
-    window,
-    negative,
-    hs: hs ? 1 : 0,
-    sg: sg ? 1 : 0,
-    cbowMean: (opts.cbowMean ?? true) ? 1 : 0,
-    sample: sample > 0 ? 1 : 0,
-    alpha,
-    minAlpha,
-    epochs,
-    totalWords,
-    computeLoss: (opts.computeLoss ?? true) ? 1 : 0,
-    maxSentence,
-    seed: prev === undefined ? seed : seed + 7919,
-    syn0: oSyn0,
-    syn1neg: oSyn1neg,
-    syn1: oSyn1,
-    expTable: oExp,
-    logTable: oLog,
-    ...sc,
-  }));
 
-  // Abort: push the shared job counter past the last job, so every worker stops after the job
-  // it is on (no kernel change, no extra read per job).
-  const signal = opts.signal;
-  signal?.throwIfAborted();
-  const stop = (): void => {
-    Atomics.store(S.next, 0, STOP_JOB);
-  };
-  const t0 = performance.now();
-  const every = opts.progressEveryMs ?? 1000;
-  let lastReport = t0;
-  let lastLoss = 0;
-  let lastTerms = 0;
-  const report = (): void => {
-    if (!opts.onProgress) return;
-    let raw = 0;
-    let eff = 0;
-    let loss = 0;
-    let terms = 0;
-    for (let w = 0; w < workers; w++) {
-      raw += S.progress[w * PROGRESS_SLOTS]!;
-      eff += S.progress[w * PROGRESS_SLOTS + 1]!;
-      loss += S.progress[w * PROGRESS_SLOTS + 2]!;
-      terms += S.progress[w * PROGRESS_SLOTS + 3]!;
-    }
-    const sec = (performance.now() - t0) / 1000;
-    const progress = Math.min(1, raw / (epochs * totalWords));
-    opts.onProgress({
-      progress,
-      epoch: Math.min(epochs - 1, Math.floor(progress * epochs)),
-      words: raw,
-      effectiveWords: eff,
-      wordsPerSec: sec > 0 ? eff / sec : 0,
-      etaSeconds: progress > 0 ? (sec * (1 - progress)) / progress : Infinity,
-      loss: terms > lastTerms ? (loss - lastLoss) / (terms - lastTerms) : NaN,
-      alpha: Math.max(minAlpha, alpha - (alpha - minAlpha) * progress),
-    });
-    lastLoss = loss;
-    lastTerms = terms;
-  };
-  if (!multi) {
-    w2vKernel(S, params[0]!, 0, () => {
-      const now = performance.now();
-      if (now - lastReport >= every) {
-        lastReport = now;
-        report();
-      }
-      if (signal?.aborted) stop();
-    });
-  } else {
-    signal?.addEventListener('abort', stop);
-    try {
-      await runKernelInWorkers(fn, w2vKernel, S, params, opts.onProgress ? report : null, every);
-    } finally {
-      signal?.removeEventListener('abort', stop);
-    }
-  }
-  signal?.throwIfAborted();
-  report();
-  const seconds = (performance.now() - t0) / 1000;
-  let raw = 0;
-  let eff = 0;
-  let loss = 0;
-  let terms = 0;
-  for (let w = 0; w < workers; w++) {
-    raw += S.progress[w * PROGRESS_SLOTS]!;
-    eff += S.progress[w * PROGRESS_SLOTS + 1]!;
-    loss += S.progress[w * PROGRESS_SLOTS + 2]!;
-    terms += S.progress[w * PROGRESS_SLOTS + 3]!;
-  }
-  // plain (non-shared, unpadded) copies for the artifact
-  const unpad = (o: number, rows: number): Float32Array => {
-    const out = new Float32Array(rows * D);
-    for (let i = 0; i < rows; i++) out.set(F32.subarray(o / 4 + i * Dp, o / 4 + i * Dp + D), i * D);
-    return out;
-  };
-  const wv = new KeyedVectors({ words: vocab.words, vectors: unpad(oSyn0, V), dim: D, counts: vocab.counts });
+  const t = await runPrepared(fn, p, settings, opts);
+  const wv = new KeyedVectors({
+    words: vocab.words,
+    vectors: unpadRows(p, p.syn0, V, D),
+    dim: D,
+    counts: vocab.counts,
+  });
   const { onProgress: _p, signal: _s, ...options } = opts;
   return {
     wv,
     vocab,
     options,
-    syn1neg: negative > 0 ? unpad(oSyn1neg, V) : undefined,
-    syn1: hs ? unpad(oSyn1, Math.max(0, V - 1)) : undefined,
+    syn1neg: negative > 0 ? unpadRows(p, p.syn1neg, V, D) : undefined,
+    syn1: hs ? unpadRows(p, p.syn1, Math.max(0, V - 1), D) : undefined,
     stats: {
-      rawWords: raw,
-      effectiveWords: eff,
-      seconds,
-      wordsPerSec: eff / seconds,
-      loss: terms > 0 ? loss / terms : NaN,
+      rawWords: t.rawWords,
+      effectiveWords: t.effectiveWords,
+      seconds: t.seconds,
+      wordsPerSec: t.effectiveWords / t.seconds,
+      loss: t.lossTerms > 0 ? t.loss / t.lossTerms : NaN,
     },
   };
 }

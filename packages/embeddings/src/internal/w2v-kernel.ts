@@ -11,6 +11,15 @@
  * (`fast_sentence_sg_neg`, `fast_sentence_cbow_neg`, `..._hs`, `cbow_mean` handling,
  * loss via `LOG_TABLE`).
  *
+ * fastText (when `S.subOffsets` is given) runs in the same loop: a word's input is the mean of its
+ * input rows, its own row and its n-gram bucket rows (`subIds[subOffsets[w] .. subOffsets[w+1])`,
+ * row ids into one (V + bucket)-row matrix). Skip-gram (fastText `FastText::skipgram`, gensim
+ * `fasttext_fast_sentence_sg_neg`): for every context word, the hidden vector is the mean of the
+ * CENTER word's rows, the target is the context word, and the error is added to every one of
+ * those rows. CBOW (`FastText::cbow`): the hidden vector is the mean of all rows of all context
+ * words, the target the center word. The job loop, subsampling, window draws and progress are
+ * the same code for both (one home: the two used to be separate 300-line copies).
+ *
  * IMPORTANT: `w2vKernel` is self-contained (no imports, no outer references): worker threads
  * get it through `Function.prototype.toString()` (see `pool.ts`), so one source serves the
  * main thread (1 worker, bit-reproducible) and Hogwild workers.
@@ -40,6 +49,11 @@ export interface W2VShared {
   /** weights, tables and per-worker scratch (byte offsets in W2VParams) */
   memory: WebAssembly.Memory;
   wasm: WebAssembly.Module;
+  /** fastText only: word w's input rows are subIds[subOffsets[w] .. subOffsets[w+1]) (its own id first) */
+  subOffsets?: Int32Array;
+  subIds?: Int32Array;
+  /** fastText only, per word: Σ over its distinct rows of (occurrences in its list)² / (list length) — 1 when no row repeats */
+  subFactor?: Float32Array;
 }
 
 export interface W2VParams {
@@ -67,7 +81,10 @@ export interface W2VParams {
   syn1: number;
   expTable: number;
   logTable: number;
-  /** this worker's scratch: work, neu1 (stride floats each), targets (Int32), labels (Float32), contexts (Int32, 2*window) */
+  /**
+   * this worker's scratch: work, neu1 (stride floats each), targets (Int32), labels (Float32),
+   * contexts (Int32: 2·window word ids; fastText: the rows of a whole window (CBOW) or of one word (SG))
+   */
   work: number;
   contexts: number;
   neu1: number;
@@ -121,6 +138,11 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
   const codes = S.codes;
   const points = S.points;
   const codeOff = S.codeOffsets;
+  // fastText: the subword rows of every word (absent for word2vec)
+  const subwords = S.subOffsets !== undefined ? 1 : 0;
+  const subOff = S.subOffsets as Int32Array;
+  const subIds = S.subIds as Int32Array;
+  const subFactor = S.subFactor as Float32Array;
   const prog = S.progress;
   const chunks = S.chunks;
   const next = S.next;
@@ -209,7 +231,130 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
         if (lo < 0) lo = 0;
         let hi = pos + window - red + 1;
         if (hi > n) hi = n;
-        // targets of this word: Huffman path (hs) and/or word + negatives (ns)
+        if (subwords !== 0) {
+          if (sg === 0) {
+            // CBOW: hidden = mean of the rows of every context word (word + n-grams), target = word
+            let cw = 0;
+            for (let c = lo; c < hi; c++) {
+              if (c === pos) continue;
+              const cword = sen[c]!;
+              const se = subOff[cword + 1]!;
+              for (let q = subOff[cword]!; q < se; q++) I32[ctxI + cw++] = subIds[q]!;
+            }
+            if (cw === 0) continue;
+            gatherSum(neu1, syn0, ctx, cw, Dp);
+            if (cbowMean !== 0) scale(neu1, 1 / cw, Dp);
+            let nh = 0;
+            if (hs !== 0) {
+              const ce = codeOff[word + 1]!;
+              for (let q = codeOff[word]!; q < ce; q++) {
+                I32[tgtI + nh] = points[q]!;
+                F32[labI + nh] = 1 - codes[q]!;
+                nh++;
+              }
+              if (nh > 0) {
+                const l = train(neu1, syn1, tgt, lab, nh, work, Dp, alpha, expT, logT, 1);
+                if (computeLoss !== 0) {
+                  lossPending += l;
+                  lossTerms += nh;
+                }
+              }
+            }
+            if (negative > 0) {
+              let m = 0;
+              I32[tgtI + nh] = word;
+              F32[labI + nh] = 1;
+              m++;
+              for (let d = 0; d < negative; d++) {
+                rnd ^= rnd << 13;
+                rnd ^= rnd >>> 17;
+                rnd ^= rnd << 5;
+                const col = ((rnd >>> 0) * negScale) | 0;
+                rnd ^= rnd << 13;
+                rnd ^= rnd >>> 17;
+                rnd ^= rnd << 5;
+                const tw = rnd >>> 0 < negTable[2 * col]! >>> 0 ? col : negTable[2 * col + 1]!;
+                if (tw === word) continue;
+                I32[tgtI + nh + m] = tw;
+                F32[labI + nh + m] = 0;
+                m++;
+              }
+              const l = train(neu1, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 1);
+              if (computeLoss !== 0) {
+                lossPending += l;
+                lossTerms += m;
+              }
+            }
+            // gensim: with a summed context the error is divided over the rows
+            if (cbowMean === 0) scale(work, 1 / cw, Dp);
+            scatterAdd(syn0, ctx, cw, work, Dp);
+            for (let k = 0; k < Dp; k++) F32[(work >> 2) + k] = 0;
+            continue;
+          }
+          // skip-gram: the center word's rows, once per center word
+          let cw = 0;
+          const se = subOff[word + 1]!;
+          for (let q = subOff[word]!; q < se; q++) I32[ctxI + cw++] = subIds[q]!;
+          // hidden = mean of the center word's rows. fastText and gensim recompute it for every
+          // context word, after the update of the one before added the error `work` to each row
+          // once per occurrence in the list; that moves the mean by exactly f·work with
+          // f = Σ_rows (occurrences²) / cw (1 when no row repeats), so the kernel adds f·work
+          // instead of gathering all rows again (same arithmetic up to float rounding, half the
+          // memory traffic).
+          const f = subFactor[word]!;
+          gatherSum(neu1, syn0, ctx, cw, Dp);
+          scale(neu1, 1 / cw, Dp);
+          for (let c = lo; c < hi; c++) {
+            if (c === pos) continue;
+            const target = sen[c]!;
+            let nh = 0;
+            if (hs !== 0) {
+              const ce = codeOff[target + 1]!;
+              for (let q = codeOff[target]!; q < ce; q++) {
+                I32[tgtI + nh] = points[q]!;
+                F32[labI + nh] = 1 - codes[q]!;
+                nh++;
+              }
+              if (nh > 0) {
+                const l = train(neu1, syn1, tgt, lab, nh, work, Dp, alpha, expT, logT, 1);
+                if (computeLoss !== 0) {
+                  lossPending += l;
+                  lossTerms += nh;
+                }
+              }
+            }
+            if (negative > 0) {
+              let m = 0;
+              I32[tgtI + nh] = target;
+              F32[labI + nh] = 1;
+              m++;
+              for (let d = 0; d < negative; d++) {
+                rnd ^= rnd << 13;
+                rnd ^= rnd >>> 17;
+                rnd ^= rnd << 5;
+                const col = ((rnd >>> 0) * negScale) | 0;
+                rnd ^= rnd << 13;
+                rnd ^= rnd >>> 17;
+                rnd ^= rnd << 5;
+                const tw = rnd >>> 0 < negTable[2 * col]! >>> 0 ? col : negTable[2 * col + 1]!;
+                if (tw === target) continue;
+                I32[tgtI + nh + m] = tw;
+                F32[labI + nh + m] = 0;
+                m++;
+              }
+              const l = train(neu1, syn1neg, tgt + nh * 4, lab + nh * 4, m, work, Dp, alpha, expT, logT, 1);
+              if (computeLoss !== 0) {
+                lossPending += l;
+                lossTerms += m;
+              }
+            }
+            scatterAdd(syn0, ctx, cw, work, Dp);
+            if (f !== 1) scale(work, f, Dp);
+            addz(neu1, work, Dp, 1); // neu1 += f·work; work = 0
+          }
+          continue;
+        }
+        // word2vec: targets of this word: Huffman path (hs) and/or word + negatives (ns)
         let nh = 0;
         if (hs !== 0) {
           const ce = codeOff[word + 1]!;
