@@ -63,4 +63,5 @@ export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.
 export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';
 export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './internal/batch-matmul.js';
 export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
-export { simdMatMulAvailable } from './internal/matmul-kernel.js';
+export { simdMatMulAvailable, matmulKernelOn } from './internal/matmul-kernel.js';
+export type { MatmulExports } from './internal/matmul-kernel.js';

@@ -68,8 +68,12 @@ function simdOp(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Te
   return op;
 }
 
+/** How often the SIMD kernel ran a forward product (tests check the kernel path was taken, also in Chromium). */
+export const simdProducts = { count: 0 };
+
 /** The forward product through the SIMD kernel (shapes already checked). */
 function product(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor {
+  simdProducts.count++;
   const r = a.rank;
   const M = ta ? a.shape[r - 1] : a.shape[r - 2];
   const K = ta ? a.shape[r - 2] : a.shape[r - 1];

@@ -7,9 +7,13 @@
  *
  * Same inputs, outputs and gradients as `lstmSequence`'s op path in kernels.ts (packed, sorted
  * layout; value [N + 2B, H]). Used on the wasm backend when H is a multiple of 4.
+ *
+ * When no gradient is recorded, `sequenceInference` (below) runs a whole layer-direction without any
+ * tfjs op per step: core's SIMD matmul kernel is instantiated on this kernel's memory, so the
+ * recurrent product, the gates and the state stay in one WebAssembly memory for the whole sequence.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul } from '@wordloom/core';
+import { batchMatMul, matmulKernelOn } from '@wordloom/core';
 import { LSTM_SIMD_WASM_BASE64 } from './lstm-simd-wasm.js';
 import type { PackedLayout } from './packing.js';
 
@@ -18,9 +22,17 @@ interface LstmExports {
   lstmBackward: (...ptrsAndSizes: number[]) => void; // s, cPrev, dy, dh, dc, dpre, dx, dcPrev, n, H
   gruForward: (...ptrsAndSizes: number[]) => void; // x, bias, bhn, g, hPrev, h, s, n, H
   gruBackward: (...ptrsAndSizes: number[]) => void; // s, hPrev, dy, dhA, dhB, dpre, dx, dhn, dhz, n, H
+  lstmInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, g, ldg, c, h, n, H
+  gruInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, bhn, g, ldg, hPrev, h, n, H
 }
 
 let state: { memory: WebAssembly.Memory; ex: LstmExports } | null | undefined;
+
+/**
+ * How often each fused path ran (tests check that the kernel path, not a fallback, was taken —
+ * also in Chromium; see packages/core/test/kernels-browser.test.ts).
+ */
+export const fusedCalls = { step: 0, sequence: 0 };
 
 function kernel(): { memory: WebAssembly.Memory; ex: LstmExports } | null {
   if (state !== undefined) return state;
@@ -107,6 +119,7 @@ export function fusedLstm(
   const Hp = new Float32Array(N * H); // h entering each packed row's step
   const Cp = new Float32Array(N * H); // c entering it
   const value = new Float32Array((N + 2 * B) * H);
+  fusedCalls.step++;
   const WcatT = tf.tidy(() => tf.transpose(tf.concat([wi, wf, wg, wo], 0))); // [H, 4H]
   for (let t = 0; t < T; t++) {
     const n = sizes[t];
@@ -213,6 +226,7 @@ export function fusedGru(
   const S = new Float32Array(N * 4 * H); // saved r, z, hn, n per packed row
   const Hp = new Float32Array(N * H);
   const value = new Float32Array((N + B) * H);
+  fusedCalls.step++;
   const WcatT = tf.tidy(() => tf.transpose(tf.concat([wr, wz, wn], 0))); // [H, 3H]
   for (let t = 0; t < T; t++) {
     const n = sizes[t];
@@ -297,4 +311,85 @@ export function fusedGru(
       });
     },
   };
+}
+
+/**
+ * A whole layer-direction of the LSTM (`cell` 'lstm': inputs as lstmSequence's) or GRU ('gru': as
+ * gruSequence's, with `bhn`) when no gradient is needed: the recurrence runs on the kernel's own
+ * memory with no tfjs op per step. The input projections (computed before, one big matmul per
+ * gate) are copied in once; per step `@wordloom/core`'s SIMD matmul kernel, instantiated on the
+ * same memory, packs h and multiplies it by the packed `[W_h·]ᵀ` (packed once), and one
+ * `lstmInfer` / `gruInfer` call adds projections and biases, applies the gates and writes h
+ * straight into the output rows (which are the next step's h). Returns the same [N + 2B, H]
+ * (LSTM) or [N + B, H] (GRU) value as the custom ops.
+ */
+export function sequenceInference(
+  cell: 'lstm' | 'gru',
+  layout: PackedLayout,
+  xs: T2[],
+  ws: T2[],
+  bias: T2,
+  bhn: T2 | null,
+  h0: T2,
+  c0: T2 | null,
+): T2 {
+  const k = kernel();
+  const mm = k ? matmulKernelOn(k.memory) : null;
+  if (!k || !mm) throw new Error(`${cell}: this engine has no WebAssembly SIMD for the fused kernel`);
+  const G = cell === 'lstm' ? 4 : 3;
+  const H = h0.shape[1]!;
+  const GH = G * H;
+  const N = layout.total;
+  const B = layout.batch;
+  const T = layout.maxLen;
+  const sizes = layout.batchSizes;
+  const offsets = layout.offsets;
+  const N8 = Math.ceil(GH / 8);
+  const ldg = 8 * N8; // floats per row of the padded product
+  const rowsOut = N + (cell === 'lstm' ? 2 : 1) * B;
+  // memory plan (floats, each block 16-byte aligned)
+  let end = 0;
+  const take = (floats: number): number => {
+    const at = end;
+    end += Math.ceil(floats / 4) * 4;
+    return at;
+  };
+  const aX = take(G * N * H); // gate k's [N, H] input projections at aX + k·N·H
+  const aW = take(GH * H); // [W_h·] as PyTorch stores it, [G·H, H]
+  const aWp = take(ldg * H); // its transpose in the matmul kernel's B panels
+  const aAp = take(4 * Math.ceil(B / 4) * H); // A panels of h
+  const aG = take(4 * Math.ceil(B / 4) * ldg); // h · [W_h·]ᵀ
+  const aBias = take(GH);
+  const aBhn = take(H);
+  const aH0 = take(B * H);
+  const aC = take(B * H); // the LSTM's c, updated in place
+  const aOut = take(rowsOut * H);
+  const { f, ex } = heap(end);
+  for (let g = 0; g < G; g++) f.set(values(xs[g]), aX + g * N * H);
+  for (let g = 0; g < G; g++) f.set(values(ws[g]), aW + g * H * H);
+  f.set(values(bias), aBias);
+  if (bhn) f.set(values(bhn), aBhn);
+  f.set(values(h0), aH0);
+  if (c0) f.set(values(c0), aC);
+  // B = [W_h·]ᵀ [H, G·H]: element (k, j) is W[j, k], at j·H + k of the stored matrix
+  mm.packB(4 * aW, 4 * aWp, 1, H, GH, 1, H);
+  for (let t = 0; t < T; t++) {
+    const n = sizes[t];
+    const off = offsets[t];
+    // h entering step t: its n rows are the first rows of step t − 1's outputs (sorted, packed)
+    const hPrev = t === 0 ? aH0 : aOut + offsets[t - 1] * H;
+    const hOut = aOut + off * H;
+    mm.packA(4 * hPrev, 4 * aAp, 1, n, H, H, 1);
+    mm.bgemm(4 * aAp, 4 * aWp, 4 * aG, 1, Math.ceil(n / 4), N8, H);
+    if (cell === 'lstm') ex.lstmInfer(4 * (aX + off * H), 4 * N * H, 4 * aBias, 4 * aG, 4 * ldg, 4 * aC, 4 * hOut, n, H);
+    else ex.gruInfer(4 * (aX + off * H), 4 * N * H, 4 * aBias, 4 * aBhn, 4 * aG, 4 * ldg, 4 * hPrev, 4 * hOut, n, H);
+    // sequences ending at this step: their final h (and c), by sorted slot
+    const next = t + 1 < T ? sizes[t + 1] : 0;
+    for (let r = next; r < n; r++) {
+      f.copyWithin(aOut + (N + r) * H, hOut + r * H, hOut + (r + 1) * H);
+      if (cell === 'lstm') f.copyWithin(aOut + (N + B + r) * H, aC + r * H, aC + (r + 1) * H);
+    }
+  }
+  fusedCalls.sequence++;
+  return tf.tensor2d(f.slice(aOut, aOut + rowsOut * H), [rowsOut, H]);
 }

@@ -7,7 +7,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { linear, Rng, setupBackend } from '@wordloom/core';
 import { checkGradients, expectClose } from '@wordloom/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gruSequence, lstmSequence, rnnSequence, setFusedKernels, setJsKernels } from './kernels.js';
+import {
+  gruSequence,
+  lstmSequence,
+  rnnSequence,
+  setFusedKernels,
+  setJsKernels,
+  setSequenceInference,
+} from './kernels.js';
+import { fusedCalls } from './fused-lstm.js';
+import { GRU, LSTM } from '../recurrent.js';
 import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
 
 const rng = new Rng(7);
@@ -253,5 +262,99 @@ describe('fused kernels on the wasm backend (auto)', () => {
     const wasm = runAll();
     expect(wasm.length).toBe(cpu.length);
     wasm.forEach((w, k) => expectClose(w, cpu[k], { rtol: 1e-5, atol: 1e-5, name: `result ${k}` }));
+  });
+});
+
+describe('whole-sequence inference (sequenceInference in fused-lstm.ts)', () => {
+  // a longer ragged, unsorted batch than above: lengths 1..T, several retiring at once
+  const lay = makeLayout(Int32Array.from([5, 1, 7, 3, 7, 2]), 6, 7);
+  const H8 = 8;
+  const cases = {
+    lstm: {
+      rows: lay.total + 2 * 6,
+      args: (): tf.Tensor[] => [
+        ...[0, 1, 2, 3].map(() => rand([lay.total, H8], 1)),
+        ...[0, 1, 2, 3].map(() => rand([H8, H8])),
+        rand([4 * H8]),
+        rand([6, H8]),
+        rand([6, H8]),
+      ],
+      run: (a: tf.Tensor[]): tf.Tensor => lstmSequence(lay, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]),
+    },
+    gru: {
+      rows: lay.total + 6,
+      args: (): tf.Tensor[] => [
+        ...[0, 1, 2].map(() => rand([lay.total, H8], 1)),
+        ...[0, 1, 2].map(() => rand([H8, H8])),
+        rand([3 * H8]),
+        rand([H8]),
+        rand([6, H8]),
+      ],
+      run: (a: tf.Tensor[]): tf.Tensor => gruSequence(lay, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]),
+    },
+  };
+  beforeAll(() => {
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+    setSequenceInference(true);
+  });
+  it.each(['lstm', 'gru'] as const)(
+    '%s: without a tape it runs and equals the step kernel; under a tape the step kernel runs',
+    (cell) => {
+      const { args, run, rows } = cases[cell];
+      const a = args();
+      setSequenceInference(false);
+      const step0 = fusedCalls.step;
+      const ref = run(a);
+      expect(fusedCalls.step).toBe(step0 + 1);
+      setSequenceInference(true);
+      const seq0 = fusedCalls.sequence;
+      const before = tf.memory().numTensors;
+      const y = run(a);
+      expect(fusedCalls.sequence).toBe(seq0 + 1);
+      expect(tf.memory().numTensors).toBe(before + 1); // only the result
+      expect(y.shape).toEqual([rows, H8]);
+      expectClose(y, ref, { rtol: 1e-5, atol: 1e-6, name: `${cell} value` });
+      const g = tf.grads((...x: tf.Tensor[]) => tf.sum(run(x)))(a);
+      expect(fusedCalls.sequence).toBe(seq0 + 1);
+      tf.dispose([...a, ref, y, ...g]);
+    },
+  );
+});
+
+describe('whole-sequence inference on the wasm backend (auto)', () => {
+  afterAll(async () => {
+    setSequenceInference(true);
+    await setupBackend({ prefer: ['cpu'] });
+  });
+  it.each([
+    ['LSTM', LSTM],
+    ['GRU', GRU],
+  ] as const)('a 2-layer bidirectional %s in eval mode: equal to the step kernel, no leaks', async (_n, Layer) => {
+    await setupBackend({ prefer: ['wasm'] });
+    expect(tf.getBackend()).toBe('wasm');
+    const m = new Layer({ inputSize: 6, hiddenSize: 12, numLayers: 2, bidirectional: true, seed: 5 });
+    m.eval();
+    const x = rand([5, 9, 6], 1) as tf.Tensor3D;
+    const lengths = [9, 3, 1, 9, 6];
+    const run = () => {
+      const r = m.forward(x, { lengths });
+      return [r.outputs, r.state.h, ...(r.state.c ? [r.state.c] : [])];
+    };
+    setSequenceInference(false);
+    const ref = run();
+    setSequenceInference(true);
+    const seq0 = fusedCalls.sequence;
+    const before = tf.memory().numTensors;
+    const got = run();
+    expect(fusedCalls.sequence).toBe(seq0 + 4); // 2 layers × 2 directions
+    expect(tf.memory().numTensors).toBe(before + got.length);
+    got.forEach((t, k) => expectClose(t, ref[k], { rtol: 1e-5, atol: 1e-6, name: `result ${k}` }));
+    tf.dispose([...ref, ...got, x]);
+    m.dispose();
   });
 });

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
-import { fusedGru, fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
+import { fusedGru, fusedLstm, fusedLstmAvailable, sequenceInference } from './fused-lstm.js';
 import { jsGru, jsLstm, jsRnn, type JsResult } from './js-kernels.js';
 import type { PackedLayout } from './packing.js';
 
@@ -54,6 +54,36 @@ export function setFusedKernels(mode: 'auto' | 'on' | 'off'): 'auto' | 'on' | 'o
 function useFused(H: number): boolean {
   if (fused === 'off' || !fusedLstmAvailable(H)) return false;
   return fused === 'on' || tf.getBackend() === 'wasm';
+}
+
+let inference = true;
+
+/**
+ * Whether the LSTM and GRU run a whole layer-direction in the fused inference path
+ * (fused-lstm.ts's sequenceInference) when no gradient is being recorded and the fused kernels
+ * are on (see setFusedKernels). Tests and benchmarks turn it off to compare; returns the previous
+ * setting.
+ */
+export function setSequenceInference(on: boolean): boolean {
+  const prev = inference;
+  inference = on;
+  return prev;
+}
+
+/**
+ * Whether tfjs records the ops run now for a gradient: inside tf.grad / tf.variableGrads (gradient
+ * depth > 0), and not inside another op's kernel. Reads the engine's state (internal API); if it
+ * is not as expected, assumes a gradient is recorded (the custom-op path always works).
+ */
+function gradientRecorded(): boolean {
+  const s = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
+  if (typeof s?.gradientDepth !== 'number' || typeof s.kernelDepth !== 'number') return true;
+  return s.gradientDepth > 0 && s.kernelDepth === 0;
+}
+
+/** The whole-sequence inference path applies: fused kernels on, nothing to differentiate. */
+function useSequenceInference(H: number): boolean {
+  return inference && !useJs() && useFused(H) && !gradientRecorded();
 }
 
 const f32 = (t: T2): Float32Array => t.dataSync() as Float32Array;
@@ -149,6 +179,7 @@ function recurrentWeightGrad(hPrevT: T2, dPre: T2): T2 {
  * h0/c0 [B, H] sorted. Returns [N + 2B, H].
  */
 export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
+  if (useSequenceInference(h0.shape[1]!)) return sequenceInference('lstm', layout, xs, ws, bias, null, h0, c0);
   const op = customOp((inputs, save) => {
     const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
     const H = h0In.shape[1]!;
@@ -243,6 +274,7 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
  * (b_hr, b_hz, 0), bhn [H], h0 [B, H] sorted. Returns [N + B, H].
  */
 export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
+  if (useSequenceInference(h0.shape[1]!)) return sequenceInference('gru', layout, xs, ws, bias, bhn, h0, null);
   const op = customOp((inputs, save) => {
     const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
     const H = h0In.shape[1]!;
