@@ -34,6 +34,36 @@ cp "$tmp/vectors/metrics.json" "$models/vectors/metrics.json"
 # Text for training a small model in the page: the first 200 KB of the same excerpt.
 gzip -dc "$root/apps/demo/data/enwiki-slice-AA.txt.gz" | head -c 200000 > "$models/vectors/sample.txt"
 
+# fastText, Korean, for the embedding explorer: skip-gram on the first 200,000 NSMC raw reviews
+# (CC0), every Hangul syllable split into jamo (--jamo), 32 dimensions, n-grams of 3–6 letters
+# hashed into 50,000 buckets, words seen at least 10 times, 5 epochs, seed 1 (one thread, so the
+# run is the same every time); stored as compact int8 (writeCompactFastText: one byte a value and
+# a float32 scale a row), which the page reads with readCompactFastText (rows decoded on lookup).
+data_dir="$root/../shared/data"
+for ((i = 0; i < ${#extra[@]}; i++)); do
+  if [[ "${extra[$i]}" == --data-dir ]]; then data_dir="${extra[$((i + 1))]}"; fi
+done
+node -e '
+const [file, n] = process.argv.slice(1);
+const lines = require("node:zlib").gunzipSync(require("node:fs").readFileSync(file)).toString("utf8").split("\n");
+const out = [];
+for (const line of lines) {
+  if (!line) continue;
+  const text = JSON.parse(line).review.split(/\s+/).filter(Boolean).join(" ");
+  if (text && out.push(text) >= Number(n)) break;
+}
+process.stdout.write(out.join("\n") + "\n");
+' "$data_dir/nsmc-raw/nsmc_raw_reviews.jsonl.gz" 200000 > "$tmp/nsmc-reviews.txt"
+"${cli[@]}" embed train --method fasttext --jamo --sg --text "$tmp/nsmc-reviews.txt" --size 32 --min-count 10 --bucket 50000 --epochs 5 --seed 1 --quiet --out "$tmp/fasttext-ko" "${extra[@]}"
+mkdir -p "$models/fasttext-ko"
+(cd "$web" && node --input-type=module -e '
+import { writeFileSync } from "node:fs";
+import { loadFastTextBin, writeCompactFastText } from "@wordloom/embeddings";
+const [bin, out] = process.argv.slice(1);
+writeFileSync(out, writeCompactFastText(loadFastTextBin(bin).wv, { dtype: "int8" }));
+' "$tmp/fasttext-ko/model.bin" "$models/fasttext-ko/vectors.wlft")
+sed "s|$tmp/||" "$tmp/fasttext-ko/metrics.json" > "$models/fasttext-ko/metrics.json"
+
 # A BPE on NSMC reviews (Korean), for the tokenizer playground.
 "${cli[@]}" tokenize train --corpus nsmc --vocab-size 4000 --max-lines 50000 --seed 1 --out "$tmp/tokenizer" "${extra[@]}"
 keep "$tmp/tokenizer" "$models/tokenizer" tokenizer.json metrics.json
