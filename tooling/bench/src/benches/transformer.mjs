@@ -12,8 +12,10 @@
  *   tfjs-layers pieces (Dense, LayerNormalization, Dropout) and tfjs ops for attention, trained
  *   with tf.train.adam — what a TypeScript user would write today.
  * transformer.lm.generate — tokens/s generating 256 tokens greedily (batch 1, 16-token prompt)
- *   from a 6-layer d256 GPT-style LM (4 heads, FF 1024, vocab 1024) with the KV cache; peer
- *   `no-cache` is the same model recomputing the whole prefix at every step.
+ *   from a 6-layer d256 GPT-style LM (4 heads, FF 1024, vocab 1024) with the KV cache. Peers:
+ *   `torch`, the same LM shape in PyTorch 1.13 running the same greedy loop with a hand-written KV
+ *   cache (best of 1 and 2 threads, named in the log); `no-cache`, our model recomputing the whole
+ *   prefix at every step.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -172,6 +174,9 @@ const encoderTrain = {
         const omp = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
         const env = {
           OMP_NUM_THREADS: '2',
+          // glibc malloc thresholds: with the defaults torch's freed activations go back to the kernel
+          // after every step and fault in again (rnn/torch_peer.py measured 9× the CPU per LSTM step)
+          GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
           ...(existsSync(omp) ? { LD_LIBRARY_PATH: `${omp}:${process.env.LD_LIBRARY_PATH ?? ''}` } : {}),
         };
         const r = await ctx.python(script, [JSON.stringify({ ...s.cfg, lengths: s.lengths, steps: 2 })], env);
@@ -224,6 +229,98 @@ const encoderTrain = {
   },
 };
 
+/**
+ * PyTorch peer of transformer.lm.generate: the same LM shape (pre-norm blocks with GELU, learned
+ * positions, final LayerNorm, output tied to the token embedding; torch's own init, so the tokens
+ * differ) and the same greedy loop — the prompt in one forward pass, then one token per step
+ * through a hand-written KV cache (per layer, k and v `[1, heads, t, dh]` grown by torch.cat;
+ * torch 1.13 has no cache built in), logits of the last position only, argmax, 256 tokens; under
+ * torch.inference_mode(). Measured at 1 and 2 intra-op threads (OpenMP's default active wait), the
+ * faster kept and named; each setting does one untimed generation first.
+ */
+const TORCH_LM_SCRIPT = String.raw`
+import json, math, os, sys, time
+import torch
+import torch.nn.functional as F
+cfg = json.loads(sys.argv[1])
+L, d, nh, FF, V, n, maxLen = cfg['L'], cfg['d'], cfg['H'], cfg['FF'], cfg['V'], cfg['n'], cfg['maxLen']
+dh = d // nh
+prompt = torch.tensor(cfg['prompt'], dtype=torch.long)
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.qkv = torch.nn.Linear(d, 3 * d)
+        self.proj = torch.nn.Linear(d, d)
+        self.ln2 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.ff1 = torch.nn.Linear(d, FF)
+        self.ff2 = torch.nn.Linear(FF, d)
+
+    def forward(self, x, cache):
+        B, T, _ = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
+        q = q.view(B, T, nh, dh).transpose(1, 2)
+        k = k.view(B, T, nh, dh).transpose(1, 2)
+        v = v.view(B, T, nh, dh).transpose(1, 2)
+        if cache is not None:
+            k = torch.cat([cache[0], k], 2)
+            v = torch.cat([cache[1], v], 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(dh))
+        if T > 1:  # the prompt: causal mask (a single new token sees every cached position)
+            S = k.shape[2]
+            att = att.masked_fill(torch.ones(T, S, dtype=torch.bool).triu(S - T + 1), float('-inf'))
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, d)
+        x = x + self.proj(y)
+        x = x + self.ff2(F.gelu(self.ff1(self.ln2(x))))
+        return x, (k, v)
+
+class LM(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = torch.nn.Embedding(V, d)
+        torch.nn.init.normal_(self.tok.weight, std=0.02)
+        self.pos = torch.nn.Embedding(maxLen, d)
+        self.blocks = torch.nn.ModuleList([Block() for _ in range(L)])
+        self.ln_f = torch.nn.LayerNorm(d, eps=1e-5)
+
+    def forward(self, ids, cache, pos0):
+        T = ids.shape[1]
+        x = self.tok(ids) + self.pos(torch.arange(pos0, pos0 + T))
+        new = []
+        for i, blk in enumerate(self.blocks):
+            x, kv = blk(x, cache[i] if cache is not None else None)
+            new.append(kv)
+        return self.ln_f(x[:, -1]) @ self.tok.weight.t(), new
+
+def generate(m):
+    out = []
+    logits, cache = m(prompt, None, 0)
+    pos = prompt.shape[1]
+    for i in range(n):
+        nxt = logits.argmax(-1)
+        out.append(int(nxt[0]))
+        if i + 1 < n:
+            logits, cache = m(nxt.view(1, 1), cache, pos)
+            pos += 1
+    return out
+
+def measure(threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    m = LM().eval()
+    with torch.inference_mode():
+        generate(m)
+        t0 = time.perf_counter()
+        generate(m)
+        return n / (time.perf_counter() - t0)
+
+by = {t: measure(t) for t in (1, 2)}
+best = max(by, key=by.get)
+print(json.dumps({'throughput': by[best], 'threads': best, 'byThreads': by, 'torch': torch.__version__,
+                  'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY', 'default (active)')}))
+`;
+
 const lmGenerate = {
   name: 'transformer.lm.generate',
   description:
@@ -259,6 +356,33 @@ const lmGenerate = {
     return { throughput: s.cfg.n / ((performance.now() - t0) / 1000) };
   },
   peers: [
+    {
+      name: 'torch',
+      // each run is a fresh Python process that warms up itself (one untimed generation per setting)
+      warmup: 0,
+      async available(ctx) {
+        return (await ctx.pythonHas(['torch'])) ? true : 'python3-torch is not installed';
+      },
+      async run(s, ctx) {
+        const dir = mkdtempSync(join(tmpdir(), 'wordloom-bench-'));
+        const script = join(dir, 'torch_lm_generate.py');
+        writeFileSync(script, TORCH_LM_SCRIPT);
+        const omp = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+        const env = {
+          OMP_NUM_THREADS: '2',
+          // glibc malloc thresholds: with the defaults torch's freed activations go back to the kernel
+          // after every step and fault in again (rnn/torch_peer.py measured 9× the CPU per LSTM step)
+          GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
+          ...(existsSync(omp) ? { LD_LIBRARY_PATH: `${omp}:${process.env.LD_LIBRARY_PATH ?? ''}` } : {}),
+        };
+        const r = await ctx.python(script, [JSON.stringify({ ...s.cfg, prompt: s.prompt, maxLen: 512 })], env);
+        const by = Object.entries(r.byThreads)
+          .map(([t, v]) => `${t} thread(s) ${v.toFixed(1)} tokens/s`)
+          .join(', ');
+        ctx.log(`  torch ${r.torch}: ${r.throughput.toFixed(1)} tokens/s with ${r.threads} thread(s) (${by})`);
+        return { throughput: r.throughput };
+      },
+    },
     {
       name: 'no-cache',
       // recomputes the whole prefix at every token (≈ 100× the work): no warmup run
