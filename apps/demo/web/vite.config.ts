@@ -2,7 +2,10 @@ import { defineConfig } from 'vite';
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The pretrained tokenizers the playground offers, from the tokenizer package's fixtures. */
+/**
+ * The pretrained tokenizers the playground offers, from the tokenizer package's fixtures (GPT-2 and
+ * BERT tokenizer.json, and a sentencepiece Unigram `.model` trained by spm_train on NSMC, CC0).
+ */
 function copyTokenizers() {
   return {
     name: 'wordloom-copy-tokenizers',
@@ -10,8 +13,12 @@ function copyTokenizers() {
       const fixtures = path.resolve(import.meta.dirname, '../../../packages/tokenizer/test/fixtures');
       const out = path.resolve(import.meta.dirname, 'public/tokenizers');
       mkdirSync(out, { recursive: true });
-      for (const f of ['gpt2-tokenizer.json.gz', 'bert-base-uncased-tokenizer.json.gz']) {
-        cpSync(path.join(fixtures, f), path.join(out, f));
+      for (const f of [
+        'gpt2-tokenizer.json.gz',
+        'bert-base-uncased-tokenizer.json.gz',
+        'sentencepiece/ko-unigram.model',
+      ]) {
+        cpSync(path.join(fixtures, f), path.join(out, path.basename(f)));
       }
     },
   };

@@ -1,9 +1,12 @@
 /**
  * Tokenizer playground: type English or Korean, see tokens as colored spans with their ids
- * and character offsets; switch between GPT-2, BERT, the BPE the CLI trained, and a BPE
- * trained right here in a Web Worker.
+ * and character offsets; switch between GPT-2, BERT, a sentencepiece Unigram `.model` (read with
+ * readSentencePieceModel), the BPE the CLI trained, and a BPE trained right here in a Web Worker.
+ * For a Unigram model the page also shows k sampled segmentations (subword regularization:
+ * alpha, nbest size, a seed) beside the Viterbi one.
  */
-import { fromTokenizerJson, type Tokenizer } from '@wordloom/tokenizer';
+import { Rng } from '@wordloom/core';
+import { Unigram, fromTokenizerJson, readSentencePieceModel, type Tokenizer } from '@wordloom/tokenizer';
 import { gzipAwareText, h, notice, trainInWorker, type App } from '../app.js';
 import type { BpeDone, BpeProgress } from '../workers/bpe.worker.js';
 
@@ -24,6 +27,11 @@ const builtIn: Record<string, Choice> = {
     label: 'BERT base uncased (WordPiece)',
     load: async (app) =>
       fromTokenizerJson(await gzipAwareText(await app.fetchAsset('tokenizers/bert-base-uncased-tokenizer.json.gz'))),
+  },
+  unigram: {
+    label: 'sentencepiece Unigram (NSMC, 2,000 pieces, .model)',
+    load: async (app) =>
+      readSentencePieceModel(new Uint8Array(await (await app.fetchAsset('tokenizers/ko-unigram.model')).arrayBuffer())),
   },
   cli: {
     label: 'BPE trained by the CLI (NSMC)',
@@ -47,6 +55,35 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
   const table = h('table', { id: 'tok-table', class: 'ids' });
   const cache = new Map<string, Tokenizer>();
 
+  // Sampled segmentations (Unigram only): k draws with p(segmentation) ∝ exp(alpha · score).
+  const num = (id: string, value: string, extra: Record<string, string> = {}) =>
+    h('input', { id, type: 'number', value, ...extra });
+  const alphaIn = num('sample-alpha', '0.1', { step: '0.05', min: '0' });
+  const nbestIn = num('sample-nbest', '-1', { step: '1' });
+  const kIn = num('sample-k', '5', { step: '1', min: '1', max: '20' });
+  const seedIn = num('sample-seed', '42', { step: '1' });
+  const samples = h('div', { id: 'tok-samples', class: 'samples' });
+  const sampling = h(
+    'section',
+    { id: 'tok-sampling' },
+    h('h3', {}, 'Sampled segmentations (subword regularization)'),
+    h(
+      'p',
+      {},
+      'A Unigram model can sample a segmentation instead of taking the best one: nbest < 0 samples from the whole lattice, nbest > 1 among the n best, with p ∝ exp(alpha · score) (sentencepiece’s SampleEncode). The same seed gives the same samples.',
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      h('label', {}, 'alpha ', alphaIn),
+      h('label', {}, 'nbest ', nbestIn),
+      h('label', {}, 'samples ', kIn),
+      h('label', {}, 'seed ', seedIn),
+    ),
+    samples,
+  );
+  sampling.hidden = true;
+
   const trainText = h('textarea', { id: 'train-text', 'aria-label': 'training text' });
   trainText.value = Array(20).fill('low lower lowest newer newest wider widest. 낮은 더 낮은 가장 낮은.').join('\n');
   const vocabInput = h('input', { id: 'train-vocab', type: 'number', value: '300', min: '257', max: '5000' });
@@ -60,6 +97,7 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
     input,
     status,
     spans,
+    sampling,
     table,
     h('h3', {}, 'Train a small BPE in the page'),
     h(
@@ -125,7 +163,68 @@ export async function render(root: HTMLElement, app: App): Promise<void> {
       ),
     );
     root.dataset.ids = Array.from(enc.ids).join(',');
+    showSamples(tok, text, enc.tokens, enc.ids);
   };
+
+  let current: { tok: Tokenizer; text: string; tokens: string[]; ids: Int32Array } | null = null;
+  const pieceRow = (label: string, tokens: string[], ids: ArrayLike<number>, kind: string) =>
+    h(
+      'div',
+      { class: 'row sample', 'data-kind': kind },
+      h('span', { class: 'sample-label', style: 'min-width: 6em; font-weight: 600' }, label),
+      h(
+        'span',
+        { class: 'tokens' },
+        ...tokens.map((t, i) => {
+          const span = h('span', { class: 'tok', title: `id ${ids[i]}` }, t);
+          span.style.background = color(ids[i]!);
+          return span;
+        }),
+      ),
+    );
+  function showSamples(tok: Tokenizer, text: string, tokens: string[], ids: Int32Array): void {
+    current = { tok, text, tokens, ids };
+    if (!(tok.model instanceof Unigram)) {
+      sampling.hidden = true;
+      delete samples.dataset.samples;
+      return;
+    }
+    sampling.hidden = false;
+    const alpha = Number(alphaIn.value);
+    const nbestSize = Number(nbestIn.value);
+    const k = Number(kIn.value);
+    const seed = Number(seedIn.value);
+    const bad = !(Number.isFinite(alpha) && alpha >= 0)
+      ? `alpha must be a number ≥ 0, got '${alphaIn.value}'`
+      : !Number.isInteger(nbestSize)
+        ? `nbest must be an integer, got '${nbestIn.value}'`
+        : !(Number.isInteger(k) && k >= 1 && k <= 20)
+          ? `samples must be an integer from 1 to 20, got '${kIn.value}'`
+          : !Number.isInteger(seed)
+            ? `seed must be an integer, got '${seedIn.value}'`
+            : null;
+    if (bad !== null) {
+      samples.replaceChildren(notice(bad, 'error'));
+      delete samples.dataset.samples;
+      return;
+    }
+    // One seeded stream for the k draws: the same seed gives the same k samples.
+    const rng = new Rng(seed);
+    const drawn: string[][] = [];
+    const rows = [pieceRow('Viterbi', tokens, ids, 'viterbi')];
+    for (let i = 0; i < k; i++) {
+      const e = tok.encode(text, { sampling: { alpha, nbestSize, random: () => rng.uniform() } });
+      drawn.push(e.tokens);
+      rows.push(pieceRow(`sample ${i + 1}`, e.tokens, e.ids, 'sample'));
+    }
+    samples.replaceChildren(...rows);
+    samples.dataset.viterbi = JSON.stringify(tokens);
+    samples.dataset.samples = JSON.stringify(drawn);
+  }
+  for (const el of [alphaIn, nbestIn, kIn, seedIn])
+    el.addEventListener('input', () => {
+      if (current) showSamples(current.tok, current.text, current.tokens, current.ids);
+    });
 
   trainBtn.addEventListener('click', () => {
     const worker = new Worker(new URL('../workers/bpe.worker.ts', import.meta.url), { type: 'module' });
