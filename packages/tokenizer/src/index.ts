@@ -63,9 +63,11 @@ export {
   parseSentencePieceModel,
   readSentencePieceModel,
   sentencePieceToTokenizerJson,
+  type SentencePieceLayout,
   type SentencePieceModelProto,
   type SentencePieceNormalizerOptions,
 } from './sentencepiece.js';
+export { writeSentencePieceModel } from './sentencepiece-writer.js';
 export {
   BertProcessing,
   ByteLevelProcessing,

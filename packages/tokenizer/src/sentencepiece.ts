@@ -55,10 +55,21 @@ class ProtoReader {
     }
     this.fail('varint longer than 10 bytes');
   }
-  /** A varint as a signed 32/64-bit int (negative int32 are written as 10-byte varints). */
+  /**
+   * A varint as a signed 32/64-bit int (negative int32 are written as 10-byte varints of their
+   * 64-bit two's complement, so -1 needs all 64 bits: read through a BigInt).
+   */
   int(): number {
-    const v = this.varint();
-    return v >= 2 ** 63 ? v - 2 ** 64 : v;
+    let v = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail('truncated varint');
+      const b = this.buf[this.pos++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) return Number(BigInt.asIntN(64, v));
+    }
+    this.fail('varint longer than 10 bytes');
   }
   float(): number {
     if (this.pos + 4 > this.end) this.fail('truncated float');
@@ -134,7 +145,28 @@ export interface SentencePieceModelProto {
     removeExtraWhitespaces: boolean;
     escapeWhitespaces: boolean;
   };
+  /**
+   * How the file laid out its fields (set by `parseSentencePieceModel`), so that
+   * `writeSentencePieceModel` writes a file it read back byte for byte. Absent: fields are written
+   * in field-number order, as protobuf's C++ serializer does.
+   */
+  layout?: SentencePieceLayout;
 }
+
+/**
+ * Per message, its fields in file order: the field number of a field wordloom interprets (its
+ * value comes from the parsed object), or the raw bytes (tag included) of one it does not
+ * (`input`, `model_prefix`, `self_test_data`, `denormalizer_spec`, …), copied as they were.
+ */
+export interface SentencePieceLayout {
+  model: Array<number | Uint8Array>;
+  trainerSpec: Array<number | Uint8Array>;
+  normalizerSpec: Array<number | Uint8Array>;
+}
+
+/** The fields of `TrainerSpec` and `NormalizerSpec` that `SentencePieceModelProto` holds. */
+export const KNOWN_TRAINER_FIELDS = [3, 4, 10, 20, 22, 24, 35, 40, 41, 42, 43] as const;
+export const KNOWN_NORMALIZER_FIELDS = [1, 2, 3, 4, 5] as const;
 
 const MODEL_TYPES = { 1: 'unigram', 2: 'bpe', 3: 'word', 4: 'char' } as const;
 
@@ -166,8 +198,12 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelPr
       escapeWhitespaces: true,
     },
   };
+  const layout: SentencePieceLayout = { model: [], trainerSpec: [], normalizerSpec: [] };
+  out.layout = layout;
   while (!r.done) {
+    const at = r.pos;
     const [field, wire] = r.tag();
+    if (field === 1 || field === 2 || field === 3) layout.model.push(field);
     if (field === 1) {
       r.expect(wire, 2, 'pieces');
       const p = r.sub(`pieces[${out.pieces.length}]`);
@@ -193,7 +229,9 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelPr
       const t = r.sub('trainer_spec');
       const ts = out.trainerSpec;
       while (!t.done) {
+        const tAt = t.pos;
         const [f, w] = t.tag();
+        if ((KNOWN_TRAINER_FIELDS as readonly number[]).includes(f)) layout.trainerSpec.push(f);
         const intField = (name: string): number => {
           t.expect(w, 0, name);
           return t.int();
@@ -239,6 +277,7 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelPr
             break;
           default:
             t.skip(w);
+            layout.trainerSpec.push(bytes.slice(tAt, t.pos));
         }
       }
     } else if (field === 3) {
@@ -246,7 +285,9 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelPr
       const n = r.sub('normalizer_spec');
       const ns = out.normalizerSpec;
       while (!n.done) {
+        const nAt = n.pos;
         const [f, w] = n.tag();
+        if (f >= 1 && f <= 5) layout.normalizerSpec.push(f);
         if (f === 1) {
           n.expect(w, 2, 'name');
           ns.name = n.string();
@@ -263,9 +304,15 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelPr
         } else if (f === 5) {
           n.expect(w, 0, 'escape_whitespaces');
           ns.escapeWhitespaces = n.varint() !== 0;
-        } else n.skip(w);
+        } else {
+          n.skip(w);
+          layout.normalizerSpec.push(bytes.slice(nAt, n.pos));
+        }
       }
-    } else r.skip(wire);
+    } else {
+      r.skip(wire);
+      layout.model.push(bytes.slice(at, r.pos));
+    }
   }
   if (out.pieces.length === 0)
     throw new Error(`${FN}: malformed model file: it has no pieces (is this a sentencepiece .model?)`);
@@ -745,6 +792,15 @@ export function readSentencePieceModel(bytes: Uint8Array): Tokenizer {
   return sentencePieceTokenizer(proto);
 }
 
+/**
+ * The ModelProto each Tokenizer made by `sentencePieceTokenizer` came from, with its model and
+ * normalizer: `writeSentencePieceModel` writes the proto while the tokenizer still has them.
+ */
+export const sentencePieceOrigin = new WeakMap<
+  Tokenizer,
+  { proto: SentencePieceModelProto; model: unknown; normalizer: unknown }
+>();
+
 /** A Tokenizer from a parsed (or trained) ModelProto. */
 export function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenizer {
   const ts = proto.trainerSpec;
@@ -800,6 +856,7 @@ export function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenize
     if (id >= 0 && p !== undefined && (p.type === PieceType.CONTROL || p.type === PieceType.UNKNOWN))
       tok.setSpecialToken(role, p.piece);
   }
+  sentencePieceOrigin.set(tok, { proto, model: tok.model, normalizer: tok.normalizer });
   return tok;
 }
 

@@ -97,6 +97,8 @@ export interface UnigramTrainingResult {
   tokenizer: Tokenizer;
   /** Pieces with scores, in id order (meta pieces first, score 0). */
   pieces: Array<{ piece: string; score: number; type: number }>;
+  /** The trained model as a sentencepiece ModelProto (`writeSentencePieceModel(model)` writes its `.model` file). */
+  model: SentencePieceModelProto;
   /** Distinct sentences and words used for EM. */
   sentences: number;
   words: number;
@@ -785,6 +787,7 @@ export async function trainUnigram(
   return {
     tokenizer: sentencePieceTokenizer(proto),
     pieces: out,
+    model: proto,
     sentences: sentences.length,
     words: emWords.length,
     requiredChars: required.size,
