@@ -35,6 +35,7 @@ export {
   type ReplicaEndpoint,
   type ReplicaInit,
   type ReplicaLauncher,
+  type ReplicaProfile,
 } from './replicas.js';
 export { runReplica, messageQueue, type ReplicaChannel } from './replica-run.js';
 export { launchWeb, serveReplica, type SetupFunction } from './replica-web.js';

@@ -75,7 +75,9 @@ export async function resolveReplicas(replicas: unknown): Promise<number> {
 export async function fitWithSetup<M extends Module, B, EB>(
   opts: ReplicaFitOptions<M, B, EB> & { launcher?: ReplicaLauncher },
 ): Promise<History> {
-  const { setup, replicas, setupOptions, onSetup, launcher, backendOptions, ...rest } = opts;
+  const { setup, replicas, setupOptions, onSetup, launcher, backendOptions, profile, ...rest } = opts;
+  if (profile !== undefined && typeof profile !== 'boolean')
+    throw new Error(`fit: profile = ${String(profile)} must be true or false`);
   if (setup === undefined)
     throw new Error('fit: replicas need setup: the URL of a module exporting setup({ rank, world })');
   let url = '';
@@ -120,6 +122,7 @@ export async function fitWithSetup<M extends Module, B, EB>(
           setupOptions,
           backend: tf.getBackend(),
           options: stepOptions,
+          ...(profile === true ? { profile: true } : {}),
           ...(backendOptions !== undefined ? { backendOptions } : {}),
         },
         launch,
@@ -146,18 +149,21 @@ export async function fitWithSetup<M extends Module, B, EB>(
             `fit: replica ${r.rank}'s optimizer has parameters [${r.params.join(', ')}], rank 0's [${mine}]; setup must build the same model on every replica`,
           );
       }
-      role = { rank: 0, world, control: group.control, blocking: canBlock(), group };
+      role = { rank: 0, world, control: group.control, blocking: canBlock(), group, profile: profile === true };
     }
     trainer = new Trainer<M, B, EB>(merged, role);
     const history = await trainer.fit();
     if (group !== undefined) {
       // A cheap guard of the whole scheme: every replica must end with rank 0's weights, bit for bit.
       const mine = weightsChecksum(made.model.namedParameters().values());
-      for (const r of await group.stop())
+      const stopped = await group.stop();
+      for (const r of stopped)
         if (r.checksum !== mine)
           throw new Error(
             `fit: replica ${r.rank}'s weights differ from rank 0's at the end (checksum ${r.checksum} vs ${mine}): the replicas diverged (a backend or a loss that is not deterministic?)`,
           );
+      if (history.replicas !== undefined)
+        history.replicaStats = [history.replicas, ...stopped.flatMap((r) => (r.stats !== null ? [r.stats] : []))];
     }
     return history;
   } catch (e) {

@@ -99,7 +99,7 @@ export async function runReplica(
             resume: false,
             signal: undefined,
           },
-          { rank, world, control: init.control, blocking: true },
+          { rank, world, control: init.control, blocking: true, profile: init.profile === true },
         );
         trainer.replicaLoad(m);
         ch.post({ kind: 'loaded', rank });

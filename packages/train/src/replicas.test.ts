@@ -91,6 +91,35 @@ describe('fit with replicas (worker threads)', () => {
     expect(one.h.replicas).toBeUndefined();
   });
 
+  it('profile: every replica reports its backend, bytes moved and where its step time went', async () => {
+    const opts = { kind: 'mlp', batchSize: 5 };
+    const two = await run(2, opts, { maxSteps: 4, profile: true });
+    const stats = two.h.replicaStats!;
+    expect(stats.map((s) => [s.rank, s.world, s.backend, s.exchanges])).toEqual([
+      [0, 2, 'cpu', 4],
+      [1, 2, 'cpu', 4],
+    ]);
+    expect(stats[0]).toEqual(two.h.replicas);
+    // P = 41 numbers in 4 variables; shares of 20 and 21. Written: the slot, the share of the sum, flags and loss;
+    // read: the share of both slots, the whole sum, both replicas' flags and losses.
+    const P = 41;
+    stats.forEach((s, rank) => {
+      const share = rank === 0 ? 20 : 21;
+      expect(s.bytesWritten).toBe(4 * ((P + share) * 4 + 4 + 8));
+      expect(s.bytesRead).toBe(4 * ((2 * share + P) * 4 + 2 * (4 + 8)));
+      const p = s.profile!;
+      expect(p.steps).toBe(4);
+      for (const [phase, seconds] of Object.entries(p)) expect(seconds, phase).toBeGreaterThanOrEqual(0);
+      expect(p.compute).toBeGreaterThan(0);
+    });
+    // Off by default; a bad value is named.
+    const plain = await run(2, opts, { maxSteps: 1 });
+    expect(plain.h.replicaStats!.map((s) => s.profile)).toEqual([undefined, undefined]);
+    await expect(
+      fit({ setup: SETUP, replicas: 2, setupOptions: opts, maxSteps: 1, profile: 'yes' } as never),
+    ).rejects.toThrow('fit: profile = yes must be true or false');
+  });
+
   it('a batch smaller than the group leaves a replica idle and still matches one replica', async () => {
     const opts = { kind: 'mlp', batchSize: 2, n: 7 }; // the last batch has 1 row: replica 0 gets none
     const one = await run(1, opts, { epochs: 1 });

@@ -69,40 +69,115 @@ export function markFailed(control: SharedArrayBuffer, rank: number): void {
   Atomics.notify(ctl, GEN);
 }
 
-/** Per-step exchange counters (rank 0's are in the history as `replicas`). */
+/** The phases of a replica's step that fit's `profile` option times (seconds each, summed over the steps). */
+export interface ReplicaProfile {
+  /** Steps timed. */
+  steps: number;
+  /** Loading the step's batches from the replica's own loader (every replica collates the whole batch). */
+  data: number;
+  /** Cutting this replica's rows out of the batches (`slice`), and freeing the cut tensors. */
+  slice: number;
+  /** Forward and backward pass of the loss on the slice (`tf.variableGrads`, the loss value read). */
+  compute: number;
+  /** Reading the gradients out of the backend and adding them, weighted, into this replica's slot of the shared buffer. */
+  pack: number;
+  /** Waiting at the first barrier (every replica's gradients written). */
+  wait: number;
+  /** Summing this replica's share of the buffer over the replicas, in rank order (and the losses, flags). */
+  reduce: number;
+  /** Waiting at the second barrier (every share summed). */
+  waitReduce: number;
+  /** Making the gradient tensors from the summed buffer. */
+  unpack: number;
+  /** Clipping and the optimizer's update. */
+  optimizer: number;
+  /**
+   * Rank 0: from the end of a step to the start of the next (history, callbacks, evaluation, checkpoints, the
+   * event-loop yield, announcing the step). Other ranks: waiting for rank 0's next step message.
+   */
+  between: number;
+}
+
+/** A {@link ReplicaProfile} phase. */
+export type ProfilePhase = Exclude<keyof ReplicaProfile, 'steps'>;
+
+/** Times consecutive phases: each `lap(phase)` adds the time since the previous lap to `phase`. */
+export class StepProfiler {
+  private t = performance.now();
+  readonly seconds: ReplicaProfile = {
+    steps: 0,
+    data: 0,
+    slice: 0,
+    compute: 0,
+    pack: 0,
+    wait: 0,
+    reduce: 0,
+    waitReduce: 0,
+    unpack: 0,
+    optimizer: 0,
+    between: 0,
+  };
+  /** Starts the clock without attributing the time since the last lap. */
+  mark(): void {
+    this.t = performance.now();
+  }
+  lap(phase: ProfilePhase): void {
+    const now = performance.now();
+    this.seconds[phase] += (now - this.t) / 1000;
+    this.t = now;
+  }
+}
+
+/** Per-step exchange counters (rank 0's are in the history as `replicas`, every replica's as `replicaStats`). */
 export interface ExchangeStats {
+  /** The replica these counters are of. */
+  rank: number;
   /** Replicas. */
   world: number;
+  /** The tfjs backend the replica ran on. */
+  backend: string;
   /** Gradient exchanges done (one per optimizer step). */
   exchanges: number;
   /** Numbers (float32) each replica exchanges per step: every trainable parameter plus nothing else. */
   floatsPerExchange: number;
-  /** Bytes this replica wrote into the shared buffer (its weighted gradients, loss and flags). */
+  /** Bytes this replica wrote into the shared buffer (its weighted gradients, its share of the sum, loss and flags). */
   bytesWritten: number;
-  /** Bytes this replica read from it (every replica's slot, to sum them). */
+  /** Bytes this replica read from it (its share of every replica's slot, then the whole sum). */
   bytesRead: number;
-  /** Seconds this replica waited at the barrier for the others. */
+  /** Seconds this replica waited at the barriers (two per step) for the others. */
   waitSeconds: number;
+  /** With fit's `profile: true`: where this replica's step time went. */
+  profile?: ReplicaProfile;
 }
 
 /**
- * The shared gradient buffer and its barrier: each replica writes its weighted gradients into its
- * slot, waits for the others, and sums the slots in rank order (so every replica computes the same
- * floats). Two halves alternate between steps, so one barrier per step suffices: a replica cannot
- * write half h again before every replica has passed the next step's barrier, i.e. finished reading h.
+ * The shared gradient buffer and its barriers — a reduce-scatter then an all-gather, as ring all-reduce
+ * splits the work, on shared memory: each replica accumulates its weighted gradients into its own slot; after
+ * the first barrier each replica sums its share of the numbers (`sliceRange` of them) over all slots in rank
+ * order into the result; after the second barrier every replica reads the whole result. Each number is summed
+ * in the same order whichever replica sums it, so every replica gets the same floats, and the summing work is
+ * split N ways instead of done N times.
+ *
+ * Why two barriers suffice with one slot and one result buffer: a replica writes its slot for step k + 1 only
+ * after the second barrier of step k, when every replica has finished reading the slots (its share); it writes
+ * the result for step k + 1 only after the first barrier of step k + 1, when every replica has finished reading
+ * the result of step k.
  */
 export class GradExchange {
   private readonly ctl: Int32Array;
   private readonly losses: Float64Array;
   private readonly present: Uint8Array;
   private readonly grads: Float32Array;
-  private round = 0;
+  private readonly result: Float32Array;
+  private readonly share: [number, number];
   readonly stats: ExchangeStats;
+  /** With fit's `profile`: the step's phase clock (the trainer laps it too). */
+  readonly profiler: StepProfiler | undefined;
 
   /** The bytes of the data buffer for `world` replicas, `floats` gradient numbers and `vars` variables. */
   static bytes(world: number, floats: number, vars: number): number {
-    const presentBytes = Math.ceil((2 * world * vars) / 8) * 8;
-    return 2 * world * 8 + presentBytes + 2 * world * floats * 4;
+    const presentBytes = Math.ceil((world * vars) / 8) * 8;
+    return world * 8 + presentBytes + (world + 1) * floats * 4;
   }
 
   constructor(
@@ -112,18 +187,33 @@ export class GradExchange {
     readonly world: number,
     readonly floats: number,
     readonly vars: number,
+    profile = false,
   ) {
     this.ctl = new Int32Array(control);
     const need = GradExchange.bytes(world, floats, vars);
     if (data.byteLength !== need)
       throw new Error(`replica ${rank}: the shared gradient buffer has ${data.byteLength} bytes, expected ${need}`);
     let off = 0;
-    this.losses = new Float64Array(data, off, 2 * world);
-    off += 2 * world * 8;
-    this.present = new Uint8Array(data, off, 2 * world * vars);
-    off += Math.ceil((2 * world * vars) / 8) * 8;
-    this.grads = new Float32Array(data, off, 2 * world * floats);
-    this.stats = { world, exchanges: 0, floatsPerExchange: floats, bytesWritten: 0, bytesRead: 0, waitSeconds: 0 };
+    this.losses = new Float64Array(data, off, world);
+    off += world * 8;
+    this.present = new Uint8Array(data, off, world * vars);
+    off += Math.ceil((world * vars) / 8) * 8;
+    this.grads = new Float32Array(data, off, world * floats);
+    off += world * floats * 4;
+    this.result = new Float32Array(data, off, floats);
+    this.share = sliceRange(floats, rank, world);
+    this.profiler = profile ? new StepProfiler() : undefined;
+    this.stats = {
+      rank,
+      world,
+      backend: tf.getBackend(),
+      exchanges: 0,
+      floatsPerExchange: floats,
+      bytesWritten: 0,
+      bytesRead: 0,
+      waitSeconds: 0,
+      ...(this.profiler !== undefined ? { profile: this.profiler.seconds } : {}),
+    };
   }
 
   private failed(): void {
@@ -187,43 +277,64 @@ export class GradExchange {
   }
 
   /**
-   * Collective: the sum over replicas (in rank order) of each replica's `local` numbers and `loss`,
-   * and which variables any replica had a gradient for. Every replica gets the same result.
+   * This replica's slot of the shared buffer, for the step's weighted gradients (accumulated in place: no
+   * copy). Its contents are the previous step's: the caller overwrites or zeroes every number.
+   */
+  slot(): Float32Array {
+    return this.grads.subarray(this.rank * this.floats, (this.rank + 1) * this.floats);
+  }
+
+  /**
+   * Collective, after this replica filled its {@link slot}: the sum over replicas (in rank order) of every slot and
+   * `loss`, and which variables any replica had a gradient for. Every replica gets the same result; `sum` is a view
+   * of the shared buffer, valid until this replica's next `allReduce` (copy what must outlive the step).
    */
   async allReduce(
-    local: Float32Array,
     localPresent: Uint8Array,
     loss: number,
     blocking: boolean,
   ): Promise<{ sum: Float32Array; present: Uint8Array; loss: number }> {
     const n = this.floats;
     const v = this.vars;
-    if (local.length !== n) throw new Error(`replica ${this.rank}: ${local.length} gradient numbers, expected ${n}`);
-    const half = this.round & 1;
-    this.round++;
-    const base = half * this.world;
-    this.grads.set(local, (base + this.rank) * n);
-    this.present.set(localPresent, (base + this.rank) * v);
-    this.losses[base + this.rank] = loss;
+    const w = this.world;
+    const prof = this.profiler;
+    this.present.set(localPresent, this.rank * v);
+    this.losses[this.rank] = loss;
     if (blocking) this.barrierSync();
     else await this.barrierAsync();
-    const sum = this.grads.slice(base * n, (base + 1) * n);
-    for (let r = 1; r < this.world; r++) {
-      const slot = this.grads.subarray((base + r) * n, (base + r + 1) * n);
-      for (let i = 0; i < n; i++) sum[i] += slot[i];
+    prof?.lap('wait');
+    // Reduce-scatter: this replica's share of the numbers, summed over the slots in rank order.
+    const [a, b] = this.share;
+    const g = this.grads;
+    const out = this.result;
+    if (w === 2) for (let i = a; i < b; i++) out[i] = g[i] + g[n + i];
+    else {
+      out.set(g.subarray(a, b), a);
+      for (let r = 1; r < w; r++) {
+        const o = r * n;
+        for (let i = a; i < b; i++) out[i] += g[o + i];
+      }
     }
     const present = new Uint8Array(v);
     let total = 0;
-    for (let r = 0; r < this.world; r++) {
-      total += this.losses[base + r];
-      const p = this.present.subarray((base + r) * v, (base + r + 1) * v);
+    for (let r = 0; r < w; r++) {
+      total += this.losses[r];
+      const p = this.present.subarray(r * v, (r + 1) * v);
       for (let i = 0; i < v; i++) present[i] |= p[i];
     }
+    prof?.lap('reduce');
+    // All-gather: everyone's shares are in the result once every replica has passed this barrier.
+    if (blocking) this.barrierSync();
+    else await this.barrierAsync();
+    prof?.lap('waitReduce');
     const s = this.stats;
     s.exchanges++;
-    s.bytesWritten += n * 4 + v + 8;
-    s.bytesRead += this.world * (n * 4 + v + 8);
-    return { sum, present, loss: total };
+    const mine = b - a;
+    // Written: the slot, the share of the result, loss and flags. Read: the share of every slot, the whole result,
+    // every loss and flag.
+    s.bytesWritten += (n + mine) * 4 + v + 8;
+    s.bytesRead += (w * mine + n) * 4 + w * (v + 8);
+    return { sum: out, present, loss: total };
   }
 }
 
@@ -362,6 +473,8 @@ export interface ReplicaInit {
   control: SharedArrayBuffer;
   /** The JSON options of `fit` that a replica's step depends on. */
   options: ReplicaStepOptions;
+  /** fit's `profile`: time the phases of every step. */
+  profile?: boolean;
 }
 
 /** The options that shape a step, sent to every replica. */

@@ -105,6 +105,8 @@ export interface ReplicaRole {
   group?: ReplicaGroup;
   /** The gradient exchange (made by rank 0 at the start of `fit`, handed to the others with their state). */
   exchange?: GradExchange;
+  /** Time the phases of every step (fit's `profile`). */
+  profile?: boolean;
 }
 
 /** Steps left out of the time-budget measurement (kernel warm-up, first allocations). */
@@ -446,15 +448,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     if (n === 0) throw new Error('Trainer.trainStep: batches is empty');
     const firstBatch = this.batchIndex - n;
     const where = `step ${this.step + 1} (epoch ${this.epoch}, batch ${Math.max(firstBatch, 0)}${n > 1 ? `–${Math.max(firstBatch, 0) + n - 1}` : ''})`;
-    // Rank 0 tells the other replicas which step to take; they read the same batches from their own loaders.
-    this.role?.group?.post({
-      kind: 'step',
-      step: this.step,
-      epoch: this.epoch,
-      batchIndex: Math.max(firstBatch, 0),
-      batches: n,
-      plan: this.plan,
-    });
+    this.announceStep(firstBatch, n);
     const lossValues: tf.Scalar[] = [];
     let grads = new Map<string, tf.Tensor>();
     let samples = 0;
@@ -526,6 +520,11 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
         }
         if (info.skipped) record.skipped = true;
       }
+      const prof = this.role?.exchange?.profiler;
+      if (prof !== undefined) {
+        prof.lap('optimizer');
+        prof.seconds.steps++;
+      }
       this.step++;
       this.steps.push(record);
       return record;
@@ -534,6 +533,28 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       for (const t of lossValues) if (!t.isDisposed) t.dispose();
       this.carryStore.flush();
     }
+  }
+
+  /** The step rank 0 last announced to the other replicas (-1: none yet). */
+  private announcedStep = -1;
+
+  /**
+   * Rank 0 tells the other replicas which step to take (they read the same batches from their own loaders) —
+   * once per step, as early as possible: `fit` announces before loading the batches, so that the replicas load
+   * theirs at the same time instead of after rank 0.
+   */
+  private announceStep(firstBatch: number, n: number): void {
+    const group = this.role?.group;
+    if (group === undefined || this.announcedStep === this.step) return;
+    group.post({
+      kind: 'step',
+      step: this.step,
+      epoch: this.epoch,
+      batchIndex: Math.max(firstBatch, 0),
+      batches: n,
+      plan: this.plan,
+    });
+    this.announcedStep = this.step;
   }
 
   /** The context of micro-batch `i` of `n` whose first batch has index `firstBatch` in the epoch. */
@@ -579,8 +600,10 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     const role = this.role!;
     const ex = role.exchange;
     if (ex === undefined) throw new Error(`fit: replica ${role.rank} has no gradient buffer yet (internal error)`);
+    const prof = ex.profiler;
     const n = batches.length;
-    const local = new Float32Array(ex.floats);
+    // The weighted gradients go straight into this replica's slot of the shared buffer (no private copy).
+    const slot = ex.slot();
     const present = new Uint8Array(this.vars.length);
     let lossLocal = 0;
     let samples = 0;
@@ -591,6 +614,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       const [a, e] = sliceRange(rows, role.rank, role.world);
       if (a >= e) continue;
       const part = this.o.slice ? this.o.slice(batch, a, e) : sliceBatch(batch, a, e, rows);
+      prof?.lap('slice');
       try {
         const { value, grads } = tf.variableGrads(
           () => this.lossOf(part, this.context(firstBatch, i, n), where),
@@ -599,30 +623,49 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
         const w = (e - a) / rows / n;
         lossLocal += w * value.dataSync()[0];
         value.dispose();
+        prof?.lap('compute');
         let off = 0;
         this.vars.forEach((v, j) => {
           const g = grads[v.name];
           if (g !== undefined) {
             const d = g.dataSync() as Float32Array;
-            for (let k = 0; k < d.length; k++) local[off + k] += w * d[k];
-            present[j] = 1;
+            if (present[j]) for (let k = 0; k < d.length; k++) slot[off + k] += w * d[k];
+            else {
+              for (let k = 0; k < d.length; k++) slot[off + k] = w * d[k];
+              present[j] = 1;
+            }
           }
           off += v.size;
         });
         for (const g of Object.values(grads)) g.dispose();
+        prof?.lap('pack');
       } finally {
         // Tensors the slicing made (not the batch's own) go now.
         const own = tensorsIn(batch);
         for (const t of tensorsIn(part)) if (!own.has(t) && !t.isDisposed) t.dispose();
       }
     }
-    const r = await ex.allReduce(local, present, lossLocal, role.blocking);
-    const grads = new Map<string, tf.Tensor>();
+    // A variable without a gradient here adds nothing (its part of the slot still holds the previous step's numbers).
     let off = 0;
     this.vars.forEach((v, j) => {
-      if (r.present[j]) grads.set(v.name, tf.tensor(r.sum.subarray(off, off + v.size), v.shape, 'float32'));
+      if (!present[j]) slot.fill(0, off, off + v.size);
       off += v.size;
     });
+    prof?.lap('pack');
+    const r = await ex.allReduce(present, lossLocal, role.blocking);
+    // The sum is a view of the shared buffer that the next step overwrites: the wasm backend copies it into its
+    // heap when the tensor is made; cpu (and the GPU backends, before their upload) would keep the view itself.
+    const copy = tf.getBackend() !== 'wasm';
+    const grads = new Map<string, tf.Tensor>();
+    off = 0;
+    this.vars.forEach((v, j) => {
+      if (r.present[j]) {
+        const view = r.sum.subarray(off, off + v.size);
+        grads.set(v.name, tf.tensor(copy ? view.slice() : view, v.shape, 'float32'));
+      }
+      off += v.size;
+    });
+    prof?.lap('unpack');
     return { grads, loss: r.loss, samples };
   }
 
@@ -632,7 +675,15 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     if (role?.group === undefined) return;
     const floats = this.floats;
     const data = new SharedArrayBuffer(GradExchange.bytes(role.world, floats, this.vars.length));
-    role.exchange = new GradExchange(role.group.control, data, 0, role.world, floats, this.vars.length);
+    role.exchange = new GradExchange(
+      role.group.control,
+      data,
+      0,
+      role.world,
+      floats,
+      this.vars.length,
+      role.profile === true,
+    );
     const checkpoint = writeCheckpoint(this.model, this.optimizer, new Map(), this.meta('train'));
     const own = this.restoredReplicas;
     role.group.postEach((rank) => {
@@ -677,7 +728,15 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       for (const t of c.optim.tensors.values()) t.dispose();
       for (const t of c.carry.values()) t.dispose();
     }
-    role.exchange = new GradExchange(role.control, m.data, role.rank, role.world, m.floats, m.vars);
+    role.exchange = new GradExchange(
+      role.control,
+      m.data,
+      role.rank,
+      role.world,
+      m.floats,
+      m.vars,
+      role.profile === true,
+    );
   }
 
   /** A replica other than rank 0: the step rank 0 announced, on this replica's slice of the same batches. */
@@ -699,8 +758,11 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       this.applyPlan();
     }
     const group: B[] = [];
+    const prof = role.exchange?.profiler;
     try {
+      prof?.lap('between');
       for (let i = 0; i < m.batches; i++) group.push(await this.nextBatch());
+      prof?.lap('data');
       await this.trainStep(group);
     } finally {
       if (this.o.disposeBatches !== false) for (const b of group) disposeTensors(b);
@@ -1030,6 +1092,8 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     const budget = o.timeBudgetSeconds;
     let planT0 = NaN;
     this.model.train();
+    const prof = this.role?.exchange?.profiler;
+    prof?.mark();
     try {
       // An evaluation the previous session was interrupted in runs first.
       if (this.pendingEvaluation !== undefined) {
@@ -1065,12 +1129,15 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
           reason = 'timeBudget';
           break;
         }
+        prof?.lap('between');
         const t0 = performance.now();
         const k = Math.min(this.accumulate, this.batchesPerEpoch - this.batchIndex);
         const group: B[] = [];
         let rec: StepRecord;
         try {
+          this.announceStep(this.batchIndex, k);
           for (let i = 0; i < k; i++) group.push(await this.nextBatch());
+          prof?.lap('data');
           rec = await this.trainStep(group);
         } finally {
           if (o.disposeBatches !== false) for (const b of group) disposeTensors(b);

@@ -235,6 +235,12 @@ export interface ReplicaFitOptions<M extends Module = Module, B = unknown, EB = 
    * page passes to its own `setupBackend`. @default none
    */
   backendOptions?: { wasmPaths?: string | Record<string, string>; wasmThreads?: boolean };
+  /**
+   * With 2 or more replicas: time the phases of every replica's steps (data, slice, compute, pack, the two
+   * barriers, reduce, unpack, optimizer, between steps) into `History.replicaStats[rank].profile`. A few clock
+   * reads per step. @default false
+   */
+  profile?: boolean;
   /** Called with rank 0's setup result before training (to keep the model: `fit` does not dispose it). @default none */
   onSetup?: (made: ReplicaSetupResult<M, B, EB>) => void;
 }
@@ -286,6 +292,8 @@ export interface History {
   checkpoint?: string;
   /** With replicas: rank 0's gradient-exchange counters for this session (bytes moved, time waiting for the others). */
   replicas?: ExchangeStats;
+  /** With replicas: every replica's counters, by rank (rank 0's first; each names its backend, and with `profile` where its step time went). */
+  replicaStats?: ExchangeStats[];
 }
 
 /** What callbacks are told about the run. */

@@ -1,21 +1,25 @@
 /**
  * Child process of train.replicas.*: `fit` with the setup module replicas-setup.mjs on `replicas` worker
  * threads (1 = in-process), wasm. Samples/s over the timed steps (after 2 warm-up steps), and at N ≥ 2 the
- * exchange per step: bytes each replica wrote + read in the shared buffer, and rank 0's wait at the barrier.
+ * exchange per step: bytes each replica wrote + read in the shared buffer, rank 0's wait at the barriers, and
+ * every replica's step profile (fit's `profile`: ms per step in each phase, over all steps, warm-up included).
+ * `part` = [p, parts]: train on part p of every batch only (the rows replica p of `parts` would take), one
+ * replica — the independent runs that measure the ceiling of a `parts`-replica scheme.
  */
 import { setupBackend } from '@wordloom/core';
 import { fit } from '@wordloom/train';
 
-export default async function run(model, replicas, quick) {
+export default async function run(model, replicas, quick, part = null) {
   const { backend } = await setupBackend({ prefer: ['wasm'] });
   const steps = quick ? 3 : 8;
   const times = [];
   let samples = 0;
   const h = await fit({
     setup: new URL('./replicas-setup.mjs', import.meta.url),
-    setupOptions: { model, quick, steps },
+    setupOptions: { model, quick, steps, ...(part ? { part } : {}) },
     replicas,
     maxSteps: steps + 2,
+    ...(replicas > 1 ? { profile: true } : {}),
     callbacks: {
       onStepEnd(rec) {
         times.push(performance.now());
@@ -30,6 +34,11 @@ export default async function run(model, replicas, quick) {
     out.bytesPerStep = (r.bytesWritten + r.bytesRead) / r.exchanges;
     out.waitMsPerStep = (1000 * r.waitSeconds) / r.exchanges;
     out.floats = r.floatsPerExchange;
+    out.profiles = (h.replicaStats ?? []).map((s) => {
+      const { steps: n, ...phases } = s.profile;
+      const ms = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, (1000 * v) / n]));
+      return { rank: s.rank, backend: s.backend, ms };
+    });
   }
   return out;
 }
