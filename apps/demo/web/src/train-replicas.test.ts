@@ -1,7 +1,8 @@
 /**
  * @wordloom/train in Chromium (playwright-core, Debian's /usr/bin/chromium): `fit` with replicas in Web
- * Workers on a cross-origin isolated page (served with COOP/COEP headers) trains as one replica on the whole
- * batches (1e-5), and checkpoints in IndexedDB survive a page reload: save at step 3, reload, resume → the
+ * Workers on a cross-origin isolated page (served with COOP/COEP headers), rank 0 and each replica on its own wasm
+ * backend (the test checks every rank's backend name: a silent fall-back to cpu fails it), trains as one replica
+ * on the whole batches (1e-5), and checkpoints in IndexedDB survive a page reload: save at step 3, reload, resume → the
  * uninterrupted run's weights bit for bit. The page (train-e2e/) is built here with Vite's API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,15 +18,22 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** What train-e2e/page.ts puts on `window`. */
 interface TrainApi {
   isolated(): boolean;
-  replicasVsOne(): Promise<{ dw: number; dl: number; steps: number; exchanges: number }>;
+  replicasVsOne(): Promise<{ dw: number; dl: number; steps: number; exchanges: number; backends: string[] }>;
   full(): Promise<{ w: number[][]; losses: number[] }>;
   firstPart(): Promise<{ stopReason: string; step: number; saved: string[] }>;
-  resume(): Promise<{ w: number[][]; losses: number[]; resumedFrom?: number; stopReason: string }>;
+  resume(): Promise<{
+    w: number[][];
+    losses: number[];
+    resumedFrom?: number;
+    stopReason: string;
+    backends: string[];
+  }>;
 }
 declare global {
   interface Window {
     __train?: TrainApi;
     __ready?: boolean;
+    __backend?: string;
   }
 }
 
@@ -133,12 +141,15 @@ describe('@wordloom/train in Chromium: Web Worker replicas, IndexedDB checkpoint
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('2 replicas in Web Workers train as 1 replica on the whole batches (1e-5)', async () => {
+  it('2 replicas in Web Workers, each on its own wasm backend, train as 1 replica on the whole batches (1e-5)', async () => {
     const page = await openPage();
     expect(await page.evaluate(() => window.__train!.isolated())).toBe(true);
     const r = await page.evaluate(() => window.__train!.replicasVsOne());
     expect(r.steps).toBe(6);
     expect(r.exchanges).toBe(6);
+    // wasm in the page and in both replicas: a silent fall-back to cpu would fail here.
+    expect(await page.evaluate(() => window.__backend)).toBe('wasm');
+    expect(r.backends).toEqual(['wasm', 'wasm']);
     expect(r.dw).toBeLessThan(1e-5);
     expect(r.dl).toBeLessThan(1e-5);
     await page.close();
@@ -157,6 +168,7 @@ describe('@wordloom/train in Chromium: Web Worker replicas, IndexedDB checkpoint
     const resumed = await page.evaluate(() => window.__train!.resume());
     expect(resumed.resumedFrom).toBe(3);
     expect(resumed.stopReason).toBe('maxSteps');
+    expect(resumed.backends).toEqual(['wasm', 'wasm']);
     expect(resumed.losses).toEqual(full.losses);
     expect(resumed.w).toEqual(full.w);
     await page.close();
