@@ -6,7 +6,7 @@ import { Linear, mseLoss, setupBackend } from '@wordloom/core';
 import { DataLoader, fromArray } from '@wordloom/data';
 import { Optimizer, sgd } from '@wordloom/optim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoFit } from './fit-run.js';
+import { demoFit, fitSource } from './fit-run.js';
 import type { Progress } from './progress.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'wordloom-fit-run-'));
@@ -72,5 +72,44 @@ describe('demoFit', () => {
     expect(bars.flatMap((b) => b.updates)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     model.dispose();
     optimizer.dispose();
+  });
+});
+
+describe('fitSource', () => {
+  const options = { n: 3 };
+  const build = (o: typeof options) => {
+    const model = new Linear({ inFeatures: o.n, outFeatures: 1, seed: 1 });
+    return {
+      model,
+      optimizer: new Optimizer(model, sgd({ lr: 0.1 })),
+      train: new DataLoader({ dataset: fromArray([1, 2]), batchSize: 1 }),
+      loss: () => tf.scalar(0),
+      countSamples: () => 1,
+    };
+  };
+
+  it('one worker: builds here, shows onSetup the objects at once, and hands them to demoFit', () => {
+    let seen: ReturnType<typeof build> | undefined;
+    const s = fitSource({ world: 1, options, build, onSetup: (m) => (seen = m) });
+    expect(seen).toBeDefined();
+    expect(s.model).toBe(seen!.model);
+    expect(s.optimizer).toBe(seen!.optimizer);
+    expect(s.train).toBe(seen!.train);
+    expect(s.loss).toBe(seen!.loss);
+    expect(s.countSamples).toBe(seen!.countSamples);
+    expect(s.schedule).toBeUndefined();
+    expect(s.replicas).toBeUndefined();
+    seen!.optimizer.dispose();
+    seen!.model.dispose();
+  });
+
+  it('more workers: builds nothing here; the replicas build through the setup module, onSetup gets rank 0', () => {
+    let built = 0;
+    const onSetup = (): void => {};
+    const s = fitSource({ world: 2, options, build: (o: typeof options) => (built++, build(o)), onSetup });
+    expect(built).toBe(0);
+    expect(s.model).toBeUndefined();
+    expect(s.replicas).toMatchObject({ world: 2, options, onSetup });
+    expect(s.replicas!.setup.href).toMatch(/replica-setup\.js$/);
   });
 });

@@ -24,6 +24,7 @@ import {
 } from '@wordloom/train';
 import { CliError, PROGRAM } from './args.js';
 import { installInterruptHandler, interrupt, progress, type Progress } from './progress.js';
+import { setupUrl } from './replicas.js';
 
 export interface HistoryEntry {
   step: number;
@@ -108,6 +109,55 @@ export interface DemoFitResult {
   /** The checkpoint written last (or loaded). */
   checkpoint: string;
   fit: History;
+}
+
+/** What a command's setup builds (`lm/setup.ts`, `lm/ptb-setup.ts`, `classify/setup.ts`): the part demoFit takes. */
+interface Made {
+  model: Module;
+  optimizer: Optimizer;
+  train: unknown;
+  loss: unknown;
+  countSamples?: unknown;
+  schedule?: Schedule;
+}
+
+/** The part of {@link DemoFitOptions} that says what trains: the objects themselves, or replicas that build them. */
+export interface FitSource<S extends Made> {
+  model?: S['model'];
+  optimizer?: Optimizer;
+  train?: S['train'];
+  loss?: S['loss'];
+  countSamples?: S['countSamples'];
+  schedule?: Schedule;
+  replicas?: DemoFitOptions<Module, unknown, unknown>['replicas'];
+}
+
+/**
+ * What a training command hands {@link demoFit}, for any `--workers`: with 1, `build(options)` makes the model,
+ * optimizer, loader and loss here (and `onSetup` sees them at once); with more, every replica builds them
+ * through fit's setup module (replica-setup.ts, which calls the same `build`), and `onSetup` sees rank 0's once
+ * fit has made them.
+ */
+export function fitSource<O, S extends Made>(o: {
+  world: number;
+  options: O;
+  build: (options: O) => S;
+  onSetup: (made: S) => void;
+}): FitSource<S> {
+  if (o.world > 1)
+    return {
+      replicas: { world: o.world, setup: setupUrl(), options: o.options, onSetup: o.onSetup as (made: never) => void },
+    };
+  const made = o.build(o.options);
+  o.onSetup(made);
+  return {
+    model: made.model,
+    optimizer: made.optimizer,
+    train: made.train,
+    loss: made.loss,
+    ...(made.countSamples !== undefined ? { countSamples: made.countSamples } : {}),
+    ...(made.schedule !== undefined ? { schedule: made.schedule } : {}),
+  };
 }
 
 /** An AbortSignal that Ctrl-C (or a test setting `interrupt.requested`) aborts. */

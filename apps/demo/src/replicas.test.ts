@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from './args.js';
 import { lmShakespeareCommand } from './commands/lm.js';
+import { SHAKESPEARE_DIR, TINY_LM_ARGS } from './lm/testdata/tiny-lm.js';
 import { parseWorkers } from './replicas.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const dataDir = resolve(here, '../data/shakespeare');
+const dataDir = SHAKESPEARE_DIR;
 const tmp = mkdtempSync(join(tmpdir(), 'wordloom-dp-'));
 
 beforeAll(async () => {
@@ -68,25 +67,7 @@ async function runLm(
 
 describe("data-parallel training (@wordloom/train's replicas: worker threads running the demo's built setup module)", () => {
   // The replicas import apps/demo/dist/replica-setup.js (`pnpm test` builds first); rank 0 runs here.
-  const tiny = [
-    '--data-dir',
-    dataDir,
-    '--d-model',
-    '16',
-    '--heads',
-    '2',
-    '--layers',
-    '1',
-    '--block-size',
-    '16',
-    '--batch-size',
-    '8',
-    '--lr',
-    '0.01',
-    '--warmup',
-    '5',
-  ];
-  const common = [...tiny, '--eval-every', '0', '--sample-length', '10', '--max-steps', '100', '--quiet'];
+  const common = [...TINY_LM_ARGS, '--eval-every', '0', '--sample-length', '10', '--max-steps', '100', '--quiet'];
 
   it('two replicas train the same model as one replica on the whole batch (transformer LM)', async () => {
     const one = await runLm([...common, '--workers', '1', '--out', join(tmp, 'w1')]);

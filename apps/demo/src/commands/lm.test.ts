@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, setupBackend } from '@wordloom/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,40 +8,13 @@ import { CliError, parseCommandArgs } from '../args.js';
 import { withCtrlCAt } from '../testdata/interrupt.js';
 import { TransformerLM } from '@wordloom/transformer';
 import { evaluateLoss, evaluateLossSliding, windowSegments } from '../lm/evaluate.js';
+import { TINY_LM_ARGS } from '../lm/testdata/tiny-lm.js';
 import { lmCommands, lmShakespeareCommand } from './lm.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The committed excerpt (apps/demo/data/shakespeare/tinyshakespeare/input.txt, 11,916 characters). */
-const dataDir = resolve(here, '../../data/shakespeare');
 const tmp = mkdtempSync(join(tmpdir(), 'wordloom-lm-'));
 
 /** A tiny, fast configuration: a few thousand characters, a model of a few thousand parameters. */
-const TINY = [
-  '--data-dir',
-  dataDir,
-  '--d-model',
-  '16',
-  '--heads',
-  '2',
-  '--layers',
-  '1',
-  '--block-size',
-  '16',
-  '--batch-size',
-  '8',
-  '--lr',
-  '0.01',
-  '--warmup',
-  '5',
-  '--eval-every',
-  '0',
-  '--sample-length',
-  '40',
-  '--prompt',
-  'ROMEO:',
-  '--workers',
-  '1',
-];
+const TINY = [...TINY_LM_ARGS, '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:', '--workers', '1'];
 
 /** Runs the command in-process; returns what it printed. */
 async function run(argv: string[]): Promise<{ out: string; err: string }> {

@@ -13,8 +13,7 @@ import { bpttBatches, lmChunkTensors } from '@wordloom/data';
 import type { RecurrentState } from '@wordloom/rnn';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { findData, readText, type DataSet } from '../data.js';
-import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
-import { setupUrl } from '../replicas.js';
+import { demoFit, fitSource, lossText, type HistoryEntry } from '../fit-run.js';
 import { interrupt } from '../progress.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { lmLoss } from './model.js';
@@ -165,10 +164,12 @@ export async function runPtb(
     log(
       `model: ${cfg.numLayers}-layer LSTM × ${cfg.hiddenSize}, tied embedding/output, variational dropout ${cfg.dropout}, ${m.model.numParameters().toLocaleString('en-US')} parameters; Adam lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}; ${cfg.batchSize} streams × BPTT ${cfg.bptt}, ${m.train.length} chunks/epoch${world > 1 ? `; ${world} data-parallel replicas` : ''}`,
     );
-  if (world === 1) {
-    made = ptbSetup(setupOptions);
-    describe(made);
-  }
+  const source = fitSource({
+    world,
+    options: setupOptions,
+    build: ptbSetup,
+    onSetup: (m: PtbSetup) => ((made = m), describe(m)),
+  });
   const model = (): PtbLSTM => {
     if (made === undefined) throw new Error('lm ptb: the model was not built');
     return made.model;
@@ -179,23 +180,7 @@ export async function runPtb(
     command: PTB_COMMAND,
     label: 'ptb',
     out,
-    ...(world === 1
-      ? {
-          model: made!.model,
-          optimizer: made!.optimizer,
-          train: made!.train,
-          loss: made!.loss,
-          countSamples: made!.countSamples!,
-          schedule: made!.schedule,
-        }
-      : {
-          replicas: {
-            world,
-            setup: setupUrl(),
-            options: setupOptions,
-            onSetup: (m: PtbSetup) => ((made = m), describe(m)),
-          },
-        }),
+    ...source,
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import type { Module } from '@wordloom/core';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
-import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
-import { setupUrl } from '../replicas.js';
+import { demoFit, fitSource, lossText, type HistoryEntry } from '../fit-run.js';
 import { interrupt } from '../progress.js';
 import { CharVocab, readCharVocab } from '../toy-tasks.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
@@ -138,10 +137,12 @@ async function trainAndReport(
       `model: ${desc}, ${m.lm.m.numParameters().toLocaleString('en-US')} parameters; ${cfg.optimizer === 'adamw' ? `AdamW (wd ${cfg.weightDecay})` : 'Adam'} lr ${cfg.lr} (warmup ${cfg.warmup}, cosine to ${cfg.minLr}), clip ${cfg.clip}, batch ${B}×${T}; ${chunksPerEpoch} chunks/epoch${world > 1 ? `; ${world} data-parallel replicas of ${Math.ceil(B / world)} windows` : ''}`,
     );
   };
-  if (world === 1) {
-    made = lmSetup(setupOptions);
-    describe(made);
-  }
+  const source = fitSource({
+    world,
+    options: setupOptions,
+    build: lmSetup,
+    onSetup: (m: LmSetup) => ((made = m), describe(m)),
+  });
   // The model as rank 0 holds it (in-process with one replica; from the setup once fit has run it otherwise).
   const lm = (): LmSetup => {
     if (made === undefined) throw new Error('lm: the model was not built');
@@ -158,26 +159,7 @@ async function trainAndReport(
     command: COMMAND,
     label: 'shakespeare',
     out,
-    ...(world === 1
-      ? {
-          model: made!.model,
-          optimizer: made!.optimizer,
-          train: made!.train,
-          loss: made!.loss,
-          countSamples: made!.countSamples!,
-          schedule: made!.schedule,
-        }
-      : {
-          replicas: {
-            world,
-            setup: setupUrl(),
-            options: setupOptions,
-            onSetup: (m: LmSetup) => {
-              made = m;
-              describe(m);
-            },
-          },
-        }),
+    ...source,
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }
