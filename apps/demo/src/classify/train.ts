@@ -14,8 +14,7 @@ import { Rng, writeSafetensors, type Module } from '@wordloom/core';
 import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
-import { demoFit, lossText, type HistoryEntry } from '../fit-run.js';
-import { setupUrl } from '../replicas.js';
+import { demoFit, fitSource, lossText, type HistoryEntry } from '../fit-run.js';
 import { interrupt } from '../progress.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
@@ -238,10 +237,12 @@ async function trainAndEvaluate(
     log(
       `model: ${cfg.model === 'bilstm' ? `BiLSTM ${cfg.numLayers}×${cfg.hiddenSize} per direction, ${cfg.pooling} pooling` : `transformer encoder ${cfg.numLayers} layers × d ${cfg.embeddingDim} × ${cfg.nhead} heads, mean pooling`}, embedding ${cfg.embeddingDim}, ${m.model.numParameters().toLocaleString('en-US')} parameters; AdamW lr ${cfg.lr} (warmup ${cfg.warmup}, cosine), clip ${cfg.clip}, batch ${cfg.batchSize}; ${m.sampler.length} steps/epoch${world > 1 ? `; ${world} data-parallel replicas` : ''}`,
     );
-  if (world === 1) {
-    made = classifySetup(setupOptions);
-    describe(made);
-  }
+  const source = fitSource({
+    world,
+    options: setupOptions,
+    build: classifySetup,
+    onSetup: (m: ClassifySetup) => ((made = m), describe(m)),
+  });
   const classifier = (): AnyClassifier => {
     if (made === undefined) throw new Error('classify: the model was not built');
     return made.classifier;
@@ -250,25 +251,7 @@ async function trainAndEvaluate(
     command: COMMAND,
     label: 'nsmc',
     out,
-    ...(world === 1
-      ? {
-          model: made!.model,
-          optimizer: made!.optimizer,
-          train: made!.train,
-          loss: made!.loss,
-          schedule: made!.schedule,
-        }
-      : {
-          replicas: {
-            world,
-            setup: setupUrl(),
-            options: setupOptions,
-            onSetup: (m: ClassifySetup) => {
-              made = m;
-              describe(m);
-            },
-          },
-        }),
+    ...source,
     config: { ...cfg },
     ...(cfg.maxSteps > 0
       ? { maxSteps: cfg.maxSteps }
