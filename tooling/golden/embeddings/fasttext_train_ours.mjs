@@ -1,9 +1,9 @@
 // Trains our fastText (skip-gram, the settings of fasttext_quality.py) on a corpus file and
 // writes a fastText .bin with our writer; prints one JSON line of stats. Needs the built package.
-// node tooling/golden/embeddings/fasttext_train_ours.mjs <corpus> <out.bin> <epochs> <workers>
+// node tooling/golden/embeddings/fasttext_train_ours.mjs <corpus> <out.bin> <epochs> <workers> [bucket = 2000000]
 import { saveFastTextBin, trainFastText } from '../../../packages/embeddings/dist/index.js';
 
-const [corpus, out, epochs, workers] = process.argv.slice(2);
+const [corpus, out, epochs, workers, bucket = '2000000'] = process.argv.slice(2);
 const t = performance.now();
 const r = await trainFastText(corpus, {
   sg: true,
@@ -16,7 +16,7 @@ const r = await trainFastText(corpus, {
   minAlpha: 0.0001,
   minn: 3,
   maxn: 6,
-  bucket: 2_000_000,
+  bucket: Number(bucket),
   epochs: Number(epochs),
   workers: Number(workers),
   seed: 1,
