@@ -30,7 +30,7 @@ export interface ClassifyConfig {
   /** Training reviews held out to watch progress (taken from the training split, never the test set). */
   devSize: number;
   seed: number;
-  /** tokenizer.json given with --tokenizer (else trained on the training reviews). */
+  /** --tokenizer: 'bpe' or 'unigram' (trained on the training reviews with vocabSize), or a tokenizer.json path. */
   tokenizer: string;
   /** Initialise the BiLSTM's embedding with word2vec trained on the unlabeled raw reviews (test reviews left out). */
   pretrain: 'none' | 'word2vec';

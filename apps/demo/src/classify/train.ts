@@ -8,19 +8,18 @@
  * 50,000-review NSMC test set.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, writeSafetensors, type Module } from '@wordloom/core';
-import { Tokenizer, toTokenizerJson } from '@wordloom/tokenizer';
+import { toTokenizerJson } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, type ParsedArgs } from '../args.js';
 import { DATASETS, findData } from '../data.js';
 import { demoFit, fitSource, lossText, type HistoryEntry } from '../fit-run.js';
 import { interrupt } from '../progress.js';
 import { backend, saveWeights, since, writeJson } from '../train-util.js';
 import { pretrainEmbeddings, pretrainedBinary } from './pretrain.js';
-import { loadTokenizerFile } from '../commands/tokenize.js';
 import { COMMAND, NSMC_TRAIN_NAME, type ClassifyConfig } from './config.js';
-import { readNsmcRows, readPretrained, trainNsmcTokenizer } from './data.js';
+import { checkTokenizerOption, nsmcTokenizer, readNsmcRows, readPretrained } from './data.js';
 import { correctIn, evaluateAccuracy, lengthSortedBatches, type Example } from './evaluate.js';
 import { classifierConfig, type AnyClassifier } from './model.js';
 import { classifySetup, type ClassifySetup, type ClassifySetupOptions } from './setup.js';
@@ -73,11 +72,7 @@ export async function runClassify(
   const cpu0 = process.cpuUsage();
   const trainFile = findData(args, DATASETS.nsmcTrain);
   const testFile = findData(args, DATASETS.nsmcTest);
-  if (cfg.tokenizer !== '' && !existsSync(resolve(cfg.tokenizer))) {
-    throw new CliError(
-      `${PROGRAM} ${COMMAND}: --tokenizer ${cfg.tokenizer} does not exist; give a tokenizer.json (e.g. from '${PROGRAM} tokenize train --corpus nsmc') or leave it out to train one`,
-    );
-  }
+  checkTokenizerOption(cfg.tokenizer);
   if ((opts.workers ?? 1) > cfg.batchSize)
     throw new CliError(
       `${PROGRAM} ${COMMAND}: --workers ${opts.workers} is more than --batch-size ${cfg.batchSize}; each replica needs at least one review`,
@@ -116,24 +111,13 @@ async function trainAndEvaluate(
     `nsmc: ${rawTrain.texts.length.toLocaleString('en-US')} training reviews (${NSMC_TRAIN_NAME}) from ${trainFile.path}; ${rawTest.texts.length.toLocaleString('en-US')} test reviews from ${testFile.path}`,
   );
 
-  // Tokenizer: --tokenizer FILE, else the one of a resumed run, else a BPE trained on the training reviews.
+  // Tokenizer: --tokenizer FILE, else the one of a resumed run, else a BPE or Unigram trained on the training reviews.
   const tokPath = join(out, 'tokenizer.json');
-  let tok: Tokenizer;
-  let tokSource: string;
-  const given = `give a tokenizer.json made by '${PROGRAM} tokenize train --corpus nsmc', or leave --tokenizer out to train one`;
-  const ours = `delete it (a new one is trained) or use another --out`;
-  if (cfg.tokenizer !== '') {
-    tok = loadTokenizerFile(resolve(cfg.tokenizer), COMMAND, `--tokenizer: ${given}`);
-    tokSource = resolve(cfg.tokenizer);
-  } else if (opts.resume && existsSync(tokPath)) {
-    tok = loadTokenizerFile(tokPath, COMMAND, ours);
-    tokSource = `${tokPath} (from the resumed run)`;
-  } else {
-    const tt = performance.now();
-    tok = await trainNsmcTokenizer(rawTrain.texts, cfg.vocabSize);
-    tokSource = `BPE trained on the ${rawTrain.texts.length} training reviews (vocab ${cfg.vocabSize}, NFKC, ▁ word marks)`;
-    log(`tokenizer: ${tokSource} in ${since(tt).toFixed(1)} s`);
-  }
+  const { tok, source: tokSource } = await nsmcTokenizer(cfg, rawTrain.texts, {
+    out,
+    resume: opts.resume === true,
+    log,
+  });
   writeFileSync(tokPath, toTokenizerJson(tok));
   let padId: number;
   let unkId: number;

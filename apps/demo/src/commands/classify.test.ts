@@ -238,6 +238,54 @@ describe('classify nsmc', () => {
     tf.dispose([...st.tensors.values()]);
   });
 
+  it('--tokenizer unigram: a trainUnigram tokenizer on the training reviews, saved in tokenizer.json; a --resume with another --tokenizer is refused', async () => {
+    const out = join(tmp, 'unigram');
+    const before = tf.memory().numTensors;
+    await run([...tiny(), '--tokenizer', 'unigram', '--out', out, '--max-steps', '20', '--quiet']);
+    expect(tf.memory().numTensors).toBe(before);
+    const m = metrics(out) as Metrics & { tokenizer: string; config: { tokenizer: string } };
+    expect(m.tokenizer).toMatch(/^Unigram trained on the 160 training reviews \(trainUnigram, vocab 800/);
+    expect(m.config.tokenizer).toBe('unigram');
+    expect(m.steps).toBe(20);
+    expect(Number.isFinite(m.accuracy)).toBe(true);
+    const json = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { model: { type: string } };
+    expect(json.model.type).toBe('Unigram');
+    const tok = fromTokenizerJson(JSON.stringify(json));
+    const st = readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors'))));
+    expect(JSON.parse(st.metadata.get('config')!)).toMatchObject({
+      vocabSize: tok.vocabSize,
+      padId: tok.specialTokenId('pad'),
+    });
+    tf.dispose([...st.tensors.values()]);
+    // The choice is part of the run's options: resuming it as a BPE run is refused, naming the option.
+    const err = await run([
+      ...tiny(),
+      '--tokenizer',
+      'bpe',
+      '--out',
+      out,
+      '--max-steps',
+      '20',
+      '--resume',
+      '--quiet',
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toMatch(
+      /other options \('config.tokenizer' was "unigram" in the checkpoint, is "bpe" now\)/,
+    );
+  });
+
+  it('--tokenizer PATH: a file literally named unigram is read as a file when given as a path', async () => {
+    const named = join(tmp, 'named');
+    mkdirSync(named, { recursive: true });
+    writeFileSync(join(named, 'unigram'), readFileSync(join(tmp, 'bilstm', 'tokenizer.json')));
+    const out = join(tmp, 'named-out');
+    await run([...tiny(), '--tokenizer', join(named, 'unigram'), '--out', out, '--max-steps', '5', '--quiet']);
+    const m = metrics(out) as Metrics & { tokenizer: string };
+    expect(m.tokenizer).toBe(join(named, 'unigram'));
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).model.type).toBe('BPE');
+  });
+
   it('Ctrl-C mid-epoch or during a dev evaluation saves a checkpoint; --resume gives the uninterrupted run bit for bit (dropout 0.3)', async () => {
     const full = join(tmp, 'full');
     // 160 reviews: 16 held out as dev, 144 train in batches of 16 = 9 steps an epoch; a dev evaluation every 9 steps.
@@ -307,6 +355,6 @@ describe('classify nsmc', () => {
   it('a missing --tokenizer file is a CliError', async () => {
     await expect(
       run([...tiny(), '--tokenizer', join(tmp, 'nope.json'), '--out', join(tmp, 'z'), '--quiet']),
-    ).rejects.toThrow(/does not exist/);
+    ).rejects.toThrow(/does not exist; give bpe or unigram .* a file named bpe or unigram is passed as \.\/bpe/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `classify nsmc`: Korean movie-review sentiment (NSMC) from scratch — a BPE trained with
- * @wordloom/tokenizer on the training reviews, then a BiLSTM (@wordloom/rnn, ragged batches with
+ * `classify nsmc`: Korean movie-review sentiment (NSMC) from scratch — a BPE (or, with `--tokenizer
+ * unigram`, a sentencepiece-style Unigram) trained with @wordloom/tokenizer on the training reviews, then a BiLSTM (@wordloom/rnn, ragged batches with
  * lengths, masked max/mean pooling or the final states) or a transformer encoder
  * (@wordloom/transformer's `TransformerClassifier`), batched by length with @wordloom/data's
  * `BucketBatchSampler` + `padCollate`, AdamW with warmup + cosine and clipping (@wordloom/optim).
@@ -53,7 +53,7 @@ export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
     maxTest: int('max-test', 0),
     devSize: int('dev-size', 0),
     seed: int('seed', 0),
-    tokenizer: typeof args.values.tokenizer === 'string' ? args.values.tokenizer : '',
+    tokenizer: typeof args.values.tokenizer === 'string' ? args.values.tokenizer : 'bpe',
     pretrain: (args.values.pretrain ?? d.pretrain) as ClassifyConfig['pretrain'],
     pretrainEpochs: int('pretrain-epochs', 1),
   };
@@ -61,7 +61,8 @@ export function classifyConfigFrom(args: ParsedArgs): ClassifyConfig {
 
 export const classifyNsmcCommand: Command = {
   name: COMMAND,
-  summary: 'Korean movie-review sentiment (NSMC) from scratch: BPE + BiLSTM or transformer encoder; test accuracy',
+  summary:
+    'Korean movie-review sentiment (NSMC) from scratch: BPE or Unigram + BiLSTM or transformer encoder; test accuracy',
   details: [
     `Data: nsmc/ratings_train.derived.txt.gz — ${NSMC_TRAIN_NAME}, built from github.com/e9t/nsmc raw reviews (CC0) by NSMC's own rule; it is not the canonical ratings_train.txt.`,
     'Accuracy is measured on the canonical NSMC test set nsmc/ratings_test.txt.gz (50,000 reviews, CC0). A dev set is held out of the training reviews.',
@@ -78,14 +79,16 @@ export const classifyNsmcCommand: Command = {
     },
     tokenizer: {
       type: 'string',
-      value: 'FILE',
-      description: 'tokenizer.json to use (default: train a BPE on the training reviews)',
+      value: 'bpe|unigram|FILE',
+      default: 'bpe',
+      description:
+        'train a BPE (NFKC, ▁ word marks) or a sentencepiece-style Unigram (trainUnigram) on the training reviews, or use a tokenizer.json FILE (a file named bpe or unigram: ./bpe)',
     },
     'vocab-size': {
       type: 'string',
       value: 'N',
       default: '8000',
-      description: 'BPE vocabulary size when training the tokenizer',
+      description: 'vocabulary size of the tokenizer trained here (bpe or unigram)',
     },
     embedding: { type: 'string', value: 'N', description: 'embedding size / transformer width (default 128)' },
     hidden: { type: 'string', value: 'N', description: 'BiLSTM hidden size per direction (default 128)' },
