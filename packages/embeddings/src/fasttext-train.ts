@@ -13,7 +13,7 @@ import type { FastTextArgs } from './fasttext-format.js';
 import { huffmanTree, sigmoidTables, type TrainProgress } from './word2vec.js';
 import { checkWorkers } from './internal/pool.js';
 import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
-import { xorshiftStream } from './internal/util.js';
+import { fillUniformRows } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
 /** Options of {@link trainFastText} (gensim's `FastText` names and defaults). */
@@ -311,25 +311,19 @@ async function run(
   });
   const { F32, stride: Dp, memory } = prep;
   // init: uniform(-1/D, 1/D) for word and n-gram rows, as fastText and gensim's FastText
-  const rng = xorshiftStream(seed + (prev === undefined ? 0 : 0x51ed));
+  const initSeed = seed + (prev === undefined ? 0 : 0x51ed);
   const base = prep.syn0 / 4;
   const prevV = prev === undefined ? 0 : prev.vocab.size;
   if (prev !== undefined) {
     if (prev.wv.dim !== D || prev.wv.bucket !== bucket) throw new Error(`${fn}: the previous model's shape differs`);
     for (let i = 0; i < prevV; i++) F32.set(prev.wv.vectorsVocab.subarray(i * D, (i + 1) * D), base + i * Dp);
-    for (let i = 0; i < V - prevV; i++) {
-      const o2 = base + (prevV + i) * Dp;
-      for (let k = 0; k < D; k++) F32[o2 + k] = ((rng() - 0.5) * 2) / D;
-    }
+    fillUniformRows(F32, base + prevV * Dp, V - prevV, D, Dp, initSeed, 2, D);
     for (let b = 0; b < bucket; b++) F32.set(prev.wv.vectorsNgrams.subarray(b * D, (b + 1) * D), base + (V + b) * Dp);
     if (negative > 0 && prev.syn1neg !== undefined) {
       for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), prep.syn1neg / 4 + i * Dp);
     }
   } else {
-    for (let i = 0; i < V + bucket; i++) {
-      const o2 = base + i * Dp;
-      for (let k = 0; k < D; k++) F32[o2 + k] = ((rng() - 0.5) * 2) / D;
-    }
+    fillUniformRows(F32, base, V + bucket, D, Dp, initSeed, 2, D);
   }
 
   const t = await runPrepared(fn, prep, settings, { ...cb, progressEveryMs: o.progressEveryMs });

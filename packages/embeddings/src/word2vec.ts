@@ -10,7 +10,7 @@ import { encodeCorpus, negativeCumTable, type CorpusSource, type EncodedCorpus, 
 import { KeyedVectors } from './keyed-vectors.js';
 import { checkWorkers } from './internal/pool.js';
 import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
-import { xorshiftStream } from './internal/util.js';
+import { fillUniformRows } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
 /** Progress report, delivered about every `progressEveryMs`. */
@@ -350,7 +350,6 @@ async function train(
   const { F32, stride: Dp } = p;
   // init: uniform(-0.5/D, 0.5/D) as gensim/word2vec.c; output layers zero
   // (continued training: the old rows as they were, fresh ones for new words from another stream)
-  const rng = xorshiftStream(prev === undefined ? seed : seed + 0x51ed);
   const prevV = prev === undefined ? 0 : prev.vocab.size;
   if (prev !== undefined) {
     if (prev.wv.dim !== D) throw new Error(`${fn}: the previous model has dim ${prev.wv.dim}, not ${D}`);
@@ -359,10 +358,7 @@ async function train(
       for (let i = 0; i < prevV; i++) F32.set(prev.syn1neg.subarray(i * D, (i + 1) * D), p.syn1neg / 4 + i * Dp);
     }
   }
-  for (let i = prevV; i < V; i++) {
-    const o = p.syn0 / 4 + i * Dp;
-    for (let k = 0; k < D; k++) F32[o + k] = (rng() - 0.5) / D;
-  }
+  fillUniformRows(F32, p.syn0 / 4 + prevV * Dp, V - prevV, D, Dp, prev === undefined ? seed : seed + 0x51ed, 1, D);
 
   const t = await runPrepared(fn, p, settings, opts);
   const wv = new KeyedVectors({

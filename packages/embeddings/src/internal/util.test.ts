@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64Bytes, unsharedMemoryImport } from './util.js';
+import { base64Bytes, fillUniformRows, unsharedMemoryImport, xorshiftStream } from './util.js';
 import { W2V_SIMD_WASM_BASE64 } from './w2v-simd-wasm.js';
 import { GLOVE_SIMD_WASM_BASE64 } from './glove-simd-wasm.js';
 
@@ -30,5 +30,19 @@ describe('unsharedMemoryImport', () => {
   it('rejects a module without a memory import', () => {
     const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
     expect(() => unsharedMemoryImport(empty)).toThrow('unsharedMemoryImport: the module imports no memory');
+  });
+});
+
+describe('fillUniformRows', () => {
+  it('writes the numbers of xorshiftStream in order, row by row, leaving the padding alone', () => {
+    const F = new Float32Array(5 * 8).fill(7);
+    fillUniformRows(F, 8, 3, 5, 8, 42, 2, 5);
+    const rng = xorshiftStream(42);
+    for (let i = 0; i < 5; i++) {
+      for (let k = 0; k < 8; k++) {
+        const inRow = i >= 1 && i < 4 && k < 5;
+        expect(F[i * 8 + k], `${i},${k}`).toBe(inRow ? Math.fround(((rng() - 0.5) * 2) / 5) : 7);
+      }
+    }
   });
 });

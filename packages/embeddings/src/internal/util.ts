@@ -13,6 +13,36 @@ export function xorshiftStream(seed: number): () => number {
 }
 
 /**
+ * Fills `rows` rows of `dim` floats, `stride` apart from float index `start`, with
+ * `((u − 0.5) · mul) / div`, u the values of `xorshiftStream(seed)` in order — the same numbers as
+ * calling the stream, with the generator inlined: 200 M draws (2 M fastText buckets × 100-d) took
+ * ≈ 0.9 s of CPU through the closure and ≈ 0.55 s inline (node 20, loaded machine); the rest of
+ * that initialization is the first touch of the fresh memory.
+ */
+export function fillUniformRows(
+  F: Float32Array,
+  start: number,
+  rows: number,
+  dim: number,
+  stride: number,
+  seed: number,
+  mul: number,
+  div: number,
+): void {
+  let s = (Math.imul((seed | 0) ^ 0x2545f491, 0x9e3779b1) ^ 0x6a09e667) | 0;
+  if (s === 0) s = 0x1234567;
+  for (let i = 0; i < rows; i++) {
+    const o = start + i * stride;
+    for (let k = 0; k < dim; k++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      F[o + k] = (((s >>> 0) / 4294967296 - 0.5) * mul) / div;
+    }
+  }
+}
+
+/**
  * Cuts sentences [0, S) into consecutive chunks of at least `words` tokens (the last may be
  * shorter); returns the first sentence of each chunk and S at the end (length chunks + 1).
  * An empty corpus gives one empty chunk.
