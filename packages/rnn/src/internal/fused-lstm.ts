@@ -381,7 +381,8 @@ export function sequenceInference(
     const hOut = aOut + off * H;
     mm.packA(4 * hPrev, 4 * aAp, 1, n, H, H, 1);
     mm.bgemm(4 * aAp, 4 * aWp, 4 * aG, 1, Math.ceil(n / 4), N8, H);
-    if (cell === 'lstm') ex.lstmInfer(4 * (aX + off * H), 4 * N * H, 4 * aBias, 4 * aG, 4 * ldg, 4 * aC, 4 * hOut, n, H);
+    if (cell === 'lstm')
+      ex.lstmInfer(4 * (aX + off * H), 4 * N * H, 4 * aBias, 4 * aG, 4 * ldg, 4 * aC, 4 * hOut, n, H);
     else ex.gruInfer(4 * (aX + off * H), 4 * N * H, 4 * aBias, 4 * aBhn, 4 * aG, 4 * ldg, 4 * hPrev, 4 * hOut, n, H);
     // sequences ending at this step: their final h (and c), by sorted slot
     const next = t + 1 < T ? sizes[t + 1] : 0;
