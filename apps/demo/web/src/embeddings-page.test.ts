@@ -7,24 +7,20 @@
  * tokenizer's jamo functions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { readCompactFastText } from '@wordloom/embeddings';
 import { composeJamo, decomposeJamo } from '@wordloom/tokenizer';
-import { serveStatic } from './serve.js';
+import { buildTestSite, launchChromium, type TestSite } from './page-test-site.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '..');
 const model = path.join(web, 'public/models/fasttext-ko/vectors.wlft');
-const out = mkdtempSync(path.join(tmpdir(), 'wl-web-emb-'));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
-let server: { url: string; close(): Promise<void> };
+let server: TestSite;
 const errors: string[] = [];
 
 /** Node's answer from the same file: the 8 nearest words, composed back into syllables. */
@@ -54,19 +50,13 @@ async function ask(
 
 describe('web demo: embedding explorer with the compact Korean fastText model', () => {
   beforeAll(async () => {
-    const configFile = path.join(web, 'vite.config.ts');
-    await build({ configFile, root: web, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
-    server = await serveStatic(out);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    server = await buildTestSite('emb', { server: 'static' });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(out, { recursive: true, force: true });
   });
 
   it('answers neighbours for an in-vocabulary word and an unseen form, as Node computes them', async () => {

@@ -7,19 +7,16 @@
  * spells the normalized input with vocabulary pieces. Screenshot: test-artifacts/tokenizer-unigram.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { NormalizedString, readSentencePieceModel } from '@wordloom/tokenizer';
+import { buildTestSite, launchChromium, type TestSite } from './page-test-site.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '..');
-const out = mkdtempSync(path.join(tmpdir(), 'wl-web-tokenizer-'));
 const artifacts = path.resolve(web, 'test-artifacts');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const spmDir = path.resolve(web, '../../../packages/tokenizer/test/fixtures/sentencepiece');
 
 const modelBytes = new Uint8Array(readFileSync(path.join(spmDir, 'ko-unigram.model')));
@@ -39,31 +36,19 @@ const normalized = (() => {
 })();
 
 let browser: Browser;
-let server: PreviewServer;
+let site: TestSite;
 let url = '';
 
 describe('web demo: tokenizer playground with a sentencepiece Unigram .model', () => {
   beforeAll(async () => {
-    const configFile = path.join(web, 'vite.config.ts');
-    await build({ configFile, root: web, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
-    server = await preview({
-      configFile,
-      root: web,
-      logLevel: 'warn',
-      build: { outDir: out },
-      preview: { port: 0, strictPort: false },
-    });
-    url = server.resolvedUrls!.local[0]!;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    site = await buildTestSite('tokenizer');
+    url = site.url;
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
-    rmSync(out, { recursive: true, force: true });
+    await site?.close();
   });
 
   it('Viterbi ids equal spm_encode; k seeded samples differ and each is a segmentation of the normalized input', async () => {

@@ -5,20 +5,11 @@
  * from the IndexedDB checkpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const web = path.resolve(here, '..');
-const out = mkdtempSync(path.join(tmpdir(), 'wl-web-train-'));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import type { Browser, Page } from 'playwright-core';
+import { buildTestSite, launchChromium, type TestSite } from './page-test-site.js';
 
 let browser: Browser;
-let server: PreviewServer;
+let site: TestSite;
 let url = '';
 const errors: string[] = [];
 
@@ -37,26 +28,14 @@ async function open(): Promise<Page> {
 
 describe('web demo: Train here (Web Worker replicas, IndexedDB checkpoints)', () => {
   beforeAll(async () => {
-    const configFile = path.join(web, 'vite.config.ts');
-    await build({ configFile, root: web, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
-    server = await preview({
-      configFile,
-      root: web,
-      logLevel: 'warn',
-      build: { outDir: out },
-      preview: { port: 0, strictPort: false },
-    });
-    url = server.resolvedUrls!.local[0];
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    site = await buildTestSite('train');
+    url = site.url;
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
-    rmSync(out, { recursive: true, force: true });
+    await site?.close();
   });
 
   it('trains on 2 replicas to a good held-out accuracy; a reload mid-run continues from IndexedDB', async () => {

@@ -12,16 +12,13 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { torchEnv } from '../torch-env.mjs';
 import { config, makeBatch, trainFlops } from './rnn/model-config.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const oursChild = path.join(here, 'rnn', 'ours-child.mjs');
 const layersChild = path.join(here, 'rnn', 'tfjs-layers-child.mjs');
 const torchScript = path.join(here, 'rnn', 'torch_peer.py');
-const OPENBLAS_OMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
-// glibc malloc thresholds for the torch peer (see torch_peer.py: with the defaults every step
-// faulted its activations in again — 7.4 s of CPU per LSTM step at 1 thread instead of 0.65–0.84 s).
-const GLIBC_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456';
 
 function metrics(stepMs, inferMs, peakRssMB, flops) {
   return { step: stepMs, infer: inferMs, peak_rss: peakRssMB, gflop_s: flops / stepMs / 1e6 };
@@ -72,11 +69,7 @@ function trainBench(mode) {
           // OpenMP's default (active) wait: OMP_WAIT_POLICY=PASSIVE, used here before, slowed
           // torch's 2 threads about 10× (4.7–5.4 s instead of 0.40–0.50 s per LSTM step, quiet
           // machine). The script measures 1 and 2 threads and reports the faster of each metric.
-          const r = await ctx.python(torchScript, [mode, state.batchFile], {
-            LD_LIBRARY_PATH: OPENBLAS_OMP,
-            OMP_NUM_THREADS: '2',
-            GLIBC_TUNABLES: GLIBC_MALLOC,
-          });
+          const r = await ctx.python(torchScript, [mode, state.batchFile], torchEnv());
           const by = Object.entries(r.byThreads)
             .map(([t, v]) => `${t} thread(s): step ${v.stepMs.toFixed(0)} ms, infer ${v.inferMs.toFixed(0)} ms`)
             .join('; ');

@@ -17,7 +17,7 @@
  *   cache (best of 1 and 2 threads, named in the log); `no-cache`, our model recomputing the whole
  *   prefix at every step.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +25,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { setupBackend, Rng } from '@wordloom/core';
 import { adam, Optimizer } from '@wordloom/optim';
 import { TransformerEncoder, TransformerLM } from '@wordloom/transformer';
+import { torchEnv } from '../torch-env.mjs';
 
 function encoderConfig(quick) {
   return quick ? { B: 4, T: 32, d: 64, H: 4, FF: 256, L: 2 } : { B: 32, T: 128, d: 256, H: 4, FF: 1024, L: 4 };
@@ -171,14 +172,7 @@ const encoderTrain = {
         const dir = mkdtempSync(join(tmpdir(), 'wordloom-bench-'));
         const script = join(dir, 'torch_encoder_train.py');
         writeFileSync(script, TORCH_SCRIPT);
-        const omp = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
-        const env = {
-          OMP_NUM_THREADS: '2',
-          // glibc malloc thresholds: with the defaults torch's freed activations go back to the kernel
-          // after every step and fault in again (rnn/torch_peer.py measured 9× the CPU per LSTM step)
-          GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
-          ...(existsSync(omp) ? { LD_LIBRARY_PATH: `${omp}:${process.env.LD_LIBRARY_PATH ?? ''}` } : {}),
-        };
+        const env = torchEnv(); // best setting: see ../torch-env.mjs
         const r = await ctx.python(script, [JSON.stringify({ ...s.cfg, lengths: s.lengths, steps: 2 })], env);
         const by = Object.entries(r.byThreads)
           .map(([t, ms]) => `${t} thread(s) ${ms.toFixed(0)} ms`)
@@ -367,14 +361,7 @@ const lmGenerate = {
         const dir = mkdtempSync(join(tmpdir(), 'wordloom-bench-'));
         const script = join(dir, 'torch_lm_generate.py');
         writeFileSync(script, TORCH_LM_SCRIPT);
-        const omp = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
-        const env = {
-          OMP_NUM_THREADS: '2',
-          // glibc malloc thresholds: with the defaults torch's freed activations go back to the kernel
-          // after every step and fault in again (rnn/torch_peer.py measured 9× the CPU per LSTM step)
-          GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
-          ...(existsSync(omp) ? { LD_LIBRARY_PATH: `${omp}:${process.env.LD_LIBRARY_PATH ?? ''}` } : {}),
-        };
+        const env = torchEnv(); // best setting: see ../torch-env.mjs
         const r = await ctx.python(script, [JSON.stringify({ ...s.cfg, prompt: s.prompt, maxLen: 512 })], env);
         const by = Object.entries(r.byThreads)
           .map(([t, v]) => `${t} thread(s) ${v.toFixed(1)} tokens/s`)
