@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gradConfigs } from './internal/tfjs-gradients.js';
 import { extraGradConfigs } from './internal/extra-gradients.js';
 import { wasmUnsortedSegmentSumConfig } from './internal/segment-sum-kernel.js';
+import { installPooledMatMul } from './internal/pool-matmul.js';
+import { setThreads } from './internal/pool.js';
 
 /** A backend name `setupBackend` knows how to load. */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -52,6 +54,15 @@ export interface SetupBackendOptions {
    * build is the one tested.
    */
   wasmThreads?: boolean;
+  /**
+   * Threads of @wordloom/core's own intra-op pool (`setThreads`): large matmuls (tfjs-backend-wasm's
+   * BatchMatMul is wrapped), `batchMatMul` and the rnn kernels split their rows across them. 1 turns
+   * the pool off. Rule: data-parallel replicas × threads ≤ cores (give each replica 1 when there are
+   * as many replicas as cores).
+   * @default left as it is: `'auto'` unless `setThreads` was called — the `WORDLOOM_THREADS`
+   * environment variable in Node, else the number of cores
+   */
+  threads?: number | 'auto';
 }
 
 export interface SetupBackendResult {
@@ -111,11 +122,16 @@ export function registerGradients(): void {
   gradientsRegistered = true;
 }
 
-/** Registers our kernels for what a backend lacks (today: UnsortedSegmentSum on wasm). */
+/**
+ * Registers our kernels for what a backend lacks (today: UnsortedSegmentSum on wasm), and wraps
+ * wasm's BatchMatMul so that large products use the intra-op pool's threads when it has any
+ * (internal/pool-matmul.ts; with threads off the wrapper calls tfjs's kernel, as before).
+ */
 function registerMissingKernels(name: string): void {
   if (name === 'wasm' && tf.getKernel(tf.UnsortedSegmentSum, 'wasm') == null) {
     tf.registerKernel(wasmUnsortedSegmentSumConfig);
   }
+  if (name === 'wasm') installPooledMatMul();
 }
 
 // On import of @wordloom/core (package.json lists this file under `sideEffects`): a layer can
@@ -323,6 +339,7 @@ function checkWasmPaths(wasmPaths: unknown): void {
  */
 export async function setupBackend(opts: SetupBackendOptions = {}): Promise<SetupBackendResult> {
   registerGradients();
+  if (opts.threads !== undefined) setThreads(opts.threads);
   const defaults: BackendName[] = isNode ? ['wasm', 'cpu'] : ['wasm', 'webgl', 'webgpu', 'cpu'];
   const order = [...(opts.prefer ?? defaults)];
   for (const name of order) {

@@ -65,3 +65,27 @@ export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './intern
 export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
 export { simdMatMulAvailable, matmulKernelOn } from './internal/matmul-kernel.js';
 export type { MatmulExports } from './internal/matmul-kernel.js';
+export {
+  setThreads,
+  getThreads,
+  stopThreads,
+  threadsUnavailable,
+  poolStats,
+  poolMemory,
+  poolHeap,
+  poolKernel,
+  poolRun,
+  poolActiveThreads,
+  withPoolMemory,
+  splitRange,
+} from './internal/pool.js';
+export type { PoolCall, PoolFunction } from './internal/pool.js';
+export {
+  poolMatmulFunctions,
+  pooledBatchMatMul,
+  pooledProductThreads,
+  setPoolMatMulThreshold,
+  pooledProducts,
+  startThreads,
+} from './internal/pool-matmul.js';
+export type { PoolMatmulFunctions } from './internal/pool-matmul.js';

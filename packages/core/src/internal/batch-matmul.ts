@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGrad } from './custom-grad.js';
 import { matmulKernelOn, simdBatchMatMulView, simdMatMulAvailable } from './matmul-kernel.js';
+import { pooledBatchMatMul, pooledProductThreads } from './pool-matmul.js';
 
 /** Which implementation `batchMatMul` uses. */
 export type BatchMatMulKernel = 'auto' | 'simd' | 'tfjs';
@@ -80,6 +81,14 @@ function product(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tenso
   const N = tb ? b.shape[r - 2] : b.shape[r - 1];
   const batchShape = a.shape.slice(0, r - 2);
   const batch = batchShape.reduce((p, d) => p * d, 1);
+  const shape = { batch, M, K, N, transposeA: ta, transposeB: tb };
+  const threads = pooledProductThreads(shape);
+  if (threads >= 2) {
+    // the intra-op pool (pool-matmul.ts): operands copied into its shared memory, bitwise the
+    // same product as the one-thread kernel below
+    const out = pooledBatchMatMul(values(a), values(b), shape, threads);
+    return tf.tensor(tf.getBackend() === 'wasm' ? out : out.slice(), [...batchShape, M, N], 'float32');
+  }
   const inHeap = productInWasmHeap(a, b, ta, tb, batchShape, batch, M, K, N);
   if (inHeap) return inHeap;
   const out = simdBatchMatMulView(values(a), values(b), { batch, M, K, N, transposeA: ta, transposeB: tb });

@@ -12,13 +12,29 @@
 ;; `packA`, `packB` and `unpackC` convert between plain row-major operands and that layout
 ;; (transposes through strides, zero padding); everything runs inside the module, so the caller
 ;; only copies whole arrays in and out. All addresses are byte offsets into the imported memory.
+;; `scripts/generate.mjs` compiles this file twice: as written (on a module's own memory, or on
+;; tfjs-backend-wasm's heap) and with the memory import made shared — `(memory 1 65536 shared)`,
+;; the threads proposal — for the intra-op pool (src/internal/pool.ts), whose workers instantiate
+;; that copy on one shared memory (matmul-simd-shared-wasm.ts).
 (module
   (import "env" "mem" (memory 1))
 
   (func (export "bgemm")
     (param $ap i32) (param $bp i32) (param $c i32)
     (param $batch i32) (param $M4 i32) (param $N8 i32) (param $K i32)
-    (local $b i32) (local $ib i32) (local $jb i32)
+    (call $bgemmPart (local.get $ap) (local.get $bp) (local.get $c) (local.get $M4) (local.get $N8) (local.get $K)
+      (i32.const 0) (i32.mul (local.get $batch) (local.get $M4))))
+
+  ;; Blocks u0 … u1 − 1 of the batched product, block u = q·M4 + ib being rows 4·ib … 4·ib + 3 of
+  ;; product q (all 8·N8 columns); same operands and layout as `bgemm`, which is the whole range.
+  ;; The intra-op pool (pool.ts) gives each thread its own range: every 4 × 8 block is computed by
+  ;; the same instructions in the same order whoever runs it, so the result does not depend on the
+  ;; split (bitwise).
+  (func $bgemmPart (export "bgemmPart")
+    (param $ap i32) (param $bp i32) (param $c i32)
+    (param $M4 i32) (param $N8 i32) (param $K i32) (param $u0 i32) (param $u1 i32)
+    (local $b i32) (local $bEnd i32) (local $base i32) (local $i0 i32) (local $i1 i32)
+    (local $ib i32) (local $jb i32)
     (local $aPanel i32) (local $bPanel i32) (local $a i32) (local $bk i32) (local $aEnd i32)
     (local $aBatch i32) (local $bBatch i32) (local $cBatch i32)
     (local $ldc i32) (local $cRow i32)
@@ -26,25 +42,37 @@
     (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (i32.or (i32.ge_u (local.get $u0) (local.get $u1)) (i32.eqz (local.get $M4))) (then (return)))
     ;; bytes: one A panel K·16, one B panel K·32, one row of C N8·32
     (local.set $ldc (i32.shl (local.get $N8) (i32.const 5)))
-    (local.set $aBatch (local.get $ap))
-    (local.set $bBatch (local.get $bp))
-    (local.set $cBatch (local.get $c))
-    (local.set $b (i32.const 0))
+    ;; products q = floor(u0 / M4) to ceil(u1 / M4) - 1
+    (local.set $b (i32.div_u (local.get $u0) (local.get $M4)))
+    (local.set $bEnd (i32.div_u (i32.add (local.get $u1) (i32.sub (local.get $M4) (i32.const 1))) (local.get $M4)))
     (block $bDone
       (loop $bLoop
-        (br_if $bDone (i32.ge_u (local.get $b) (local.get $batch)))
+        (br_if $bDone (i32.ge_u (local.get $b) (local.get $bEnd)))
+        (local.set $aBatch
+          (i32.add (local.get $ap) (i32.mul (i32.mul (local.get $b) (local.get $M4)) (i32.shl (local.get $K) (i32.const 4)))))
+        (local.set $bBatch
+          (i32.add (local.get $bp) (i32.mul (i32.mul (local.get $b) (local.get $N8)) (i32.shl (local.get $K) (i32.const 5)))))
+        (local.set $cBatch
+          (i32.add (local.get $c) (i32.mul (i32.mul (local.get $b) (i32.shl (local.get $M4) (i32.const 2))) (local.get $ldc))))
+        ;; this product's row blocks in the range: i0 … i1 − 1
+        (local.set $base (i32.mul (local.get $b) (local.get $M4)))
+        (local.set $i0 (select (i32.sub (local.get $u0) (local.get $base)) (i32.const 0)
+                               (i32.gt_u (local.get $u0) (local.get $base))))
+        (local.set $i1 (i32.sub (local.get $u1) (local.get $base)))
+        (if (i32.gt_u (local.get $i1) (local.get $M4)) (then (local.set $i1 (local.get $M4))))
         (local.set $jb (i32.const 0))
         (block $jDone
           (loop $jLoop
             (br_if $jDone (i32.ge_u (local.get $jb) (local.get $N8)))
             (local.set $bPanel
               (i32.add (local.get $bBatch) (i32.mul (local.get $jb) (i32.shl (local.get $K) (i32.const 5)))))
-            (local.set $ib (i32.const 0))
+            (local.set $ib (local.get $i0))
             (block $iDone
               (loop $iLoop
-                (br_if $iDone (i32.ge_u (local.get $ib) (local.get $M4)))
+                (br_if $iDone (i32.ge_u (local.get $ib) (local.get $i1)))
                 (local.set $aPanel
                   (i32.add (local.get $aBatch) (i32.mul (local.get $ib) (i32.shl (local.get $K) (i32.const 4)))))
                 (local.set $c00 (v128.const i64x2 0 0)) (local.set $c01 (v128.const i64x2 0 0))
@@ -94,12 +122,9 @@
                 (br $iLoop)))
             (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
             (br $jLoop)))
-        ;; next batch: A M4·K·16 bytes, B N8·K·32, C 4·M4 rows of ldc bytes
-        (local.set $aBatch (i32.add (local.get $aBatch) (i32.mul (local.get $M4) (i32.shl (local.get $K) (i32.const 4)))))
-        (local.set $bBatch (i32.add (local.get $bBatch) (i32.mul (local.get $N8) (i32.shl (local.get $K) (i32.const 5)))))
-        (local.set $cBatch (i32.add (local.get $cBatch) (i32.mul (i32.shl (local.get $M4) (i32.const 2)) (local.get $ldc))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $bLoop))))
+
   ;; A panels from a source whose element (i, k) of product q is at
   ;; src + 4·(q·M·K + i·sI + k·sK): [batch][M4][K][4], rows i >= M zero.
   (func (export "packA")

@@ -3,6 +3,9 @@
 ;; (wabt) into lstm-simd-wasm.ts. Gate order is PyTorch's (LSTM i, f, g, o; GRU r, z, n). H is a
 ;; multiple of 4.
 ;; All pointers are byte offsets into the imported memory; rows are row-major.
+;; The gate blocks of x (forward) and dx (backward) are `xs` bytes apart: n·H·4 when they lie one
+;; after the other (the step kernel), N·H·4 when a call works on some rows of the whole
+;; sequence's blocks (the pooled training step, one call per thread and step).
 (module
   (import "env" "mem" (memory 1))
 
@@ -54,12 +57,12 @@
   ;; Writes h, c [n, H] and the saved [n, 5H] = (i, f, g, o, tanh c) of every row.
   (func (export "lstmForward")
     (param $x i32) (param $bias i32) (param $g i32) (param $cPrev i32) (param $h i32) (param $c i32) (param $s i32)
-    (param $n i32) (param $H i32)
+    (param $n i32) (param $H i32) (param $xs i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $xa i32) (local $ba i32)
     (local $nhb i32)
     (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128) (local $tc v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2))) ;; bytes of H floats
-    (local.set $nhb (i32.mul (local.get $n) (local.get $hb))) ;; bytes of one x block
+    (local.set $nhb (local.get $xs)) ;; bytes between the x blocks (n·H·4 when they are packed)
     (local.set $r (i32.const 0))
     (block $rDone (loop $rLoop
       (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))
@@ -120,13 +123,13 @@
   ;; at dx (the gradients of the input projections), and dcPrev = dc'·f [n, H].
   (func (export "lstmBackward")
     (param $s i32) (param $cPrev i32) (param $dy i32) (param $dh i32) (param $dc i32) (param $dpre i32)
-    (param $dx i32) (param $dcPrev i32) (param $n i32) (param $H i32)
+    (param $dx i32) (param $dcPrev i32) (param $n i32) (param $H i32) (param $xs i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $p i32)
     (local $q i32) (local $nhb i32) (local $d v128)
     (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $tc v128)
     (local $dhv v128) (local $dct v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
-    (local.set $nhb (i32.mul (local.get $n) (local.get $hb)))
+    (local.set $nhb (local.get $xs)) ;; bytes between the dx blocks
     (local.set $r (i32.const 0))
     (block $rDone (loop $rLoop
       (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))
@@ -191,12 +194,12 @@
   ;; saved [n, 4H] = (r, z, hn, n).
   (func (export "gruForward")
     (param $x i32) (param $bias i32) (param $bhn i32) (param $g i32) (param $hPrev i32) (param $h i32)
-    (param $s i32) (param $n i32) (param $H i32)
+    (param $s i32) (param $n i32) (param $H i32) (param $xs i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
     (local $xa i32) (local $ba i32)
     (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $hp v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
-    (local.set $nhb (i32.mul (local.get $n) (local.get $hb)))
+    (local.set $nhb (local.get $xs)) ;; bytes between the x blocks
     (local.set $r (i32.const 0))
     (block $rDone (loop $rLoop
       (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))
@@ -245,13 +248,13 @@
   ;; dhn (for b_hn), and dh·z [n, H] at dhz (the direct part of the gradient into hPrev).
   (func (export "gruBackward")
     (param $s i32) (param $hPrev i32) (param $dy i32) (param $dhA i32) (param $dhB i32)
-    (param $dpre i32) (param $dx i32) (param $dhn i32) (param $dhz i32) (param $n i32) (param $H i32)
+    (param $dpre i32) (param $dx i32) (param $dhn i32) (param $dhz i32) (param $n i32) (param $H i32) (param $xs i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
     (local $p i32) (local $q i32)
     (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $dh v128)
     (local $dN v128) (local $d v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
-    (local.set $nhb (i32.mul (local.get $n) (local.get $hb)))
+    (local.set $nhb (local.get $xs)) ;; bytes between the dx blocks
     (local.set $r (i32.const 0))
     (block $rDone (loop $rLoop
       (br_if $rDone (i32.ge_u (local.get $r) (local.get $n)))

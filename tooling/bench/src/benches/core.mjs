@@ -20,7 +20,7 @@
  *   [B·H·M, K] · [K, N] product (the speed the target is measured against: ≥ 70 %).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, batchMatMul, setupBackend } from '@wordloom/core';
+import { Embedding, Linear, batchMatMul, getThreads, setThreads, setupBackend, startThreads } from '@wordloom/core';
 
 function timeSteps(fn, steps) {
   fn(); // warm-up (kernel setup, allocation)
@@ -29,7 +29,7 @@ function timeSteps(fn, steps) {
   return (performance.now() - t0) / steps;
 }
 
-export default [
+const benches = [
   {
     name: 'core.linear.train_step',
     description: 'ms per Linear forward+backward (wasm): 512x512 weights on 1024 rows (quick: 128x128 on 256)',
@@ -60,7 +60,8 @@ export default [
         },
         async run({ lin, x, g, steps }) {
           const params = lin.parameters();
-          return {
+          // tfjs alone: with the pool on, core's wrapped BatchMatMul would run the large products
+          return oneThread(() => ({
             step: timeSteps(() => {
               const { value, grads } = tf.variableGrads(
                 () => tf.sum(tf.mul(tf.add(tf.matMul(x, lin.weight, false, true), lin.bias), g)),
@@ -68,7 +69,7 @@ export default [
               );
               tf.dispose([value, grads]);
             }, steps),
-          };
+          }));
         },
       },
     ],
@@ -150,7 +151,19 @@ export default [
           return true;
         },
         async run(s) {
-          return attentionProducts(s, (x, y, ta, tb) => tf.matMul(x, y, ta, tb));
+          // one thread: with the pool on, core wraps wasm's BatchMatMul and large products would use it
+          return oneThread(() => attentionProducts(s, (x, y, ta, tb) => tf.matMul(x, y, ta, tb)));
+        },
+      },
+      {
+        name: 'ours-1-thread',
+        async available() {
+          return true;
+        },
+        async run(s) {
+          return oneThread(() =>
+            attentionProducts(s, (x, y, ta, tb) => batchMatMul(x, y, { transposeA: ta, transposeB: tb })),
+          );
         },
       },
       {
@@ -159,22 +172,7 @@ export default [
           return true;
         },
         async run(s) {
-          // one 2-D product with the flops of each batched one: [BH·M, K] · [K, N]
-          const { BH, T, dh, flops, steps } = s;
-          const x1 = tf.randomNormal([BH * T, dh]);
-          const y1 = tf.randomNormal([dh, T]);
-          const x2 = tf.randomNormal([BH * T, T]);
-          const y2 = tf.randomNormal([T, dh]);
-          const time = (f) => timeSteps(() => f().dispose(), steps);
-          const qk = time(() => tf.matMul(x1, y1));
-          const av = time(() => tf.matMul(x2, y2));
-          tf.dispose([x1, y1, x2, y2]);
-          // the backward products have the same shapes' flops; 2-D backward = the same 2-D speed
-          return {
-            qk_gflops: flops.qk / qk / 1e6,
-            av_gflops: flops.av / av / 1e6,
-            grad_gflops: flops.grad / (3 * (qk + av)) / 1e6,
-          };
+          return oneThread(() => twoD(s));
         },
       },
     ],
@@ -183,6 +181,35 @@ export default [
     },
   },
 ];
+
+function twoD(s) {
+  // one 2-D product with the flops of each batched one: [BH·M, K] · [K, N]
+  const { BH, T, dh, flops, steps } = s;
+  const x1 = tf.randomNormal([BH * T, dh]);
+  const y1 = tf.randomNormal([dh, T]);
+  const x2 = tf.randomNormal([BH * T, T]);
+  const y2 = tf.randomNormal([T, dh]);
+  const time = (f) => timeSteps(() => f().dispose(), steps);
+  const qk = time(() => tf.matMul(x1, y1));
+  const av = time(() => tf.matMul(x2, y2));
+  tf.dispose([x1, y1, x2, y2]);
+  // the backward products have the same shapes' flops; 2-D backward = the same 2-D speed
+  return {
+    qk_gflops: flops.qk / qk / 1e6,
+    av_gflops: flops.av / av / 1e6,
+    grad_gflops: flops.grad / (3 * (qk + av)) / 1e6,
+  };
+}
+
+/** Runs `fn` with the intra-op pool off (tfjs's kernels, or ours on one thread), then restores it. */
+function oneThread(fn) {
+  const prev = setThreads(1);
+  try {
+    return fn();
+  } finally {
+    setThreads(prev);
+  }
+}
 
 /** GFLOP/s of QKᵀ, AV and their forward+backward with the given batched product. */
 function attentionProducts(s, mm) {
@@ -195,3 +222,79 @@ function attentionProducts(s, mm) {
   }, steps);
   return { qk_gflops: flops.qk / qk / 1e6, av_gflops: flops.av / av / 1e6, grad_gflops: flops.grad / grad / 1e6 };
 }
+
+/**
+ * core.matmul.threads — GFLOP/s of plain 2-D float32 products `tf.matMul(a [M, K], b [K, N])` on
+ * wasm, the shapes our models run most: `proj` 1961 × 512 × 1024 (the rnn bench's layer-2 input
+ * projections: its real tokens × 2·256 → 4·256 gates), `step` 64 × 256 × 1024 (one LSTM time step
+ * of batch 64, H 256), `ff` 4096 × 256 × 1024 (a transformer FF layer at batch 32, T 128) (quick:
+ * 256 × 128 × 256, 32 × 64 × 256, 512 × 64 × 256). ours = the intra-op pool at its default
+ * thread count (core's wrapper of wasm's BatchMatMul, our SIMD kernel split by rows); peers on
+ * one thread: `xnnpack-1-thread` = tfjs-backend-wasm's own kernel (the pool off), `simd-1-thread`
+ * = our kernel on one thread (`batchMatMul`, kernel 'simd').
+ */
+const SHAPES = { proj: [1961, 512, 1024], step: [64, 256, 1024], ff: [4096, 256, 1024] };
+const QUICK_SHAPES = { proj: [256, 128, 256], step: [32, 64, 256], ff: [512, 64, 256] };
+
+function productRates(s, mm) {
+  const out = {};
+  for (const [name, { a, b, flops }] of Object.entries(s.operands)) {
+    const steps = Math.max(3, Math.min(50, Math.round(2e9 / flops)));
+    const ms = timeSteps(() => mm(a, b).dispose(), steps);
+    out[`${name}_gflops`] = flops / ms / 1e6;
+  }
+  return out;
+}
+
+const matmulThreads = {
+  name: 'core.matmul.threads',
+  description:
+    'GFLOP/s of plain 2-D matmuls on wasm: 1961x512x1024 (rnn projections), 64x256x1024 (an LSTM step), 4096x256x1024 (transformer FF); the intra-op pool vs one thread',
+  units: { proj_gflops: 'GFLOP/s', step_gflops: 'GFLOP/s', ff_gflops: 'GFLOP/s' },
+  higherIsBetter: { proj_gflops: true, step_gflops: true, ff_gflops: true },
+  async setup(ctx) {
+    const { backend } = await setupBackend({ prefer: ['wasm'] });
+    if (backend !== 'wasm') ctx.log(`  core.matmul.threads: running on ${backend}, not wasm`);
+    const ready = await startThreads();
+    ctx.log(`  core.matmul.threads: pool threads ${ready} of ${getThreads()} configured`);
+    const operands = {};
+    for (const [name, [M, K, N]] of Object.entries(ctx.quick ? QUICK_SHAPES : SHAPES)) {
+      operands[name] = {
+        a: tf.randomNormal([M, K], 0, 1, 'float32', 1),
+        b: tf.randomNormal([K, N], 0, 1, 'float32', 2),
+        flops: 2 * M * K * N,
+      };
+    }
+    return { operands };
+  },
+  async ours(s) {
+    return productRates(s, (a, b) => tf.matMul(a, b));
+  },
+  peers: [
+    {
+      name: 'xnnpack-1-thread',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        return oneThread(() => productRates(s, (a, b) => tf.matMul(a, b)));
+      },
+    },
+    {
+      name: 'simd-1-thread',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        return oneThread(() => productRates(s, (a, b) => batchMatMul(a, b, { kernel: 'simd' })));
+      },
+    },
+  ],
+  async teardown(s) {
+    for (const { a, b } of Object.values(s.operands)) tf.dispose([a, b]);
+  },
+};
+
+benches.push(matmulThreads);
+
+export default benches;

@@ -53,11 +53,27 @@ function trainBench(mode) {
       const r = await ctx.measureChild(oursChild, [mode, ctx.quick]);
       if (r.result.backend !== 'wasm') throw new Error(`rnn bench: expected the wasm backend, got ${r.result.backend}`);
       ctx.log(
-        `ours ${mode}: step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`,
+        `ours ${mode} (${r.result.threads} threads): step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`,
       );
       return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
     },
     peers: [
+      {
+        // the same child with @wordloom/core's intra-op pool off: what the threads buy
+        name: 'ours-1-thread',
+        warmup: 0,
+        runs: 3,
+        async available() {
+          return true;
+        },
+        async run(state, ctx) {
+          const r = await ctx.measureChild(oursChild, [mode, ctx.quick, 1]);
+          ctx.log(
+            `ours ${mode} (1 thread): step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms`,
+          );
+          return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
+        },
+      },
       {
         name: 'torch',
         async available(ctx) {
@@ -85,6 +101,10 @@ function trainBench(mode) {
         warmup: 0,
         runs: 3,
         async available() {
+          // minutes per run: WORDLOOM_BENCH_SKIP=tfjs-layers leaves it out (e.g. to compare thread counts)
+          if ((process.env.WORDLOOM_BENCH_SKIP ?? '').split(',').includes('tfjs-layers')) {
+            return 'skipped: WORDLOOM_BENCH_SKIP=tfjs-layers';
+          }
           return true;
         },
         async run(state, ctx) {

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { setupBackend, Rng } from '@wordloom/core';
+import { setupBackend, setThreads, startThreads, getThreads, Rng } from '@wordloom/core';
 import { adam, Optimizer } from '@wordloom/optim';
 import { TransformerEncoder, TransformerLM } from '@wordloom/transformer';
 import { torchEnv } from '../torch-env.mjs';
@@ -131,9 +131,12 @@ const encoderTrain = {
   runs: 3,
   async setup(ctx) {
     const { backend } = await setupBackend();
+    const ready = await startThreads();
     const cfg = encoderConfig(ctx.quick);
     const flops = encoderFlops(cfg);
-    ctx.log(`backend ${backend}; config ${JSON.stringify(cfg)}; ${(flops / 1e9).toFixed(1)} GFLOP per step (matmuls)`);
+    ctx.log(
+      `backend ${backend}, pool threads ${ready} of ${getThreads()}; config ${JSON.stringify(cfg)}; ${(flops / 1e9).toFixed(1)} GFLOP per step (matmuls)`,
+    );
     const lengths = lengthsFor(cfg.B, cfg.T, 1);
     const enc = new TransformerEncoder({
       dModel: cfg.d,
@@ -162,6 +165,23 @@ const encoderTrain = {
   },
   peers: [
     {
+      // ours with @wordloom/core's intra-op pool off: what the threads buy
+      name: 'ours-1-thread',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        return withThreads(1, async () => {
+          const t0 = performance.now();
+          s.opt.minimize(() =>
+            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
+          );
+          const ms = performance.now() - t0;
+          return { step: ms, gflops: s.flops / ms / 1e6 };
+        });
+      },
+    },
+    {
       name: 'torch',
       // each run is a fresh Python process that warms up itself (one untimed step)
       warmup: 0,
@@ -188,26 +208,15 @@ const encoderTrain = {
       // ≈ 50 s per step at full size: no warmup run (the layers' weights are built outside the timing)
       warmup: 0,
       async available() {
+        // minutes per run: WORDLOOM_BENCH_SKIP=tfjs-layers leaves it out (e.g. to compare thread counts)
+        if ((process.env.WORDLOOM_BENCH_SKIP ?? '').split(',').includes('tfjs-layers')) {
+          return 'skipped: WORDLOOM_BENCH_SKIP=tfjs-layers';
+        }
         return true;
       },
       async run(s) {
-        if (!s.layersPeer) {
-          const stack = buildLayersStack(s.cfg);
-          const bias = tf.mul(tf.reshape(s.pad, [s.cfg.B, 1, 1, s.cfg.T]), -1e9);
-          // build the layers' weights once
-          tf.tidy(() => stack.forward(s.x, bias));
-          const vars = stack.layers.flatMap((l) =>
-            Object.values(l).flatMap((layer) => layer.trainableWeights.map((w) => w.read())),
-          );
-          s.layersPeer = { stack, bias, vars, opt: tf.train.adam(1e-4) };
-        }
-        const p = s.layersPeer;
-        const t0 = performance.now();
-        const loss = p.opt.minimize(() => tf.mean(tf.square(tf.sub(p.stack.forward(s.x, p.bias), s.y))), true, p.vars);
-        await loss.data();
-        loss.dispose();
-        const ms = performance.now() - t0;
-        return { step: ms, gflops: s.flops / ms / 1e6 };
+        // one thread: in this process tfjs-layers' matmuls would otherwise run on our pool (core wraps wasm's BatchMatMul)
+        return withThreads(1, () => layersStep(s));
       },
     },
   ],
@@ -390,3 +399,34 @@ const lmGenerate = {
 };
 
 export default [encoderTrain, lmGenerate];
+
+/** The tfjs-layers peer's training step (its weights built once, outside the timing). */
+async function layersStep(s) {
+  if (!s.layersPeer) {
+    const stack = buildLayersStack(s.cfg);
+    const bias = tf.mul(tf.reshape(s.pad, [s.cfg.B, 1, 1, s.cfg.T]), -1e9);
+    // build the layers' weights once
+    tf.tidy(() => stack.forward(s.x, bias));
+    const vars = stack.layers.flatMap((l) =>
+      Object.values(l).flatMap((layer) => layer.trainableWeights.map((w) => w.read())),
+    );
+    s.layersPeer = { stack, bias, vars, opt: tf.train.adam(1e-4) };
+  }
+  const p = s.layersPeer;
+  const t0 = performance.now();
+  const loss = p.opt.minimize(() => tf.mean(tf.square(tf.sub(p.stack.forward(s.x, p.bias), s.y))), true, p.vars);
+  await loss.data();
+  loss.dispose();
+  const ms = performance.now() - t0;
+  return { step: ms, gflops: s.flops / ms / 1e6 };
+}
+
+/** Runs `fn` with @wordloom/core's intra-op pool at `n` threads, then restores the setting. */
+async function withThreads(n, fn) {
+  const prev = setThreads(n);
+  try {
+    return await fn();
+  } finally {
+    setThreads(prev);
+  }
+}

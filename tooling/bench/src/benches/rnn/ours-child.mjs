@@ -1,12 +1,13 @@
 /** Child process: our LSTM/GRU model on wasm; one warm-up step, then timed steps and inference. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, crossEntropy, setupBackend } from '@wordloom/core';
+import { Embedding, Linear, crossEntropy, getThreads, setupBackend, startThreads } from '@wordloom/core';
 import { LSTM, GRU } from '@wordloom/rnn';
 import { Optimizer, adam } from '@wordloom/optim';
 import { config, makeBatch } from './model-config.mjs';
 
-export default async function run(mode, quick) {
-  const { backend } = await setupBackend({ prefer: ['wasm'] });
+export default async function run(mode, quick, threads = 'auto') {
+  // threads: @wordloom/core's intra-op pool ('auto' = WORDLOOM_THREADS or the cores; 1 = off)
+  const { backend } = await setupBackend({ prefer: ['wasm'], threads });
   const c = config(quick);
   const data = makeBatch(c);
   const emb = new Embedding({ numEmbeddings: c.V, embeddingDim: c.E, paddingIdx: 0, seed: 1 });
@@ -42,15 +43,17 @@ export default async function run(mode, quick) {
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
-  step(); // warm-up: wasm kernels, XNNPACK operators
+  step(); // warm-up: wasm kernels, XNNPACK operators, the pool's kernels
+  await startThreads(); // the workers (re)started by the warm-up are ready
   const t0 = performance.now();
   let loss = 0;
   for (let i = 0; i < c.steps; i++) loss = step();
   const stepMs = (performance.now() - t0) / c.steps;
   rnn.eval();
   tf.tidy(() => logits().dataSync());
+  await startThreads(); // the inference kernels joined the pool: its workers restarted
   const t1 = performance.now();
   for (let i = 0; i < c.inferRuns; i++) tf.tidy(() => logits().dataSync());
   const inferMs = (performance.now() - t1) / c.inferRuns;
-  return { backend, stepMs, inferMs, loss, numTensors: tf.memory().numTensors };
+  return { backend, threads: getThreads(), stepMs, inferMs, loss, numTensors: tf.memory().numTensors };
 }

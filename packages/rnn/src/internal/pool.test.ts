@@ -1,0 +1,183 @@
+/**
+ * The LSTM/GRU whole-sequence inference split across `@wordloom/core`'s intra-op pool: each
+ * step's rows are divided between the threads, and the outputs and final states are bitwise the
+ * one-thread path's (every row is computed by the same instructions). Also a 2-layer
+ * bidirectional LSTM and GRU on the wasm backend, where the per-step products of training go
+ * through core's pooled BatchMatMul: forward and gradients equal the one-thread run within float32
+ * rounding (tfjs's XNNPACK sums in another order).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, pooledProducts, setThreads, setupBackend, startThreads } from '@wordloom/core';
+import { expectClose } from '@wordloom/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gruSequence, lstmSequence, setFusedKernels, setJsKernels } from './kernels.js';
+import { fusedCalls, setPooledStepThreshold } from './fused-lstm.js';
+import { GRU, LSTM } from '../recurrent.js';
+import { makeLayout } from './packing.js';
+
+const rng = new Rng(20);
+const rand = (shape: number[], scale = 0.5): tf.Tensor =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()),
+    shape,
+  );
+
+function sameBits(a: tf.Tensor, b: tf.Tensor): boolean {
+  const x = new Uint32Array((a.dataSync() as Float32Array).slice().buffer);
+  const y = new Uint32Array((b.dataSync() as Float32Array).slice().buffer);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+// B = 13 (4 row blocks of 4), ragged and unsorted, several sequences retiring at once
+const lengths = Int32Array.from([5, 1, 7, 3, 7, 2, 6, 6, 4, 1, 7, 3, 5]);
+const B = lengths.length;
+const lay = makeLayout(lengths, B, 7);
+const H = 8;
+
+let prevThreshold = 0;
+describe('whole-sequence inference on the intra-op pool', () => {
+  beforeAll(async () => {
+    prevThreshold = setPooledStepThreshold(0); // the small shapes here take the pool too
+    await setupBackend({ prefer: ['cpu'] });
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+    setThreads('auto');
+    setPooledStepThreshold(prevThreshold);
+  });
+  const cases = {
+    lstm: {
+      args: (): tf.Tensor[] => [
+        ...[0, 1, 2, 3].map(() => rand([lay.total, H], 1)),
+        ...[0, 1, 2, 3].map(() => rand([H, H])),
+        rand([4 * H]),
+        rand([B, H]),
+        rand([B, H]),
+      ],
+      run: (a: tf.Tensor[]): tf.Tensor => lstmSequence(lay, a.slice(0, 4), a.slice(4, 8), a[8], a[9], a[10]),
+    },
+    gru: {
+      args: (): tf.Tensor[] => [
+        ...[0, 1, 2].map(() => rand([lay.total, H], 1)),
+        ...[0, 1, 2].map(() => rand([H, H])),
+        rand([3 * H]),
+        rand([H]),
+        rand([B, H]),
+      ],
+      run: (a: tf.Tensor[]): tf.Tensor => gruSequence(lay, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]),
+    },
+  };
+  it.each([
+    ['lstm', 2],
+    ['gru', 2],
+    ['lstm', 3],
+    ['gru', 3],
+  ] as const)('%s on %i threads: bitwise the one-thread result', async (cell, n) => {
+    const { args, run } = cases[cell];
+    const a = args();
+    setThreads(1);
+    const p0 = fusedCalls.pooled;
+    const ref = run(a);
+    expect(fusedCalls.pooled).toBe(p0);
+    setThreads(n);
+    run(a).dispose(); // registers the kernels with the pool (which restarts its workers)
+    expect(await startThreads()).toBe(n);
+    const before = tf.memory().numTensors;
+    const got = run(a);
+    expect(fusedCalls.pooled).toBeGreaterThan(p0);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(sameBits(got, ref)).toBe(true);
+    tf.dispose([...a, ref, got]);
+  });
+  it.each([
+    ['lstm', 2],
+    ['gru', 2],
+    ['lstm', 3],
+    ['gru', 3],
+  ] as const)(
+    '%s training step on %i threads: value and every gradient equal the one-thread step kernel',
+    async (cell, n) => {
+      const { args, run } = cases[cell];
+      const a = args();
+      {
+        const grads = (): tf.Tensor[] => {
+          const g = tf.grads((...x: tf.Tensor[]) => {
+            const y = run(x);
+            return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size, 1, 'float32'), y.shape))));
+          })(a);
+          return [run(a), ...g];
+        };
+        setThreads(1);
+        const p0 = fusedCalls.pooled;
+        const ref = tf.tidy(grads);
+        expect(fusedCalls.pooled).toBe(p0);
+        setThreads(n);
+        run(a).dispose();
+        expect(await startThreads()).toBe(n);
+        const p1 = fusedCalls.pooled;
+        const got = tf.tidy(grads);
+        expect(fusedCalls.pooled).toBeGreaterThanOrEqual(p1 + 2); // the forward under the tape and the inference run
+        got.forEach((t, k) => expectClose(t, ref[k], { rtol: 1e-5, atol: 1e-5, name: `${cell} result ${k}` }));
+        tf.dispose([...a, ...ref, ...got]);
+      }
+    },
+  );
+});
+
+describe('2-layer bidirectional LSTM/GRU on wasm with 2 threads', () => {
+  afterAll(async () => {
+    setThreads('auto');
+    await setupBackend({ prefer: ['cpu'] });
+  });
+  it.each([
+    ['LSTM', LSTM],
+    ['GRU', GRU],
+  ] as const)('%s: eval outputs and training gradients within rounding of 1 thread; no leaks', async (_n, Layer) => {
+    await setupBackend({ prefer: ['wasm'] });
+    expect(tf.getBackend()).toBe('wasm');
+    // large enough for the default thresholds: B·H·G·H ≥ 2^18 (the recurrences), 2 M multiply-adds (layer 2's projections)
+    const m = new Layer({ inputSize: 32, hiddenSize: 96, numLayers: 2, bidirectional: true, seed: 5 });
+    const x = rand([16, 12, 32], 1) as tf.Tensor3D;
+    const lens = [12, 3, 1, 12, 6, 9, 12, 2, 7, 12, 5, 11, 4, 8, 10, 12];
+    const evalRun = (): tf.Tensor[] => {
+      m.eval();
+      const r = m.forward(x, { lengths: lens });
+      return [r.outputs, r.state.h, ...(r.state.c ? [r.state.c] : [])];
+    };
+    const trainRun = (): tf.Tensor[] => {
+      m.train();
+      const { value, grads } = tf.variableGrads(() => {
+        const r = m.forward(x, { lengths: lens });
+        return tf.sum(tf.square(r.outputs));
+      }, m.parameters());
+      return [value, ...Object.values(grads)];
+    };
+    setThreads(1);
+    const ref = [...evalRun(), ...trainRun()];
+    setThreads(2);
+    evalRun().forEach((t) => t.dispose());
+    expect(await startThreads()).toBe(2);
+    const p0 = fusedCalls.pooled;
+    const c0 = pooledProducts.count;
+    const ev = evalRun();
+    expect(fusedCalls.pooled).toBe(p0 + 4); // 2 layers × 2 directions
+    const tr = trainRun();
+    expect(pooledProducts.count).toBeGreaterThan(c0); // layer 2's input projections (≥ 7 M multiply-adds)
+    // not bitwise: with 2 threads the input projections (linear) also run on the pool, not XNNPACK
+    [...ev, ...tr].forEach((t, k) => {
+      const r = ref[k];
+      const scale = Math.max(1e-3, tf.max(tf.abs(r)).dataSync()[0]);
+      const err = tf.max(tf.abs(tf.sub(t, r))).dataSync()[0];
+      expect(err / scale, `result ${k}`).toBeLessThan(1e-4);
+    });
+    const before = tf.memory().numTensors;
+    tf.dispose(trainRun());
+    tf.dispose(evalRun());
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...ref, ...ev, ...tr, x]);
+    m.dispose();
+  });
+});
