@@ -277,7 +277,8 @@ async function run(
     for (let i = 0; i < h.length; i++) occ.set(h[i]!, (occ.get(h[i]!) ?? 0) + 1);
     let sq = 1;
     for (const k of occ.values()) sq += k * k;
-    subFactor[w] = sq / (1 + h.length);
+    // skip-gram's hidden vector is the rows' sum over the n-gram count (gensim; see w2v-kernel.ts)
+    subFactor[w] = sq / Math.max(1, h.length);
   }
 
   const tree = hs

@@ -1,7 +1,10 @@
 """fastText quality beside gensim 4.2's FastText and the fastText 0.9.2 CLI (offline; not CI).
 
 Run from the repo root after `pnpm --filter @wordloom/embeddings build`:
-  /usr/bin/python3 tooling/golden/embeddings/fasttext_quality.py [--tokens 1000000] [--epochs 1,5] [--workers 2]
+  /usr/bin/python3 tooling/golden/embeddings/fasttext_quality.py [--tokens 1000000] [--epochs 1,5] [--workers 2] \
+      [--seeds 1,2,3] [--only ours,gensim,cli] [--bucket 2000000] [--out fasttext-quality.json]
+(--seeds: one run of every model per seed, gensim `seed=`, ours `seed`, the CLI `-seed`; the JSON is
+rewritten after every model, so a stopped run keeps what finished.)
 Corpus: enwiki-slice made text8-like exactly as tooling/bench/src/benches/embeddings.mjs does
 (<doc> lines dropped, lower-cased, runs of non-letters -> one space, one paragraph a line), cut
 to the first --tokens tokens. Settings (both ours and gensim): skip-gram, 100-d, window 5,
@@ -30,6 +33,9 @@ ap.add_argument('--epochs', default='1,5')
 ap.add_argument('--workers', type=int, default=2)
 ap.add_argument('--only', default='ours,gensim,cli')
 ap.add_argument('--out', default='fasttext-quality.json')
+ap.add_argument('--seeds', default='1', help='comma list: one run of each model per seed (gensim seed=, ours seed, CLI -seed)')
+ap.add_argument('--bucket', type=int, default=2_000_000)
+ap.add_argument('--label', default='', help='recorded with our rows (e.g. which kernel; EMB_DIST picks another build)')
 a = ap.parse_args()
 tmp = tempfile.mkdtemp(prefix='ft-quality-')
 corpus = os.path.join(tmp, 'corpus.txt')
@@ -74,46 +80,60 @@ def evaluate(wv):
 
 
 results = []
+
+
+def save():
+    # after every model, so that a run stopped early keeps what finished
+    summary = {'tokens': n, 'workers': a.workers, 'bucket': a.bucket, 'seeds': seeds,
+               'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'loadavg': os.getloadavg(),
+               'results': results}
+    with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', a.out), 'w') as fo:
+        json.dump(summary, fo, indent=1)
+
+
+def done(res):
+    res['loadavg_after'] = os.getloadavg()
+    print(json.dumps(res), flush=True)
+    results.append(res)
+    save()
+
+
+seeds = [int(s) for s in a.seeds.split(',')]
 for E in [int(e) for e in a.epochs.split(',')]:
-    if 'ours' in a.only:
-        out_bin = os.path.join(tmp, f'ours-{E}.bin')
-        t = time.time()
-        r = subprocess.run(['node', os.path.join(ROOT, 'tooling', 'golden', 'embeddings', 'fasttext_train_ours.mjs'),
-                            corpus, out_bin, str(E), str(a.workers)], capture_output=True, text=True, check=True)
-        info = json.loads(r.stdout.strip().splitlines()[-1])
-        m = load_facebook_model(out_bin)
-        res = {'model': 'ours', 'epochs': E, **info, **evaluate(m.wv)}
-        print(json.dumps(res), flush=True)
-        results.append(res)
-        os.remove(out_bin)
-    if 'gensim' in a.only:
-        m = FastText(vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, sg=1, alpha=0.025,
-                     min_alpha=0.0001, min_n=3, max_n=6, bucket=2_000_000, workers=a.workers, seed=1, epochs=E)
-        s = LineSentence(corpus)
-        m.build_vocab(s)
-        t = time.time()
-        eff, raw = m.train(s, total_examples=m.corpus_count, epochs=E)
-        dt = time.time() - t
-        res = {'model': 'gensim', 'epochs': E, 'train_s': dt, 'throughput': eff / dt, 'vocab': len(m.wv),
-               **evaluate(m.wv)}
-        print(json.dumps(res), flush=True)
-        results.append(res)
-        del m
-    if 'cli' in a.only:
-        out = os.path.join(tmp, f'cli-{E}')
-        t = time.time()
-        subprocess.run(['fasttext', 'skipgram', '-input', corpus, '-output', out, '-dim', '100', '-ws', '5', '-neg', '5',
-                        '-minCount', '5', '-minn', '3', '-maxn', '6', '-bucket', '2000000', '-epoch', str(E),
-                        '-thread', str(a.workers), '-verbose', '0'], check=True)
-        dt = time.time() - t
-        m = load_facebook_model(out + '.bin')
-        res = {'model': 'fasttext-cli', 'epochs': E, 'wall_s': dt, 'vocab': len(m.wv), **evaluate(m.wv)}
-        print(json.dumps(res), flush=True)
-        results.append(res)
-        for ext in ('.bin', '.vec'):
-            os.remove(out + ext)
-summary = {'tokens': n, 'workers': a.workers, 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
-           'loadavg': os.getloadavg(), 'results': results}
-with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', a.out), 'w') as f:
-    json.dump(summary, f, indent=1)
-print(json.dumps(summary['loadavg']))
+    for seed in seeds:
+        if 'ours' in a.only:
+            out_bin = os.path.join(tmp, f'ours-{E}-{seed}.bin')
+            r = subprocess.run(['node', os.path.join(ROOT, 'tooling', 'golden', 'embeddings', 'fasttext_train_ours.mjs'),
+                                corpus, out_bin, str(E), str(a.workers), str(a.bucket), str(seed)],
+                               capture_output=True, text=True, check=True)
+            info = json.loads(r.stdout.strip().splitlines()[-1])
+            m = load_facebook_model(out_bin)
+            done({'model': 'ours', 'label': a.label, 'epochs': E, **info, **evaluate(m.wv)})
+            del m
+            os.remove(out_bin)
+        if 'gensim' in a.only:
+            m = FastText(vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, sg=1, alpha=0.025,
+                         min_alpha=0.0001, min_n=3, max_n=6, bucket=a.bucket, workers=a.workers, seed=seed, epochs=E)
+            s = LineSentence(corpus)
+            m.build_vocab(s)
+            t = time.time()
+            eff, raw = m.train(s, total_examples=m.corpus_count, epochs=E)
+            dt = time.time() - t
+            done({'model': 'gensim', 'epochs': E, 'seed': seed, 'train_s': dt, 'throughput': eff / dt,
+                  'vocab': len(m.wv), **evaluate(m.wv)})
+            del m
+        if 'cli' in a.only:
+            out = os.path.join(tmp, f'cli-{E}-{seed}')
+            t = time.time()
+            subprocess.run(['fasttext', 'skipgram', '-input', corpus, '-output', out, '-dim', '100', '-ws', '5', '-neg',
+                            '5', '-minCount', '5', '-minn', '3', '-maxn', '6', '-bucket', str(a.bucket), '-epoch', str(E),
+                            '-thread', str(a.workers), '-seed', str(seed), '-verbose', '0'], check=True)
+            dt = time.time() - t
+            m = load_facebook_model(out + '.bin')
+            done({'model': 'fasttext-cli', 'epochs': E, 'seed': seed, 'wall_s': dt, 'vocab': len(m.wv),
+                  **evaluate(m.wv)})
+            del m
+            for ext in ('.bin', '.vec'):
+                os.remove(out + ext)
+save()
+print(json.dumps(os.getloadavg()))

@@ -1,9 +1,11 @@
 // Trains our fastText (skip-gram, the settings of fasttext_quality.py) on a corpus file and
-// writes a fastText .bin with our writer; prints one JSON line of stats. Needs the built package.
-// node tooling/golden/embeddings/fasttext_train_ours.mjs <corpus> <out.bin> <epochs> <workers> [bucket = 2000000]
-import { saveFastTextBin, trainFastText } from '../../../packages/embeddings/dist/index.js';
+// writes a fastText .bin with our writer; prints one JSON line of stats. Needs the built package
+// (or another build of it: EMB_DIST=/abs/path/to/dist/index.js, e.g. to compare two kernels).
+// node tooling/golden/embeddings/fasttext_train_ours.mjs <corpus> <out.bin> <epochs> <workers> [bucket = 2000000] [seed = 1]
+const dist = process.env.EMB_DIST ?? '../../../packages/embeddings/dist/index.js';
+const { saveFastTextBin, trainFastText } = await import(dist);
 
-const [corpus, out, epochs, workers, bucket = '2000000'] = process.argv.slice(2);
+const [corpus, out, epochs, workers, bucket = '2000000', seed = '1'] = process.argv.slice(2);
 const t = performance.now();
 const r = await trainFastText(corpus, {
   sg: true,
@@ -19,7 +21,7 @@ const r = await trainFastText(corpus, {
   bucket: Number(bucket),
   epochs: Number(epochs),
   workers: Number(workers),
-  seed: 1,
+  seed: Number(seed),
   computeLoss: false,
 });
 const wall = (performance.now() - t) / 1000;
@@ -31,5 +33,7 @@ console.log(
     throughput: r.stats.wordsPerSec,
     vocab: r.vocab.size,
     effective_words: r.stats.effectiveWords,
+    seed: Number(seed),
+    dist,
   }),
 );

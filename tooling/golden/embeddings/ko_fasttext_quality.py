@@ -3,7 +3,10 @@ syllable n-grams vs jamo n-grams.
 
 Run from the repo root after `pnpm --filter @wordloom/embeddings build`:
   /usr/bin/python3 tooling/golden/embeddings/ko_fasttext_quality.py [--reviews 0] [--epochs 5] \
-      [--bucket 2000000] [--out ko-fasttext-quality.json]
+      [--bucket 2000000] [--modes syllable,jamo] [--only ours,gensim] [--workers 2] [--seed 1] \
+      [--out ko-fasttext-quality.json]
+(the JSON is rewritten after every model, so a stopped run keeps what finished; EMB_DIST=…/dist/index.js
+trains ours with another build, see fasttext_train_ours.mjs)
 Corpus: the first --reviews texts of nsmc-raw (0 = all 712,383 reviews with text; whitespace tokens,
 one review a line), as the embeddings.w2v.ko bench; `jamo`: every Hangul syllable written as its
 initial, medial and final conjoining jamo (U+1100.., U+1161.., U+11A8..), '-' for an empty final
@@ -35,6 +38,10 @@ ap.add_argument('--epochs', type=int, default=5)
 ap.add_argument('--bucket', type=int, default=2_000_000)
 ap.add_argument('--modes', default='syllable,jamo')
 ap.add_argument('--out', default='ko-fasttext-quality.json')
+ap.add_argument('--only', default='ours,gensim')
+ap.add_argument('--workers', type=int, default=2)
+ap.add_argument('--seed', type=int, default=1)
+ap.add_argument('--label', default='', help='recorded with our rows (EMB_DIST picks another build)')
 a = ap.parse_args()
 
 
@@ -78,6 +85,23 @@ def ws_pairs(path, header):
 
 
 results = []
+
+
+def save():
+    # after every model, so that a run stopped early keeps what finished
+    summary = {'reviews': len(texts), 'tokens': tokens, 'epochs': a.epochs, 'bucket': a.bucket, 'workers': a.workers,
+               'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'loadavg': os.getloadavg(),
+               'results': results}
+    with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', a.out), 'w') as fo:
+        json.dump(summary, fo, indent=1)
+
+
+def done(res):
+    print(json.dumps(res), flush=True)
+    results.append(res)
+    save()
+
+
 for mode in a.modes.split(','):
     f = (lambda w: w) if mode == 'syllable' else jamo
     corpus = os.path.join(tmp, f'{mode}.txt')
@@ -128,31 +152,27 @@ for mode in a.modes.split(','):
         r['k2v_ws353_all_pairs_spearman'], r['k2v_ws353_all_pairs_n'] = all_pairs(wv, ws_sets['k2v'])
         return r
 
-    out_bin = os.path.join(tmp, f'ours-{mode}.bin')
-    t = time.time()
-    p = subprocess.run(['node', os.path.join(ROOT, 'tooling', 'golden', 'embeddings', 'fasttext_train_ours.mjs'),
-                        corpus, out_bin, str(a.epochs), '2', str(a.bucket)], capture_output=True, text=True, check=True)
-    info = json.loads(p.stdout.strip().splitlines()[-1])
-    res = {'model': 'ours', 'mode': mode, **info, 'loadavg_after': os.getloadavg(),
-           **evaluate(load_facebook_model(out_bin).wv)}
-    os.remove(out_bin)
-    print(json.dumps(res), flush=True)
-    results.append(res)
-    m = FastText(vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, sg=1, alpha=0.025, min_alpha=0.0001,
-                 min_n=3, max_n=6, bucket=a.bucket, workers=2, seed=1, epochs=a.epochs)
-    s = LineSentence(corpus)
-    t = time.time()
-    m.build_vocab(s)
-    t1 = time.time()
-    eff, raw = m.train(s, total_examples=m.corpus_count, epochs=a.epochs)
-    dt = time.time() - t1
-    res = {'model': 'gensim', 'mode': mode, 'train_s': dt, 'wall_s': time.time() - t, 'throughput': eff / dt,
-           'vocab': len(m.wv), 'loadavg_after': os.getloadavg(), **evaluate(m.wv)}
-    print(json.dumps(res), flush=True)
-    results.append(res)
-    del m
-summary = {'reviews': len(texts), 'tokens': tokens, 'epochs': a.epochs, 'bucket': a.bucket,
-           'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'loadavg': os.getloadavg(),
-           'results': results}
-with open(os.path.join(ROOT, 'tooling', 'golden', 'embeddings', a.out), 'w') as fo:
-    json.dump(summary, fo, indent=1)
+    if 'ours' in a.only:
+        out_bin = os.path.join(tmp, f'ours-{mode}.bin')
+        p = subprocess.run(['node', os.path.join(ROOT, 'tooling', 'golden', 'embeddings', 'fasttext_train_ours.mjs'),
+                            corpus, out_bin, str(a.epochs), str(a.workers), str(a.bucket), str(a.seed)],
+                           capture_output=True, text=True, check=True)
+        info = json.loads(p.stdout.strip().splitlines()[-1])
+        done({'model': 'ours', 'label': a.label, 'mode': mode, **info, 'loadavg_after': os.getloadavg(),
+              **evaluate(load_facebook_model(out_bin).wv)})
+        os.remove(out_bin)
+    if 'gensim' in a.only:
+        m = FastText(vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, sg=1, alpha=0.025,
+                     min_alpha=0.0001, min_n=3, max_n=6, bucket=a.bucket, workers=a.workers, seed=a.seed,
+                     epochs=a.epochs)
+        s = LineSentence(corpus)
+        t = time.time()
+        m.build_vocab(s)
+        t1 = time.time()
+        eff, raw = m.train(s, total_examples=m.corpus_count, epochs=a.epochs)
+        dt = time.time() - t1
+        done({'model': 'gensim', 'mode': mode, 'seed': a.seed, 'train_s': dt, 'wall_s': time.time() - t,
+              'throughput': eff / dt, 'effective_words': eff, 'vocab': len(m.wv), 'loadavg_after': os.getloadavg(),
+              **evaluate(m.wv)})
+        del m
+save()
