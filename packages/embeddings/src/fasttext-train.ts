@@ -11,8 +11,15 @@ import { encodeCorpus, readSentences, type CorpusSource, type EncodedCorpus, typ
 import { EOS, FastTextKeyedVectors, ngramHashes } from './fasttext.js';
 import type { FastTextArgs } from './fasttext-format.js';
 import { huffmanTree, sigmoidTables, type TrainProgress } from './word2vec.js';
-import { checkWorkers } from './internal/pool.js';
-import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
+import {
+  checkInt,
+  checkRunSettings,
+  isEncoded,
+  prepareRun,
+  runPrepared,
+  unpadRows,
+  type RunSettings,
+} from './internal/driver.js';
 import { fillUniformRows } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
@@ -94,14 +101,6 @@ export interface FastTextResult {
   stats: { rawWords: number; effectiveWords: number; seconds: number; wordsPerSec: number; loss: number };
 }
 
-function isEncoded(x: unknown): x is EncodedCorpus {
-  return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
-}
-
-function checkInt(fn: string, name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
-}
-
 type Resolved = FastTextResult['options'];
 
 function resolve(fn: string, opts: FastTextOptions): Resolved {
@@ -129,19 +128,10 @@ function resolve(fn: string, opts: FastTextOptions): Resolved {
     maxSentenceLength: opts.maxSentenceLength ?? 10000,
     wordTransform: opts.wordTransform,
   };
-  checkInt(fn, 'vectorSize', o.vectorSize, 1);
-  checkInt(fn, 'window', o.window, 1);
-  checkInt(fn, 'negative', o.negative, 0);
-  checkInt(fn, 'epochs', o.epochs, 1);
-  checkInt(fn, 'workers', o.workers, 1);
+  checkRunSettings(fn, o);
   checkInt(fn, 'minn', o.minn, 1);
   checkInt(fn, 'maxn', o.maxn, 0);
   checkInt(fn, 'bucket', o.bucket, 0);
-  checkWorkers(fn, o.workers);
-  if (!o.hs && o.negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
-  if (!(o.alpha > 0) || !(o.minAlpha >= 0))
-    throw new RangeError(`${fn}: alpha = ${o.alpha}, minAlpha = ${o.minAlpha} must be > 0 and >= 0`);
-  if (!(o.sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${o.sample}`);
   return o;
 }
 

@@ -8,8 +8,14 @@
  */
 import { encodeCorpus, negativeCumTable, type CorpusSource, type EncodedCorpus, type Vocab } from './corpus.js';
 import { KeyedVectors } from './keyed-vectors.js';
-import { checkWorkers } from './internal/pool.js';
-import { prepareRun, runPrepared, unpadRows, type RunSettings } from './internal/driver.js';
+import {
+  checkRunSettings,
+  isEncoded,
+  prepareRun,
+  runPrepared,
+  unpadRows,
+  type RunSettings,
+} from './internal/driver.js';
 import { fillUniformRows } from './internal/util.js';
 import { encodeUpdate } from './internal/update-vocab.js';
 
@@ -205,14 +211,6 @@ export function unigramTable(counts: ArrayLike<number>, nsExponent: number, size
   return table;
 }
 
-function isEncoded(x: unknown): x is EncodedCorpus {
-  return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
-}
-
-function checkInt(fn: string, name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
-}
-
 /**
  * Trains word2vec on a corpus (a file path, `.gz`, an iterable of sentences, or an
  * {@link EncodedCorpus} from {@link encodeCorpus}).
@@ -299,17 +297,8 @@ async function train(
   const minAlpha = opts.minAlpha ?? 0.0001;
   const sample = opts.sample ?? 1e-3;
   const seed = opts.seed ?? 1;
-  checkInt(fn, 'vectorSize', D, 1);
-  checkInt(fn, 'window', window, 1);
-  checkInt(fn, 'negative', negative, 0);
-  checkInt(fn, 'epochs', epochs, 1);
-  checkInt(fn, 'workers', workers, 1);
-  checkWorkers(fn, workers);
+  checkRunSettings(fn, { vectorSize: D, window, negative, hs, epochs, workers, alpha, minAlpha, sample });
   opts.signal?.throwIfAborted();
-  if (!hs && negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
-  if (!(alpha > 0) || !(minAlpha >= 0))
-    throw new RangeError(`${fn}: alpha = ${alpha}, minAlpha = ${minAlpha} must be > 0 and >= 0`);
-  if (!(sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${sample}`);
 
   const enc = isEncoded(corpus)
     ? corpus

@@ -2,33 +2,17 @@
  * `embed train --method fasttext [--jamo]`, `embed neighbors` on the fastText model, and
  * `tokenize train --model unigram`, run in-process on tiny data (a few seconds each).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setupBackend } from '@wordloom/core';
 import { loadFastTextBin, readWord2VecFormat } from '@wordloom/embeddings';
 import { composeJamo, decomposeJamo, fromTokenizerJson } from '@wordloom/tokenizer';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../main.js';
+import { describe, expect, it } from 'vitest';
+import { cliTestDir, runCli as run } from './testdata/run-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The first 400 reviews of packages/embeddings/test/fixtures/nsmc.excerpt.txt (NSMC, CC0 1.0). */
 const reviews = join(here, '..', 'testdata', 'nsmc-reviews.txt');
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** Neighbour words printed by `embed neighbors` (lines `word  0.123`). */
 function neighbourWords(out: string): string[] {
@@ -41,11 +25,7 @@ function neighbourWords(out: string): string[] {
 const conjoiningJamo = /[\u1100-\u11ff]/;
 const tiny = ['--size', '16', '--epochs', '2', '--min-count', '2', '--bucket', '5000', '--sg', '--quiet'];
 
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-demo-ft-'));
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = cliTestDir('wordloom-demo-ft-');
 
 describe('embed train --method fasttext', () => {
   it('writes model.bin that loads and gives a vector for an unseen word; neighbors answers a misspelling', async () => {

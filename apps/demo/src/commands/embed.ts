@@ -16,7 +16,7 @@ import {
   trainWord2Vec,
   writeWord2VecFormat,
 } from '@wordloom/embeddings';
-import type { FastTextResult } from '@wordloom/embeddings';
+import type { FastTextResult, TrainProgress } from '@wordloom/embeddings';
 import { composeJamo, decomposeJamo } from '@wordloom/tokenizer';
 import { CliError, PROGRAM, commonOptions, intOption, type Command, type ParsedArgs } from '../args.js';
 import { DATASETS, findData, readText } from '../data.js';
@@ -112,39 +112,9 @@ export async function trainWikiVectors(
       wv: r.wv,
     };
   }
-  if (cfg.method === 'fasttext') {
-    const bar = progress('fastText', 1000, { quiet: opts.quiet, unit: '%' });
-    const ft = await trainFastText(sentences, {
-      vectorSize: cfg.vectorSize,
-      window: cfg.window,
-      minCount: cfg.minCount,
-      epochs: cfg.epochs,
-      negative: cfg.negative,
-      sg: cfg.sg,
-      seed: cfg.seed,
-      minn: cfg.minn ?? 3,
-      maxn: cfg.maxn ?? 6,
-      bucket: cfg.bucket ?? 2_000_000,
-      workers: 1,
-      ...(cfg.jamo ? { wordTransform: (w: string) => decomposeJamo(w) } : {}),
-      onProgress: (p) =>
-        bar.update(Math.round(p.progress * 1000), { 'words/s': Math.round(p.wordsPerSec), loss: p.loss }),
-    });
-    bar.update(1000);
-    bar.stop();
-    return {
-      corpus: path,
-      words,
-      vocabulary: ft.wv.kv.size,
-      seconds: since(t0),
-      wordsPerSec: ft.stats.wordsPerSec,
-      loss: ft.stats.loss,
-      wv: cfg.jamo ? composedVectors(ft.wv.kv) : ft.wv.kv,
-      fastText: ft,
-    };
-  }
-  const bar = progress('word2vec', 1000, { quiet: opts.quiet, unit: '%' });
-  const r = await trainWord2Vec(sentences, {
+  // word2vec and fastText: the same options (fastText adds its n-grams) and the same progress bar
+  const bar = progress(cfg.method === 'fasttext' ? 'fastText' : 'word2vec', 1000, { quiet: opts.quiet, unit: '%' });
+  const common = {
     vectorSize: cfg.vectorSize,
     window: cfg.window,
     minCount: cfg.minCount,
@@ -153,19 +123,33 @@ export async function trainWikiVectors(
     sg: cfg.sg,
     seed: cfg.seed,
     workers: 1,
-    onProgress: (p) =>
+    onProgress: (p: TrainProgress) =>
       bar.update(Math.round(p.progress * 1000), { 'words/s': Math.round(p.wordsPerSec), loss: p.loss }),
-  });
+  };
+  const ft =
+    cfg.method === 'fasttext'
+      ? await trainFastText(sentences, {
+          ...common,
+          minn: cfg.minn ?? 3,
+          maxn: cfg.maxn ?? 6,
+          bucket: cfg.bucket ?? 2_000_000,
+          ...(cfg.jamo ? { wordTransform: (w: string) => decomposeJamo(w) } : {}),
+        })
+      : undefined;
+  const w2v = ft === undefined ? await trainWord2Vec(sentences, common) : undefined;
   bar.update(1000);
   bar.stop();
+  const wv = ft !== undefined ? (cfg.jamo ? composedVectors(ft.wv.kv) : ft.wv.kv) : w2v!.wv;
+  const stats = (ft ?? w2v!).stats;
   return {
     corpus: path,
     words,
-    vocabulary: r.wv.size,
+    vocabulary: wv.size,
     seconds: since(t0),
-    wordsPerSec: r.stats.wordsPerSec,
-    loss: r.stats.loss,
-    wv: r.wv,
+    wordsPerSec: stats.wordsPerSec,
+    loss: stats.loss,
+    wv,
+    ...(ft !== undefined ? { fastText: ft } : {}),
   };
 }
 
@@ -238,6 +222,11 @@ export function loadFastTextModel(dir: string, cmd: string): { wv: FastTextKeyed
   }
 }
 
+/** `word  0.123` lines, as `embed neighbors` and `embed analogy` print them. */
+function printNeighbours(ns: ReadonlyArray<{ word: string; similarity: number }>): void {
+  for (const n of ns) process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
+}
+
 function loadVectors(args: ParsedArgs, cmd: string): KeyedVectors {
   const dir = outDir(args, 'embed');
   const p = vectorsPath(dir);
@@ -251,20 +240,21 @@ function trainConfigFrom(args: ParsedArgs): EmbedTrainConfig {
   const jamo = args.values.jamo === true;
   if (jamo && method !== 'fasttext')
     throw new CliError(`${PROGRAM} embed train: --jamo needs --method fasttext (got --method ${method})`);
+  const int = (name: string, min: number): number => intOption(args, 'embed train', name, min);
   return {
     method,
     sg: args.values.sg === true,
     jamo,
-    minn: intOption(args, 'embed train', 'minn', 1),
-    maxn: intOption(args, 'embed train', 'maxn', 0),
-    bucket: intOption(args, 'embed train', 'bucket', 0),
-    vectorSize: intOption(args, 'embed train', 'size', 1),
-    window: intOption(args, 'embed train', 'window', 1),
-    minCount: intOption(args, 'embed train', 'min-count', 1),
-    epochs: intOption(args, 'embed train', 'epochs', 1),
-    negative: intOption(args, 'embed train', 'negative', 0),
-    seed: intOption(args, 'embed train', 'seed', 0),
-    maxWords: intOption(args, 'embed train', 'max-words', 0),
+    minn: int('minn', 1),
+    maxn: int('maxn', 0),
+    bucket: int('bucket', 0),
+    vectorSize: int('size', 1),
+    window: int('window', 1),
+    minCount: int('min-count', 1),
+    epochs: int('epochs', 1),
+    negative: int('negative', 0),
+    seed: int('seed', 0),
+    maxWords: int('max-words', 0),
   };
 }
 
@@ -377,18 +367,13 @@ export const embedCommands: Command[] = [
         }
         if (!ft.wv.has(word))
           process.stdout.write(`'${word}' is not in the vocabulary: its vector is built from its character n-grams\n`);
-        for (const n of ns) {
-          const w = ft.jamo ? composeJamo(n.word) : n.word;
-          process.stdout.write(`${w.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
-        }
+        printNeighbours(ft.jamo ? ns.map((n) => ({ ...n, word: composeJamo(n.word) })) : ns);
         return;
       }
       const wv = loadVectors(args, 'embed neighbors');
       if (!wv.has(word))
         throw new CliError(`${PROGRAM} embed neighbors: '${word}' is not in the vocabulary (${wv.size} words)`);
-      for (const n of wv.mostSimilar({ positive: [word], topn })) {
-        process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
-      }
+      printNeighbours(wv.mostSimilar({ positive: [word], topn }));
     },
   },
   {
@@ -403,8 +388,7 @@ export const embedCommands: Command[] = [
     async run(args) {
       const wv = loadVectors(args, 'embed analogy');
       const [a, b, c] = args.positionals.map((w) => w.toLowerCase());
-      for (const n of analogy(wv, a, b, c, intOption(args, 'embed analogy', 'topn', 1)))
-        process.stdout.write(`${n.word.padEnd(20)} ${n.similarity.toFixed(3)}\n`);
+      printNeighbours(analogy(wv, a, b, c, intOption(args, 'embed analogy', 'topn', 1)));
     },
   },
   {

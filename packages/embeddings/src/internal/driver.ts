@@ -7,7 +7,7 @@
  */
 import { subsampleThresholds, type EncodedCorpus } from '../corpus.js';
 import { aliasTable } from './alias-table.js';
-import { runKernelInWorkers, shared } from './pool.js';
+import { checkWorkers, runKernelInWorkers, shared } from './pool.js';
 import { chunkSentences, kernelModule } from './util.js';
 import { PROGRESS_SLOTS, w2vKernel, type W2VParams, type W2VShared } from './w2v-kernel.js';
 import { W2V_SIMD_WASM_BASE64 } from './w2v-simd-wasm.js';
@@ -38,6 +38,40 @@ export interface RunSettings {
   computeLoss: boolean;
   /** the kernel's seed (its per-worker xorshift streams) */
   kernelSeed: number;
+}
+
+/** Throws a RangeError naming `name` unless `v` is an integer ≥ `min`. */
+export function checkInt(fn: string, name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/**
+ * The option checks that word2vec and fastText share (one home; each trainer had a copy): sizes,
+ * counts, threads, something to train, learning rates, sampling. Each error names the function,
+ * the option and its value.
+ */
+export function checkRunSettings(
+  fn: string,
+  s: Pick<
+    RunSettings,
+    'vectorSize' | 'window' | 'negative' | 'hs' | 'epochs' | 'workers' | 'alpha' | 'minAlpha' | 'sample'
+  >,
+): void {
+  checkInt(fn, 'vectorSize', s.vectorSize, 1);
+  checkInt(fn, 'window', s.window, 1);
+  checkInt(fn, 'negative', s.negative, 0);
+  checkInt(fn, 'epochs', s.epochs, 1);
+  checkInt(fn, 'workers', s.workers, 1);
+  checkWorkers(fn, s.workers);
+  if (!s.hs && s.negative === 0) throw new RangeError(`${fn}: negative = 0 and hs = false: nothing to train`);
+  if (!(s.alpha > 0) || !(s.minAlpha >= 0))
+    throw new RangeError(`${fn}: alpha = ${s.alpha}, minAlpha = ${s.minAlpha} must be > 0 and >= 0`);
+  if (!(s.sample >= 0)) throw new RangeError(`${fn}: sample must be >= 0, got ${s.sample}`);
+}
+
+/** Whether a trainer's corpus argument is an already encoded corpus (not sentences to read). */
+export function isEncoded(x: unknown): x is EncodedCorpus {
+  return typeof x === 'object' && x !== null && (x as EncodedCorpus).ids instanceof Int32Array && 'vocab' in x;
 }
 
 /** Progress report (see `TrainProgress` in word2vec.ts). */
