@@ -181,7 +181,11 @@ export function pooledBatchMatMul(
   const sK = transposeA ? M : 1;
   const bsK = transposeB ? 1 : N;
   const bsJ = transposeB ? K : 1;
-  const parts = Math.max(1, Math.min(threads, batch * M4));
+  // more parts than threads: they are claimed by whichever thread is free (pool.ts), so a thread
+  // the OS holds back costs a part, not half the product; ≥ 16 row panels a part keeps B's
+  // panels reused across 64 rows
+  const units = batch * M4;
+  const parts = Math.max(1, Math.min(units, Math.max(threads, Math.min(4 * threads, Math.ceil(units / 16)))));
   // job 1: B panels (units of 8 columns of one product) and A panels (units of 4 rows)
   const packB = splitRange(batch * N8, parts);
   const packA = splitRange(batch * M4, parts);

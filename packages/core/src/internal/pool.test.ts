@@ -71,7 +71,6 @@ describe('intra-op pool', () => {
     expect(poolMatmulFunctions()).not.toBeNull();
     expect(await startThreads()).toBe(n);
     expect(poolActiveThreads()).toBe(n);
-    const jobs0 = poolStats().jobs.reduce((a, b) => a + b, 0);
     for (const s of shapes) {
       const a = randArray(s.batch * s.M * s.K);
       const b = randArray(s.batch * s.K * s.N);
@@ -79,11 +78,18 @@ describe('intra-op pool', () => {
       const got = pooledBatchMatMul(a, b, s, n).slice();
       expect(firstDifference(got, want), JSON.stringify(s)).toBe(-1);
     }
-    // every worker took part (two jobs per product: packing, then blocks)
+    // every worker took part: parts are claimed by whichever thread is awake, so on a loaded
+    // machine a worker may miss a few products; repeat one (bitwise each time) until each has run some
+    const s = shapes[0];
+    const a = randArray(s.batch * s.M * s.K);
+    const b = randArray(s.batch * s.K * s.N);
+    const want = simdBatchMatMul(a, b, s);
+    for (let i = 0; i < 500 && poolStats().jobs.some((j) => j === 0); i++) {
+      expect(firstDifference(pooledBatchMatMul(a, b, s, n).slice(), want)).toBe(-1);
+    }
     const { jobs } = poolStats();
     expect(jobs).toHaveLength(n - 1);
     for (const j of jobs) expect(j).toBeGreaterThan(0);
-    expect(jobs.reduce((a, b) => a + b, 0) - jobs0).toBeGreaterThanOrEqual(shapes.length);
   });
 
   it('batchMatMul (kernel simd, cpu backend) takes the pool and keeps its gradients', async () => {
@@ -159,7 +165,7 @@ describe('intra-op pool', () => {
     expect(await startThreads()).toBe(2);
     const far = 0x7ffffff0; // far past the memory's end
     expect(() => poolRun([[], [{ fn: fns.packB, args: [far, far, 1, 8, 8, 8, 1] }]])).toThrow(
-      /worker 0 \(matmul\.packB\) failed/,
+      /part 1 \(matmul\.packB\) failed/,
     );
     expect(await startThreads()).toBe(2);
     const s = shapes[0];

@@ -29,20 +29,35 @@
  * `at::parallel_for` uses on CPU; emscripten's pthreads over a shared `WebAssembly.Memory`.
  */
 
-/** Int32 words per worker slot (512 bytes, so two workers' words never share a cache line). */
-const SLOT = 128;
-/** Slot words: job sequence number, last finished job, state, error flag, jobs run, call count, calls. */
+/**
+ * Control block (Int32 words of a SharedArrayBuffer). A header the calling thread writes — the job
+ * number, the claim ticket, the count of finished parts, an error word — each on its own 64-byte
+ * line; then 16 words per worker (its state and how many parts it ran); then the job: a table of
+ * parts (offset, call count) and the calls (function id, argument count, arguments).
+ */
 const SEQ = 0;
-const DONE = 16; // another cache line than SEQ: the worker writes it, the caller writes SEQ
-const STATE = 17;
-const ERR = 18;
-const JOBS = 19;
-const NCALLS = 32;
-const CALLS = 33;
+const TICKET = 16;
+const DONE = 32;
+const ERR = 48;
+const NPARTS = 49; // -1: stop
+const HEADER = 64;
+const WSLOT = 16;
+const STATE = 0; // in a worker's slot
+const JOBS = 1;
+/** Words of the job area: the part table and the calls. */
+const JOB_WORDS = 8192;
 /** STATE values. */
 const STARTING = 0;
 const READY = 1;
 const FAILED = 2;
+/**
+ * The ticket: job tag (11 bits) · part count (10 bits) · next unclaimed part (10 bits) in one word,
+ * so a thread claims a part of the job it read with one compare-exchange, and a thread that woke
+ * for an earlier job sees the tag differ and claims nothing.
+ */
+const MAX_PARTS = 1023;
+// claimAndRun (shipped to the workers as source) uses these offsets as literals
+if (TICKET !== 16 || DONE !== 32 || ERR !== 48) throw new Error('pool: control block offsets changed');
 /** Exports per module in the function-id space (id = module · 64 + export index). */
 const FNS_PER_MODULE = 64;
 /** Spin iterations before `Atomics.wait` (≈ 10–50 µs): an op's join and the next op's fork are usually that close. */
@@ -258,7 +273,9 @@ export function poolKernel(name: string, base64: string): Map<string, PoolFuncti
     const fns = new Map<string, PoolFunction>();
     exportNames.forEach((fname, i) => {
       const local = inst.exports[fname] as (...args: number[]) => unknown;
-      fns.set(fname, { id: modules.length * FNS_PER_MODULE + i, name: `${name}.${fname}`, local });
+      const id = modules.length * FNS_PER_MODULE + i;
+      fns.set(fname, { id, name: `${name}.${fname}`, local });
+      localFns[id] = local;
     });
     entry = { name, module, exportNames, fns };
   } catch {
@@ -279,12 +296,14 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 /** The worker's program, as source: runs in a Node eval worker and in a classic Web Worker alike. */
 const WORKER_SOURCE = `
 'use strict';
-const SLOT = ${SLOT}, SEQ = ${SEQ}, DONE = ${DONE}, STATE = ${STATE}, ERR = ${ERR}, JOBS = ${JOBS};
-const NCALLS = ${NCALLS}, CALLS = ${CALLS}, READY = ${READY}, FAILED = ${FAILED}, FNS = ${FNS_PER_MODULE};
-const SPIN = ${SPIN};
+const SEQ = ${SEQ}, TICKET = ${TICKET}, DONE = ${DONE}, ERR = ${ERR}, NPARTS = ${NPARTS}, HEADER = ${HEADER};
+const WSLOT = ${WSLOT}, STATE = ${STATE}, JOBS = ${JOBS}, READY = ${READY}, FAILED = ${FAILED};
+const FNS = ${FNS_PER_MODULE}, SPIN = ${SPIN};
+const claimAndRun = (${claimAndRun.toString()});
 function start(msg) {
   const ctl = new Int32Array(msg.control);
-  const base = msg.index * SLOT;
+  const slot = HEADER + msg.index * WSLOT;
+  const jobArea = HEADER + msg.workers * WSLOT;
   const fns = [];
   try {
     msg.modules.forEach((m, k) => {
@@ -292,39 +311,20 @@ function start(msg) {
       m.exportNames.forEach((name, i) => { fns[k * FNS + i] = inst.exports[name]; });
     });
   } catch (e) {
-    Atomics.store(ctl, base + STATE, FAILED);
-    Atomics.notify(ctl, base + STATE);
+    Atomics.store(ctl, slot + STATE, FAILED);
     return;
   }
-  // read SEQ before saying READY: the caller posts jobs only to READY workers, so every later
-  // change of SEQ is a job
-  let last = Atomics.load(ctl, base + SEQ);
-  Atomics.store(ctl, base + STATE, READY);
-  Atomics.notify(ctl, base + STATE);
-  const args = [];
+  const call = (id, args) => fns[id].apply(null, args);
+  let last = Atomics.load(ctl, SEQ);
+  Atomics.store(ctl, slot + STATE, READY);
   for (;;) {
-    let s = Atomics.load(ctl, base + SEQ);
-    for (let i = 0; s === last && i < SPIN; i++) s = Atomics.load(ctl, base + SEQ);
-    if (s === last) { Atomics.wait(ctl, base + SEQ, last); continue; }
+    let s = Atomics.load(ctl, SEQ);
+    for (let i = 0; s === last && i < SPIN; i++) s = Atomics.load(ctl, SEQ);
+    if (s === last) { Atomics.wait(ctl, SEQ, last); continue; }
     last = s;
-    const n = ctl[base + NCALLS];
-    if (n < 0) return; // stop
-    let err = 0;
-    try {
-      let p = base + CALLS;
-      for (let c = 0; c < n; c++) {
-        const f = fns[ctl[p]];
-        const k = ctl[p + 1];
-        args.length = k;
-        for (let j = 0; j < k; j++) args[j] = ctl[p + 2 + j];
-        f.apply(null, args);
-        p += 2 + k;
-      }
-    } catch (e) { err = 1; }
-    ctl[base + ERR] = err;
-    ctl[base + JOBS]++;
-    Atomics.store(ctl, base + DONE, s);
-    Atomics.notify(ctl, base + DONE);
+    if (Atomics.load(ctl, NPARTS) < 0) return; // stop
+    const ran = claimAndRun(ctl, s, jobArea, call);
+    if (ran > 0) Atomics.add(ctl, slot + JOBS, ran);
   }
 }
 if (typeof self === 'undefined' && typeof require === 'function') {
@@ -335,6 +335,48 @@ if (typeof self === 'undefined' && typeof require === 'function') {
 }
 `;
 
+/**
+ * Claims parts of job `s` until none is left and runs them (the calling thread and every worker
+ * run this same function; its source is part of the worker's). Returns how many parts it ran. A
+ * part that throws sets ERR to its index + 1. Written in plain JS: it is shipped to the workers as
+ * source (`toString()`).
+ */
+function claimAndRun(
+  ctl: Int32Array,
+  s: number,
+  jobArea: number,
+  call: (id: number, args: number[]) => unknown,
+): number {
+  const tag = s & 0x7ff;
+  let ran = 0;
+  for (;;) {
+    const t = Atomics.load(ctl, 16); // TICKET
+    if (t >>> 20 !== tag) return ran; // another job now
+    const n = (t >>> 10) & 0x3ff;
+    const i = t & 0x3ff;
+    if (i >= n) return ran;
+    if (Atomics.compareExchange(ctl, 16, t, t + 1) !== t) continue;
+    // part i is ours: the job area stays as it is until every claimed part is done
+    const at = ctl[jobArea + 2 * i];
+    const calls = ctl[jobArea + 2 * i + 1];
+    try {
+      let p = at;
+      for (let c = 0; c < calls; c++) {
+        const k = ctl[p + 1];
+        const args = new Array(k);
+        for (let j = 0; j < k; j++) args[j] = ctl[p + 2 + j];
+        call(ctl[p], args);
+        p += 2 + k;
+      }
+    } catch {
+      Atomics.compareExchange(ctl, 48, 0, i + 1); // ERR: the first failing part
+    }
+    ran++;
+    Atomics.add(ctl, 32, 1); // DONE
+    Atomics.notify(ctl, 32);
+  }
+}
+
 /** Starts the workers if they are not running (asynchronous: they report ready later). */
 function ensureStarted(): Generation | null {
   const threads = getThreads();
@@ -344,7 +386,7 @@ function ensureStarted(): Generation | null {
   const mem = poolMemory();
   if (threads < 2 || !mem || modules.length === 0) return null;
   const workers = threads - 1;
-  const control = new Int32Array(new SharedArrayBuffer(4 * SLOT * workers));
+  const control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + WSLOT * workers + JOB_WORDS)));
   const g: Generation = { control, workers: [], modules: modules.length };
   const payload = modules.map((m) => ({ module: m.module, exportNames: m.exportNames }));
   try {
@@ -355,7 +397,7 @@ function ensureStarted(): Generation | null {
         worker.on('error', () => markFailed(control, w));
         worker.on('exit', () => markFailed(control, w));
         worker.unref();
-        worker.postMessage({ control: control.buffer, memory: mem, modules: payload, index: w });
+        worker.postMessage({ control: control.buffer, memory: mem, modules: payload, index: w, workers });
         g.workers.push(worker);
       }
     } else {
@@ -364,7 +406,7 @@ function ensureStarted(): Generation | null {
       for (let w = 0; w < workers; w++) {
         const worker = new W(g.url, { name: `wordloom-pool-${w}` });
         worker.onerror = () => markFailed(control, w);
-        worker.postMessage({ control: control.buffer, memory: mem, modules: payload, index: w });
+        worker.postMessage({ control: control.buffer, memory: mem, modules: payload, index: w, workers });
         g.workers.push(worker);
       }
     }
@@ -378,16 +420,15 @@ function ensureStarted(): Generation | null {
 }
 
 function markFailed(control: Int32Array, w: number): void {
-  Atomics.store(control, w * SLOT + STATE, FAILED);
-  Atomics.store(control, w * SLOT + ERR, 1);
-  Atomics.notify(control, w * SLOT + DONE); // wake a join waiting on it
+  Atomics.store(control, HEADER + w * WSLOT + STATE, FAILED);
+  Atomics.notify(control, DONE); // wake a join waiting on it
 }
 
 /** Indices of the workers ready for a job now. */
 function readyWorkers(g: Generation): number[] {
   const out: number[] = [];
   for (let w = 0; w < g.workers.length; w++) {
-    if (Atomics.load(g.control, w * SLOT + STATE) === READY) out.push(w);
+    if (Atomics.load(g.control, HEADER + w * WSLOT + STATE) === READY) out.push(w);
   }
   return out;
 }
@@ -411,7 +452,7 @@ export function poolStats(): { threads: number; ready: number; jobs: number[]; e
   return {
     threads: getThreads(),
     ready: readyWorkers(g).length,
-    jobs: g.workers.map((_, w) => Atomics.load(g.control, w * SLOT + JOBS)),
+    jobs: g.workers.map((_, w) => Atomics.load(g.control, HEADER + w * WSLOT + JOBS)),
     error: startError,
   };
 }
@@ -427,7 +468,7 @@ export async function startPoolWorkers(timeoutMs = 10_000): Promise<number> {
   if (!g) return 1;
   const t0 = Date.now();
   for (;;) {
-    const states = g.workers.map((_, w) => Atomics.load(g.control, w * SLOT + STATE));
+    const states = g.workers.map((_, w) => Atomics.load(g.control, HEADER + w * WSLOT + STATE));
     if (states.every((s) => s !== STARTING) || Date.now() - t0 > timeoutMs) break;
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -439,78 +480,88 @@ export function stopThreads(): void {
   const g = gen;
   if (!g) return;
   gen = null;
-  for (let w = 0; w < g.workers.length; w++) {
-    const base = w * SLOT;
-    g.control[base + NCALLS] = -1;
-    Atomics.add(g.control, base + SEQ, 1);
-    Atomics.notify(g.control, base + SEQ);
-    g.workers[w].terminate();
-  }
+  Atomics.store(g.control, NPARTS, -1);
+  Atomics.add(g.control, SEQ, 1);
+  Atomics.notify(g.control, SEQ);
+  for (const w of g.workers) w.terminate();
   if (g.url) URL.revokeObjectURL(g.url);
 }
 
+/** The calling thread's instance of each pool function, by id. */
+const localFns: Array<(...args: number[]) => unknown> = [];
+
+function callLocal(id: number, args: number[]): unknown {
+  return localFns[id](...args);
+}
+
 /**
- * Runs a job: `parts[0]` on the calling thread, `parts[i]` on the i-th ready worker, and returns
- * when all are done (fork–join). `parts.length` must not exceed {@link poolActiveThreads}; calls
- * use functions from {@link poolKernel} and byte offsets into {@link poolMemory}. Throws when a
- * worker's call failed (a trap), naming it.
+ * Runs a job of `parts` (each a list of calls) and returns when all are done (fork–join). The
+ * parts are claimed one by one, by the calling thread and by whichever workers are awake (a
+ * compare-exchange on a ticket word): a worker that the OS has not scheduled yet — a loaded
+ * machine, a busy browser — leaves its share to the others instead of holding up the join. Which
+ * thread runs a part does not change its result. Give at most {@link poolActiveThreads} parts
+ * (more only add claims); calls use functions from {@link poolKernel} and byte offsets into
+ * {@link poolMemory}. Throws when a call failed (a trap), naming the part's functions.
  */
 export function poolRun(parts: PoolCall[][]): void {
   if (busy) throw new Error('poolRun: called while another pool job runs (not re-entrant)');
-  const g = parts.length > 1 ? gen : null;
-  const ready = g ? readyWorkers(g) : [];
-  if (parts.length > 1 + ready.length) {
-    throw new Error(`poolRun: ${parts.length} parts but only ${1 + ready.length} threads are ready`);
+  const n = parts.length;
+  const g = gen;
+  if (n === 0) return;
+  if (n > MAX_PARTS) throw new Error(`poolRun: ${n} parts exceed ${MAX_PARTS}`);
+  if (n === 1 || !g || readyWorkers(g).length === 0) {
+    // no worker: the parts in order, here
+    parts.forEach((calls, i) => {
+      try {
+        for (const c of calls) c.fn.local(...c.args);
+      } catch (e) {
+        throw new Error(`poolRun: part ${i} (${calls.map((c) => c.fn.name).join(', ')}) failed: ${String(e)}`);
+      }
+    });
+    return;
   }
   busy = true;
   try {
-    const id = ++seq;
-    const used: number[] = [];
-    for (let p = 1; p < parts.length; p++) {
-      const w = ready[p - 1];
-      const base = w * SLOT;
-      const ctl = g!.control;
-      let at = base + CALLS;
-      for (const call of parts[p]) {
-        if (at + 2 + call.args.length > base + SLOT)
-          throw new Error('poolRun: a job has too many calls or arguments for a slot');
-        ctl[at] = call.fn.id;
-        ctl[at + 1] = call.args.length;
-        for (let j = 0; j < call.args.length; j++) ctl[at + 2 + j] = call.args[j];
-        at += 2 + call.args.length;
+    const ctl = g.control;
+    const jobArea = HEADER + g.workers.length * WSLOT;
+    let at = jobArea + 2 * n;
+    parts.forEach((calls, i) => {
+      ctl[jobArea + 2 * i] = at;
+      ctl[jobArea + 2 * i + 1] = calls.length;
+      for (const c of calls) {
+        if (at + 2 + c.args.length > jobArea + JOB_WORDS) {
+          throw new Error(`poolRun: the job does not fit the control block (${JOB_WORDS} words)`);
+        }
+        ctl[at] = c.fn.id;
+        ctl[at + 1] = c.args.length;
+        for (let j = 0; j < c.args.length; j++) ctl[at + 2 + j] = c.args[j];
+        at += 2 + c.args.length;
       }
-      ctl[base + NCALLS] = parts[p].length;
-      ctl[base + ERR] = 0;
-      Atomics.store(ctl, base + SEQ, id);
-      Atomics.notify(ctl, base + SEQ);
-      used.push(w);
+    });
+    seq = seq >= 0x3fffffff ? 1 : seq + 1;
+    const s = seq;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, ERR, 0);
+    Atomics.store(ctl, NPARTS, n);
+    Atomics.store(ctl, TICKET, ((s & 0x7ff) << 20) | (n << 10));
+    Atomics.store(ctl, SEQ, s);
+    Atomics.notify(ctl, SEQ);
+    claimAndRun(ctl, s, jobArea, callLocal);
+    let d = Atomics.load(ctl, DONE);
+    for (let i = 0; d < n && i < SPIN; i++) d = Atomics.load(ctl, DONE);
+    const t0 = Date.now();
+    while (d < n && Date.now() - t0 < JOIN_TIMEOUT_MS) {
+      Atomics.wait(ctl, DONE, d, 50);
+      d = Atomics.load(ctl, DONE);
     }
-    let mine: unknown;
-    try {
-      for (const call of parts[0] ?? []) call.fn.local(...call.args);
-    } catch (e) {
-      mine = e;
-    }
-    const failed: string[] = [];
-    for (const w of used) {
-      const ctl = g!.control;
-      const base = w * SLOT;
-      let d = Atomics.load(ctl, base + DONE);
-      for (let i = 0; d !== id && i < SPIN; i++) d = Atomics.load(ctl, base + DONE);
-      const t0 = Date.now();
-      while (d !== id && Atomics.load(ctl, base + STATE) === READY) {
-        Atomics.wait(ctl, base + DONE, d, 50);
-        d = Atomics.load(ctl, base + DONE);
-        if (Date.now() - t0 > JOIN_TIMEOUT_MS) break;
-      }
-      if (d !== id || ctl[base + ERR] !== 0) {
-        failed.push(`worker ${w} (${parts[used.indexOf(w) + 1].map((c) => c.fn.name).join(', ')})`);
-      }
-    }
-    if (mine !== undefined) throw mine;
-    if (failed.length > 0) {
+    const err = Atomics.load(ctl, ERR);
+    if (d < n || err !== 0) {
       stopThreads(); // a worker that failed may be in any state: start fresh next time
-      throw new Error(`poolRun: ${failed.join('; ')} failed (a trap: an offset out of the memory?)`);
+      if (err !== 0) {
+        const names = parts[err - 1].map((c) => c.fn.name).join(', ');
+        throw new Error(`poolRun: part ${err - 1} (${names}) failed (a trap: an offset out of the memory?)`);
+      }
+      throw new Error(`poolRun: ${n - d} of ${n} parts unfinished after ${JOIN_TIMEOUT_MS / 1000} s (a worker died?)`);
     }
   } finally {
     busy = false;
