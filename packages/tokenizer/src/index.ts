@@ -57,6 +57,7 @@ export {
   type UnigramTrainingResult,
 } from './unigram-trainer.js';
 export { PieceType, Unigram, type UnigramOptions, type UnigramSampleOptions } from './unigram.js';
+export { SentencePieceChar, SentencePieceWord, type SentencePieceWordCharOptions } from './spm-word-char.js';
 export {
   Precompiled,
   SentencePieceNormalizer,

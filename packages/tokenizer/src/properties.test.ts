@@ -129,7 +129,7 @@ describe('bad input', () => {
   it('malformed fields are named with the value found', () => {
     const base = { model: { type: 'WordLevel', vocab: { a: 0, '<unk>': 1 }, unk_token: '<unk>' } };
     expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Wordy' } })).toThrow(
-      /model\.type = "Wordy" is not a supported model \(BPE, WordPiece, WordLevel, Unigram\)/,
+      /model\.type = "Wordy" is not a supported model \(BPE, WordPiece, WordLevel, Unigram, SentencePieceWord, SentencePieceChar\)/,
     );
     expect(() => fromTokenizerJson({ ...base, model: { ...base.model, type: 'Unigram' } })).toThrow(
       /model\.vocab must be an array, got object/,

@@ -63,6 +63,8 @@ describe.each(['ko-unigram', 'ko-bpe', 'en-unigram', 'en-bpe'])('%s.model', (nam
 
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers.js';
+import { SentencePieceNormalizer, type SentencePieceNormalizerOptions } from './sentencepiece.js';
+import { Rng } from './internal/rng.js';
 function normalizeText(n: Normalizer, text: string): string {
   const s = NormalizedString.fromOriginal(text);
   n.normalize(s);
@@ -167,5 +169,76 @@ describe('sentencePieceToTokenizerJson (converter) vs Hugging Face tokenizers', 
     expect(same).toBeGreaterThanOrEqual(g.lines.length - 1);
     // and HF itself agreed with spm_encode on nearly every line (differences: README)
     expect(summary.models[name]!.hfEqualsSpm).toBeGreaterThanOrEqual(g.lines.length - 6);
+  });
+});
+
+describe('the ids-only fast path (normalizeUnits + encodeUnitsInto) agrees with the aligned pipeline', () => {
+  // random text over the characters where sentencepiece's normalizer has cases: spaces and tabs,
+  // literal ▁, fullwidth forms, ligatures, NBSP/U+3000, combining marks, emoji and ZWJ, lone
+  // surrogates, user-defined symbols (en-unigram has <sep>, [MASK], http), spelled control pieces
+  const alphabet = [
+    ' ',
+    ' ',
+    '  ',
+    '\t',
+    '\u2581',
+    'a',
+    'b',
+    'ht',
+    'tp',
+    'http',
+    'Ａ',
+    'ｶ',
+    'ﬁ',
+    '\u00a0',
+    '\u3000',
+    'e\u0301',
+    '가',
+    '나',
+    '한국',
+    '\u1100\u1161',
+    '😀',
+    '\u200d',
+    '\ud800',
+    '\udc00',
+    '<s>',
+    '[MASK]',
+    '<sep>',
+    '1',
+    '.',
+    '\u0000',
+    'Ω',
+    '㍿',
+  ];
+  const rng = new Rng(20261203);
+  const texts = Array.from({ length: 400 }, () => {
+    let s = '';
+    const len = rng.nextU32() % 12;
+    for (let i = 0; i < len; i++) s += alphabet[rng.nextU32() % alphabet.length];
+    return s;
+  });
+  const ko = parseSentencePieceModel(model('ko-unigram')).normalizerSpec.precompiledCharsmap;
+  const variants: Array<[string, SentencePieceNormalizerOptions]> = [
+    ['defaults + nmt_nfkc', { charsmap: ko }],
+    ['identity, keep whitespace', { removeExtraWhitespaces: false }],
+    ['no dummy prefix, user symbols', { charsmap: ko, addDummyPrefix: false, userDefinedSymbols: ['http', '[MASK]'] }],
+    ['whitespace as suffix', { charsmap: ko, treatWhitespaceAsSuffix: true }],
+    ['no escaping', { charsmap: ko, escapeWhitespaces: false }],
+    [
+      'suffix, no escaping, keep whitespace',
+      { treatWhitespaceAsSuffix: true, escapeWhitespaces: false, removeExtraWhitespaces: false },
+    ],
+  ];
+  it.each(variants)('normalizeUnits = normalize (%s)', (_, opts) => {
+    const norm = new SentencePieceNormalizer(opts);
+    for (const t of texts) {
+      const n = norm.normalizeUnits(t);
+      expect(String.fromCharCode(...norm.units.subarray(0, n))).toBe(normalizeText(norm, t));
+      expect(norm.normalizeString(t)).toBe(normalizeText(norm, t));
+    }
+  });
+  it.each(['ko-unigram', 'en-unigram'])('%s: encodeIds = encode(...).ids on random text', (name) => {
+    const tok = readSentencePieceModel(model(name));
+    for (const t of texts) expect(Array.from(tok.encodeIds(t))).toEqual(Array.from(tok.encode(t).ids));
   });
 });

@@ -21,6 +21,7 @@ import {
 } from './decoders.js';
 import { BPE } from './bpe.js';
 import { PieceType, Unigram } from './unigram.js';
+import { SentencePieceChar, SentencePieceWord } from './spm-word-char.js';
 import { Tokenizer, type SpecialTokenRole } from './tokenizer.js';
 
 const FN = 'readSentencePieceModel';
@@ -365,6 +366,10 @@ export class CharsMap {
 
   /** Per BMP code unit: 0 unknown, 1 no rule starts with this code point, 2 some rule may. */
   private readonly dead = new Uint8Array(0x10000);
+  /** True when no rule starts with the BMP code unit `c` (known once `longestAt` met it). */
+  isDead(c: number): boolean {
+    return this.dead[c] === 1;
+  }
 
   /**
    * Longest rule matching `text` at UTF-16 index `i`, walking the trie over the UTF-8 bytes of
@@ -694,15 +699,126 @@ export class SentencePieceNormalizer implements Normalizer {
     s.rebuild(outs, bounds);
   }
 
-  /** The normalized text only (no alignment): the fast path of `Tokenizer.encodeIds`. */
+  /** The normalized text only (no alignment). */
   normalizeString(text: string): string {
-    if (text.length === 0) return text;
+    const n = this.normalizeUnits(text);
     let r = '';
-    this.run(text, (o) => {
-      r += o;
-    });
+    for (let i = 0; i < n; i += 4096) r += String.fromCharCode(...this.units.subarray(i, Math.min(n, i + 4096)));
     return r;
   }
+
+  /**
+   * The normalized text as UTF-16 code units in `this.units[0, length)` (a buffer reused by
+   * the next call; returns the length): sentencepiece's `Normalizer::Normalize` written as its
+   * loop is (leading spaces, dummy prefix, prefix by prefix with `is_prev_space`, trailing
+   * spaces), straight into a typed array — no alignment, no chunk strings, no callbacks. The
+   * fast path of `Tokenizer.encodeIds` and of `trainUnigram`'s loading (the aligned `normalize`
+   * gives the same text; a property test checks both).
+   */
+  normalizeUnits(text: string): number {
+    const n = text.length;
+    if (n === 0) return 0;
+    const map = this.charsmap;
+    const users = this.userDefinedSymbols;
+    const removeExtra = this.removeExtraWhitespaces;
+    const SPACE = this.escapeWhitespaces ? 0x2581 : 0x20;
+    let buf = this.units;
+    if (buf.length < 2 * n + 2) buf = this.units = new Uint16Array(2 * n + 16);
+    let o = 0;
+    let i = 0;
+    // one NormalizePrefix at i: its end, and its output (a string, or null for text[i, end))
+    let end = 0;
+    const prefix = (): string | null => {
+      for (let k = 0; k < users.length; k++) {
+        if (text.startsWith(users[k]!, i)) {
+          end = i + users[k]!.length;
+          return null;
+        }
+      }
+      if (map !== null) {
+        const m = map.longestAt(text, i);
+        if (m !== null) {
+          end = m[0];
+          return map.replacement(m[1]);
+        }
+      }
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        if (c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+          end = i + 2;
+          return null;
+        }
+        end = i + 1;
+        return '\ufffd'; // a lone surrogate: sentencepiece's malformed UTF-8 → U+FFFD
+      }
+      end = i + 1;
+      return null;
+    };
+    if (removeExtra) {
+      // leading prefixes that normalize to exactly " "
+      while (i < n) {
+        const rep = prefix();
+        if (rep === null ? end - i === 1 && text.charCodeAt(i) === 0x20 : rep === ' ') i = end;
+        else break;
+      }
+      if (i === n) return 0;
+    }
+    const suffix = this.treatWhitespaceAsSuffix;
+    if (!suffix && this.addDummyPrefix) buf[o++] = SPACE;
+    let prevSpace = removeExtra;
+    const plain = users.length === 0;
+    while (i < n) {
+      // fast path: a BMP char no rule starts with and no user symbol (one unit in, one out)
+      const c = text.charCodeAt(i);
+      if (plain && (c < 0xd800 || c > 0xdfff) && (map === null || map.isDead(c))) {
+        if (o + 2 > buf.length) {
+          const grown = new Uint16Array(2 * o + 16);
+          grown.set(buf.subarray(0, o));
+          buf = this.units = grown;
+        }
+        if (c !== 0x20) {
+          buf[o++] = c;
+          prevSpace = false;
+        } else if (!prevSpace) {
+          buf[o++] = SPACE;
+          prevSpace = removeExtra;
+        }
+        i++;
+        continue;
+      }
+      const r = prefix();
+      let a = r === null ? i : 0;
+      const b = r === null ? end : r.length;
+      const src = r === null ? text : r;
+      if (prevSpace) while (a < b && src.charCodeAt(a) === 0x20) a++;
+      if (a < b) {
+        if (o + (b - a) + 2 > buf.length) {
+          const grown = new Uint16Array(2 * (o + (b - a)) + 16);
+          grown.set(buf.subarray(0, o));
+          buf = this.units = grown;
+        }
+        for (let k = a; k < b; k++) {
+          const c = src.charCodeAt(k);
+          buf[o++] = c === 0x20 ? SPACE : c;
+        }
+        prevSpace = src.charCodeAt(b - 1) === 0x20;
+      }
+      i = end;
+      if (!removeExtra) prevSpace = false;
+    }
+    if (removeExtra) while (o > 0 && buf[o - 1] === SPACE) o--;
+    if (suffix && this.addDummyPrefix) {
+      if (o + 1 > buf.length) {
+        const grown = new Uint16Array(o + 16);
+        grown.set(buf.subarray(0, o));
+        buf = this.units = grown;
+      }
+      buf[o++] = SPACE;
+    }
+    return o;
+  }
+  /** Output buffer of `normalizeUnits` (valid until its next call). */
+  units = new Uint16Array(256);
 
   toJSON(): Record<string, unknown> {
     return {
@@ -834,7 +950,14 @@ export function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenize
       fuseUnk: true,
       byteFallback: ts.byteFallback,
     });
-  } else throw new Error(`${FN}: model_type ${ts.modelType} is not supported yet (unigram and bpe are)`);
+  } else if (ts.modelType === 'word' || ts.modelType === 'char') {
+    const opts = {
+      vocab: proto.pieces.map((p): [string, number] => [p.piece, p.score]),
+      pieceTypes: proto.pieces.map((p) => p.type),
+      byteFallback: ts.byteFallback,
+    };
+    model = ts.modelType === 'word' ? new SentencePieceWord(opts) : new SentencePieceChar(opts);
+  } else throw new Error(`${FN}: model_type ${ts.modelType} is not supported (unigram, bpe, word and char are)`);
   const tok = new Tokenizer({
     model,
     normalizer,

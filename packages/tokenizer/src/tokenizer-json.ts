@@ -34,6 +34,7 @@ import { BPE } from './bpe.js';
 import { WordPiece } from './wordpiece.js';
 import { WordLevel } from './word-level.js';
 import { Unigram } from './unigram.js';
+import { SentencePieceChar, SentencePieceWord } from './spm-word-char.js';
 import { Jamo } from './jamo.js';
 import { Precompiled, SentencePieceNormalizer, fromBase64 } from './sentencepiece.js';
 import { MAX_TOKEN_ID, VocabError, type Model } from './model.js';
@@ -428,7 +429,9 @@ function parseModel(v: unknown, path: string): Model {
         vocab: vocabMap(o.vocab, `${path}.vocab`),
         unkToken: str(o.unk_token ?? '<unk>', `${path}.unk_token`),
       });
-    case 'Unigram': {
+    case 'Unigram':
+    case 'SentencePieceWord':
+    case 'SentencePieceChar': {
       const vocab = arr(o.vocab, `${path}.vocab`).map((e, i): [string, number] => {
         const p = arr(e, `${path}.vocab[${i}]`);
         if (p.length !== 2) fail(`${path}.vocab[${i}]`, `must be [piece, score], got ${describe(e)}`);
@@ -441,17 +444,23 @@ function parseModel(v: unknown, path: string): Model {
         o.piece_types === undefined || o.piece_types === null
           ? null
           : arr(o.piece_types, `${path}.piece_types`).map((t, i) => int(t, `${path}.piece_types[${i}]`));
+      const byteFallback = bool(o.byte_fallback, `${path}.byte_fallback`, false);
+      if (type !== 'Unigram') {
+        if (types === null) fail(`${path}.piece_types`, `is required for ${type}`);
+        const opts = { vocab, pieceTypes: types, byteFallback };
+        return type === 'SentencePieceWord' ? new SentencePieceWord(opts) : new SentencePieceChar(opts);
+      }
       return new Unigram({
         vocab,
         unkId: o.unk_id === undefined || o.unk_id === null ? null : int(o.unk_id, `${path}.unk_id`),
-        byteFallback: bool(o.byte_fallback, `${path}.byte_fallback`, false),
+        byteFallback,
         pieceTypes: types,
       });
     }
     default:
       return fail(
         `${path}.type`,
-        `= ${JSON.stringify(type)} is not a supported model (BPE, WordPiece, WordLevel, Unigram)`,
+        `= ${JSON.stringify(type)} is not a supported model (BPE, WordPiece, WordLevel, Unigram, SentencePieceWord, SentencePieceChar)`,
       );
   }
 }

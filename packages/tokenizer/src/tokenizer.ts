@@ -316,6 +316,8 @@ export class Tokenizer {
     return e;
   }
 
+  /** Reused id buffer of the sentencepiece encodeIds path (copied out by toArray). */
+  private readonly spmIds = new IdBuffer(256);
   /** The normalizer applied to an added token's content (for `normalized: true` tokens). */
   private readonly normalizeContent = (s: string): string => {
     if (this.normalizer === null) return s;
@@ -517,10 +519,14 @@ export class Tokenizer {
       (options.allowedSpecial ?? 'none') === 'none' &&
       this.addedVocabulary.tokens.every((t) => t.special)
     ) {
-      // sentencepiece pipeline: normalized string + Viterbi ids, no alignment or token objects
-      const out: number[] = [];
-      model.encodeIdsInto(this.normalizer.normalizeString(text), out);
-      return Int32Array.from(out);
+      // sentencepiece pipeline: normalized code units in a reused buffer + Viterbi ids, no
+      // alignment, strings or token objects
+      const norm = this.normalizer;
+      const n = norm.normalizeUnits(text);
+      const out = this.spmIds;
+      out.n = 0;
+      model.encodeUnitsInto(norm.units, n, out);
+      return out.toArray();
     }
     return this.encode(text, options).ids;
   }

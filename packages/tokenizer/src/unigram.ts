@@ -12,6 +12,7 @@
 import type { Model, ModelToken } from './model.js';
 import { VocabError } from './model.js';
 import { randomFn, type RandomSource } from './internal/rng.js';
+import { IdBuffer } from './internal/id-buffer.js';
 
 /** sentencepiece `ModelProto.SentencePiece.Type`. */
 export const PieceType = {
@@ -78,7 +79,8 @@ const ident = (x: number): number => x;
 
 /**
  * A trie over UTF-16 code units with its transitions in one open-addressing hash table
- * ((node, unit) -> child), which is several times faster than a Map per node.
+ * ((node, unit) -> child), which is several times faster than a Map per node, and the root's
+ * children in a direct 64K table (the first step of every lookup costs one array read).
  */
 export class UnitTrie {
   private keyNode = new Int32Array(1024).fill(-1);
@@ -86,7 +88,9 @@ export class UnitTrie {
   private child = new Int32Array(1024);
   private mask = 1023;
   private used = 0;
-  private readonly values: number[] = [-1];
+  private readonly root = new Int32Array(0x10000).fill(-1);
+  private values = new Int32Array(64).fill(-1);
+  private nodes = 1;
   private slot(node: number, c: number): number {
     let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & this.mask;
     for (;;) {
@@ -112,9 +116,19 @@ export class UnitTrie {
       this.child[h] = oldChild[i]!;
     }
   }
+  private newNode(): number {
+    if (this.nodes === this.values.length) {
+      const v = new Int32Array(2 * this.nodes).fill(-1);
+      v.set(this.values);
+      this.values = v;
+    }
+    return this.nodes++;
+  }
   insert(key: string, value: number): void {
-    let node = 0;
-    for (let i = 0; i < key.length; i++) {
+    if (key.length === 0) throw new Error('UnitTrie: empty key');
+    let node = this.root[key.charCodeAt(0)]!;
+    if (node < 0) node = this.root[key.charCodeAt(0)] = this.newNode();
+    for (let i = 1; i < key.length; i++) {
       const c = key.charCodeAt(i);
       let h = this.slot(node, c);
       if (this.keyNode[h] === -1) {
@@ -124,16 +138,20 @@ export class UnitTrie {
         }
         this.keyNode[h] = node;
         this.keyUnit[h] = c;
-        this.child[h] = this.values.length;
-        this.values.push(-1);
+        this.child[h] = this.newNode();
         this.used++;
       }
       node = this.child[h]!;
     }
     this.values[node] = value;
   }
-  /** Child of `node` by code unit `c`, or -1. */
+  /** Child of the root by code unit `c`, or -1. */
+  first(c: number): number {
+    return this.root[c]!;
+  }
+  /** Child of `node` by code unit `c`, or -1 (node 0 is the root). */
   step(node: number, c: number): number {
+    if (node === 0) return this.root[c]!;
     const mask = this.mask;
     const kn = this.keyNode;
     let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & mask;
@@ -144,6 +162,7 @@ export class UnitTrie {
       h = (h + 1) & mask;
     }
   }
+  /** The value stored at `node`, or -1. */
   value(node: number): number {
     return this.values[node]!;
   }
@@ -287,22 +306,25 @@ export class Unigram implements Model {
     return this.scores[id]!;
   }
 
-  private requireUnk(word: string, i: number): number {
+  /** Code units of the word being segmented (reused). */
+  private bufUnits = new Uint16Array(256);
+  private bufPath = new Int32Array(256);
+
+  private requireUnk(u: Uint16Array, i: number, n: number): number {
     if (this.unkId === null)
       throw new Error(
-        `Unigram: ${JSON.stringify(word.slice(i, i + 2))} at ${i} is not in the vocabulary and the model has no unk_id`,
+        `Unigram: ${JSON.stringify(String.fromCharCode(...u.subarray(i, Math.min(n, i + 2))))} at ${i} is not in the vocabulary and the model has no unk_id`,
       );
     return this.unkId;
   }
 
   /**
-   * Best segmentation as [start, end, id] triples (sentencepiece's optimized Viterbi:
-   * best path ending at each position, candidates in order of start then length).
+   * sentencepiece's optimized Viterbi over the code units `u[0, n)`: the best path ending at
+   * each position, candidates in order of start then length. Leaves, per end position e of
+   * the best path, its start in `bufStarts[e]` and its piece in `bufIds[e]`; returns the
+   * number of pieces on the path. Allocates nothing once the buffers are large enough.
    */
-  viterbi(word: string): Int32Array {
-    const n = word.length;
-    const f = this.f;
-    const spm = this.pieceTypes !== null;
+  private viterbiUnits(u: Uint16Array, n: number): number {
     if (this.bufBest.length < n + 1) {
       const size = Math.max(n + 1, 2 * this.bufBest.length);
       this.bufBest = new Float64Array(size);
@@ -312,46 +334,80 @@ export class Unigram implements Model {
     const best = this.bufBest;
     const startsAt = this.bufStarts;
     const bestId = this.bufIds;
+    const spm = this.pieceTypes !== null;
+    const scores = this.scores;
+    const kind = this.kind;
+    const trie = this.trie;
     best[0] = 0;
     startsAt.fill(-1, 0, n + 1);
-    const trie = this.trie;
     for (let s = 0; s < n;) {
-      const mblen = isHighSurrogatePair(word, s) ? 2 : 1;
+      const c0 = u[s]!;
+      const mblen = c0 >= 0xd800 && c0 <= 0xdbff && s + 1 < n && (u[s + 1]! & 0xfc00) === 0xdc00 ? 2 : 1;
       const till = best[s]!;
       let hasSingle = false;
-      let node = 0;
-      for (let k = s; k < n; k++) {
-        node = trie.step(node, word.charCodeAt(k));
-        if (node < 0) break;
+      let node = trie.first(c0);
+      for (let k = s; node >= 0;) {
         const id = trie.value(node);
-        if (id < 0) continue;
-        const kind = this.kind[id]!;
-        if (kind === 2) continue;
-        const end = k + 1;
-        // user-defined: sentencepiece's bonus length * max_score - 0.1 (length in UTF-8 bytes here).
-        // sentencepiece's `score` is a double there (the ?: mixes float and double), so the
-        // candidate is a double compared with the stored float, and rounded when stored.
-        const cand = kind === 1 && spm ? f(this.byteLen[id]! * this.maxScore) - 0.1 + till : this.scores[id]! + till;
-        if (startsAt[end] === -1 || cand > best[end]!) {
-          best[end] = f(cand);
-          startsAt[end] = s;
-          bestId[end] = id;
+        if (id >= 0) {
+          const kd = kind[id]!;
+          if (kd !== 2) {
+            const end = k + 1;
+            if (spm) {
+              // user-defined: sentencepiece's bonus length * max_score - 0.1 (length in UTF-8
+              // bytes here). sentencepiece's `score` is a double there (the ?: mixes float and
+              // double), so the candidate is a double compared with the stored float, and
+              // rounded when stored.
+              const cand = kd === 1 ? Math.fround(this.byteLen[id]! * this.maxScore) - 0.1 + till : scores[id]! + till;
+              if (startsAt[end] === -1 || cand > best[end]!) {
+                best[end] = Math.fround(cand);
+                startsAt[end] = s;
+                bestId[end] = id;
+              }
+            } else {
+              const cand = scores[id]! + till;
+              if (startsAt[end] === -1 || cand > best[end]!) {
+                best[end] = cand;
+                startsAt[end] = s;
+                bestId[end] = id;
+              }
+            }
+            if (end - s === mblen) hasSingle = true;
+          }
         }
-        if (end - s === mblen) hasSingle = true;
+        if (++k >= n) break;
+        node = trie.step(node, u[k]!);
       }
       if (!hasSingle) {
         const end = s + mblen;
-        const cand = f(this.unkScore + till);
+        const cand = spm ? Math.fround(this.unkScore + till) : this.unkScore + till;
         if (startsAt[end] === -1 || cand > best[end]!) {
           best[end] = cand;
           startsAt[end] = s;
-          bestId[end] = this.requireUnk(word, s);
+          bestId[end] = this.requireUnk(u, s, n);
         }
       }
       s += mblen;
     }
     let count = 0;
     for (let e = n; e > 0; e = startsAt[e]!) count++;
+    return count;
+  }
+
+  /** The code units of `word` in `bufUnits`. */
+  private unitsOf(word: string): Uint16Array {
+    const n = word.length;
+    if (this.bufUnits.length < n) this.bufUnits = new Uint16Array(Math.max(n, 2 * this.bufUnits.length));
+    const u = this.bufUnits;
+    for (let i = 0; i < n; i++) u[i] = word.charCodeAt(i);
+    return u;
+  }
+
+  /** Best segmentation as [start, end, id] triples (see viterbiUnits). */
+  viterbi(word: string): Int32Array {
+    const n = word.length;
+    const count = this.viterbiUnits(this.unitsOf(word), n);
+    const startsAt = this.bufStarts;
+    const bestId = this.bufIds;
     const out = new Int32Array(3 * count);
     let j = count;
     for (let e = n; e > 0; e = startsAt[e]!) {
@@ -397,14 +453,34 @@ export class Unigram implements Model {
 
   /** Ids of the best segmentation (what `tokenize` gives, without token objects), appended to `out`. */
   encodeIdsInto(word: string, out: number[]): void {
-    if (word.length === 0) return;
-    const seg = this.viterbi(word);
+    const ids = new IdBuffer(word.length + 4);
+    this.encodeUnitsInto(this.unitsOf(word), word.length, ids);
+    for (let i = 0; i < ids.n; i++) out.push(ids.buf[i]!);
+  }
+
+  /**
+   * Ids of the best segmentation of the code units `u[0, n)` appended to `out` (the
+   * allocation-free path of `Tokenizer.encodeIds`: `SentencePieceNormalizer.normalizeUnits`
+   * writes the units, this reads them). Unknown runs fused, or `<0xNN>` bytes with byte fallback.
+   */
+  encodeUnitsInto(u: Uint16Array, n: number, out: IdBuffer): void {
+    if (n === 0) return;
+    const count = this.viterbiUnits(u, n);
+    const startsAt = this.bufStarts;
+    const bestId = this.bufIds;
+    if (this.bufPath.length < count) this.bufPath = new Int32Array(Math.max(count, 2 * this.bufPath.length));
+    const path = this.bufPath;
+    let j = count;
+    for (let e = n; e > 0; e = startsAt[e]!) path[--j] = e;
+    const unk = this.unkId;
     let prevUnk = false;
-    for (let k = 0; k < seg.length; k += 3) {
-      const id = seg[k + 2]!;
-      const isUnk = id === this.unkId;
+    for (let k = 0; k < count; k++) {
+      const e = path[k]!;
+      const id = bestId[e]!;
+      const isUnk = id === unk;
       if (isUnk && this.byteIds !== null) {
-        for (const b of utf8.encode(word.slice(seg[k]!, seg[k + 1]!))) out.push(this.byteIds[b]!);
+        const s = startsAt[e]!;
+        for (const b of utf8.encode(String.fromCharCode(...u.subarray(s, e)))) out.push(this.byteIds[b]!);
       } else if (!(isUnk && prevUnk)) out.push(id);
       prevUnk = isUnk;
     }
@@ -462,7 +538,7 @@ export class Unigram implements Model {
         if (length === 1) hasSingle = true;
       }
       if (!hasSingle) {
-        const nd = mk(this.requireUnk(word, s), b, 1, this.unkScore);
+        const nd = mk(this.unkId ?? this.requireUnk(this.unitsOf(word), s, word.length), b, 1, this.unkScore);
         begin[b]!.push(nd);
         end[b + 1]!.push(nd);
       }

@@ -32,6 +32,13 @@ export class IdBuffer {
   }
   /** The ids written so far (a copy of exactly that length). */
   toArray(): Int32Array {
-    return this.buf.slice(0, this.n);
+    const n = this.n;
+    if (n > 64) return this.buf.slice(0, n);
+    // short results: a plain copy loop (TypedArray.prototype.slice costs more than the copy
+    // here: 10 % of the sentencepiece encodeIds profile on NSMC reviews, ~20 ids a line)
+    const out = new Int32Array(n);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    return out;
   }
 }
