@@ -216,10 +216,11 @@ describe('the ids-only fast path (normalizeUnits + encodeUnitsInto) agrees with 
     const len = rng.nextU32() % 12;
     for (let i = 0; i < len; i++) s += alphabet[rng.nextU32() % alphabet.length];
     return s;
-  });
+  }).concat(['', '\u2581', ' \u2581 ', '\u2581\u2581a\u2581\u2581', '\u3000\u3000', 'a  b', ' \t x']);
   const ko = parseSentencePieceModel(model('ko-unigram')).normalizerSpec.precompiledCharsmap;
   const variants: Array<[string, SentencePieceNormalizerOptions]> = [
     ['defaults + nmt_nfkc', { charsmap: ko }],
+    ['identity', {}],
     ['identity, keep whitespace', { removeExtraWhitespaces: false }],
     ['no dummy prefix, user symbols', { charsmap: ko, addDummyPrefix: false, userDefinedSymbols: ['http', '[MASK]'] }],
     ['whitespace as suffix', { charsmap: ko, treatWhitespaceAsSuffix: true }],
