@@ -23,7 +23,6 @@
  * `IsValidSentencePiece` (▁ only as a prefix, one Unicode script per piece, digits apart).
  */
 import { corpusSequences, type Corpus } from './corpus.js';
-import { NormalizedString } from './normalized-string.js';
 import { SentencePieceNormalizer, sentencePieceTokenizer, type SentencePieceModelProto } from './sentencepiece.js';
 import { PieceType, UnitTrie } from './unigram.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -204,10 +203,14 @@ class TrainLattice {
   score = new Float64Array(256);
   m = 0;
   n = 0;
-  private a = new Float64Array(64);
-  private b = new Float64Array(64);
   private charIndex = new Int32Array(64);
   private charStart = new Int32Array(64);
+  private s1 = new Float64Array(32);
+  private s2 = new Float64Array(32);
+  private b1 = new Int32Array(32);
+  private b2 = new Int32Array(32);
+  private r1 = new Int8Array(32);
+  private r2 = new Int8Array(32);
   build(word: string, trie: UnitTrie, scores: Float64Array, maxLen: number): void {
     if (this.charIndex.length < word.length + 1) {
       this.charIndex = new Int32Array(2 * word.length + 2);
@@ -228,10 +231,6 @@ class TrainLattice {
     ci[word.length] = n;
     this.n = n;
     this.m = 0;
-    if (this.a.length < n + 1) {
-      this.a = new Float64Array(2 * n + 2);
-      this.b = new Float64Array(2 * n + 2);
-    }
     const unk = unkScoreOf(scores);
     for (let b = 0; b < n; b++) {
       let node = 0;
@@ -269,62 +268,25 @@ class TrainLattice {
     this.len[k] = l;
     this.score[k] = sc;
   }
-  /** Forward-backward: add freq × marginal of each node to expected; returns log Z. */
-  marginal(freq: number, expected: Float64Array): number {
-    const n = this.n;
-    const m = this.m;
-    const alpha = this.a;
-    const beta = this.b;
-    alpha.fill(-Infinity, 0, n + 1);
-    beta.fill(-Infinity, 0, n + 1);
-    alpha[0] = 0;
-    beta[n] = 0;
-    const { begin, len, score, ids } = this;
-    for (let k = 0; k < m; k++) {
-      const e = begin[k]! + len[k]!;
-      alpha[e] = lse(alpha[e]!, alpha[begin[k]!]! + score[k]!);
-    }
-    for (let k = m - 1; k >= 0; k--) {
-      const b = begin[k]!;
-      beta[b] = lse(beta[b]!, beta[b + len[k]!]! + score[k]!);
-    }
-    const z = alpha[n]!;
-    for (let k = 0; k < m; k++) {
-      const id = ids[k]!;
-      if (id < 0) continue;
-      const b = begin[k]!;
-      expected[id] += freq * Math.exp(alpha[b]! + score[k]! + beta[b + len[k]!]! - z);
-    }
-    return z;
-  }
-  /** Viterbi path as node indices. */
-  viterbi(): number[] {
-    const n = this.n;
-    const best = this.a;
-    best.fill(-Infinity, 0, n + 1);
-    best[0] = 0;
-    const back = new Int32Array(n + 1).fill(-1);
-    for (let k = 0; k < this.m; k++) {
-      const e = this.begin[k]! + this.len[k]!;
-      const sc = best[this.begin[k]!]! + this.score[k]!;
-      if (back[e] === -1 || sc > best[e]!) {
-        best[e] = sc;
-        back[e] = k;
-      }
-    }
-    const path: number[] = [];
-    for (let p = n; p > 0; p = this.begin[back[p]!]!) path.push(back[p]!);
-    return path.reverse();
-  }
   /** The two best paths (as id lists) for pruning: [best] or [best, second] (2-best Viterbi). */
   twoBest(): number[][] {
     const n = this.n;
-    const s1 = new Float64Array(n + 1).fill(-Infinity);
-    const s2 = new Float64Array(n + 1).fill(-Infinity);
-    const b1 = new Int32Array(n + 1).fill(-1);
-    const b2 = new Int32Array(n + 1).fill(-1);
-    const r1 = new Int8Array(n + 1);
-    const r2 = new Int8Array(n + 1);
+    if (this.s1.length < n + 1) {
+      this.s1 = new Float64Array(2 * n + 2);
+      this.s2 = new Float64Array(2 * n + 2);
+      this.b1 = new Int32Array(2 * n + 2);
+      this.b2 = new Int32Array(2 * n + 2);
+      this.r1 = new Int8Array(2 * n + 2);
+      this.r2 = new Int8Array(2 * n + 2);
+    }
+    // scratch reused across calls (pruning calls this once per piece: 300k small lattices)
+    const { s1, s2, b1, b2, r1, r2 } = this;
+    s1.fill(-Infinity, 0, n + 1);
+    s2.fill(-Infinity, 0, n + 1);
+    b1.fill(-1, 0, n + 1);
+    b2.fill(-1, 0, n + 1);
+    r1.fill(0, 0, n + 1);
+    r2.fill(0, 0, n + 1);
     s1[0] = 0;
     for (let k = 0; k < this.m; k++) {
       const b = this.begin[k]!;
@@ -363,6 +325,247 @@ class TrainLattice {
     const out = [trace(0)];
     if (s2[n]! > -Infinity) out.push(trace(1));
     return out;
+  }
+}
+
+/**
+ * The lattices of all EM words in flat arrays, built once (a trie walk per word over the seed
+ * pieces) and afterwards only filtered when pieces are dropped (`compact`): the set of pieces
+ * only shrinks during training, so a word's lattice under the current pieces is its seed
+ * lattice without the dropped pieces' nodes, plus an unknown-char node where no single-char
+ * piece is left — the nodes and their order a fresh trie walk gives. Rebuilding every lattice
+ * at every EM step and pruning was half the trainer's time (profiled on 150k NSMC reviews,
+ * vocab 8k: 6.1 M seed-lattice nodes over 358k words). 10 bytes a node, in chunks of 2^20
+ * nodes (a word's nodes within one chunk), so that growing never copies.
+ */
+class LatticeCache {
+  private static readonly CHUNK = 1 << 20;
+  /** Per word: its chunk, its first node in it and one past its last, its length in chars. */
+  private readonly chunk: Int32Array;
+  private readonly start: Int32Array;
+  private readonly end: Int32Array;
+  private readonly chars: Int32Array;
+  private readonly pieces: Int32Array[] = [];
+  private readonly begins: Int32Array[] = [];
+  private readonly lens: Uint16Array[] = [];
+  private a = new Float64Array(64);
+  private b = new Float64Array(64);
+  private p = new Float64Array(256);
+  private back = new Int32Array(64);
+  readonly words: number;
+  /** Nodes in the cache. */
+  nodes = 0;
+
+  constructor(words: Array<[string, number]>, lat: TrainLattice, trie: UnitTrie, scores: Float64Array, maxLen: number) {
+    if (maxLen > 0xffff) throw new Error(`trainUnigram: maxPieceLength ${maxLen} is too large (at most 65535)`);
+    const n = words.length;
+    this.words = n;
+    this.chunk = new Int32Array(n);
+    this.start = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.chars = new Int32Array(n);
+    let c = -1;
+    let used = 0;
+    let cap = 0;
+    for (let w = 0; w < n; w++) {
+      lat.build(words[w]![0], trie, scores, maxLen);
+      const m = lat.m;
+      if (c < 0 || used + m > cap) {
+        cap = Math.max(LatticeCache.CHUNK, m);
+        this.pieces.push(new Int32Array(cap));
+        this.begins.push(new Int32Array(cap));
+        this.lens.push(new Uint16Array(cap));
+        c++;
+        used = 0;
+      }
+      this.chunk[w] = c;
+      this.start[w] = used;
+      this.end[w] = used + m;
+      this.chars[w] = lat.n;
+      this.pieces[c]!.set(lat.ids.subarray(0, m), used);
+      this.begins[c]!.set(lat.begin.subarray(0, m), used);
+      const len = this.lens[c]!;
+      for (let k = 0; k < m; k++) len[used + k] = lat.len[k]!;
+      used += m;
+      this.nodes += m;
+    }
+  }
+
+  /**
+   * Keep the nodes of pieces still in the model (`remap[old]` = new index, or −1 when
+   * dropped), in place; at each begin position without a single-char piece left, an
+   * unknown-char node after the others (as `TrainLattice.build` adds it).
+   */
+  compact(remap: Int32Array): void {
+    let c = -1;
+    let w = 0;
+    let piece = this.pieces[0]!;
+    let begin = this.begins[0]!;
+    let len = this.lens[0]!;
+    this.nodes = 0;
+    for (let i = 0; i < this.words; i++) {
+      if (this.chunk[i] !== c) {
+        c = this.chunk[i]!;
+        piece = this.pieces[c]!;
+        begin = this.begins[c]!;
+        len = this.lens[c]!;
+        w = 0;
+      }
+      const e = this.end[i]!;
+      let k = this.start[i]!;
+      this.start[i] = w;
+      while (k < e) {
+        const b = begin[k]!;
+        let single = false;
+        for (; k < e && begin[k] === b; k++) {
+          const id = piece[k]!;
+          if (id < 0) continue;
+          const nid = remap[id]!;
+          if (nid < 0) continue;
+          const l = len[k]!;
+          piece[w] = nid;
+          begin[w] = b;
+          len[w] = l;
+          if (l === 1) single = true;
+          w++;
+        }
+        if (!single) {
+          piece[w] = -1;
+          begin[w] = b;
+          len[w] = 1;
+          w++;
+        }
+      }
+      this.end[i] = w;
+      this.nodes += w - this.start[i]!;
+    }
+  }
+
+  private scratch(n: number, m: number): void {
+    if (this.a.length < n + 1) {
+      this.a = new Float64Array(2 * n + 2);
+      this.b = new Float64Array(2 * n + 2);
+      this.back = new Int32Array(2 * n + 2);
+    }
+    if (this.p.length < m) this.p = new Float64Array(Math.max(m, 2 * this.p.length));
+  }
+
+  /**
+   * Forward-backward over word `w`: add freq × marginal of each node to expected; returns
+   * log Z. In probability space (`prob[id]` = exp(score), `probUnk` = exp(unk score)): a
+   * product and a sum per node instead of sentencepiece's log-sum-exp (an exp and a log per
+   * node in each direction, plus an exp per marginal). Every score is < 0, so each path's
+   * probability is in (0, 1]; a word whose Z falls below 1e-250 (hundreds of characters: the
+   * products could lose precision in subnormals) is redone in log space. The two agree to
+   * rounding (≈1e-15 relative), not bit for bit (sentencepiece's own threads sum expected
+   * counts in a thread-dependent order too).
+   */
+  marginal(
+    w: number,
+    freq: number,
+    expected: Float64Array,
+    prob: Float64Array,
+    probUnk: number,
+    scores: Float64Array,
+    unk: number,
+  ): number {
+    const s = this.start[w]!;
+    const e = this.end[w]!;
+    const n = this.chars[w]!;
+    const c = this.chunk[w]!;
+    const piece = this.pieces[c]!;
+    const begin = this.begins[c]!;
+    const len = this.lens[c]!;
+    this.scratch(n, e - s);
+    const { a: A, b: B, p } = this;
+    A.fill(0, 0, n + 1);
+    B.fill(0, 0, n + 1);
+    A[0] = 1;
+    B[n] = 1;
+    for (let k = s; k < e; k++) {
+      const id = piece[k]!;
+      const pk = id >= 0 ? prob[id]! : probUnk;
+      p[k - s] = pk;
+      const b = begin[k]!;
+      A[b + len[k]!] += A[b]! * pk;
+    }
+    const z = A[n]!;
+    if (!(z > 1e-250 && z < Infinity)) return this.marginalLog(w, freq, expected, scores, unk);
+    for (let k = e - 1; k >= s; k--) {
+      const b = begin[k]!;
+      B[b] += B[b + len[k]!]! * p[k - s]!;
+    }
+    const f = freq / z;
+    for (let k = s; k < e; k++) {
+      const id = piece[k]!;
+      if (id < 0) continue;
+      const b = begin[k]!;
+      expected[id] += f * A[b]! * p[k - s]! * B[b + len[k]!]!;
+    }
+    return Math.log(z);
+  }
+
+  /** Forward-backward in log space (sentencepiece's arithmetic), for words with a tiny Z. */
+  private marginalLog(w: number, freq: number, expected: Float64Array, scores: Float64Array, unk: number): number {
+    const s = this.start[w]!;
+    const e = this.end[w]!;
+    const n = this.chars[w]!;
+    const c = this.chunk[w]!;
+    const piece = this.pieces[c]!;
+    const begin = this.begins[c]!;
+    const len = this.lens[c]!;
+    const { a: alpha, b: beta } = this;
+    alpha.fill(-Infinity, 0, n + 1);
+    beta.fill(-Infinity, 0, n + 1);
+    alpha[0] = 0;
+    beta[n] = 0;
+    const sc = (k: number): number => (piece[k]! >= 0 ? scores[piece[k]!]! : unk);
+    for (let k = s; k < e; k++) {
+      const b = begin[k]!;
+      alpha[b + len[k]!] = lse(alpha[b + len[k]!]!, alpha[b]! + sc(k));
+    }
+    for (let k = e - 1; k >= s; k--) {
+      const b = begin[k]!;
+      beta[b] = lse(beta[b]!, beta[b + len[k]!]! + sc(k));
+    }
+    const z = alpha[n]!;
+    for (let k = s; k < e; k++) {
+      const id = piece[k]!;
+      if (id < 0) continue;
+      const b = begin[k]!;
+      expected[id] += freq * Math.exp(alpha[b]! + scores[id]! + beta[b + len[k]!]! - z);
+    }
+    return z;
+  }
+
+  /** Add f to freq[id] for each piece on word w's Viterbi path (ties: the first node found). */
+  viterbiCount(w: number, f: number, freq: Float64Array, scores: Float64Array, unk: number): void {
+    const s = this.start[w]!;
+    const e = this.end[w]!;
+    const n = this.chars[w]!;
+    const c = this.chunk[w]!;
+    const piece = this.pieces[c]!;
+    const begin = this.begins[c]!;
+    const len = this.lens[c]!;
+    this.scratch(n, e - s);
+    const { a: best, back } = this;
+    best.fill(-Infinity, 0, n + 1);
+    back.fill(-1, 0, n + 1);
+    best[0] = 0;
+    for (let k = s; k < e; k++) {
+      const b = begin[k]!;
+      const end = b + len[k]!;
+      const id = piece[k]!;
+      const v = best[b]! + (id >= 0 ? scores[id]! : unk);
+      if (back[end] === -1 || v > best[end]!) {
+        best[end] = v;
+        back[end] = k;
+      }
+    }
+    for (let q = n; q > 0; q = begin[back[q]!]!) {
+      const id = piece[back[q]!]!;
+      if (id >= 0) freq[id] += f;
+    }
   }
 }
 
@@ -465,9 +668,7 @@ export async function trainUnigram(
       await tick();
     }
     if (line.length === 0 || enc.encode(line).length > maxSentence) continue;
-    const ns = NormalizedString.fromOriginal(line);
-    normalizer.normalize(ns);
-    const s = ns.normalized;
+    const s = normalizer.normalizeString(line); // = normalize(NormalizedString) without the alignment
     if (s.length === 0) continue;
     sentenceCounts.set(s, (sentenceCounts.get(s) ?? 0) + 1);
   }
@@ -511,117 +712,53 @@ export async function trainUnigram(
 
   // 2. seeds
   checkAbort(signal);
+  const nSentences = sentences.length;
   const seedChars = new Map<string, number>();
   for (const [s, f] of sentences)
     for (const ch of s) if (ch !== UNK_CHAR) seedChars.set(ch, (seedChars.get(ch) ?? 0) + f);
-  // words of the distinct sentences, counted once per distinct sentence (as sentencepiece's suffix array)
-  const wordOcc = new Map<string, number>();
-  for (const [s] of sentences) for (const w of splitWords(s)) wordOcc.set(w, (wordOcc.get(w) ?? 0) + 1);
-  const words: Array<[string, Int32Array, number]> = [];
-  for (const [w, c] of wordOcc) {
-    const cs: number[] = [];
-    for (let u = 0; u < w.length;) {
-      cs.push(u);
-      const ch = w.charCodeAt(u);
-      u += ch >= 0xd800 && ch <= 0xdbff && u + 1 < w.length && (w.charCodeAt(u + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
-    }
-    cs.push(w.length);
-    words.push([w, Int32Array.from(cs), c]);
-  }
-  // level-wise substring counting: freq and "next char" branching. alive[w][i] says that the
-  // substring of the previous length at position i repeats (apriori: only its extensions can).
-  const substr: Array<[string, number]> = [];
-  const alive = words.map(([, cs]) => new Uint8Array(cs.length - 1).fill(1));
-  // per word and position: index of its substring in this level's tables (-1: not counted)
-  const slots = words.map(([, cs]) => new Int32Array(cs.length - 1));
-  for (let len = 2; len <= maxLen; len++) {
-    checkAbort(signal);
-    // substring -> index; counts, first next char and "branches" in typed arrays (no objects)
-    const level = new Map<string, number>();
-    let cap = 1024;
-    let freqs = new Float64Array(cap);
-    let nexts = new Int32Array(cap);
-    let branch = new Uint8Array(cap);
-    let any = false;
-    for (let wi = 0; wi < words.length; wi++) {
-      const [w, cs, c] = words[wi]!;
-      const m = cs.length - 1;
-      const sl = slots[wi]!;
-      sl.fill(-1);
-      if (m < len) continue;
-      const al = alive[wi]!;
-      for (let i = 0; i + len <= m; i++) {
-        if (al[i] === 0) continue;
-        const sub = w.slice(cs[i]!, cs[i + len]!);
-        const next = i + len < m ? w.charCodeAt(cs[i + len]!) : 0x2581;
-        let k = level.get(sub);
-        if (k === undefined) {
-          k = level.size;
-          if (k >= cap) {
-            cap *= 2;
-            const f2 = new Float64Array(cap);
-            f2.set(freqs);
-            freqs = f2;
-            const n2 = new Int32Array(cap);
-            n2.set(nexts);
-            nexts = n2;
-            const b2 = new Uint8Array(cap);
-            b2.set(branch);
-            branch = b2;
-          }
-          level.set(sub, k);
-          freqs[k] = c;
-          nexts[k] = next;
-        } else {
-          freqs[k] += c;
-          if (nexts[k] !== next) branch[k] = 1;
-        }
-        sl[i] = k;
+  // the words of the distinct sentences: occurrences over the distinct sentences (seed counts, as
+  // sentencepiece's suffix array counts) and frequencies over all sentences (EM)
+  const wordIndex = new Map<string, number>();
+  const wordList: string[] = [];
+  const wordOcc: number[] = [];
+  const wordFreq: number[] = [];
+  for (const [s, f] of sentences) {
+    for (const w of splitWords(s)) {
+      let i = wordIndex.get(w);
+      if (i === undefined) {
+        i = wordList.length;
+        wordIndex.set(w, i);
+        wordList.push(w);
+        wordOcc.push(0);
+        wordFreq.push(0);
       }
+      wordOcc[i]! += 1;
+      wordFreq[i]! += f;
     }
-    for (let wi = 0; wi < words.length; wi++) {
-      const sl = slots[wi]!;
-      const al = alive[wi]!;
-      for (let i = 0; i < sl.length; i++) {
-        const k = sl[i]!;
-        al[i] = k >= 0 && freqs[k]! >= 2 ? 1 : 0;
-        if (al[i] === 1) any = true;
-      }
-    }
-    for (const [sub, k] of level) {
-      if (freqs[k]! < 2 || branch[k] === 0) continue;
-      if (
-        validPiece(
-          Array.from(sub, (ch) => ch.codePointAt(0)!),
-          validOpts,
-        )
-      )
-        substr.push([sub, freqs[k]! * len]);
-    }
-    if (!any) break;
-    await tick();
   }
-  // free the seed-stage tables before EM
-  alive.length = 0;
-  slots.length = 0;
-  words.length = 0;
-  wordOcc.clear();
+  // the sentences are not needed any more: free them before the seed tables
+  wordIndex.clear();
+  sentences.length = 0;
+  sentenceCounts.clear();
+  charCounts.clear();
+  const substr = await countSubstrings(wordList, wordOcc, maxLen, (cps) => validPiece(cps, validOpts), signal);
   const seeds: Pieces = sortedDesc([...seedChars]);
   for (const [w, sc] of sortedDesc(substr)) {
     if (seeds.length >= seedSize) break;
     if (seedChars.has(w)) continue;
     seeds.push([w, sc]);
   }
+  substr.length = 0;
   let sum = 0;
   for (const [, v] of seeds) sum += v;
   const logsum = Math.log(sum);
   let pieces: Pieces = seeds.map(([p, v]) => [p, Math.log(v) - logsum]);
+  seeds.length = 0;
   progress('seed', pieces.length);
 
   // EM data: words with frequencies
-  const wordFreq = new Map<string, number>();
-  for (const [s, f] of sentences) for (const w of splitWords(s)) wordFreq.set(w, (wordFreq.get(w) ?? 0) + f);
-  const emWords = sortedDesc([...wordFreq]);
+  const emWords = sortedDesc(wordList.map((w, i): [string, number] => [w, wordFreq[i]!]));
+  wordList.length = 0;
   let allFreq = 0;
   for (const [, f] of emWords) allFreq += f;
   const desired = Math.floor(vocabLeft * 1.1);
@@ -637,40 +774,54 @@ export async function trainUnigram(
     return { index, scores };
   };
 
+  let cache: LatticeCache | null = null;
   for (;;) {
     for (let it = 0; it < subIters; it++) {
-      const { index, scores } = modelOf(pieces);
+      const scores = Float64Array.from(pieces, ([, s]) => s);
+      // the seed pieces' lattices, built once; later steps filter them (LatticeCache)
+      cache ??= new LatticeCache(emWords, lat, modelOf(pieces).index, scores, maxLen);
       const expected = new Float64Array(pieces.length);
+      const prob = scores.map(Math.exp);
+      const unk = unkScoreOf(scores);
+      const probUnk = Math.exp(unk);
       let obj = 0;
       for (let k = 0; k < emWords.length; k++) {
         if (k % 20000 === 0) {
           checkAbort(signal);
           await tick();
         }
-        const [chars, f] = emWords[k]!;
-        lat.build(chars, index, scores, maxLen);
-        obj -= (f * lat.marginal(f, expected)) / allFreq;
+        const f = emWords[k]![1];
+        obj -= (f * cache.marginal(k, f, expected, prob, probUnk, scores, unk)) / allFreq;
       }
       // M step
       const next: Pieces = [];
+      const remap = new Int32Array(pieces.length).fill(-1);
       let total = 0;
       for (let i = 0; i < pieces.length; i++) {
         const e = expected[i]!;
         if (e < 0.5) continue;
+        remap[i] = next.length;
         next.push([pieces[i]![0], e]);
         total += e;
       }
+      if (next.length < pieces.length) cache.compact(remap);
       const ls = digamma(total);
       pieces = next.map(([p, e]) => [p, digamma(e) - ls]);
       iteration++;
       progress('em', pieces.length, obj);
     }
     if (pieces.length <= desired) break;
-    pieces = await prune(pieces);
+    const order = await prune(pieces, cache!);
+    const remap = new Int32Array(pieces.length).fill(-1);
+    order.forEach((i, j) => (remap[i] = j));
+    const ps = pieces;
+    pieces = order.map((i) => ps[i]!);
+    cache!.compact(remap);
     progress('prune', pieces.length);
   }
 
-  async function prune(ps: Pieces): Promise<Pieces> {
+  /** The pieces kept by pruning, as indices into `ps` in their new order. */
+  async function prune(ps: Pieces, cache: LatticeCache): Promise<number[]> {
     const { index, scores } = modelOf(ps);
     const alwaysKeep = new Uint8Array(ps.length).fill(1);
     const alternatives: number[][] = ps.map(() => []);
@@ -685,38 +836,31 @@ export async function trainUnigram(
       }
     }
     const freq = new Float64Array(ps.length);
-    const inverted: number[][] = ps.map(() => []);
+    const unk = unkScoreOf(scores);
     let vsum = 0;
     for (let k = 0; k < emWords.length; k++) {
       if (k % 20000 === 0) {
         checkAbort(signal);
         await tick();
       }
-      const [chars, f] = emWords[k]!;
-      lat.build(chars, index, scores, maxLen);
+      const f = emWords[k]![1];
       vsum += f;
-      for (const node of lat.viterbi()) {
-        const id = lat.ids[node]!;
-        if (id >= 0) {
-          freq[id] += f;
-          inverted[id]!.push(k);
-        }
-      }
+      cache.viterbiCount(k, f, freq, scores, unk);
     }
     let fsum = 0;
     for (const v of freq) fsum += v;
     const logsumF = Math.log(fsum);
     const candidates: Array<[number, number]> = [];
-    const out: Pieces = [];
+    const out: number[] = [];
     for (let i = 0; i < ps.length; i++) {
       if (freq[i] === 0 || !alwaysKeep[i]) continue;
       if (alternatives[i]!.length === 0) {
-        out.push(ps[i]!);
+        out.push(i);
         continue;
       }
-      let F = 0;
-      for (const n of inverted[i]!) F += emWords[n]![1];
-      F /= vsum;
+      // sentencepiece sums the frequencies of the words whose Viterbi path has piece i, once per
+      // occurrence (its `inverted` lists): that is freq[i] itself (integers, so exactly)
+      const F = freq[i]! / vsum;
       const logprobSp = Math.log(freq[i]!) - logsumF;
       // sentencepiece 0.1.97 writes `alternatives.size()` here (the number of pieces, not of
       // this piece's alternatives); kept for the same pruning order
@@ -730,7 +874,7 @@ export async function trainUnigram(
     const prunedSize = Math.max(desired, Math.trunc(shrink * ps.length));
     for (const [i] of sortedDesc(candidates)) {
       if (out.length === prunedSize) break;
-      out.push(ps[i]!);
+      out.push(i);
     }
     return out;
   }
@@ -788,7 +932,7 @@ export async function trainUnigram(
     tokenizer: sentencePieceTokenizer(proto),
     pieces: out,
     model: proto,
-    sentences: sentences.length,
+    sentences: nSentences,
     words: emWords.length,
     requiredChars: required.size,
   };
@@ -805,5 +949,200 @@ function splitWords(s: string): string[] {
     }
   }
   if (s.length > 0) out.push(s.slice(start));
+  return out;
+}
+
+/** A hash table from a pair of non-negative ints to a dense index 0, 1, 2, … (grows). */
+class PairIndex {
+  private ka: Int32Array;
+  private kb: Int32Array;
+  private val: Int32Array;
+  private mask: number;
+  size = 0;
+  constructor(capacity = 1 << 16) {
+    let cap = 1024;
+    while (cap < 2 * capacity) cap <<= 1;
+    this.ka = new Int32Array(cap).fill(-1);
+    this.kb = new Int32Array(cap);
+    this.val = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+  /** Empty the table, keeping its capacity (one table serves every substring length). */
+  clear(): void {
+    this.ka.fill(-1);
+    this.size = 0;
+  }
+  /** Index of (a, b); a new pair gets the next index. */
+  index(a: number, b: number): number {
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> 0;
+    h = (h ^ (h >>> 15)) & this.mask;
+    const ka = this.ka;
+    for (;;) {
+      const k = ka[h]!;
+      if (k === -1) break;
+      if (k === a && this.kb[h] === b) return this.val[h]!;
+      h = (h + 1) & this.mask;
+    }
+    if (2 * (this.size + 1) > this.ka.length) {
+      this.grow();
+      return this.index(a, b);
+    }
+    ka[h] = a;
+    this.kb[h] = b;
+    this.val[h] = this.size;
+    return this.size++;
+  }
+  private grow(): void {
+    const { ka, kb, val } = this;
+    const cap = 2 * ka.length;
+    this.ka = new Int32Array(cap).fill(-1);
+    this.kb = new Int32Array(cap);
+    this.val = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let i = 0; i < ka.length; i++) {
+      const a = ka[i]!;
+      if (a === -1) continue;
+      let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(kb[i]!, 0x85ebca77)) >>> 0;
+      h = (h ^ (h >>> 15)) & this.mask;
+      while (this.ka[h] !== -1) h = (h + 1) & this.mask;
+      this.ka[h] = a;
+      this.kb[h] = kb[i]!;
+      this.val[h] = val[i]!;
+    }
+  }
+}
+
+function growF64(x: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (n <= x.length) return x;
+  const y = new Float64Array(Math.max(n, 2 * x.length));
+  y.set(x);
+  return y;
+}
+function growI32(x: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= x.length) return x;
+  const y = new Int32Array(Math.max(n, 2 * x.length));
+  y.set(x);
+  return y;
+}
+function growU8(x: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+  if (n <= x.length) return x;
+  const y = new Uint8Array(Math.max(n, 2 * x.length));
+  y.set(x);
+  return y;
+}
+
+/**
+ * Seed substrings of the words (length 2 … maxLen in chars, occurring at least twice, followed
+ * by at least two different characters), each with score freq × length, counted level by
+ * level: only extensions of substrings that repeated at the previous length are counted
+ * (apriori). `counts[i]`: occurrences of `words[i]` over the distinct sentences.
+ *
+ * Everything lives in flat typed arrays over all words' characters (no per-word arrays, no
+ * substring strings until a substring is kept): a substring of length L at a position is
+ * identified by (its id at length L − 1 at the same position, its last code point), a pair
+ * looked up in an integer hash table. The earlier version (a Map of sliced strings per level
+ * and three typed arrays per word) was most of the trainer's 850 MB peak RSS on 150k NSMC
+ * reviews (vocab 8k).
+ */
+async function countSubstrings(
+  words: string[],
+  counts: number[],
+  maxLen: number,
+  valid: (cps: number[]) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<Array<[string, number]>> {
+  // flat layout: the chars of every word, word after word; wordStart[i] is word i's first char
+  let nUnits = 0;
+  for (const w of words) nUnits += w.length;
+  const units = new Uint16Array(nUnits);
+  const wordStart = new Int32Array(words.length + 1);
+  // per char: its first code unit (+ one past the last word's end) and its code point
+  const unitAt = new Int32Array(nUnits + 1);
+  const cpAt = new Int32Array(nUnits);
+  let u = 0;
+  let p = 0;
+  for (let wi = 0; wi < words.length; wi++) {
+    const w = words[wi]!;
+    wordStart[wi] = p;
+    for (let i = 0; i < w.length;) {
+      const ch = w.charCodeAt(i);
+      unitAt[p] = u + i;
+      if (ch >= 0xd800 && ch <= 0xdbff && i + 1 < w.length && (w.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        cpAt[p] = 0x10000 + ((ch - 0xd800) << 10) + (w.charCodeAt(i + 1) - 0xdc00);
+        i += 2;
+      } else {
+        cpAt[p] = ch;
+        i += 1;
+      }
+      p++;
+    }
+    for (let i = 0; i < w.length; i++) units[u + i] = w.charCodeAt(i);
+    u += w.length;
+  }
+  const nPos = p;
+  wordStart[words.length] = nPos;
+  unitAt[nPos] = u;
+  // slot[p]: id of the substring starting at p at the previous length (length 1: its code point);
+  // alive[p]: that substring repeats, so its extensions are counted
+  const slot = cpAt.slice(0, nPos);
+  const alive = new Uint8Array(nPos).fill(1);
+  const out: Array<[string, number]> = [];
+  let freqs = new Float64Array(1 << 16);
+  let nexts = new Int32Array(1 << 16);
+  let branch = new Uint8Array(1 << 16);
+  let first = new Int32Array(1 << 16);
+  const cps: number[] = [];
+  const table = new PairIndex(1 << 16);
+  for (let len = 2; len <= maxLen; len++) {
+    checkAbort(signal);
+    table.clear();
+    let any = false;
+    for (let wi = 0; wi < words.length; wi++) {
+      const s = wordStart[wi]!;
+      const e = wordStart[wi + 1]!;
+      const c = counts[wi]!;
+      for (let q = s; q < e; q++) {
+        if (e - q < len || alive[q] === 0) {
+          slot[q] = -1;
+          continue;
+        }
+        // the char after the substring: its first code unit, or ▁ at the word's end
+        const next = e - q > len ? units[unitAt[q + len]!]! : 0x2581;
+        const size = table.size;
+        const k = table.index(slot[q]!, cpAt[q + len - 1]!);
+        if (k === size) {
+          if (k >= freqs.length) {
+            freqs = growF64(freqs, k + 1);
+            nexts = growI32(nexts, k + 1);
+            branch = growU8(branch, k + 1);
+            first = growI32(first, k + 1);
+          }
+          freqs[k] = c;
+          nexts[k] = next;
+          branch[k] = 0;
+          first[k] = q;
+        } else {
+          freqs[k] += c;
+          if (nexts[k] !== next) branch[k] = 1;
+        }
+        slot[q] = k;
+      }
+    }
+    for (let q = 0; q < nPos; q++) {
+      const k = slot[q]!;
+      const a = k >= 0 && freqs[k]! >= 2 ? 1 : 0;
+      alive[q] = a;
+      if (a === 1) any = true;
+    }
+    for (let k = 0; k < table.size; k++) {
+      if (freqs[k]! < 2 || branch[k] === 0) continue;
+      const q = first[k]!;
+      cps.length = 0;
+      for (let j = 0; j < len; j++) cps.push(cpAt[q + j]!);
+      if (valid(cps)) out.push([String.fromCharCode(...units.subarray(unitAt[q]!, unitAt[q + len]!)), freqs[k]! * len]);
+    }
+    if (!any) break;
+    await tick();
+  }
   return out;
 }
