@@ -38,6 +38,41 @@ describe('losses', () => {
     tf.dispose([logits, t, none]);
   });
 
+  it('crossEntropy (its nll op with a hand-written backward) equals logSoftmax + gather by tfjs ops, values and gradients', () => {
+    const [M, C] = [37, 1001];
+    const x = tf.randomNormal([M, C], 0, 3, 'float32', 9);
+    const t = tf.tensor1d(
+      Array.from({ length: M }, (_, i) => (i * 389) % C),
+      'int32',
+    );
+    const idx = tf.add(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(C, 'int32')), t);
+    const opPath = (z: tf.Tensor): tf.Scalar =>
+      tf.mean(tf.neg(tf.gather(tf.reshape(tf.logSoftmax(z), [-1]), idx))) as tf.Scalar;
+    const ours = crossEntropy(x, t);
+    const ref = opPath(x);
+    expectClose(ours, ref, { rtol: 1e-5, name: 'loss' });
+    const d = tf.grad((z: tf.Tensor) => crossEntropy(z, t))(x);
+    const dRef = tf.grad((z: tf.Tensor) => opPath(z))(x);
+    expectClose(d, dRef, { rtol: 1e-4, atol: 1e-8, name: 'dlogits' });
+    // a gradient scaled per row (reduction none, weighted): dy reaches each row
+    const w = tf.linspace(-1, 2, M);
+    const dw = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(crossEntropy(z, t, { reduction: 'none' }), w)))(x);
+    const dwRef = tf.grad((z: tf.Tensor) =>
+      tf.sum(tf.mul(tf.neg(tf.gather(tf.reshape(tf.logSoftmax(z), [-1]), idx)), w)),
+    )(x);
+    expectClose(dw, dwRef, { rtol: 1e-4, atol: 1e-8, name: 'dlogits (weighted rows)' });
+    // NaN / Infinity in a row give a NaN loss (an optimizer's non-finite check must see it), other rows unharmed
+    const bad = tf.tensor2d([
+      [0, NaN, 1],
+      [0, Infinity, 1],
+      [0, 1, 2],
+    ]);
+    const per = crossEntropy(bad, tf.tensor1d([0, 0, 2], 'int32'), { reduction: 'none' }).dataSync();
+    expect(Number.isNaN(per[0]) && Number.isNaN(per[1])).toBe(true);
+    expect(per[2]).toBeCloseTo(Math.log(1 + Math.exp(-1) + Math.exp(-2)), 5);
+    tf.dispose([x, t, idx, ours, ref, d, dRef, w, dw, dwRef, bad]);
+  });
+
   it('crossEntropy: bad targets and shapes are errors', () => {
     const logits = tf.zeros([2, 3]);
     const ign = tf.tensor1d([-100, -100], 'int32');

@@ -12,6 +12,7 @@
  * long run on one unlucky batch; a 0 loss with zero gradients is a no-op step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { customGrad } from './internal/custom-grad.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -39,6 +40,36 @@ function checkReduction(r: string, fn: string): void {
     throw new Error(`${fn}: reduction = '${r}' (expected 'mean', 'sum' or 'none')`);
 }
 
+/**
+ * `−log softmax(x)[t]` of each row of `x [M, C]` for valid class ids `t [M]`, as one op with a hand-written
+ * backward: forward `lse = max + log Σ exp(x − max)`, `nll = lse − x[t]`; backward
+ * `dx = dnll · exp(x − max) / Σ − scatter(dnll at t)`, from the `exp(x − max)` the forward kept. Three passes over
+ * `[M, C]` each way, all backend ops (no read-back), against tfjs's `logSoftmax` + `gather`: two `Exp`s, broadcast
+ * subtractions, and a dense `UnsortedSegmentSum` of M·C for the gather's gradient. Measured on a 10k vocabulary
+ * (the `lm ptb` loss, [350, 10000], wasm, loaded machine, interleaved): forward + backward 58 ms vs 105 ms (min of
+ * 12), 74 vs 146 (median). NaN and ±Infinity in a row give a NaN loss, as before.
+ */
+function nllRows(x: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor1D {
+  const [M, C] = x.shape;
+  const f = customGrad(([logits], save) => {
+    const at = tf.stack([tf.range(0, M, 1, 'int32'), t], 1); // [M, 2]: (row, target)
+    const mx = tf.max(logits, 1, true); // [M, 1]
+    const e = tf.exp(tf.sub(logits, mx)); // [M, C]
+    const s = tf.sum(e, 1, true); // [M, 1]
+    const value = tf.sub(tf.reshape(tf.add(tf.log(s), mx), [M]), tf.gatherND(logits, at)); // [M]
+    save([e, s, at]);
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [es, ss, ats] = saved;
+        const w = tf.reshape(tf.div(dy, tf.reshape(ss, [M])), [M, 1]); // dnll / Σ
+        return [tf.sub(tf.mul(es, w), tf.scatterND(ats, dy, [M, C]))];
+      },
+    };
+  });
+  return f(x) as tf.Tensor1D;
+}
+
 /** Per-position loss [M] and validity [M] (float 0/1) for flat logits [M, C] and targets [M]. */
 function perPositionCE(
   logits2: tf.Tensor2D,
@@ -49,6 +80,10 @@ function perPositionCE(
   const [M, C] = logits2.shape;
   const valid = tf.cast(tf.notEqual(targets1, tf.scalar(ignoreIndex, 'int32')), 'float32') as tf.Tensor1D;
   const safe = tf.where(tf.cast(valid, 'bool'), targets1, tf.zerosLike(targets1)); // ignored -> class 0
+  if (eps === 0 && M > 0 && C > 0 && logits2.dtype === 'float32') {
+    const nll = nllRows(logits2, safe as tf.Tensor1D);
+    return { loss: tf.mul(nll, valid) as tf.Tensor1D, valid };
+  }
   const logp = tf.logSoftmax(logits2); // [M, C]
   const flatIdx = tf.add(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(C, 'int32')), safe); // [M]
   const nll = tf.neg(tf.gather(tf.reshape(logp, [-1]), flatIdx)) as tf.Tensor1D; // [M]

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@wordloom/core';
+import { setBatchMatMulKernel, setupBackend } from '@wordloom/core';
+import { expectClose } from '@wordloom/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
 import { PtbLSTM, VariationalDropout } from '../lm/ptb-model.js';
@@ -92,6 +93,45 @@ describe('lm ptb', () => {
     expect(r.logits.shape).toEqual([1, 3, 11]);
     tf.dispose([ids, r.logits, ...r.state.flatMap((s) => [s.h, s.c!])]);
     m.dispose();
+  });
+
+  it("the tied output through core's SIMD batchMatMul equals x·Eᵀ + b by tf.matMul, values and gradients", () => {
+    const m = new PtbLSTM({ vocabSize: 37, hiddenSize: 12, numLayers: 1, dropout: 0, seed: 2 });
+    const x = tf.randomNormal([9, 12], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const dy = tf.randomNormal([9, 37], 0, 1, 'float32', 6);
+    const E = m.embedding.weight;
+    const reference = (xx: tf.Tensor2D): tf.Tensor => tf.add(tf.matMul(xx, E, false, true), m.bias);
+    const prev = setBatchMatMulKernel('simd'); // the kernel on any backend (these tests run on cpu)
+    try {
+      const lossOf = (f: (xx: tf.Tensor2D) => tf.Tensor) => () => tf.sum(tf.mul(f(x), dy)) as tf.Scalar;
+      const ours = tf.variableGrads(
+        lossOf((xx) => m.project(xx)),
+        [E, m.bias],
+      );
+      const dxOurs = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(m.project(xx as tf.Tensor2D), dy)))(x);
+      const ref = tf.variableGrads(lossOf(reference), [E, m.bias]);
+      const dxRef = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(reference(xx as tf.Tensor2D), dy)))(x);
+      const y = m.project(x);
+      const yRef = reference(x);
+      expectClose(y, yRef, { rtol: 1e-5, atol: 1e-5, name: 'logits' });
+      expectClose(dxOurs, dxRef, { rtol: 1e-5, atol: 1e-5, name: 'dx' });
+      expectClose(ours.grads[E.name], ref.grads[E.name], { rtol: 1e-5, atol: 1e-5, name: 'dE' });
+      expectClose(ours.grads[m.bias.name], ref.grads[m.bias.name], { rtol: 1e-5, atol: 1e-5, name: 'db' });
+      tf.dispose([
+        y,
+        yRef,
+        dxOurs,
+        dxRef,
+        ours.value,
+        ref.value,
+        ...Object.values(ours.grads),
+        ...Object.values(ref.grads),
+      ]);
+    } finally {
+      setBatchMatMulKernel(prev);
+      tf.dispose([x, dy]);
+      m.dispose();
+    }
   });
 
   it('trains on a small corpus: the loss falls and the perplexities are far below the vocabulary size', async () => {

@@ -6,7 +6,7 @@
  * on the embedding output, between the layers and before the output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Module, Rng } from '@wordloom/core';
+import { Embedding, Module, Rng, batchMatMul } from '@wordloom/core';
 import { LSTM, type RecurrentState } from '@wordloom/rnn';
 
 /** Dropout with one mask per sequence (`[B, 1, D]`, broadcast over time), from a registered generator. */
@@ -77,10 +77,16 @@ export class PtbLSTM extends Module {
       out.push(r.state);
       x = this.drops[l + 1].forward(r.outputs as tf.Tensor3D);
     });
-    const logits = tf.reshape(
-      tf.add(tf.matMul(tf.reshape(x, [B * T, H]), this.embedding.weight, false, true), this.bias),
-      [B, T, V],
-    ) as tf.Tensor3D;
+    const logits = tf.reshape(this.project(tf.reshape(x, [B * T, H]) as tf.Tensor2D), [B, T, V]) as tf.Tensor3D;
     return { logits, state: out };
+  }
+  /**
+   * The tied output layer: `x [N, H]` → logits `[N, V]` = x · Eᵀ + b, E the embedding matrix `[V, H]`.
+   * Through core's `batchMatMul`, whose SIMD kernel runs the transposed product and both of its gradients
+   * (dx = dy · E, dE = dyᵀ · x): tfjs-backend-wasm runs a `matMul` with a transpose flag at 1.5–2 GFLOP/s, and
+   * these three products are most of a step's arithmetic (the README's `lm ptb` profile).
+   */
+  project(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(batchMatMul(x, this.embedding.weight, { transposeB: true }), this.bias) as tf.Tensor2D;
   }
 }
