@@ -794,19 +794,21 @@ export async function trainUnigram(
         obj -= (f * cache.marginal(k, f, expected, prob, probUnk, scores, unk)) / allFreq;
       }
       // M step
-      const next: Pieces = [];
       const remap = new Int32Array(pieces.length).fill(-1);
       let total = 0;
+      let kept = 0;
       for (let i = 0; i < pieces.length; i++) {
         const e = expected[i]!;
         if (e < 0.5) continue;
-        remap[i] = next.length;
-        next.push([pieces[i]![0], e]);
+        remap[i] = kept++;
         total += e;
       }
-      if (next.length < pieces.length) cache.compact(remap);
+      if (kept < pieces.length) cache.compact(remap);
       const ls = digamma(total);
-      pieces = next.map(([p, e]) => [p, digamma(e) - ls]);
+      const next: Pieces = [];
+      for (let i = 0; i < pieces.length; i++)
+        if (remap[i]! >= 0) next.push([pieces[i]![0], digamma(expected[i]!) - ls]);
+      pieces = next;
       iteration++;
       progress('em', pieces.length, obj);
     }
@@ -824,7 +826,8 @@ export async function trainUnigram(
   async function prune(ps: Pieces, cache: LatticeCache): Promise<number[]> {
     const { index, scores } = modelOf(ps);
     const alwaysKeep = new Uint8Array(ps.length).fill(1);
-    const alternatives: number[][] = ps.map(() => []);
+    const none: number[] = [];
+    const alternatives: number[][] = new Array<number[]>(ps.length).fill(none);
     for (let i = 0; i < ps.length; i++) {
       lat.build(ps[i]![0], index, scores, maxLen);
       const nb = lat.twoBest();
