@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@wordloom/core';
+import { getThreads, setThreads, type Module } from '@wordloom/core';
 import {
   ReplicaGroup,
   makeControl,
@@ -58,14 +58,26 @@ async function defaultLauncher(): Promise<{ launch: ReplicaLauncher; cores: numb
   );
 }
 
+/** The cores of this machine (Node: the launcher's count; a page: `navigator.hardwareConcurrency`). */
+async function coreCount(): Promise<number> {
+  if (isNode()) return (await defaultLauncher()).cores;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+}
+
+/**
+ * Threads of core's intra-op pool per replica: replicas × threads ≤ cores (⌊cores / world⌋, at least 1). Rank 0 on
+ * a main thread would otherwise keep core's default (every core) and its pool threads would compete with the other
+ * replicas for the same cores.
+ */
+export function threadsPerReplica(cores: number, world: number): number {
+  return Math.max(1, Math.floor(cores / world));
+}
+
 /** The number of replicas `replicas` asks for. */
 export async function resolveReplicas(replicas: unknown): Promise<number> {
   if (replicas === undefined) return 1;
-  if (replicas === 'auto') {
-    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-    if (isNode()) return (await defaultLauncher()).cores;
-    return Math.max(1, nav?.hardwareConcurrency ?? 1);
-  }
+  if (replicas === 'auto') return coreCount();
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 256)
     throw new Error(`fit: replicas = ${String(replicas)} must be an integer from 1 to 256, or 'auto'`);
   return replicas;
@@ -111,8 +123,12 @@ export async function fitWithSetup<M extends Module, B, EB>(
     if (rest[k] !== undefined) (stepOptions as Record<string, unknown>)[k] = rest[k];
   let group: ReplicaGroup | undefined;
   let trainer: Trainer<M, B, EB> | undefined;
+  let threadsBefore: number | 'auto' | undefined;
   try {
     if (world > 1) {
+      const threads = threadsPerReplica(await coreCount(), world);
+      // Rank 0's own pool too (restored at the end): its default is every core.
+      if (getThreads() !== threads) threadsBefore = setThreads(threads);
       makeControl(); // SharedArrayBuffer available? (a clear error in a page that is not cross-origin isolated)
       const launch = launcher ?? (await defaultLauncher()).launch;
       group = new ReplicaGroup(
@@ -124,6 +140,7 @@ export async function fitWithSetup<M extends Module, B, EB>(
           options: stepOptions,
           ...(profile === true ? { profile: true } : {}),
           ...(backendOptions !== undefined ? { backendOptions } : {}),
+          threads,
         },
         launch,
       );
@@ -172,5 +189,6 @@ export async function fitWithSetup<M extends Module, B, EB>(
     throw err;
   } finally {
     trainer?.dispose();
+    if (threadsBefore !== undefined) setThreads(threadsBefore);
   }
 }

@@ -73,6 +73,7 @@ export async function runReplica(
   try {
     const be = await setupBackend({
       ...(init.backendOptions as Omit<SetupBackendOptions, 'prefer'> | undefined),
+      ...(init.threads !== undefined ? { threads: init.threads } : {}),
       prefer: [init.backend as BackendName],
     });
     if (tf.getBackend() !== init.backend)

@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend, type Module } from '@wordloom/core';
+import { getThreads, setupBackend, type Module } from '@wordloom/core';
 import { fit, memoryStorage, ReplicaError, ResumeMismatchError, sliceRange, type History } from './index.js';
+import { threadsPerReplica } from './replica-fit.js';
 
 const SETUP = new URL('./testdata/replica-setup.mjs', import.meta.url);
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -113,7 +114,20 @@ describe('fit with replicas (worker threads)', () => {
       expect(p.compute).toBeGreaterThan(0);
     });
     // Off by default; a bad value is named.
-    const plain = await run(2, opts, { maxSteps: 1 });
+    const before = getThreads();
+    let during = 0;
+    const plain = await run(2, opts, { maxSteps: 1, callbacks: { onTrainStart: () => void (during = getThreads()) } });
+    // replicas × threads ≤ cores in every replica, rank 0 included while fit runs (its default is every core)
+    const t = threadsPerReplica(availableParallelism(), 2);
+    expect(plain.h.replicaStats!.map((s) => s.threads)).toEqual([t, t]);
+    expect(during).toBe(t);
+    expect(getThreads()).toBe(before);
+    expect([
+      threadsPerReplica(2, 2),
+      threadsPerReplica(8, 2),
+      threadsPerReplica(2, 4),
+      threadsPerReplica(6, 4),
+    ]).toEqual([1, 4, 1, 1]);
     expect(plain.h.replicaStats!.map((s) => s.profile)).toEqual([undefined, undefined]);
     await expect(
       fit({ setup: SETUP, replicas: 2, setupOptions: opts, maxSteps: 1, profile: 'yes' } as never),

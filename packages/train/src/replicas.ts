@@ -14,7 +14,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RngState } from '@wordloom/core';
+import { getThreads, type RngState } from '@wordloom/core';
 import type { Plan } from './checkpoint.js';
 
 /** Int32 slots of the control buffer. */
@@ -136,6 +136,8 @@ export interface ExchangeStats {
   world: number;
   /** The tfjs backend the replica ran on. */
   backend: string;
+  /** Threads of @wordloom/core's intra-op pool in this replica (⌊cores / replicas⌋, at least 1). */
+  threads: number;
   /** Gradient exchanges done (one per optimizer step). */
   exchanges: number;
   /** Numbers (float32) each replica exchanges per step: every trainable parameter plus nothing else. */
@@ -207,6 +209,7 @@ export class GradExchange {
       rank,
       world,
       backend: tf.getBackend(),
+      threads: getThreads(),
       exchanges: 0,
       floatsPerExchange: floats,
       bytesWritten: 0,
@@ -475,6 +478,11 @@ export interface ReplicaInit {
   options: ReplicaStepOptions;
   /** fit's `profile`: time the phases of every step. */
   profile?: boolean;
+  /**
+   * Threads of @wordloom/core's intra-op pool in each replica (`setThreads`): replicas × threads ≤ cores, so
+   * ⌊cores / replicas⌋, at least 1 (rank 0 runs with the same count while `fit` runs).
+   */
+  threads?: number;
 }
 
 /** The options that shape a step, sent to every replica. */
