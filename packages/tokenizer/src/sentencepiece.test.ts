@@ -23,7 +23,7 @@ interface Golden {
 }
 const golden = (name: string): Golden => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Golden;
 
-describe.each(['ko-unigram', 'ko-bpe', 'en-unigram', 'en-bpe'])('%s.model', (name) => {
+describe.each(['ko-unigram', 'ko-bpe', 'en-unigram', 'en-bpe', 'en-bpe-user'])('%s.model', (name) => {
   const tok = readSentencePieceModel(model(name));
   const g = golden(name);
   it(`encodes ${g.lines.length} held-out and edge-case lines as spm_encode, id for id`, () => {
@@ -97,7 +97,7 @@ describe('readSentencePieceModel: malformed input', () => {
 });
 
 describe('tokenizer.json round trip of sentencepiece tokenizers', () => {
-  it.each(['ko-unigram', 'en-unigram', 'en-bpe'])('%s saves and reloads with identical ids', (name) => {
+  it.each(['ko-unigram', 'en-unigram', 'en-bpe', 'en-bpe-user'])('%s saves and reloads with identical ids', (name) => {
     const tok = readSentencePieceModel(model(name));
     const json = toTokenizerJson(tok);
     const back = fromTokenizerJson(json);

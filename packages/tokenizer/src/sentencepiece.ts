@@ -979,6 +979,11 @@ export function sentencePieceTokenizer(proto: SentencePieceModelProto): Tokenize
     if (id >= 0 && p !== undefined && (p.type === PieceType.CONTROL || p.type === PieceType.UNKNOWN))
       tok.setSpecialToken(role, p.piece);
   }
+  // sentencepiece's BPE freezes user-defined symbols: matched (longest first) in the normalized
+  // text, never merged with their neighbours — the same as splitting them out before the model,
+  // which normalized added tokens do (merges never cross a frozen symbol, and each run between
+  // two is merged on its own in the same order)
+  if (ts.modelType === 'bpe' && userSymbols.length > 0) tok.addTokens(userSymbols, { normalized: true });
   sentencePieceOrigin.set(tok, { proto, model: tok.model, normalizer: tok.normalizer });
   return tok;
 }

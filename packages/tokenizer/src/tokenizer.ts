@@ -321,6 +321,9 @@ export class Tokenizer {
   /** The normalizer applied to an added token's content (for `normalized: true` tokens). */
   private readonly normalizeContent = (s: string): string => {
     if (this.normalizer === null) return s;
+    // sentencepiece's user-defined symbols pass through its normalizer as they are (no dummy
+    // prefix): a `.model` BPE's frozen symbols are matched in the normalized text as written
+    if (this.normalizer instanceof SentencePieceNormalizer && this.normalizer.userDefinedSymbols.includes(s)) return s;
     const ns = NormalizedString.fromOriginal(s);
     this.normalizer.normalize(ns);
     return ns.normalized;

@@ -5,7 +5,8 @@ Run with Debian's interpreter (python3-sentencepiece 0.1.97 and the `sentencepie
 
     /usr/bin/python3 tooling/golden/tokenizer/sentencepiece/make_spm_word_char_fixtures.py
 
-Trains `--model_type=word` and `--model_type=char` models with `spm_train` on the same corpora
+Trains `--model_type=word` and `--model_type=char` models (and a BPE model with user-defined
+symbols, `en-bpe-user`) with `spm_train` on the same corpora
 as make_spm_fixtures.py (the first 30,000 NSMC-raw-derived training reviews, CC0; 12,000
 enwiki-slice lines, CC BY-SA 3.0) and writes, per model, `<name>.model` and `<name>.json`: the
 `spm_encode --output_format=id` ids of the same 150 held-out lines + 15 edge cases (checked
@@ -30,7 +31,13 @@ MODELS = [
                        '--user_defined_symbols=<sep>,[MASK],http']),
     ('en-char', 'en', ['--model_type=char', '--vocab_size=300', '--byte_fallback=true',
                        '--user_defined_symbols=<sep>,[MASK],http', '--remove_extra_whitespaces=false']),
+    # a BPE model with user-defined symbols (sentencepiece freezes them: never merged with neighbours)
+    ('en-bpe-user', 'en', ['--model_type=bpe', '--vocab_size=1000', '--byte_fallback=true',
+                           '--user_defined_symbols=<sep>,[MASK],http,ing']),
 ]
+
+# lines with the user-defined symbols inside and around words
+EXTRA = ['a [MASK] b', '[MASK][MASK]x', 'https://example.org/ping and thinking', 'sing<sep>ring', 'xhttpx ing ings']
 
 
 def main():
@@ -46,7 +53,7 @@ def main():
             subprocess.run(['spm_train', '--input=' + src, '--model_prefix=' + prefix, '--num_threads=2',
                             '--minloglevel=2'] + flags, check=True)
             os.remove(prefix + '.vocab')
-            lines = held + base.EDGE
+            lines = held + base.EDGE + (EXTRA if name.endswith('-user') else [])
             inp = os.path.join(tmp, name + '.in')
             with open(inp, 'w', encoding='utf-8') as f:
                 f.write('\n'.join(lines) + '\n')
