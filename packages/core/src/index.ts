@@ -76,6 +76,7 @@ export {
   poolKernel,
   poolRun,
   poolActiveThreads,
+  poolThreads,
   withPoolMemory,
   splitRange,
 } from './internal/pool.js';

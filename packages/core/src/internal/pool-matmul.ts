@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MATMUL_SIMD_SHARED_WASM_BASE64 } from './matmul-simd-shared-wasm.js';
 import type { ProductShape } from './matmul-kernel.js';
 import {
-  poolActiveThreads,
+  poolThreads,
   poolHeap,
   poolKernel,
   poolMemoryEpoch,
@@ -85,7 +85,7 @@ export function pooledProductThreads(s: ProductShape): number {
   const units = s.batch * Math.ceil(s.M / 4);
   if (units < 2) return 1;
   if (!poolMatmulFunctions()) return 1;
-  return Math.min(poolActiveThreads(), units);
+  return Math.min(poolThreads(), units);
 }
 
 /** Runs of panels: `count` whole products from `q` (j0 = 0, j1 = per), or part [j0, j1) of product q. */

@@ -24,6 +24,7 @@ import {
 import {
   poolMatmulFunctions,
   pooledBatchMatMul,
+  pooledProductThreads,
   pooledProducts,
   reusedPanels,
   setPoolMatMulThreshold,
@@ -90,6 +91,20 @@ describe('intra-op pool', () => {
     const { jobs } = poolStats();
     expect(jobs).toHaveLength(n - 1);
     for (const j of jobs) expect(j).toBeGreaterThan(0);
+  });
+
+  it('the path depends on the setting, not on the workers being up: same bits before and after they start', async () => {
+    setThreads(2);
+    stopThreads(); // no worker now: the parts run on this thread
+    const s = shapes[0];
+    expect(pooledProductThreads(s)).toBe(2); // decided by the setting (and starts the workers)
+    const a = randArray(s.batch * s.M * s.K);
+    const b = randArray(s.batch * s.K * s.N);
+    stopThreads();
+    const before = pooledBatchMatMul(a, b, s, 2).slice();
+    expect(poolStats().ready).toBe(0);
+    expect(await startThreads()).toBe(2);
+    expect(firstDifference(pooledBatchMatMul(a, b, s, 2).slice(), before)).toBe(-1);
   });
 
   it('batchMatMul (kernel simd, cpu backend) takes the pool and keeps its gradients', async () => {

@@ -445,6 +445,20 @@ export function poolActiveThreads(): number {
   return g ? Math.min(want, 1 + readyWorkers(g).length) : 1;
 }
 
+/**
+ * Parts an op should cut its work into: the configured thread count (`getThreads()`) when the
+ * pool can run here, else 1 — NOT how many workers are up. Parts are claimed by whichever threads
+ * are free (the calling thread runs them all while the workers start), and each part's result does
+ * not depend on who runs it, so an op's result depends only on whether the pool is on — not on the
+ * timing of the workers' start. Starts the workers on first call.
+ */
+export function poolThreads(): number {
+  const want = getThreads();
+  if (want < 2 || !poolMemory()) return 1;
+  ensureStarted();
+  return want;
+}
+
 /** Jobs each worker has run, and its state (for tests and benchmarks). */
 export function poolStats(): { threads: number; ready: number; jobs: number[]; error?: string } {
   const g = gen;

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   batchMatMul,
   matmulKernelOn,
-  poolActiveThreads,
+  poolThreads,
   poolKernel,
   poolMatmulFunctions,
   poolRun,
@@ -360,7 +360,7 @@ export function sequenceInference(
   const plan = inferencePlan(cell, layout, H);
   const G = cell === 'lstm' ? 4 : 3;
   const pool = Math.ceil(B / 4) >= 2 && B * H * G * H >= pooledStepMinMacs ? poolKernels() : null;
-  const threads = pool ? Math.min(poolActiveThreads(), Math.ceil(B / 4)) : 1;
+  const threads = pool ? Math.min(poolThreads(), Math.ceil(B / 4)) : 1;
   if (pool && threads >= 2) {
     const value = withPoolMemory(4 * plan.end, (f) => {
       const { mm, lstmInfer, gruInfer } = pool;
@@ -577,7 +577,7 @@ export function setPooledStepThreshold(macs: number): number {
 function pooledStepThreads(B: number, H: number, G: number): number {
   if (H % 8 !== 0 || Math.ceil(B / 4) < 2 || B * H * G * H < pooledStepMinMacs) return 1;
   if (!poolKernels()) return 1;
-  return Math.min(poolActiveThreads(), Math.ceil(B / 4));
+  return Math.min(poolThreads(), Math.ceil(B / 4));
 }
 
 /** A bump allocator of 64-byte aligned float blocks. */
