@@ -10,7 +10,8 @@ import { config, makeBatch } from './model-config.mjs';
 
 export default async function run(mode, quick) {
   // core's setup registers the gradients and wasm's UnsortedSegmentSum (embedding gradient).
-  const { backend } = await setupBackend({ prefer: ['wasm'] });
+  // threads: 1 — tfjs-layers as it is: with @wordloom/core's pool on, core would wrap wasm's BatchMatMul for it too
+  const { backend } = await setupBackend({ prefer: ['wasm'], threads: 1 });
   const c = config(quick);
   const data = makeBatch(c);
   const input = tfl.input({ shape: [c.T], dtype: 'int32' });
