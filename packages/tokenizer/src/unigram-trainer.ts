@@ -752,7 +752,10 @@ export async function trainUnigram(
   let sum = 0;
   for (const [, v] of seeds) sum += v;
   const logsum = Math.log(sum);
-  let pieces: Pieces = seeds.map(([p, v]) => [p, Math.log(v) - logsum]);
+  // the current model as parallel arrays (no [piece, score] tuple per piece and EM step: fewer
+  // objects for the garbage collector, a lower peak RSS)
+  let pieces: string[] = seeds.map(([p]) => p);
+  let scores = Float64Array.from(seeds, ([, v]) => Math.log(v) - logsum);
   seeds.length = 0;
   progress('seed', pieces.length);
 
@@ -764,22 +767,17 @@ export async function trainUnigram(
   const desired = Math.floor(vocabLeft * 1.1);
   const lat = new TrainLattice();
 
-  const modelOf = (ps: Pieces): { index: UnitTrie; scores: Float64Array } => {
+  const trieOf = (ps: string[]): UnitTrie => {
     const index = new UnitTrie();
-    const scores = new Float64Array(ps.length);
-    ps.forEach(([p, s], i) => {
-      index.insert(p, i);
-      scores[i] = s;
-    });
-    return { index, scores };
+    ps.forEach((p, i) => index.insert(p, i));
+    return index;
   };
 
   let cache: LatticeCache | null = null;
   for (;;) {
     for (let it = 0; it < subIters; it++) {
-      const scores = Float64Array.from(pieces, ([, s]) => s);
       // the seed pieces' lattices, built once; later steps filter them (LatticeCache)
-      cache ??= new LatticeCache(emWords, lat, modelOf(pieces).index, scores, maxLen);
+      cache ??= new LatticeCache(emWords, lat, trieOf(pieces), scores, maxLen);
       const expected = new Float64Array(pieces.length);
       const prob = scores.map(Math.exp);
       const unk = unkScoreOf(scores);
@@ -805,31 +803,38 @@ export async function trainUnigram(
       }
       if (kept < pieces.length) cache.compact(remap);
       const ls = digamma(total);
-      const next: Pieces = [];
-      for (let i = 0; i < pieces.length; i++)
-        if (remap[i]! >= 0) next.push([pieces[i]![0], digamma(expected[i]!) - ls]);
+      const next: string[] = [];
+      const nextScores = new Float64Array(kept);
+      for (let i = 0; i < pieces.length; i++) {
+        if (remap[i]! < 0) continue;
+        nextScores[next.length] = digamma(expected[i]!) - ls;
+        next.push(pieces[i]!);
+      }
       pieces = next;
+      scores = nextScores;
       iteration++;
       progress('em', pieces.length, obj);
     }
     if (pieces.length <= desired) break;
-    const order = await prune(pieces, cache!);
+    const order = await prune(pieces, scores, cache!);
     const remap = new Int32Array(pieces.length).fill(-1);
     order.forEach((i, j) => (remap[i] = j));
     const ps = pieces;
+    const pscores = scores;
     pieces = order.map((i) => ps[i]!);
+    scores = Float64Array.from(order, (i) => pscores[i]!);
     cache!.compact(remap);
     progress('prune', pieces.length);
   }
 
   /** The pieces kept by pruning, as indices into `ps` in their new order. */
-  async function prune(ps: Pieces, cache: LatticeCache): Promise<number[]> {
-    const { index, scores } = modelOf(ps);
+  async function prune(ps: string[], scores: Float64Array, cache: LatticeCache): Promise<number[]> {
+    const index = trieOf(ps);
     const alwaysKeep = new Uint8Array(ps.length).fill(1);
     const none: number[] = [];
     const alternatives: number[][] = new Array<number[]>(ps.length).fill(none);
     for (let i = 0; i < ps.length; i++) {
-      lat.build(ps[i]![0], index, scores, maxLen);
+      lat.build(ps[i]!, index, scores, maxLen);
       const nb = lat.twoBest();
       if (nb.length === 1) alwaysKeep[i] = 1;
       else if (nb[0]!.length >= 2) alwaysKeep[i] = 0;
@@ -883,9 +888,10 @@ export async function trainUnigram(
   }
 
   // 5. finalize
-  const sp = new Map(pieces);
+  const model: Pieces = pieces.map((p, i) => [p, scores[i]!]);
+  const sp = new Map(model);
   let minScore = Infinity;
-  for (const [, s] of pieces) if (s < minScore) minScore = s;
+  for (const s of scores) if (s < minScore) minScore = s;
   const final = new Map<string, number>();
   let penalty = 0;
   for (const [ch] of sortedDesc([...required])) {
@@ -896,7 +902,7 @@ export async function trainUnigram(
       penalty += 0.0001;
     }
   }
-  for (const [p, s] of sortedDesc(pieces)) {
+  for (const [p, s] of sortedDesc(model)) {
     if (final.has(p)) continue;
     if (final.size >= vocabLeft) break;
     if (seen.has(p)) continue;
