@@ -53,7 +53,7 @@ function trainBench(mode) {
       const r = await ctx.measureChild(oursChild, [mode, ctx.quick]);
       if (r.result.backend !== 'wasm') throw new Error(`rnn bench: expected the wasm backend, got ${r.result.backend}`);
       ctx.log(
-        `ours ${mode} (${r.result.threads} threads): step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`,
+        `ours ${mode} (${r.result.threads} threads; parts run by the pool's workers: ${JSON.stringify(r.result.workerParts)}): step ${r.result.stepMs.toFixed(0)} ms, infer ${r.result.inferMs.toFixed(0)} ms, loss ${r.result.loss.toFixed(3)}`,
       );
       return metrics(r.result.stepMs, r.result.inferMs, r.peakRssMB, state.flops);
     },

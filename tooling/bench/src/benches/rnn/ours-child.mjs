@@ -1,6 +1,6 @@
 /** Child process: our LSTM/GRU model on wasm; one warm-up step, then timed steps and inference. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, crossEntropy, getThreads, setupBackend, startThreads } from '@wordloom/core';
+import { Embedding, Linear, crossEntropy, getThreads, poolStats, setupBackend, startThreads } from '@wordloom/core';
 import { LSTM, GRU } from '@wordloom/rnn';
 import { Optimizer, adam } from '@wordloom/optim';
 import { config, makeBatch } from './model-config.mjs';
@@ -55,5 +55,7 @@ export default async function run(mode, quick, threads = 'auto') {
   const t1 = performance.now();
   for (let i = 0; i < c.inferRuns; i++) tf.tidy(() => logits().dataSync());
   const inferMs = (performance.now() - t1) / c.inferRuns;
-  return { backend, threads: getThreads(), stepMs, inferMs, loss, numTensors: tf.memory().numTensors };
+  // parts each pool worker ran: whether the second thread really took part (a loaded machine may starve it)
+  const workerParts = poolStats().jobs;
+  return { backend, threads: getThreads(), workerParts, stepMs, inferMs, loss, numTensors: tf.memory().numTensors };
 }
