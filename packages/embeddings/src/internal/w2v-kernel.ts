@@ -302,7 +302,7 @@ export function w2vKernel(S: W2VShared, P: W2VParams, w: number, tick: ((w: numb
           // word's n-gram buckets only) — not the mean over all cw rows of fastText's
           // `computeHidden`. That makes the hidden vector (cw)/(cw − 1) times the mean: 1.06× for
           // a typical 6-letter word, 1.17× for "the", 2× for "a"; at 1 epoch on 1 M tokens the mean
-          // trailed gensim by 0.64 analogy points over three seeds, following gensim closed it (README).
+          // trailed gensim by 0.62 analogy points (3 vs 5 seeds); following gensim: −0.10 (README).
           // gensim and fastText recompute the hidden vector for every context word, after the
           // update of the one before added the error `work` to each row once per occurrence in the
           // list; that moves it by exactly f·work with f = Σ_rows (occurrences²) / (cw − 1)
