@@ -16,7 +16,9 @@ const replicasChild = path.join(path.dirname(fileURLToPath(import.meta.url)), 't
 
 /**
  * train.replicas.{lstm,transformer} (issue 18) — samples/s of `fit({ setup, replicas: 2 })` against the same run
- * on 1 replica (peer `1-replica`), each in a fresh process: the rnn bench model (biLSTM classifier, batch 64, T 50)
+ * on 1 replica (peer `1-replica`: in-process, with core's intra-op pool on every core — what a user gets by default;
+ * peer `1-replica-1-thread`: the pool off, the single-threaded replica the ≥ 1.7× goal was set against), each in a
+ * fresh process: the rnn bench model (biLSTM classifier, batch 64, T 50)
  * or a 6-layer d256 TransformerLM (batch 32, context 64), wasm, 2 warm-up steps then 8 timed. At 2 replicas also the
  * exchange per step: `exchange_bytes` (each replica's writes + reads of the shared buffer) and `barrier_wait`
  * (rank 0's wait at the two barriers), and every replica's step profile in the log. Goal on a quiet 2-core machine:
@@ -24,6 +26,7 @@ const replicasChild = path.join(path.dirname(fileURLToPath(import.meta.url)), 't
  *
  * Two more peers bound what any 2-replica scheme can reach on this machine, with no exchange at all: two
  * independent single-replica processes at the same time —
+ *   (each with the pool off: one thread per process)
  *   `2-independent`: each on the whole batches: their summed samples/s over `1-replica`'s is the machine's
  *     ceiling for two single-threaded trainings (shared caches, memory bandwidth, hyperthreads, turbo);
  *   `2-independent-halves`: each on one half of every batch (exactly the rows replica 0 / replica 1 take): their
@@ -31,12 +34,12 @@ const replicasChild = path.join(path.dirname(fileURLToPath(import.meta.url)), 't
  *     costs and the time steps of an LSTM do not shrink with the rows).
  * ours / `2-independent-halves` is then what the exchange and the synchronisation cost.
  */
-async function measureReplicas(ctx, model, n) {
-  const r = await ctx.measureChild(replicasChild, [model, n, ctx.quick]);
+async function measureReplicas(ctx, model, n, threads = null) {
+  const r = await ctx.measureChild(replicasChild, [model, n, ctx.quick, null, threads]);
   if (r.result.backend !== 'wasm')
     throw new Error(`train.replicas.${model}: expected the wasm backend, got ${r.result.backend}`);
   ctx.log(
-    `train.replicas.${model} ×${n}: ${r.result.throughput.toFixed(1)} samples/s, loss ${r.result.loss.toFixed(4)}${n > 1 ? `; ${(r.result.bytesPerStep / 1e6).toFixed(2)} MB exchanged per step per replica (${r.result.floats} floats), ${r.result.waitMsPerStep.toFixed(1)} ms barrier wait per step` : ''}`,
+    `train.replicas.${model} ×${n}${threads ? ` (${threads} pool thread${threads > 1 ? 's' : ''})` : ''}: ${r.result.throughput.toFixed(1)} samples/s, loss ${r.result.loss.toFixed(4)}${n > 1 ? `; ${(r.result.bytesPerStep / 1e6).toFixed(2)} MB exchanged per step per replica (${r.result.floats} floats), ${r.result.waitMsPerStep.toFixed(1)} ms barrier wait per step` : ''}`,
   );
   for (const p of r.result.profiles ?? [])
     ctx.log(
@@ -57,7 +60,7 @@ async function measureIndependent(ctx, model, halves) {
         [1, 2],
       ]
     : [null, null];
-  const rs = await Promise.all(parts.map((part) => ctx.measureChild(replicasChild, [model, 1, ctx.quick, part])));
+  const rs = await Promise.all(parts.map((part) => ctx.measureChild(replicasChild, [model, 1, ctx.quick, part, 1])));
   for (const r of rs)
     if (r.result.backend !== 'wasm')
       throw new Error(`train.replicas.${model}: expected the wasm backend, got ${r.result.backend}`);
@@ -90,6 +93,15 @@ function replicasBench(model, what) {
         },
         async run(_state, ctx) {
           return measureReplicas(ctx, model, 1);
+        },
+      },
+      {
+        name: '1-replica-1-thread',
+        async available() {
+          return true;
+        },
+        async run(_state, ctx) {
+          return measureReplicas(ctx, model, 1, 1);
         },
       },
       {

@@ -5,12 +5,14 @@
  * every replica's step profile (fit's `profile`: ms per step in each phase, over all steps, warm-up included).
  * `part` = [p, parts]: train on part p of every batch only (the rows replica p of `parts` would take), one
  * replica — the independent runs that measure the ceiling of a `parts`-replica scheme.
+ * `threads`: core's intra-op pool threads for an in-process replica (undefined = core's default, every core); fit
+ * itself gives each of N ≥ 2 replicas ⌊cores / N⌋.
  */
 import { setupBackend } from '@wordloom/core';
 import { fit } from '@wordloom/train';
 
-export default async function run(model, replicas, quick, part = null) {
-  const { backend } = await setupBackend({ prefer: ['wasm'] });
+export default async function run(model, replicas, quick, part = null, threads = null) {
+  const { backend } = await setupBackend({ prefer: ['wasm'], ...(threads ? { threads } : {}) });
   const steps = quick ? 3 : 8;
   const times = [];
   let samples = 0;
