@@ -63,6 +63,7 @@ export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.
 export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';
 export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './internal/batch-matmul.js';
 export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
+export { readFloat32View, wasmFloat32View, emptyFloat32Tensor } from './internal/heap-view.js';
 export { simdMatMulAvailable, matmulKernelOn } from './internal/matmul-kernel.js';
 export type { MatmulExports } from './internal/matmul-kernel.js';
 export {
