@@ -1,36 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readSafetensors, setupBackend } from '@wordloom/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readSafetensors } from '@wordloom/core';
+import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, type Command, type ParsedArgs } from './args.js';
 import { classifyConfigFrom, classifyNsmcCommand } from './commands/classify.js';
 import { lmConfigFrom, lmShakespeareCommand } from './commands/lm.js';
 import { seq2seqCommands, toyConfigFrom } from './commands/seq2seq.js';
+import { cliTestDir, runCli as run } from './commands/testdata/run-cli.js';
 import { main } from './main.js';
 import { withCtrlCAt } from './testdata/interrupt.js';
 
-/** Runs the CLI in-process and captures what it prints. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-demo-'));
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = cliTestDir('wordloom-demo-');
 
 describe('wordloom CLI: help and bad input', () => {
   it('--help lists every command; each subcommand has --help', async () => {

@@ -1,21 +1,21 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensors, setupBackend } from '@wordloom/core';
+import { readSafetensors } from '@wordloom/core';
 import { readWord2VecFormat } from '@wordloom/embeddings';
 import { fromTokenizerJson } from '@wordloom/tokenizer';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withCtrlCAt } from '../testdata/interrupt.js';
 import { CliError, parseCommandArgs } from '../args.js';
 import { classifyCommands, classifyNsmcCommand } from './classify.js';
+import { cliTestDir, runCommand } from './testdata/run-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** 200 rows of the NSMC test split (packages/data/test/fixtures/README.md; CC0). */
 const fixture = resolve(here, '../../../../packages/data/test/fixtures/nsmc_200.txt');
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-classify-'));
+const tmp = cliTestDir('wordloom-classify-');
 
 /** A data folder laid out as ../shared/data: the fixture's first 160 rows train, the last 40 test. */
 function makeDataDir(name: string, transformTrain: (lines: string[]) => string[] = (l) => l): string {
@@ -88,21 +88,7 @@ const tiny = (): string[] => [
   'none',
 ];
 
-async function run(argv: string[]): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const args = parseCommandArgs(classifyNsmcCommand, argv);
-    if (args === 'help') throw new Error('unexpected help');
-    await classifyNsmcCommand.run(args);
-    return { out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (argv: string[]): Promise<{ out: string; err: string }> => runCommand(classifyNsmcCommand, argv);
 
 interface Metrics {
   accuracy: number;
@@ -116,11 +102,9 @@ interface Metrics {
 }
 const metrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Metrics;
 
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
+beforeAll(() => {
   dataDir = makeDataDir('data');
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('classify nsmc', () => {
   it('is exported as classifyCommands with --help', () => {

@@ -1,37 +1,23 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensors, setupBackend } from '@wordloom/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readSafetensors } from '@wordloom/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError, parseCommandArgs } from '../args.js';
 import { withCtrlCAt } from '../testdata/interrupt.js';
 import { TransformerLM } from '@wordloom/transformer';
 import { evaluateLoss, evaluateLossSliding, windowSegments } from '../lm/evaluate.js';
 import { TINY_LM_ARGS } from '../lm/testdata/tiny-lm.js';
 import { lmCommands, lmShakespeareCommand } from './lm.js';
+import { cliTestDir, runCommand } from './testdata/run-cli.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-lm-'));
+const tmp = cliTestDir('wordloom-lm-');
 
 /** A tiny, fast configuration: a few thousand characters, a model of a few thousand parameters. */
 const TINY = [...TINY_LM_ARGS, '--eval-every', '0', '--sample-length', '40', '--prompt', 'ROMEO:', '--workers', '1'];
 
 /** Runs the command in-process; returns what it printed. */
-async function run(argv: string[]): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const args = parseCommandArgs(lmShakespeareCommand, argv);
-    if (args === 'help') throw new Error('unexpected help');
-    await lmShakespeareCommand.run(args);
-    return { out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (argv: string[]): Promise<{ out: string; err: string }> => runCommand(lmShakespeareCommand, argv);
 
 interface Metrics {
   valLoss: number;
@@ -41,11 +27,6 @@ interface Metrics {
   vocabSize: number;
 }
 const metrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Metrics;
-
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('lm shakespeare', () => {
   it('is exported as lmCommands with --help', () => {
@@ -220,8 +201,8 @@ describe('lm shakespeare', () => {
 describe('evaluateLossSliding', () => {
   let model: TransformerLM;
   const ids = Int32Array.from({ length: 203 }, (_, i) => (i * 7 + (i >> 3)) % 11);
-  beforeAll(async () => {
-    await setupBackend({ prefer: ['cpu'] });
+  beforeAll(() => {
+    // The file's cpu backend is set up by cliTestDir's beforeAll, which runs first.
     model = new TransformerLM({
       vocabSize: 11,
       dModel: 8,

@@ -3,19 +3,19 @@
  * sentences from a tiny grammar, `<unk>` included): the tied LSTM with variational dropout trains (the
  * loss falls, perplexity well under the vocabulary size), writes its files, and bad input is a one-line error.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setBatchMatMulKernel, setupBackend } from '@wordloom/core';
+import { setBatchMatMulKernel } from '@wordloom/core';
 import { expectClose } from '@wordloom/core/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CliError, parseCommandArgs } from '../args.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../args.js';
 import { PtbLSTM, VariationalDropout } from '../lm/ptb-model.js';
 import { ptbWords } from '../lm/ptb.js';
 import { lmPtbCommand } from './lm.js';
+import { cliTestDir, runCommand } from './testdata/run-cli.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-ptb-'));
+const tmp = cliTestDir('wordloom-ptb-');
 
 function corpus(n: number, seed: number): string {
   let s = seed;
@@ -27,15 +27,13 @@ function corpus(n: number, seed: number): string {
 }
 
 let dataDir = '';
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
+beforeAll(() => {
   dataDir = join(tmp, 'data');
   mkdirSync(join(dataDir, 'ptb'), { recursive: true });
   writeFileSync(join(dataDir, 'ptb/ptb.train.txt'), corpus(600, 1));
   writeFileSync(join(dataDir, 'ptb/ptb.valid.txt'), corpus(60, 2));
   writeFileSync(join(dataDir, 'ptb/ptb.test.txt'), corpus(60, 3));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TINY = [
   '--hidden',
@@ -52,20 +50,8 @@ const TINY = [
   '0',
 ];
 
-async function run(argv: string[]): Promise<string> {
-  let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const args = parseCommandArgs(lmPtbCommand, argv);
-    if (args === 'help') throw new Error('unexpected help');
-    await lmPtbCommand.run(args);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return out;
-}
+/** Runs `lm ptb` in-process; returns what it printed on stdout. */
+const run = async (argv: string[]): Promise<string> => (await runCommand(lmPtbCommand, argv)).out;
 
 describe('lm ptb', () => {
   it('reads PTB lines as words with <eos> at each end', () => {
