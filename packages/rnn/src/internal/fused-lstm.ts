@@ -1,16 +1,25 @@
 /**
- * The LSTM recurrence with a fused step kernel (`lstm-simd.wat`, WebAssembly SIMD): per time step
- * ONE tfjs matmul (h · [W_hi; W_hf; W_hg; W_ho]ᵀ, all four gates at once) and one kernel call for
- * the gates, non-linearities and state update; backward likewise one kernel call and one matmul
- * per step. The state, the saved activations and the gradients stay in typed arrays between steps
- * instead of ~15 tfjs ops (and tensors) per step forward and ~25 backward.
+ * The LSTM and GRU recurrences with fused kernels (`lstm-simd.wat`, WebAssembly SIMD) and
+ * `@wordloom/core`'s SIMD matmul kernel, with no tfjs op per time step: the input projections,
+ * weights and state are copied once into one WebAssembly memory, and per step the recurrent product
+ * `h · [W_h·]ᵀ` (all gates at once: `packA` + `bgemmPart`) and one kernel call for the gates,
+ * non-linearities and state update run there; backward likewise one kernel call and one product
+ * `d(pre) · W_cat` per step, then one `d(pre)ᵀ · h_prev` product (core's `batchMatMul`) for the
+ * recurrent weight gradients. Same inputs, outputs and gradients as the op paths in kernels.ts
+ * (packed, sorted layout; value [N + 2B, H] for the LSTM, [N + B, H] for the GRU), within float32
+ * rounding. Used on the wasm backend when H is a multiple of 4.
  *
- * Same inputs, outputs and gradients as `lstmSequence`'s op path in kernels.ts (packed, sorted
- * layout; value [N + 2B, H]). Used on the wasm backend when H is a multiple of 4.
+ * Rows of a batch are independent in a recurrence (row r of step t needs only row r of step t − 1),
+ * so the batch is cut into blocks of rows (units of 4, the matmul kernel's row panels) and each
+ * block runs through the time steps on its own: one JOB of `@wordloom/core`'s intra-op pool per
+ * layer-direction and pass (forward, backward, inference) — each part one block's calls for every
+ * step — instead of a fork–join per step. With the pool off (one thread, or small shapes) the same
+ * calls run here, on this kernel's own memory, as one block: one body serves both, and every row is
+ * computed by the same instructions either way, so the pooled results are bitwise the one-thread
+ * results.
  *
- * When no gradient is recorded, `sequenceInference` (below) runs a whole layer-direction without any
- * tfjs op per step: core's SIMD matmul kernel is instantiated on this kernel's memory, so the
- * recurrent product, the gates and the state stay in one WebAssembly memory for the whole sequence.
+ * When no gradient is recorded, `sequenceInference` runs a whole layer-direction the same way with
+ * the inference kernels (`lstmInfer` / `gruInfer`: nothing saved).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -20,11 +29,9 @@ import {
   poolKernel,
   poolMatmulFunctions,
   poolRun,
-  splitRange,
   withPoolMemory,
   type PoolCall,
   type PoolFunction,
-  type PoolMatmulFunctions,
 } from '@wordloom/core';
 import { LSTM_SIMD_SHARED_WASM_BASE64 } from './lstm-simd-shared-wasm.js';
 import { LSTM_SIMD_WASM_BASE64 } from './lstm-simd-wasm.js';
@@ -43,9 +50,10 @@ let state: { memory: WebAssembly.Memory; ex: LstmExports } | null | undefined;
 
 /**
  * How often each fused path ran (tests check that the kernel path, not a fallback, was taken —
- * also in Chromium; see packages/core/test/kernels-browser.test.ts).
+ * also in Chromium; see packages/core/test/kernels-browser.test.ts): `step` training ops,
+ * `sequence` inference passes, `pooled` of either on the intra-op pool, `jobs` pool jobs they ran.
  */
-export const fusedCalls = { step: 0, sequence: 0, pooled: 0 };
+export const fusedCalls = { step: 0, sequence: 0, pooled: 0, jobs: 0 };
 
 function kernel(): { memory: WebAssembly.Memory; ex: LstmExports } | null {
   if (state !== undefined) return state;
@@ -66,19 +74,9 @@ function kernel(): { memory: WebAssembly.Memory; ex: LstmExports } | null {
   return state;
 }
 
-/** Whether the fused kernel can run for hidden size H (WebAssembly SIMD present, H % 4 = 0). */
+/** Whether the fused kernels can run for hidden size H (WebAssembly SIMD present, H % 4 = 0). */
 export function fusedLstmAvailable(H: number): boolean {
-  return H > 0 && H % 4 === 0 && kernel() !== null;
-}
-
-/** The kernel's memory as floats, at least `floats` long. */
-function heap(floats: number): { f: Float32Array; ex: LstmExports } {
-  const k = kernel();
-  if (!k) throw new Error('LSTM: this engine has no WebAssembly SIMD for the fused kernel');
-  const bytes = 4 * floats;
-  const have = k.memory.buffer.byteLength;
-  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
-  return { f: new Float32Array(k.memory.buffer), ex: k.ex };
+  return H > 0 && H % 4 === 0 && kernel() !== null && matmulKernelOn(kernel()!.memory) !== null;
 }
 
 type T2 = tf.Tensor;
@@ -106,466 +104,92 @@ function values(t: T2): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-/**
- * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: x_i, x_f, x_g, x_o [N, H],
- * W_hi…W_ho [H, H], bias [4H], h0, c0 [B, H] sorted).
- */
-export function fusedLstm(
-  layout: PackedLayout,
-  inputs: T2[],
-  save: tf.GradSaveFunc,
-): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const pooled = pooledStepThreads(layout.batch, inputs[9].shape[1]!, 4);
-  if (pooled >= 2) return pooledLstm(layout, inputs, save, pooled);
-  const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
-  const H = h0In.shape[1]!;
-  const H4 = 4 * H;
-  const N = layout.total;
-  const B = layout.batch;
-  const T = layout.maxLen;
-  const sizes = layout.batchSizes;
-  const offsets = layout.offsets;
-  // the four input projections [N, H] (step t's rows are the contiguous block offsets[t]…) and bias
-  const X = [xi, xf, xg, xo].map((x) => (x.dataSync() as Float32Array).slice());
-  const bias = (b.dataSync() as Float32Array).slice();
-  const h = (h0In.dataSync() as Float32Array).slice();
-  const c = (c0In.dataSync() as Float32Array).slice();
-  const S = new Float32Array(N * 5 * H); // saved i, f, g, o, tanh c per packed row
-  const Hp = new Float32Array(N * H); // h entering each packed row's step
-  const Cp = new Float32Array(N * H); // c entering it
-  const value = new Float32Array((N + 2 * B) * H);
-  fusedCalls.step++;
-  const WcatT = tf.tidy(() => tf.transpose(tf.concat([wi, wf, wg, wo], 0))); // [H, 4H]
-  for (let t = 0; t < T; t++) {
-    const n = sizes[t];
-    const off = offsets[t];
-    const G = tf.tidy(() => tf.matMul(tf.tensor2d(h.subarray(0, n * H), [n, H]), WcatT));
-    Hp.set(h.subarray(0, n * H), off * H);
-    Cp.set(c.subarray(0, n * H), off * H);
-    // kernel memory: x (4 blocks [n, H]) | g [n, 4H] | cPrev, h, c [n, H] | saved [n, 5H] | bias [4H]
-    const nH = n * H;
-    const [ax, ag, ac, ah, acn, as, ab] = [0, 4 * nH, 8 * nH, 9 * nH, 10 * nH, 11 * nH, 16 * nH];
-    const { f, ex } = heap(16 * nH + H4);
-    for (let k = 0; k < 4; k++) f.set(X[k].subarray(off * H, off * H + nH), ax + k * nH);
-    f.set(values(G), ag);
-    G.dispose();
-    f.set(c.subarray(0, nH), ac);
-    f.set(bias, ab);
-    ex.lstmForward(4 * ax, 4 * ab, 4 * ag, 4 * ac, 4 * ah, 4 * acn, 4 * as, n, H, 4 * nH);
-    h.set(f.subarray(ah, ah + nH));
-    c.set(f.subarray(acn, acn + nH));
-    S.set(f.subarray(as, as + 5 * nH), off * 5 * H);
-    value.set(f.subarray(ah, ah + nH), off * H);
-    // sequences ending at this step: their final h and c, by sorted slot
-    const next = t + 1 < T ? sizes[t + 1] : 0;
-    for (let r = next; r < n; r++) {
-      value.set(h.subarray(r * H, (r + 1) * H), (N + r) * H);
-      value.set(c.subarray(r * H, (r + 1) * H), (N + B + r) * H);
-    }
-  }
-  WcatT.dispose();
-  save([wi, wf, wg, wo]);
-  return {
-    value: tf.tensor2d(value, [N + 2 * B, H]),
-    gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = dy.dataSync() as Float32Array;
-      const Wcat = tf.concat(saved.slice(0, 4), 0); // [4H, H]
-      const dPre = new Float32Array(N * H4); // gates side by side, for dW
-      const dX = [0, 1, 2, 3].map(() => new Float32Array(N * H));
-      let dhMat: Float32Array = new Float32Array(0); // d(pre)_{t+1} · Wcat: gradient into h of step t's rows < next
-      const dcCarry = new Float32Array(B * H);
-      for (let t = T - 1; t >= 0; t--) {
-        const n = sizes[t];
-        const off = offsets[t];
-        const next = t + 1 < T ? sizes[t + 1] : 0;
-        const nH = n * H;
-        const xH = next * H;
-        // kernel memory: saved [n, 5H] | cPrev, dy, dh, dc [n, H] | dpre [n, 4H] | dx 4 × [n, H] | dcPrev [n, H]
-        const [as, acp, ady, adh, adc, adp, adx, adcp] = [0, 5, 6, 7, 8, 9, 13, 17].map((m) => m * nH);
-        const { f, ex } = heap(18 * nH);
-        f.set(S.subarray(off * 5 * H, (off + n) * 5 * H), as);
-        f.set(Cp.subarray(off * H, (off + n) * H), acp);
-        f.set(dyv.subarray(off * H, off * H + nH), ady);
-        // carried into rows < next from step t + 1; rows next… end here and get the final-state gradients
-        f.set(dhMat.subarray(0, xH), adh);
-        f.set(dyv.subarray((N + next) * H, (N + n) * H), adh + xH);
-        f.set(dcCarry.subarray(0, xH), adc);
-        f.set(dyv.subarray((N + B + next) * H, (N + B + n) * H), adc + xH);
-        ex.lstmBackward(4 * as, 4 * acp, 4 * ady, 4 * adh, 4 * adc, 4 * adp, 4 * adx, 4 * adcp, n, H, 4 * nH);
-        dPre.set(f.subarray(adp, adp + 4 * nH), off * H4);
-        for (let k = 0; k < 4; k++) dX[k].set(f.subarray(adx + k * nH, adx + (k + 1) * nH), off * H);
-        dcCarry.set(f.subarray(adcp, adcp + nH));
-        const D = tf.tidy(() => tf.matMul(tf.tensor2d(f.slice(adp, adp + 4 * nH), [n, H4]), Wcat));
-        dhMat = values(D).slice();
-        D.dispose();
-      }
-      Wcat.dispose();
-      // bias = column sums of d(pre); dW = d(pre)ᵀ · Hp, one product split by rows into the gates
-      return tf.tidy(() => {
-        const dP = tf.tensor2d(dPre, [N, H4]);
-        const dW = tf.split(batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true }), 4, 0);
-        return [
-          ...dX.map((d) => tf.tensor2d(d, [N, H])),
-          ...dW,
-          tf.sum(dP, 0),
-          tf.tensor2d(dhMat, [B, H]),
-          tf.tensor2d(dcCarry, [B, H]),
-        ];
-      });
-    },
-  };
-}
+const MATMUL_FNS = ['packA', 'packB', 'bgemmPart', 'unpackC'] as const;
+const CELL_FNS = ['lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'lstmInfer', 'gruInfer'] as const;
+type KernelFns = Record<(typeof MATMUL_FNS)[number] | (typeof CELL_FNS)[number], PoolFunction>;
 
 /**
- * Body of the GRU custom op (inputs as in kernels.ts's gruSequence: x_r, x_z, x_n [N, H],
- * W_hr, W_hz, W_hn [H, H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H], h0 [B, H] sorted).
- * Per step one matmul h · [W_hr; W_hz; W_hn]ᵀ and one kernel call; value [N + B, H].
+ * Where the kernels run: this thread on this module's own memory, or `@wordloom/core`'s intra-op
+ * pool (its shared memory; a job's parts are claimed by whichever threads are free).
  */
-export function fusedGru(
-  layout: PackedLayout,
-  inputs: T2[],
-  save: tf.GradSaveFunc,
-): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const pooled = pooledStepThreads(layout.batch, inputs[8].shape[1]!, 3);
-  if (pooled >= 2) return pooledGru(layout, inputs, save, pooled);
-  const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
-  const H = h0In.shape[1]!;
-  const H3 = 3 * H;
-  const N = layout.total;
-  const B = layout.batch;
-  const T = layout.maxLen;
-  const sizes = layout.batchSizes;
-  const offsets = layout.offsets;
-  const X = [xr, xz, xn].map((x) => (x.dataSync() as Float32Array).slice());
-  const bias = (b.dataSync() as Float32Array).slice();
-  const bhn = (bhnIn.dataSync() as Float32Array).slice();
-  const h = (h0In.dataSync() as Float32Array).slice();
-  const S = new Float32Array(N * 4 * H); // saved r, z, hn, n per packed row
-  const Hp = new Float32Array(N * H);
-  const value = new Float32Array((N + B) * H);
-  fusedCalls.step++;
-  const WcatT = tf.tidy(() => tf.transpose(tf.concat([wr, wz, wn], 0))); // [H, 3H]
-  for (let t = 0; t < T; t++) {
-    const n = sizes[t];
-    const off = offsets[t];
-    const nH = n * H;
-    const G = tf.tidy(() => tf.matMul(tf.tensor2d(h.subarray(0, nH), [n, H]), WcatT));
-    Hp.set(h.subarray(0, nH), off * H);
-    // kernel memory: x (3 blocks [n, H]) | g [n, 3H] | hPrev, h [n, H] | saved [n, 4H] | bias [3H] | bhn [H]
-    const [ax, ag, ahp, ah, as, ab, abhn] = [0, 3 * nH, 6 * nH, 7 * nH, 8 * nH, 12 * nH, 12 * nH + H3];
-    const { f, ex } = heap(12 * nH + 4 * H);
-    for (let k = 0; k < 3; k++) f.set(X[k].subarray(off * H, off * H + nH), ax + k * nH);
-    f.set(values(G), ag);
-    G.dispose();
-    f.set(h.subarray(0, nH), ahp);
-    f.set(bias, ab);
-    f.set(bhn, abhn);
-    ex.gruForward(4 * ax, 4 * ab, 4 * abhn, 4 * ag, 4 * ahp, 4 * ah, 4 * as, n, H, 4 * nH);
-    h.set(f.subarray(ah, ah + nH));
-    S.set(f.subarray(as, as + 4 * nH), off * 4 * H);
-    value.set(f.subarray(ah, ah + nH), off * H);
-    const next = t + 1 < T ? sizes[t + 1] : 0;
-    for (let r = next; r < n; r++) value.set(h.subarray(r * H, (r + 1) * H), (N + r) * H);
-  }
-  WcatT.dispose();
-  save([wr, wz, wn]);
-  return {
-    value: tf.tensor2d(value, [N + B, H]),
-    gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = dy.dataSync() as Float32Array;
-      const Wcat = tf.concat(saved.slice(0, 3), 0); // [3H, H]
-      const dPre = new Float32Array(N * H3); // (pr, pz, dHn) side by side, for dW
-      const dX = [0, 1, 2].map(() => new Float32Array(N * H)); // pr, pz, dN
-      const dHnAll = new Float32Array(N * H);
-      let dhMat: Float32Array = new Float32Array(0); // d(pre)_{t+1} · Wcat
-      const dhz = new Float32Array(B * H); // dh_{t+1} · z_{t+1}: the direct part into h_t
-      for (let t = T - 1; t >= 0; t--) {
-        const n = sizes[t];
-        const off = offsets[t];
-        const next = t + 1 < T ? sizes[t + 1] : 0;
-        const nH = n * H;
-        const xH = next * H;
-        // memory: saved [n, 4H] | hPrev, dy, dhA, dhB [n, H] | dpre [n, 3H] | dx 3 × [n, H] | dhn, dhz [n, H]
-        const [as, ahp, ady, adA, adB, adp, adx, adhn, adhz] = [0, 4, 5, 6, 7, 8, 11, 14, 15].map((m) => m * nH);
-        const { f, ex } = heap(16 * nH);
-        f.set(S.subarray(off * 4 * H, (off + n) * 4 * H), as);
-        f.set(Hp.subarray(off * H, off * H + nH), ahp);
-        f.set(dyv.subarray(off * H, off * H + nH), ady);
-        // rows < next: carried from step t + 1 (matmul part, direct part); rows next…: final-state gradient
-        f.set(dhMat.subarray(0, xH), adA);
-        f.set(dyv.subarray((N + next) * H, (N + n) * H), adA + xH);
-        f.set(dhz.subarray(0, xH), adB);
-        f.fill(0, adB + xH, adB + nH);
-        ex.gruBackward(4 * as, 4 * ahp, 4 * ady, 4 * adA, 4 * adB, 4 * adp, 4 * adx, 4 * adhn, 4 * adhz, n, H, 4 * nH);
-        dPre.set(f.subarray(adp, adp + 3 * nH), off * H3);
-        for (let k = 0; k < 3; k++) dX[k].set(f.subarray(adx + k * nH, adx + (k + 1) * nH), off * H);
-        dHnAll.set(f.subarray(adhn, adhn + nH), off * H);
-        dhz.set(f.subarray(adhz, adhz + nH));
-        const D = tf.tidy(() => tf.matMul(tf.tensor2d(f.slice(adp, adp + 3 * nH), [n, H3]), Wcat));
-        dhMat = values(D).slice();
-        D.dispose();
-      }
-      Wcat.dispose();
-      const dh0 = new Float32Array(B * H);
-      for (let i = 0; i < B * H; i++) dh0[i] = dhMat[i] + dhz[i];
-      return tf.tidy(() => {
-        const dW = tf.split(
-          batchMatMul(tf.tensor2d(dPre, [N, H3]), tf.tensor2d(Hp, [N, H]), { transposeA: true }),
-          3,
-          0,
-        );
-        const dXt = dX.map((d) => tf.tensor2d(d, [N, H]));
-        return [
-          ...dXt,
-          ...dW,
-          tf.concat(
-            dXt.map((d) => tf.sum(d, 0)),
-            0,
-          ),
-          tf.sum(tf.tensor2d(dHnAll, [N, H]), 0),
-          tf.tensor2d(dh0, [B, H]),
-        ];
-      });
-    },
-  };
+interface Space {
+  readonly pooled: boolean;
+  /** Row blocks to cut a batch into: 1 here; on the pool twice its threads (a thread the OS holds back then costs a smaller share). */
+  readonly blocks: number;
+  /** Words of calls one job may hold (the pool's control block has 8,192; unbounded here). */
+  readonly jobWords: number;
+  readonly fns: KernelFns;
+  /** Runs `body` on at least `floats` floats of the space's memory (a float view of all of it). */
+  use<R>(floats: number, body: (f: Float32Array) => R): R;
+  /** Runs a job: every part's calls in order (on the pool, parts in parallel). */
+  run(parts: PoolCall[][]): void;
 }
-/**
- * A whole layer-direction of the LSTM (`cell` 'lstm': inputs as lstmSequence's) or GRU ('gru': as
- * gruSequence's, with `bhn`) when no gradient is needed: the recurrence runs on the kernel's own
- * memory with no tfjs op per step. The input projections (computed before, one big matmul per
- * gate) are copied in once; per step `@wordloom/core`'s SIMD matmul kernel, instantiated on the
- * same memory, packs h and multiplies it by the packed `[W_h·]ᵀ` (packed once), and one
- * `lstmInfer` / `gruInfer` call adds projections and biases, applies the gates and writes h
- * straight into the output rows (which are the next step's h). Returns the same [N + 2B, H]
- * (LSTM) or [N + B, H] (GRU) value as the custom ops.
- *
- * With `@wordloom/core`'s intra-op pool on (two threads or more, a batch of at least 8), the same
- * runs on the pool's shared memory and each step's rows are split across its threads: each
- * thread packs its rows of h, computes their block rows of the product (`bgemmPart`) and their
- * gates — one fork–join per step, bitwise the same result as one thread (every row is computed by
- * the same instructions).
- */
-export function sequenceInference(
-  cell: 'lstm' | 'gru',
-  layout: PackedLayout,
-  xs: T2[],
-  ws: T2[],
-  bias: T2,
-  bhn: T2 | null,
-  h0: T2,
-  c0: T2 | null,
-): T2 {
-  const H = h0.shape[1]!;
-  const B = layout.batch;
-  const plan = inferencePlan(cell, layout, H);
-  const G = cell === 'lstm' ? 4 : 3;
-  const pool = Math.ceil(B / 4) >= 2 && B * H * G * H >= pooledStepMinMacs ? poolKernels() : null;
-  const threads = pool ? Math.min(poolThreads(), Math.ceil(B / 4)) : 1;
-  if (pool && threads >= 2) {
-    const value = withPoolMemory(4 * plan.end, (f) => {
-      const { mm, lstmInfer, gruInfer } = pool;
-      fillInference(plan, f, xs, ws, bias, bhn, h0, c0);
-      mm.packB.local(4 * plan.aW, 4 * plan.aWp, 1, H, plan.GH, 1, H);
-      runInference(plan, layout, f, (hPrev, hOut, off, n) => {
-        const units = Math.ceil(n / 4);
-        const job: PoolCall[][] = splitRange(units, Math.min(threads, units)).map(([u0, u1]) => {
-          const r0 = 4 * u0;
-          const rows = Math.min(n, 4 * u1) - r0;
-          const x = plan.aX + (off + r0) * H;
-          return [
-            { fn: mm.packA, args: [4 * (hPrev + r0 * H), 4 * (plan.aAp + r0 * H), 1, rows, H, H, 1] },
-            { fn: mm.bgemmPart, args: [4 * plan.aAp, 4 * plan.aWp, 4 * plan.aG, units, plan.N8, H, u0, u1] },
-            cell === 'lstm'
-              ? {
-                  fn: lstmInfer,
-                  args: [
-                    4 * x,
-                    4 * plan.N * H,
-                    4 * plan.aBias,
-                    4 * (plan.aG + r0 * plan.ldg),
-                    4 * plan.ldg,
-                    4 * (plan.aC + r0 * H),
-                    4 * (hOut + r0 * H),
-                    rows,
-                    H,
-                  ],
-                }
-              : {
-                  fn: gruInfer,
-                  args: [
-                    4 * x,
-                    4 * plan.N * H,
-                    4 * plan.aBias,
-                    4 * plan.aBhn,
-                    4 * (plan.aG + r0 * plan.ldg),
-                    4 * plan.ldg,
-                    4 * (hPrev + r0 * H),
-                    4 * (hOut + r0 * H),
-                    rows,
-                    H,
-                  ],
-                },
-          ];
-        });
-        poolRun(job);
-      });
-      return f.slice(plan.aOut, plan.aOut + plan.rowsOut * H);
-    });
-    fusedCalls.sequence++;
-    fusedCalls.pooled++;
-    return tf.tensor2d(value, [plan.rowsOut, H]);
-  }
+
+let localSpaceCache: Space | undefined;
+
+/** This thread, on the kernel's own memory (core's matmul kernel instantiated on it). */
+function localSpace(): Space {
+  if (localSpaceCache) return localSpaceCache;
   const k = kernel();
   const mm = k ? matmulKernelOn(k.memory) : null;
-  if (!k || !mm) throw new Error(`${cell}: this engine has no WebAssembly SIMD for the fused kernel`);
-  const { f, ex } = heap(plan.end);
-  fillInference(plan, f, xs, ws, bias, bhn, h0, c0);
-  // B = [W_h·]ᵀ [H, G·H]: element (k, j) is W[j, k], at j·H + k of the stored matrix
-  mm.packB(4 * plan.aW, 4 * plan.aWp, 1, H, plan.GH, 1, H);
-  const { N, ldg, N8 } = plan;
-  runInference(plan, layout, f, (hPrev, hOut, off, n) => {
-    mm.packA(4 * hPrev, 4 * plan.aAp, 1, n, H, H, 1);
-    mm.bgemm(4 * plan.aAp, 4 * plan.aWp, 4 * plan.aG, 1, Math.ceil(n / 4), N8, H);
-    const x = 4 * (plan.aX + off * H);
-    if (cell === 'lstm') ex.lstmInfer(x, 4 * N * H, 4 * plan.aBias, 4 * plan.aG, 4 * ldg, 4 * plan.aC, 4 * hOut, n, H);
-    else ex.gruInfer(x, 4 * N * H, 4 * plan.aBias, 4 * plan.aBhn, 4 * plan.aG, 4 * ldg, 4 * hPrev, 4 * hOut, n, H);
-  });
-  fusedCalls.sequence++;
-  return tf.tensor2d(f.slice(plan.aOut, plan.aOut + plan.rowsOut * H), [plan.rowsOut, H]);
-}
-
-/** Memory plan of the whole-sequence inference (float offsets, each block 16-byte aligned). */
-interface InferencePlan {
-  cell: 'lstm' | 'gru';
-  G: number;
-  H: number;
-  GH: number;
-  N: number;
-  B: number;
-  N8: number;
-  /** floats per row of the padded product */
-  ldg: number;
-  rowsOut: number;
-  aX: number;
-  aW: number;
-  aWp: number;
-  aAp: number;
-  aG: number;
-  aBias: number;
-  aBhn: number;
-  aH0: number;
-  aC: number;
-  aOut: number;
-  end: number;
-}
-
-function inferencePlan(cell: 'lstm' | 'gru', layout: PackedLayout, H: number): InferencePlan {
-  const G = cell === 'lstm' ? 4 : 3;
-  const GH = G * H;
-  const N = layout.total;
-  const B = layout.batch;
-  const N8 = Math.ceil(GH / 8);
-  const ldg = 8 * N8;
-  let end = 0;
-  const take = (floats: number): number => {
-    const at = end;
-    end += Math.ceil(floats / 4) * 4;
-    return at;
-  };
-  const aX = take(G * N * H); // gate k's [N, H] input projections at aX + k·N·H
-  const aW = take(GH * H); // [W_h·] as PyTorch stores it, [G·H, H]
-  const aWp = take(ldg * H); // its transpose in the matmul kernel's B panels
-  const aAp = take(4 * Math.ceil(B / 4) * H); // A panels of h
-  const aG = take(4 * Math.ceil(B / 4) * ldg); // h · [W_h·]ᵀ
-  const aBias = take(GH);
-  const aBhn = take(H);
-  const aH0 = take(B * H);
-  const aC = take(B * H); // the LSTM's c, updated in place
-  const rowsOut = N + (cell === 'lstm' ? 2 : 1) * B;
-  const aOut = take(rowsOut * H);
-  return { cell, G, H, GH, N, B, N8, ldg, rowsOut, aX, aW, aWp, aAp, aG, aBias, aBhn, aH0, aC, aOut, end };
-}
-
-/** Copies the inputs into the kernel memory `f` as `plan` lays them out. */
-function fillInference(
-  plan: InferencePlan,
-  f: Float32Array,
-  xs: T2[],
-  ws: T2[],
-  bias: T2,
-  bhn: T2 | null,
-  h0: T2,
-  c0: T2 | null,
-): void {
-  const { G, N, H } = plan;
-  for (let g = 0; g < G; g++) f.set(values(xs[g]), plan.aX + g * N * H);
-  for (let g = 0; g < G; g++) f.set(values(ws[g]), plan.aW + g * H * H);
-  f.set(values(bias), plan.aBias);
-  if (bhn) f.set(values(bhn), plan.aBhn);
-  f.set(values(h0), plan.aH0);
-  if (c0) f.set(values(c0), plan.aC);
-}
-
-/** The time loop: `step(hPrev, hOut, off, n)` computes step t's n rows; then the retiring sequences' final states are copied. */
-function runInference(
-  plan: InferencePlan,
-  layout: PackedLayout,
-  f: Float32Array,
-  step: (hPrev: number, hOut: number, off: number, n: number) => void,
-): void {
-  const { H, N, B, aOut, aC } = plan;
-  const T = layout.maxLen;
-  const sizes = layout.batchSizes;
-  const offsets = layout.offsets;
-  for (let t = 0; t < T; t++) {
-    const n = sizes[t];
-    const off = offsets[t];
-    // h entering step t: its n rows are the first rows of step t − 1's outputs (sorted, packed)
-    const hPrev = t === 0 ? plan.aH0 : aOut + offsets[t - 1] * H;
-    const hOut = aOut + off * H;
-    step(hPrev, hOut, off, n);
-    // sequences ending at this step: their final h (and c), by sorted slot
-    const next = t + 1 < T ? sizes[t + 1] : 0;
-    for (let r = next; r < n; r++) {
-      f.copyWithin(aOut + (N + r) * H, hOut + r * H, hOut + (r + 1) * H);
-      if (plan.cell === 'lstm') f.copyWithin(aOut + (N + B + r) * H, aC + r * H, aC + (r + 1) * H);
-    }
+  if (!k || !mm) throw new Error('LSTM/GRU: this engine has no WebAssembly SIMD for the fused kernels');
+  const fns = {} as KernelFns;
+  const exports = mm as unknown as Record<string, ((...a: number[]) => unknown) | undefined>;
+  for (const name of MATMUL_FNS) {
+    const local = exports[name];
+    if (!local) throw new Error(`LSTM/GRU: core's matmul kernel has no export '${name}'`);
+    fns[name] = { id: -1, name, local };
   }
+  for (const name of CELL_FNS) fns[name] = { id: -1, name, local: k.ex[name] };
+  localSpaceCache = {
+    pooled: false,
+    blocks: 1,
+    jobWords: Infinity,
+    fns,
+    use: (floats, body) => {
+      const bytes = 4 * floats;
+      const have = k.memory.buffer.byteLength;
+      if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
+      return body(new Float32Array(k.memory.buffer));
+    },
+    run: (parts) => {
+      for (const calls of parts) for (const c of calls) c.fn.local(...c.args);
+    },
+  };
+  return localSpaceCache;
 }
 
-type PoolFns = { mm: PoolMatmulFunctions } & Record<
-  'lstmInfer' | 'gruInfer' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward',
-  PoolFunction
->;
-
-let poolFns: PoolFns | null | undefined;
+let poolFns: KernelFns | null | undefined;
 
 /**
  * The matmul and LSTM/GRU kernels in `@wordloom/core`'s intra-op pool (the shared-memory copy of
  * lstm-simd.wat), or null when the pool has no shared memory here (threads off or unavailable).
  */
-export function poolKernels(): PoolFns | null {
+export function poolKernels(): KernelFns | null {
   if (poolFns) return poolFns;
   const mm = poolMatmulFunctions();
   const lstm = mm ? poolKernel('lstm', LSTM_SIMD_SHARED_WASM_BASE64) : null;
   if (!mm || !lstm) return null;
-  const names = ['lstmInfer', 'gruInfer', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward'] as const;
-  const fns: Partial<PoolFns> = { mm };
-  for (const name of names) {
+  const fns = {} as KernelFns;
+  for (const name of MATMUL_FNS) fns[name] = mm[name];
+  for (const name of CELL_FNS) {
     const f = lstm.get(name);
     if (!f) return null;
     fns[name] = f;
   }
-  poolFns = fns as PoolFns;
+  poolFns = fns;
   return poolFns;
 }
+
+/** Words of a pool job the row blocks may fill (core's pool.ts has 8,192 for the part table and calls). */
+const POOL_JOB_WORDS = 8000;
 
 let pooledStepMinMacs = 1 << 18;
 
 /**
  * Sets the size (B·H·G·H multiply-adds of one step's recurrent product, G = 4 for the LSTM, 3 for
- * the GRU) from which the training step kernels run on the intra-op pool; tests use 0. Returns
- * the previous value.
+ * the GRU) from which the recurrences run on the intra-op pool; tests use 0. Returns the previous
+ * value.
  */
 export function setPooledStepThreshold(macs: number): number {
   const prev = pooledStepMinMacs;
@@ -573,11 +197,24 @@ export function setPooledStepThreshold(macs: number): number {
   return prev;
 }
 
-/** Threads the pooled training step would use for batch B, hidden H (1 = the step kernel above). */
-function pooledStepThreads(B: number, H: number, G: number): number {
-  if (H % 8 !== 0 || Math.ceil(B / 4) < 2 || B * H * G * H < pooledStepMinMacs) return 1;
-  if (!poolKernels()) return 1;
-  return Math.min(poolThreads(), Math.ceil(B / 4));
+/** Where a recurrence with batch B, hidden H and G gates runs: the pool when it is on and the step is large enough. */
+function spaceFor(B: number, H: number, G: number): Space {
+  if (Math.ceil(B / 4) >= 2 && B * H * G * H >= pooledStepMinMacs) {
+    // the kernels first: registering them restarts running workers, poolThreads starts them
+    const fns = poolKernels();
+    const threads = fns ? poolThreads() : 1;
+    if (fns && threads >= 2) {
+      return {
+        pooled: true,
+        blocks: Math.min(2 * threads, 128),
+        jobWords: POOL_JOB_WORDS,
+        fns,
+        use: (floats, body) => withPoolMemory(4 * floats, body),
+        run: poolRun,
+      };
+    }
+  }
+  return localSpace();
 }
 
 /** A bump allocator of 64-byte aligned float blocks. */
@@ -593,52 +230,167 @@ function planner(): { take: (floats: number) => number; end: () => number } {
   };
 }
 
-/** Each thread's rows of a step with n rows: units of 4 rows (the matmul kernel's row panels). */
-function stepParts(n: number, threads: number): Array<{ u0: number; u1: number; r0: number; rows: number }> {
-  const units = Math.ceil(n / 4);
-  return splitRange(units, Math.min(threads, units)).map(([u0, u1]) => ({
-    u0,
-    u1,
-    r0: 4 * u0,
-    rows: Math.min(n, 4 * u1) - 4 * u0,
-  }));
+/** The step at which each sorted row's sequence ends (its final state's step). */
+function lastSteps(layout: PackedLayout): Int32Array {
+  const last = new Int32Array(layout.batch);
+  const T = layout.maxLen;
+  for (let t = 0; t < T; t++) {
+    const next = t + 1 < T ? layout.batchSizes[t + 1] : 0;
+    for (let r = next; r < layout.batchSizes[t]; r++) last[r] = t;
+  }
+  return last;
+}
+
+/** Sorted rows 4·u0 … 4·u1 − 1 (units of 4: the matmul kernel's row panels). */
+interface Block {
+  u0: number;
+  u1: number;
+  r0: number;
 }
 
 /**
- * The LSTM's training op on the intra-op pool: forward and backward stay in the pool's shared
- * memory for the whole sequence, and each step is ONE fork–join in which every thread takes a
- * range of the step's rows — packs its rows of h, computes their block rows of h·[W_h·]ᵀ
- * (`bgemmPart`, the weights packed once) and runs `lstmForward` on them; backward likewise
- * `lstmBackward`, then its rows of d(pre)·W_cat for the next step. No tfjs op per step. Same value
- * and gradients as {@link fusedLstm} within float32 rounding (the recurrent products are our
- * kernel's instead of XNNPACK's); needs H % 8 = 0.
+ * The batch's units of 4 rows cut into at most `count` contiguous blocks of near-equal work. A
+ * unit's work is the number of steps its first (longest) row is alive: each costs one 4-row block
+ * of the recurrent product whatever the rows alive in it.
  */
-function pooledLstm(
+function rowBlocks(layout: PackedLayout, last: Int32Array, count: number): Block[] {
+  const units = Math.ceil(layout.batch / 4);
+  const P = Math.max(1, Math.min(count, units));
+  const cum = new Float64Array(units + 1);
+  for (let u = 0; u < units; u++) cum[u + 1] = cum[u] + last[4 * u] + 1;
+  const out: Block[] = [];
+  let u0 = 0;
+  for (let p = 1; p <= P; p++) {
+    let u1 = units;
+    if (p < P) {
+      const target = (cum[units] * p) / P;
+      const most = units - (P - p); // leave a unit for every later block
+      u1 = u0 + 1;
+      while (u1 < most && Math.abs(cum[u1 + 1] - target) <= Math.abs(cum[u1] - target)) u1++;
+    }
+    out.push({ u0, u1, r0: 4 * u0 });
+    u0 = u1;
+  }
+  return out;
+}
+
+/** One block's calls at one step: `rows` of its rows are alive (`units` = ⌈rows / 4⌉). */
+type StepCalls = (t: number, b: Block, rows: number, units: number) => PoolCall[];
+
+/**
+ * Runs `steps` (time steps, in order) with every block's rows: each part of a job is one block's
+ * calls for every step of the job, so a whole pass is one job (several when the calls exceed the
+ * space's job area: ~100 steps each on 2 threads), not one fork–join per step.
+ */
+function runBlocks(space: Space, layout: PackedLayout, blocks: Block[], steps: number[], calls: StepCalls): void {
+  let parts: PoolCall[][] = blocks.map(() => []);
+  let words = 2 * blocks.length; // the part table
+  const empty = words;
+  const flush = (): void => {
+    const job = parts.filter((p) => p.length > 0);
+    if (job.length > 0) {
+      space.run(job);
+      if (space.pooled) fusedCalls.jobs++;
+    }
+    parts = blocks.map(() => []);
+    words = empty;
+  };
+  for (const t of steps) {
+    const n = layout.batchSizes[t];
+    const add = blocks.map((b) => {
+      const rows = Math.min(n, 4 * b.u1) - b.r0;
+      return rows > 0 ? calls(t, b, rows, Math.ceil(rows / 4)) : [];
+    });
+    let w = 0;
+    for (const cs of add) for (const c of cs) w += 2 + c.args.length;
+    if (words + w > space.jobWords && words > empty) flush();
+    add.forEach((cs, i) => parts[i].push(...cs));
+    words += w;
+  }
+  flush();
+}
+
+/**
+ * Calls for a block's rows of A [·, K] (row 0 at `a`, row-major) times B (packed panels at `bp`, N
+ * columns): `packA` into the A panels at `ap`, `bgemmPart` of the block's units into `out`, whose
+ * rows are then 8·⌈N/8⌉ apart — unless `scratch` is given and N is not a multiple of 8: then the
+ * product goes to `scratch` and `unpackC` copies the alive rows into `out` with rows N apart.
+ * Offsets in floats; `U` = units of the whole batch.
+ */
+function productCalls(
+  F: KernelFns,
+  o: { a: number; K: number; ap: number; bp: number; N: number; out: number; scratch: number | null; U: number },
+  b: Block,
+  rows: number,
+  units: number,
+): PoolCall[] {
+  const N8 = Math.ceil(o.N / 8);
+  const ldc = 8 * N8;
+  const c = o.scratch === null || ldc === o.N ? o.out : o.scratch;
+  const calls: PoolCall[] = [
+    { fn: F.packA, args: [4 * (o.a + b.r0 * o.K), 4 * (o.ap + b.r0 * o.K), 1, rows, o.K, o.K, 1] },
+    { fn: F.bgemmPart, args: [4 * o.ap, 4 * o.bp, 4 * c, o.U, N8, o.K, b.u0, b.u0 + units] },
+  ];
+  if (c !== o.out) {
+    calls.push({ fn: F.unpackC, args: [4 * (c + b.r0 * ldc), 4 * (o.out + b.r0 * o.N), 1, rows, o.N, 4 * units, ldc] });
+  }
+  return calls;
+}
+
+/** Floats of B panels for a product with K rows and N columns. */
+const panels = (K: number, N: number): number => 8 * Math.ceil(N / 8) * K;
+
+/** Steps 0 … T − 1 (forward) or T − 1 … 0 (backward). */
+function stepOrder(T: number, backward: boolean): number[] {
+  return Array.from({ length: T }, (_, i) => (backward ? T - 1 - i : i));
+}
+
+/** h entering each packed row's step [N, H], from h0 [B, H] and the step outputs [N, H] (for dW). */
+function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Float32Array): Float32Array {
+  const Hp = new Float32Array(layout.total * H);
+  const { batchSizes: sizes, offsets } = layout;
+  for (let t = 0; t < layout.maxLen; t++) {
+    const n = sizes[t];
+    Hp.set(
+      t === 0 ? h0.subarray(0, n * H) : Hall.subarray(offsets[t - 1] * H, (offsets[t - 1] + n) * H),
+      offsets[t] * H,
+    );
+  }
+  return Hp;
+}
+
+/**
+ * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: x_i, x_f, x_g, x_o [N, H],
+ * W_hi…W_ho [H, H], bias [4H], h0, c0 [B, H] sorted). Forward: per step and block `packA` +
+ * `bgemmPart` (h · [W_h·]ᵀ) and `lstmForward`, the saved activations kept in the memory for the
+ * whole sequence; backward: `lstmBackward`, then the block's rows of d(pre) · W_cat.
+ */
+export function fusedLstm(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
-  threads: number,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const P = poolKernels()!;
-  const { mm } = P;
   const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
   const H = h0In.shape[1]!;
   const H4 = 4 * H;
   const N = layout.total;
   const B = layout.batch;
   const T = layout.maxLen;
-  const sizes = layout.batchSizes;
   const offsets = layout.offsets;
-  const B4 = 4 * Math.ceil(B / 4);
+  const U = Math.ceil(B / 4);
+  const space = spaceFor(B, H, 4);
+  const F = space.fns;
+  const last = lastSteps(layout);
+  const blocks = rowBlocks(layout, last, space.blocks);
   fusedCalls.step++;
-  fusedCalls.pooled++;
+  if (space.pooled) fusedCalls.pooled++;
   const p = planner();
   const [aX, aW, aWp, aAp, aG, aBias, aH0, aC0, aHall, aCall, aS] = [
     4 * N * H,
     H4 * H,
-    H4 * H,
-    B4 * H,
-    B4 * H4,
+    panels(H, H4),
+    4 * U * H,
+    4 * U * H4,
     H4,
     B * H,
     B * H,
@@ -646,42 +398,39 @@ function pooledLstm(
     N * H,
     N * 5 * H,
   ].map((n) => p.take(n));
-  const fwd = withPoolMemory(4 * p.end(), (f) => {
+  const { S, Hall, Call, h0, c0 } = space.use(p.end(), (f) => {
     [xi, xf, xg, xo].forEach((x, k) => f.set(values(x), aX + k * N * H));
     [wi, wf, wg, wo].forEach((w, k) => f.set(values(w), aW + k * H * H));
     f.set(values(b), aBias);
     f.set(values(h0In), aH0);
     f.set(values(c0In), aC0);
     // B = [W_h·]ᵀ [H, 4H]: element (k, j) is W[j, k]
-    mm.packB.local(4 * aW, 4 * aWp, 1, H, H4, 1, H);
-    for (let t = 0; t < T; t++) {
-      const n = sizes[t];
+    F.packB.local(4 * aW, 4 * aWp, 1, H, H4, 1, H);
+    runBlocks(space, layout, blocks, stepOrder(T, false), (t, blk, rows, units) => {
       const off = offsets[t];
+      const r0 = blk.r0;
       const hPrev = t === 0 ? aH0 : aHall + offsets[t - 1] * H;
       const cPrev = t === 0 ? aC0 : aCall + offsets[t - 1] * H;
-      const units = Math.ceil(n / 4);
-      poolRun(
-        stepParts(n, threads).map(({ u0, u1, r0, rows }) => [
-          { fn: mm.packA, args: [4 * (hPrev + r0 * H), 4 * (aAp + r0 * H), 1, rows, H, H, 1] },
-          { fn: mm.bgemmPart, args: [4 * aAp, 4 * aWp, 4 * aG, units, H4 / 8, H, u0, u1] },
-          {
-            fn: P.lstmForward,
-            args: [
-              4 * (aX + (off + r0) * H),
-              4 * aBias,
-              4 * (aG + r0 * H4),
-              4 * (cPrev + r0 * H),
-              4 * (aHall + (off + r0) * H),
-              4 * (aCall + (off + r0) * H),
-              4 * (aS + (off + r0) * 5 * H),
-              rows,
-              H,
-              4 * N * H,
-            ],
-          },
-        ]),
-      );
-    }
+      return [
+        // 4H is a multiple of 16: the product's rows are dense
+        ...productCalls(F, { a: hPrev, K: H, ap: aAp, bp: aWp, N: H4, out: aG, scratch: null, U }, blk, rows, units),
+        {
+          fn: F.lstmForward,
+          args: [
+            4 * (aX + (off + r0) * H),
+            4 * aBias,
+            4 * (aG + r0 * H4),
+            4 * (cPrev + r0 * H),
+            4 * (aHall + (off + r0) * H),
+            4 * (aCall + (off + r0) * H),
+            4 * (aS + (off + r0) * 5 * H),
+            rows,
+            H,
+            4 * N * H,
+          ],
+        },
+      ];
+    });
     return {
       S: f.slice(aS, aS + N * 5 * H),
       Hall: f.slice(aHall, aHall + N * H),
@@ -690,91 +439,95 @@ function pooledLstm(
       c0: f.slice(aC0, aC0 + B * H),
     };
   });
-  const { S, Hall, Call, h0, c0 } = fwd;
+  // value: every step's h, then each sorted sequence's final h and c (at its last step)
   const value = new Float32Array((N + 2 * B) * H);
   value.set(Hall);
-  const Hp = new Float32Array(N * H); // h entering each packed row's step, for dW
-  for (let t = 0; t < T; t++) {
-    const n = sizes[t];
-    const off = offsets[t];
-    Hp.set(t === 0 ? h0.subarray(0, n * H) : Hall.subarray(offsets[t - 1] * H, (offsets[t - 1] + n) * H), off * H);
-    const next = t + 1 < T ? sizes[t + 1] : 0;
-    for (let r = next; r < n; r++) {
-      value.set(Hall.subarray((off + r) * H, (off + r + 1) * H), (N + r) * H);
-      value.set(Call.subarray((off + r) * H, (off + r + 1) * H), (N + B + r) * H);
-    }
+  for (let r = 0; r < B; r++) {
+    const at = (offsets[last[r]] + r) * H;
+    value.set(Hall.subarray(at, at + H), (N + r) * H);
+    value.set(Call.subarray(at, at + H), (N + B + r) * H);
   }
+  const Hp = enteringH(layout, H, h0, Hall);
   save([wi, wf, wg, wo]);
   return {
     value: tf.tensor2d(value, [N + 2 * B, H]),
     gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = (dy.dataSync() as Float32Array).slice();
+      const dyv = dy.dataSync() as Float32Array;
       const q = planner();
-      const [aS2, aCall2, aC02, aDy, aDh, aDc0, aDc1, aDpre, aDx, aWc, aWcp, aAp2] = [
+      const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDx, aWc, aWcp, aAp2] = [
         N * 5 * H,
         N * H,
         B * H,
         N * H,
-        B4 * H,
+        4 * U * H,
+        H % 8 === 0 ? 0 : 4 * U * panels(1, H),
         B * H,
         B * H,
         N * H4,
         4 * N * H,
         H4 * H,
-        H4 * H,
-        B4 * H4,
+        panels(H4, H),
+        4 * U * H4,
       ].map((n) => q.take(n));
       const aDc = [aDc0, aDc1];
-      const out = withPoolMemory(4 * q.end(), (f) => {
+      const out = space.use(q.end(), (f) => {
         f.set(S, aS2);
         f.set(Call, aCall2);
         f.set(c0, aC02);
+        // the gradient reaching each step's h; a sequence's final-state gradients join it at its
+        // last step: dh into dy's row (the carried dh of that row is 0 then: no later step wrote
+        // it), dc into the carry buffer that step reads
         f.set(dyv.subarray(0, N * H), aDy);
+        f.fill(0, aDh, aDh + 4 * U * H);
+        for (let r = 0; r < B; r++) {
+          const t = last[r];
+          const row = aDy + (offsets[t] + r) * H;
+          for (let j = 0; j < H; j++) f[row + j] += dyv[(N + r) * H + j];
+          f.set(dyv.subarray((N + B + r) * H, (N + B + r + 1) * H), aDc[(T - 1 - t) & 1] + r * H);
+        }
         saved.slice(0, 4).forEach((w, k) => f.set(values(w), aWc + k * H * H));
         // B = W_cat [4H, H] as stored
-        mm.packB.local(4 * aWc, 4 * aWcp, 1, H4, H, H, 1);
-        let cur = 0;
-        for (let t = T - 1; t >= 0; t--) {
-          const n = sizes[t];
+        F.packB.local(4 * aWc, 4 * aWcp, 1, H4, H, H, 1);
+        runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
           const off = offsets[t];
-          const next = t + 1 < T ? sizes[t + 1] : 0;
-          // rows next…: sequences that end at t get the final-state gradients (rows < next were
-          // written by step t + 1: its d(pre)·W_cat and dc·f)
-          f.set(dyv.subarray((N + next) * H, (N + n) * H), aDh + next * H);
-          f.set(dyv.subarray((N + B + next) * H, (N + B + n) * H), aDc[cur] + next * H);
+          const r0 = blk.r0;
+          const cur = (T - 1 - t) & 1;
           const cPrev = t === 0 ? aC02 : aCall2 + offsets[t - 1] * H;
-          const units = Math.ceil(n / 4);
-          poolRun(
-            stepParts(n, threads).map(({ u0, u1, r0, rows }) => [
-              {
-                fn: P.lstmBackward,
-                args: [
-                  4 * (aS2 + (off + r0) * 5 * H),
-                  4 * (cPrev + r0 * H),
-                  4 * (aDy + (off + r0) * H),
-                  4 * (aDh + r0 * H),
-                  4 * (aDc[cur] + r0 * H),
-                  4 * (aDpre + (off + r0) * H4),
-                  4 * (aDx + (off + r0) * H),
-                  4 * (aDc[1 - cur] + r0 * H),
-                  rows,
-                  H,
-                  4 * N * H,
-                ],
-              },
-              { fn: mm.packA, args: [4 * (aDpre + (off + r0) * H4), 4 * (aAp2 + r0 * H4), 1, rows, H4, H4, 1] },
-              { fn: mm.bgemmPart, args: [4 * aAp2, 4 * aWcp, 4 * aDh, units, H / 8, H4, u0, u1] },
-            ]),
-          );
-          cur = 1 - cur;
-        }
+          return [
+            {
+              fn: F.lstmBackward,
+              args: [
+                4 * (aS2 + (off + r0) * 5 * H),
+                4 * (cPrev + r0 * H),
+                4 * (aDy + (off + r0) * H),
+                4 * (aDh + r0 * H),
+                4 * (aDc[cur] + r0 * H),
+                4 * (aDpre + (off + r0) * H4),
+                4 * (aDx + (off + r0) * H),
+                4 * (aDc[1 - cur] + r0 * H),
+                rows,
+                H,
+                4 * N * H,
+              ],
+            },
+            // the block's rows of d(pre)·W_cat: the carried dh for step t − 1
+            ...productCalls(
+              F,
+              { a: aDpre + off * H4, K: H4, ap: aAp2, bp: aWcp, N: H, out: aDh, scratch: aDhP, U },
+              blk,
+              rows,
+              units,
+            ),
+          ];
+        });
         return {
           dPre: f.slice(aDpre, aDpre + N * H4),
           dX: [0, 1, 2, 3].map((k) => f.slice(aDx + k * N * H, aDx + (k + 1) * N * H)),
           dh0: f.slice(aDh, aDh + B * H),
-          dc0: f.slice(aDc[cur], aDc[cur] + B * H),
+          dc0: f.slice(aDc[T & 1], aDc[T & 1] + B * H), // written by step 0
         };
       });
+      // bias = column sums of d(pre); dW = d(pre)ᵀ · Hp, one product split by rows into the gates
       return tf.tidy(() => {
         const dP = tf.tensor2d(out.dPre, [N, H4]);
         const dW = tf.split(batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true }), 4, 0);
@@ -791,152 +544,153 @@ function pooledLstm(
 }
 
 /**
- * The GRU's training op on the intra-op pool, as {@link pooledLstm}: per step one fork–join of
- * packA + `bgemmPart` + `gruForward` on each thread's rows; backward `gruBackward` + its rows of
- * d(pre)·W_cat. Same value and gradients as {@link fusedGru} within float32 rounding; H % 8 = 0.
+ * Body of the GRU custom op (inputs as in kernels.ts's gruSequence: x_r, x_z, x_n [N, H],
+ * W_hr, W_hz, W_hn [H, H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H], h0 [B, H] sorted), as
+ * {@link fusedLstm}: per step and block h · [W_hr; W_hz; W_hn]ᵀ and `gruForward`; backward
+ * `gruBackward` and the block's rows of d(pre) · W_cat. Value [N + B, H].
  */
-function pooledGru(
+export function fusedGru(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
-  threads: number,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const P = poolKernels()!;
-  const { mm } = P;
   const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
   const H = h0In.shape[1]!;
   const H3 = 3 * H;
   const N = layout.total;
   const B = layout.batch;
   const T = layout.maxLen;
-  const sizes = layout.batchSizes;
   const offsets = layout.offsets;
-  const B4 = 4 * Math.ceil(B / 4);
+  const U = Math.ceil(B / 4);
+  const space = spaceFor(B, H, 3);
+  const F = space.fns;
+  const last = lastSteps(layout);
+  const blocks = rowBlocks(layout, last, space.blocks);
   fusedCalls.step++;
-  fusedCalls.pooled++;
+  if (space.pooled) fusedCalls.pooled++;
   const p = planner();
-  const [aX, aW, aWp, aAp, aG, aBias, aBhn, aH0, aHall, aS] = [
+  const [aX, aW, aWp, aAp, aG, aGp, aBias, aBhn, aH0, aHall, aS] = [
     3 * N * H,
     H3 * H,
-    H3 * H,
-    B4 * H,
-    B4 * H3,
+    panels(H, H3),
+    4 * U * H,
+    4 * U * H3,
+    H % 8 === 0 ? 0 : 4 * U * panels(1, H3), // 3H is not a multiple of 8: the padded product
     H3,
     H,
     B * H,
     N * H,
     N * 4 * H,
   ].map((n) => p.take(n));
-  const fwd = withPoolMemory(4 * p.end(), (f) => {
+  const { S, Hall, h0 } = space.use(p.end(), (f) => {
     [xr, xz, xn].forEach((x, k) => f.set(values(x), aX + k * N * H));
     [wr, wz, wn].forEach((w, k) => f.set(values(w), aW + k * H * H));
     f.set(values(b), aBias);
     f.set(values(bhnIn), aBhn);
     f.set(values(h0In), aH0);
-    mm.packB.local(4 * aW, 4 * aWp, 1, H, H3, 1, H);
-    for (let t = 0; t < T; t++) {
-      const n = sizes[t];
+    F.packB.local(4 * aW, 4 * aWp, 1, H, H3, 1, H);
+    runBlocks(space, layout, blocks, stepOrder(T, false), (t, blk, rows, units) => {
       const off = offsets[t];
+      const r0 = blk.r0;
       const hPrev = t === 0 ? aH0 : aHall + offsets[t - 1] * H;
-      const units = Math.ceil(n / 4);
-      poolRun(
-        stepParts(n, threads).map(({ u0, u1, r0, rows }) => [
-          { fn: mm.packA, args: [4 * (hPrev + r0 * H), 4 * (aAp + r0 * H), 1, rows, H, H, 1] },
-          { fn: mm.bgemmPart, args: [4 * aAp, 4 * aWp, 4 * aG, units, H3 / 8, H, u0, u1] },
-          {
-            fn: P.gruForward,
-            args: [
-              4 * (aX + (off + r0) * H),
-              4 * aBias,
-              4 * aBhn,
-              4 * (aG + r0 * H3),
-              4 * (hPrev + r0 * H),
-              4 * (aHall + (off + r0) * H),
-              4 * (aS + (off + r0) * 4 * H),
-              rows,
-              H,
-              4 * N * H,
-            ],
-          },
-        ]),
-      );
-    }
+      return [
+        ...productCalls(F, { a: hPrev, K: H, ap: aAp, bp: aWp, N: H3, out: aG, scratch: aGp, U }, blk, rows, units),
+        {
+          fn: F.gruForward,
+          args: [
+            4 * (aX + (off + r0) * H),
+            4 * aBias,
+            4 * aBhn,
+            4 * (aG + r0 * H3),
+            4 * (hPrev + r0 * H),
+            4 * (aHall + (off + r0) * H),
+            4 * (aS + (off + r0) * 4 * H),
+            rows,
+            H,
+            4 * N * H,
+          ],
+        },
+      ];
+    });
     return { S: f.slice(aS, aS + N * 4 * H), Hall: f.slice(aHall, aHall + N * H), h0: f.slice(aH0, aH0 + B * H) };
   });
-  const { S, Hall, h0 } = fwd;
   const value = new Float32Array((N + B) * H);
   value.set(Hall);
-  const Hp = new Float32Array(N * H);
-  for (let t = 0; t < T; t++) {
-    const n = sizes[t];
-    const off = offsets[t];
-    Hp.set(t === 0 ? h0.subarray(0, n * H) : Hall.subarray(offsets[t - 1] * H, (offsets[t - 1] + n) * H), off * H);
-    const next = t + 1 < T ? sizes[t + 1] : 0;
-    for (let r = next; r < n; r++) value.set(Hall.subarray((off + r) * H, (off + r + 1) * H), (N + r) * H);
+  for (let r = 0; r < B; r++) {
+    const at = (offsets[last[r]] + r) * H;
+    value.set(Hall.subarray(at, at + H), (N + r) * H);
   }
+  const Hp = enteringH(layout, H, h0, Hall);
   save([wr, wz, wn]);
   return {
     value: tf.tensor2d(value, [N + B, H]),
     gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = (dy.dataSync() as Float32Array).slice();
+      const dyv = dy.dataSync() as Float32Array;
       const q = planner();
-      const [aS2, aHp, aDy, aDhA, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2] = [
+      const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2] = [
         N * 4 * H,
         N * H,
         N * H,
-        B4 * H,
+        4 * U * H,
+        H % 8 === 0 ? 0 : 4 * U * panels(1, H),
         B * H,
         B * H,
         N * H3,
         3 * N * H,
         N * H,
         H3 * H,
-        H3 * H,
-        B4 * H3,
+        panels(H3, H),
+        4 * U * H3,
       ].map((n) => q.take(n));
       const aDz = [aDz0, aDz1];
-      const out = withPoolMemory(4 * q.end(), (f) => {
+      const out = space.use(q.end(), (f) => {
         f.set(S, aS2);
         f.set(Hp, aHp);
+        // a sequence's final-state gradient joins dy at its last step, where the carried parts
+        // (matmul and direct, both zero-initialised) are 0: no later step wrote that row
         f.set(dyv.subarray(0, N * H), aDy);
-        saved.slice(0, 3).forEach((w, k) => f.set(values(w), aWc + k * H * H));
-        mm.packB.local(4 * aWc, 4 * aWcp, 1, H3, H, H, 1);
-        let cur = 0;
-        for (let t = T - 1; t >= 0; t--) {
-          const n = sizes[t];
-          const off = offsets[t];
-          const next = t + 1 < T ? sizes[t + 1] : 0;
-          // rows next…: the final-state gradient (matmul part) and no direct part
-          f.set(dyv.subarray((N + next) * H, (N + n) * H), aDhA + next * H);
-          f.fill(0, aDz[cur] + next * H, aDz[cur] + n * H);
-          const units = Math.ceil(n / 4);
-          poolRun(
-            stepParts(n, threads).map(({ u0, u1, r0, rows }) => [
-              {
-                fn: P.gruBackward,
-                args: [
-                  4 * (aS2 + (off + r0) * 4 * H),
-                  4 * (aHp + (off + r0) * H),
-                  4 * (aDy + (off + r0) * H),
-                  4 * (aDhA + r0 * H),
-                  4 * (aDz[cur] + r0 * H),
-                  4 * (aDpre + (off + r0) * H3),
-                  4 * (aDx + (off + r0) * H),
-                  4 * (aDhn + (off + r0) * H),
-                  4 * (aDz[1 - cur] + r0 * H),
-                  rows,
-                  H,
-                  4 * N * H,
-                ],
-              },
-              { fn: mm.packA, args: [4 * (aDpre + (off + r0) * H3), 4 * (aAp2 + r0 * H3), 1, rows, H3, H3, 1] },
-              { fn: mm.bgemmPart, args: [4 * aAp2, 4 * aWcp, 4 * aDhA, units, H / 8, H3, u0, u1] },
-            ]),
-          );
-          cur = 1 - cur;
+        for (let r = 0; r < B; r++) {
+          const row = aDy + (offsets[last[r]] + r) * H;
+          for (let j = 0; j < H; j++) f[row + j] += dyv[(N + r) * H + j];
         }
+        f.fill(0, aDhA, aDhA + 4 * U * H);
+        f.fill(0, aDz0, aDz0 + B * H);
+        f.fill(0, aDz1, aDz1 + B * H);
+        saved.slice(0, 3).forEach((w, k) => f.set(values(w), aWc + k * H * H));
+        F.packB.local(4 * aWc, 4 * aWcp, 1, H3, H, H, 1);
+        runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
+          const off = offsets[t];
+          const r0 = blk.r0;
+          const cur = (T - 1 - t) & 1;
+          return [
+            {
+              fn: F.gruBackward,
+              args: [
+                4 * (aS2 + (off + r0) * 4 * H),
+                4 * (aHp + (off + r0) * H),
+                4 * (aDy + (off + r0) * H),
+                4 * (aDhA + r0 * H),
+                4 * (aDz[cur] + r0 * H),
+                4 * (aDpre + (off + r0) * H3),
+                4 * (aDx + (off + r0) * H),
+                4 * (aDhn + (off + r0) * H),
+                4 * (aDz[1 - cur] + r0 * H),
+                rows,
+                H,
+                4 * N * H,
+              ],
+            },
+            ...productCalls(
+              F,
+              { a: aDpre + off * H3, K: H3, ap: aAp2, bp: aWcp, N: H, out: aDhA, scratch: aDhP, U },
+              blk,
+              rows,
+              units,
+            ),
+          ];
+        });
         const dh0 = f.slice(aDhA, aDhA + B * H);
-        const dz = f.subarray(aDz[cur], aDz[cur] + B * H);
+        const dz = f.subarray(aDz[T & 1], aDz[T & 1] + B * H); // written by step 0
         for (let i = 0; i < B * H; i++) dh0[i] += dz[i];
         return {
           dPre: f.slice(aDpre, aDpre + N * H3),
@@ -965,4 +719,103 @@ function pooledGru(
       });
     },
   };
+}
+
+/**
+ * A whole layer-direction of the LSTM (`cell` 'lstm': inputs as lstmSequence's) or GRU ('gru': as
+ * gruSequence's, with `bhn`) when no gradient is needed. The input projections (computed before,
+ * one big matmul per gate) are copied in once with the weights (`[W_h·]ᵀ` packed once); per step
+ * and block of rows `packA` + `bgemmPart` and one `lstmInfer` / `gruInfer` call, which adds
+ * projections and biases, applies the gates and writes h straight into the output rows (the next
+ * step's h). On the intra-op pool the whole pass is one job whose parts are the blocks, each
+ * running every step for its rows; bitwise the one-thread result. Returns the same [N + 2B, H]
+ * (LSTM) or [N + B, H] (GRU) value as the custom ops.
+ */
+export function sequenceInference(
+  cell: 'lstm' | 'gru',
+  layout: PackedLayout,
+  xs: T2[],
+  ws: T2[],
+  bias: T2,
+  bhn: T2 | null,
+  h0: T2,
+  c0: T2 | null,
+): T2 {
+  const H = h0.shape[1]!;
+  const B = layout.batch;
+  const N = layout.total;
+  const T = layout.maxLen;
+  const offsets = layout.offsets;
+  const G = cell === 'lstm' ? 4 : 3;
+  const GH = G * H;
+  const U = Math.ceil(B / 4);
+  const ldg = 8 * Math.ceil(GH / 8); // floats per row of the padded product
+  const rowsOut = N + (cell === 'lstm' ? 2 : 1) * B;
+  const space = spaceFor(B, H, G);
+  const F = space.fns;
+  const last = lastSteps(layout);
+  const p = planner();
+  const [aX, aW, aWp, aAp, aG, aBias, aBhn, aH0, aC, aOut] = [
+    G * N * H, // gate k's [N, H] input projections at aX + k·N·H
+    GH * H, // [W_h·] as PyTorch stores it, [G·H, H]
+    panels(H, GH), // its transpose in the matmul kernel's B panels
+    4 * U * H, // A panels of h
+    4 * U * ldg, // h · [W_h·]ᵀ
+    GH,
+    H,
+    B * H,
+    B * H, // the LSTM's c, updated in place
+    rowsOut * H,
+  ].map((n) => p.take(n));
+  const value = space.use(p.end(), (f) => {
+    for (let g = 0; g < G; g++) f.set(values(xs[g]), aX + g * N * H);
+    for (let g = 0; g < G; g++) f.set(values(ws[g]), aW + g * H * H);
+    f.set(values(bias), aBias);
+    if (bhn) f.set(values(bhn), aBhn);
+    f.set(values(h0), aH0);
+    if (c0) f.set(values(c0), aC);
+    // B = [W_h·]ᵀ [H, G·H]: element (k, j) is W[j, k], at j·H + k of the stored matrix
+    F.packB.local(4 * aW, 4 * aWp, 1, H, GH, 1, H);
+    runBlocks(space, layout, rowBlocks(layout, last, space.blocks), stepOrder(T, false), (t, blk, rows, units) => {
+      const r0 = blk.r0;
+      // h entering step t: its rows are the first rows of step t − 1's outputs (sorted, packed)
+      const hPrev = t === 0 ? aH0 : aOut + offsets[t - 1] * H;
+      const hOut = aOut + offsets[t] * H;
+      const x = 4 * (aX + (offsets[t] + r0) * H);
+      const gates = 4 * (aG + r0 * ldg);
+      return [
+        ...productCalls(F, { a: hPrev, K: H, ap: aAp, bp: aWp, N: GH, out: aG, scratch: null, U }, blk, rows, units),
+        cell === 'lstm'
+          ? {
+              fn: F.lstmInfer,
+              args: [x, 4 * N * H, 4 * aBias, gates, 4 * ldg, 4 * (aC + r0 * H), 4 * (hOut + r0 * H), rows, H],
+            }
+          : {
+              fn: F.gruInfer,
+              args: [
+                x,
+                4 * N * H,
+                4 * aBias,
+                4 * aBhn,
+                gates,
+                4 * ldg,
+                4 * (hPrev + r0 * H),
+                4 * (hOut + r0 * H),
+                rows,
+                H,
+              ],
+            },
+      ];
+    });
+    // each sorted sequence's final h (and c: its row of c is not updated after its last step)
+    for (let r = 0; r < B; r++) {
+      const at = aOut + (offsets[last[r]] + r) * H;
+      f.copyWithin(aOut + (N + r) * H, at, at + H);
+      if (cell === 'lstm') f.copyWithin(aOut + (N + B + r) * H, aC + r * H, aC + (r + 1) * H);
+    }
+    return f.slice(aOut, aOut + rowsOut * H);
+  });
+  fusedCalls.sequence++;
+  if (space.pooled) fusedCalls.pooled++;
+  return tf.tensor2d(value, [rowsOut, H]);
 }

@@ -1,19 +1,19 @@
 /**
- * The LSTM/GRU whole-sequence inference split across `@wordloom/core`'s intra-op pool: each
- * step's rows are divided between the threads, and the outputs and final states are bitwise the
- * one-thread path's (every row is computed by the same instructions). Also a 2-layer
- * bidirectional LSTM and GRU on the wasm backend, where the per-step products of training go
+ * The LSTM/GRU recurrences on `@wordloom/core`'s intra-op pool: the batch's rows are cut into
+ * blocks and each block runs through every time step in one pool job per pass (forward, backward,
+ * inference), so the outputs, final states and gradients are bitwise the one-thread path's (every
+ * row is computed by the same instructions; both run our matmul kernel). Also a 2-layer
+ * bidirectional LSTM and GRU on the wasm backend, where the input projections of training go
  * through core's pooled BatchMatMul: forward and gradients equal the one-thread run within float32
  * rounding (tfjs's XNNPACK sums in another order).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, pooledProducts, setThreads, setupBackend, startThreads } from '@wordloom/core';
-import { expectClose } from '@wordloom/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gruSequence, lstmSequence, setFusedKernels, setJsKernels } from './kernels.js';
 import { fusedCalls, setPooledStepThreshold } from './fused-lstm.js';
 import { GRU, LSTM } from '../recurrent.js';
-import { makeLayout } from './packing.js';
+import { makeLayout, type PackedLayout } from './packing.js';
 
 const rng = new Rng(20);
 const rand = (shape: number[], scale = 0.5): tf.Tensor =>
@@ -31,24 +31,16 @@ function sameBits(a: tf.Tensor, b: tf.Tensor): boolean {
 // B = 13 (4 row blocks of 4), ragged and unsorted, several sequences retiring at once
 const lengths = Int32Array.from([5, 1, 7, 3, 7, 2, 6, 6, 4, 1, 7, 3, 5]);
 const B = lengths.length;
-const lay = makeLayout(lengths, B, 7);
-const H = 8;
+const short = makeLayout(lengths, B, 7);
+// 240 steps: more calls than one pool job holds, so a pass takes several jobs
+const long = makeLayout(
+  Int32Array.from(lengths, (l, i) => (i % 3 === 1 ? l : 30 * l + i)),
+  B,
+  240,
+);
 
-let prevThreshold = 0;
-describe('whole-sequence inference on the intra-op pool', () => {
-  beforeAll(async () => {
-    prevThreshold = setPooledStepThreshold(0); // the small shapes here take the pool too
-    await setupBackend({ prefer: ['cpu'] });
-    setJsKernels(false);
-    setFusedKernels('on');
-  });
-  afterAll(() => {
-    setJsKernels(true);
-    setFusedKernels('auto');
-    setThreads('auto');
-    setPooledStepThreshold(prevThreshold);
-  });
-  const cases = {
+function cases(lay: PackedLayout, H: number) {
+  return {
     lstm: {
       args: (): tf.Tensor[] => [
         ...[0, 1, 2, 3].map(() => rand([lay.total, H], 1)),
@@ -70,13 +62,35 @@ describe('whole-sequence inference on the intra-op pool', () => {
       run: (a: tf.Tensor[]): tf.Tensor => gruSequence(lay, a.slice(0, 3), a.slice(3, 6), a[6], a[7], a[8]),
     },
   };
+}
+
+let prevThreshold = 0;
+describe('LSTM/GRU on the intra-op pool: one job per pass, bitwise the one-thread result', () => {
+  beforeAll(async () => {
+    prevThreshold = setPooledStepThreshold(0); // the small shapes here take the pool too
+    await setupBackend({ prefer: ['cpu'] });
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+    setThreads('auto');
+    setPooledStepThreshold(prevThreshold);
+  });
+  // H = 12: the products' rows are padded to 16 columns (the unpacking path)
   it.each([
-    ['lstm', 2],
-    ['gru', 2],
-    ['lstm', 3],
-    ['gru', 3],
-  ] as const)('%s on %i threads: bitwise the one-thread result', async (cell, n) => {
-    const { args, run } = cases[cell];
+    ['lstm', 2, 8, 'short'],
+    ['gru', 2, 8, 'short'],
+    ['lstm', 3, 8, 'short'],
+    ['gru', 3, 8, 'short'],
+    ['lstm', 2, 12, 'short'],
+    ['gru', 2, 12, 'short'],
+    ['lstm', 2, 8, 'long'],
+    ['gru', 2, 8, 'long'],
+  ] as const)('%s inference on %i threads, H = %i, %s batch', async (cell, n, H, which) => {
+    const lay = which === 'short' ? short : long;
+    const { args, run } = cases(lay, H)[cell];
     const a = args();
     setThreads(1);
     const p0 = fusedCalls.pooled;
@@ -86,43 +100,57 @@ describe('whole-sequence inference on the intra-op pool', () => {
     run(a).dispose(); // registers the kernels with the pool (which restarts its workers)
     expect(await startThreads()).toBe(n);
     const before = tf.memory().numTensors;
+    const j0 = fusedCalls.jobs;
     const got = run(a);
     expect(fusedCalls.pooled).toBeGreaterThan(p0);
+    const jobs = fusedCalls.jobs - j0;
+    if (which === 'short') {
+      expect(jobs).toBe(1); // not one fork–join per step (7)
+    } else {
+      expect(jobs).toBeGreaterThan(1);
+      expect(jobs).toBeLessThanOrEqual(Math.ceil(lay.maxLen / 40));
+    }
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(sameBits(got, ref)).toBe(true);
     tf.dispose([...a, ref, got]);
   });
   it.each([
-    ['lstm', 2],
-    ['gru', 2],
-    ['lstm', 3],
-    ['gru', 3],
+    ['lstm', 2, 8, 'short'],
+    ['gru', 2, 8, 'short'],
+    ['lstm', 3, 8, 'short'],
+    ['gru', 3, 8, 'short'],
+    ['lstm', 2, 12, 'short'],
+    ['gru', 2, 12, 'short'],
+    ['lstm', 2, 8, 'long'],
+    ['gru', 2, 8, 'long'],
   ] as const)(
-    '%s training step on %i threads: value and every gradient equal the one-thread step kernel',
-    async (cell, n) => {
-      const { args, run } = cases[cell];
+    '%s training on %i threads, H = %i, %s batch: value and every gradient bitwise the one-thread op',
+    async (cell, n, H, which) => {
+      const lay = which === 'short' ? short : long;
+      const { args, run } = cases(lay, H)[cell];
       const a = args();
-      {
-        const grads = (): tf.Tensor[] => {
-          const g = tf.grads((...x: tf.Tensor[]) => {
-            const y = run(x);
-            return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size, 1, 'float32'), y.shape))));
-          })(a);
-          return [run(a), ...g];
-        };
-        setThreads(1);
-        const p0 = fusedCalls.pooled;
-        const ref = tf.tidy(grads);
-        expect(fusedCalls.pooled).toBe(p0);
-        setThreads(n);
-        run(a).dispose();
-        expect(await startThreads()).toBe(n);
-        const p1 = fusedCalls.pooled;
-        const got = tf.tidy(grads);
-        expect(fusedCalls.pooled).toBeGreaterThanOrEqual(p1 + 2); // the forward under the tape and the inference run
-        got.forEach((t, k) => expectClose(t, ref[k], { rtol: 1e-5, atol: 1e-5, name: `${cell} result ${k}` }));
-        tf.dispose([...a, ...ref, ...got]);
-      }
+      const grads = (): tf.Tensor[] => {
+        const g = tf.grads((...x: tf.Tensor[]) => {
+          const y = run(x);
+          return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size, 1, 'float32'), y.shape))));
+        })(a);
+        return [run(a), ...g];
+      };
+      setThreads(1);
+      const p0 = fusedCalls.pooled;
+      const ref = tf.tidy(grads);
+      expect(fusedCalls.pooled).toBe(p0);
+      setThreads(n);
+      run(a).dispose();
+      expect(await startThreads()).toBe(n);
+      const p1 = fusedCalls.pooled;
+      const j1 = fusedCalls.jobs;
+      const got = tf.tidy(grads);
+      expect(fusedCalls.pooled).toBe(p1 + 2); // the forward under the tape and the inference run
+      // forward and backward under the tape, the inference run: one job each on the short batch
+      if (which === 'short') expect(fusedCalls.jobs - j1).toBe(3);
+      got.forEach((t, k) => expect(sameBits(t, ref[k]), `${cell} result ${k}`).toBe(true));
+      tf.dispose([...a, ...ref, ...got]);
     },
   );
 });
