@@ -9,6 +9,8 @@ import { MATMUL_SIMD_WASM_BASE64 } from './matmul-simd-wasm.js';
 /** The kernel's exports (byte offsets into its memory). */
 interface MatmulExports {
   bgemm: (ap: number, bp: number, c: number, batch: number, M4: number, N8: number, K: number) => void;
+  /** Row blocks u0 … u1 − 1 of `bgemm`'s product (block u = product · M4 + panel), the rest untouched. */
+  bgemmPart: (ap: number, bp: number, c: number, M4: number, N8: number, K: number, u0: number, u1: number) => void;
   packA: (src: number, dst: number, batch: number, M: number, K: number, sI: number, sK: number) => void;
   packB: (src: number, dst: number, batch: number, K: number, N: number, sK: number, sJ: number) => void;
   unpackC: (src: number, dst: number, batch: number, M: number, N: number, rows: number, ldc: number) => void;

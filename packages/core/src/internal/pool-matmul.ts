@@ -117,6 +117,34 @@ function segments(u0: number, u1: number, per: number): Segment[] {
 }
 
 /**
+ * The `packA` / `packB` calls for the panels `[u0, u1)` of one operand (unit u = q·per + j: panel
+ * j of product q, `per` = ⌈dim / w⌉ panels of `w` rows of A (4) or columns of B (8) per product),
+ * whose element (i, k) — i < dim of the panel side, k < K deep — of product q is at
+ * `src + q·dim·K + i·sDim + k·sK` (floats); the panels go to `dst` in the kernel's layout. packA
+ * takes its sizes and strides row side first `(dim, K, sDim, sK)`, packB `(K, dim, sK, sDim)`.
+ */
+function packCalls(
+  fn: PoolFunction,
+  [u0, u1]: [number, number],
+  o: { src: number; dst: number; w: number; dim: number; K: number; sDim: number; sK: number; rowsFirst: boolean },
+): PoolCall[] {
+  const per = Math.ceil(o.dim / o.w);
+  return segments(u0, u1, per).map((g) => {
+    const n = g.count > 1 ? o.dim : Math.min(o.dim, o.w * g.j1) - o.w * g.j0;
+    const shape = o.rowsFirst ? [n, o.K, o.sDim, o.sK] : [o.K, n, o.sK, o.sDim];
+    return {
+      fn,
+      args: [
+        4 * (o.src + g.q * o.dim * o.K + o.w * g.j0 * o.sDim),
+        4 * (o.dst + (g.q * per + g.j0) * o.K * o.w),
+        g.count,
+        ...shape,
+      ],
+    };
+  });
+}
+
+/**
  * The B operand whose panels are at the start of the pool memory: the next product with the same B
  * (the same tensor: tfjs data ids are never reused) skips copying and packing it — an RNN's
  * per-step products share one weight matrix. Stale once anything else used the memory.
@@ -191,38 +219,29 @@ export function pooledBatchMatMul(
   const packA = splitRange(batch * M4, parts);
   const job1: PoolCall[][] = [];
   for (let p = 0; p < parts; p++) {
-    const calls: PoolCall[] = [];
-    for (const g of hit ? [] : segments(packB[p][0], packB[p][1], N8)) {
-      const cols = Math.min(N, 8 * g.j1) - 8 * g.j0;
-      calls.push({
-        fn: fns.packB,
-        args: [
-          4 * (offB + g.q * K * N + 8 * g.j0 * bsJ),
-          4 * (offBp + (g.q * N8 + g.j0) * K * 8),
-          g.count,
+    const bCalls = hit
+      ? []
+      : packCalls(fns.packB, packB[p], {
+          src: offB,
+          dst: offBp,
+          w: 8,
+          dim: N,
           K,
-          g.count > 1 ? N : cols,
-          bsK,
-          bsJ,
-        ],
-      });
-    }
-    for (const g of segments(packA[p][0], packA[p][1], M4)) {
-      const rows = Math.min(M, 4 * g.j1) - 4 * g.j0;
-      calls.push({
-        fn: fns.packA,
-        args: [
-          4 * (offA + g.q * M * K + 4 * g.j0 * sI),
-          4 * (offAp + (g.q * M4 + g.j0) * K * 4),
-          g.count,
-          g.count > 1 ? M : rows,
-          K,
-          sI,
-          sK,
-        ],
-      });
-    }
-    job1.push(calls);
+          sDim: bsJ,
+          sK: bsK,
+          rowsFirst: false,
+        });
+    const aCalls = packCalls(fns.packA, packA[p], {
+      src: offA,
+      dst: offAp,
+      w: 4,
+      dim: M,
+      K,
+      sDim: sI,
+      sK,
+      rowsFirst: true,
+    });
+    job1.push([...bCalls, ...aCalls]);
   }
   poolRun(job1);
   // job 2: the blocks of each thread's units, then its rows of the dense result

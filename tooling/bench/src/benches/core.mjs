@@ -20,7 +20,16 @@
  *   [B·H·M, K] · [K, N] product (the speed the target is measured against: ≥ 70 %).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, Linear, batchMatMul, getThreads, setThreads, setupBackend, startThreads } from '@wordloom/core';
+import {
+  Embedding,
+  Linear,
+  batchMatMul,
+  getThreads,
+  setPoolMatMulThreshold,
+  setThreads,
+  setupBackend,
+  startThreads,
+} from '@wordloom/core';
 
 function timeSteps(fn, steps) {
   fn(); // warm-up (kernel setup, allocation)
@@ -296,5 +305,88 @@ const matmulThreads = {
 };
 
 benches.push(matmulThreads);
+
+/**
+ * core.matmul.threshold — µs per plain 2-D float32 product `tf.matMul(a [M, K], b [K, N])` on wasm
+ * for sizes around the pool's threshold (`setPoolMatMulThreshold`, 2 M multiply-adds), to place
+ * it: ours = every product on the intra-op pool (threshold 0, default thread count), peers on one
+ * thread: `xnnpack-1-thread` = tfjs-backend-wasm's kernel (what runs below the threshold),
+ * `simd-1-thread` = our kernel. The harness alternates the sides run by run (interleaved), so a
+ * change of load hits all three alike. Metric `mac_<size>` = M·K·N multiply-adds.
+ */
+const THRESHOLD_SHAPES = {
+  mac_256k: [64, 64, 64],
+  mac_512k: [64, 128, 64],
+  mac_1m: [128, 128, 64],
+  mac_2m: [128, 128, 128],
+  mac_4m: [128, 256, 128],
+  mac_8m: [256, 256, 128],
+  mac_16m: [256, 256, 256],
+};
+
+function productTimes(s, mm) {
+  const out = {};
+  for (const [name, { a, b, macs }] of Object.entries(s.operands)) {
+    const steps = Math.max(10, Math.min(2000, Math.round((s.quick ? 4e7 : 4e8) / macs)));
+    out[name] = 1000 * timeSteps(() => mm(a, b).dispose(), steps);
+  }
+  return out;
+}
+
+const matmulThreshold = {
+  name: 'core.matmul.threshold',
+  description:
+    'µs per 2-D matmul on wasm from 262k to 16.8M multiply-adds: every product on the intra-op pool vs one thread (XNNPACK, our kernel), interleaved',
+  units: Object.fromEntries(Object.keys(THRESHOLD_SHAPES).map((k) => [k, 'µs'])),
+  higherIsBetter: Object.fromEntries(Object.keys(THRESHOLD_SHAPES).map((k) => [k, false])),
+  async setup(ctx) {
+    const { backend } = await setupBackend({ prefer: ['wasm'] });
+    if (backend !== 'wasm') ctx.log(`  core.matmul.threshold: running on ${backend}, not wasm`);
+    const ready = await startThreads();
+    ctx.log(`  core.matmul.threshold: pool threads ${ready} of ${getThreads()} configured`);
+    const operands = {};
+    for (const [name, [M, K, N]] of Object.entries(THRESHOLD_SHAPES)) {
+      operands[name] = {
+        a: tf.randomNormal([M, K], 0, 1, 'float32', 1),
+        b: tf.randomNormal([K, N], 0, 1, 'float32', 2),
+        macs: M * K * N,
+      };
+    }
+    return { operands, quick: ctx.quick };
+  },
+  async ours(s) {
+    const prev = setPoolMatMulThreshold(0);
+    try {
+      return productTimes(s, (a, b) => tf.matMul(a, b));
+    } finally {
+      setPoolMatMulThreshold(prev);
+    }
+  },
+  peers: [
+    {
+      name: 'xnnpack-1-thread',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        return oneThread(() => productTimes(s, (a, b) => tf.matMul(a, b)));
+      },
+    },
+    {
+      name: 'simd-1-thread',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        return oneThread(() => productTimes(s, (a, b) => batchMatMul(a, b, { kernel: 'simd' })));
+      },
+    },
+  ],
+  async teardown(s) {
+    for (const { a, b } of Object.values(s.operands)) tf.dispose([a, b]);
+  },
+};
+
+benches.push(matmulThreshold);
 
 export default benches;
