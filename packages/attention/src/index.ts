@@ -17,7 +17,7 @@ export {
   type GeneralScoreOptions,
   type ScoreSpec,
 } from './scores.js';
-export { maskedSoftmax, MASK_NEG } from './masked-softmax.js';
+export { maskedSoftmax, MASK_NEG, setFusedMaskedSoftmax } from './masked-softmax.js';
 export { type Lengths } from './mask.js';
 export { Dense } from './internal/dense.js';
 export {
