@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkMaskConvention, Dropout, LayerNorm, Module, tidy } from '@wordloom/core';
 import { PADDING_HINT } from './internal/util.js';
+import { layerNorm } from './internal/fused-layer-norm.js';
 import { MultiHeadAttention } from '@wordloom/attention';
 import { Dense } from '@wordloom/attention';
 import { activate, checkLayerOptions, selfAttend, type Activation, type KV } from './internal/feed-forward.js';
@@ -159,17 +160,17 @@ export class TransformerDecoderLayer extends Module {
       let s;
       let c;
       if (this.normFirst) {
-        s = sa(this.norm1.forward(x));
+        s = sa(layerNorm(this.norm1, x));
         x = tf.add(x, this.dropout1.forward(s.out));
-        c = ca(this.norm2.forward(x));
+        c = ca(layerNorm(this.norm2, x));
         x = tf.add(x, this.dropout2.forward(c.output));
-        x = tf.add(x, this.dropout3.forward(this.ff(this.norm3.forward(x))));
+        x = tf.add(x, this.dropout3.forward(this.ff(layerNorm(this.norm3, x))));
       } else {
         s = sa(x);
-        x = this.norm1.forward(tf.add(x, this.dropout1.forward(s.out)));
+        x = layerNorm(this.norm1, tf.add(x, this.dropout1.forward(s.out)));
         c = ca(x);
-        x = this.norm2.forward(tf.add(x, this.dropout2.forward(c.output)));
-        x = this.norm3.forward(tf.add(x, this.dropout3.forward(this.ff(x))));
+        x = layerNorm(this.norm2, tf.add(x, this.dropout2.forward(c.output)));
+        x = layerNorm(this.norm3, tf.add(x, this.dropout3.forward(this.ff(x))));
       }
       return {
         output: x as tf.Tensor3D,

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkMaskConvention, Dropout, LayerNorm, Module, tidy } from '@wordloom/core';
 import { PADDING_HINT } from './internal/util.js';
+import { layerNorm } from './internal/fused-layer-norm.js';
 import { MultiHeadAttention } from '@wordloom/attention';
 import { Dense } from '@wordloom/attention';
 import { activate, checkLayerOptions, selfAttend, type Activation, type KV } from './internal/feed-forward.js';
@@ -143,13 +144,13 @@ export class TransformerEncoderLayer extends Module {
       let x = src;
       let r;
       if (this.normFirst) {
-        r = sa(this.norm1.forward(x));
+        r = sa(layerNorm(this.norm1, x));
         x = tf.add(x, this.dropout1.forward(r.out));
-        x = tf.add(x, this.dropout2.forward(this.ff(this.norm2.forward(x))));
+        x = tf.add(x, this.dropout2.forward(this.ff(layerNorm(this.norm2, x))));
       } else {
         r = sa(x);
-        x = this.norm1.forward(tf.add(x, this.dropout1.forward(r.out)));
-        x = this.norm2.forward(tf.add(x, this.dropout2.forward(this.ff(x))));
+        x = layerNorm(this.norm1, tf.add(x, this.dropout1.forward(r.out)));
+        x = layerNorm(this.norm2, tf.add(x, this.dropout2.forward(this.ff(x))));
       }
       return {
         output: x as tf.Tensor3D,

@@ -36,6 +36,7 @@ export {
 } from './transformer.js';
 export type { KV, Activation } from './internal/feed-forward.js';
 export { disposeState, type TokenIds } from './internal/util.js';
+export { setFusedLayerNorm } from './internal/fused-layer-norm.js';
 export { TransformerLM, type TransformerLMOptions, type LMState, type LMResult } from './lm.js';
 export {
   Seq2SeqTransformer,

@@ -15,9 +15,10 @@
  * 2021 (RoPE).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy, linear, Embedding, Module, init } from '@wordloom/core';
+import { tidy, linear, Embedding, Module, init, type LayerNorm } from '@wordloom/core';
 import { Dense } from '@wordloom/attention';
 import type { Activation, KV } from './internal/feed-forward.js';
+import { argmaxRows, FusedDecoder, FusedWeights, type ModelSource, type NormSource } from './internal/fused-decode.js';
 import { disposeState, toIds, type TokenIds } from './internal/util.js';
 import { LearnedPositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from './positional.js';
 import { TransformerEncoder } from './transformer.js';
@@ -81,6 +82,8 @@ export class TransformerLM extends Module {
   private readonly sinusoid: SinusoidalPositionalEncoding | null = null;
   private readonly rotary: RotaryEmbedding | null = null;
   private readonly embWeight: tf.Variable;
+  /** Transposed weights of the fused decoding loop, kept between `generate` calls (freed by `dispose`). */
+  private fused: FusedWeights | null = null;
 
   constructor(opts: TransformerLMOptions) {
     super();
@@ -200,15 +203,25 @@ export class TransformerLM extends Module {
 
   /**
    * Greedy continuation of equal-length prompts.
+   * @param opts.maxNewTokens tokens to generate per row (a non-negative integer).
    * @param opts.useCache false recomputes the whole prefix at every step (slow; for comparison).
+   *   @default true
+   * @param opts.fused in eval mode, decode through the fused loop (`internal/fused-decode.ts`: per
+   *   layer four plain products and a few array loops per token, keys/values in preallocated
+   *   caches; same tokens and logits within float32 rounding); false runs one {@link step} of
+   *   tfjs ops per token. In training mode (dropout) always the tfjs ops. @default true
    * @returns the generated tokens per row (without the prompt).
+   * @throws when maxNewTokens is not a non-negative integer, or learned positions would pass maxLen.
    */
-  generate(prompt: TokenIds, opts: { maxNewTokens: number; useCache?: boolean }): Int32Array[] {
+  generate(prompt: TokenIds, opts: { maxNewTokens: number; useCache?: boolean; fused?: boolean }): Int32Array[] {
+    const n = opts.maxNewTokens;
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`TransformerLM.generate: maxNewTokens = ${String(n)} must be a non-negative integer`);
     const ids0 = tidy(() => toIds('TransformerLM.generate', prompt));
     const [B, T0] = ids0.shape;
     const rows = ids0.arraySync() as number[][];
     ids0.dispose();
-    const out = Array.from({ length: B }, () => new Int32Array(opts.maxNewTokens));
+    const out = Array.from({ length: B }, () => new Int32Array(n));
     const argmax = (logits: tf.Tensor2D): number[] => {
       const a = tf.argMax(logits, 1);
       const v = Array.from(a.dataSync());
@@ -217,7 +230,7 @@ export class TransformerLM extends Module {
       return v;
     };
     if (opts.useCache === false) {
-      for (let i = 0; i < opts.maxNewTokens; i++) {
+      for (let i = 0; i < n; i++) {
         const logits = tidy(() => {
           const { logits: all } = this.forward(rows);
           const T = T0 + i;
@@ -230,16 +243,100 @@ export class TransformerLM extends Module {
       }
       return out;
     }
+    if ((opts.fused ?? true) && !this.training && n > 0) {
+      const { decoder, logits } = this.startFused(rows, T0 + n - 1);
+      let next = argmaxRows(logits, B, this.vocabSize);
+      for (let i = 0; i < n; i++) {
+        next.forEach((t, b) => (out[b][i] = t));
+        if (i + 1 < n) next = argmaxRows(decoder.step(next), B, this.vocabSize);
+      }
+      return out;
+    }
     let state = this.initState();
     let r = this.advance(state, rows);
-    for (let i = 0; i < opts.maxNewTokens; i++) {
+    for (let i = 0; i < n; i++) {
       disposeState(state);
       state = r.state;
       const next = argmax(r.logits);
       next.forEach((t, b) => (out[b][i] = t));
-      if (i + 1 < opts.maxNewTokens) r = this.step(state, next);
+      if (i + 1 < n) r = this.step(state, next);
     }
     disposeState(state);
     return out;
+  }
+
+  /**
+   * The fused decoding loop, started with a prompt (fed through it in one pass: products of
+   * `B·T` rows). Returns the decoder, whose caches hold `capacity` positions, and the logits of
+   * each row's last prompt position `[B, V]` (row-major). Eval mode only (no dropout).
+   * @internal used by {@link generate} and its tests
+   * @throws in training mode, on a prompt id outside [0, vocabSize), or when learned positions up
+   *   to `capacity` would pass maxLen.
+   */
+  startFused(prompt: TokenIds, capacity: number): { decoder: FusedDecoder; logits: Float32Array } {
+    if (this.training) throw new Error('TransformerLM.startFused: eval mode only (call eval())');
+    const ids = tidy(() => toIds('TransformerLM.generate', prompt));
+    const [B, T0] = ids.shape;
+    const flat = ids.dataSync() as Int32Array;
+    ids.dispose();
+    flat.forEach((id, i) => {
+      if (!(id >= 0 && id < this.vocabSize))
+        throw new Error(
+          `TransformerLM.generate: prompt id ${id} at [${Math.floor(i / T0)}, ${i % T0}] is out of range [0, ${this.vocabSize})`,
+        );
+    });
+    const cap = Math.max(capacity, T0);
+    if (this.positional === 'learned' && cap > this.maxLen)
+      throw new Error(`TransformerLM: positions up to ${cap} exceed maxLen = ${this.maxLen}`);
+    const src = this.fusedSource();
+    if (this.fused && !this.fused.matches(src)) {
+      this.fused.dispose();
+      this.fused = null;
+    }
+    this.fused ??= new FusedWeights(src);
+    const decoder = new FusedDecoder(src, this.fused, B, cap);
+    return { decoder, logits: decoder.feed(flat, T0) };
+  }
+
+  /** What the fused decoder reads of this model (the current parameter tensors). */
+  private fusedSource(): ModelSource {
+    const norm = (n: LayerNorm): NormSource => ({ weight: n.weight, bias: n.bias, eps: n.eps });
+    return {
+      dModel: this.dModel,
+      vocabSize: this.vocabSize,
+      tokEmb: this.embWeight,
+      head: this.lm_head ? this.lm_head.weight : this.embWeight,
+      layers: this.transformer.layers.map((l) => {
+        const a = l.self_attn;
+        if (!a.inProjWeight) throw new Error('TransformerLM: fused decoding needs the packed in_proj_weight');
+        return {
+          numHeads: a.numHeads,
+          normFirst: l.normFirst,
+          activation: l.activation,
+          inProjWeight: a.inProjWeight,
+          inProjBias: a.inProjBias,
+          outProjWeight: a.outProjWeight,
+          outProjBias: a.outProjBias,
+          linear1Weight: l.linear1.weight,
+          linear1Bias: l.linear1.bias,
+          linear2Weight: l.linear2.weight,
+          linear2Bias: l.linear2.bias,
+          norm1: norm(l.norm1),
+          norm2: norm(l.norm2),
+        };
+      }),
+      finalNorm: this.transformer.norm ? norm(this.transformer.norm) : null,
+      positional: this.positional,
+      posWeight: this.pos_emb ? this.pos_emb.weight : null,
+      maxLen: this.maxLen,
+      ropeBase: this.rotary ? this.rotary.base : 10000,
+    };
+  }
+
+  /** Frees the parameters and the fused decoder's transposed weights. */
+  override dispose(): void {
+    this.fused?.dispose();
+    this.fused = null;
+    super.dispose();
   }
 }

@@ -16,6 +16,7 @@ import {
   type TransformerEncoderLayerOptions,
 } from './encoder-layer.js';
 import type { KV } from './internal/feed-forward.js';
+import { layerNorm } from './internal/fused-layer-norm.js';
 
 /** Options of the stacks: a layer's options plus depth and the final norm. */
 export interface TransformerStackOptions extends TransformerEncoderLayerOptions {
@@ -83,7 +84,7 @@ export class TransformerEncoder extends Module {
         if (r.attention) attentions.push(r.attention);
         if (r.kv) cache.push(r.kv);
       });
-      if (this.norm) x = this.norm.forward(x);
+      if (this.norm) x = layerNorm(this.norm, x);
       return { output: x as tf.Tensor3D, attentions, cache: opts.returnCache ? cache : null };
     });
   }
@@ -146,7 +147,7 @@ export class TransformerDecoder extends Module {
         if (r.crossAttention) crossAttentions.push(r.crossAttention);
         if (r.kv) cache.push(r.kv);
       });
-      if (this.norm) x = this.norm.forward(x);
+      if (this.norm) x = layerNorm(this.norm, x);
       return { output: x as tf.Tensor3D, selfAttentions, crossAttentions, cache: opts.returnCache ? cache : null };
     });
   }

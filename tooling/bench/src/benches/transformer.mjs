@@ -10,12 +10,16 @@
  *   (OpenMP's default active wait) measured in each run, the faster reported and named in the
  *   log; and the same stack written with
  *   tfjs-layers pieces (Dense, LayerNormalization, Dropout) and tfjs ops for attention, trained
- *   with tf.train.adam — what a TypeScript user would write today.
+ *   with tf.train.adam — what a TypeScript user would write today. Ours also runs as `ours-1-thread`
+ *   (the intra-op pool off) and `ours-unfused` (the fused LayerNorm and masked-softmax ops off) in
+ *   the same process.
  * transformer.lm.generate — tokens/s generating 256 tokens greedily (batch 1, 16-token prompt)
  *   from a 6-layer d256 GPT-style LM (4 heads, FF 1024, vocab 1024) with the KV cache. Peers:
  *   `torch`, the same LM shape in PyTorch 1.13 running the same greedy loop with a hand-written KV
  *   cache (best of 1 and 2 threads, named in the log); `no-cache`, our model recomputing the whole
- *   prefix at every step.
+ *   prefix at every step; `ours-ops`, our cached loop as one `step()` of tfjs ops per token
+ *   (`generate({ fused: false })` with the fused LayerNorm and masked softmax off: the path before
+ *   the fused decoding loop).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +28,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { setupBackend, setThreads, startThreads, getThreads, Rng } from '@wordloom/core';
 import { adam, Optimizer } from '@wordloom/optim';
-import { TransformerEncoder, TransformerLM } from '@wordloom/transformer';
+import { setFusedMaskedSoftmax } from '@wordloom/attention';
+import { setFusedLayerNorm, TransformerEncoder, TransformerLM } from '@wordloom/transformer';
 import { torchEnv } from '../torch-env.mjs';
 
 function encoderConfig(quick) {
@@ -179,6 +184,28 @@ const encoderTrain = {
           const ms = performance.now() - t0;
           return { step: ms, gflops: s.flops / ms / 1e6 };
         });
+      },
+    },
+    {
+      // ours with the fused LayerNorm and masked-softmax ops off (each back to its tfjs ops): what they buy
+      name: 'ours-unfused',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        const ln = setFusedLayerNorm(false);
+        const sm = setFusedMaskedSoftmax(false);
+        try {
+          const t0 = performance.now();
+          s.opt.minimize(() =>
+            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
+          );
+          const ms = performance.now() - t0;
+          return { step: ms, gflops: s.flops / ms / 1e6 };
+        } finally {
+          setFusedLayerNorm(ln);
+          setFusedMaskedSoftmax(sm);
+        }
       },
     },
     {
@@ -377,6 +404,26 @@ const lmGenerate = {
           .join(', ');
         ctx.log(`  torch ${r.torch}: ${r.throughput.toFixed(1)} tokens/s with ${r.threads} thread(s) (${by})`);
         return { throughput: r.throughput };
+      },
+    },
+    {
+      // the same cached greedy loop as one step() of tfjs ops per token (generate's `fused: false`,
+      // with the fused LayerNorm and masked softmax off too: the path before them), in the same run
+      name: 'ours-ops',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        const ln = setFusedLayerNorm(false);
+        const sm = setFusedMaskedSoftmax(false);
+        try {
+          const t0 = performance.now();
+          s.lm.generate(s.prompt, { maxNewTokens: s.cfg.n, fused: false });
+          return { throughput: s.cfg.n / ((performance.now() - t0) / 1000) };
+        } finally {
+          setFusedLayerNorm(ln);
+          setFusedMaskedSoftmax(sm);
+        }
       },
     },
     {
