@@ -14,28 +14,20 @@
  *   registered the gradients, and the bundler kept that (`sideEffects`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { build, defaultClientConditions } from 'vite';
+import {
+  launchChromium,
+  makeTestApp,
+  pageResult,
+  serveDir,
+  type TestServer,
+} from '../../../tooling/scripts/browser-test.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TFJS = ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-backend-webgl', 'tfjs-backend-webgpu'];
 
 const MAIN = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -70,32 +62,17 @@ const page = (script: string) =>
 
 let app = '';
 let browser: Browser;
-let server: Server;
-let base = '';
+let server: TestServer | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `the browser tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  app = mkdtempSync(path.join(tmpdir(), 'wordloom-vite-app-'));
-  const core = path.join(app, 'node_modules/@wordloom/core');
-  mkdirSync(core, { recursive: true });
-  cpSync(path.join(pkgDir, 'package.json'), path.join(core, 'package.json'));
-  cpSync(path.join(pkgDir, 'src'), path.join(core, 'src'), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
-  mkdirSync(path.join(app, 'node_modules/@tensorflow'));
-  for (const name of TFJS) {
-    symlinkSync(
-      realpathSync(path.join(pkgDir, 'node_modules/@tensorflow', name)),
-      path.join(app, 'node_modules/@tensorflow', name),
-    );
-  }
-  writeFileSync(path.join(app, 'package.json'), '{ "name": "someones-app", "private": true, "type": "module" }');
-  writeFileSync(path.join(app, 'main.js'), MAIN);
-  writeFileSync(path.join(app, 'early.js'), EARLY);
-  writeFileSync(path.join(app, 'index.html'), page('main.js'));
-  writeFileSync(path.join(app, 'early.html'), page('early.js'));
+  browser = await launchChromium(chromium);
+  app = makeTestApp({
+    prefix: 'wordloom-vite-app-',
+    name: 'someones-app',
+    packages: { '@wordloom/core': pkgDir },
+    tfjsFrom: pkgDir,
+    files: { 'main.js': MAIN, 'early.js': EARLY, 'index.html': page('main.js'), 'early.html': page('early.js') },
+  });
   await build({
     configFile: false,
     logLevel: 'silent',
@@ -106,52 +83,17 @@ beforeAll(async () => {
       rollupOptions: { input: { main: path.join(app, 'index.html'), early: path.join(app, 'early.html') } },
     },
   });
-  const dist = path.join(app, 'dist');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
-    if (!file.startsWith(dist) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    // ?coi: a cross-origin isolated page (SharedArrayBuffer, so tfjs would pick threaded wasm).
-    const isolation = url.searchParams.has('coi')
-      ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
-      : {};
-    res
-      .writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', ...isolation })
-      .end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${addr.port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  // ?coi: a cross-origin isolated page (SharedArrayBuffer, so tfjs would pick threaded wasm).
+  server = await serveDir(path.join(app, 'dist'), { isolate: (url) => url.searchParams.has('coi') });
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
-async function open(url: string): Promise<Record<string, unknown>> {
-  const p = await browser.newPage();
-  try {
-    await p.goto(`${base}${url}`);
-    await p.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-    return (await p.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result)) as Record<
-      string,
-      unknown
-    >;
-  } finally {
-    await p.close();
-  }
-}
+const open = (url: string): Promise<Record<string, unknown>> => pageResult(browser, `${server!.base}${url}`);
 
 describe('@wordloom/core in a Vite app, in Chromium', () => {
   it('emits the three wasm binaries from node_modules as assets', () => {

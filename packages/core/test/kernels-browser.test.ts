@@ -14,28 +14,21 @@
  * none ran, so the counters really tell the paths apart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { build, defaultClientConditions } from 'vite';
+import {
+  launchChromium,
+  makeTestApp,
+  pageResult,
+  serveDir,
+  type TestServer,
+} from '../../../tooling/scripts/browser-test.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rnnDir = path.resolve(pkgDir, '../rnn');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TFJS = ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-backend-webgl', 'tfjs-backend-webgpu'];
 
 const MAIN = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -104,39 +97,20 @@ try {
 
 let app = '';
 let browser: Browser;
-let server: Server;
-let base = '';
-
-/** Copies a workspace package (package.json + src without tests) into the app's node_modules. */
-function install(from: string, name: string): void {
-  const dir = path.join(app, 'node_modules', name);
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(from, 'package.json'), path.join(dir, 'package.json'));
-  cpSync(path.join(from, 'src'), path.join(dir, 'src'), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
-}
+let server: TestServer | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `the browser tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  app = mkdtempSync(path.join(tmpdir(), 'wordloom-kernels-app-'));
-  install(pkgDir, '@wordloom/core');
-  install(rnnDir, '@wordloom/rnn');
-  mkdirSync(path.join(app, 'node_modules/@tensorflow'));
-  for (const name of TFJS) {
-    symlinkSync(
-      realpathSync(path.join(pkgDir, 'node_modules/@tensorflow', name)),
-      path.join(app, 'node_modules/@tensorflow', name),
-    );
-  }
-  writeFileSync(path.join(app, 'package.json'), '{ "name": "kernels-page", "private": true, "type": "module" }');
-  writeFileSync(path.join(app, 'main.js'), MAIN);
-  writeFileSync(
-    path.join(app, 'index.html'),
-    '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>',
-  );
+  browser = await launchChromium(chromium);
+  app = makeTestApp({
+    prefix: 'wordloom-kernels-app-',
+    name: 'kernels-page',
+    packages: { '@wordloom/core': pkgDir, '@wordloom/rnn': rnnDir },
+    tfjsFrom: pkgDir,
+    files: {
+      'main.js': MAIN,
+      'index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>',
+    },
+  });
   await build({
     configFile: false,
     logLevel: 'silent',
@@ -144,32 +118,12 @@ beforeAll(async () => {
     resolve: { conditions: ['@wordloom/source', ...defaultClientConditions] },
     build: { target: 'es2022', minify: false },
   });
-  const dist = path.join(app, 'dist');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
-    if (!file.startsWith(dist) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res
-      .writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' })
-      .end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${addr.port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  server = await serveDir(path.join(app, 'dist'));
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
@@ -182,16 +136,9 @@ interface PageResult {
 }
 
 async function open(url: string): Promise<PageResult> {
-  const p = await browser.newPage();
-  try {
-    await p.goto(`${base}${url}`);
-    await p.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-    const r = (await p.evaluate(() => (window as unknown as { result: PageResult }).result)) as PageResult;
-    if (r.error) throw new Error(`page: ${r.error}`);
-    return r;
-  } finally {
-    await p.close();
-  }
+  const r = await pageResult<PageResult>(browser, `${server!.base}${url}`);
+  if (r.error) throw new Error(`page: ${r.error}`);
+  return r;
 }
 
 let page: Promise<PageResult> | undefined;

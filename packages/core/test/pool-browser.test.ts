@@ -9,27 +9,20 @@
  *   back to one thread (getThreads() = 1; products still right).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { build, defaultClientConditions } from 'vite';
+import {
+  launchChromium,
+  makeTestApp,
+  pageResult,
+  serveDir,
+  type TestServer,
+} from '../../../tooling/scripts/browser-test.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TFJS = ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-backend-webgl', 'tfjs-backend-webgpu'];
 
 /** Runs in the main thread and in the worker alike: the pool's view of its context, and a product. */
 const PROBE = `
@@ -90,35 +83,22 @@ try {
 
 let app = '';
 let browser: Browser;
-let server: Server;
-let base = '';
+let server: TestServer | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `the browser tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  app = mkdtempSync(path.join(tmpdir(), 'wordloom-pool-app-'));
-  const dir = path.join(app, 'node_modules', '@wordloom/core');
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(pkgDir, 'package.json'), path.join(dir, 'package.json'));
-  cpSync(path.join(pkgDir, 'src'), path.join(dir, 'src'), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
-  mkdirSync(path.join(app, 'node_modules/@tensorflow'));
-  for (const name of TFJS) {
-    symlinkSync(
-      realpathSync(path.join(pkgDir, 'node_modules/@tensorflow', name)),
-      path.join(app, 'node_modules/@tensorflow', name),
-    );
-  }
-  writeFileSync(path.join(app, 'package.json'), '{ "name": "pool-page", "private": true, "type": "module" }');
-  writeFileSync(path.join(app, 'probe.js'), PROBE);
-  writeFileSync(path.join(app, 'worker.js'), WORKER);
-  writeFileSync(path.join(app, 'main.js'), MAIN);
-  writeFileSync(
-    path.join(app, 'index.html'),
-    '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>',
-  );
+  browser = await launchChromium(chromium);
+  app = makeTestApp({
+    prefix: 'wordloom-pool-app-',
+    name: 'pool-page',
+    packages: { '@wordloom/core': pkgDir },
+    tfjsFrom: pkgDir,
+    files: {
+      'probe.js': PROBE,
+      'worker.js': WORKER,
+      'main.js': MAIN,
+      'index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>',
+    },
+  });
   await build({
     configFile: false,
     logLevel: 'silent',
@@ -127,37 +107,13 @@ beforeAll(async () => {
     build: { target: 'es2022', minify: false },
     worker: { format: 'es' },
   });
-  const dist = path.join(app, 'dist');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
-    if (!file.startsWith(dist) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res
-      .writeHead(200, {
-        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
-        // cross-origin isolation: SharedArrayBuffer and shared WebAssembly memory need it
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${addr.port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  // cross-origin isolation: SharedArrayBuffer and shared WebAssembly memory need it
+  server = await serveDir(path.join(app, 'dist'), { isolate: true });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
@@ -173,29 +129,20 @@ interface Probe {
 
 describe('the intra-op pool in Chromium', () => {
   it('runs 2 threads in a Web Worker (bitwise the one-thread product) and falls back to 1 on the main thread', async () => {
-    const p = await browser.newPage();
-    try {
-      await p.goto(`${base}/`);
-      await p.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-      const r = await p.evaluate(
-        () => (window as unknown as { result: { error?: string; main: Probe; worker: Probe } }).result,
-      );
-      if (r.error) throw new Error(`page: ${r.error}`);
-      if (r.worker.error) throw new Error(`worker: ${r.worker.error}`);
-      expect(r.main.isolated).toBe(true);
-      // main thread: Atomics.wait is not allowed, so one thread and the reason
-      expect(r.main.configured).toBe(1);
-      expect(r.main.ready).toBe(1);
-      expect(r.main.unavailable).toMatch(/Atomics\.wait/);
-      // in a Web Worker: two threads, the product split and bitwise the same, the pool's worker took part
-      expect(r.worker.unavailable).toBeNull();
-      expect(r.worker.configured).toBe(2);
-      expect(r.worker.ready).toBe(2);
-      expect(r.worker.bitwise).toBe(true);
-      expect(r.worker.jobs).toHaveLength(1);
-      expect(r.worker.jobs[0]).toBeGreaterThan(0);
-    } finally {
-      await p.close();
-    }
+    const r = await pageResult<{ error?: string; main: Probe; worker: Probe }>(browser, `${server!.base}/`);
+    if (r.error) throw new Error(`page: ${r.error}`);
+    if (r.worker.error) throw new Error(`worker: ${r.worker.error}`);
+    expect(r.main.isolated).toBe(true);
+    // main thread: Atomics.wait is not allowed, so one thread and the reason
+    expect(r.main.configured).toBe(1);
+    expect(r.main.ready).toBe(1);
+    expect(r.main.unavailable).toMatch(/Atomics\.wait/);
+    // in a Web Worker: two threads, the product split and bitwise the same, the pool's worker took part
+    expect(r.worker.unavailable).toBeNull();
+    expect(r.worker.configured).toBe(2);
+    expect(r.worker.ready).toBe(2);
+    expect(r.worker.bitwise).toBe(true);
+    expect(r.worker.jobs).toHaveLength(1);
+    expect(r.worker.jobs[0]).toBeGreaterThan(0);
   });
 });

@@ -9,12 +9,16 @@
  * - the file-path features fail with an error that names the in-memory alternative.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, type Rollup } from 'vite';
+import {
+  CROSS_ORIGIN_ISOLATION,
+  launchChromium,
+  serve,
+  type TestServer,
+} from '../../../tooling/scripts/browser-test.js';
 import {
   readCompactVectors,
   trainFastText,
@@ -26,11 +30,9 @@ import {
 import { xorshiftStream } from '../src/internal/util.js';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
-let server: Server;
-let base = '';
+let server: TestServer | undefined;
 let bundle = '';
 
 /** Two topics: a-words co-occur with a-words, b-words with b-words. */
@@ -45,11 +47,7 @@ function topicCorpus(sentences: number, seed: number): string[][] {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `the browser tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
+  browser = await launchChromium(chromium);
   const out = (await build({
     configFile: false,
     logLevel: 'silent',
@@ -68,12 +66,10 @@ beforeAll(async () => {
   bundle = chunks[0]!.code;
   const html = `<!doctype html><meta charset="utf-8"><script type="module">
     import * as E from './embeddings.js'; window.wl = E; document.body.dataset.ready = 'true';</script><body></body>`;
-  server = createServer((req, res) => {
+  server = await serve((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     // /coi/… is served cross-origin isolated (SharedArrayBuffer available), /plain/… is not
-    const headers: Record<string, string> = url.pathname.startsWith('/coi/')
-      ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
-      : {};
+    const headers = url.pathname.startsWith('/coi/') ? CROSS_ORIGIN_ISOLATION : {};
     if (url.pathname.endsWith('/embeddings.js')) {
       res.writeHead(200, { 'content-type': 'text/javascript', ...headers }).end(bundle);
     } else if (url.pathname.endsWith('/')) {
@@ -82,33 +78,18 @@ beforeAll(async () => {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${addr.port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
 });
 
 async function open(kind: 'coi' | 'plain'): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/${kind}/`);
+  await page.goto(`${server!.base}/${kind}/`);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
   return { page, errors };
 }
