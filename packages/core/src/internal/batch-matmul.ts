@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customGrad } from './custom-grad.js';
+import { readFloat32View } from './heap-view.js';
 import { matmulKernelOn, simdBatchMatMulView, simdMatMulAvailable } from './matmul-kernel.js';
 import { pooledBatchMatMul, pooledProductThreads } from './pool-matmul.js';
 
@@ -86,12 +87,19 @@ function product(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tenso
   if (threads >= 2) {
     // the intra-op pool (pool-matmul.ts): operands copied into its shared memory, bitwise the
     // same product as the one-thread kernel below
-    const out = pooledBatchMatMul(values(a), values(b), shape, threads);
+    const out = pooledBatchMatMul(readFloat32View(a), readFloat32View(b), shape, threads);
     return tf.tensor(tf.getBackend() === 'wasm' ? out : out.slice(), [...batchShape, M, N], 'float32');
   }
   const inHeap = productInWasmHeap(a, b, ta, tb, batchShape, batch, M, K, N);
   if (inHeap) return inHeap;
-  const out = simdBatchMatMulView(values(a), values(b), { batch, M, K, N, transposeA: ta, transposeB: tb });
+  const out = simdBatchMatMulView(readFloat32View(a), readFloat32View(b), {
+    batch,
+    M,
+    K,
+    N,
+    transposeA: ta,
+    transposeB: tb,
+  });
   // tfjs-backend-wasm copies a new tensor's values into its heap at once (BackendWasm.move), so
   // the view into the kernel's memory can be given as is; other backends keep the array.
   return tf.tensor(tf.getBackend() === 'wasm' ? out : out.slice(), [...batchShape, M, N], 'float32');
@@ -166,23 +174,6 @@ function productInWasmHeap(
     w._free(scratch);
   }
   return tf.engine().makeTensorFromTensorInfo(info);
-}
-
-/**
- * A float32 tensor's values: on the wasm backend a view of its bytes in the backend's heap
- * (read at once, before any other tfjs call could grow or reuse that memory), which saves
- * `dataSync`'s copy; elsewhere, or if the backend's internals are not as expected, `dataSync()`.
- */
-function values(t: tf.Tensor): Float32Array {
-  if (tf.getBackend() === 'wasm') {
-    const be = tf.backend() as unknown as WasmBackendInternals;
-    const d = be.dataIdMap?.get(t.dataId);
-    const heap = be.wasm?.HEAPU8;
-    if (d && d.dtype === 'float32' && typeof d.memoryOffset === 'number' && heap && d.memoryOffset % 4 === 0) {
-      if (d.memoryOffset + 4 * t.size <= heap.byteLength) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
-    }
-  }
-  return t.dataSync() as Float32Array;
 }
 
 /**
