@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, init, rngFrom, linear } from '@wordloom/core';
-import { gruSequence, lstmSequence, rnnSequence } from './internal/kernels.js';
+import { fusedGatesSideBySide, gruSequence, lstmSequence, rnnSequence } from './internal/kernels.js';
 import {
   fromSorted,
   makeLayout,
@@ -280,8 +280,11 @@ export abstract class RecurrentBase extends Module {
     const { wih, whh, bih, bhh } = this.cells[k];
     // Per-gate row blocks of PyTorch's [G·H, ·] matrices (see internal/kernels.ts for why).
     const block = (w: tf.Tensor2D, g: number): tf.Tensor2D => (G === 1 ? w : tf.slice(w, [g * H, 0], [H, w.shape[1]]));
-    const xs = Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
-    const ws = Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
+    // The fused kernels take the gates side by side: one input projection [N, G·H] per layer and
+    // direction (one product forward, two backward) instead of G, and W_hh as stored.
+    const sideBySide = G > 1 && fusedGatesSideBySide(H);
+    const xs = sideBySide ? [linear(x, wih)] : Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
+    const ws = sideBySide ? [whh] : Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
     const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => tf.split(out, parts, 0) as tf.Tensor2D[];
     if (this.mode === 'LSTM') {
       const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([G * H]);

@@ -360,17 +360,57 @@ function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Floa
 }
 
 /**
- * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: x_i, x_f, x_g, x_o [N, H],
- * W_hi…W_ho [H, H], bias [4H], h0, c0 [B, H] sorted). Forward: per step and block `packA` +
- * `bgemmPart` (h · [W_h·]ᵀ) and `lstmForward`, the saved activations kept in the memory for the
- * whole sequence; backward: `lstmBackward`, then the block's rows of d(pre) · W_cat.
+ * The gates' input projections into `f` at `at` (gate k's [N, H] block at at + k·N·H): from G
+ * tensors [N, H], or from one [N, G·H] with the gates side by side (a layer's single input
+ * projection), taken apart row by row.
+ */
+function fillGates(f: Float32Array, at: number, xs: T2[], G: number, N: number, H: number): void {
+  if (xs.length === G) {
+    xs.forEach((x, k) => f.set(values(x), at + k * N * H));
+    return;
+  }
+  const xc = values(xs[0]);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < G; k++) f.set(xc.subarray((i * G + k) * H, (i * G + k + 1) * H), at + k * N * H + i * H);
+  }
+}
+
+/** The recurrent weights [G·H, H] into `f` at `at`: G tensors [H, H] stacked, or one already stacked. */
+function fillWeights(f: Float32Array, at: number, ws: T2[], H: number): void {
+  ws.forEach((w, k) => f.set(values(w), at + k * H * H));
+}
+
+/**
+ * The gates' gradients from `f` at `at` (G blocks [N, H]) in the inputs' layout: G arrays, or one
+ * [N, G·H] with the gates side by side (`sideBySide`).
+ */
+function gateGrads(f: Float32Array, at: number, G: number, N: number, H: number, sideBySide: boolean): Float32Array[] {
+  if (!sideBySide) return Array.from({ length: G }, (_, k) => f.slice(at + k * N * H, at + (k + 1) * N * H));
+  const out = new Float32Array(N * G * H);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < G; k++)
+      out.set(f.subarray(at + k * N * H + i * H, at + k * N * H + (i + 1) * H), (i * G + k) * H);
+  }
+  return [out];
+}
+/**
+ * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: the input projections x_i,
+ * x_f, x_g, x_o [N, H] or one [N, 4H] side by side (`nx` = 4 or 1 tensors), W_hi…W_ho [H, H] or
+ * one [4H, H] (`nw`), bias [4H], h0, c0 [B, H] sorted; the gradients in the same layout).
+ * Forward: per step and block `packA` + `bgemmPart` (h · [W_h·]ᵀ) and `lstmForward`, the saved
+ * activations kept in the memory for the whole sequence; backward: `lstmBackward`, then the
+ * block's rows of d(pre) · W_cat.
  */
 export function fusedLstm(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
+  nx = 4,
+  nw = 4,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
+  const xs = inputs.slice(0, nx);
+  const ws = inputs.slice(nx, nx + nw);
+  const [b, h0In, c0In] = inputs.slice(nx + nw);
   const H = h0In.shape[1]!;
   const H4 = 4 * H;
   const N = layout.total;
@@ -399,8 +439,8 @@ export function fusedLstm(
     N * 5 * H,
   ].map((n) => p.take(n));
   const { S, Hall, Call, h0, c0 } = space.use(p.end(), (f) => {
-    [xi, xf, xg, xo].forEach((x, k) => f.set(values(x), aX + k * N * H));
-    [wi, wf, wg, wo].forEach((w, k) => f.set(values(w), aW + k * H * H));
+    fillGates(f, aX, xs, 4, N, H);
+    fillWeights(f, aW, ws, H);
     f.set(values(b), aBias);
     f.set(values(h0In), aH0);
     f.set(values(c0In), aC0);
@@ -448,7 +488,7 @@ export function fusedLstm(
     value.set(Call.subarray(at, at + H), (N + B + r) * H);
   }
   const Hp = enteringH(layout, H, h0, Hall);
-  save([wi, wf, wg, wo]);
+  save(ws);
   return {
     value: tf.tensor2d(value, [N + 2 * B, H]),
     gradFunc: (dy: T2, saved: T2[]) => {
@@ -485,7 +525,7 @@ export function fusedLstm(
           for (let j = 0; j < H; j++) f[row + j] += dyv[(N + r) * H + j];
           f.set(dyv.subarray((N + B + r) * H, (N + B + r + 1) * H), aDc[(T - 1 - t) & 1] + r * H);
         }
-        saved.slice(0, 4).forEach((w, k) => f.set(values(w), aWc + k * H * H));
+        fillWeights(f, aWc, saved, H);
         // B = W_cat [4H, H] as stored
         F.packB.local(4 * aWc, 4 * aWcp, 1, H4, H, H, 1);
         runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
@@ -522,7 +562,7 @@ export function fusedLstm(
         });
         return {
           dPre: f.slice(aDpre, aDpre + N * H4),
-          dX: [0, 1, 2, 3].map((k) => f.slice(aDx + k * N * H, aDx + (k + 1) * N * H)),
+          dX: nx === 1 ? [] : gateGrads(f, aDx, 4, N, H, false), // side by side they are d(pre)
           dh0: f.slice(aDh, aDh + B * H),
           dc0: f.slice(aDc[T & 1], aDc[T & 1] + B * H), // written by step 0
         };
@@ -530,9 +570,10 @@ export function fusedLstm(
       // bias = column sums of d(pre); dW = d(pre)ᵀ · Hp, one product split by rows into the gates
       return tf.tidy(() => {
         const dP = tf.tensor2d(out.dPre, [N, H4]);
-        const dW = tf.split(batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true }), 4, 0);
+        const dWcat = batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true });
+        const dW = nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0);
         return [
-          ...out.dX.map((d) => tf.tensor2d(d, [N, H])),
+          ...(nx === 1 ? [dP] : out.dX.map((d) => tf.tensor2d(d, [N, H]))),
           ...dW,
           tf.sum(dP, 0),
           tf.tensor2d(out.dh0, [B, H]),
@@ -544,17 +585,22 @@ export function fusedLstm(
 }
 
 /**
- * Body of the GRU custom op (inputs as in kernels.ts's gruSequence: x_r, x_z, x_n [N, H],
- * W_hr, W_hz, W_hn [H, H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H], h0 [B, H] sorted), as
- * {@link fusedLstm}: per step and block h · [W_hr; W_hz; W_hn]ᵀ and `gruForward`; backward
- * `gruBackward` and the block's rows of d(pre) · W_cat. Value [N + B, H].
+ * Body of the GRU custom op (inputs as in kernels.ts's gruSequence: x_r, x_z, x_n [N, H] or one
+ * [N, 3H] side by side (`nx` = 3 or 1), W_hr, W_hz, W_hn [H, H] or one [3H, H] (`nw`), bias [3H]
+ * = b_ih + (b_hr, b_hz, 0), b_hn [H], h0 [B, H] sorted), as {@link fusedLstm}: per step and block
+ * h · [W_hr; W_hz; W_hn]ᵀ and `gruForward`; backward `gruBackward` and the block's rows of
+ * d(pre) · W_cat. Value [N + B, H].
  */
 export function fusedGru(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
+  nx = 3,
+  nw = 3,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
+  const xs = inputs.slice(0, nx);
+  const ws = inputs.slice(nx, nx + nw);
+  const [b, bhnIn, h0In] = inputs.slice(nx + nw);
   const H = h0In.shape[1]!;
   const H3 = 3 * H;
   const N = layout.total;
@@ -583,8 +629,8 @@ export function fusedGru(
     N * 4 * H,
   ].map((n) => p.take(n));
   const { S, Hall, h0 } = space.use(p.end(), (f) => {
-    [xr, xz, xn].forEach((x, k) => f.set(values(x), aX + k * N * H));
-    [wr, wz, wn].forEach((w, k) => f.set(values(w), aW + k * H * H));
+    fillGates(f, aX, xs, 3, N, H);
+    fillWeights(f, aW, ws, H);
     f.set(values(b), aBias);
     f.set(values(bhnIn), aBhn);
     f.set(values(h0In), aH0);
@@ -621,7 +667,7 @@ export function fusedGru(
     value.set(Hall.subarray(at, at + H), (N + r) * H);
   }
   const Hp = enteringH(layout, H, h0, Hall);
-  save([wr, wz, wn]);
+  save(ws);
   return {
     value: tf.tensor2d(value, [N + B, H]),
     gradFunc: (dy: T2, saved: T2[]) => {
@@ -656,7 +702,7 @@ export function fusedGru(
         f.fill(0, aDhA, aDhA + 4 * U * H);
         f.fill(0, aDz0, aDz0 + B * H);
         f.fill(0, aDz1, aDz1 + B * H);
-        saved.slice(0, 3).forEach((w, k) => f.set(values(w), aWc + k * H * H));
+        fillWeights(f, aWc, saved, H);
         F.packB.local(4 * aWc, 4 * aWcp, 1, H3, H, H, 1);
         runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
           const off = offsets[t];
@@ -694,25 +740,24 @@ export function fusedGru(
         for (let i = 0; i < B * H; i++) dh0[i] += dz[i];
         return {
           dPre: f.slice(aDpre, aDpre + N * H3),
-          dX: [0, 1, 2].map((k) => f.slice(aDx + k * N * H, aDx + (k + 1) * N * H)),
+          dX: gateGrads(f, aDx, 3, N, H, nx === 1),
           dHn: f.slice(aDhn, aDhn + N * H),
           dh0,
         };
       });
       return tf.tidy(() => {
-        const dW = tf.split(
-          batchMatMul(tf.tensor2d(out.dPre, [N, H3]), tf.tensor2d(Hp, [N, H]), { transposeA: true }),
-          3,
-          0,
-        );
-        const dXt = out.dX.map((d) => tf.tensor2d(d, [N, H]));
+        const dWcat = batchMatMul(tf.tensor2d(out.dPre, [N, H3]), tf.tensor2d(Hp, [N, H]), { transposeA: true });
+        const dXt = out.dX.map((d) => tf.tensor2d(d, [N, d.length / N]));
         return [
           ...dXt,
-          ...dW,
-          tf.concat(
-            dXt.map((d) => tf.sum(d, 0)),
-            0,
-          ),
+          ...(nw === 1 ? [dWcat] : tf.split(dWcat, 3, 0)),
+          // bias: column sums of (pr, pz, dN), gates side by side
+          nx === 1
+            ? tf.sum(dXt[0], 0)
+            : tf.concat(
+                dXt.map((d) => tf.sum(d, 0)),
+                0,
+              ),
           tf.sum(tf.tensor2d(out.dHn, [N, H]), 0),
           tf.tensor2d(out.dh0, [B, H]),
         ];
@@ -768,8 +813,8 @@ export function sequenceInference(
     rowsOut * H,
   ].map((n) => p.take(n));
   const value = space.use(p.end(), (f) => {
-    for (let g = 0; g < G; g++) f.set(values(xs[g]), aX + g * N * H);
-    for (let g = 0; g < G; g++) f.set(values(ws[g]), aW + g * H * H);
+    fillGates(f, aX, xs, G, N, H);
+    fillWeights(f, aW, ws, H);
     f.set(values(bias), aBias);
     if (bhn) f.set(values(bhn), aBhn);
     f.set(values(h0), aH0);

@@ -358,3 +358,45 @@ describe('whole-sequence inference on the wasm backend (auto)', () => {
     m.dispose();
   });
 });
+
+describe('gates side by side (one input projection per layer-direction, fused kernels)', () => {
+  const lay = makeLayout(Int32Array.from([5, 1, 7, 3, 7, 2]), 6, 7);
+  const H8 = 8;
+  beforeAll(() => {
+    setJsKernels(false);
+    setFusedKernels('on');
+  });
+  afterAll(() => {
+    setJsKernels(true);
+    setFusedKernels('auto');
+  });
+  it.each([
+    ['lstm', 4],
+    ['gru', 3],
+  ] as const)('%s: value and gradients equal the per-gate inputs (gates interleaved)', (cell, G) => {
+    const xc = rand([lay.total, G * H8], 1);
+    const wc = rand([G * H8, H8]);
+    const rest =
+      cell === 'lstm' ? [rand([G * H8]), rand([6, H8]), rand([6, H8])] : [rand([G * H8]), rand([H8]), rand([6, H8])];
+    const run = (xs: tf.Tensor[], ws: tf.Tensor[], r: tf.Tensor[]): tf.Tensor =>
+      cell === 'lstm' ? lstmSequence(lay, xs, ws, r[0], r[1], r[2]) : gruSequence(lay, xs, ws, r[0], r[1], r[2]);
+    const R = rand([lay.total + (cell === 'lstm' ? 12 : 6), H8]);
+    const split = (): { xs: tf.Tensor[]; ws: tf.Tensor[] } => ({
+      xs: tf.split(xc, G, 1),
+      ws: tf.split(wc, G, 0),
+    });
+    const { xs, ws } = split();
+    const loss = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, R));
+    const ref = tf.grads((...a: tf.Tensor[]) => loss(run(a.slice(0, G), a.slice(G, 2 * G), a.slice(2 * G))))([
+      ...xs,
+      ...ws,
+      ...rest,
+    ]);
+    const got = tf.grads((x: tf.Tensor, w: tf.Tensor, ...r: tf.Tensor[]) => loss(run([x], [w], r)))([xc, wc, ...rest]);
+    expectClose(run([xc], [wc], rest), run(xs, ws, rest), { rtol: 0, atol: 0, name: `${cell} value` });
+    expectClose(got[0], tf.concat(ref.slice(0, G), 1), { rtol: 0, atol: 0, name: 'dx side by side' });
+    expectClose(got[1], tf.concat(ref.slice(G, 2 * G), 0), { rtol: 0, atol: 0, name: 'dW_hh stacked' });
+    got.slice(2).forEach((g, k) => expectClose(g, ref[2 * G + k], { rtol: 1e-6, atol: 1e-7, name: `grad ${k}` }));
+    tf.dispose([xc, wc, ...rest, R, ...xs, ...ws, ...ref, ...got]);
+  });
+});

@@ -86,6 +86,22 @@ function useSequenceInference(H: number): boolean {
   return inference && !useJs() && useFused(H) && !gradientRecorded();
 }
 
+/**
+ * Whether the LSTM/GRU of hidden size H run the fused kernels now — which also take the gates'
+ * input projections side by side, one [N, G·H] tensor (one product per layer and direction instead
+ * of G), and the recurrent weights as one [G·H, H] (recurrent.ts passes them so then).
+ */
+export function fusedGatesSideBySide(H: number): boolean {
+  return !useJs() && useFused(H);
+}
+
+/** Throws unless the fused kernels run: only they take the gates side by side. */
+function checkSideBySide(fn: string, H: number): void {
+  if (!fusedGatesSideBySide(H)) {
+    throw new Error(`${fn}: the gates side by side (one [N, G·H] projection) need the fused kernels (H % 4 = 0, wasm)`);
+  }
+}
+
 const f32 = (t: T2): Float32Array => t.dataSync() as Float32Array;
 
 /** Wraps a typed-array kernel's result as the custom op's value and gradient function. */
@@ -176,11 +192,15 @@ function recurrentWeightGrad(hPrevT: T2, dPre: T2): T2 {
 /**
  * LSTM over a packed batch. xs = [x_i, x_f, x_g, x_o] input projections [N, H] (no bias),
  * ws = [W_hi, W_hf, W_hg, W_ho] [H, H] (PyTorch layout: pre = h·Wᵀ), bias [4H] = b_ih + b_hh,
- * h0/c0 [B, H] sorted. Returns [N + 2B, H].
+ * h0/c0 [B, H] sorted. Returns [N + 2B, H]. With the fused kernels ({@link fusedGatesSideBySide}) xs
+ * may be one [N, 4H] (the gates side by side) and ws one [4H, H]; their gradients come alike.
  */
 export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
   if (useSequenceInference(h0.shape[1]!)) return sequenceInference('lstm', layout, xs, ws, bias, null, h0, c0);
+  const sideBySide = xs.length !== 4 || ws.length !== 4;
+  if (sideBySide) checkSideBySide('lstmSequence', h0.shape[1]!);
   const op = customOp((inputs, save) => {
+    if (sideBySide) return fusedLstm(layout, inputs, save, xs.length, ws.length);
     const [xi, xf, xg, xo, wi, wf, wg, wo, b, h0In, c0In] = inputs;
     const H = h0In.shape[1]!;
     if (useJs()) {
@@ -271,11 +291,15 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
 /**
  * GRU over a packed batch with PyTorch's n = tanh(x_n + r ⊙ (h·W_hnᵀ + b_hn)).
  * xs = [x_r, x_z, x_n] [N, H] (no bias), ws = [W_hr, W_hz, W_hn] [H, H], bias [3H] = b_ih +
- * (b_hr, b_hz, 0), bhn [H], h0 [B, H] sorted. Returns [N + B, H].
+ * (b_hr, b_hz, 0), bhn [H], h0 [B, H] sorted. Returns [N + B, H]. With the fused kernels xs may be
+ * one [N, 3H] (the gates side by side) and ws one [3H, H].
  */
 export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
   if (useSequenceInference(h0.shape[1]!)) return sequenceInference('gru', layout, xs, ws, bias, bhn, h0, null);
+  const sideBySide = xs.length !== 3 || ws.length !== 3;
+  if (sideBySide) checkSideBySide('gruSequence', h0.shape[1]!);
   const op = customOp((inputs, save) => {
+    if (sideBySide) return fusedGru(layout, inputs, save, xs.length, ws.length);
     const [xr, xz, xn, wr, wz, wn, b, bhnIn, h0In] = inputs;
     const H = h0In.shape[1]!;
     const B = layout.batch;
