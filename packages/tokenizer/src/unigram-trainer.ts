@@ -469,6 +469,29 @@ class LatticeCache {
     scores: Float64Array,
     unk: number,
   ): number {
+    const z = this.forwardBackward(w, freq, expected, prob, probUnk, false);
+    return Number.isNaN(z) ? this.forwardBackward(w, freq, expected, scores, unk, true) : z;
+  }
+
+  /**
+   * The one lattice walk of the E step, in one of two semirings: probability space (`log`
+   * false: `weight` = exp(score), ⊕ = +, ⊗ = ×) or log space (`log` true: `weight` = score,
+   * ⊕ = log-sum-exp, ⊗ = +; sentencepiece's arithmetic). Forward (α), then — unless a
+   * probability-space Z is out of range, when it returns NaN and adds nothing — backward (β)
+   * and freq × α·w·β / Z into `expected`; returns log Z. The semiring is a loop-invariant
+   * branch in each loop, with the same arithmetic in each space as the two separate walks it
+   * replaced (identical pieces and scores). Cost of the branch, loaded machine (load ~9–10 on 2
+   * cores), 8k pieces on 20k/50k NSMC reviews, old and new interleaved: E-step CPU time +8 % /
+   * +20 % (noisy), whole training within noise; to re-measure on a quiet machine.
+   */
+  private forwardBackward(
+    w: number,
+    freq: number,
+    expected: Float64Array,
+    weight: Float64Array,
+    weightUnk: number,
+    log: boolean,
+  ): number {
     const s = this.start[w]!;
     const e = this.end[w]!;
     const n = this.chars[w]!;
@@ -478,64 +501,34 @@ class LatticeCache {
     const len = this.lens[c]!;
     this.scratch(n, e - s);
     const { a: A, b: B, p } = this;
-    A.fill(0, 0, n + 1);
-    B.fill(0, 0, n + 1);
-    A[0] = 1;
-    B[n] = 1;
+    A.fill(log ? -Infinity : 0, 0, n + 1);
+    B.fill(log ? -Infinity : 0, 0, n + 1);
+    A[0] = log ? 0 : 1;
+    B[n] = log ? 0 : 1;
     for (let k = s; k < e; k++) {
       const id = piece[k]!;
-      const pk = id >= 0 ? prob[id]! : probUnk;
+      const pk = id >= 0 ? weight[id]! : weightUnk;
       p[k - s] = pk;
       const b = begin[k]!;
-      A[b + len[k]!] += A[b]! * pk;
+      const end = b + len[k]!;
+      A[end] = log ? lse(A[end]!, A[b]! + pk) : A[end]! + A[b]! * pk;
     }
     const z = A[n]!;
-    if (!(z > 1e-250 && z < Infinity)) return this.marginalLog(w, freq, expected, scores, unk);
+    if (!log && !(z > 1e-250 && z < Infinity)) return NaN;
     for (let k = e - 1; k >= s; k--) {
       const b = begin[k]!;
-      B[b] += B[b + len[k]!]! * p[k - s]!;
+      const end = b + len[k]!;
+      B[b] = log ? lse(B[b]!, B[end]! + p[k - s]!) : B[b]! + B[end]! * p[k - s]!;
     }
     const f = freq / z;
     for (let k = s; k < e; k++) {
       const id = piece[k]!;
       if (id < 0) continue;
       const b = begin[k]!;
-      expected[id] += f * A[b]! * p[k - s]! * B[b + len[k]!]!;
+      const end = b + len[k]!;
+      expected[id] += log ? freq * Math.exp(A[b]! + p[k - s]! + B[end]! - z) : f * A[b]! * p[k - s]! * B[end]!;
     }
-    return Math.log(z);
-  }
-
-  /** Forward-backward in log space (sentencepiece's arithmetic), for words with a tiny Z. */
-  private marginalLog(w: number, freq: number, expected: Float64Array, scores: Float64Array, unk: number): number {
-    const s = this.start[w]!;
-    const e = this.end[w]!;
-    const n = this.chars[w]!;
-    const c = this.chunk[w]!;
-    const piece = this.pieces[c]!;
-    const begin = this.begins[c]!;
-    const len = this.lens[c]!;
-    const { a: alpha, b: beta } = this;
-    alpha.fill(-Infinity, 0, n + 1);
-    beta.fill(-Infinity, 0, n + 1);
-    alpha[0] = 0;
-    beta[n] = 0;
-    const sc = (k: number): number => (piece[k]! >= 0 ? scores[piece[k]!]! : unk);
-    for (let k = s; k < e; k++) {
-      const b = begin[k]!;
-      alpha[b + len[k]!] = lse(alpha[b + len[k]!]!, alpha[b]! + sc(k));
-    }
-    for (let k = e - 1; k >= s; k--) {
-      const b = begin[k]!;
-      beta[b] = lse(beta[b]!, beta[b + len[k]!]! + sc(k));
-    }
-    const z = alpha[n]!;
-    for (let k = s; k < e; k++) {
-      const id = piece[k]!;
-      if (id < 0) continue;
-      const b = begin[k]!;
-      expected[id] += freq * Math.exp(alpha[b]! + scores[id]! + beta[b + len[k]!]! - z);
-    }
-    return z;
+    return log ? z : Math.log(z);
   }
 
   /** Add f to freq[id] for each piece on word w's Viterbi path (ties: the first node found). */
