@@ -1,6 +1,7 @@
 /**
  * One run of the `optim.adamw.10m` benchmark in a fresh process (run by tooling/bench's `ctx.measureChild`,
- * so peak RSS is this side's own). Arguments: side ('ours' | 'tfjs'), number of parameters, timed steps.
+ * so peak RSS is this side's own). Arguments: side ('ours' | 'ours-op-form' | 'tfjs'), number of parameters, timed
+ * steps. 'ours-op-form' is ours with Adam's one-pass loop off (`WORDLOOM_ADAM_ONE_PASS=0`: the tfjs op form).
  * Builds `nParams` parameters in 1000×1000 tensors (the last one smaller) and fixed gradients, warms up 2 steps,
  * times `steps` steps; returns { msPerStep, backend }.
  */
@@ -34,9 +35,11 @@ export default async function adamwStep(side, nParams, steps) {
   }
   let step;
   let dispose;
-  if (side === 'ours') {
+  if (side === 'ours' || side === 'ours-op-form') {
     const { Optimizer, adamw } = await import('@wordloom/optim');
+    if (side === 'ours-op-form') process.env.WORDLOOM_ADAM_ONE_PASS = '0'; // read when adamw() builds it
     const opt = new Optimizer(vars, adamw({ lr: 1e-3, weightDecay: 0.01 }));
+    delete process.env.WORDLOOM_ADAM_ONE_PASS;
     step = () => opt.step(grads);
     dispose = () => opt.dispose();
   } else {
