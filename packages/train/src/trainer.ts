@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { globalRng, type Module, type Rng, type RngState } from '@wordloom/core';
+import { globalRng, readFloat32View, type Module, type Rng, type RngState } from '@wordloom/core';
 import {
   clipByGlobalNorm,
   NonFiniteGradientError,
@@ -65,7 +65,7 @@ import type {
   TrainInfo,
   ReplicaFitOptions,
 } from './types.js';
-import { defaultCountSamples, disposeTensors, macrotask, readFloats } from './internal/util.js';
+import { defaultCountSamples, disposeTensors, macrotask } from './internal/util.js';
 
 /** A step whose loss is NaN or ±Infinity (with `onNonFiniteLoss: 'error'`); the weights were not updated. */
 export class NonFiniteLossError extends Error {
@@ -628,7 +628,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
         this.vars.forEach((v, j) => {
           const g = grads[v.name];
           if (g !== undefined) {
-            const d = readFloats(g); // read at once: no tfjs call until the loop is done
+            const d = readFloat32View(g); // read at once: no tfjs call until the loop is done
             if (present[j]) for (let k = 0; k < d.length; k++) slot[off + k] += w * d[k];
             else {
               for (let k = 0; k < d.length; k++) slot[off + k] = w * d[k];

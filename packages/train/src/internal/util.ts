@@ -60,27 +60,3 @@ export function defaultCountSamples(batch: unknown): number {
 export function since(t0: number): number {
   return (performance.now() - t0) / 1000;
 }
-
-/** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
-interface WasmBackendInternals {
-  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { HEAPU8?: Uint8Array };
-}
-
-/**
- * A float32 tensor's values for reading at once: on the wasm backend a view of its bytes in the backend's heap
- * (valid only until the next tfjs call, which may grow or reuse that memory), which saves `dataSync`'s copy into a
- * fresh array — for the replica exchange, 4 bytes per parameter per step that the allocator had to supply and the
- * kernel to fault in; elsewhere, or if the backend's internals are not as expected, `dataSync()`.
- */
-export function readFloats(t: tf.Tensor): Float32Array {
-  if (t.dtype === 'float32' && tf.getBackend() === 'wasm') {
-    const be = tf.backend() as unknown as WasmBackendInternals;
-    const d = be.dataIdMap?.get(t.dataId);
-    const heap = be.wasm?.HEAPU8;
-    if (d && d.dtype === 'float32' && typeof d.memoryOffset === 'number' && heap && d.memoryOffset % 4 === 0) {
-      if (d.memoryOffset + 4 * t.size <= heap.byteLength) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
-    }
-  }
-  return t.dataSync() as Float32Array;
-}
