@@ -4,7 +4,7 @@
 //      base64), compiled with wabt from npm (a pinned devDependency, so the bytes are the same on
 //      every machine);
 //   3. src/internal/matmul-simd-shared-wasm.ts: the same .wat with a shared memory import, for the
-//      intra-op pool's threads (compile-shared-wat.mjs).
+//      intra-op pool's threads (compile-wat.mjs's `shared` option).
 // `--out <dir>` writes into <dir> as if it were the package root (<dir>/src/internal/…): the
 // staleness test in tooling/scripts/generated.test.ts regenerates into a temporary directory
 // and compares bytes.
@@ -12,7 +12,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileWatModules } from '../../../tooling/scripts/compile-wat.mjs';
-import { compileSharedWatModules } from './compile-shared-wat.mjs';
 
 await import('./gen-gradients.mjs');
 
@@ -27,7 +26,8 @@ await compileWatModules({
   features,
   out: values.out,
 });
-await compileSharedWatModules({
+await compileWatModules({
+  shared: true,
   packageDir,
   script,
   modules: [['matmul-simd.wat', 'matmul-simd-shared-wasm.ts', 'MATMUL_SIMD_SHARED_WASM_BASE64']],

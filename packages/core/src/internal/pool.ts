@@ -5,7 +5,7 @@
  *
  * N − 1 workers (Node `worker_threads`, browser Web Workers; the calling thread is the N-th) each
  * instantiate the same WebAssembly kernels (the `.wat` modules compiled with a shared memory
- * import, `scripts/compile-shared-wat.mjs`) on ONE `WebAssembly.Memory({ shared: true })`, so a
+ * import, `shared` option of `tooling/scripts/compile-wat.mjs`) on ONE `WebAssembly.Memory({ shared: true })`, so a
  * job needs no copies: it is a short list of calls `(function, i32 args…)` written into the
  * worker's slot of a small Int32 control block (a SharedArrayBuffer) and announced with
  * `Atomics.notify`. Workers spin briefly, then sleep in `Atomics.wait`; the calling thread runs its
