@@ -11,12 +11,12 @@
  * from there rather than list them too (which needs a lockfile update).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launchChromium, serveDir, type TestServer } from '../../../tooling/scripts/browser-test.js';
 import { threadsPerReplica } from '../src/replica-fit.js';
 
 interface PageLike {
@@ -36,7 +36,6 @@ type ViteBuild = (config: Record<string, unknown>) => Promise<unknown>;
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repo = path.resolve(pkgDir, '../..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const fromCore = createRequire(path.join(repo, 'packages/core/package.json'));
 
 interface Result {
@@ -49,16 +48,11 @@ interface Result {
 
 let out = '';
 let browser: BrowserLike;
-let server: Server;
+let server: TestServer | undefined;
 let base = '';
 const errors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `the browser tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
   const { build, defaultClientConditions } = (await import(pathToFileURL(fromCore.resolve('vite')).href)) as {
     build: ViteBuild;
     defaultClientConditions: string[];
@@ -86,33 +80,15 @@ beforeAll(async () => {
   mkdirSync(path.join(out, 'wasm'));
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'])
     cpSync(path.join(wasmDist, f), path.join(out, 'wasm', f));
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const file = path.join(out, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
-    if (!file.startsWith(out) || !existsSync(file)) return void res.writeHead(404).end();
-    res
-      .writeHead(200, {
-        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
-        // cross-origin isolation: SharedArrayBuffer (the gradient exchange, the pool) needs it
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${addr.port}/`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  // cross-origin isolation: SharedArrayBuffer (the gradient exchange, the pool) needs it
+  server = await serveDir(out, { isolate: true });
+  base = `${server.base}/`;
+  browser = await launchChromium(chromium);
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
