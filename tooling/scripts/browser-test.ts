@@ -1,8 +1,9 @@
 /**
  * The one way our packages' browser tests (packages/core/test/*browser*.test.ts,
  * packages/embeddings/test/browser.test.ts, packages/train/test/replicas-browser.test.ts) put a
- * page in front of Chromium: an app folder laid out as an install, a local HTTP server (cross-origin isolated when asked: COOP/COEP), Debian's
- * Chromium launched through playwright-core, and a page's `window.result` read back.
+ * page in front of Chromium: an app folder laid out as an install, a local HTTP server
+ * (cross-origin isolated when asked: COOP/COEP), Debian's Chromium launched through
+ * playwright-core, and a page's `window.result` read back.
  *
  * tooling/scripts depends on neither playwright-core nor vite (they are the packages'
  * devDependencies, and pnpm does not hoist them to the root), so nothing here imports them: a test
