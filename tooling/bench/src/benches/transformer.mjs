@@ -193,19 +193,14 @@ const encoderTrain = {
         return true;
       },
       async run(s) {
-        const ln = setFusedLayerNorm(false);
-        const sm = setFusedMaskedSoftmax(false);
-        try {
+        return withoutFusedOps(() => {
           const t0 = performance.now();
           s.opt.minimize(() =>
             tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
           );
           const ms = performance.now() - t0;
           return { step: ms, gflops: s.flops / ms / 1e6 };
-        } finally {
-          setFusedLayerNorm(ln);
-          setFusedMaskedSoftmax(sm);
-        }
+        });
       },
     },
     {
@@ -414,16 +409,11 @@ const lmGenerate = {
         return true;
       },
       async run(s) {
-        const ln = setFusedLayerNorm(false);
-        const sm = setFusedMaskedSoftmax(false);
-        try {
+        return withoutFusedOps(() => {
           const t0 = performance.now();
           s.lm.generate(s.prompt, { maxNewTokens: s.cfg.n, fused: false });
           return { throughput: s.cfg.n / ((performance.now() - t0) / 1000) };
-        } finally {
-          setFusedLayerNorm(ln);
-          setFusedMaskedSoftmax(sm);
-        }
+        });
       },
     },
     {
@@ -444,6 +434,18 @@ const lmGenerate = {
     s.lm.dispose();
   },
 };
+
+/** Runs `fn` with the fused LayerNorm and masked-softmax ops off (each back to its tfjs ops), then restores them. */
+function withoutFusedOps(fn) {
+  const ln = setFusedLayerNorm(false);
+  const sm = setFusedMaskedSoftmax(false);
+  try {
+    return fn();
+  } finally {
+    setFusedLayerNorm(ln);
+    setFusedMaskedSoftmax(sm);
+  }
+}
 
 export default [encoderTrain, lmGenerate];
 
