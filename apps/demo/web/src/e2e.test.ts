@@ -12,14 +12,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './page-test-site.js';
 import { serveStatic } from './serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '..');
 const dist = path.resolve(web, 'dist');
 const artifacts = path.resolve(here, '../test-artifacts');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let server: { url: string; close(): Promise<void> };
@@ -109,24 +109,9 @@ beforeAll(async () => {
       `web demo: ${dist}/index.html is missing — run \`pnpm build\` (turbo builds the site with vite) first`,
     );
   }
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `web demo tests need Chromium at ${chromiumPath}: run \`node tooling/scripts/ensure-chromium.mjs\` (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
   mkdirSync(artifacts, { recursive: true });
   server = await startVitePreview();
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

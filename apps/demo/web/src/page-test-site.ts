@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
+import { launchChromium as launchChromiumWith } from '../../../../tooling/scripts/browser-test.js';
 import { serveStatic } from './serve.js';
 
 const web = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,10 +62,10 @@ export async function buildTestSite(name: string, options: { server?: 'preview' 
   }
 }
 
-/** Headless Chromium (`CHROMIUM_PATH`, default Debian's `/usr/bin/chromium`). */
+/**
+ * Headless Chromium (`CHROMIUM_PATH`, default Debian's `/usr/bin/chromium`), launched the way every browser test in
+ * the repository launches it (tooling/scripts/browser-test.ts: the flags, and the fix when there is no binary).
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  return launchChromiumWith(chromium);
 }
