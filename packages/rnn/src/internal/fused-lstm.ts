@@ -29,6 +29,7 @@ import {
   poolKernel,
   poolMatmulFunctions,
   poolRun,
+  readFloat32View,
   withPoolMemory,
   type PoolCall,
   type PoolFunction,
@@ -80,29 +81,6 @@ export function fusedLstmAvailable(H: number): boolean {
 }
 
 type T2 = tf.Tensor;
-
-/** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
-interface WasmBackendInternals {
-  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { HEAPU8?: Uint8Array };
-}
-
-/**
- * A float32 tensor's values: on the wasm backend a view of its bytes in the backend's heap, to be
- * read before the next tfjs call (which could grow or reuse that memory) — it saves `dataSync`'s
- * copy; elsewhere, or if the backend's internals are not as expected, `dataSync()`.
- */
-function values(t: T2): Float32Array {
-  if (tf.getBackend() === 'wasm') {
-    const be = tf.backend() as unknown as WasmBackendInternals;
-    const d = be.dataIdMap?.get(t.dataId);
-    const heap = be.wasm?.HEAPU8;
-    if (d && d.dtype === 'float32' && typeof d.memoryOffset === 'number' && heap && d.memoryOffset % 4 === 0) {
-      if (d.memoryOffset + 4 * t.size <= heap.byteLength) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
-    }
-  }
-  return t.dataSync() as Float32Array;
-}
 
 const MATMUL_FNS = ['packA', 'packB', 'bgemmPart', 'unpackC'] as const;
 const CELL_FNS = ['lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'lstmInfer', 'gruInfer'] as const;
@@ -366,10 +344,10 @@ function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Floa
  */
 function fillGates(f: Float32Array, at: number, xs: T2[], G: number, N: number, H: number): void {
   if (xs.length === G) {
-    xs.forEach((x, k) => f.set(values(x), at + k * N * H));
+    xs.forEach((x, k) => f.set(readFloat32View(x), at + k * N * H));
     return;
   }
-  const xc = values(xs[0]);
+  const xc = readFloat32View(xs[0]);
   for (let i = 0; i < N; i++) {
     for (let k = 0; k < G; k++) f.set(xc.subarray((i * G + k) * H, (i * G + k + 1) * H), at + k * N * H + i * H);
   }
@@ -377,7 +355,7 @@ function fillGates(f: Float32Array, at: number, xs: T2[], G: number, N: number, 
 
 /** The recurrent weights [G·H, H] into `f` at `at`: G tensors [H, H] stacked, or one already stacked. */
 function fillWeights(f: Float32Array, at: number, ws: T2[], H: number): void {
-  ws.forEach((w, k) => f.set(values(w), at + k * H * H));
+  ws.forEach((w, k) => f.set(readFloat32View(w), at + k * H * H));
 }
 
 /**
@@ -441,9 +419,9 @@ export function fusedLstm(
   const { S, Hall, Call, h0, c0 } = space.use(p.end(), (f) => {
     fillGates(f, aX, xs, 4, N, H);
     fillWeights(f, aW, ws, H);
-    f.set(values(b), aBias);
-    f.set(values(h0In), aH0);
-    f.set(values(c0In), aC0);
+    f.set(readFloat32View(b), aBias);
+    f.set(readFloat32View(h0In), aH0);
+    f.set(readFloat32View(c0In), aC0);
     // B = [W_h·]ᵀ [H, 4H]: element (k, j) is W[j, k]
     F.packB.local(4 * aW, 4 * aWp, 1, H, H4, 1, H);
     runBlocks(space, layout, blocks, stepOrder(T, false), (t, blk, rows, units) => {
@@ -631,9 +609,9 @@ export function fusedGru(
   const { S, Hall, h0 } = space.use(p.end(), (f) => {
     fillGates(f, aX, xs, 3, N, H);
     fillWeights(f, aW, ws, H);
-    f.set(values(b), aBias);
-    f.set(values(bhnIn), aBhn);
-    f.set(values(h0In), aH0);
+    f.set(readFloat32View(b), aBias);
+    f.set(readFloat32View(bhnIn), aBhn);
+    f.set(readFloat32View(h0In), aH0);
     F.packB.local(4 * aW, 4 * aWp, 1, H, H3, 1, H);
     runBlocks(space, layout, blocks, stepOrder(T, false), (t, blk, rows, units) => {
       const off = offsets[t];
@@ -815,10 +793,10 @@ export function sequenceInference(
   const value = space.use(p.end(), (f) => {
     fillGates(f, aX, xs, G, N, H);
     fillWeights(f, aW, ws, H);
-    f.set(values(bias), aBias);
-    if (bhn) f.set(values(bhn), aBhn);
-    f.set(values(h0), aH0);
-    if (c0) f.set(values(c0), aC);
+    f.set(readFloat32View(bias), aBias);
+    if (bhn) f.set(readFloat32View(bhn), aBhn);
+    f.set(readFloat32View(h0), aH0);
+    if (c0) f.set(readFloat32View(c0), aC);
     // B = [W_h·]ᵀ [H, G·H]: element (k, j) is W[j, k], at j·H + k of the stored matrix
     F.packB.local(4 * aW, 4 * aWp, 1, H, GH, 1, H);
     runBlocks(space, layout, rowBlocks(layout, last, space.blocks), stepOrder(T, false), (t, blk, rows, units) => {
