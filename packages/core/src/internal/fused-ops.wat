@@ -1,0 +1,186 @@
+;; Memory-bound kernels for tfjs-backend-wasm's heap, in WebAssembly 128-bit SIMD: a transpose of
+;; two adjacent axis groups and the dropout mask. Compiled by packages/core/scripts/generate.mjs
+;; (wabt) into fused-ops-wasm.ts; fused-ops.ts instantiates it on the backend's own memory, so
+;; the kernels read and write tensors in place. All addresses are byte offsets into that memory.
+(module
+  (import "env" "mem" (memory 1))
+
+  ;; One 4 × 4 tile: the four 16-byte rows at p, p + ldS, … become the four columns at q, q + ldD, …
+  (func $tile (param $p i32) (param $q i32) (param $ldS i32) (param $ldD i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $v0 (v128.load (local.get $p)))
+    (local.set $p (i32.add (local.get $p) (local.get $ldS)))
+    (local.set $v1 (v128.load (local.get $p)))
+    (local.set $p (i32.add (local.get $p) (local.get $ldS)))
+    (local.set $v2 (v128.load (local.get $p)))
+    (local.set $p (i32.add (local.get $p) (local.get $ldS)))
+    (local.set $v3 (v128.load (local.get $p)))
+    ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+    (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (local.set $q (i32.add (local.get $q) (local.get $ldD)))
+    (v128.store (local.get $q) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (local.set $q (i32.add (local.get $q) (local.get $ldD)))
+    (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (local.set $q (i32.add (local.get $q) (local.get $ldD)))
+    (v128.store (local.get $q) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+
+  ;; dst[a][c][r][i] = src[a][r][c][i] for a < A, r < R, c < C, i < I (4-byte elements).
+  ;; tfjs-backend-wasm's Transpose moves one element at a time in output order, so a 2-D
+  ;; transpose reads with a stride of a whole row: ≈ 20 ns per element for [4096, 256] (measured
+  ;; in the encoder step's profile). Here I = 1 runs in 4 × 4 tiles (four v128 loads, eight
+  ;; shuffles, four v128 stores) and I > 1 copies runs of I elements (memory.copy).
+  (func (export "transpose")
+    (param $src i32) (param $dst i32) (param $A i32) (param $R i32) (param $C i32) (param $I i32)
+    (local $a i32) (local $r i32) (local $c i32) (local $run i32)
+    (local $sA i32) (local $dA i32) (local $R4 i32) (local $C4 i32)
+    (local $ldS i32) (local $ldD i32)
+    (local $p i32) (local $q i32) (local $rr i32) (local $rEnd i32)
+    (if (i32.gt_u (local.get $I) (i32.const 1))
+      (then
+        (local.set $run (i32.shl (local.get $I) (i32.const 2)))
+        ;; bytes of one [C][I] source row and one [R][I] destination row
+        (local.set $ldS (i32.mul (local.get $C) (local.get $run)))
+        (local.set $ldD (i32.mul (local.get $R) (local.get $run)))
+        (local.set $a (i32.const 0))
+        (block $aDone
+          (loop $aLoop
+            (br_if $aDone (i32.ge_u (local.get $a) (local.get $A)))
+            (local.set $sA (i32.add (local.get $src) (i32.mul (local.get $a) (i32.mul (local.get $R) (local.get $ldS)))))
+            (local.set $dA (i32.add (local.get $dst) (i32.mul (local.get $a) (i32.mul (local.get $C) (local.get $ldD)))))
+            (local.set $r (i32.const 0))
+            (block $rDone
+              (loop $rLoop
+                (br_if $rDone (i32.ge_u (local.get $r) (local.get $R)))
+                (local.set $p (i32.add (local.get $sA) (i32.mul (local.get $r) (local.get $ldS))))
+                (local.set $q (i32.add (local.get $dA) (i32.mul (local.get $r) (local.get $run))))
+                (local.set $c (i32.const 0))
+                (block $cDone
+                  (loop $cLoop
+                    (br_if $cDone (i32.ge_u (local.get $c) (local.get $C)))
+                    (memory.copy (local.get $q) (local.get $p) (local.get $run))
+                    (local.set $p (i32.add (local.get $p) (local.get $run)))
+                    (local.set $q (i32.add (local.get $q) (local.get $ldD)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                    (br $cLoop)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rLoop)))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $aLoop)))
+        (return)))
+    ;; I = 1: element transpose of A matrices [R, C] -> [C, R]
+    (local.set $ldS (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ldD (i32.shl (local.get $R) (i32.const 2)))
+    (local.set $R4 (i32.and (local.get $R) (i32.const -4)))
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
+    (local.set $a (i32.const 0))
+    (block $aDone1
+      (loop $aLoop1
+        (br_if $aDone1 (i32.ge_u (local.get $a) (local.get $A)))
+        (local.set $sA (i32.add (local.get $src) (i32.mul (local.get $a) (i32.mul (local.get $R) (local.get $ldS)))))
+        (local.set $dA (i32.add (local.get $dst) (i32.mul (local.get $a) (i32.mul (local.get $C) (local.get $ldD)))))
+        ;; 4 × 4 tiles over rows r < R4, columns c < C4, in bands of 16 rows: for each column
+        ;; step the band's four tiles fill whole 64-byte lines of four destination rows (tile by
+        ;; tile in row order, the 2^k-strided destination lines alias in L1 and miss the TLB)
+        (local.set $r (i32.const 0))
+        (block $rDone1
+          (loop $rLoop1
+            (br_if $rDone1 (i32.ge_u (local.get $r) (local.get $R4)))
+            (local.set $rEnd (i32.add (local.get $r) (i32.const 16)))
+            (if (i32.gt_u (local.get $rEnd) (local.get $R4)) (then (local.set $rEnd (local.get $R4))))
+            (local.set $c (i32.const 0))
+            (block $cDone1
+              (loop $cLoop1
+                (br_if $cDone1 (i32.ge_u (local.get $c) (local.get $C4)))
+                (local.set $rr (local.get $r))
+                (block $tDone
+                  (loop $tLoop
+                    (br_if $tDone (i32.ge_u (local.get $rr) (local.get $rEnd)))
+                    (call $tile
+                      (i32.add (i32.add (local.get $sA) (i32.mul (local.get $rr) (local.get $ldS))) (i32.shl (local.get $c) (i32.const 2)))
+                      (i32.add (i32.add (local.get $dA) (i32.mul (local.get $c) (local.get $ldD))) (i32.shl (local.get $rr) (i32.const 2)))
+                      (local.get $ldS) (local.get $ldD))
+                    (local.set $rr (i32.add (local.get $rr) (i32.const 4)))
+                    (br $tLoop)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $cLoop1)))
+            ;; columns C4 … C − 1 of the band's rows
+            (block $eDone
+              (loop $eLoop
+                (br_if $eDone (i32.ge_u (local.get $c) (local.get $C)))
+                (local.set $rr (local.get $r))
+                (block $e2Done
+                  (loop $e2Loop
+                    (br_if $e2Done (i32.ge_u (local.get $rr) (local.get $rEnd)))
+                    (i32.store
+                      (i32.add (i32.add (local.get $dA) (i32.mul (local.get $c) (local.get $ldD))) (i32.shl (local.get $rr) (i32.const 2)))
+                      (i32.load (i32.add (i32.add (local.get $sA) (i32.mul (local.get $rr) (local.get $ldS))) (i32.shl (local.get $c) (i32.const 2)))))
+                    (local.set $rr (i32.add (local.get $rr) (i32.const 1)))
+                    (br $e2Loop)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $eLoop)))
+            (local.set $r (local.get $rEnd))
+            (br $rLoop1)))
+        ;; rows R4 … R − 1, every column
+        (block $fDone
+          (loop $fLoop
+            (br_if $fDone (i32.ge_u (local.get $r) (local.get $R)))
+            (local.set $p (i32.add (local.get $sA) (i32.mul (local.get $r) (local.get $ldS))))
+            (local.set $q (i32.add (local.get $dA) (i32.shl (local.get $r) (i32.const 2))))
+            (local.set $c (i32.const 0))
+            (block $gDone
+              (loop $gLoop
+                (br_if $gDone (i32.ge_u (local.get $c) (local.get $C)))
+                (i32.store (local.get $q) (i32.load (local.get $p)))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (local.get $ldD)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $gLoop)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $fLoop)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $aLoop1))))
+
+  ;; The sfc32 state of @wordloom/core's Rng (rng.ts), in and out of `dropout`.
+  (global $sa (export "sa") (mut i32) (i32.const 0))
+  (global $sb (export "sb") (mut i32) (i32.const 0))
+  (global $sc (export "sc") (mut i32) (i32.const 0))
+  (global $sd (export "sd") (mut i32) (i32.const 0))
+
+  ;; Inverted dropout of n float32 values: dst[i] = src[i] · (u < threshold ? scale : 0), with u
+  ;; the next draw of the sfc32 stream in the globals — the same draws, in the same order, as
+  ;; Dropout's loop of `rng.nextUint32()` in JS, and the same products as `x · mask` (so NaN and
+  ;; −0 come out as there). `threshold` = keep · 2^32 (a double: the comparison is exact).
+  ;; src = dst is allowed. The globals hold the stream's next state afterwards.
+  (func (export "dropout")
+    (param $src i32) (param $dst i32) (param $n i32) (param $threshold f64) (param $scale f32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $t i32) (local $end i32)
+    (local.set $a (global.get $sa))
+    (local.set $b (global.get $sb))
+    (local.set $c (global.get $sc))
+    (local.set $d (global.get $sd))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        ;; t = a + b + d; d += 1; a = b ^ (b >>> 9); b = c + (c << 3); c = rotl(c, 21) + t
+        (local.set $t (i32.add (i32.add (local.get $a) (local.get $b)) (local.get $d)))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (local.set $a (i32.xor (local.get $b) (i32.shr_u (local.get $b) (i32.const 9))))
+        (local.set $b (i32.add (local.get $c) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $c (i32.add (i32.rotl (local.get $c) (i32.const 21)) (local.get $t)))
+        (f32.store (local.get $dst)
+          (f32.mul (f32.load (local.get $src))
+            (select (local.get $scale) (f32.const 0)
+              (f64.lt (f64.convert_i32_u (local.get $t)) (local.get $threshold)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $next)))
+    (global.set $sa (local.get $a))
+    (global.set $sb (local.get $b))
+    (global.set $sc (local.get $c))
+    (global.set $sd (local.get $d))))
