@@ -2,12 +2,17 @@
  * `Dropout` (inverted): in training, zero each element with probability p and scale the
  * rest by 1/(1−p); identity in eval(). Reference: Srivastava et al. (2014).
  *
- * The mask comes from our seeded {@link Rng} in JS, so a seed gives the same masks on every
- * backend (tfjs's random ops would tie them to tfjs's generator).
+ * The mask comes from our seeded {@link Rng}, so a seed gives the same masks on every
+ * backend (tfjs's random ops would tie them to tfjs's generator). On tfjs-backend-wasm the draws
+ * and the product run in one WebAssembly pass over the backend's heap (`internal/fused-ops.wat`),
+ * with the same draws and values as the JS loop used elsewhere, and the backward pass draws the
+ * mask again from the saved generator state instead of keeping a mask tensor (that loop and the
+ * mask's copy into the heap took ≈ 12 % of a transformer training step).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module.js';
 import { rngFrom, type Rng } from './rng.js';
+import { ensureFusedKernels, fusedDropout } from './internal/fused-ops.js';
 
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1]. */
@@ -36,8 +41,11 @@ export class Dropout extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.training || this.p === 0) return x;
     if (this.p === 1) return tf.zerosLike(x);
-    const n = x.size;
     const keep = 1 - this.p;
+    ensureFusedKernels();
+    const fused = fusedDropout(x, this.rng, keep);
+    if (fused) return fused;
+    const n = x.size;
     const scale = 1 / keep;
     const mask = new Float32Array(n);
     // 2^-32 resolution is plenty for a Bernoulli draw and twice as fast as uniform().

@@ -1,0 +1,103 @@
+/**
+ * One `transformer.encoder.train` model (the bench's config) outside the harness: times training
+ * steps, and with `--profile` lists `tf.profile`'s kernels of one step by name and input shapes
+ * (calls, ms), to find where the step's time goes. `--backend cpu` runs on tfjs's cpu backend
+ * (issue 20: no bench may get more than 5 % slower there), `--quick` the bench's small config.
+ *
+ *   nice -n 10 node tooling/bench/src/benches/transformer/encoder-step.mjs --steps 3 [--profile] [--backend cpu]
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend, startThreads, Rng } from '@wordloom/core';
+import { adam, Optimizer } from '@wordloom/optim';
+import { TransformerEncoder } from '@wordloom/transformer';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '3' },
+    profile: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'wasm' },
+    quick: { type: 'boolean', default: false },
+    top: { type: 'string', default: '30' },
+  },
+});
+
+const cfg = values.quick
+  ? { B: 4, T: 32, d: 64, H: 4, FF: 256, L: 2 }
+  : { B: 32, T: 128, d: 256, H: 4, FF: 1024, L: 4 };
+const { backend } = await setupBackend({ prefer: [values.backend] });
+const threads = backend === 'wasm' ? await startThreads() : 1;
+const rng = new Rng(1);
+const lengths = Array.from({ length: cfg.B }, () => cfg.T / 2 + rng.int(cfg.T / 2 + 1));
+const enc = new TransformerEncoder({
+  dModel: cfg.d,
+  nhead: cfg.H,
+  dimFeedforward: cfg.FF,
+  numLayers: cfg.L,
+  dropout: 0.1,
+  seed: 0,
+});
+enc.train();
+const opt = new Optimizer(enc, adam({ lr: 1e-4 }));
+const x = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 1);
+const y = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 2);
+const pad = tf.tidy(() =>
+  tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'),
+);
+let lastLoss = NaN;
+const step = () => {
+  lastLoss = opt.minimize(() =>
+    tf.tidy(() => tf.mean(tf.square(tf.sub(enc.forward(x, { srcKeyPaddingMask: pad }).output, y)))),
+  );
+};
+step(); // warm-up
+const before = tf.memory().numTensors;
+const times = [];
+for (let i = 0; i < Number(values.steps); i++) {
+  const t0 = performance.now();
+  step();
+  times.push(performance.now() - t0);
+}
+const leak = tf.memory().numTensors - before;
+const sorted = [...times].sort((a, b) => a - b);
+console.log(
+  JSON.stringify({
+    backend,
+    threads,
+    cfg,
+    stepMs: times.map((t) => Math.round(t)),
+    medianMs: Math.round(sorted[sorted.length >> 1]),
+    loss: lastLoss,
+    tensorsLeaked: leak,
+  }),
+);
+
+if (values.profile) {
+  const prof = await tf.profile(() => step());
+  const by = new Map();
+  const byName = new Map();
+  for (const k of prof.kernels) {
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}`;
+    const e = by.get(key) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += k.kernelTimeMs;
+    by.set(key, e);
+    const n = byName.get(k.name) ?? { calls: 0, ms: 0 };
+    n.calls++;
+    n.ms += k.kernelTimeMs;
+    byName.set(k.name, n);
+  }
+  const total = prof.kernels.reduce((s, k) => s + k.kernelTimeMs, 0);
+  console.log(`profile: ${prof.kernels.length} kernel calls, ${total.toFixed(0)} ms in kernels`);
+  for (const [k, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`  ${k.padEnd(22)} ${String(e.calls).padStart(5)} calls ${e.ms.toFixed(1).padStart(9)} ms`);
+  }
+  console.log('by kernel and input shapes:');
+  for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top))) {
+    console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(4)}×  ${k}`);
+  }
+}
+enc.dispose();
+opt.dispose?.();
+tf.dispose([x, y, pad]);
+process.exit(0);
