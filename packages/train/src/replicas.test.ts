@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getThreads, setupBackend, type Module } from '@wordloom/core';
 import { fit, memoryStorage, ReplicaError, ResumeMismatchError, sliceRange, type History } from './index.js';
 import { threadsPerReplica } from './replica-fit.js';
+import { sumSlots } from './replicas.js';
 
 const SETUP = new URL('./testdata/replica-setup.mjs', import.meta.url);
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -69,6 +70,50 @@ describe('sliceRange', () => {
   });
 });
 
+describe('sumSlots', () => {
+  // The sum before weights moved into it: every slot held fround(w · g) and the slots were added in rank order in
+  // float32. Weighting while summing must give these floats bit for bit (exact resume and bit-identical replicas
+  // rest on it).
+  function before(raw: Float32Array[], w: number[]): Float32Array {
+    const slots = raw.map((g, r) => Float32Array.from(g, (x) => w[r] * x));
+    const out = slots[0].slice();
+    for (let r = 1; r < slots.length; r++) for (let i = 0; i < out.length; i++) out[i] += slots[r][i];
+    return out;
+  }
+  it('weights each slot while summing and gives the floats a weighted copy then a sum gave, bit for bit', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 2;
+    const n = 1001;
+    for (const w of [
+      [0.5, 0.5],
+      [2 / 5, 3 / 5],
+      [1, 1],
+      [1, 0.25],
+      [1 / 3, 1 / 3, 1 / 3],
+      [0.25, 0.25, 0.5],
+      [1, 1 / 7, 6 / 7, 1],
+    ]) {
+      const world = w.length;
+      // Gradients of very different magnitudes (and subnormals, where a weight loses bits).
+      const raw = w.map(() =>
+        Float32Array.from({ length: n }, (_, i) => rand() * 10 ** ((i % 13) - 6) * (i % 97 === 0 ? 1e-38 : 1)),
+      );
+      const want = before(raw, w);
+      const buf = new Float32Array(world * n);
+      raw.forEach((g, r) => buf.set(g, r * n));
+      const out = new Float32Array(n);
+      // In the exchange each replica sums its own share: cut in three uneven parts here.
+      for (const [a, b] of [
+        [0, 100],
+        [100, 777],
+        [777, n],
+      ])
+        sumSlots(buf, Float64Array.from(w), out, n, world, a, b);
+      expect(Buffer.from(out.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
+  });
+});
+
 describe('fit with replicas (worker threads)', () => {
   beforeAll(async () => {
     ensureBuilt();
@@ -101,13 +146,13 @@ describe('fit with replicas (worker threads)', () => {
       [1, 2, 'cpu', 4],
     ]);
     expect(stats[0]).toEqual(two.h.replicas);
-    // P = 41 numbers in 4 variables; shares of 20 and 21. Written: the slot, the share of the sum, flags and loss;
-    // read: the share of both slots, the whole sum, both replicas' flags and losses.
+    // P = 41 numbers in 4 variables; shares of 20 and 21. Written: the slot, the share of the sum, flags, loss and
+    // weight; read: the share of both slots, the whole sum, both replicas' flags, losses and weights.
     const P = 41;
     stats.forEach((s, rank) => {
       const share = rank === 0 ? 20 : 21;
-      expect(s.bytesWritten).toBe(4 * ((P + share) * 4 + 4 + 8));
-      expect(s.bytesRead).toBe(4 * ((2 * share + P) * 4 + 2 * (4 + 8)));
+      expect(s.bytesWritten).toBe(4 * ((P + share) * 4 + 4 + 16));
+      expect(s.bytesRead).toBe(4 * ((2 * share + P) * 4 + 2 * (4 + 16)));
       const p = s.profile!;
       expect(p.steps).toBe(4);
       for (const [phase, seconds] of Object.entries(p)) expect(seconds, phase).toBeGreaterThanOrEqual(0);

@@ -79,11 +79,14 @@ export interface ReplicaProfile {
   slice: number;
   /** Forward and backward pass of the loss on the slice (`tf.variableGrads`, the loss value read). */
   compute: number;
-  /** Reading the gradients out of the backend and adding them, weighted, into this replica's slot of the shared buffer. */
+  /**
+   * Copying the gradients out of the backend into this replica's slot of the shared buffer (one micro-batch: a plain
+   * copy, the weight is applied while summing; with accumulation: weighted and added up).
+   */
   pack: number;
   /** Waiting at the first barrier (every replica's gradients written). */
   wait: number;
-  /** Summing this replica's share of the buffer over the replicas, in rank order (and the losses, flags). */
+  /** Summing this replica's share of the buffer over the replicas, weighted, in rank order (and the losses, flags). */
   reduce: number;
   /** Waiting at the second barrier (every share summed). */
   waitReduce: number;
@@ -154,11 +157,17 @@ export interface ExchangeStats {
 
 /**
  * The shared gradient buffer and its barriers — a reduce-scatter then an all-gather, as ring all-reduce
- * splits the work, on shared memory: each replica accumulates its weighted gradients into its own slot; after
+ * splits the work, on shared memory: each replica puts its gradients into its own slot, with the weight to
+ * multiply them by (its share of the batch; 1 if it weighted them already, accumulating micro-batches); after
  * the first barrier each replica sums its share of the numbers (`sliceRange` of them) over all slots in rank
- * order into the result; after the second barrier every replica reads the whole result. Each number is summed
- * in the same order whichever replica sums it, so every replica gets the same floats, and the summing work is
- * split N ways instead of done N times.
+ * order, each number rounded to float32 after its weighting as before, into the result; after the second
+ * barrier every replica reads the whole result. Each number is summed in the same order whichever replica sums
+ * it, so every replica gets the same floats, and the summing work is split N ways instead of done N times.
+ *
+ * Why the weight is applied while summing: with one micro-batch a replica's slot is then a plain copy of the
+ * backend's gradient memory (`TypedArray.set`, a memcpy) instead of a multiply per number in a JS loop, and the
+ * multiply moves into the sum, which reads every number anyway: one pass over 4 bytes per parameter fewer. The
+ * floats are the same: `fround(w · g)` is what the weighted copy stored.
  *
  * Why two barriers suffice with one slot and one result buffer: a replica writes its slot for step k + 1 only
  * after the second barrier of step k, when every replica has finished reading the slots (its share); it writes
@@ -168,6 +177,7 @@ export interface ExchangeStats {
 export class GradExchange {
   private readonly ctl: Int32Array;
   private readonly losses: Float64Array;
+  private readonly weights: Float64Array;
   private readonly present: Uint8Array;
   private readonly grads: Float32Array;
   private readonly result: Float32Array;
@@ -179,7 +189,7 @@ export class GradExchange {
   /** The bytes of the data buffer for `world` replicas, `floats` gradient numbers and `vars` variables. */
   static bytes(world: number, floats: number, vars: number): number {
     const presentBytes = Math.ceil((world * vars) / 8) * 8;
-    return world * 8 + presentBytes + (world + 1) * floats * 4;
+    return world * 16 + presentBytes + (world + 1) * floats * 4;
   }
 
   constructor(
@@ -197,6 +207,8 @@ export class GradExchange {
       throw new Error(`replica ${rank}: the shared gradient buffer has ${data.byteLength} bytes, expected ${need}`);
     let off = 0;
     this.losses = new Float64Array(data, off, world);
+    off += world * 8;
+    this.weights = new Float64Array(data, off, world);
     off += world * 8;
     this.present = new Uint8Array(data, off, world * vars);
     off += Math.ceil((world * vars) / 8) * 8;
@@ -280,22 +292,25 @@ export class GradExchange {
   }
 
   /**
-   * This replica's slot of the shared buffer, for the step's weighted gradients (accumulated in place: no
-   * copy). Its contents are the previous step's: the caller overwrites or zeroes every number.
+   * This replica's slot of the shared buffer, for the step's gradients (copied or accumulated in place: no
+   * private copy). Its contents are the previous step's: the caller overwrites or zeroes every number.
    */
   slot(): Float32Array {
     return this.grads.subarray(this.rank * this.floats, (this.rank + 1) * this.floats);
   }
 
   /**
-   * Collective, after this replica filled its {@link slot}: the sum over replicas (in rank order) of every slot and
-   * `loss`, and which variables any replica had a gradient for. Every replica gets the same result; `sum` is a view
-   * of the shared buffer, valid until this replica's next `allReduce` (copy what must outlive the step).
+   * Collective, after this replica filled its {@link slot}: the sum over replicas (in rank order) of every slot
+   * times its replica's `weight` (each product rounded to float32, then added in float32), the sum of `loss`, and
+   * which variables any replica had a gradient for. Every replica gets the same result; `sum` is a view of the
+   * shared buffer, valid until this replica's next `allReduce` (copy what must outlive the step). `weight` 1: the
+   * slot holds weighted numbers already (exactly as before weights moved here: `fround(1 · x) = x`).
    */
   async allReduce(
     localPresent: Uint8Array,
     loss: number,
     blocking: boolean,
+    weight = 1,
   ): Promise<{ sum: Float32Array; present: Uint8Array; loss: number }> {
     const n = this.floats;
     const v = this.vars;
@@ -303,21 +318,13 @@ export class GradExchange {
     const prof = this.profiler;
     this.present.set(localPresent, this.rank * v);
     this.losses[this.rank] = loss;
+    this.weights[this.rank] = weight;
     if (blocking) this.barrierSync();
     else await this.barrierAsync();
     prof?.lap('wait');
     // Reduce-scatter: this replica's share of the numbers, summed over the slots in rank order.
     const [a, b] = this.share;
-    const g = this.grads;
-    const out = this.result;
-    if (w === 2) for (let i = a; i < b; i++) out[i] = g[i] + g[n + i];
-    else {
-      out.set(g.subarray(a, b), a);
-      for (let r = 1; r < w; r++) {
-        const o = r * n;
-        for (let i = a; i < b; i++) out[i] += g[o + i];
-      }
-    }
+    sumSlots(this.grads, this.weights, this.result, n, w, a, b);
     const present = new Uint8Array(v);
     let total = 0;
     for (let r = 0; r < w; r++) {
@@ -333,11 +340,42 @@ export class GradExchange {
     const s = this.stats;
     s.exchanges++;
     const mine = b - a;
-    // Written: the slot, the share of the result, loss and flags. Read: the share of every slot, the whole result,
-    // every loss and flag.
-    s.bytesWritten += (n + mine) * 4 + v + 8;
-    s.bytesRead += (w * mine + n) * 4 + w * (v + 8);
-    return { sum: out, present, loss: total };
+    // Written: the slot, the share of the result, loss, weight and flags. Read: the share of every slot, the whole result,
+    // every loss, weight and flag.
+    s.bytesWritten += (n + mine) * 4 + v + 16;
+    s.bytesRead += (w * mine + n) * 4 + w * (v + 16);
+    return { sum: this.result, present, loss: total };
+  }
+}
+
+/**
+ * `out[i]` for `i` in `[a, b)`: the sum over the `world` slots of `grads` (each `n` long) in rank order of
+ * `fround(weights[r] · slot_r[i])`, added in float32 (`out` is a Float32Array: every `+=` rounds). A weight of 1
+ * skips the multiply (`fround(1 · x) = x` for a float32 `x`). Exported for the tests.
+ */
+export function sumSlots(
+  grads: Float32Array,
+  weights: Float64Array | readonly number[],
+  out: Float32Array,
+  n: number,
+  world: number,
+  a: number,
+  b: number,
+): void {
+  const w0 = weights[0];
+  if (world === 2) {
+    const w1 = weights[1];
+    if (w0 === 1 && w1 === 1) for (let i = a; i < b; i++) out[i] = grads[i] + grads[n + i];
+    else for (let i = a; i < b; i++) out[i] = Math.fround(w0 * grads[i]) + Math.fround(w1 * grads[n + i]);
+    return;
+  }
+  if (w0 === 1) out.set(grads.subarray(a, b), a);
+  else for (let i = a; i < b; i++) out[i] = w0 * grads[i];
+  for (let r = 1; r < world; r++) {
+    const o = r * n;
+    const wr = weights[r];
+    if (wr === 1) for (let i = a; i < b; i++) out[i] += grads[o + i];
+    else for (let i = a; i < b; i++) out[i] += Math.fround(wr * grads[o + i]);
   }
 }
 

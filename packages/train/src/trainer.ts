@@ -602,9 +602,13 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     if (ex === undefined) throw new Error(`fit: replica ${role.rank} has no gradient buffer yet (internal error)`);
     const prof = ex.profiler;
     const n = batches.length;
-    // The weighted gradients go straight into this replica's slot of the shared buffer (no private copy).
+    // The gradients go straight into this replica's slot of the shared buffer (no private copy). With one
+    // micro-batch as they are (a memcpy per variable) and the exchange applies this replica's weight while summing;
+    // with accumulation weighted and added up here (weight 1 in the exchange). The summed floats are the same.
     const slot = ex.slot();
     const present = new Uint8Array(this.vars.length);
+    const raw = n === 1;
+    let weight = 1;
     let lossLocal = 0;
     let samples = 0;
     for (let i = 0; i < n; i++) {
@@ -624,16 +628,16 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
         lossLocal += w * value.dataSync()[0];
         value.dispose();
         prof?.lap('compute');
+        if (raw) weight = w;
         let off = 0;
         this.vars.forEach((v, j) => {
           const g = grads[v.name];
           if (g !== undefined) {
             const d = readFloat32View(g); // read at once: no tfjs call until the loop is done
-            if (present[j]) for (let k = 0; k < d.length; k++) slot[off + k] += w * d[k];
-            else {
-              for (let k = 0; k < d.length; k++) slot[off + k] = w * d[k];
-              present[j] = 1;
-            }
+            if (raw) slot.set(d, off);
+            else if (present[j]) for (let k = 0; k < d.length; k++) slot[off + k] += w * d[k];
+            else for (let k = 0; k < d.length; k++) slot[off + k] = w * d[k];
+            present[j] = 1;
           }
           off += v.size;
         });
@@ -652,7 +656,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       off += v.size;
     });
     prof?.lap('pack');
-    const r = await ex.allReduce(present, lossLocal, role.blocking);
+    const r = await ex.allReduce(present, lossLocal, role.blocking, weight);
     // The sum is a view of the shared buffer that the next step overwrites: the wasm backend copies it into its
     // heap when the tensor is made; cpu (and the GPU backends, before their upload) would keep the view itself.
     const copy = tf.getBackend() !== 'wasm';
