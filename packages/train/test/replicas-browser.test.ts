@@ -7,8 +7,7 @@
  * kept its default would report it). The page (test/replicas-page/) is built here with Vite's API from this
  * package's sources.
  *
- * vite and playwright-core are @wordloom/core's devDependencies (its browser tests'); this package borrows them
- * from there rather than list them too (which needs a lockfile update).
+ * vite and playwright-core are this package's devDependencies (the versions @wordloom/core's browser tests use).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -36,7 +35,7 @@ type ViteBuild = (config: Record<string, unknown>) => Promise<unknown>;
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repo = path.resolve(pkgDir, '../..');
-const fromCore = createRequire(path.join(repo, 'packages/core/package.json'));
+const fromHere = createRequire(path.join(pkgDir, 'package.json'));
 
 interface Result {
   cores: number;
@@ -53,11 +52,11 @@ let base = '';
 const errors: string[] = [];
 
 beforeAll(async () => {
-  const { build, defaultClientConditions } = (await import(pathToFileURL(fromCore.resolve('vite')).href)) as {
+  const { build, defaultClientConditions } = (await import(pathToFileURL(fromHere.resolve('vite')).href)) as {
     build: ViteBuild;
     defaultClientConditions: string[];
   };
-  const pw = (await import(pathToFileURL(fromCore.resolve('playwright-core')).href)) as {
+  const pw = (await import(pathToFileURL(fromHere.resolve('playwright-core')).href)) as {
     chromium?: { launch(o: object): Promise<BrowserLike> };
     default?: { chromium: { launch(o: object): Promise<BrowserLike> } };
   };
