@@ -9,7 +9,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, init, rngFrom, linear } from '@wordloom/core';
-import { fusedGatesSideBySide, gruSequence, lstmSequence, rnnSequence } from './internal/kernels.js';
+import { sequenceInference } from './internal/fused-lstm.js';
+import {
+  fusedGatesSideBySide,
+  gruSequence,
+  lstmSequence,
+  rnnSequence,
+  useSequenceInference,
+} from './internal/kernels.js';
 import {
   fromSorted,
   makeLayout,
@@ -232,7 +239,6 @@ export abstract class RecurrentBase extends Module {
         const outs: tf.Tensor2D[] = [];
         for (let d = 0; d < dirs; d++) {
           const k = l * dirs + d;
-          const src = d === 1 ? reverseWithinLengths(inp, layout) : inp;
           const initial = (s: tf.Tensor3D | undefined): tf.Tensor2D =>
             s === undefined
               ? tf.zeros([B, H])
@@ -240,11 +246,12 @@ export abstract class RecurrentBase extends Module {
           const { y, h, c } = this.runCell(
             k,
             layout,
-            src,
+            inp,
+            d === 1,
             initial(init0?.h),
             this.mode === 'LSTM' ? initial(init0?.c) : undefined,
           );
-          outs.push(d === 1 ? reverseWithinLengths(y, layout) : y);
+          outs.push(y);
           hs.push(fromSorted(h, layout));
           if (c) cs.push(fromSorted(c, layout));
         }
@@ -265,11 +272,15 @@ export abstract class RecurrentBase extends Module {
     return { outputs, state: c === undefined ? { h } : { h, c } };
   }
 
-  /** One layer-direction over packed rows; returns sorted final states. */
+  /**
+   * One layer-direction over packed rows x [N, D] (forward order; `reverse`: the direction that runs
+   * each sequence backwards); returns outputs y [N, H] in forward order and sorted final states.
+   */
   private runCell(
     k: number,
     layout: PackedLayout,
     x: tf.Tensor2D,
+    reverse: boolean,
     h0: tf.Tensor2D,
     c0: tf.Tensor2D | undefined,
   ): { y: tf.Tensor2D; h: tf.Tensor2D; c?: tf.Tensor2D } {
@@ -278,6 +289,35 @@ export abstract class RecurrentBase extends Module {
     const B = layout.batch;
     const G = gatesOf(this.mode);
     const { wih, whh, bih, bhh } = this.cells[k];
+    // biases as the kernels take them: the LSTM's and RNN's two add up; the GRU's b_hr and b_hz add
+    // outside any product, so they join b_ih, while b_hn stays inside r ⊙ (W_hn h + b_hn)
+    const bias = !(bih && bhh)
+      ? tf.zeros([G * H])
+      : this.mode === 'GRU'
+        ? tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0))
+        : tf.add(bih, bhh);
+    const bhn = this.mode !== 'GRU' ? null : bih && bhh ? tf.slice(bhh, [2 * H], [H]) : tf.zeros([H]);
+    if (G > 1 && useSequenceInference(H)) {
+      // no gradient: the whole-sequence kernels, which read the reverse direction's projection rows
+      // and write its outputs in forward order themselves (no row gathers of x and y), and return
+      // y, h (and c) as separate tensors (no split); the gates' projections side by side
+      const [y, h, c] = sequenceInference(
+        this.mode === 'LSTM' ? 'lstm' : 'gru',
+        layout,
+        [linear(x, wih)], // [N, G·H]
+        [whh],
+        bias,
+        bhn,
+        h0,
+        c0 ?? null,
+        reverse ? layout.reverseIndex : null,
+      ) as tf.Tensor2D[];
+      return c ? { y, h, c } : { y, h };
+    }
+    if (reverse) {
+      const r = this.runCell(k, layout, reverseWithinLengths(x, layout), false, h0, c0);
+      return { ...r, y: reverseWithinLengths(r.y, layout) };
+    }
     // Per-gate row blocks of PyTorch's [G·H, ·] matrices (see internal/kernels.ts for why).
     const block = (w: tf.Tensor2D, g: number): tf.Tensor2D => (G === 1 ? w : tf.slice(w, [g * H, 0], [H, w.shape[1]]));
     // The fused kernels take the gates side by side: one input projection [N, G·H] per layer and
@@ -287,19 +327,13 @@ export abstract class RecurrentBase extends Module {
     const ws = sideBySide ? [whh] : Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
     const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => tf.split(out, parts, 0) as tf.Tensor2D[];
     if (this.mode === 'LSTM') {
-      const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([G * H]);
       const [y, h, c] = split(lstmSequence(layout, xs, ws, bias, h0, c0 as tf.Tensor2D), [N, B, B]);
       return { y, h, c };
     }
     if (this.mode === 'GRU') {
-      // b_hr and b_hz add outside any product, so they join b_ih; b_hn stays inside r ⊙ (W_hn h + b_hn).
-      const bias =
-        bih && bhh ? tf.add(bih, tf.concat([tf.slice(bhh, [0], [2 * H]), tf.zeros([H])], 0)) : tf.zeros([G * H]);
-      const bhn = bih && bhh ? tf.slice(bhh, [2 * H], [H]) : tf.zeros([H]);
-      const [y, h] = split(gruSequence(layout, xs, ws, bias, bhn, h0), [N, B]);
+      const [y, h] = split(gruSequence(layout, xs, ws, bias, bhn!, h0), [N, B]);
       return { y, h };
     }
-    const bias = bih && bhh ? tf.add(bih, bhh) : tf.zeros([H]);
     const [y, h] = split(rnnSequence(layout, xs[0], ws[0], bias, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu'), [
       N,
       B,

@@ -24,12 +24,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   batchMatMul,
+  emptyFloat32Tensor,
   matmulKernelOn,
   poolThreads,
   poolKernel,
   poolMatmulFunctions,
   poolRun,
   readFloat32View,
+  wasmFloat32View,
   withPoolMemory,
   type PoolCall,
   type PoolFunction,
@@ -340,16 +342,34 @@ function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Floa
 /**
  * The gates' input projections into `f` at `at` (gate k's [N, H] block at at + k·N·H): from G
  * tensors [N, H], or from one [N, G·H] with the gates side by side (a layer's single input
- * projection), taken apart row by row.
+ * projection), taken apart row by row. With `rowMap`, row i of each block is row rowMap[i] of the
+ * inputs (the reverse direction's rows taken from the forward-order projection).
  */
-function fillGates(f: Float32Array, at: number, xs: T2[], G: number, N: number, H: number): void {
-  if (xs.length === G) {
+function fillGates(
+  f: Float32Array,
+  at: number,
+  xs: T2[],
+  G: number,
+  N: number,
+  H: number,
+  rowMap: Int32Array | null = null,
+): void {
+  if (xs.length === G && rowMap === null) {
     xs.forEach((x, k) => f.set(readFloat32View(x), at + k * N * H));
+    return;
+  }
+  if (xs.length === G) {
+    // read each input at once (a view is valid until the next tfjs call, and none runs here)
+    xs.forEach((x, k) => {
+      const v = readFloat32View(x);
+      for (let i = 0; i < N; i++) f.set(v.subarray(rowMap![i] * H, (rowMap![i] + 1) * H), at + k * N * H + i * H);
+    });
     return;
   }
   const xc = readFloat32View(xs[0]);
   for (let i = 0; i < N; i++) {
-    for (let k = 0; k < G; k++) f.set(xc.subarray((i * G + k) * H, (i * G + k + 1) * H), at + k * N * H + i * H);
+    const src = (rowMap === null ? i : rowMap[i]) * G * H;
+    for (let k = 0; k < G; k++) f.set(xc.subarray(src + k * H, src + (k + 1) * H), at + k * N * H + i * H);
   }
 }
 
@@ -751,8 +771,15 @@ export function fusedGru(
  * and block of rows `packA` + `bgemmPart` and one `lstmInfer` / `gruInfer` call, which adds
  * projections and biases, applies the gates and writes h straight into the output rows (the next
  * step's h). On the intra-op pool the whole pass is one job whose parts are the blocks, each
- * running every step for its rows; bitwise the one-thread result. Returns the same [N + 2B, H]
- * (LSTM) or [N + B, H] (GRU) value as the custom ops.
+ * running every step for its rows; bitwise the one-thread result.
+ *
+ * Returns the parts the layer uses — outputs [N, H], each sorted sequence's final h [B, H] (and the
+ * LSTM's final c [B, H]) — written straight from the kernel memory into new tensors (on wasm into
+ * their heap bytes): no [N + 2B, H] value that tfjs's `split` would copy again (its wasm `slice`
+ * copies the whole input per part). With `reverse` (a layer's reverse direction: packing.ts's
+ * `reverseIndex`), `xs` are the projections of the FORWARD-order input and the outputs come back in
+ * forward order: row i of the run reads projection row reverse[i] and writes output row reverse[i]
+ * — what reversing the input and the output with two row gathers would give, without them.
  */
 export function sequenceInference(
   cell: 'lstm' | 'gru',
@@ -763,7 +790,8 @@ export function sequenceInference(
   bhn: T2 | null,
   h0: T2,
   c0: T2 | null,
-): T2 {
+  reverse: Int32Array | null = null,
+): T2[] {
   const H = h0.shape[1]!;
   const B = layout.batch;
   const N = layout.total;
@@ -773,7 +801,6 @@ export function sequenceInference(
   const GH = G * H;
   const U = Math.ceil(B / 4);
   const ldg = 8 * Math.ceil(GH / 8); // floats per row of the padded product
-  const rowsOut = N + (cell === 'lstm' ? 2 : 1) * B;
   const space = spaceFor(B, H, G);
   const F = space.fns;
   const last = lastSteps(layout);
@@ -788,10 +815,10 @@ export function sequenceInference(
     H,
     B * H,
     B * H, // the LSTM's c, updated in place
-    rowsOut * H,
+    N * H, // every step's h
   ].map((n) => p.take(n));
-  const value = space.use(p.end(), (f) => {
-    fillGates(f, aX, xs, G, N, H);
+  const out = space.use(p.end(), (f) => {
+    fillGates(f, aX, xs, G, N, H, reverse);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(bias), aBias);
     if (bhn) f.set(readFloat32View(bhn), aBhn);
@@ -830,15 +857,33 @@ export function sequenceInference(
             },
       ];
     });
+    const parts = newTensors([[N, H], [B, H], ...(cell === 'lstm' ? [[B, H]] : [])]);
+    const [y, h, c] = parts.views;
+    if (reverse === null) y.set(f.subarray(aOut, aOut + N * H));
+    else for (let i = 0; i < N; i++) y.set(f.subarray(aOut + i * H, aOut + (i + 1) * H), reverse[i] * H);
     // each sorted sequence's final h (and c: its row of c is not updated after its last step)
     for (let r = 0; r < B; r++) {
       const at = aOut + (offsets[last[r]] + r) * H;
-      f.copyWithin(aOut + (N + r) * H, at, at + H);
-      if (cell === 'lstm') f.copyWithin(aOut + (N + B + r) * H, aC + r * H, aC + (r + 1) * H);
+      h.set(f.subarray(at, at + H), r * H);
     }
-    return f.slice(aOut, aOut + rowsOut * H);
+    if (c) c.set(f.subarray(aC, aC + B * H));
+    return parts.tensors();
   });
   fusedCalls.sequence++;
   if (space.pooled) fusedCalls.pooled++;
-  return tf.tensor2d(value, [rowsOut, H]);
+  return out;
+}
+
+/**
+ * New float32 tensors of `shapes` to fill through `views` (valid until the next tfjs call), then
+ * `tensors()`: on wasm tensors whose heap bytes the views are (allocated first, so no later
+ * allocation moves the heap under them); elsewhere plain arrays that `tensors()` wraps.
+ */
+function newTensors(shapes: number[][]): { views: Float32Array[]; tensors: () => T2[] } {
+  const made = shapes.map((s) => emptyFloat32Tensor(s));
+  const views = made.map((t) => (t ? wasmFloat32View(t) : null));
+  if (views.every((v) => v !== null)) return { views: views as Float32Array[], tensors: () => made as T2[] };
+  tf.dispose(made.filter((t): t is T2 => t !== null));
+  const arrays = shapes.map((s) => new Float32Array(s[0] * s[1]));
+  return { views: arrays, tensors: () => arrays.map((a, k) => tf.tensor2d(a, shapes[k] as [number, number])) };
 }

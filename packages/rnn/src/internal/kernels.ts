@@ -81,8 +81,11 @@ function gradientRecorded(): boolean {
   return s.gradientDepth > 0 && s.kernelDepth === 0;
 }
 
-/** The whole-sequence inference path applies: fused kernels on, nothing to differentiate. */
-function useSequenceInference(H: number): boolean {
+/**
+ * The whole-sequence inference path applies (LSTM and GRU of hidden size H): fused kernels on, nothing
+ * to differentiate. recurrent.ts then calls fused-lstm.ts's sequenceInference itself, for its parts.
+ */
+export function useSequenceInference(H: number): boolean {
   return inference && !useJs() && useFused(H) && !gradientRecorded();
 }
 
@@ -196,7 +199,9 @@ function recurrentWeightGrad(hPrevT: T2, dPre: T2): T2 {
  * may be one [N, 4H] (the gates side by side) and ws one [4H, H]; their gradients come alike.
  */
 export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
-  if (useSequenceInference(h0.shape[1]!)) return sequenceInference('lstm', layout, xs, ws, bias, null, h0, c0);
+  if (useSequenceInference(h0.shape[1]!)) {
+    return tf.tidy(() => tf.concat(sequenceInference('lstm', layout, xs, ws, bias, null, h0, c0), 0));
+  }
   const sideBySide = xs.length !== 4 || ws.length !== 4;
   if (sideBySide) checkSideBySide('lstmSequence', h0.shape[1]!);
   const op = customOp((inputs, save) => {
@@ -295,7 +300,9 @@ export function lstmSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2,
  * one [N, 3H] (the gates side by side) and ws one [3H, H].
  */
 export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
-  if (useSequenceInference(h0.shape[1]!)) return sequenceInference('gru', layout, xs, ws, bias, bhn, h0, null);
+  if (useSequenceInference(h0.shape[1]!)) {
+    return tf.tidy(() => tf.concat(sequenceInference('gru', layout, xs, ws, bias, bhn, h0, null), 0));
+  }
   const sideBySide = xs.length !== 3 || ws.length !== 3;
   if (sideBySide) checkSideBySide('gruSequence', h0.shape[1]!);
   const op = customOp((inputs, save) => {

@@ -7,6 +7,7 @@
  * reverse direction (token L-1-s at step s) has the same prefix structure.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { emptyFloat32Tensor, wasmFloat32View } from '@wordloom/core';
 import { customOp } from './custom-op.js';
 
 export interface PackedLayout {
@@ -103,24 +104,43 @@ export function gatherRows(
 /**
  * Rows `index` of x (index = rows(x) reads a zero row when `pad`). On the cpu and wasm backends
  * this copies rows in JS: wasm's GatherV2 took ~35 ms for a [1920, 512] gather here, the
- * typed-array copy a few ms. Other backends (GPU) use tf.gather and stay on the device.
+ * typed-array copy a few ms. On wasm the rows go from x's bytes in the backend's heap straight into
+ * the output tensor's (core's heap views): `dataSync` would first copy all of x into a fresh
+ * array and `tf.tensor2d` copy the result into the heap again — in a profile of the rnn bench's
+ * inference (Dec 2026) those two copies and their allocations were ~15 % of the main thread.
+ * Other backends (GPU) use tf.gather and stay on the device.
  */
 function rowGather(x: tf.Tensor, index: Int32Array, pad: boolean): tf.Tensor {
   const [R, F] = x.shape as [number, number];
   const backend = tf.getBackend();
-  if (backend === 'cpu' || backend === 'wasm') {
-    const src = x.dataSync() as Float32Array;
-    const out = new Float32Array(index.length * F);
-    for (let i = 0; i < index.length; i++) {
-      const r = index[i];
-      if (r < R) out.set(src.subarray(r * F, r * F + F), i * F);
+  if (backend === 'wasm') {
+    const out = emptyFloat32Tensor([index.length, F]); // allocate first: it may grow the heap
+    const dst = out ? wasmFloat32View(out) : null;
+    const src = out && x.dtype === 'float32' ? wasmFloat32View(x) : null;
+    if (out && dst && src) {
+      copyRows(src, dst, index, R, F);
+      return out;
     }
+    out?.dispose();
+  }
+  if (backend === 'cpu' || backend === 'wasm') {
+    const out = new Float32Array(index.length * F);
+    copyRows(x.dataSync() as Float32Array, out, index, R, F);
     return tf.tensor2d(out, [index.length, F]);
   }
   return tf.tidy(() => {
     const s = pad ? tf.concat([x, tf.zeros([1, F])], 0) : x;
     return tf.gather(s, tf.tensor1d(index, 'int32'), 0);
   });
+}
+
+/** dst row i = src row index[i] (rows of F floats), or zeros where index[i] >= R. */
+function copyRows(src: Float32Array, dst: Float32Array, index: Int32Array, R: number, F: number): void {
+  for (let i = 0; i < index.length; i++) {
+    const r = index[i];
+    if (r < R) dst.set(src.subarray(r * F, r * F + F), i * F);
+    else dst.fill(0, i * F, i * F + F);
+  }
 }
 
 /** [B*T, F] padded rows -> [N, F] packed rows. */
