@@ -1,19 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, mseLoss, setupBackend } from '@wordloom/core';
+import { Linear, mseLoss } from '@wordloom/core';
 import { DataLoader, fromArray } from '@wordloom/data';
 import { Optimizer, sgd } from '@wordloom/optim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliTestDir } from './commands/testdata/run-cli.js';
 import { demoFit, fitSource } from './fit-run.js';
 import type { Progress } from './progress.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-fit-run-'));
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = cliTestDir('wordloom-fit-run-');
 
 describe('demoFit', () => {
   it('the progress bar goes on after each evaluation (a new bar from the current step), up to the last step', async () => {

@@ -1,20 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setupBackend } from '@wordloom/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CliError, parseCommandArgs } from './args.js';
+import { describe, expect, it } from 'vitest';
+import { CliError } from './args.js';
 import { lmShakespeareCommand } from './commands/lm.js';
+import { cliTestDir, runCommand } from './commands/testdata/run-cli.js';
 import { SHAKESPEARE_DIR, TINY_LM_ARGS } from './lm/testdata/tiny-lm.js';
 import { parseWorkers } from './replicas.js';
 
 const dataDir = SHAKESPEARE_DIR;
-const tmp = mkdtempSync(join(tmpdir(), 'wordloom-dp-'));
-
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = cliTestDir('wordloom-dp-');
 
 describe('--workers', () => {
   it('auto is at least 1; bad values are a one-line error', () => {
@@ -27,19 +21,8 @@ describe('--workers', () => {
   });
 
   it('more replicas than windows per batch is refused before anything starts', async () => {
-    const args = parseCommandArgs(lmShakespeareCommand, [
-      '--data-dir',
-      dataDir,
-      '--batch-size',
-      '2',
-      '--workers',
-      '3',
-      '--out',
-      join(tmp, 'no'),
-      '--quiet',
-    ]);
-    if (args === 'help') throw new Error('unexpected help');
-    await expect(lmShakespeareCommand.run(args)).rejects.toThrow(/--workers 3 is more than --batch-size 2/);
+    const argv = ['--data-dir', dataDir, '--batch-size', '2', '--workers', '3', '--out', join(tmp, 'no'), '--quiet'];
+    await expect(runCommand(lmShakespeareCommand, argv)).rejects.toThrow(/--workers 3 is more than --batch-size 2/);
   });
 });
 
@@ -47,16 +30,7 @@ describe('--workers', () => {
 async function runLm(
   argv: string[],
 ): Promise<{ valLoss: number; steps: number; history: Array<{ step: number; loss: number }> }> {
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const args = parseCommandArgs(lmShakespeareCommand, argv);
-    if (args === 'help') throw new Error('unexpected help');
-    await lmShakespeareCommand.run(args);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  await runCommand(lmShakespeareCommand, argv);
   const out = argv[argv.indexOf('--out') + 1];
   return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
     valLoss: number;
