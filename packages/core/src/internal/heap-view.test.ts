@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emptyFloat32Tensor, readFloat32View, setupBackend, wasmFloat32View } from '../index.js';
+import { wasmBackendMemory } from './heap-view.js';
 
 describe('readFloat32View / wasmFloat32View / emptyFloat32Tensor', () => {
   beforeAll(async () => {
@@ -19,6 +20,19 @@ describe('readFloat32View / wasmFloat32View / emptyFloat32Tensor', () => {
     expect(wasmFloat32View(i)).toBeNull();
     expect(Array.from(readFloat32View(i))).toEqual([1, 2, 3]);
     tf.dispose([t, i]);
+  });
+
+  it('on wasm: a TensorInfo (as kernel functions get) is viewed like its tensor; the backend memory holds both', () => {
+    const t = tf.tidy(() => tf.add(tf.range(0, 24, 1, 'float32'), 1));
+    const info: tf.TensorInfo = { dataId: t.dataId, shape: [4, 6], dtype: 'float32' };
+    const v = wasmFloat32View(info)!;
+    expect(v.length).toBe(24);
+    expect(v.byteOffset).toBe(wasmFloat32View(t)!.byteOffset);
+    expect(Array.from(v)).toEqual(Array.from(t.dataSync()));
+    const mem = wasmBackendMemory();
+    expect(mem).toBeInstanceOf(WebAssembly.Memory);
+    expect(mem!.buffer).toBe(wasmFloat32View(t)!.buffer);
+    t.dispose();
   });
 
   it('on wasm: an empty tensor is written through its view and reads back; no leak', () => {
@@ -43,6 +57,7 @@ describe('readFloat32View / wasmFloat32View / emptyFloat32Tensor', () => {
     expect(Array.from(readFloat32View(c))).toEqual([1.5, -2]);
     expect(wasmFloat32View(c)).toBeNull();
     expect(emptyFloat32Tensor([2])).toBeNull();
+    expect(wasmBackendMemory()).toBeNull();
     c.dispose();
   });
 });

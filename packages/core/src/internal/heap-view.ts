@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
 interface WasmBackendInternals {
   dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { HEAPU8?: Uint8Array };
+  wasm?: { HEAPU8?: Uint8Array; asm?: { memory?: unknown } };
   makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
 }
 
@@ -25,17 +25,30 @@ interface WasmBackendInternals {
  * On the wasm backend, a view of a float32 tensor's bytes in the backend's heap (writable: it IS the tensor's
  * memory); `null` on other backends, for other dtypes, or if the backend's internals are not as expected.
  * Valid only until the next tfjs call. Write only into tensors you just made (see {@link emptyFloat32Tensor}):
- * tfjs shares one buffer between a tensor and its clones and reshapes.
+ * tfjs shares one buffer between a tensor and its clones and reshapes. Takes a `Tensor` or, inside a kernel
+ * function (`tf.registerKernel`), a `TensorInfo` of the wasm backend.
  */
-export function wasmFloat32View(t: tf.Tensor): Float32Array | null {
+export function wasmFloat32View(t: tf.Tensor | tf.TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
   const be = tf.backend() as unknown as WasmBackendInternals;
   const d = be.dataIdMap?.get(t.dataId);
   const heap = be.wasm?.HEAPU8;
   if (!d || d.dtype !== 'float32' || typeof d.memoryOffset !== 'number' || !heap || d.memoryOffset % 4 !== 0)
     return null;
-  if (d.memoryOffset + 4 * t.size > heap.byteLength) return null;
-  return new Float32Array(heap.buffer, d.memoryOffset, t.size);
+  const size = 'size' in t && typeof t.size === 'number' ? t.size : tf.util.sizeFromShape(t.shape);
+  if (d.memoryOffset + 4 * size > heap.byteLength) return null;
+  return new Float32Array(heap.buffer, d.memoryOffset, size);
+}
+
+/**
+ * The wasm backend's heap — the `WebAssembly.Memory` its tensors live in — for kernels instantiated on it
+ * (core's matmul, optim's one-pass Adam); `null` on other backends or if the backend's internals are not as
+ * expected. The memory may grow (any tfjs call): take views of its buffer only when needed.
+ */
+export function wasmBackendMemory(): WebAssembly.Memory | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const m = (tf.backend() as unknown as WasmBackendInternals).wasm?.asm?.memory;
+  return m instanceof WebAssembly.Memory ? m : null;
 }
 
 /**

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MATMUL_SIMD_SHARED_WASM_BASE64 } from './matmul-simd-shared-wasm.js';
+import { wasmFloat32View } from './heap-view.js';
 import type { ProductShape } from './matmul-kernel.js';
 import {
   poolThreads,
@@ -279,20 +280,7 @@ export const pooledProducts = { count: 0 };
 
 /** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
 interface WasmBackendInternals {
-  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { HEAPU8?: Uint8Array };
   makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
-}
-
-/** A float32 tensor's bytes in the wasm heap, or null. */
-function heapView(be: WasmBackendInternals, t: tf.TensorInfo): Float32Array | null {
-  const d = be.dataIdMap?.get(t.dataId);
-  const heap = be.wasm?.HEAPU8;
-  if (!d || d.dtype !== 'float32' || typeof d.memoryOffset !== 'number' || !heap || d.memoryOffset % 4 !== 0)
-    return null;
-  const size = tf.util.sizeFromShape(t.shape);
-  if (d.memoryOffset + 4 * size > heap.byteLength) return null;
-  return new Float32Array(heap.buffer, d.memoryOffset, size);
 }
 
 let original: tf.KernelConfig | undefined;
@@ -318,12 +306,12 @@ const pooledKernelFunc: tf.KernelFunc = (args) => {
   const threads = pooledProductThreads(s);
   if (threads < 2) return orig.kernelFunc(args);
   const be = args.backend as unknown as WasmBackendInternals;
-  const av = heapView(be, a);
-  const bv = heapView(be, b);
+  const av = wasmFloat32View(a);
+  const bv = wasmFloat32View(b);
   if (!av || !bv || !be.makeOutput) return orig.kernelFunc(args);
   const out = pooledBatchMatMul(av, bv, s, threads, b.dataId); // copies av and bv first: the heap may move after
   const info = be.makeOutput([...batchShape, M, N], 'float32');
-  const dst = heapView(be, info);
+  const dst = wasmFloat32View(info);
   if (!dst) throw new Error('BatchMatMul (pooled): the wasm backend gave an output without heap memory');
   dst.set(out);
   pooledProducts.count++;
