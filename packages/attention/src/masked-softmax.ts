@@ -15,7 +15,7 @@
  * rounding ({@link setFusedMaskedSoftmax} switches it off).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from '@wordloom/core';
+import { emptyFloat32Tensor, readFloat32View, tidy, wasmFloat32View } from '@wordloom/core';
 
 /** Large negative number added to masked scores; finite so that `x - max` never becomes NaN. */
 export const MASK_NEG = -1e30;
@@ -85,8 +85,19 @@ export function maskedSoftmax(scores: tf.Tensor, allowed?: tf.Tensor | null): tf
       return {
         value: y,
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const yv = saved[0].dataSync() as Float32Array;
-          const dyv = (dy as tf.Tensor).dataSync() as Float32Array;
+          // On wasm dx is allocated in the backend's heap and y, dy and dx are read and written
+          // in place (views taken after that allocation): no copies out of the heap and back
+          // (three of [B, H, Tq, Tk] per call); elsewhere arrays.
+          const g = (dy as tf.Tensor).dtype === 'float32' ? (dy as tf.Tensor) : tf.cast(dy as tf.Tensor, 'float32');
+          const out = emptyFloat32Tensor(saved[0].shape);
+          const yv = readFloat32View(saved[0]);
+          const dyv = readFloat32View(g);
+          const dxv = out ? wasmFloat32View(out) : null;
+          if (out && dxv) {
+            softmaxRowsBackward(yv, dyv, n, dxv);
+            return [out];
+          }
+          out?.dispose();
           const dx = new Float32Array(yv.length);
           softmaxRowsBackward(yv, dyv, n, dx);
           return [tf.tensor(dx, saved[0].shape, 'float32')];

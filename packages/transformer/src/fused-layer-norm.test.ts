@@ -5,10 +5,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransformerEncoderLayer } from './encoder-layer.js';
 import { fusedLayerNormActive, layerNorm, setFusedLayerNorm } from './internal/fused-layer-norm.js';
 
-beforeAll(async () => {
-  await setupBackend({ prefer: ['cpu'] });
-});
-
 afterEach(() => {
   setFusedLayerNorm(true);
 });
@@ -37,7 +33,13 @@ function grads(norm: LayerNorm, x: tf.Tensor, r: tf.Tensor, fused: boolean): Flo
   });
 }
 
-describe('fused LayerNorm', () => {
+// cpu reads the tensors' own arrays; wasm reads and writes the backend's heap in place
+describe.each(['cpu', 'wasm'] as const)('fused LayerNorm on %s', (backend) => {
+  beforeAll(async () => {
+    await setupBackend({ prefer: [backend] });
+    expect(tf.getBackend()).toBe(backend);
+  });
+
   it('runs fused on cpu (and wasm), the module elsewhere or when switched off', () => {
     expect(fusedLayerNormActive()).toBe(true);
     setFusedLayerNorm(false);

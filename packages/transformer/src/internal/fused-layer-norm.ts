@@ -14,7 +14,7 @@
  * `layer_norm_backward` (aten/src/ATen/native/cpu/layer_norm_kernel.cpp).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerNorm } from '@wordloom/core';
+import { emptyFloat32Tensor, readFloat32View, wasmFloat32View, type LayerNorm } from '@wordloom/core';
 
 let enabled = true;
 
@@ -122,24 +122,52 @@ export function layerNorm(norm: LayerNorm, x: tf.Tensor): tf.Tensor {
   const affine = norm.weight !== null && norm.bias !== null;
   const shape = x.shape;
   const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
     const [xt, gt, bt] = args as tf.Tensor[];
-    // on cpu the tensors' own arrays (immutable), on wasm copies out of the heap: kept for the backward
-    const xv = xt.dataSync() as Float32Array;
-    const gv = affine ? (gt.dataSync() as Float32Array) : null;
-    const bv = affine ? (bt.dataSync() as Float32Array) : null;
-    const y = new Float32Array(rows * d);
+    // On wasm the output is allocated in the backend's heap and every operand is read and written in
+    // place (views taken after the last allocation); elsewhere (cpu) arrays. x is saved for the
+    // backward pass (a shared buffer, not a copy, under core's wasm Identity) rather than kept as a
+    // copy out of the heap: that copy, and the ones into and out of it, were ≈ 4 per call.
+    const out = emptyFloat32Tensor(shape);
+    const xv = readFloat32View(xt);
+    const gv = affine ? readFloat32View(gt) : null;
+    const bv = affine ? readFloat32View(bt) : null;
+    const y = out ? wasmFloat32View(out) : null;
     const mean = new Float64Array(rows);
     const rstd = new Float64Array(rows);
-    layerNormRows(xv, rows, d, gv, bv, eps, y, mean, rstd);
+    let value: tf.Tensor;
+    if (out && y) {
+      layerNormRows(xv, rows, d, gv, bv, eps, y, mean, rstd);
+      value = out;
+    } else {
+      out?.dispose();
+      const ya = new Float32Array(rows * d);
+      layerNormRows(xv, rows, d, gv, bv, eps, ya, mean, rstd);
+      value = tf.tensor(ya, shape, 'float32');
+    }
+    save(affine ? [xt, gt] : [xt]);
     return {
-      value: tf.tensor(y, shape, 'float32'),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const dyv = (dy as tf.Tensor).dataSync() as Float32Array;
-        const dx = new Float32Array(rows * d);
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const dyt = (dy as tf.Tensor).dtype === 'float32' ? (dy as tf.Tensor) : tf.cast(dy as tf.Tensor, 'float32');
+        const dxt = emptyFloat32Tensor(shape);
+        const dyv = readFloat32View(dyt);
+        const xs = readFloat32View(saved[0]);
+        const gs = affine ? readFloat32View(saved[1]) : null;
+        const dx = dxt ? wasmFloat32View(dxt) : null;
         const dg = affine ? new Float64Array(d) : null;
         const db = affine ? new Float64Array(d) : null;
-        layerNormRowsBackward(dyv, xv, rows, d, gv, mean, rstd, dx, dg, db);
-        const grads = [tf.tensor(dx, shape, 'float32')];
+        let dxTensor: tf.Tensor;
+        if (dxt && dx) {
+          layerNormRowsBackward(dyv, xs, rows, d, gs, mean, rstd, dx, dg, db);
+          dxTensor = dxt;
+        } else {
+          dxt?.dispose();
+          const dxa = new Float32Array(rows * d);
+          layerNormRowsBackward(dyv, xs, rows, d, gs, mean, rstd, dxa, dg, db);
+          dxTensor = tf.tensor(dxa, shape, 'float32');
+        }
+        const grads = [dxTensor];
         if (dg && db) grads.push(tf.tensor1d(Float32Array.from(dg)), tf.tensor1d(Float32Array.from(db)));
         return grads;
       },

@@ -53,10 +53,14 @@ const step = () => {
 step(); // warm-up
 const before = tf.memory().numTensors;
 const times = [];
+const cpu = []; // this process's CPU seconds per step (all threads): steadier than wall time on a loaded machine
 for (let i = 0; i < Number(values.steps); i++) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   step();
   times.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
 }
 const leak = tf.memory().numTensors - before;
 const sorted = [...times].sort((a, b) => a - b);
@@ -67,6 +71,7 @@ console.log(
     cfg,
     stepMs: times.map((t) => Math.round(t)),
     medianMs: Math.round(sorted[sorted.length >> 1]),
+    cpuMs: cpu.map((t) => Math.round(t)),
     loss: lastLoss,
     tensorsLeaked: leak,
   }),
