@@ -32,7 +32,7 @@ import { FUSED_OPS_WASM_BASE64 } from './fused-ops-wasm.js';
 
 interface FusedExports {
   transpose: (src: number, dst: number, A: number, R: number, C: number, I: number) => void;
-  dropout: (src: number, dst: number, n: number, threshold: number, scale: number) => void;
+  dropout: (src: number, dst: number, n: number, threshold: number, scale: number) => void; // threshold: u32 bits
   sa: WebAssembly.Global;
   sb: WebAssembly.Global;
   sc: WebAssembly.Global;
@@ -234,8 +234,11 @@ export function fusedDropout(x: tf.Tensor, rng: Rng, keep: number): tf.Tensor | 
   const be = tf.backend() as unknown as WasmBackendInternals;
   const ex = kernelsOf(be);
   if (!ex || offsetOf(be, x) === null) return null;
+  // the draw u is kept when u < keep · 2^32, i.e. u < ⌈keep · 2^32⌉ (an unsigned 32-bit threshold
+  // unless keep is within 2^-32 of 1: then the JS mask)
+  const threshold = Math.ceil(keep * 4294967296);
+  if (threshold >= 4294967296) return null;
   const state = rng.getState();
-  const threshold = keep * 4294967296;
   const scale = Math.fround(1 / keep);
   // one pass of the kernel from `state`: a new tensor of t's shape; leaves the stream's end in the globals
   const run = (t: tf.Tensor): tf.Tensor => {
@@ -251,7 +254,7 @@ export function fusedDropout(x: tf.Tensor, rng: Rng, keep: number): tf.Tensor | 
     ex.sb.value = b | 0;
     ex.sc.value = c | 0;
     ex.sd.value = d | 0;
-    ex.dropout(src, dst, t.size, threshold, scale);
+    ex.dropout(src, dst, t.size, threshold | 0, scale);
     fusedDropouts.count++;
     return tf.engine().makeTensorFromTensorInfo(info);
   };

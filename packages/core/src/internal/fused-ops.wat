@@ -154,10 +154,11 @@
   ;; Inverted dropout of n float32 values: dst[i] = src[i] · (u < threshold ? scale : 0), with u
   ;; the next draw of the sfc32 stream in the globals — the same draws, in the same order, as
   ;; Dropout's loop of `rng.nextUint32()` in JS, and the same products as `x · mask` (so NaN and
-  ;; −0 come out as there). `threshold` = keep · 2^32 (a double: the comparison is exact).
+  ;; −0 come out as there). `threshold` = ⌈keep · 2^32⌉ as an unsigned integer (for an integer draw u,
+  ;; u < keep · 2^32 exactly when u < ⌈keep · 2^32⌉).
   ;; src = dst is allowed. The globals hold the stream's next state afterwards.
   (func (export "dropout")
-    (param $src i32) (param $dst i32) (param $n i32) (param $threshold f64) (param $scale f32)
+    (param $src i32) (param $dst i32) (param $n i32) (param $threshold i32) (param $scale f32)
     (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $t i32) (local $end i32)
     (local.set $a (global.get $sa))
     (local.set $b (global.get $sb))
@@ -176,7 +177,7 @@
         (f32.store (local.get $dst)
           (f32.mul (f32.load (local.get $src))
             (select (local.get $scale) (f32.const 0)
-              (f64.lt (f64.convert_i32_u (local.get $t)) (local.get $threshold)))))
+              (i32.lt_u (local.get $t) (local.get $threshold)))))
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $next)))
