@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGrad } from './custom-grad.js';
 import { readFloat32View } from './heap-view.js';
-import { matmulKernelOn, simdBatchMatMulView, simdMatMulAvailable } from './matmul-kernel.js';
+import { productOnWasmHeap, simdBatchMatMulView, simdMatMulAvailable } from './matmul-kernel.js';
 import { pooledBatchMatMul, pooledProductThreads } from './pool-matmul.js';
 
 /** Which implementation `batchMatMul` uses. */
@@ -105,23 +105,10 @@ function product(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tenso
   return tf.tensor(tf.getBackend() === 'wasm' ? out : out.slice(), [...batchShape, M, N], 'float32');
 }
 
-/** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
-interface WasmBackendInternals {
-  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: {
-    HEAPU8?: Uint8Array;
-    asm?: { memory?: unknown };
-    _malloc?: (bytes: number) => number;
-    _free?: (ptr: number) => void;
-  };
-  makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
-}
-
 /**
- * On tfjs-backend-wasm: the kernel runs on the backend's own heap (its WebAssembly.Memory), packs
- * straight from the input tensors' bytes, and writes the product into an output tensor the backend
- * allocated — no copies in or out. Scratch panels come from the backend's malloc and are freed at
- * once. Returns null (the caller then copies) when the backend's internals are not as expected.
+ * On tfjs-backend-wasm: the kernel runs on the backend's own heap (matmul-kernel.ts's
+ * `productOnWasmHeap`: no copies in or out). Returns null (the caller then copies) when the
+ * backend's internals are not as expected.
  */
 function productInWasmHeap(
   a: tf.Tensor,
@@ -134,46 +121,10 @@ function productInWasmHeap(
   K: number,
   N: number,
 ): tf.Tensor | null {
-  if (tf.getBackend() !== 'wasm' || batch * M * N === 0 || K === 0) return null;
-  const be = tf.backend() as unknown as WasmBackendInternals;
-  const w = be.wasm;
-  const memory = w?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !w?._malloc || !w._free || !be.makeOutput || !be.dataIdMap)
-    return null;
-  const da = be.dataIdMap.get(a.dataId);
-  const db = be.dataIdMap.get(b.dataId);
-  if (!da || !db || da.dtype !== 'float32' || db.dtype !== 'float32') return null;
-  if (typeof da.memoryOffset !== 'number' || typeof db.memoryOffset !== 'number') return null;
-  const ex = matmulKernelOn(memory);
-  if (!ex) return null;
-  const M4 = Math.ceil(M / 4);
-  const N8 = Math.ceil(N / 8);
-  const padded = 4 * M4 !== M || 8 * N8 !== N;
-  const aLen = batch * 4 * M4 * K;
-  const bLen = batch * 8 * N8 * K;
-  const cLen = padded ? batch * 4 * M4 * 8 * N8 : 0;
-  const info = be.makeOutput([...batchShape, M, N], 'float32');
-  const outOffset = be.dataIdMap.get(info.dataId)?.memoryOffset;
-  const scratch = w._malloc(4 * (aLen + bLen + cLen)) >>> 0;
-  if (typeof outOffset !== 'number' || scratch === 0) {
-    if (scratch !== 0) w._free(scratch);
-    tf.engine().makeTensorFromTensorInfo(info).dispose(); // hand the output's memory back
-    return null;
-  }
-  try {
-    ex.packA(da.memoryOffset, scratch, batch, M, K, ta ? 1 : K, ta ? M : 1);
-    ex.packB(db.memoryOffset, scratch + 4 * aLen, batch, K, N, tb ? 1 : N, tb ? K : 1);
-    if (!padded) {
-      ex.bgemm(scratch, scratch + 4 * aLen, outOffset, batch, M4, N8, K);
-    } else {
-      const c = scratch + 4 * (aLen + bLen);
-      ex.bgemm(scratch, scratch + 4 * aLen, c, batch, M4, N8, K);
-      ex.unpackC(c, outOffset, batch, M, N, 4 * M4, 8 * N8);
-    }
-  } finally {
-    w._free(scratch);
-  }
-  return tf.engine().makeTensorFromTensorInfo(info);
+  if (tf.getBackend() !== 'wasm') return null;
+  const s = { batch, M, K, N, transposeA: ta, transposeB: tb };
+  const info = productOnWasmHeap(tf.backend(), a, b, s, batchShape);
+  return info ? tf.engine().makeTensorFromTensorInfo(info) : null;
 }
 
 /**

@@ -4,6 +4,8 @@
  * transposes and sizes that are not multiples of 4 × 8 are handled), multiplied, and the M × N
  * corner of each product is copied out.
  */
+import type * as tf from '@tensorflow/tfjs-core';
+import { wasmBackendMemory } from './heap-view.js';
 import { MATMUL_SIMD_WASM_BASE64 } from './matmul-simd-wasm.js';
 
 /** The kernel's exports (byte offsets into its memory). */
@@ -136,6 +138,71 @@ export function matmulKernelOn(memory: WebAssembly.Memory): MatmulExports | null
   }
   onMemory.set(memory, ex);
   return ex;
+}
+
+/** What tfjs-backend-wasm keeps of a tensor and how it allocates (internal API, checked at every use). */
+interface WasmBackendInternals {
+  dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
+  wasm?: { _malloc?: (bytes: number) => number; _free?: (ptr: number) => void };
+  makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
+  disposeData?: (dataId: object, force?: boolean) => unknown;
+}
+
+/**
+ * On tfjs-backend-wasm (`backend`, the active one): `op(A[q]) · op(B[q])` by this kernel instantiated on the
+ * backend's own heap, packing straight from the inputs' bytes and writing the product into an output the backend
+ * allocates — no copies in or out; the panels live in scratch from the backend's malloc, freed at once. Returns
+ * the output (shape `[...batchShape, M, N]`) as a `TensorInfo` (a kernel function's result; wrap it with
+ * `tf.engine().makeTensorFromTensorInfo` elsewhere), or null — nothing allocated — when the backend's internals
+ * are not as expected or the product is empty.
+ */
+export function productOnWasmHeap(
+  backend: unknown,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  s: ProductShape,
+  batchShape: number[],
+): tf.TensorInfo | null {
+  const { batch, M, K, N, transposeA: ta, transposeB: tb } = s;
+  if (batch * M * N === 0 || K === 0) return null;
+  const be = backend as WasmBackendInternals;
+  const w = be.wasm;
+  const memory = wasmBackendMemory();
+  if (!memory || !w?._malloc || !w._free || !be.makeOutput || !be.dataIdMap || !be.disposeData) return null;
+  const da = be.dataIdMap.get(a.dataId);
+  const db = be.dataIdMap.get(b.dataId);
+  if (!da || !db || da.dtype !== 'float32' || db.dtype !== 'float32') return null;
+  if (typeof da.memoryOffset !== 'number' || typeof db.memoryOffset !== 'number') return null;
+  const ex = matmulKernelOn(memory);
+  if (!ex) return null;
+  const M4 = Math.ceil(M / 4);
+  const N8 = Math.ceil(N / 8);
+  const padded = 4 * M4 !== M || 8 * N8 !== N;
+  const aLen = batch * 4 * M4 * K;
+  const bLen = batch * 8 * N8 * K;
+  const cLen = padded ? batch * 4 * M4 * 8 * N8 : 0;
+  const scratch = w._malloc(4 * (aLen + bLen + cLen)) >>> 0;
+  if (scratch === 0) return null;
+  try {
+    const info = be.makeOutput([...batchShape, M, N], 'float32');
+    const outOffset = be.dataIdMap.get(info.dataId)?.memoryOffset;
+    if (typeof outOffset !== 'number') {
+      be.disposeData(info.dataId, true); // hand the output's memory back
+      return null;
+    }
+    ex.packA(da.memoryOffset, scratch, batch, M, K, ta ? 1 : K, ta ? M : 1);
+    ex.packB(db.memoryOffset, scratch + 4 * aLen, batch, K, N, tb ? 1 : N, tb ? K : 1);
+    if (!padded) {
+      ex.bgemm(scratch, scratch + 4 * aLen, outOffset, batch, M4, N8, K);
+    } else {
+      const c = scratch + 4 * (aLen + bLen);
+      ex.bgemm(scratch, scratch + 4 * aLen, c, batch, M4, N8, K);
+      ex.unpackC(c, outOffset, batch, M, N, 4 * M4, 8 * N8);
+    }
+    return info;
+  } finally {
+    w._free(scratch);
+  }
 }
 
 export type { MatmulExports };

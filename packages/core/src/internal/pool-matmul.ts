@@ -10,16 +10,18 @@
  *
  * The operands are copied into the pool's shared memory (tfjs-backend-wasm's heap is not shared),
  * which costs O(M·K + K·N + M·N) against the product's O(M·N·K): worth it only for large products
- * (by default 2 M multiply-adds and up, `setPoolMatMulThreshold`).
+ * (by default 1 M multiply-adds and up, `setPoolMatMulThreshold`; quiet break-even with XNNPACK
+ * ≈ 0.5 M, a gain from ≈ 1 M).
  *
  * On tfjs-backend-wasm, {@link installPooledMatMul} wraps the backend's own BatchMatMul kernel
- * (XNNPACK, one thread): large float32 products go to the pool when it has two threads or more,
- * everything else — and everything when threads are off — to tfjs's kernel as before.
+ * (XNNPACK, one thread): large float32 products go to the pool when it has two threads or more;
+ * on one thread (threads off) products of 2 M multiply-adds and up run our kernel on tfjs's heap
+ * (`setSimdMatMulThreshold`), everything else tfjs's kernel as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MATMUL_SIMD_SHARED_WASM_BASE64 } from './matmul-simd-shared-wasm.js';
 import { wasmFloat32View } from './heap-view.js';
-import type { ProductShape } from './matmul-kernel.js';
+import { productOnWasmHeap, type ProductShape } from './matmul-kernel.js';
 import {
   poolThreads,
   poolHeap,
@@ -67,15 +69,36 @@ export function poolMatmulFunctions(): PoolMatmulFunctions | null {
 /**
  * Multiply-adds (batch·M·N·K) from which a product goes to the pool. Below it the fork–join
  * (≈ 10–50 µs) and the copies in and out cost more than the second thread saves; measured with
- * `node tooling/bench/src/cli.mjs --filter core.matmul.threads` (README, "Threads").
+ * `node tooling/bench/src/cli.mjs --filter core.matmul.threshold` (README, "Threads": quiet,
+ * 2026-12-03, the pool broke even with XNNPACK at ≈ 0.5 M and took 0.90× its time at 1 M).
  */
-let minMacs = 1 << 21;
+let minMacs = 1 << 20;
 
 /** Sets the size threshold of pooled products (tests use 0 to send every product to the pool); returns the previous one. */
 export function setPoolMatMulThreshold(macs: number): number {
   if (!(Number.isFinite(macs) && macs >= 0)) throw new Error(`setPoolMatMulThreshold: macs = ${macs} must be >= 0`);
   const prev = minMacs;
   minMacs = macs;
+  return prev;
+}
+
+/**
+ * Multiply-adds from which a product that runs on ONE thread (pool off, or not pooled for another
+ * reason) takes our kernel (`matmul-simd.wat` on tfjs's heap, matmul-kernel.ts's
+ * `productOnWasmHeap`) instead of tfjs-backend-wasm's XNNPACK: on one thread ours was 0.84–0.90×
+ * XNNPACK's time from 2 M multiply-adds up and slower below (core.matmul.threshold, quiet,
+ * 2026-12-03; README "Threads").
+ */
+let simdMinMacs = 1 << 21;
+
+/**
+ * Sets the size from which one-thread products on wasm take our kernel instead of XNNPACK (`Infinity`: never,
+ * as benchmarks of XNNPACK do; 0: always, as tests do); returns the previous one.
+ */
+export function setSimdMatMulThreshold(macs: number): number {
+  if (!(macs >= 0)) throw new Error(`setSimdMatMulThreshold: macs = ${macs} must be >= 0 (or Infinity)`);
+  const prev = simdMinMacs;
+  simdMinMacs = macs;
   return prev;
 }
 
@@ -278,6 +301,9 @@ export function pooledBatchMatMul(
 /** How many products the wasm BatchMatMul wrapper sent to the pool (tests check the path taken). */
 export const pooledProducts = { count: 0 };
 
+/** How many one-thread products the wasm BatchMatMul wrapper ran with our kernel instead of XNNPACK (tests). */
+export const simdRoutedProducts = { count: 0 };
+
 /** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
 interface WasmBackendInternals {
   makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
@@ -304,7 +330,16 @@ const pooledKernelFunc: tf.KernelFunc = (args) => {
   const batch = batchShape.reduce((p, d) => p * d, 1);
   const s: ProductShape = { batch, M, K, N, transposeA, transposeB };
   const threads = pooledProductThreads(s);
-  if (threads < 2) return orig.kernelFunc(args);
+  if (threads < 2) {
+    if (batch * M * N * K >= simdMinMacs) {
+      const info = productOnWasmHeap(args.backend, a, b, s, batchShape);
+      if (info) {
+        simdRoutedProducts.count++;
+        return info;
+      }
+    }
+    return orig.kernelFunc(args);
+  }
   const be = args.backend as unknown as WasmBackendInternals;
   const av = wasmFloat32View(a);
   const bv = wasmFloat32View(b);

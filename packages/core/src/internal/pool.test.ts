@@ -28,6 +28,8 @@ import {
   pooledProducts,
   reusedPanels,
   setPoolMatMulThreshold,
+  setSimdMatMulThreshold,
+  simdRoutedProducts,
   startThreads,
 } from './pool-matmul.js';
 
@@ -172,6 +174,50 @@ describe('intra-op pool', () => {
     tf.dispose([x, w, ab, bb, ...ref, ...got]);
     lin.dispose();
     await setupBackend({ prefer: ['cpu'] });
+  });
+
+  it('one thread: products from the simd threshold run our kernel on tfjs’s heap (every transpose form, batched, their gradients): bitwise our kernel, within rounding of XNNPACK, no leaks', async () => {
+    await setupBackend({ prefer: ['wasm'] });
+    expect(tf.getBackend()).toBe('wasm');
+    setThreads(1);
+    const stored = (s: ProductShape): { a: tf.Tensor; b: tf.Tensor } => {
+      const lead = s.batch > 1 ? [s.batch] : [];
+      const a = tf.tensor(randArray(s.batch * s.M * s.K), [...lead, ...(s.transposeA ? [s.K, s.M] : [s.M, s.K])]);
+      const b = tf.tensor(randArray(s.batch * s.K * s.N), [...lead, ...(s.transposeB ? [s.N, s.K] : [s.K, s.N])]);
+      return { a, b };
+    };
+    const ops = shapes.map((s) => ({ s, ...stored(s) }));
+    // the product and both gradients (tfjs's BatchMatMul gradient: products with transposes)
+    const run = (): tf.Tensor[] =>
+      ops.flatMap(({ s, a, b }) => {
+        const f = (x: tf.Tensor, y: tf.Tensor): tf.Tensor => tf.matMul(x, y, s.transposeA, s.transposeB);
+        const R = tf.tidy(() => tf.sin(tf.range(0, s.batch * s.M * s.N)));
+        const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.reshape(f(x, y), [-1]), R)))([a, b]);
+        R.dispose();
+        return [f(a, b), ...g];
+      });
+    const prev = setSimdMatMulThreshold(Infinity);
+    try {
+      const n0 = simdRoutedProducts.count;
+      const ref = run(); // XNNPACK
+      expect(simdRoutedProducts.count).toBe(n0);
+      setSimdMatMulThreshold(0);
+      const got = run();
+      expect(simdRoutedProducts.count).toBe(n0 + 4 * shapes.length); // each product twice (one under the tape), its two gradients
+      got.forEach((t, k) => expectClose(t, ref[k], { rtol: 1e-4, atol: 1e-4, name: `result ${k}` }));
+      ops.forEach(({ s, a, b }, i) => {
+        const want = simdBatchMatMul(a.dataSync() as Float32Array, b.dataSync() as Float32Array, s);
+        expect(firstDifference(got[3 * i].dataSync() as Float32Array, want)).toBe(-1);
+      });
+      expectNoLeaks(() => {
+        tf.dispose(run());
+      });
+      tf.dispose([...ref, ...got]);
+    } finally {
+      setSimdMatMulThreshold(prev);
+      tf.dispose(ops.flatMap(({ a, b }) => [a, b]));
+      await setupBackend({ prefer: ['cpu'] });
+    }
   });
 
   it('a trap in a worker is an error naming the function; the pool starts again after it', async () => {
