@@ -64,7 +64,7 @@ export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js'
 export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './internal/batch-matmul.js';
 export { setFusedKernels } from './internal/fused-ops.js';
 export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
-export { readFloat32View, wasmFloat32View, emptyFloat32Tensor } from './internal/heap-view.js';
+export { readFloat32View, wasmFloat32View, emptyFloat32Tensor, wasmBackendMemory } from './internal/heap-view.js';
 export { simdMatMulAvailable, matmulKernelOn } from './internal/matmul-kernel.js';
 export type { MatmulExports } from './internal/matmul-kernel.js';
 export {
@@ -88,7 +88,9 @@ export {
   pooledBatchMatMul,
   pooledProductThreads,
   setPoolMatMulThreshold,
+  setSimdMatMulThreshold,
   pooledProducts,
+  simdRoutedProducts,
   startThreads,
 } from './internal/pool-matmul.js';
 export type { PoolMatmulFunctions } from './internal/pool-matmul.js';
