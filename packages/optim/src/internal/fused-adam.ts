@@ -18,7 +18,7 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emptyFloat32Tensor, wasmFloat32View } from '@wordloom/core';
+import { emptyFloat32Tensor, wasmBackendMemory, wasmFloat32View } from '@wordloom/core';
 import type { GradientTransformation, LearningRate, StateTree } from '../types.js';
 import { carryOver, disposeAll, requireParam } from './named.js';
 import { ADAM_SIMD_WASM_BASE64 } from './adam-simd-wasm.js';
@@ -68,12 +68,6 @@ function adamKernelOn(memory: WebAssembly.Memory): AdamKernel | null {
   }
   kernels.set(memory, k);
   return k;
-}
-
-/** tfjs-backend-wasm's WebAssembly.Memory (internal API, checked at every use). */
-function wasmMemory(): WebAssembly.Memory | null {
-  const m = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  return m instanceof WebAssembly.Memory ? m : null;
 }
 
 export interface FusedAdamOptions {
@@ -219,7 +213,7 @@ function onePassStep(
     const [mv, vv] = [views[at]!, views[at + 1]!];
     const vmv = amsgrad ? views[at + 2]! : EMPTY;
     const uv = views[amsgrad ? at + 3 : at + 2]!;
-    const memory = wasmMemory();
+    const memory = wasmBackendMemory();
     const kernel = memory !== null && memory.buffer === gv.buffer ? adamKernelOn(memory) : null;
     if (kernel !== null) {
       adamKernelRuns.count++;
