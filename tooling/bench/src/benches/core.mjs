@@ -26,6 +26,7 @@ import {
   batchMatMul,
   getThreads,
   setPoolMatMulThreshold,
+  setSimdMatMulThreshold,
   setThreads,
   setupBackend,
   startThreads,
@@ -211,12 +212,19 @@ function twoD(s) {
 }
 
 /** Runs `fn` with the intra-op pool off (tfjs's kernels, or ours on one thread), then restores it. */
+/**
+ * `fn` on one thread with tfjs's own BatchMatMul (XNNPACK) for `tf.matMul`: the pool off, and the
+ * one-thread routing of large products to our kernel off (`setSimdMatMulThreshold`), so the tfjs
+ * peers measure tfjs; `batchMatMul` (ours) is not affected.
+ */
 function oneThread(fn) {
   const prev = setThreads(1);
+  const prevSimd = setSimdMatMulThreshold(Infinity);
   try {
     return fn();
   } finally {
     setThreads(prev);
+    setSimdMatMulThreshold(prevSimd);
   }
 }
 
@@ -308,10 +316,10 @@ benches.push(matmulThreads);
 
 /**
  * core.matmul.threshold — µs per plain 2-D float32 product `tf.matMul(a [M, K], b [K, N])` on wasm
- * for sizes around the pool's threshold (`setPoolMatMulThreshold`, 2 M multiply-adds), to place
- * it: ours = every product on the intra-op pool (threshold 0, default thread count), peers on one
- * thread: `xnnpack-1-thread` = tfjs-backend-wasm's kernel (what runs below the threshold),
- * `simd-1-thread` = our kernel. The harness alternates the sides run by run (interleaved), so a
+ * for sizes around the pool's threshold (`setPoolMatMulThreshold`, 1 M multiply-adds) and the
+ * one-thread routing (`setSimdMatMulThreshold`, 2 M), to place them: ours = every product on the
+ * intra-op pool (threshold 0, default thread count), peers on one thread: `xnnpack-1-thread` =
+ * tfjs-backend-wasm's kernel (routing off), `simd-1-thread` = our kernel. The harness alternates the sides run by run (interleaved), so a
  * change of load hits all three alike. Metric `mac_<size>` = M·K·N multiply-adds.
  */
 const THRESHOLD_SHAPES = {
