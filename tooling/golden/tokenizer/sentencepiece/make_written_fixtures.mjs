@@ -6,7 +6,17 @@
 // reads back and encodes as these ids. Needs the CLI and ../shared/data (NSMC: CC0; enwiki slice:
 // CC BY-SA 3.0). Usage:
 //   pnpm --filter @wordloom/tokenizer build
-//   node tooling/golden/tokenizer/sentencepiece/make_written_fixtures.mjs
+//   node tooling/golden/tokenizer/sentencepiece/make_written_fixtures.mjs [--check]
+// --check writes nothing: it trains, writes the .model bytes in memory and says whether the committed
+// files are what the current trainer writes (exit 1 if not). WORDLOOM_TOKENIZER_DIST=<dir> takes the
+// package's build from another folder (e.g. `tsc -p packages/tokenizer/tsconfig.build.json --outDir /tmp/x`).
+// Each .json records the last commit that touched packages/tokenizer/src when it was made (`trainerCommit`):
+// the committed .model files are what trainUnigram wrote at that commit. Regenerated 2026-12-03 (session 9):
+// the files of 2dd43a2 (09:15) were no longer what trainUnigram writes — the same 2,000 / 800 pieces with the
+// same float32 scores, but pieces of equal score in another order (685 ko and 35 en pieces at other positions,
+// so other ids), since the trainer rewrite of 12:21–12:43 (3939081…945103e; the build of 14:05 and the sources
+// at 796d7ab write the same files). spm_encode's ids were recorded again on the new files: 84/165 ko lines and
+// 3/165 en lines get other ids (the same number of tokens each), and ours still equal them on 165/165.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +28,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
 const data = process.env.WORDLOOM_DATA ?? resolve(repo, '../shared/data');
 const out = join(repo, 'packages/tokenizer/test/fixtures/sentencepiece');
-const ours = await import(join(repo, 'packages/tokenizer/dist/index.js'));
+const ours = await import(
+  join(process.env.WORDLOOM_TOKENIZER_DIST ?? join(repo, 'packages/tokenizer/dist'), 'index.js')
+);
+const check = process.argv.includes('--check');
+const trainerCommit = execFileSync('git', ['log', '-1', '--format=%H', '--', 'packages/tokenizer/src'], {
+  cwd: repo,
+  encoding: 'utf8',
+}).trim();
 
 const gz = (file) => gunzipSync(readFileSync(file)).toString('utf8').split('\n');
 const nsmc = gz(join(data, 'nsmc', 'ratings_train.derived.txt.gz'))
@@ -55,6 +72,15 @@ try {
     const res = await ours.trainUnigram(m.train, m.options);
     const bytes = ours.writeSentencePieceModel(res.tokenizer);
     const file = join(out, `${m.name}.model`);
+    if (check) {
+      const same = Buffer.from(bytes).equals(readFileSync(file));
+      summary[m.name] = { bytes: bytes.length, pieces: res.pieces.length, sameAsCommitted: same };
+      process.stderr.write(
+        `${m.name}: ${same ? 'the committed file is' : 'the committed file is NOT'} what the trainer writes now\n`,
+      );
+      if (!same) process.exitCode = 1;
+      continue;
+    }
     writeFileSync(file, bytes);
     const { lines } = JSON.parse(readFileSync(join(out, `${m.lines}.json`), 'utf8'));
     const input = join(tmp, 'lines.txt');
@@ -76,6 +102,7 @@ try {
       JSON.stringify({
         model: `${m.name}.model`,
         madeBy: 'tooling/golden/tokenizer/sentencepiece/make_written_fixtures.mjs',
+        trainerCommit,
         reference: 'spm_encode --output_format=id (sentencepiece 0.1.97, Debian)',
         trainedOn: m.about,
         options,
