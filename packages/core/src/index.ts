@@ -62,7 +62,12 @@ export type {
 export { readSafetensors, writeSafetensors, halfPrecision } from './safetensors.js';
 export type { SafetensorsFile, WriteSafetensorsOptions } from './safetensors.js';
 export { batchMatMul, setBatchMatMulKernel, batchMatMulUsesSimd } from './internal/batch-matmul.js';
-export { setFusedKernels } from './internal/fused-ops.js';
+export {
+  setFusedKernels,
+  fusedLayerNormForward,
+  fusedLayerNormBackward,
+  fusedSoftmaxBackward,
+} from './internal/fused-ops.js';
 export type { BatchMatMulOptions, BatchMatMulKernel } from './internal/batch-matmul.js';
 export { readFloat32View, wasmFloat32View, emptyFloat32Tensor, wasmBackendMemory } from './internal/heap-view.js';
 export { simdMatMulAvailable, matmulKernelOn } from './internal/matmul-kernel.js';

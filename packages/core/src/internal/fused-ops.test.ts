@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dropout, Rng, setupBackend } from '../index.js';
-import { expectNoLeaks } from '../testing.js';
-import { fusedDropouts, fusedTransposes, installFusedKernels, planTranspose, setFusedKernels } from './fused-ops.js';
+import { expectClose, expectNoLeaks } from '../testing.js';
+import {
+  fusedDropouts,
+  fusedLayerNormBackward,
+  fusedLayerNormForward,
+  fusedSoftmaxBackward,
+  fusedTransposes,
+  installFusedKernels,
+  planTranspose,
+  setFusedKernels,
+} from './fused-ops.js';
 
 function randomTensor(rng: Rng, shape: number[], dtype: 'float32' | 'int32'): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -206,5 +215,106 @@ describe('fused wasm kernels', () => {
       tf.dispose([value, ...Object.values(grads)]);
     });
     v.dispose();
+  });
+});
+
+describe('fused LayerNorm and softmax-backward kernels (wasm)', () => {
+  beforeAll(async () => {
+    await setupBackend({ prefer: ['wasm'] });
+  });
+
+  /** float64 reference: y, and dx / dg / db of Σ y·r. */
+  function reference(x: Float32Array, g: Float32Array | null, b: Float32Array | null, r: Float32Array, d: number) {
+    const rows = x.length / d;
+    const y = new Float64Array(x.length);
+    const dx = new Float64Array(x.length);
+    const dg = new Float64Array(d);
+    const db = new Float64Array(d);
+    for (let i = 0; i < rows; i++) {
+      const o = i * d;
+      let m = 0;
+      for (let j = 0; j < d; j++) m += x[o + j] / d;
+      let v = 0;
+      for (let j = 0; j < d; j++) v += (x[o + j] - m) ** 2 / d;
+      const s = 1 / Math.sqrt(v + 1e-5);
+      let s1 = 0;
+      let s2 = 0;
+      for (let j = 0; j < d; j++) {
+        const xh = (x[o + j] - m) * s;
+        y[o + j] = g && b ? xh * g[j] + b[j] : xh;
+        const gy = g ? r[o + j] * g[j] : r[o + j];
+        s1 += gy / d;
+        s2 += (gy * xh) / d;
+        dg[j] += r[o + j] * xh;
+        db[j] += r[o + j];
+      }
+      for (let j = 0; j < d; j++) {
+        const xh = (x[o + j] - m) * s;
+        const gy = g ? r[o + j] * g[j] : r[o + j];
+        dx[o + j] = s * (gy - s1 - xh * s2);
+      }
+    }
+    return { y, dx, dg, db };
+  }
+
+  it('LayerNorm forward and backward match a float64 computation (affine or not), and leak nothing', async () => {
+    const rng = new Rng(8);
+    for (const [rows, d] of [
+      [1, 4],
+      [7, 16],
+      [33, 256],
+    ]) {
+      for (const affine of [true, false]) {
+        await expectNoLeaks(() =>
+          tf.tidy(() => {
+            const x = tf.add(randomTensor(rng, [rows, d], 'float32'), 3); // an offset mean: two-pass statistics
+            const r = randomTensor(rng, [rows, d], 'float32');
+            const g = affine ? randomTensor(rng, [d], 'float32') : null;
+            const b = affine ? randomTensor(rng, [d], 'float32') : null;
+            const want = reference(
+              x.dataSync() as Float32Array,
+              (g?.dataSync() as Float32Array) ?? null,
+              (b?.dataSync() as Float32Array) ?? null,
+              r.dataSync() as Float32Array,
+              d,
+            );
+            const y = fusedLayerNormForward(x, g, b, 1e-5);
+            expect(y).not.toBeNull();
+            expectClose(y!, want.y, { atol: 2e-6, rtol: 1e-5, name: `y ${rows}x${d} affine=${affine}` });
+            const back = fusedLayerNormBackward(r, x, g, 1e-5)!;
+            expectClose(back.dx, want.dx, { atol: 1e-5, rtol: 1e-4, name: `dx ${rows}x${d}` });
+            if (affine) {
+              expectClose(back.dweight!, want.dg, { atol: 1e-5, rtol: 1e-5, name: 'dweight' });
+              expectClose(back.dbias!, want.db, { atol: 1e-5, rtol: 1e-5, name: 'dbias' });
+            } else {
+              expect(back.dweight).toBeNull();
+            }
+            tf.dispose([back.dx, back.dweight ?? [], back.dbias ?? []].flat());
+          }),
+        );
+      }
+    }
+    // rows whose length is not a multiple of 4: not this kernel
+    const x6 = tf.ones([2, 6]);
+    expect(fusedLayerNormForward(x6, null, null, 1e-5)).toBeNull();
+    x6.dispose();
+  });
+
+  it('softmax backward is y ⊙ (dy − Σ y ⊙ dy) per row', () => {
+    const rng = new Rng(9);
+    tf.tidy(() => {
+      const y = tf.softmax(randomTensor(rng, [3, 5, 12], 'float32'));
+      const dy = randomTensor(rng, [3, 5, 12], 'float32');
+      const yv = y.dataSync();
+      const dv = dy.dataSync();
+      const want = new Float64Array(yv.length);
+      for (let o = 0; o < yv.length; o += 12) {
+        let s = 0;
+        for (let j = 0; j < 12; j++) s += yv[o + j] * dv[o + j];
+        for (let j = 0; j < 12; j++) want[o + j] = yv[o + j] * (dv[o + j] - s);
+      }
+      expectClose(fusedSoftmaxBackward(y, dy)!, want, { atol: 1e-6, rtol: 1e-5 });
+      expect(fusedSoftmaxBackward(tf.ones([2, 3]), tf.ones([2, 3]))).toBeNull();
+    });
   });
 });

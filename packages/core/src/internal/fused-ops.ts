@@ -33,6 +33,20 @@ import { FUSED_OPS_WASM_BASE64 } from './fused-ops-wasm.js';
 interface FusedExports {
   transpose: (src: number, dst: number, A: number, R: number, C: number, I: number) => void;
   dropout: (src: number, dst: number, n: number, threshold: number, scale: number) => void; // threshold: u32 bits
+  layerNorm: (x: number, g: number, b: number, y: number, rows: number, d: number, eps: number, affine: number) => void;
+  layerNormBackward: (
+    dy: number,
+    x: number,
+    g: number,
+    dx: number,
+    dg: number,
+    db: number,
+    rows: number,
+    d: number,
+    eps: number,
+    affine: number,
+  ) => void;
+  softmaxBackward: (y: number, dy: number, dx: number, rows: number, n: number) => void;
   sa: WebAssembly.Global;
   sb: WebAssembly.Global;
   sc: WebAssembly.Global;
@@ -42,7 +56,7 @@ interface FusedExports {
 /** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
 interface WasmBackendInternals {
   dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { asm?: { memory?: unknown } };
+  wasm?: { asm?: { memory?: unknown }; HEAPU8?: Uint8Array };
   makeOutput?: (shape: number[], dtype: tf.DataType) => tf.TensorInfo;
   incRef?: (dataId: object) => void;
 }
@@ -273,4 +287,112 @@ export function fusedDropout(x: tf.Tensor, rng: Rng, keep: number): tf.Tensor | 
     spareNormal: state.spareNormal,
   });
   return y;
+}
+
+/** The wasm backend and its kernels when every tensor is float32 in its heap; else null. */
+function heapKernels(...ts: tf.Tensor[]): { be: WasmBackendInternals; ex: FusedExports } | null {
+  if (!enabled || tf.getBackend() !== 'wasm') return null;
+  const be = tf.backend() as unknown as WasmBackendInternals;
+  const ex = kernelsOf(be);
+  if (!ex || ts.some((t) => t.dtype !== 'float32' || offsetOf(be, t) === null)) return null;
+  return { be, ex };
+}
+
+function output(be: WasmBackendInternals, shape: number[]): { t: tf.Tensor; at: number } {
+  const info = be.makeOutput!(shape, 'float32');
+  const t = tf.engine().makeTensorFromTensorInfo(info);
+  const at = offsetOf(be, info);
+  if (at === null) {
+    t.dispose();
+    throw new Error('fused-ops: the wasm backend gave an output without heap memory');
+  }
+  return { t, at };
+}
+
+/**
+ * LayerNorm over the last axis (`d` values, a multiple of 4) on the wasm backend in one SIMD pass per
+ * row, statistics in float32 two-pass form (mean, then Σ(x − mean)²): `(x − mean) / √(var + eps) · weight
+ * + bias` (both or neither given). Null when not on the wasm backend (or switched off, or d % 4 ≠ 0):
+ * then compute it another way. Same values as a float64 computation within float32 rounding.
+ */
+export function fusedLayerNormForward(
+  x: tf.Tensor,
+  weight: tf.Tensor | null,
+  bias: tf.Tensor | null,
+  eps: number,
+): tf.Tensor | null {
+  const d = x.shape[x.rank - 1];
+  if (x.rank < 1 || d % 4 !== 0 || x.size === 0 || !weight !== !bias) return null;
+  const k = heapKernels(x, ...(weight && bias ? [weight, bias] : []));
+  if (!k) return null;
+  const { t, at } = output(k.be, x.shape);
+  const g = weight ? offsetOf(k.be, weight)! : 0;
+  const b = bias ? offsetOf(k.be, bias)! : 0;
+  k.ex.layerNorm(offsetOf(k.be, x)!, g, b, at, x.size / d, d, eps, weight ? 1 : 0);
+  return t;
+}
+
+/**
+ * The backward pass of {@link fusedLayerNormForward} (statistics recomputed from `x`): `dx`, and the
+ * weight and bias gradients (sums over the rows in float64) when `weight` is given. Null where
+ * {@link fusedLayerNormForward} is.
+ */
+export function fusedLayerNormBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  weight: tf.Tensor | null,
+  eps: number,
+): { dx: tf.Tensor; dweight: tf.Tensor | null; dbias: tf.Tensor | null } | null {
+  const d = x.shape[x.rank - 1];
+  if (x.rank < 1 || d % 4 !== 0 || x.size === 0 || dy.size !== x.size) return null;
+  const k = heapKernels(dy, x, ...(weight ? [weight] : []));
+  if (!k) return null;
+  const { t: dx, at } = output(k.be, x.shape);
+  // float64 sums of dweight and dbias: 2·d doubles of scratch (4·d floats), zeroed
+  const scratch = weight ? output(k.be, [4 * d]) : null;
+  if (scratch && scratch.at % 8 !== 0) {
+    tf.dispose([dx, scratch.t]);
+    return null;
+  }
+  const heap = k.be.wasm?.HEAPU8;
+  if (scratch && heap) new Float64Array(heap.buffer, scratch.at, 2 * d).fill(0);
+  else if (scratch) {
+    tf.dispose([dx, scratch.t]);
+    return null;
+  }
+  const g = weight ? offsetOf(k.be, weight)! : 0;
+  const sa = scratch ? scratch.at : 0;
+  k.ex.layerNormBackward(
+    offsetOf(k.be, dy)!,
+    offsetOf(k.be, x)!,
+    g,
+    at,
+    sa,
+    sa + 8 * d,
+    x.size / d,
+    d,
+    eps,
+    weight ? 1 : 0,
+  );
+  if (!scratch) return { dx, dweight: null, dbias: null };
+  const sums = new Float64Array(k.be.wasm!.HEAPU8!.buffer, scratch.at, 2 * d); // after the call: the heap may have grown
+  const dweight = tf.tensor1d(Float32Array.from(sums.subarray(0, d)));
+  const dbias = tf.tensor1d(Float32Array.from(sums.subarray(d)));
+  scratch.t.dispose();
+  return { dx, dweight, dbias };
+}
+
+/**
+ * Softmax's backward pass over rows of the last axis (`n` values, a multiple of 4) on the wasm backend,
+ * given its output `y`: `dx = y ⊙ (dy − Σ_row y ⊙ dy)`, one SIMD pass per row (float32 sums). Null when
+ * not on the wasm backend (or switched off, or n % 4 ≠ 0).
+ */
+export function fusedSoftmaxBackward(y: tf.Tensor, dy: tf.Tensor): tf.Tensor | null {
+  const n = y.shape[y.rank - 1];
+  if (y.rank < 1 || n % 4 !== 0 || y.size === 0 || dy.size !== y.size) return null;
+  const k = heapKernels(y, dy);
+  if (!k) return null;
+  const { t, at } = output(k.be, y.shape);
+  k.ex.softmaxBackward(offsetOf(k.be, y)!, offsetOf(k.be, dy)!, at, y.size / n, n);
+  return t;
 }

@@ -184,4 +184,179 @@
     (global.set $sa (local.get $a))
     (global.set $sb (local.get $b))
     (global.set $sc (local.get $c))
-    (global.set $sd (local.get $d))))
+    (global.set $sd (local.get $d)))
+
+  ;; ---- LayerNorm over rows of d values (d a multiple of 4), f32x4 ----
+  ;; Row statistics in two passes (mean, then Σ(x − mean)²: no cancellation) into these globals.
+  (global $mean (mut f32) (f32.const 0))
+  (global $rstd (mut f32) (f32.const 0))
+
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  (func $rowStats (param $x i32) (param $d i32) (param $eps f32)
+    (local $p i32) (local $end i32) (local $acc v128) (local $m v128) (local $t v128) (local $mean f32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $d) (i32.const 2))))
+    (local.set $p (local.get $x))
+    (local.set $acc (v128.const i64x2 0 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $next)))
+    (local.set $mean (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $d))))
+    (local.set $m (f32x4.splat (local.get $mean)))
+    (local.set $p (local.get $x))
+    (local.set $acc (v128.const i64x2 0 0))
+    (block $done2
+      (loop $next2
+        (br_if $done2 (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $t (f32x4.sub (v128.load (local.get $p)) (local.get $m)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $t) (local.get $t))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $next2)))
+    (global.set $mean (local.get $mean))
+    (global.set $rstd
+      (f32.div (f32.const 1)
+        (f32.sqrt (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $d))) (local.get $eps))))))
+
+  ;; y = (x − mean) · rstd · g + b per row (g, b of d values when affine ≠ 0).
+  (func (export "layerNorm")
+    (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $rows i32) (param $d i32)
+    (param $eps f32) (param $affine i32)
+    (local $r i32) (local $j i32) (local $bytes i32) (local $m v128) (local $s v128) (local $v v128)
+    (local.set $bytes (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (block $rDone
+      (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (call $rowStats (local.get $x) (local.get $d) (local.get $eps))
+        (local.set $m (f32x4.splat (global.get $mean)))
+        (local.set $s (f32x4.splat (global.get $rstd)))
+        (local.set $j (i32.const 0))
+        (block $jDone
+          (loop $jLoop
+            (br_if $jDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $v
+              (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $m)) (local.get $s)))
+            (if (local.get $affine)
+              (then
+                (local.set $v
+                  (f32x4.add
+                    (f32x4.mul (local.get $v) (v128.load (i32.add (local.get $g) (local.get $j))))
+                    (v128.load (i32.add (local.get $b) (local.get $j)))))))
+            (v128.store (i32.add (local.get $y) (local.get $j)) (local.get $v))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jLoop)))
+        (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop))))
+
+  ;; The backward pass, statistics recomputed per row: with x̂ = (x − mean)·rstd and ĝ = dy·g,
+  ;; dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ·x̂)); when affine, dg += Σ_rows dy·x̂ and db += Σ_rows dy,
+  ;; accumulated in float64 (dg, db: d doubles each, zeroed by the caller).
+  (func (export "layerNormBackward")
+    (param $dy i32) (param $x i32) (param $g i32) (param $dx i32) (param $dg i32) (param $db i32)
+    (param $rows i32) (param $d i32) (param $eps f32) (param $affine i32)
+    (local $r i32) (local $j i32) (local $j2 i32) (local $bytes i32)
+    (local $m v128) (local $s v128) (local $xh v128) (local $gy v128) (local $dyv v128)
+    (local $s1 v128) (local $s2 v128) (local $m1 v128) (local $m2 v128) (local $t v128) (local $dinv f32)
+    (local.set $bytes (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $dinv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $d))))
+    (local.set $r (i32.const 0))
+    (block $rDone
+      (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (call $rowStats (local.get $x) (local.get $d) (local.get $eps))
+        (local.set $m (f32x4.splat (global.get $mean)))
+        (local.set $s (f32x4.splat (global.get $rstd)))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $s2 (v128.const i64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $jDone
+          (loop $jLoop
+            (br_if $jDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $xh
+              (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $m)) (local.get $s)))
+            (local.set $dyv (v128.load (i32.add (local.get $dy) (local.get $j))))
+            (local.set $gy (local.get $dyv))
+            (if (local.get $affine)
+              (then
+                (local.set $gy (f32x4.mul (local.get $dyv) (v128.load (i32.add (local.get $g) (local.get $j)))))
+                ;; float64 sums: byte offset 2·j into dg and db
+                (local.set $j2 (i32.shl (local.get $j) (i32.const 1)))
+                (local.set $t (f32x4.mul (local.get $dyv) (local.get $xh)))
+                (v128.store (i32.add (local.get $dg) (local.get $j2))
+                  (f64x2.add (v128.load (i32.add (local.get $dg) (local.get $j2))) (f64x2.promote_low_f32x4 (local.get $t))))
+                (v128.store offset=16 (i32.add (local.get $dg) (local.get $j2))
+                  (f64x2.add (v128.load offset=16 (i32.add (local.get $dg) (local.get $j2)))
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t)))))
+                (v128.store (i32.add (local.get $db) (local.get $j2))
+                  (f64x2.add (v128.load (i32.add (local.get $db) (local.get $j2))) (f64x2.promote_low_f32x4 (local.get $dyv))))
+                (v128.store offset=16 (i32.add (local.get $db) (local.get $j2))
+                  (f64x2.add (v128.load offset=16 (i32.add (local.get $db) (local.get $j2)))
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dyv) (local.get $dyv)))))))
+            (local.set $s1 (f32x4.add (local.get $s1) (local.get $gy)))
+            (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $gy) (local.get $xh))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jLoop)))
+        (local.set $m1 (f32x4.splat (f32.mul (call $hsum (local.get $s1)) (local.get $dinv))))
+        (local.set $m2 (f32x4.splat (f32.mul (call $hsum (local.get $s2)) (local.get $dinv))))
+        (local.set $j (i32.const 0))
+        (block $kDone
+          (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $xh
+              (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $m)) (local.get $s)))
+            (local.set $gy (v128.load (i32.add (local.get $dy) (local.get $j))))
+            (if (local.get $affine)
+              (then (local.set $gy (f32x4.mul (local.get $gy) (v128.load (i32.add (local.get $g) (local.get $j)))))))
+            (v128.store (i32.add (local.get $dx) (local.get $j))
+              (f32x4.mul (local.get $s)
+                (f32x4.sub (f32x4.sub (local.get $gy) (local.get $m1)) (f32x4.mul (local.get $xh) (local.get $m2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $kLoop)))
+        (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $bytes)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop))))
+
+  ;; Softmax's backward over rows of n values (n a multiple of 4): dx = y ⊙ (dy − Σ_row y ⊙ dy).
+  (func (export "softmaxBackward") (param $y i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $n i32)
+    (local $r i32) (local $j i32) (local $bytes i32) (local $acc v128) (local $sv v128)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (block $rDone
+      (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $jDone
+          (loop $jLoop
+            (br_if $jDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $acc
+              (f32x4.add (local.get $acc)
+                (f32x4.mul (v128.load (i32.add (local.get $y) (local.get $j))) (v128.load (i32.add (local.get $dy) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jLoop)))
+        (local.set $sv (f32x4.splat (call $hsum (local.get $acc))))
+        (local.set $j (i32.const 0))
+        (block $kDone
+          (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (v128.store (i32.add (local.get $dx) (local.get $j))
+              (f32x4.mul (v128.load (i32.add (local.get $y) (local.get $j)))
+                (f32x4.sub (v128.load (i32.add (local.get $dy) (local.get $j))) (local.get $sv))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $kLoop)))
+        (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $bytes)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop))))
+)
