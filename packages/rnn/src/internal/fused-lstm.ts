@@ -379,18 +379,36 @@ function fillWeights(f: Float32Array, at: number, ws: T2[], H: number): void {
 }
 
 /**
- * The gates' gradients from `f` at `at` (G blocks [N, H]) in the inputs' layout: G arrays, or one
- * [N, G·H] with the gates side by side (`sideBySide`).
+ * The gates' gradients from `f` at `at` (G blocks [N, H]) into `dst` in the inputs' layout: G
+ * arrays [N, H], or one [N, G·H] with the gates side by side (`sideBySide`).
  */
-function gateGrads(f: Float32Array, at: number, G: number, N: number, H: number, sideBySide: boolean): Float32Array[] {
-  if (!sideBySide) return Array.from({ length: G }, (_, k) => f.slice(at + k * N * H, at + (k + 1) * N * H));
-  const out = new Float32Array(N * G * H);
+function gateGradsInto(
+  f: Float32Array,
+  at: number,
+  G: number,
+  N: number,
+  H: number,
+  sideBySide: boolean,
+  dst: Float32Array[],
+): void {
+  if (!sideBySide) {
+    for (let k = 0; k < G; k++) dst[k].set(f.subarray(at + k * N * H, at + (k + 1) * N * H));
+    return;
+  }
+  const out = dst[0];
   for (let i = 0; i < N; i++) {
     for (let k = 0; k < G; k++)
       out.set(f.subarray(at + k * N * H + i * H, at + k * N * H + (i + 1) * H), (i * G + k) * H);
   }
-  return [out];
 }
+
+/** The gates' gradients from `f` at `at` as new arrays in the inputs' layout (see {@link gateGradsInto}). */
+function gateGrads(f: Float32Array, at: number, G: number, N: number, H: number, sideBySide: boolean): Float32Array[] {
+  const dst = sideBySide ? [new Float32Array(N * G * H)] : Array.from({ length: G }, () => new Float32Array(N * H));
+  gateGradsInto(f, at, G, N, H, sideBySide, dst);
+  return dst;
+}
+
 /**
  * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: the input projections x_i,
  * x_f, x_g, x_o [N, H] or one [N, 4H] side by side (`nx` = 4 or 1 tensors), W_hi…W_ho [H, H] or
@@ -436,7 +454,7 @@ export function fusedLstm(
     N * H,
     N * 5 * H,
   ].map((n) => p.take(n));
-  const { S, Hall, Call, h0, c0 } = space.use(p.end(), (f) => {
+  const { value, S, Call, c0, Hp } = space.use(p.end(), (f) => {
     fillGates(f, aX, xs, 4, N, H);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
@@ -469,28 +487,29 @@ export function fusedLstm(
         },
       ];
     });
+    // value, straight into a new tensor: every step's h, then each sorted sequence's final h and c
+    // (at its last step)
+    const made = newTensors([[N + 2 * B, H]]);
+    const [v] = made.views;
+    v.set(f.subarray(aHall, aHall + N * H));
+    for (let r = 0; r < B; r++) {
+      const at = (offsets[last[r]] + r) * H;
+      v.set(f.subarray(aHall + at, aHall + at + H), (N + r) * H);
+      v.set(f.subarray(aCall + at, aCall + at + H), (N + B + r) * H);
+    }
     return {
+      value: made.tensors()[0],
       S: f.slice(aS, aS + N * 5 * H),
-      Hall: f.slice(aHall, aHall + N * H),
       Call: f.slice(aCall, aCall + N * H),
-      h0: f.slice(aH0, aH0 + B * H),
       c0: f.slice(aC0, aC0 + B * H),
+      Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
     };
   });
-  // value: every step's h, then each sorted sequence's final h and c (at its last step)
-  const value = new Float32Array((N + 2 * B) * H);
-  value.set(Hall);
-  for (let r = 0; r < B; r++) {
-    const at = (offsets[last[r]] + r) * H;
-    value.set(Hall.subarray(at, at + H), (N + r) * H);
-    value.set(Call.subarray(at, at + H), (N + B + r) * H);
-  }
-  const Hp = enteringH(layout, H, h0, Hall);
   save(ws);
   return {
-    value: tf.tensor2d(value, [N + 2 * B, H]),
+    value,
     gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = dy.dataSync() as Float32Array;
+      const dyv = readFloat32View(dy); // read before any tfjs call below
       const q = planner();
       const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDx, aWc, aWcp, aAp2] = [
         N * 5 * H,
@@ -626,7 +645,7 @@ export function fusedGru(
     N * H,
     N * 4 * H,
   ].map((n) => p.take(n));
-  const { S, Hall, h0 } = space.use(p.end(), (f) => {
+  const { value, S, Hp } = space.use(p.end(), (f) => {
     fillGates(f, aX, xs, 3, N, H);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
@@ -656,20 +675,25 @@ export function fusedGru(
         },
       ];
     });
-    return { S: f.slice(aS, aS + N * 4 * H), Hall: f.slice(aHall, aHall + N * H), h0: f.slice(aH0, aH0 + B * H) };
+    // value, straight into a new tensor: every step's h, then each sorted sequence's final h
+    const made = newTensors([[N + B, H]]);
+    const [v] = made.views;
+    v.set(f.subarray(aHall, aHall + N * H));
+    for (let r = 0; r < B; r++) {
+      const at = aHall + (offsets[last[r]] + r) * H;
+      v.set(f.subarray(at, at + H), (N + r) * H);
+    }
+    return {
+      value: made.tensors()[0],
+      S: f.slice(aS, aS + N * 4 * H),
+      Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
+    };
   });
-  const value = new Float32Array((N + B) * H);
-  value.set(Hall);
-  for (let r = 0; r < B; r++) {
-    const at = (offsets[last[r]] + r) * H;
-    value.set(Hall.subarray(at, at + H), (N + r) * H);
-  }
-  const Hp = enteringH(layout, H, h0, Hall);
   save(ws);
   return {
-    value: tf.tensor2d(value, [N + B, H]),
+    value,
     gradFunc: (dy: T2, saved: T2[]) => {
-      const dyv = dy.dataSync() as Float32Array;
+      const dyv = readFloat32View(dy); // read before any tfjs call below
       const q = planner();
       const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2] = [
         N * 4 * H,
@@ -733,20 +757,25 @@ export function fusedGru(
             ),
           ];
         });
-        const dh0 = f.slice(aDhA, aDhA + B * H);
+        // the gradients straight into new tensors (on wasm their heap bytes): d(pre) for dW_hh, the
+        // inputs' gradients, d(b_hn)'s rows and dh0 — no array in between
+        const made = newTensors([[N, H3], ...(nx === 1 ? [[N, H3]] : [0, 1, 2].map(() => [N, H])), [N, H], [B, H]]);
+        const [dPreV, ...rest] = made.views;
+        dPreV.set(f.subarray(aDpre, aDpre + N * H3));
+        gateGradsInto(f, aDx, 3, N, H, nx === 1, rest.slice(0, nx === 1 ? 1 : 3));
+        const [dHnV, dh0V] = rest.slice(nx === 1 ? 1 : 3);
+        dHnV.set(f.subarray(aDhn, aDhn + N * H));
+        dh0V.set(f.subarray(aDhA, aDhA + B * H));
         const dz = f.subarray(aDz[T & 1], aDz[T & 1] + B * H); // written by step 0
-        for (let i = 0; i < B * H; i++) dh0[i] += dz[i];
-        return {
-          dPre: f.slice(aDpre, aDpre + N * H3),
-          dX: gateGrads(f, aDx, 3, N, H, nx === 1),
-          dHn: f.slice(aDhn, aDhn + N * H),
-          dh0,
-        };
+        for (let i = 0; i < B * H; i++) dh0V[i] += dz[i];
+        return made.tensors();
       });
       return tf.tidy(() => {
-        const dWcat = batchMatMul(tf.tensor2d(out.dPre, [N, H3]), tf.tensor2d(Hp, [N, H]), { transposeA: true });
-        const dXt = out.dX.map((d) => tf.tensor2d(d, [N, d.length / N]));
-        return [
+        const [dPre, ...rest] = out;
+        const dXt = rest.slice(0, nx === 1 ? 1 : 3);
+        const [dHn, dh0] = rest.slice(nx === 1 ? 1 : 3);
+        const dWcat = batchMatMul(dPre, tf.tensor2d(Hp, [N, H]), { transposeA: true });
+        const grads = [
           ...dXt,
           ...(nw === 1 ? [dWcat] : tf.split(dWcat, 3, 0)),
           // bias: column sums of (pr, pz, dN), gates side by side
@@ -756,9 +785,11 @@ export function fusedGru(
                 dXt.map((d) => tf.sum(d, 0)),
                 0,
               ),
-          tf.sum(tf.tensor2d(out.dHn, [N, H]), 0),
-          tf.tensor2d(out.dh0, [B, H]),
+          tf.sum(dHn, 0),
+          dh0,
         ];
+        tf.dispose([dPre, dHn]); // made outside this tidy
+        return grads;
       });
     },
   };
