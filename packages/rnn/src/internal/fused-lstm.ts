@@ -402,13 +402,6 @@ function gateGradsInto(
   }
 }
 
-/** The gates' gradients from `f` at `at` as new arrays in the inputs' layout (see {@link gateGradsInto}). */
-function gateGrads(f: Float32Array, at: number, G: number, N: number, H: number, sideBySide: boolean): Float32Array[] {
-  const dst = sideBySide ? [new Float32Array(N * G * H)] : Array.from({ length: G }, () => new Float32Array(N * H));
-  gateGradsInto(f, at, G, N, H, sideBySide, dst);
-  return dst;
-}
-
 /**
  * Body of the LSTM custom op (inputs as in kernels.ts's lstmSequence: the input projections x_i,
  * x_f, x_g, x_o [N, H] or one [N, 4H] side by side (`nx` = 4 or 1 tensors), W_hi…W_ho [H, H] or
@@ -577,25 +570,25 @@ export function fusedLstm(
             ),
           ];
         });
-        return {
-          dPre: f.slice(aDpre, aDpre + N * H4),
-          dX: nx === 1 ? [] : gateGrads(f, aDx, 4, N, H, false), // side by side they are d(pre)
-          dh0: f.slice(aDh, aDh + B * H),
-          dc0: f.slice(aDc[T & 1], aDc[T & 1] + B * H), // written by step 0
-        };
+        // the gradients straight into new tensors (on wasm their heap bytes): d(pre) (side by side
+        // it is the input projections' gradient too), the per-gate inputs' gradients, dh0, dc0
+        const made = newTensors([[N, H4], ...(nx === 1 ? [] : [0, 1, 2, 3].map(() => [N, H])), [B, H], [B, H]]);
+        const [dPreV, ...rest] = made.views;
+        dPreV.set(f.subarray(aDpre, aDpre + N * H4));
+        if (nx !== 1) gateGradsInto(f, aDx, 4, N, H, false, rest.slice(0, 4));
+        const [dh0V, dc0V] = rest.slice(nx === 1 ? 0 : 4);
+        dh0V.set(f.subarray(aDh, aDh + B * H));
+        dc0V.set(f.subarray(aDc[T & 1], aDc[T & 1] + B * H)); // written by step 0
+        return made.tensors();
       });
       // bias = column sums of d(pre); dW = d(pre)ᵀ · Hp, one product split by rows into the gates
       return tf.tidy(() => {
-        const dP = tf.tensor2d(out.dPre, [N, H4]);
+        const [dP, ...rest] = out;
         const dWcat = batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true });
         const dW = nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0);
-        return [
-          ...(nx === 1 ? [dP] : out.dX.map((d) => tf.tensor2d(d, [N, H]))),
-          ...dW,
-          tf.sum(dP, 0),
-          tf.tensor2d(out.dh0, [B, H]),
-          tf.tensor2d(out.dc0, [B, H]),
-        ];
+        const grads = [...(nx === 1 ? [dP] : rest.slice(0, 4)), ...dW, tf.sum(dP, 0), ...rest.slice(nx === 1 ? 0 : 4)];
+        if (nx !== 1) dP.dispose(); // made outside this tidy, not returned
+        return grads;
       });
     },
   };
