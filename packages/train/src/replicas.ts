@@ -145,7 +145,7 @@ export interface ExchangeStats {
   exchanges: number;
   /** Numbers (float32) each replica exchanges per step: every trainable parameter plus nothing else. */
   floatsPerExchange: number;
-  /** Bytes this replica wrote into the shared buffer (its weighted gradients, its share of the sum, loss and flags). */
+  /** Bytes this replica wrote into the shared buffer (its gradients, its share of the sum, loss, weight and flags). */
   bytesWritten: number;
   /** Bytes this replica read from it (its share of every replica's slot, then the whole sum). */
   bytesRead: number;
