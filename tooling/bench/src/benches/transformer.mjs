@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { setupBackend, setThreads, startThreads, getThreads, Rng } from '@wordloom/core';
+import { setupBackend, setThreads, startThreads, getThreads, setFusedKernels, Rng } from '@wordloom/core';
 import { adam, Optimizer } from '@wordloom/optim';
 import { setFusedMaskedSoftmax } from '@wordloom/attention';
 import { setFusedLayerNorm, TransformerEncoder, TransformerLM } from '@wordloom/transformer';
@@ -201,6 +201,27 @@ const encoderTrain = {
           const ms = performance.now() - t0;
           return { step: ms, gflops: s.flops / ms / 1e6 };
         });
+      },
+    },
+    {
+      // ours with core's fused wasm kernels off (tfjs's Transpose and copying Identity, Dropout's JS
+      // mask, the fused LayerNorm / softmax backward as JS loops): what those kernels buy
+      name: 'ours-tfjs-kernels',
+      async available() {
+        return true;
+      },
+      async run(s) {
+        const prev = setFusedKernels(false);
+        try {
+          const t0 = performance.now();
+          s.opt.minimize(() =>
+            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
+          );
+          const ms = performance.now() - t0;
+          return { step: ms, gflops: s.flops / ms / 1e6 };
+        } finally {
+          setFusedKernels(prev);
+        }
       },
     },
     {
