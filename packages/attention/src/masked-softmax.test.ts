@@ -68,6 +68,17 @@ describe.each(['cpu', 'wasm'] as const)(
       });
     }
 
+    it("equals the unfused ops with rows of 8 keys (core's SIMD backward on wasm)", () => {
+      const s = tf.randomNormal([2, 3, 5, 8], 0, 2, 'float32', 5);
+      const r = tf.randomNormal([2, 3, 5, 8], 0, 1, 'float32', 6);
+      const a = tf.tensor4d([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [2, 1, 1, 8]);
+      const [w0, g0] = run(s, a, r, false);
+      const [w1, g1] = run(s, a, r, true);
+      expectClose(w1, w0, { atol: 1e-7, rtol: 1e-6, name: 'weights' });
+      expectClose(g1, g0, { atol: 1e-6, rtol: 1e-5, name: 'gradient' });
+      tf.dispose([s, r, a]);
+    });
+
     it('passes a finite-difference gradient check and leaks nothing', async () => {
       const s = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 9);
       const r = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 10);

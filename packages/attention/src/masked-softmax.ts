@@ -15,7 +15,7 @@
  * rounding ({@link setFusedMaskedSoftmax} switches it off).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emptyFloat32Tensor, readFloat32View, tidy, wasmFloat32View } from '@wordloom/core';
+import { emptyFloat32Tensor, fusedSoftmaxBackward, readFloat32View, tidy, wasmFloat32View } from '@wordloom/core';
 
 /** Large negative number added to masked scores; finite so that `x - max` never becomes NaN. */
 export const MASK_NEG = -1e30;
@@ -89,6 +89,8 @@ export function maskedSoftmax(scores: tf.Tensor, allowed?: tf.Tensor | null): tf
           // in place (views taken after that allocation): no copies out of the heap and back
           // (three of [B, H, Tq, Tk] per call); elsewhere arrays.
           const g = (dy as tf.Tensor).dtype === 'float32' ? (dy as tf.Tensor) : tf.cast(dy as tf.Tensor, 'float32');
+          const simd = fusedSoftmaxBackward(saved[0], g); // wasm, rows of a multiple of 4: core's SIMD kernel
+          if (simd) return [simd];
           const out = emptyFloat32Tensor(saved[0].shape);
           const yv = readFloat32View(saved[0]);
           const dyv = readFloat32View(g);

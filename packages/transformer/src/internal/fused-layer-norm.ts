@@ -5,8 +5,10 @@
  * `LayerNorm.forward` is ~9 tfjs ops, and their gradients ~20 more, among them broadcasts over the
  * rows and sums over the batch axes, which tfjs-backend-wasm runs by transposing first.
  *
- * Same math as `@wordloom/core`'s `LayerNorm` (biased variance, eps inside the root); sums in
- * float64, so results equal within float32 rounding. Runs on the backends whose data can be
+ * Same math as `@wordloom/core`'s `LayerNorm` (biased variance, eps inside the root); results equal
+ * within float32 rounding. On wasm with rows of a multiple of 4 values, core's SIMD kernels
+ * (`fusedLayerNormForward` / `fusedLayerNormBackward`: float32 two-pass statistics, weight and bias
+ * gradients summed in float64); otherwise JS loops with sums in float64. Runs on the backends whose data can be
  * read synchronously at no cost (wasm, cpu); on the others, and when switched off
  * ({@link setFusedLayerNorm}), the module's own ops.
  *
@@ -14,7 +16,14 @@
  * `layer_norm_backward` (aten/src/ATen/native/cpu/layer_norm_kernel.cpp).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emptyFloat32Tensor, readFloat32View, wasmFloat32View, type LayerNorm } from '@wordloom/core';
+import {
+  emptyFloat32Tensor,
+  fusedLayerNormBackward,
+  fusedLayerNormForward,
+  readFloat32View,
+  wasmFloat32View,
+  type LayerNorm,
+} from '@wordloom/core';
 
 let enabled = true;
 
@@ -128,6 +137,20 @@ export function layerNorm(norm: LayerNorm, x: tf.Tensor): tf.Tensor {
     // place (views taken after the last allocation); elsewhere (cpu) arrays. x is saved for the
     // backward pass (a shared buffer, not a copy, under core's wasm Identity) rather than kept as a
     // copy out of the heap: that copy, and the ones into and out of it, were ≈ 4 per call.
+    // wasm, rows a multiple of 4: core's SIMD kernel (fused-ops.wat), statistics recomputed in the backward
+    const simd = fusedLayerNormForward(xt, affine ? gt : null, affine ? bt : null, eps);
+    if (simd) {
+      save(affine ? [xt, gt] : [xt]);
+      return {
+        value: simd,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const g = (dy as tf.Tensor).dtype === 'float32' ? (dy as tf.Tensor) : tf.cast(dy as tf.Tensor, 'float32');
+          const r = fusedLayerNormBackward(g, saved[0], affine ? saved[1] : null, eps);
+          if (!r) throw new Error('layerNorm: the fused backward kernel is not available (backend changed?)');
+          return affine ? [r.dx, r.dweight as tf.Tensor, r.dbias as tf.Tensor] : [r.dx];
+        },
+      };
+    }
     const out = emptyFloat32Tensor(shape);
     const xv = readFloat32View(xt);
     const gv = affine ? readFloat32View(gt) : null;
