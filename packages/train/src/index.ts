@@ -29,6 +29,7 @@ export type {
 } from './types.js';
 export {
   ReplicaError,
+  balancedRange,
   sliceBatch,
   sliceRange,
   type ExchangeStats,

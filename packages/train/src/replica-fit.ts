@@ -17,7 +17,17 @@ import { Trainer, type ReplicaRole } from './trainer.js';
 import type { FitOptions, History, ReplicaFitOptions } from './types.js';
 
 /** Options a replica cannot receive (functions that shape a step): they must come from setup. */
-const FROM_SETUP = ['loss', 'schedule', 'rngs', 'countSamples', 'slice', 'model', 'optimizer', 'train'] as const;
+const FROM_SETUP = [
+  'loss',
+  'schedule',
+  'rngs',
+  'countSamples',
+  'slice',
+  'sliceCost',
+  'model',
+  'optimizer',
+  'train',
+] as const;
 
 /** Whether this thread may block in `Atomics.wait` (not a page's main thread). */
 function canBlock(): boolean {

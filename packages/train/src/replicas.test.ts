@@ -11,7 +11,15 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getThreads, setupBackend, type Module } from '@wordloom/core';
-import { fit, memoryStorage, ReplicaError, ResumeMismatchError, sliceRange, type History } from './index.js';
+import {
+  balancedRange,
+  fit,
+  memoryStorage,
+  ReplicaError,
+  ResumeMismatchError,
+  sliceRange,
+  type History,
+} from './index.js';
 import { threadsPerReplica } from './replica-fit.js';
 import { sumSlots } from './replicas.js';
 
@@ -67,6 +75,50 @@ describe('sliceRange', () => {
         }
         expect(next).toBe(n);
       }
+  });
+});
+
+describe('balancedRange', () => {
+  it('cuts contiguous slices of about equal cost, covering every row once', () => {
+    const cut = (costs: number[], world: number) =>
+      Array.from({ length: world }, (_, r) => balancedRange(costs, r, world));
+    expect(cut([100, 1, 1, 1, 1], 2)).toEqual([
+      [0, 1],
+      [1, 5],
+    ]);
+    expect(cut([1, 1, 1, 1], 2)).toEqual([
+      [0, 2],
+      [2, 4],
+    ]);
+    // Ragged lengths: 50 + 10 + 10 = 70 against 10 + 10 + 50 = 70.
+    expect(cut([50, 10, 10, 10, 10, 50], 2)).toEqual([
+      [0, 3],
+      [3, 6],
+    ]);
+    expect(cut([10, 10, 10, 10, 10, 10], 3)).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+    ]);
+    // All zero: equal rows; fewer rows than replicas: some slices empty, none overlapping.
+    expect(cut([0, 0, 0, 0, 0], 2)).toEqual([sliceRange(5, 0, 2), sliceRange(5, 1, 2)]);
+    expect(cut([5], 3).flatMap(([a, b]) => (b > a ? [[a, b]] : []))).toEqual([[0, 1]]);
+    for (const costs of [
+      [3, 1, 4, 1, 5, 9, 2, 6],
+      [0, 7, 0, 0, 1],
+      [1e-300, 1e300, 1],
+    ])
+      for (const world of [1, 2, 3, 4]) {
+        const s = cut(costs, world);
+        expect(s[0][0]).toBe(0);
+        expect(s[world - 1][1]).toBe(costs.length);
+        for (let r = 1; r < world; r++) expect(s[r][0]).toBe(s[r - 1][1]);
+        for (const [a, b] of s) expect(b).toBeGreaterThanOrEqual(a);
+      }
+  });
+  it('names a bad cost', () => {
+    expect(() => balancedRange([1, -1], 0, 2)).toThrow(/costs\[1\] = -1/);
+    expect(() => balancedRange([1, NaN], 0, 2)).toThrow(/costs\[1\] = NaN/);
   });
 });
 
@@ -135,6 +187,18 @@ describe('fit with replicas (worker threads)', () => {
     expect(two.h.replicas?.exchanges).toBe(5);
     expect(two.h.replicas?.floatsPerExchange).toBe(3 * 8 + 8 + 8 + 1);
     expect(one.h.replicas).toBeUndefined();
+  });
+
+  it('sliceCost: the replicas cut each batch by cost (the heavy row alone on rank 0) and still train as 1 replica', async () => {
+    const opts = { kind: 'mlp', batchSize: 5, heavyFirstRow: true };
+    const one = await run(1, opts, { maxSteps: 5 });
+    const two = await run(2, opts, { maxSteps: 5 });
+    expect(two.h.steps.map((s) => s.samples)).toEqual(one.h.steps.map((s) => s.samples));
+    two.h.steps.forEach((s, i) => expect(s.loss).toBeCloseTo(one.h.steps[i].loss, 5));
+    two.w.forEach((w, i) => {
+      const d = Math.max(...w.map((x, j) => Math.abs(x - one.w[i][j])));
+      expect(d).toBeLessThan(1e-5);
+    });
   });
 
   it('profile: every replica reports its backend, bytes moved and where its step time went', async () => {

@@ -388,6 +388,36 @@ export function sliceRange(rows: number, rank: number, world: number): [number, 
   return [Math.floor((rank * rows) / world), Math.floor(((rank + 1) * rows) / world)];
 }
 
+/**
+ * Rows `[start, end)` that replica `rank` of `world` takes when the rows have costs (`costs[i]` ≥ 0, finite): the
+ * batch is cut into contiguous slices at the rows where the running cost comes nearest to `k / world` of the total
+ * (the earlier row on a tie), so each slice costs about the same. Deterministic (float64 sums in row order), so
+ * every replica cuts alike. All costs 0: equal rows ({@link sliceRange}).
+ * @throws if a cost is negative or not finite
+ */
+export function balancedRange(costs: ArrayLike<number>, rank: number, world: number): [number, number] {
+  const rows = costs.length;
+  const prefix = new Float64Array(rows + 1);
+  for (let i = 0; i < rows; i++) {
+    const c = costs[i];
+    if (typeof c !== 'number' || !Number.isFinite(c) || c < 0)
+      throw new Error(`fit: sliceCost gave costs[${i}] = ${String(c)}; costs must be finite numbers >= 0`);
+    prefix[i + 1] = prefix[i] + c;
+  }
+  const total = prefix[rows];
+  if (total === 0) return sliceRange(rows, rank, world);
+  const cut = (k: number): number => {
+    if (k <= 0) return 0;
+    if (k >= world) return rows;
+    const target = (total * k) / world;
+    let i = 0;
+    while (i < rows && prefix[i + 1] < target) i++;
+    // prefix[i] < target <= prefix[i + 1] (or i = rows): the nearer of the two.
+    return i < rows && prefix[i + 1] - target < target - prefix[i] ? i + 1 : i;
+  };
+  return [cut(rank), Math.max(cut(rank), cut(rank + 1))];
+}
+
 function isPlain(x: unknown): x is object {
   return x !== null && typeof x === 'object' && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer);
 }

@@ -42,6 +42,7 @@ import {
   deserializeTensor,
   GradExchange,
   serializeTensor,
+  balancedRange,
   sliceBatch,
   sliceRange,
   tensorsIn,
@@ -277,6 +278,8 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     this.role = role !== undefined && role.world > 1 ? role : undefined;
     if (opts.slice !== undefined && typeof opts.slice !== 'function')
       throw new Error(`${fn}: slice must be a function (batch, start, end) => batch`);
+    if (opts.sliceCost !== undefined && typeof opts.sliceCost !== 'function')
+      throw new Error(`${fn}: sliceCost must be a function batch => one cost per row`);
     this.carry = this.carryStore;
     this.vars = [...optimizer.params.values()];
     if (this.vars.length === 0) throw new Error(`${fn}: the optimizer has no parameters`);
@@ -615,7 +618,7 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
       const batch = batches[i];
       const rows = this.countSamples(batch);
       samples += rows;
-      const [a, e] = sliceRange(rows, role.rank, role.world);
+      const [a, e] = this.o.sliceCost ? this.balanced(batch, rows, role) : sliceRange(rows, role.rank, role.world);
       if (a >= e) continue;
       const part = this.o.slice ? this.o.slice(batch, a, e) : sliceBatch(batch, a, e, rows);
       prof?.lap('slice');
@@ -671,6 +674,16 @@ export class Trainer<M extends Module = Module, B = unknown, EB = B> {
     });
     prof?.lap('unpack');
     return { grads, loss: r.loss, samples };
+  }
+
+  /** This replica's rows of `batch` by `sliceCost` (contiguous slices of about equal cost). */
+  private balanced(batch: B, rows: number, role: ReplicaRole): [number, number] {
+    const costs = this.o.sliceCost!(batch);
+    if (costs === null || typeof costs !== 'object' || costs.length !== rows)
+      throw new Error(
+        `fit: sliceCost returned ${costs === null || typeof costs !== 'object' ? String(costs) : `${costs.length} costs`} for a batch of ${rows} rows; expected one cost per row`,
+      );
+    return balancedRange(costs, role.rank, role.world);
   }
 
   /** Rank 0 at the start of `fit`: hands its state (and, after a resume, each replica's own) to the replicas. */

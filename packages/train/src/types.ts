@@ -181,6 +181,14 @@ export interface FitOptions<M extends Module = Module, B = unknown, EB = B> {
    * array whose first dimension is the batch's example count (`countSamples`) cut to those rows, at any depth
    */
   slice?: (batch: B, start: number, end: number) => B;
+  /**
+   * With replicas: the cost of each row of a batch (e.g. its token count, for sequences of ragged lengths), to cut
+   * the batch into contiguous slices of about equal cost (`balancedRange`) instead of equal rows. Each replica's
+   * gradient is still weighted by its share of the rows, so a loss that is a mean over the rows still gives one
+   * replica's gradient on the whole batch. Costs are finite and ≥ 0, one per row (`countSamples`).
+   * @default none: equal rows (`sliceRange`)
+   */
+  sliceCost?: (batch: B) => ArrayLike<number>;
 }
 
 /** What a replica's setup module's `setup` function is given. */

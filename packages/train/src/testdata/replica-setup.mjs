@@ -56,7 +56,7 @@ function failCheck(options, rank, ctx) {
   if (f && f.rank === rank && ctx.step === f.step) throw new Error(`boom at step ${ctx.step}`);
 }
 
-export function setup({ rank, options }) {
+export function setup({ rank, world, options }) {
   manualSeed(12 + rank);
   if (options.setupFails === rank) throw new TypeError(`no data for replica ${rank}`);
   if (options.kind === 'lstm') {
@@ -98,12 +98,18 @@ export function setup({ rank, options }) {
     seed: 7,
     collate,
   });
+  // options.heavyFirstRow: sliceCost makes each batch's first row cost as much as 100 others, so with 2 replicas
+  // rank 0 takes that row alone (equal rows would give it 2 of 5); the loss checks the rows it was given.
+  const heavy = options.heavyFirstRow === true;
   return {
     model,
     optimizer,
     train,
+    ...(heavy ? { sliceCost: (b) => Float64Array.from({ length: b.x.shape[0] }, (_, i) => (i === 0 ? 100 : 1)) } : {}),
     loss: (m, b, ctx) => {
       failCheck(options, rank, ctx);
+      if (heavy && world === 2 && rank === 0 && b.x.shape[0] !== 1)
+        throw new Error(`rank 0 was given ${b.x.shape[0]} rows, expected the heavy row alone`);
       return mseLoss(m.forward(b.x), b.y);
     },
   };
