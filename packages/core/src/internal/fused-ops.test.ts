@@ -160,7 +160,7 @@ describe('fused wasm kernels', () => {
     tf.dispose([x, w, g]);
   });
 
-  it('Identity (tf.clone, saved tensors) shares the buffer and frees it with the last reference', () => {
+  it('Identity (tf.clone, saved tensors) and a same-dtype Cast share the buffer and free it with the last reference', () => {
     const be = tf.backend() as unknown as { numDataIds(): number };
     const ids = be.numDataIds();
     const tensors = tf.memory().numTensors;
@@ -173,12 +173,25 @@ describe('fused wasm kernels', () => {
     c.dispose();
     expect(be.numDataIds()).toBe(ids);
     expect(tf.memory().numTensors).toBe(tensors);
+    // a cast to the same dtype shares too; to another dtype converts
+    const y0 = tf.tensor1d([1.5, -2.5]);
+    const same = tf.cast(y0, 'float32');
+    const other = tf.cast(y0, 'int32');
+    expect(same.dataId).toBe(y0.dataId);
+    expect(other.dataId).not.toBe(y0.dataId);
+    expect(Array.from(other.dataSync())).toEqual([1, -2]);
+    y0.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5]);
+    tf.dispose([same, other]);
+    expect(be.numDataIds()).toBe(ids);
     // off: tfjs's copy again
     unfused(() => {
       const y = tf.tensor1d([4, 5]);
       const d = tf.clone(y);
       expect(d.dataId).not.toBe(y.dataId);
-      tf.dispose([y, d]);
+      const e = tf.cast(y, 'float32');
+      expect(e.dataId).not.toBe(y.dataId);
+      tf.dispose([y, d, e]);
     });
   });
 

@@ -14,7 +14,8 @@
  *   input's buffer with one more reference, as tfjs-backend-cpu's Identity does, instead of
  *   copying it. Sound because tfjs never writes into an existing tensor's memory (a Variable's
  *   `assign` takes a new buffer); our own in-place writers only write tensors they just made
- *   (see heap-view.ts).
+ *   (see heap-view.ts). A **Cast** to the dtype a tensor already has (tfjs's ReLU gradient makes one per
+ *   call) shares the same way; other casts stay on tfjs's kernel.
  * - **Dropout** ({@link fusedDropout}): the mask's draws and the product in one pass over the heap,
  *   the same sfc32 draws as `Dropout`'s JS loop; the backward pass draws them again from the saved
  *   generator state (no mask tensor is kept).
@@ -141,6 +142,7 @@ export function planTranspose(shape: readonly number[], perm: readonly number[])
 
 let originalTranspose: tf.KernelConfig | undefined;
 let originalIdentity: tf.KernelConfig | undefined;
+let originalCast: tf.KernelConfig | undefined;
 
 /** How many transposes ran in `fused-ops.wat` (tests check the path taken). */
 export const fusedTransposes = { count: 0 };
@@ -178,17 +180,35 @@ const identityKernelFunc: tf.KernelFunc = (args) => {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
 
+/** Cast to the dtype the tensor already has (relu's gradient does one per call): shared like Identity. */
+const castKernelFunc: tf.KernelFunc = (args) => {
+  const x = (args.inputs as { x: tf.TensorInfo }).x;
+  const dtype = (args.attrs as { dtype: tf.DataType }).dtype;
+  const be = args.backend as unknown as WasmBackendInternals;
+  if (x.dtype !== dtype || x.dtype === 'string' || typeof be.incRef !== 'function' || !be.dataIdMap?.get(x.dataId)) {
+    return originalCast!.kernelFunc(args);
+  }
+  be.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
+
 let enabled = true;
 
 /**
- * Wraps tfjs-backend-wasm's Transpose and Identity kernels (once; the wasm backend must be
+ * Wraps tfjs-backend-wasm's Transpose, Identity and Cast kernels (once; the wasm backend must be
  * imported) unless switched off by {@link setFusedKernels}. Returns whether the wrappers are in place.
  */
 export function installFusedKernels(): boolean {
   if (!enabled) return false;
   const t = tf.getKernel(tf.Transpose, 'wasm');
   const i = tf.getKernel(tf.Identity, 'wasm');
-  if (!t || !i) return false;
+  const c = tf.getKernel(tf.Cast, 'wasm');
+  if (!t || !i || !c) return false;
+  if (c.kernelFunc !== castKernelFunc) {
+    originalCast = c;
+    tf.unregisterKernel(tf.Cast, 'wasm');
+    tf.registerKernel({ ...c, kernelFunc: castKernelFunc });
+  }
   if (t.kernelFunc !== transposeKernelFunc) {
     originalTranspose = t;
     tf.unregisterKernel(tf.Transpose, 'wasm');
@@ -203,8 +223,8 @@ export function installFusedKernels(): boolean {
 }
 
 /**
- * Turns the wasm backend's fused kernels (transpose, buffer-sharing identity, dropout) on or off —
- * off restores tfjs's own kernels and `Dropout`'s JS mask (for comparisons in tests and
+ * Turns the wasm backend's fused kernels (transpose, buffer-sharing identity and same-dtype cast,
+ * dropout, LayerNorm, softmax backward) on or off — off restores tfjs's own kernels and `Dropout`'s JS mask (for comparisons in tests and
  * benchmarks). Returns the previous setting. @default on
  */
 export function setFusedKernels(on: boolean): boolean {
@@ -216,6 +236,7 @@ export function setFusedKernels(on: boolean): boolean {
     for (const [name, orig, ours] of [
       [tf.Transpose, originalTranspose, transposeKernelFunc],
       [tf.Identity, originalIdentity, identityKernelFunc],
+      [tf.Cast, originalCast, castKernelFunc],
     ] as const) {
       if (orig && tf.getKernel(name, 'wasm')?.kernelFunc === ours) {
         tf.unregisterKernel(name, 'wasm');
