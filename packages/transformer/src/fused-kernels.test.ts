@@ -23,18 +23,20 @@ describe('an encoder layer on wasm with core fused kernels on and off', () => {
     const pad = paddingMask([8, 5, 3], { maxLen: 8 });
     const params = [...layer.namedParameters().values()] as tf.Variable[];
     const rng = layer.rngStates();
-    const run = (on: boolean): Float32Array[] => {
-      const prev = setFusedKernels(on);
+    // on: forward and backward with the kernels; 'forward only': switched off between the two
+    const run = (on: boolean | 'forward only'): Float32Array[] => {
+      const prev = setFusedKernels(on !== false);
       try {
         layer.loadRngStates(rng); // the same dropout masks both ways
         const before = tf.memory().numTensors;
-        const { value, grads } = tf.variableGrads(
-          () => tf.sum(tf.square(layer.forward(x, { srcKeyPaddingMask: pad }).output)) as tf.Scalar,
-          params,
-        );
+        const { value, grads } = tf.variableGrads(() => {
+          const loss = tf.sum(tf.square(layer.forward(x, { srcKeyPaddingMask: pad }).output)) as tf.Scalar;
+          if (on === 'forward only') setFusedKernels(false);
+          return loss;
+        }, params);
         const out = [value, ...params.map((p) => grads[p.name])].map((t) => t.dataSync().slice() as Float32Array);
         tf.dispose([value, ...Object.values(grads)]);
-        expect(tf.memory().numTensors, `tensors after a step (kernels ${on ? 'on' : 'off'})`).toBe(before);
+        expect(tf.memory().numTensors, `tensors after a step (kernels ${String(on)})`).toBe(before);
         return out;
       } finally {
         setFusedKernels(prev);
@@ -44,9 +46,15 @@ describe('an encoder layer on wasm with core fused kernels on and off', () => {
     // different dropout masks put them ≥ 1e-5 apart
     const off = run(false);
     const on = run(true);
-    on.forEach((g, i) =>
-      expectClose(g, off[i], { atol: 3e-6, rtol: 1e-4, name: i === 0 ? 'loss' : params[i - 1].name }),
-    );
+    const mixed = run('forward only');
+    for (const [got, how] of [
+      [on, 'on'],
+      [mixed, 'on in the forward only'],
+    ] as const) {
+      got.forEach((g, i) =>
+        expectClose(g, off[i], { atol: 3e-6, rtol: 1e-4, name: `${how}: ${i === 0 ? 'loss' : params[i - 1].name}` }),
+      );
+    }
     tf.dispose([x, pad]);
     layer.dispose();
   });

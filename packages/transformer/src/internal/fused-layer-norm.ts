@@ -146,8 +146,20 @@ export function layerNorm(norm: LayerNorm, x: tf.Tensor): tf.Tensor {
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
           const g = (dy as tf.Tensor).dtype === 'float32' ? (dy as tf.Tensor) : tf.cast(dy as tf.Tensor, 'float32');
           const r = fusedLayerNormBackward(g, saved[0], affine ? saved[1] : null, eps);
-          if (!r) throw new Error('layerNorm: the fused backward kernel is not available (backend changed?)');
-          return affine ? [r.dx, r.dweight as tf.Tensor, r.dbias as tf.Tensor] : [r.dx];
+          if (r) return affine ? [r.dx, r.dweight as tf.Tensor, r.dbias as tf.Tensor] : [r.dx];
+          // the kernels were switched off (or the backend changed) since the forward: JS loops
+          const xs = readFloat32View(saved[0]);
+          const mean = new Float64Array(rows);
+          const rstd = new Float64Array(rows);
+          layerNormRows(xs, rows, d, null, null, eps, new Float32Array(rows * d), mean, rstd);
+          const dxa = new Float32Array(rows * d);
+          const dg = affine ? new Float64Array(d) : null;
+          const db = affine ? new Float64Array(d) : null;
+          const gs = affine ? readFloat32View(saved[1]).slice() : null; // read before the next view
+          layerNormRowsBackward(readFloat32View(g), readFloat32View(saved[0]), rows, d, gs, mean, rstd, dxa, dg, db);
+          const grads = [tf.tensor(dxa, shape, 'float32')];
+          if (dg && db) grads.push(tf.tensor1d(Float32Array.from(dg)), tf.tensor1d(Float32Array.from(db)));
+          return grads;
         },
       };
     }
