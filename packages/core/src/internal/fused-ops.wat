@@ -33,13 +33,14 @@
   ;; tfjs-backend-wasm's Transpose moves one element at a time in output order, so a 2-D
   ;; transpose reads with a stride of a whole row: ≈ 20 ns per element for [4096, 256] (measured
   ;; in the encoder step's profile). Here I = 1 runs in 4 × 4 tiles (four v128 loads, eight
-  ;; shuffles, four v128 stores) and I > 1 copies runs of I elements (memory.copy).
+  ;; shuffles, four v128 stores) and I > 1 copies runs of I elements (v128 moves when I is a multiple
+  ;; of 4, else memory.copy).
   (func (export "transpose")
     (param $src i32) (param $dst i32) (param $A i32) (param $R i32) (param $C i32) (param $I i32)
     (local $a i32) (local $r i32) (local $c i32) (local $run i32)
     (local $sA i32) (local $dA i32) (local $R4 i32) (local $C4 i32)
     (local $ldS i32) (local $ldD i32)
-    (local $p i32) (local $q i32) (local $rr i32) (local $rEnd i32)
+    (local $p i32) (local $q i32) (local $rr i32) (local $rEnd i32) (local $k i32)
     (if (i32.gt_u (local.get $I) (i32.const 1))
       (then
         (local.set $run (i32.shl (local.get $I) (i32.const 2)))
@@ -62,7 +63,18 @@
                 (block $cDone
                   (loop $cLoop
                     (br_if $cDone (i32.ge_u (local.get $c) (local.get $C)))
-                    (memory.copy (local.get $q) (local.get $p) (local.get $run))
+                    (if (i32.and (local.get $I) (i32.const 3))
+                      (then (memory.copy (local.get $q) (local.get $p) (local.get $run)))
+                      (else
+                        ;; whole v128s: V8's memory.copy calls out to the runtime, slow for runs this short
+                        (local.set $k (i32.const 0))
+                        (block $vDone
+                          (loop $vLoop
+                            (br_if $vDone (i32.ge_u (local.get $k) (local.get $run)))
+                            (v128.store (i32.add (local.get $q) (local.get $k))
+                              (v128.load (i32.add (local.get $p) (local.get $k))))
+                            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                            (br $vLoop)))))
                     (local.set $p (i32.add (local.get $p) (local.get $run)))
                     (local.set $q (i32.add (local.get $q) (local.get $ldD)))
                     (local.set $c (i32.add (local.get $c) (i32.const 1)))
