@@ -22,6 +22,7 @@ import {
   makeLayout,
   pack,
   reverseWithinLengths,
+  sliceRows,
   toSorted,
   unpack,
   type PackedLayout,
@@ -325,7 +326,14 @@ export abstract class RecurrentBase extends Module {
     const sideBySide = G > 1 && fusedGatesSideBySide(H);
     const xs = sideBySide ? [linear(x, wih)] : Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
     const ws = sideBySide ? [whh] : Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
-    const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => tf.split(out, parts, 0) as tf.Tensor2D[];
+    // the op's rows [outputs; final h; (final c)] as separate tensors (sliceRows: no whole-input copy per part)
+    const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => {
+      let at = 0;
+      return parts.map((n) => {
+        at += n;
+        return sliceRows(out as tf.Tensor2D, at - n, n);
+      });
+    };
     if (this.mode === 'LSTM') {
       const [y, h, c] = split(lstmSequence(layout, xs, ws, bias, h0, c0 as tf.Tensor2D), [N, B, B]);
       return { y, h, c };

@@ -17,7 +17,7 @@ import {
 } from './kernels.js';
 import { fusedCalls } from './fused-lstm.js';
 import { GRU, LSTM } from '../recurrent.js';
-import { makeLayout, pack, reverseWithinLengths, toSorted, unpack, fromSorted } from './packing.js';
+import { makeLayout, pack, reverseWithinLengths, sliceRows, toSorted, unpack, fromSorted } from './packing.js';
 
 const rng = new Rng(7);
 const rand = (shape: number[], scale = 0.5): tf.Tensor =>
@@ -58,6 +58,42 @@ describe('packing', () => {
       [s],
     );
   });
+  it.each(['cpu', 'wasm'] as const)(
+    'sliceRows on %s: the rows and their gradient as tf.slice gives them; no leaks; bad ranges named',
+    async (be) => {
+      await setupBackend({ prefer: [be] });
+      expect(tf.getBackend()).toBe(be);
+      const x = rand([9, 5]);
+      const R = rand([9, 5]);
+      const parts = [
+        [0, 6],
+        [6, 2],
+        [8, 1],
+      ];
+      const loss = (cut: (t: tf.Tensor2D, a: number, n: number) => tf.Tensor) => (t: tf.Tensor) =>
+        tf.addN(
+          parts.map(([a, n], k) =>
+            tf.mul(tf.sum(tf.mul(cut(t as tf.Tensor2D, a, n), tf.slice(R, [a, 0], [n, 5]))), k + 1),
+          ),
+        );
+      const ref = tf.grad(loss((t, a, n) => tf.slice(t, [a, 0], [n, 5])))(x);
+      const got = tf.grad(loss(sliceRows))(x);
+      expectClose(got, ref, { rtol: 0, atol: 0, name: 'gradient' });
+      parts.forEach(([a, n]) =>
+        expectClose(sliceRows(x as tf.Tensor2D, a, n), tf.slice(x, [a, 0], [n, 5]), {
+          rtol: 0,
+          atol: 0,
+          name: `rows ${a}`,
+        }),
+      );
+      const before = tf.memory().numTensors;
+      tf.dispose(tf.grad(loss(sliceRows))(x));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => sliceRows(x as tf.Tensor2D, 8, 2)).toThrow(/sliceRows: rows 8 … 9 are outside x \[9, 5\]/);
+      tf.dispose([x, R, ref, got]);
+      await setupBackend({ prefer: ['cpu'] });
+    },
+  );
   it('unpack puts zeros at padded steps', () => {
     const y = tf.ones([N, 1]);
     const out = unpack(y as tf.Tensor2D, layout).dataSync();

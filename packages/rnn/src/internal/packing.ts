@@ -167,3 +167,48 @@ export function toSorted(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
 export function fromSorted(x: tf.Tensor2D, layout: PackedLayout): tf.Tensor2D {
   return gatherRows(x, layout.inverse, layout.order, false, false);
 }
+
+/**
+ * Rows start … start + count − 1 of x [R, F], with a gradient (dy into those rows of zeros). On wasm
+ * the rows go from x's heap bytes straight into the result's, and the gradient is written likewise:
+ * tfjs-backend-wasm's `slice` (under `tf.split`) first copies ALL of x into a fresh array for each
+ * part — for the recurrent ops' [N + 2B, H] results that was ~3 % of the bench's training step
+ * (profile, Dec 2026). Elsewhere `tf.slice` / `tf.pad`.
+ */
+export function sliceRows(x: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
+  const [R, F] = x.shape;
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= R)) {
+    throw new Error(`sliceRows: rows ${start} … ${start + count - 1} are outside x [${R}, ${F}]`);
+  }
+  const op = customOp(([xs]) => ({
+    value: copyRowRange(xs, start, count, count, 0),
+    gradFunc: (dy: tf.Tensor) => [copyRowRange(dy, 0, count, R, start)],
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/** A new [rows, F] tensor: zeros, with src's rows from..from+count−1 at rows at..at+count−1. */
+function copyRowRange(src: tf.Tensor, from: number, count: number, rows: number, at: number): tf.Tensor {
+  const F = src.shape[1]!;
+  if (tf.getBackend() === 'wasm' && src.dtype === 'float32') {
+    const out = emptyFloat32Tensor([rows, F]); // allocate first: it may grow the heap
+    const dst = out ? wasmFloat32View(out) : null;
+    const s = out ? wasmFloat32View(src) : null;
+    if (out && dst && s) {
+      dst.fill(0, 0, at * F);
+      dst.set(s.subarray(from * F, (from + count) * F), at * F);
+      dst.fill(0, (at + count) * F);
+      return out;
+    }
+    out?.dispose();
+  }
+  return tf.tidy(() => {
+    const part = from === 0 && count === src.shape[0] ? src.clone() : tf.slice(src, [from, 0], [count, F]);
+    return at === 0 && count === rows
+      ? part
+      : tf.pad(part, [
+          [at, rows - at - count],
+          [0, 0],
+        ]);
+  });
+}
