@@ -10,6 +10,7 @@ import { gradConfigs } from './internal/tfjs-gradients.js';
 import { extraGradConfigs } from './internal/extra-gradients.js';
 import { wasmUnsortedSegmentSumConfig } from './internal/segment-sum-kernel.js';
 import { installPooledMatMul } from './internal/pool-matmul.js';
+import { installFusedKernels } from './internal/fused-ops.js';
 import { setThreads } from './internal/pool.js';
 
 /** A backend name `setupBackend` knows how to load. */
@@ -123,15 +124,21 @@ export function registerGradients(): void {
 }
 
 /**
- * Registers our kernels for what a backend lacks (today: UnsortedSegmentSum on wasm), and wraps
+ * Registers our kernels for what a backend lacks (today: UnsortedSegmentSum on wasm), wraps
  * wasm's BatchMatMul so that large products use the intra-op pool's threads when it has any
- * (internal/pool-matmul.ts; with threads off the wrapper calls tfjs's kernel, as before).
+ * (internal/pool-matmul.ts; with threads off the wrapper calls tfjs's kernel, as before), and
+ * installs the fused wasm kernels (internal/fused-ops.ts: Transpose, buffer-sharing Identity and
+ * same-dtype Cast), so that they serve every op from the start rather than only after the first
+ * `customGrad` or `Dropout` call. Not when switched off with `setFusedKernels(false)`; a no-op
+ * while `@tensorflow/tfjs-backend-wasm` is not imported (no wasm kernels to wrap yet).
  */
 function registerMissingKernels(name: string): void {
-  if (name === 'wasm' && tf.getKernel(tf.UnsortedSegmentSum, 'wasm') == null) {
+  if (name !== 'wasm') return;
+  if (tf.getKernel(tf.UnsortedSegmentSum, 'wasm') == null) {
     tf.registerKernel(wasmUnsortedSegmentSumConfig);
   }
-  if (name === 'wasm') installPooledMatMul();
+  installPooledMatMul();
+  installFusedKernels();
 }
 
 // On import of @wordloom/core (package.json lists this file under `sideEffects`): a layer can
