@@ -20,8 +20,11 @@
  *   the same sfc32 draws as `Dropout`'s JS loop; the backward pass draws them again from the saved
  *   generator state (no mask tensor is kept).
  *
- * The wrappers are installed by {@link installFusedKernels} (idempotent; `customGrad` and
- * `Dropout` call it on the wasm backend) and removed by `setFusedKernels(false)`.
+ * The wrappers are installed by {@link installFusedKernels} (idempotent): by `setupBackend` (and on
+ * import of `@wordloom/core` when `@tensorflow/tfjs-backend-wasm` was imported first), and, for a
+ * program that switched to wasm itself, by the first `customGrad` op or `Dropout` call; removed by
+ * `setFusedKernels(false)`. The kernels are instantiated on the backend's `WebAssembly.Memory` as
+ * heap-view.ts's `wasmBackendMemory()` gives it.
  *
  * Reference: tfjs-backend-wasm 4.22 `BackendWasm` (`dataIdMap`, `makeOutput`, `incRef`) and its
  * Transpose / Identity kernels; tfjs-backend-cpu's Identity (`incRef`, shared `dataId`).
@@ -30,6 +33,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../rng.js';
 import { FUSED_OPS_WASM_BASE64 } from './fused-ops-wasm.js';
+import { wasmBackendMemory } from './heap-view.js';
 
 interface FusedExports {
   transpose: (src: number, dst: number, A: number, R: number, C: number, I: number) => void;
@@ -57,9 +61,14 @@ interface FusedExports {
 /** What tfjs-backend-wasm keeps of a tensor (internal API, checked at every use). */
 interface WasmBackendInternals {
   dataIdMap?: { get(id: object): { memoryOffset?: number | null; dtype?: string } | undefined };
-  wasm?: { asm?: { memory?: unknown }; HEAPU8?: Uint8Array };
   makeOutput?: (shape: number[], dtype: tf.DataType) => tf.TensorInfo;
   incRef?: (dataId: object) => void;
+}
+
+/** The kernels, and the memory they (and the backend's tensors) live in. */
+interface Kernels {
+  ex: FusedExports;
+  memory: WebAssembly.Memory;
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -72,10 +81,18 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 let compiled: WebAssembly.Module | null | undefined;
 const onMemory = new WeakMap<WebAssembly.Memory, FusedExports | null>();
 
-/** The kernels instantiated on the backend's memory, or null (no WebAssembly SIMD, internals not as expected). */
-function kernelsOf(be: WasmBackendInternals): FusedExports | null {
-  const memory = be.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || typeof be.makeOutput !== 'function' || !be.dataIdMap) return null;
+/**
+ * The kernels instantiated on the wasm backend's memory (heap-view.ts's `wasmBackendMemory`, the one
+ * home of that read), or null (not on wasm, no WebAssembly SIMD, internals not as expected).
+ */
+function kernelsOf(be: WasmBackendInternals): Kernels | null {
+  const memory = wasmBackendMemory();
+  if (memory === null || typeof be.makeOutput !== 'function' || !be.dataIdMap) return null;
+  const ex = instanceOn(memory);
+  return ex ? { ex, memory } : null;
+}
+
+function instanceOn(memory: WebAssembly.Memory): FusedExports | null {
   let ex = onMemory.get(memory);
   if (ex !== undefined) return ex;
   ex = null;
@@ -156,16 +173,16 @@ const transposeKernelFunc: tf.KernelFunc = (args) => {
   }
   const plan = planTranspose(x.shape, perm);
   const be = args.backend as unknown as WasmBackendInternals;
-  const ex = plan ? kernelsOf(be) : null;
-  const src = ex ? offsetOf(be, x) : null;
-  if (!plan || !ex || src === null) return orig.kernelFunc(args);
+  const k = plan ? kernelsOf(be) : null;
+  const src = k ? offsetOf(be, x) : null;
+  if (!plan || !k || src === null) return orig.kernelFunc(args);
   const info = be.makeOutput!(
     perm.map((p) => x.shape[p]),
     x.dtype,
   );
   const dst = offsetOf(be, info);
   if (dst === null) throw new Error('Transpose (fused): the wasm backend gave an output without heap memory');
-  ex.transpose(src, dst, plan.A, plan.R, plan.C, plan.I);
+  k.ex.transpose(src, dst, plan.A, plan.R, plan.C, plan.I);
   fusedTransposes.count++;
   return info;
 };
@@ -267,7 +284,7 @@ export const fusedDropouts = { count: 0 };
 export function fusedDropout(x: tf.Tensor, rng: Rng, keep: number): tf.Tensor | null {
   if (!enabled || x.dtype !== 'float32' || tf.getBackend() !== 'wasm' || x.size === 0) return null;
   const be = tf.backend() as unknown as WasmBackendInternals;
-  const ex = kernelsOf(be);
+  const ex = kernelsOf(be)?.ex;
   if (!ex || offsetOf(be, x) === null) return null;
   // the draw u is kept when u < keep · 2^32, i.e. u < ⌈keep · 2^32⌉ (an unsigned 32-bit threshold
   // unless keep is within 2^-32 of 1: then the JS mask)
@@ -311,12 +328,12 @@ export function fusedDropout(x: tf.Tensor, rng: Rng, keep: number): tf.Tensor | 
 }
 
 /** The wasm backend and its kernels when every tensor is float32 in its heap; else null. */
-function heapKernels(...ts: tf.Tensor[]): { be: WasmBackendInternals; ex: FusedExports } | null {
+function heapKernels(...ts: tf.Tensor[]): (Kernels & { be: WasmBackendInternals }) | null {
   if (!enabled || tf.getBackend() !== 'wasm') return null;
   const be = tf.backend() as unknown as WasmBackendInternals;
-  const ex = kernelsOf(be);
-  if (!ex || ts.some((t) => t.dtype !== 'float32' || offsetOf(be, t) === null)) return null;
-  return { be, ex };
+  const k = kernelsOf(be);
+  if (!k || ts.some((t) => t.dtype !== 'float32' || offsetOf(be, t) === null)) return null;
+  return { be, ...k };
 }
 
 function output(be: WasmBackendInternals, shape: number[]): { t: tf.Tensor; at: number } {
@@ -375,12 +392,8 @@ export function fusedLayerNormBackward(
     tf.dispose([dx, scratch.t]);
     return null;
   }
-  const heap = k.be.wasm?.HEAPU8;
-  if (scratch && heap) new Float64Array(heap.buffer, scratch.at, 2 * d).fill(0);
-  else if (scratch) {
-    tf.dispose([dx, scratch.t]);
-    return null;
-  }
+  // the memory's buffer now (allocating may have grown the heap, which replaces the buffer)
+  if (scratch) new Float64Array(k.memory.buffer, scratch.at, 2 * d).fill(0);
   const g = weight ? offsetOf(k.be, weight)! : 0;
   const sa = scratch ? scratch.at : 0;
   k.ex.layerNormBackward(
@@ -396,7 +409,7 @@ export function fusedLayerNormBackward(
     weight ? 1 : 0,
   );
   if (!scratch) return { dx, dweight: null, dbias: null };
-  const sums = new Float64Array(k.be.wasm!.HEAPU8!.buffer, scratch.at, 2 * d); // after the call: the heap may have grown
+  const sums = new Float64Array(k.memory.buffer, scratch.at, 2 * d);
   const dweight = tf.tensor1d(Float32Array.from(sums.subarray(0, d)));
   const dbias = tf.tensor1d(Float32Array.from(sums.subarray(d)));
   scratch.t.dispose();
