@@ -27,27 +27,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { setupBackend, setThreads, startThreads, getThreads, setFusedKernels, Rng } from '@wordloom/core';
-import { adam, Optimizer } from '@wordloom/optim';
 import { setFusedMaskedSoftmax } from '@wordloom/attention';
-import { setFusedLayerNorm, TransformerEncoder, TransformerLM } from '@wordloom/transformer';
+import { setFusedLayerNorm, TransformerLM } from '@wordloom/transformer';
 import { torchEnv } from '../torch-env.mjs';
-
-function encoderConfig(quick) {
-  return quick ? { B: 4, T: 32, d: 64, H: 4, FF: 256, L: 2 } : { B: 32, T: 128, d: 256, H: 4, FF: 1024, L: 4 };
-}
-
-/** Matmul FLOPs of one training step (forward ×3: backward costs two matmuls per forward matmul). */
-function encoderFlops({ B, T, d, FF, L }) {
-  const N = B * T;
-  const proj = 2 * N * (d * 3 * d + d * d + 2 * d * FF); // in_proj, out_proj, linear1, linear2
-  const attn = 2 * 2 * B * T * T * d; // QKᵀ and AV over all heads
-  return 3 * L * (proj + attn);
-}
-
-function lengthsFor(B, T, seed) {
-  const rng = new Rng(seed);
-  return Array.from({ length: B }, () => T / 2 + rng.int(T / 2 + 1));
-}
+import { encoderConfig, encoderFlops, encoderTraining, lengthsFor } from './transformer/encoder-model.mjs';
 
 const TORCH_SCRIPT = String.raw`
 import json, os, sys, time
@@ -143,21 +126,7 @@ const encoderTrain = {
       `backend ${backend}, pool threads ${ready} of ${getThreads()}; config ${JSON.stringify(cfg)}; ${(flops / 1e9).toFixed(1)} GFLOP per step (matmuls)`,
     );
     const lengths = lengthsFor(cfg.B, cfg.T, 1);
-    const enc = new TransformerEncoder({
-      dModel: cfg.d,
-      nhead: cfg.H,
-      dimFeedforward: cfg.FF,
-      numLayers: cfg.L,
-      dropout: 0.1,
-      seed: 0,
-    });
-    enc.train();
-    const opt = new Optimizer(enc, adam({ lr: 1e-4 }));
-    const x = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 1);
-    const y = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 2);
-    const pad = tf.tidy(() =>
-      tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'),
-    );
+    const { enc, opt, x, y, pad } = encoderTraining(cfg, lengths);
     return { cfg, flops, lengths, enc, opt, x, y, pad, layersPeer: null };
   },
   async ours(s) {

@@ -8,9 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend, startThreads, Rng } from '@wordloom/core';
-import { adam, Optimizer } from '@wordloom/optim';
-import { TransformerEncoder } from '@wordloom/transformer';
+import { setupBackend, startThreads } from '@wordloom/core';
+import { encoderConfig, encoderTraining, lengthsFor } from './encoder-model.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -22,28 +21,10 @@ const { values } = parseArgs({
   },
 });
 
-const cfg = values.quick
-  ? { B: 4, T: 32, d: 64, H: 4, FF: 256, L: 2 }
-  : { B: 32, T: 128, d: 256, H: 4, FF: 1024, L: 4 };
+const cfg = encoderConfig(values.quick);
 const { backend } = await setupBackend({ prefer: [values.backend] });
 const threads = backend === 'wasm' ? await startThreads() : 1;
-const rng = new Rng(1);
-const lengths = Array.from({ length: cfg.B }, () => cfg.T / 2 + rng.int(cfg.T / 2 + 1));
-const enc = new TransformerEncoder({
-  dModel: cfg.d,
-  nhead: cfg.H,
-  dimFeedforward: cfg.FF,
-  numLayers: cfg.L,
-  dropout: 0.1,
-  seed: 0,
-});
-enc.train();
-const opt = new Optimizer(enc, adam({ lr: 1e-4 }));
-const x = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 1);
-const y = tf.randomNormal([cfg.B, cfg.T, cfg.d], 0, 1, 'float32', 2);
-const pad = tf.tidy(() =>
-  tf.cast(tf.greaterEqual(tf.reshape(tf.range(0, cfg.T), [1, cfg.T]), tf.tensor2d(lengths, [cfg.B, 1])), 'float32'),
-);
+const { enc, opt, x, y, pad } = encoderTraining(cfg, lengthsFor(cfg.B, cfg.T, 1));
 let lastLoss = NaN;
 const step = () => {
   lastLoss = opt.minimize(() =>
