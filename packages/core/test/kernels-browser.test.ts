@@ -55,6 +55,7 @@ import { simdProducts } from './node_modules/@wordloom/core/src/internal/batch-m
 import { fusedDropouts, fusedTransposes } from './node_modules/@wordloom/core/src/internal/fused-ops.ts';
 import { setFusedKernels } from './node_modules/@wordloom/rnn/src/internal/kernels.ts';
 import { fusedCalls } from './node_modules/@wordloom/rnn/src/internal/fused-lstm.ts';
+import { layerNormReference as jsLayerNorm } from './node_modules/@wordloom/core/src/internal/testdata/layer-norm-reference.ts';
 
 const off = new URLSearchParams(location.search).has('off');
 /** max |x − y| / (1 + |y|) of two arrays (Infinity when the lengths differ, NaN through NaN) */
@@ -96,39 +97,6 @@ const jsTranspose = (v, shape, perm) => {
     }
   }
   return out;
-};
-/** LayerNorm over rows of d in float64: y, and dx / dg / db of Σ y·r */
-const jsLayerNorm = (x, g, b, r, d, eps) => {
-  const rows = x.length / d;
-  const y = new Float64Array(x.length);
-  const dx = new Float64Array(x.length);
-  const dg = new Float64Array(d);
-  const db = new Float64Array(d);
-  for (let i = 0; i < rows; i++) {
-    const o = i * d;
-    let m = 0;
-    for (let j = 0; j < d; j++) m += x[o + j] / d;
-    let v = 0;
-    for (let j = 0; j < d; j++) v += (x[o + j] - m) ** 2 / d;
-    const s = 1 / Math.sqrt(v + eps);
-    let s1 = 0;
-    let s2 = 0;
-    for (let j = 0; j < d; j++) {
-      const xh = (x[o + j] - m) * s;
-      y[o + j] = g ? xh * g[j] + b[j] : xh;
-      const gy = g ? r[o + j] * g[j] : r[o + j];
-      s1 += gy / d;
-      s2 += (gy * xh) / d;
-      dg[j] += r[o + j] * xh;
-      db[j] += r[o + j];
-    }
-    for (let j = 0; j < d; j++) {
-      const xh = (x[o + j] - m) * s;
-      const gy = g ? r[o + j] * g[j] : r[o + j];
-      dx[o + j] = s * (gy - s1 - xh * s2);
-    }
-  }
-  return { y, dx, dg, db };
 };
 
 /**

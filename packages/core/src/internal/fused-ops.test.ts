@@ -12,6 +12,7 @@ import {
   planTranspose,
   setFusedKernels,
 } from './fused-ops.js';
+import { layerNormReference } from './testdata/layer-norm-reference.js';
 
 function randomTensor(rng: Rng, shape: number[], dtype: 'float32' | 'int32'): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -236,40 +237,6 @@ describe('fused LayerNorm and softmax-backward kernels (wasm)', () => {
     await setupBackend({ prefer: ['wasm'] });
   });
 
-  /** float64 reference: y, and dx / dg / db of Σ y·r. */
-  function reference(x: Float32Array, g: Float32Array | null, b: Float32Array | null, r: Float32Array, d: number) {
-    const rows = x.length / d;
-    const y = new Float64Array(x.length);
-    const dx = new Float64Array(x.length);
-    const dg = new Float64Array(d);
-    const db = new Float64Array(d);
-    for (let i = 0; i < rows; i++) {
-      const o = i * d;
-      let m = 0;
-      for (let j = 0; j < d; j++) m += x[o + j] / d;
-      let v = 0;
-      for (let j = 0; j < d; j++) v += (x[o + j] - m) ** 2 / d;
-      const s = 1 / Math.sqrt(v + 1e-5);
-      let s1 = 0;
-      let s2 = 0;
-      for (let j = 0; j < d; j++) {
-        const xh = (x[o + j] - m) * s;
-        y[o + j] = g && b ? xh * g[j] + b[j] : xh;
-        const gy = g ? r[o + j] * g[j] : r[o + j];
-        s1 += gy / d;
-        s2 += (gy * xh) / d;
-        dg[j] += r[o + j] * xh;
-        db[j] += r[o + j];
-      }
-      for (let j = 0; j < d; j++) {
-        const xh = (x[o + j] - m) * s;
-        const gy = g ? r[o + j] * g[j] : r[o + j];
-        dx[o + j] = s * (gy - s1 - xh * s2);
-      }
-    }
-    return { y, dx, dg, db };
-  }
-
   it('LayerNorm forward and backward match a float64 computation (affine or not), and leak nothing', async () => {
     const rng = new Rng(8);
     for (const [rows, d] of [
@@ -284,7 +251,7 @@ describe('fused LayerNorm and softmax-backward kernels (wasm)', () => {
             const r = randomTensor(rng, [rows, d], 'float32');
             const g = affine ? randomTensor(rng, [d], 'float32') : null;
             const b = affine ? randomTensor(rng, [d], 'float32') : null;
-            const want = reference(
+            const want = layerNormReference(
               x.dataSync() as Float32Array,
               (g?.dataSync() as Float32Array) ?? null,
               (b?.dataSync() as Float32Array) ?? null,
