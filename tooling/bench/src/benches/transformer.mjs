@@ -130,12 +130,7 @@ const encoderTrain = {
     return { cfg, flops, lengths, enc, opt, x, y, pad, layersPeer: null };
   },
   async ours(s) {
-    const t0 = performance.now();
-    s.opt.minimize(() =>
-      tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
-    );
-    const ms = performance.now() - t0;
-    return { step: ms, gflops: s.flops / ms / 1e6 };
+    return timedStep(s);
   },
   peers: [
     {
@@ -145,14 +140,7 @@ const encoderTrain = {
         return true;
       },
       async run(s) {
-        return withThreads(1, async () => {
-          const t0 = performance.now();
-          s.opt.minimize(() =>
-            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
-          );
-          const ms = performance.now() - t0;
-          return { step: ms, gflops: s.flops / ms / 1e6 };
-        });
+        return withThreads(1, async () => timedStep(s));
       },
     },
     {
@@ -162,14 +150,7 @@ const encoderTrain = {
         return true;
       },
       async run(s) {
-        return withoutFusedOps(() => {
-          const t0 = performance.now();
-          s.opt.minimize(() =>
-            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
-          );
-          const ms = performance.now() - t0;
-          return { step: ms, gflops: s.flops / ms / 1e6 };
-        });
+        return withoutFusedOps(() => timedStep(s));
       },
     },
     {
@@ -182,12 +163,7 @@ const encoderTrain = {
       async run(s) {
         const prev = setFusedKernels(false);
         try {
-          const t0 = performance.now();
-          s.opt.minimize(() =>
-            tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
-          );
-          const ms = performance.now() - t0;
-          return { step: ms, gflops: s.flops / ms / 1e6 };
+          return timedStep(s);
         } finally {
           setFusedKernels(prev);
         }
@@ -424,6 +400,16 @@ const lmGenerate = {
     s.lm.dispose();
   },
 };
+
+/** One timed training step of the encoder bench's model (ours and its same-process variants). */
+function timedStep(s) {
+  const t0 = performance.now();
+  s.opt.minimize(() =>
+    tf.tidy(() => tf.mean(tf.square(tf.sub(s.enc.forward(s.x, { srcKeyPaddingMask: s.pad }).output, s.y)))),
+  );
+  const ms = performance.now() - t0;
+  return { step: ms, gflops: s.flops / ms / 1e6 };
+}
 
 /** Runs `fn` with the fused LayerNorm and masked-softmax ops off (each back to its tfjs ops), then restores them. */
 function withoutFusedOps(fn) {
