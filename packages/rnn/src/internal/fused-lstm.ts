@@ -41,12 +41,13 @@ import { LSTM_SIMD_WASM_BASE64 } from './lstm-simd-wasm.js';
 import type { PackedLayout } from './packing.js';
 
 interface LstmExports {
-  lstmForward: (...ptrsAndSizes: number[]) => void; // x, bias, g, cPrev, h, c, s, n, H, xs
-  lstmBackward: (...ptrsAndSizes: number[]) => void; // s, cPrev, dy, dh, dc, dpre, dx, dcPrev, n, H, xs
-  gruForward: (...ptrsAndSizes: number[]) => void; // x, bias, bhn, g, hPrev, h, s, n, H, xs
-  gruBackward: (...ptrsAndSizes: number[]) => void; // s, hPrev, dy, dhA, dhB, dpre, dx, dhn, dhz, n, H, xs
-  lstmInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, g, ldg, c, h, n, H
-  gruInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, bhn, g, ldg, hPrev, h, n, H
+  lstmForward: (...ptrsAndSizes: number[]) => void; // x, bias, g, cPrev, h, c, s, n, H, xs, xr
+  lstmBackward: (...ptrsAndSizes: number[]) => void; // s, cPrev, dy, dh, dc, dpre, dx, dcPrev, n, H, xs, xr
+  gruForward: (...ptrsAndSizes: number[]) => void; // x, bias, bhn, g, hPrev, h, s, n, H, xs, xr
+  gruBackward: (...ptrsAndSizes: number[]) => void; // s, hPrev, dy, dhA, dhB, dpre, dx, dhn, dhz, n, H, xs, xr
+  lstmInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, g, ldg, c, h, n, H, xr
+  gruInfer: (...ptrsAndSizes: number[]) => void; // x, xs, bias, bhn, g, ldg, hPrev, h, n, H, xr
+  colSums: (...ptrsAndSizes: number[]) => void; // src, ld, rows, cols, acc, dst
 }
 
 let state: { memory: WebAssembly.Memory; ex: LstmExports } | null | undefined;
@@ -85,7 +86,15 @@ export function fusedLstmAvailable(H: number): boolean {
 type T2 = tf.Tensor;
 
 const MATMUL_FNS = ['packA', 'packB', 'bgemmPart', 'unpackC'] as const;
-const CELL_FNS = ['lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'lstmInfer', 'gruInfer'] as const;
+const CELL_FNS = [
+  'lstmForward',
+  'lstmBackward',
+  'gruForward',
+  'gruBackward',
+  'lstmInfer',
+  'gruInfer',
+  'colSums',
+] as const;
 type KernelFns = Record<(typeof MATMUL_FNS)[number] | (typeof CELL_FNS)[number], PoolFunction>;
 
 /**
@@ -325,9 +334,46 @@ function stepOrder(T: number, backward: boolean): number[] {
   return Array.from({ length: T }, (_, i) => (backward ? T - 1 - i : i));
 }
 
-/** h entering each packed row's step [N, H], from h0 [B, H] and the step outputs [N, H] (for dW). */
+/**
+ * Arrays that hold a fused op's saved activations from its forward to its backward (outside the
+ * kernel memory, which the next op reuses), taken from and given back to a small list of spares:
+ * a fresh array per op (8 MB for the GRU's gates at the bench's size) cost more than its copy —
+ * the page faults of new memory (~10 ms per array; the largest copy cost of the GRU step in a
+ * profile, Dec 2026). At most {@link SPARE_ARRAYS} are kept; an op whose backward never runs just
+ * leaves its arrays to the garbage collector.
+ */
+const spareArrays: Float32Array[] = [];
+const SPARE_ARRAYS = 12;
+
+/** An array of at least `n` floats (a spare one when one fits: at most twice as long). */
+function takeArray(n: number): Float32Array {
+  let best = -1;
+  for (let i = 0; i < spareArrays.length; i++) {
+    const len = spareArrays[i].length;
+    if (len >= n && len <= 2 * n && (best < 0 || len < spareArrays[best].length)) best = i;
+  }
+  return best < 0 ? new Float32Array(n) : spareArrays.splice(best, 1)[0];
+}
+
+/** Gives arrays from {@link takeArray} back once nothing reads them any more. */
+function giveBack(...arrays: Float32Array[]): void {
+  spareArrays.push(...arrays);
+  if (spareArrays.length > SPARE_ARRAYS) spareArrays.splice(0, spareArrays.length - SPARE_ARRAYS);
+}
+
+/** A copy of `n` floats of `f` from `at`, in an array from {@link takeArray}. */
+function savedCopy(f: Float32Array, at: number, n: number): Float32Array {
+  const a = takeArray(n);
+  a.set(f.subarray(at, at + n));
+  return a;
+}
+
+/**
+ * h entering each packed row's step [N, H], from h0 [B, H] and the step outputs [N, H] (for dW),
+ * in an array from {@link takeArray} (its first N·H floats).
+ */
 function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Float32Array): Float32Array {
-  const Hp = new Float32Array(layout.total * H);
+  const Hp = takeArray(layout.total * H);
   const { batchSizes: sizes, offsets } = layout;
   for (let t = 0; t < layout.maxLen; t++) {
     const n = sizes[t];
@@ -340,10 +386,20 @@ function enteringH(layout: PackedLayout, H: number, h0: Float32Array, Hall: Floa
 }
 
 /**
- * The gates' input projections into `f` at `at` (gate k's [N, H] block at at + k·N·H): from G
- * tensors [N, H], or from one [N, G·H] with the gates side by side (a layer's single input
- * projection), taken apart row by row. With `rowMap`, row i of each block is row rowMap[i] of the
- * inputs (the reverse direction's rows taken from the forward-order projection).
+ * Where the gates' input projections lie in the kernel memory: gate k of packed row i at
+ * at + i·xr + k·xs (floats) — the kernels' `xs` and `xr` (in bytes there).
+ */
+interface GateLayout {
+  xs: number;
+  xr: number;
+}
+
+/**
+ * The gates' input projections into `f` at `at`: from G tensors [N, H] as G blocks [N, H] one
+ * after the other, or from one [N, G·H] with the gates side by side (a layer's single input
+ * projection) as it is — one copy; the kernels read it in place with a row stride of G·H. With
+ * `rowMap`, row i is row rowMap[i] of the inputs (the reverse direction's rows taken from the
+ * forward-order projection). Returns the layout for the kernels.
  */
 function fillGates(
   f: Float32Array,
@@ -353,24 +409,21 @@ function fillGates(
   N: number,
   H: number,
   rowMap: Int32Array | null = null,
-): void {
-  if (xs.length === G && rowMap === null) {
-    xs.forEach((x, k) => f.set(readFloat32View(x), at + k * N * H));
-    return;
-  }
+): GateLayout {
   if (xs.length === G) {
     // read each input at once (a view is valid until the next tfjs call, and none runs here)
     xs.forEach((x, k) => {
       const v = readFloat32View(x);
-      for (let i = 0; i < N; i++) f.set(v.subarray(rowMap![i] * H, (rowMap![i] + 1) * H), at + k * N * H + i * H);
+      if (rowMap === null) f.set(v.subarray(0, N * H), at + k * N * H);
+      else for (let i = 0; i < N; i++) f.set(v.subarray(rowMap[i] * H, (rowMap[i] + 1) * H), at + k * N * H + i * H);
     });
-    return;
+    return { xs: N * H, xr: H };
   }
+  const GH = G * H;
   const xc = readFloat32View(xs[0]);
-  for (let i = 0; i < N; i++) {
-    const src = (rowMap === null ? i : rowMap[i]) * G * H;
-    for (let k = 0; k < G; k++) f.set(xc.subarray(src + k * H, src + (k + 1) * H), at + k * N * H + i * H);
-  }
+  if (rowMap === null) f.set(xc.subarray(0, N * GH), at);
+  else for (let i = 0; i < N; i++) f.set(xc.subarray(rowMap[i] * GH, (rowMap[i] + 1) * GH), at + i * GH);
+  return { xs: H, xr: GH };
 }
 
 /** The recurrent weights [G·H, H] into `f` at `at`: G tensors [H, H] stacked, or one already stacked. */
@@ -379,45 +432,40 @@ function fillWeights(f: Float32Array, at: number, ws: T2[], H: number): void {
 }
 
 /**
- * The gates' gradients from `f` at `at` (G blocks [N, H]) into `dst` in the inputs' layout: G
- * arrays [N, H], or one [N, G·H] with the gates side by side (`sideBySide`).
+ * Calls of the `colSums` kernel (on the calling thread, in `space`'s memory `f`): column sums of
+ * `count` matrices [N, cols] at at + k·step (rows `ld` floats apart) into dst[k·cols + j],
+ * accumulated in float64 (a bias gradient; js-kernels.ts's `columnSums` is the same sum in JS),
+ * with `acc` (2·cols floats) and `out` (count·cols floats) scratch in `f`: read while the
+ * gradients are in the kernel memory, instead of `tf.sum(·, 0)`, which tfjs-backend-wasm runs as a
+ * transpose and a reduction over the last axis (~3 % of the GRU step's main thread in a profile,
+ * Dec 2026), or a JS loop (~1.4 %).
  */
-function gateGradsInto(
+function columnSumsInto(
+  F: KernelFns,
   f: Float32Array,
-  at: number,
-  G: number,
-  N: number,
-  H: number,
-  sideBySide: boolean,
-  dst: Float32Array[],
+  o: { at: number; step: number; count: number; N: number; cols: number; ld: number; acc: number; out: number },
+  dst: Float32Array,
 ): void {
-  if (!sideBySide) {
-    for (let k = 0; k < G; k++) dst[k].set(f.subarray(at + k * N * H, at + (k + 1) * N * H));
-    return;
+  for (let k = 0; k < o.count; k++) {
+    F.colSums.local(4 * (o.at + k * o.step), 4 * o.ld, o.N, o.cols, 4 * o.acc, 4 * (o.out + k * o.cols));
   }
-  const out = dst[0];
-  for (let i = 0; i < N; i++) {
-    for (let k = 0; k < G; k++)
-      out.set(f.subarray(at + k * N * H + i * H, at + k * N * H + (i + 1) * H), (i * G + k) * H);
-  }
+  dst.set(f.subarray(o.out, o.out + o.count * o.cols));
 }
 
 /**
- * Column sums of G blocks [N, H] at `at` (block k at at + k·N·H) into dst[k·H + j], accumulated in
- * float64 (a bias gradient): read while the gradients are in the kernel memory, instead of
- * `tf.sum(·, 0)`, which tfjs-backend-wasm runs as a transpose and a reduction over the last axis
- * (~3 % of the GRU step's main thread in a profile, Dec 2026).
+ * The `colSums` kernel on this thread, for tests: column sums of x [rows, cols] (from `at`, rows
+ * `ld` floats apart), as {@link columnSumsInto} runs it in the fused backward.
  */
-function blockColumnSums(f: Float32Array, at: number, G: number, N: number, H: number, dst: Float32Array): void {
-  const acc = new Float64Array(H);
-  for (let k = 0; k < G; k++) {
-    acc.fill(0);
-    for (let i = 0; i < N; i++) {
-      const r = at + k * N * H + i * H;
-      for (let j = 0; j < H; j++) acc[j] += f[r + j];
-    }
-    for (let j = 0; j < H; j++) dst[k * H + j] = acc[j];
-  }
+export function kernelColumnSums(x: Float32Array, at: number, rows: number, cols: number, ld: number): Float32Array {
+  const space = localSpace();
+  const p = planner();
+  const [aX, aAcc, aOut] = [x.length, 2 * cols, cols].map((n) => p.take(n));
+  const out = new Float32Array(cols);
+  space.use(p.end(), (f) => {
+    f.set(x, aX);
+    columnSumsInto(space.fns, f, { at: aX + at, step: 0, count: 1, N: rows, cols, ld, acc: aAcc, out: aOut }, out);
+  });
+  return out;
 }
 
 /**
@@ -466,7 +514,7 @@ export function fusedLstm(
     N * 5 * H,
   ].map((n) => p.take(n));
   const { value, S, Call, c0, Hp } = space.use(p.end(), (f) => {
-    fillGates(f, aX, xs, 4, N, H);
+    const gl = fillGates(f, aX, xs, 4, N, H);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
     f.set(readFloat32View(h0In), aH0);
@@ -484,7 +532,7 @@ export function fusedLstm(
         {
           fn: F.lstmForward,
           args: [
-            4 * (aX + (off + r0) * H),
+            4 * (aX + (off + r0) * gl.xr),
             4 * aBias,
             4 * (aG + r0 * H4),
             4 * (cPrev + r0 * H),
@@ -493,7 +541,8 @@ export function fusedLstm(
             4 * (aS + (off + r0) * 5 * H),
             rows,
             H,
-            4 * N * H,
+            4 * gl.xs,
+            4 * gl.xr,
           ],
         },
       ];
@@ -510,9 +559,9 @@ export function fusedLstm(
     }
     return {
       value: made.tensors()[0],
-      S: f.slice(aS, aS + N * 5 * H),
-      Call: f.slice(aCall, aCall + N * H),
-      c0: f.slice(aC0, aC0 + B * H),
+      S: savedCopy(f, aS, N * 5 * H),
+      Call: savedCopy(f, aCall, N * H),
+      c0: savedCopy(f, aC0, B * H),
       Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
     };
   });
@@ -522,7 +571,9 @@ export function fusedLstm(
     gradFunc: (dy: T2, saved: T2[]) => {
       const dyv = readFloat32View(dy); // read before any tfjs call below
       const q = planner();
-      const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDx, aWc, aWcp, aAp2] = [
+      // side by side (nx = 1) the input projections' gradient is d(pre) itself: the kernel's dx
+      // writes go to d(pre) (the same values), no blocks of their own
+      const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDxBlocks, aWc, aWcp, aAp2, aAcc, aSum] = [
         N * 5 * H,
         N * H,
         B * H,
@@ -532,16 +583,21 @@ export function fusedLstm(
         B * H,
         B * H,
         N * H4,
-        4 * N * H,
+        nx === 1 ? 0 : 4 * N * H,
         H4 * H,
         panels(H4, H),
         4 * U * H4,
+        2 * H4,
+        H4,
       ].map((n) => q.take(n));
+      const dxl: GateLayout = nx === 1 ? { xs: H, xr: H4 } : { xs: N * H, xr: H };
+      const aDx = nx === 1 ? aDpre : aDxBlocks;
       const aDc = [aDc0, aDc1];
       const out = space.use(q.end(), (f) => {
-        f.set(S, aS2);
-        f.set(Call, aCall2);
-        f.set(c0, aC02);
+        f.set(S.subarray(0, N * 5 * H), aS2);
+        f.set(Call.subarray(0, N * H), aCall2);
+        f.set(c0.subarray(0, B * H), aC02);
+        giveBack(S, Call, c0);
         // the gradient reaching each step's h; a sequence's final-state gradients join it at its
         // last step: dh into dy's row (the carried dh of that row is 0 then: no later step wrote
         // it), dc into the carry buffer that step reads
@@ -571,11 +627,12 @@ export function fusedLstm(
                 4 * (aDh + r0 * H),
                 4 * (aDc[cur] + r0 * H),
                 4 * (aDpre + (off + r0) * H4),
-                4 * (aDx + (off + r0) * H),
+                4 * (aDx + (off + r0) * dxl.xr),
                 4 * (aDc[1 - cur] + r0 * H),
                 rows,
                 H,
-                4 * N * H,
+                4 * dxl.xs,
+                4 * dxl.xr,
               ],
             },
             // the block's rows of d(pre)·W_cat: the carried dh for step t − 1
@@ -599,17 +656,19 @@ export function fusedLstm(
         ]);
         const [dPreV, ...rest] = made.views;
         dPreV.set(f.subarray(aDpre, aDpre + N * H4));
-        if (nx !== 1) gateGradsInto(f, aDx, 4, N, H, false, rest.slice(0, 4));
+        if (nx !== 1) for (let k = 0; k < 4; k++) rest[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
         const [dh0V, dc0V, dbV] = rest.slice(nx === 1 ? 0 : 4);
         dh0V.set(f.subarray(aDh, aDh + B * H));
         dc0V.set(f.subarray(aDc[T & 1], aDc[T & 1] + B * H)); // written by step 0
-        blockColumnSums(f, aDpre, 1, N, H4, dbV); // bias = column sums of d(pre)
+        // bias = column sums of d(pre)
+        columnSumsInto(F, f, { at: aDpre, step: 0, count: 1, N, cols: H4, ld: H4, acc: aAcc, out: aSum }, dbV);
         return made.tensors();
       });
       // dW = d(pre)ᵀ · Hp, one product split by rows into the gates
-      return tf.tidy(() => {
+      const grads = tf.tidy(() => {
         const [dP, ...rest] = out;
-        const dWcat = batchMatMul(dP, tf.tensor2d(Hp, [N, H]), { transposeA: true });
+        // (on the cpu backend the tensor may hold Hp itself: given back after this tidy)
+        const dWcat = batchMatMul(dP, tf.tensor2d(Hp.subarray(0, N * H), [N, H]), { transposeA: true });
         const dW = nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0);
         const db = rest.pop()!;
         const grads = [
@@ -622,6 +681,8 @@ export function fusedLstm(
         if (nx !== 1) dP.dispose(); // made outside this tidy, not returned
         return grads;
       });
+      giveBack(Hp);
+      return grads;
     },
   };
 }
@@ -671,7 +732,7 @@ export function fusedGru(
     N * 4 * H,
   ].map((n) => p.take(n));
   const { value, S, Hp } = space.use(p.end(), (f) => {
-    fillGates(f, aX, xs, 3, N, H);
+    const gl = fillGates(f, aX, xs, 3, N, H);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
     f.set(readFloat32View(bhnIn), aBhn);
@@ -686,7 +747,7 @@ export function fusedGru(
         {
           fn: F.gruForward,
           args: [
-            4 * (aX + (off + r0) * H),
+            4 * (aX + (off + r0) * gl.xr),
             4 * aBias,
             4 * aBhn,
             4 * (aG + r0 * H3),
@@ -695,7 +756,8 @@ export function fusedGru(
             4 * (aS + (off + r0) * 4 * H),
             rows,
             H,
-            4 * N * H,
+            4 * gl.xs,
+            4 * gl.xr,
           ],
         },
       ];
@@ -710,7 +772,7 @@ export function fusedGru(
     }
     return {
       value: made.tensors()[0],
-      S: f.slice(aS, aS + N * 4 * H),
+      S: savedCopy(f, aS, N * 4 * H),
       Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
     };
   });
@@ -720,7 +782,7 @@ export function fusedGru(
     gradFunc: (dy: T2, saved: T2[]) => {
       const dyv = readFloat32View(dy); // read before any tfjs call below
       const q = planner();
-      const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2] = [
+      const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2, aAcc, aSum] = [
         N * 4 * H,
         N * H,
         N * H,
@@ -734,11 +796,16 @@ export function fusedGru(
         H3 * H,
         panels(H3, H),
         4 * U * H3,
+        2 * H3,
+        H3 + H,
       ].map((n) => q.take(n));
       const aDz = [aDz0, aDz1];
+      // the inputs' gradients (pr, pz, dN) in the inputs' layout: one [N, 3H] side by side, or 3 blocks
+      const dxl: GateLayout = nx === 1 ? { xs: H, xr: H3 } : { xs: N * H, xr: H };
       const out = space.use(q.end(), (f) => {
-        f.set(S, aS2);
-        f.set(Hp, aHp);
+        f.set(S.subarray(0, N * 4 * H), aS2);
+        f.set(Hp.subarray(0, N * H), aHp);
+        giveBack(S);
         // a sequence's final-state gradient joins dy at its last step, where the carried parts
         // (matmul and direct, both zero-initialised) are 0: no later step wrote that row
         f.set(dyv.subarray(0, N * H), aDy);
@@ -765,12 +832,13 @@ export function fusedGru(
                 4 * (aDhA + r0 * H),
                 4 * (aDz[cur] + r0 * H),
                 4 * (aDpre + (off + r0) * H3),
-                4 * (aDx + (off + r0) * H),
+                4 * (aDx + (off + r0) * dxl.xr),
                 4 * (aDhn + (off + r0) * H),
                 4 * (aDz[1 - cur] + r0 * H),
                 rows,
                 H,
-                4 * N * H,
+                4 * dxl.xs,
+                4 * dxl.xr,
               ],
             },
             ...productCalls(
@@ -783,7 +851,7 @@ export function fusedGru(
           ];
         });
         // the gradients straight into new tensors (on wasm their heap bytes): d(pre) for dW_hh, the
-        // inputs' gradients, d(b_hn)'s rows and dh0 — no array in between
+        // inputs' gradients (one copy each: written in their layout), dh0, the biases' — no array in between
         const made = newTensors([
           [N, H3],
           ...(nx === 1 ? [[N, H3]] : [0, 1, 2].map(() => [N, H])),
@@ -793,20 +861,25 @@ export function fusedGru(
         ]);
         const [dPreV, ...rest] = made.views;
         dPreV.set(f.subarray(aDpre, aDpre + N * H3));
-        gateGradsInto(f, aDx, 3, N, H, nx === 1, rest.slice(0, nx === 1 ? 1 : 3));
+        if (nx === 1) rest[0].set(f.subarray(aDx, aDx + N * H3));
+        else for (let k = 0; k < 3; k++) rest[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
         const [dh0V, dbV, dbhnV] = rest.slice(nx === 1 ? 1 : 3);
         dh0V.set(f.subarray(aDhA, aDhA + B * H));
         const dz = f.subarray(aDz[T & 1], aDz[T & 1] + B * H); // written by step 0
         for (let i = 0; i < B * H; i++) dh0V[i] += dz[i];
-        blockColumnSums(f, aDx, 3, N, H, dbV); // bias: column sums of (pr, pz, dN), gates side by side
-        blockColumnSums(f, aDhn, 1, N, H, dbhnV); // b_hn: column sums of its rows' gradients
+        // bias: column sums of (pr, pz, dN); b_hn: of its rows' gradients
+        const sums = { N, acc: aAcc, out: aSum };
+        if (nx === 1) columnSumsInto(F, f, { ...sums, at: aDx, step: 0, count: 1, cols: H3, ld: H3 }, dbV);
+        else columnSumsInto(F, f, { ...sums, at: aDx, step: N * H, count: 3, cols: H, ld: H }, dbV);
+        columnSumsInto(F, f, { ...sums, at: aDhn, step: 0, count: 1, cols: H, ld: H }, dbhnV);
         return made.tensors();
       });
-      return tf.tidy(() => {
+      const grads = tf.tidy(() => {
         const [dPre, ...rest] = out;
         const dXt = rest.slice(0, nx === 1 ? 1 : 3);
         const [dh0, db, dbhn] = rest.slice(nx === 1 ? 1 : 3);
-        const dWcat = batchMatMul(dPre, tf.tensor2d(Hp, [N, H]), { transposeA: true });
+        // (on the cpu backend the tensor may hold Hp itself: given back after this tidy)
+        const dWcat = batchMatMul(dPre, tf.tensor2d(Hp.subarray(0, N * H), [N, H]), { transposeA: true });
         const grads = [
           ...dXt,
           ...(nw === 1 ? [dWcat] : tf.split(dWcat, 3, 0)),
@@ -817,6 +890,8 @@ export function fusedGru(
         tf.dispose([dPre, db, dbhn]); // made outside this tidy (the reshapes share the data)
         return grads;
       });
+      giveBack(Hp);
+      return grads;
     },
   };
 }
@@ -875,7 +950,7 @@ export function sequenceInference(
     N * H, // every step's h
   ].map((n) => p.take(n));
   const out = space.use(p.end(), (f) => {
-    fillGates(f, aX, xs, G, N, H, reverse);
+    const gl = fillGates(f, aX, xs, G, N, H, reverse);
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(bias), aBias);
     if (bhn) f.set(readFloat32View(bhn), aBhn);
@@ -888,20 +963,31 @@ export function sequenceInference(
       // h entering step t: its rows are the first rows of step t − 1's outputs (sorted, packed)
       const hPrev = t === 0 ? aH0 : aOut + offsets[t - 1] * H;
       const hOut = aOut + offsets[t] * H;
-      const x = 4 * (aX + (offsets[t] + r0) * H);
+      const x = 4 * (aX + (offsets[t] + r0) * gl.xr);
       const gates = 4 * (aG + r0 * ldg);
       return [
         ...productCalls(F, { a: hPrev, K: H, ap: aAp, bp: aWp, N: GH, out: aG, scratch: null, U }, blk, rows, units),
         cell === 'lstm'
           ? {
               fn: F.lstmInfer,
-              args: [x, 4 * N * H, 4 * aBias, gates, 4 * ldg, 4 * (aC + r0 * H), 4 * (hOut + r0 * H), rows, H],
+              args: [
+                x,
+                4 * gl.xs,
+                4 * aBias,
+                gates,
+                4 * ldg,
+                4 * (aC + r0 * H),
+                4 * (hOut + r0 * H),
+                rows,
+                H,
+                4 * gl.xr,
+              ],
             }
           : {
               fn: F.gruInfer,
               args: [
                 x,
-                4 * N * H,
+                4 * gl.xs,
                 4 * aBias,
                 4 * aBhn,
                 gates,
@@ -910,6 +996,7 @@ export function sequenceInference(
                 4 * (hOut + r0 * H),
                 rows,
                 H,
+                4 * gl.xr,
               ],
             },
       ];

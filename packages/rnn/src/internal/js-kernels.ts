@@ -42,6 +42,20 @@ function outer(d: F32, dOff: number, h: F32, hOff: number, dW: F32, H: number): 
   }
 }
 
+/**
+ * Column sums of a [rows, cols] matrix at `at` (rows `ld` floats apart), accumulated in float64 row
+ * by row: a bias gradient, as fused-lstm.ts's `colSums` kernel computes it (the reference its test
+ * compares with, bit for bit).
+ */
+export function columnSums(x: F32, at: number, rows: number, cols: number, ld: number): F32 {
+  const acc = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const r = at + i * ld;
+    for (let j = 0; j < cols; j++) acc[j] += x[r + j];
+  }
+  return Float32Array.from(acc);
+}
+
 export interface JsResult {
   value: F32;
   backward: (dy: F32) => F32[];

@@ -15,7 +15,8 @@ import {
   setJsKernels,
   setSequenceInference,
 } from './kernels.js';
-import { fusedCalls } from './fused-lstm.js';
+import { fusedCalls, kernelColumnSums } from './fused-lstm.js';
+import { columnSums } from './js-kernels.js';
 import { GRU, LSTM } from '../recurrent.js';
 import { makeLayout, pack, reverseWithinLengths, sliceRows, toSorted, unpack, fromSorted } from './packing.js';
 
@@ -434,5 +435,27 @@ describe('gates side by side (one input projection per layer-direction, fused ke
     expectClose(got[1], tf.concat(ref.slice(G, 2 * G), 0), { rtol: 0, atol: 0, name: 'dW_hh stacked' });
     got.slice(2).forEach((g, k) => expectClose(g, ref[2 * G + k], { rtol: 1e-6, atol: 1e-7, name: `grad ${k}` }));
     tf.dispose([xc, wc, ...rest, R, ...xs, ...ws, ...ref, ...got]);
+  });
+});
+
+describe('colSums kernel (bias gradients in the fused backward)', () => {
+  it('equals js-kernels.ts columnSums bit for bit (float64 accumulation, row stride, offset)', () => {
+    // values over many magnitudes, so a float32 sum or another order would differ in the last bits
+    const rows = 301;
+    const ld = 28;
+    const x = Float32Array.from({ length: 3 + rows * ld }, () => rng.normal() * 10 ** Math.floor(4 * rng.uniform()));
+    for (const [at, cols] of [
+      [0, 28],
+      [3, 12],
+      [3, 4],
+    ]) {
+      const got = kernelColumnSums(x, at, rows, cols, ld);
+      const want = columnSums(x, at, rows, cols, ld);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // and not the float32 sum
+      const f32 = new Float32Array(cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) f32[j] = Math.fround(f32[j] + x[at + i * ld + j]);
+      expect(Array.from(want)).not.toEqual(Array.from(f32));
+    }
   });
 });

@@ -3,9 +3,10 @@
 ;; (wabt) into lstm-simd-wasm.ts. Gate order is PyTorch's (LSTM i, f, g, o; GRU r, z, n). H is a
 ;; multiple of 4.
 ;; All pointers are byte offsets into the imported memory; rows are row-major.
-;; The gate blocks of x (forward) and dx (backward) are `xs` bytes apart: n·H·4 when they lie one
-;; after the other (the step kernel), N·H·4 when a call works on some rows of the whole
-;; sequence's blocks (the pooled training step, one call per thread and step).
+;; The gates of a row of x (forward) and dx (backward) are `xs` bytes apart and its rows `xr` bytes
+;; apart: xs = N·H·4, xr = H·4 when x is G blocks [N, H] one after the other (gate k's rows at
+;; x + k·xs); xs = H·4, xr = G·H·4 when x is one [N, G·H] with the gates side by side (a layer's
+;; single input projection, read and written in place: no copy that takes it apart).
 (module
   (import "env" "mem" (memory 1))
 
@@ -57,7 +58,7 @@
   ;; Writes h, c [n, H] and the saved [n, 5H] = (i, f, g, o, tanh c) of every row.
   (func (export "lstmForward")
     (param $x i32) (param $bias i32) (param $g i32) (param $cPrev i32) (param $h i32) (param $c i32) (param $s i32)
-    (param $n i32) (param $H i32) (param $xs i32)
+    (param $n i32) (param $H i32) (param $xs i32) (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $xa i32) (local $ba i32)
     (local $nhb i32)
     (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128) (local $tc v128)
@@ -74,7 +75,7 @@
         ;; the [n, H] rows; $xa: in x's first block (gate k at $xa + k·nhb); $ba: in bias (k at + k·hb)
         (local.set $a (i32.add (local.get $g) (i32.add (i32.mul (local.get $r) (i32.shl (local.get $hb) (i32.const 2))) (local.get $j))))
         (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
-        (local.set $xa (i32.add (local.get $x) (local.get $b)))
+        (local.set $xa (i32.add (local.get $x) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         (local.set $ba (i32.add (local.get $bias) (local.get $j)))
         (local.set $vi (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
                                                  (v128.load (local.get $a)))))
@@ -123,7 +124,7 @@
   ;; at dx (the gradients of the input projections), and dcPrev = dc'·f [n, H].
   (func (export "lstmBackward")
     (param $s i32) (param $cPrev i32) (param $dy i32) (param $dh i32) (param $dc i32) (param $dpre i32)
-    (param $dx i32) (param $dcPrev i32) (param $n i32) (param $H i32) (param $xs i32)
+    (param $dx i32) (param $dcPrev i32) (param $n i32) (param $H i32) (param $xs i32) (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $p i32)
     (local $q i32) (local $nhb i32) (local $d v128)
     (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $tc v128)
@@ -150,7 +151,7 @@
         (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
         (local.set $dhv (f32x4.add (v128.load (i32.add (local.get $dy) (local.get $b)))
                                    (v128.load (i32.add (local.get $dh) (local.get $b)))))
-        (local.set $q (i32.add (local.get $dx) (local.get $b)))
+        (local.set $q (i32.add (local.get $dx) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         (local.set $dct (f32x4.add (v128.load (i32.add (local.get $dc) (local.get $b)))
           (f32x4.mul (f32x4.mul (local.get $dhv) (local.get $vo))
                      (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $tc) (local.get $tc))))))
@@ -194,7 +195,7 @@
   ;; saved [n, 4H] = (r, z, hn, n).
   (func (export "gruForward")
     (param $x i32) (param $bias i32) (param $bhn i32) (param $g i32) (param $hPrev i32) (param $h i32)
-    (param $s i32) (param $n i32) (param $H i32) (param $xs i32)
+    (param $s i32) (param $n i32) (param $H i32) (param $xs i32) (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
     (local $xa i32) (local $ba i32)
     (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $hp v128)
@@ -208,7 +209,7 @@
         (br_if $jDone (i32.ge_u (local.get $j) (local.get $hb)))
         (local.set $a (i32.add (local.get $g) (i32.add (i32.mul (local.get $r) (i32.mul (local.get $hb) (i32.const 3))) (local.get $j))))
         (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
-        (local.set $xa (i32.add (local.get $x) (local.get $b)))
+        (local.set $xa (i32.add (local.get $x) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         (local.set $ba (i32.add (local.get $bias) (local.get $j)))
         (local.set $vr (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
                                                  (v128.load (local.get $a)))))
@@ -249,6 +250,7 @@
   (func (export "gruBackward")
     (param $s i32) (param $hPrev i32) (param $dy i32) (param $dhA i32) (param $dhB i32)
     (param $dpre i32) (param $dx i32) (param $dhn i32) (param $dhz i32) (param $n i32) (param $H i32) (param $xs i32)
+    (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $nhb i32) (local $a i32) (local $b i32)
     (local $p i32) (local $q i32)
     (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $dh v128)
@@ -277,7 +279,7 @@
         (local.set $dN (f32x4.mul (f32x4.sub (local.get $dh) (f32x4.mul (local.get $dh) (local.get $vz)))
           (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $vn) (local.get $vn)))))
         (local.set $p (i32.add (local.get $dpre) (i32.add (i32.mul (local.get $r) (i32.mul (local.get $hb) (i32.const 3))) (local.get $j))))
-        (local.set $q (i32.add (local.get $dx) (local.get $b)))
+        (local.set $q (i32.add (local.get $dx) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         ;; r
         (local.set $d (f32x4.mul (f32x4.mul (local.get $dN) (local.get $vhn))
           (f32x4.sub (local.get $vr) (f32x4.mul (local.get $vr) (local.get $vr)))))
@@ -304,13 +306,13 @@
       (br $rLoop))))
 
   ;; Inference of one LSTM step for the whole-sequence path (fused-lstm.ts, no gradient needed): as
-  ;; lstmForward, but x points at this step's rows inside the packed [N, H] input projections of
-  ;; all steps (gate k's block at x + k·xs bytes), g's rows are ldg bytes apart (the matmul
+  ;; lstmForward, but x points at this step's rows inside the input projections of all steps (x, xs
+  ;; and xr as above), g's rows are ldg bytes apart (the matmul
   ;; kernel's padded product), c [n, H] is updated in place, nothing is saved, and h [n, H] is
   ;; written straight into the layer's output rows.
   (func (export "lstmInfer")
     (param $x i32) (param $xs i32) (param $bias i32) (param $g i32) (param $ldg i32) (param $c i32) (param $h i32)
-    (param $n i32) (param $H i32)
+    (param $n i32) (param $H i32) (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $xa i32) (local $ba i32)
     (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
@@ -322,7 +324,7 @@
         (br_if $jDone (i32.ge_u (local.get $j) (local.get $hb)))
         (local.set $a (i32.add (i32.add (local.get $g) (i32.mul (local.get $r) (local.get $ldg))) (local.get $j)))
         (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
-        (local.set $xa (i32.add (local.get $x) (local.get $b)))
+        (local.set $xa (i32.add (local.get $x) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         (local.set $ba (i32.add (local.get $bias) (local.get $j)))
         (local.set $vi (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
                                                  (v128.load (local.get $a)))))
@@ -354,7 +356,7 @@
   ;; writes h [n, H], saves nothing.
   (func (export "gruInfer")
     (param $x i32) (param $xs i32) (param $bias i32) (param $bhn i32) (param $g i32) (param $ldg i32)
-    (param $hPrev i32) (param $h i32) (param $n i32) (param $H i32)
+    (param $hPrev i32) (param $h i32) (param $n i32) (param $H i32) (param $xr i32)
     (local $r i32) (local $j i32) (local $hb i32) (local $a i32) (local $b i32) (local $xa i32) (local $ba i32)
     (local $vr v128) (local $vz v128) (local $vhn v128) (local $vn v128) (local $hp v128)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
@@ -366,7 +368,7 @@
         (br_if $jDone (i32.ge_u (local.get $j) (local.get $hb)))
         (local.set $a (i32.add (i32.add (local.get $g) (i32.mul (local.get $r) (local.get $ldg))) (local.get $j)))
         (local.set $b (i32.add (i32.mul (local.get $r) (local.get $hb)) (local.get $j)))
-        (local.set $xa (i32.add (local.get $x) (local.get $b)))
+        (local.set $xa (i32.add (local.get $x) (i32.add (i32.mul (local.get $r) (local.get $xr)) (local.get $j))))
         (local.set $ba (i32.add (local.get $bias) (local.get $j)))
         (local.set $vr (call $sigmoid (f32x4.add (f32x4.add (v128.load (local.get $xa)) (v128.load (local.get $ba)))
                                                  (v128.load (local.get $a)))))
@@ -388,4 +390,49 @@
         (br $jLoop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop))))
+
+  ;; Column sums of a [rows, cols] matrix at src (rows ld bytes apart; cols a multiple of 4) into
+  ;; dst [cols], accumulated in float64 row by row (the order of a plain loop: the same float32
+  ;; results as js-kernels.ts's columnSums) in acc (8·cols bytes, 16-byte aligned): a bias gradient
+  ;; read where the backward wrote it.
+  (func (export "colSums")
+    (param $src i32) (param $ld i32) (param $rows i32) (param $cols i32) (param $acc i32) (param $dst i32)
+    (local $r i32) (local $j i32) (local $cb i32) (local $row i32) (local $a i32) (local $v v128)
+    (local.set $cb (i32.shl (local.get $cols) (i32.const 2))) ;; bytes of a row's cols floats
+    (local.set $j (i32.const 0))
+    (block $zDone (loop $zLoop
+      (br_if $zDone (i32.ge_u (local.get $j) (local.get $cb)))
+      (v128.store (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 1))) (v128.const i64x2 0 0))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $zLoop)))
+    (local.set $row (local.get $src))
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $jDone (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $cb)))
+        (local.set $v (v128.load (i32.add (local.get $row) (local.get $j))))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 1))))
+        (v128.store (local.get $a)
+          (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+        (v128.store offset=16 (local.get $a)
+          (f64x2.add (v128.load offset=16 (local.get $a))
+            (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $jLoop)))
+      (local.set $row (i32.add (local.get $row) (local.get $ld)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop)))
+    (local.set $j (i32.const 0))
+    (block $sDone (loop $sLoop
+      (br_if $sDone (i32.ge_u (local.get $j) (local.get $cb)))
+      (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 1))))
+      (v128.store (i32.add (local.get $dst) (local.get $j))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (v128.load (local.get $a)))
+          (f32x4.demote_f64x2_zero (v128.load offset=16 (local.get $a)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $sLoop))))
 )
