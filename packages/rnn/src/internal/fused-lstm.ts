@@ -4,8 +4,8 @@
  * weights and state are copied once into one WebAssembly memory, and per step the recurrent product
  * `h · [W_h·]ᵀ` (all gates at once: `packA` + `bgemmPart`) and one kernel call for the gates,
  * non-linearities and state update run there; backward likewise one kernel call and one product
- * `d(pre) · W_cat` per step, then one `d(pre)ᵀ · h_prev` product (core's `batchMatMul`) for the
- * recurrent weight gradients. Same inputs, outputs and gradients as the op paths in kernels.ts
+ * `d(pre) · W_cat` per step, then one `d(pre)ᵀ · h_prev` product for the recurrent weight
+ * gradients, there too (core's kernel on the same memory). Same inputs, outputs and gradients as the op paths in kernels.ts
  * (packed, sorted layout; value [N + 2B, H] for the LSTM, [N + B, H] for the GRU), within float32
  * rounding. Used on the wasm backend when H is a multiple of 4.
  *
@@ -23,7 +23,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  batchMatMul,
   emptyFloat32Tensor,
   matmulKernelOn,
   poolThreads,
@@ -453,6 +452,67 @@ function columnSumsInto(
 }
 
 /**
+ * The recurrent weights' gradient d(pre)ᵀ · Hp [G·H, H] (d(pre) [N, G·H] at `pre`, the entering
+ * h [N, H] at `hp`) computed where both already lie, in the backward's memory: one job that packs
+ * the A panels of d(pre)ᵀ and the B panels of Hp, one that multiplies (core's `packA`, `packB`,
+ * `bgemmPart`), each cut into the space's blocks of row panels — instead of copying both out into
+ * tensors for core's `batchMatMul`, which copies them into the pool memory again (≈ 3 % of the GRU
+ * step's main thread in a profile, Dec 2026). `ap`, `bp`, `c`: scratch of
+ * {@link weightGradFloats}. Writes the product into `dst` [G·H, H]. Every row is computed by the
+ * same instructions however the rows are cut: the pooled result is bitwise the one-thread one.
+ */
+function weightGradInto(
+  space: Space,
+  f: Float32Array,
+  o: { pre: number; hp: number; N: number; GH: number; H: number; ap: number; bp: number; c: number },
+  dst: Float32Array,
+): void {
+  const F = space.fns;
+  const M4 = o.GH / 4; // G·H is a multiple of 4
+  const N8 = Math.ceil(o.H / 8);
+  const ldc = 8 * N8;
+  const P = Math.max(1, Math.min(space.blocks, M4));
+  const cut = (units: number): Array<[number, number]> =>
+    Array.from({ length: P }, (_, p) => [Math.floor((units * p) / P), Math.floor((units * (p + 1)) / P)]);
+  const rowsA = cut(M4);
+  const colsB = cut(N8);
+  const pack: PoolCall[][] = [];
+  for (let p = 0; p < P; p++) {
+    const [u0, u1] = rowsA[p];
+    const [v0, v1] = colsB[p];
+    const calls: PoolCall[] = [];
+    // A = d(pre)ᵀ: element (i, k) is d(pre)[k, i]; rows 4·u0 … 4·u1 − 1
+    if (u1 > u0)
+      calls.push({
+        fn: F.packA,
+        args: [4 * (o.pre + 4 * u0), 4 * (o.ap + 4 * u0 * o.N), 1, 4 * (u1 - u0), o.N, 1, o.GH],
+      });
+    // B = Hp as stored; columns 8·v0 … of it
+    if (v1 > v0) {
+      const cols = Math.min(o.H, 8 * v1) - 8 * v0;
+      calls.push({ fn: F.packB, args: [4 * (o.hp + 8 * v0), 4 * (o.bp + 8 * v0 * o.N), 1, o.N, cols, o.H, 1] });
+    }
+    if (calls.length > 0) pack.push(calls);
+  }
+  space.run(pack);
+  space.run(
+    rowsA
+      .filter(([u0, u1]) => u1 > u0)
+      .map(([u0, u1]) => [{ fn: F.bgemmPart, args: [4 * o.ap, 4 * o.bp, 4 * o.c, M4, N8, o.N, u0, u1] }]),
+  );
+  if (space.pooled) fusedCalls.jobs += 2;
+  if (ldc === o.H) dst.set(f.subarray(o.c, o.c + o.GH * o.H));
+  else for (let i = 0; i < o.GH; i++) dst.set(f.subarray(o.c + i * ldc, o.c + i * ldc + o.H), i * o.H);
+}
+
+/** Floats of {@link weightGradInto}'s scratch: A panels, B panels, the padded product. */
+const weightGradFloats = (N: number, GH: number, H: number): [number, number, number] => [
+  GH * N,
+  panels(N, H),
+  GH * 8 * Math.ceil(H / 8),
+];
+
+/**
  * The `colSums` kernel on this thread, for tests: column sums of x [rows, cols] (from `at`, rows
  * `ld` floats apart), as {@link columnSumsInto} runs it in the fused backward.
  */
@@ -573,7 +633,7 @@ export function fusedLstm(
       const q = planner();
       // side by side (nx = 1) the input projections' gradient is d(pre) itself: the kernel's dx
       // writes go to d(pre) (the same values), no blocks of their own
-      const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDxBlocks, aWc, aWcp, aAp2, aAcc, aSum] = [
+      const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDxBlocks, aWc, aWcp, aAp2, aAcc, aSum, aHp] = [
         N * 5 * H,
         N * H,
         B * H,
@@ -589,7 +649,9 @@ export function fusedLstm(
         4 * U * H4,
         2 * H4,
         H4,
+        N * H,
       ].map((n) => q.take(n));
+      const [aGa, aGb, aGc] = weightGradFloats(N, H4, H).map((n) => q.take(n));
       const dxl: GateLayout = nx === 1 ? { xs: H, xr: H4 } : { xs: N * H, xr: H };
       const aDx = nx === 1 ? aDpre : aDxBlocks;
       const aDc = [aDc0, aDc1];
@@ -597,7 +659,8 @@ export function fusedLstm(
         f.set(S.subarray(0, N * 5 * H), aS2);
         f.set(Call.subarray(0, N * H), aCall2);
         f.set(c0.subarray(0, B * H), aC02);
-        giveBack(S, Call, c0);
+        f.set(Hp.subarray(0, N * H), aHp);
+        giveBack(S, Call, c0, Hp);
         // the gradient reaching each step's h; a sequence's final-state gradients join it at its
         // last step: dh into dy's row (the carried dh of that row is 0 then: no later step wrote
         // it), dc into the carry buffer that step reads
@@ -645,44 +708,35 @@ export function fusedLstm(
             ),
           ];
         });
-        // the gradients straight into new tensors (on wasm their heap bytes): d(pre) (side by side
-        // it is the input projections' gradient too), the per-gate inputs' gradients, dh0, dc0
+        // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (side by
+        // side: d(pre) itself), dW_hh [4H, H], dh0, dc0, the bias's
         const made = newTensors([
-          [N, H4],
-          ...(nx === 1 ? [] : [0, 1, 2, 3].map(() => [N, H])),
+          ...(nx === 1 ? [[N, H4]] : [0, 1, 2, 3].map(() => [N, H])),
+          [H4, H],
           [B, H],
           [B, H],
           [1, H4],
         ]);
-        const [dPreV, ...rest] = made.views;
-        dPreV.set(f.subarray(aDpre, aDpre + N * H4));
-        if (nx !== 1) for (let k = 0; k < 4; k++) rest[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
-        const [dh0V, dc0V, dbV] = rest.slice(nx === 1 ? 0 : 4);
+        const views = made.views;
+        if (nx === 1) views[0].set(f.subarray(aDpre, aDpre + N * H4));
+        else for (let k = 0; k < 4; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
+        const [dWV, dh0V, dc0V, dbV] = views.slice(nx === 1 ? 1 : 4);
+        // dW_hh = d(pre)ᵀ · Hp, one product for the gates stacked
+        weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H4, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDh, aDh + B * H));
         dc0V.set(f.subarray(aDc[T & 1], aDc[T & 1] + B * H)); // written by step 0
         // bias = column sums of d(pre)
         columnSumsInto(F, f, { at: aDpre, step: 0, count: 1, N, cols: H4, ld: H4, acc: aAcc, out: aSum }, dbV);
         return made.tensors();
       });
-      // dW = d(pre)ᵀ · Hp, one product split by rows into the gates
-      const grads = tf.tidy(() => {
-        const [dP, ...rest] = out;
-        // (on the cpu backend the tensor may hold Hp itself: given back after this tidy)
-        const dWcat = batchMatMul(dP, tf.tensor2d(Hp.subarray(0, N * H), [N, H]), { transposeA: true });
-        const dW = nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0);
-        const db = rest.pop()!;
-        const grads = [
-          ...(nx === 1 ? [dP] : rest.slice(0, 4)),
-          ...dW,
-          tf.reshape(db, [H4]),
-          ...rest.slice(nx === 1 ? 0 : 4),
-        ];
+      return tf.tidy(() => {
+        const dX = out.slice(0, nx === 1 ? 1 : 4);
+        const [dWcat, dh0, dc0, db] = out.slice(nx === 1 ? 1 : 4);
+        const grads = [...dX, ...(nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0)), tf.reshape(db, [H4]), dh0, dc0];
         db.dispose(); // made outside this tidy (its reshape shares the data)
-        if (nx !== 1) dP.dispose(); // made outside this tidy, not returned
+        if (nw !== 1) dWcat.dispose(); // made outside this tidy, not returned
         return grads;
       });
-      giveBack(Hp);
-      return grads;
     },
   };
 }
@@ -799,13 +853,14 @@ export function fusedGru(
         2 * H3,
         H3 + H,
       ].map((n) => q.take(n));
+      const [aGa, aGb, aGc] = weightGradFloats(N, H3, H).map((n) => q.take(n));
       const aDz = [aDz0, aDz1];
       // the inputs' gradients (pr, pz, dN) in the inputs' layout: one [N, 3H] side by side, or 3 blocks
       const dxl: GateLayout = nx === 1 ? { xs: H, xr: H3 } : { xs: N * H, xr: H };
       const out = space.use(q.end(), (f) => {
         f.set(S.subarray(0, N * 4 * H), aS2);
         f.set(Hp.subarray(0, N * H), aHp);
-        giveBack(S);
+        giveBack(S, Hp);
         // a sequence's final-state gradient joins dy at its last step, where the carried parts
         // (matmul and direct, both zero-initialised) are 0: no later step wrote that row
         f.set(dyv.subarray(0, N * H), aDy);
@@ -850,20 +905,21 @@ export function fusedGru(
             ),
           ];
         });
-        // the gradients straight into new tensors (on wasm their heap bytes): d(pre) for dW_hh, the
-        // inputs' gradients (one copy each: written in their layout), dh0, the biases' — no array in between
+        // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (one copy
+        // each: written in their layout), dW_hh [3H, H], dh0, the biases' — no array in between
         const made = newTensors([
-          [N, H3],
           ...(nx === 1 ? [[N, H3]] : [0, 1, 2].map(() => [N, H])),
+          [H3, H],
           [B, H],
           [1, H3],
           [1, H],
         ]);
-        const [dPreV, ...rest] = made.views;
-        dPreV.set(f.subarray(aDpre, aDpre + N * H3));
-        if (nx === 1) rest[0].set(f.subarray(aDx, aDx + N * H3));
-        else for (let k = 0; k < 3; k++) rest[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
-        const [dh0V, dbV, dbhnV] = rest.slice(nx === 1 ? 1 : 3);
+        const views = made.views;
+        if (nx === 1) views[0].set(f.subarray(aDx, aDx + N * H3));
+        else for (let k = 0; k < 3; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
+        const [dWV, dh0V, dbV, dbhnV] = views.slice(nx === 1 ? 1 : 3);
+        // dW_hh = d(pre)ᵀ · Hp, d(pre) = (pr, pz, dHn): one product for the gates stacked
+        weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H3, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDhA, aDhA + B * H));
         const dz = f.subarray(aDz[T & 1], aDz[T & 1] + B * H); // written by step 0
         for (let i = 0; i < B * H; i++) dh0V[i] += dz[i];
@@ -874,12 +930,9 @@ export function fusedGru(
         columnSumsInto(F, f, { ...sums, at: aDhn, step: 0, count: 1, cols: H, ld: H }, dbhnV);
         return made.tensors();
       });
-      const grads = tf.tidy(() => {
-        const [dPre, ...rest] = out;
-        const dXt = rest.slice(0, nx === 1 ? 1 : 3);
-        const [dh0, db, dbhn] = rest.slice(nx === 1 ? 1 : 3);
-        // (on the cpu backend the tensor may hold Hp itself: given back after this tidy)
-        const dWcat = batchMatMul(dPre, tf.tensor2d(Hp.subarray(0, N * H), [N, H]), { transposeA: true });
+      return tf.tidy(() => {
+        const dXt = out.slice(0, nx === 1 ? 1 : 3);
+        const [dWcat, dh0, db, dbhn] = out.slice(nx === 1 ? 1 : 3);
         const grads = [
           ...dXt,
           ...(nw === 1 ? [dWcat] : tf.split(dWcat, 3, 0)),
@@ -887,11 +940,9 @@ export function fusedGru(
           tf.reshape(dbhn, [H]),
           dh0,
         ];
-        tf.dispose([dPre, db, dbhn]); // made outside this tidy (the reshapes share the data)
+        tf.dispose([db, dbhn, ...(nw === 1 ? [] : [dWcat])]); // made outside this tidy (the reshapes share the data)
         return grads;
       });
-      giveBack(Hp);
-      return grads;
     },
   };
 }
