@@ -18,6 +18,7 @@ import {
   useSequenceInference,
 } from './internal/kernels.js';
 import {
+  concatColumns,
   fromSorted,
   makeLayout,
   pack,
@@ -256,7 +257,7 @@ export abstract class RecurrentBase extends Module {
           hs.push(fromSorted(h, layout));
           if (c) cs.push(fromSorted(c, layout));
         }
-        inp = dirs === 1 ? outs[0] : this.merge === 'sum' ? tf.add(outs[0], outs[1]) : tf.concat(outs, 1);
+        inp = dirs === 1 ? outs[0] : this.merge === 'sum' ? tf.add(outs[0], outs[1]) : concatColumns(outs);
         if (dropSeeds.length > 0 && l < L - 1) {
           const keepMask = tf.cast(
             tf.greaterEqual(tf.randomUniform(inp.shape, 0, 1, 'float32', dropSeeds[l]), this.dropout),

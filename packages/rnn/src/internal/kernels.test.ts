@@ -18,7 +18,16 @@ import {
 import { fusedCalls, kernelColumnSums } from './fused-lstm.js';
 import { columnSums } from './js-kernels.js';
 import { GRU, LSTM } from '../recurrent.js';
-import { makeLayout, pack, reverseWithinLengths, sliceRows, toSorted, unpack, fromSorted } from './packing.js';
+import {
+  concatColumns,
+  makeLayout,
+  pack,
+  reverseWithinLengths,
+  sliceRows,
+  toSorted,
+  unpack,
+  fromSorted,
+} from './packing.js';
 
 const rng = new Rng(7);
 const rand = (shape: number[], scale = 0.5): tf.Tensor =>
@@ -92,6 +101,28 @@ describe('packing', () => {
       expect(tf.memory().numTensors).toBe(before);
       expect(() => sliceRows(x as tf.Tensor2D, 8, 2)).toThrow(/sliceRows: rows 8 … 9 are outside x \[9, 5\]/);
       tf.dispose([x, R, ref, got]);
+      await setupBackend({ prefer: ['cpu'] });
+    },
+  );
+  it.each(['cpu', 'wasm'] as const)(
+    'concatColumns on %s: the value and gradients tf.concat(·, 1) gives; no leaks',
+    async (be) => {
+      await setupBackend({ prefer: [be] });
+      expect(tf.getBackend()).toBe(be);
+      const xs = [rand([7, 4]), rand([7, 8]), rand([7, 4])] as tf.Tensor2D[];
+      const R = rand([7, 16]);
+      const loss =
+        (cat: (t: tf.Tensor2D[]) => tf.Tensor) =>
+        (...t: tf.Tensor[]) =>
+          tf.sum(tf.mul(cat(t as tf.Tensor2D[]), R));
+      const ref = tf.grads(loss((t) => tf.concat(t, 1)))(xs);
+      const got = tf.grads(loss(concatColumns))(xs);
+      got.forEach((g, k) => expectClose(g, ref[k], { rtol: 0, atol: 0, name: `gradient ${k}` }));
+      expectClose(concatColumns(xs), tf.concat(xs, 1), { rtol: 0, atol: 0, name: 'value' });
+      const before = tf.memory().numTensors;
+      tf.dispose(tf.grads(loss(concatColumns))(xs));
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...xs, R, ...ref, ...got]);
       await setupBackend({ prefer: ['cpu'] });
     },
   );

@@ -212,3 +212,63 @@ function copyRowRange(src: tf.Tensor, from: number, count: number, rows: number,
         ]);
   });
 }
+
+/**
+ * x_0 … x_{k−1} [R, F_i] side by side, [R, ΣF_i] — a bidirectional layer's two outputs — with a
+ * gradient that takes dy apart the same way. On wasm the rows are copied between the tensors' heap
+ * bytes: tfjs's Concat gradient is `tf.split`, whose wasm `slice` copies ALL of dy into a fresh
+ * array for each part and then gathers its columns in a JS loop (~2.5 % of the GRU training step's
+ * main thread in a profile of the rnn bench, Dec 2026). Elsewhere `tf.concat` / `tf.split`.
+ */
+export function concatColumns(parts: tf.Tensor2D[]): tf.Tensor2D {
+  const widths = parts.map((p) => p.shape[1]);
+  const op = customOp((xs) => ({
+    value: joinColumns(xs, widths),
+    gradFunc: (dy: tf.Tensor) => splitColumns(dy, widths),
+  }));
+  return op(...parts) as tf.Tensor2D;
+}
+
+/** The rows of `xs` [R, widths[k]] side by side in a new [R, Σwidths] tensor. */
+function joinColumns(xs: tf.Tensor[], widths: number[]): tf.Tensor {
+  const R = xs[0].shape[0]!;
+  const F = widths.reduce((a, b) => a + b, 0);
+  if (tf.getBackend() === 'wasm' && xs.every((x) => x.dtype === 'float32')) {
+    const out = emptyFloat32Tensor([R, F]); // allocate first: it may grow the heap
+    const dst = out ? wasmFloat32View(out) : null;
+    const srcs = out ? xs.map((x) => wasmFloat32View(x)) : [];
+    if (out && dst && srcs.every((v) => v !== null)) {
+      let at = 0;
+      srcs.forEach((v, k) => {
+        const w = widths[k];
+        for (let i = 0; i < R; i++) dst.set(v.subarray(i * w, i * w + w), i * F + at);
+        at += w;
+      });
+      return out;
+    }
+    out?.dispose();
+  }
+  return tf.concat(xs, 1);
+}
+
+/** dy [R, Σwidths] cut into new tensors [R, widths[k]] (the columns of each part). */
+function splitColumns(dy: tf.Tensor, widths: number[]): tf.Tensor[] {
+  const R = dy.shape[0]!;
+  const F = dy.shape[1]!;
+  if (tf.getBackend() === 'wasm' && dy.dtype === 'float32') {
+    const outs = widths.map((w) => emptyFloat32Tensor([R, w])); // all allocated before any view is taken
+    const dsts = outs.map((o) => (o ? wasmFloat32View(o) : null));
+    const src = wasmFloat32View(dy);
+    if (src && dsts.every((v) => v !== null)) {
+      let at = 0;
+      dsts.forEach((v, k) => {
+        const w = widths[k];
+        for (let i = 0; i < R; i++) v.set(src.subarray(i * F + at, i * F + at + w), i * w);
+        at += w;
+      });
+      return outs as tf.Tensor[];
+    }
+    tf.dispose(outs.filter((o): o is tf.Tensor => o !== null));
+  }
+  return tf.split(dy, widths, 1);
+}
