@@ -306,7 +306,7 @@ export abstract class RecurrentBase extends Module {
       const [y, h, c] = sequenceInference(
         this.mode === 'LSTM' ? 'lstm' : 'gru',
         layout,
-        [linear(x, wih)], // [N, G·H]
+        { x, w: wih }, // projected in the kernel memory: x · W_ihᵀ [N, G·H]
         [whh],
         bias,
         bhn,

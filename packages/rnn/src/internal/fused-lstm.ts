@@ -394,6 +394,15 @@ interface GateLayout {
 }
 
 /**
+ * A layer-direction's input for {@link sequenceInference} to project itself: x [N, D] (packed rows
+ * in forward order) and W_ih [G·H, D] as PyTorch stores it.
+ */
+export interface LayerInput {
+  x: T2;
+  w: T2;
+}
+
+/**
  * The gates' input projections into `f` at `at`: from G tensors [N, H] as G blocks [N, H] one
  * after the other, or from one [N, G·H] with the gates side by side (a layer's single input
  * projection) as it is — one copy; the kernels read it in place with a row stride of G·H. With
@@ -452,25 +461,33 @@ function columnSumsInto(
 }
 
 /**
- * The recurrent weights' gradient d(pre)ᵀ · Hp [G·H, H] (d(pre) [N, G·H] at `pre`, the entering
- * h [N, H] at `hp`) computed where both already lie, in the backward's memory: one job that packs
- * the A panels of d(pre)ᵀ and the B panels of Hp, one that multiplies (core's `packA`, `packB`,
- * `bgemmPart`), each cut into the space's blocks of row panels — instead of copying both out into
- * tensors for core's `batchMatMul`, which copies them into the pool memory again (≈ 3 % of the GRU
- * step's main thread in a profile, Dec 2026). `ap`, `bp`, `c`: scratch of
- * {@link weightGradFloats}. Writes the product into `dst` [G·H, H]. Every row is computed by the
- * same instructions however the rows are cut: the pooled result is bitwise the one-thread one.
+ * A · B into C [4⌈M/4⌉, 8⌈N/8⌉] at `c` (rows 8⌈N/8⌉ apart) for A [M, K] and B [K, N] lying in the
+ * space's memory — element (i, k) of A at a + i·aRow + k·aCol, (k, j) of B at b + k·bRow + j·bCol —
+ * as two jobs: one packs A's row panels and B's column panels (at `ap`, `bp`: 4⌈M/4⌉·K and
+ * 8⌈N/8⌉·K floats), one multiplies (core's `packA`, `packB`, `bgemmPart`), each cut into the
+ * space's blocks of row panels. Every row is computed by the same instructions however the rows
+ * are cut: the pooled result is bitwise the one-thread one.
  */
-function weightGradInto(
+function productJobs(
   space: Space,
-  f: Float32Array,
-  o: { pre: number; hp: number; N: number; GH: number; H: number; ap: number; bp: number; c: number },
-  dst: Float32Array,
+  o: {
+    a: number;
+    aRow: number;
+    aCol: number;
+    b: number;
+    bRow: number;
+    bCol: number;
+    M: number;
+    K: number;
+    N: number;
+    ap: number;
+    bp: number;
+    c: number;
+  },
 ): void {
   const F = space.fns;
-  const M4 = o.GH / 4; // G·H is a multiple of 4
-  const N8 = Math.ceil(o.H / 8);
-  const ldc = 8 * N8;
+  const M4 = Math.ceil(o.M / 4);
+  const N8 = Math.ceil(o.N / 8);
   const P = Math.max(1, Math.min(space.blocks, M4));
   const cut = (units: number): Array<[number, number]> =>
     Array.from({ length: P }, (_, p) => [Math.floor((units * p) / P), Math.floor((units * (p + 1)) / P)]);
@@ -481,16 +498,19 @@ function weightGradInto(
     const [u0, u1] = rowsA[p];
     const [v0, v1] = colsB[p];
     const calls: PoolCall[] = [];
-    // A = d(pre)ᵀ: element (i, k) is d(pre)[k, i]; rows 4·u0 … 4·u1 − 1
-    if (u1 > u0)
+    if (u1 > u0) {
+      const rows = Math.min(o.M, 4 * u1) - 4 * u0;
       calls.push({
         fn: F.packA,
-        args: [4 * (o.pre + 4 * u0), 4 * (o.ap + 4 * u0 * o.N), 1, 4 * (u1 - u0), o.N, 1, o.GH],
+        args: [4 * (o.a + 4 * u0 * o.aRow), 4 * (o.ap + 4 * u0 * o.K), 1, rows, o.K, o.aRow, o.aCol],
       });
-    // B = Hp as stored; columns 8·v0 … of it
+    }
     if (v1 > v0) {
-      const cols = Math.min(o.H, 8 * v1) - 8 * v0;
-      calls.push({ fn: F.packB, args: [4 * (o.hp + 8 * v0), 4 * (o.bp + 8 * v0 * o.N), 1, o.N, cols, o.H, 1] });
+      const cols = Math.min(o.N, 8 * v1) - 8 * v0;
+      calls.push({
+        fn: F.packB,
+        args: [4 * (o.b + 8 * v0 * o.bCol), 4 * (o.bp + 8 * v0 * o.K), 1, o.K, cols, o.bRow, o.bCol],
+      });
     }
     if (calls.length > 0) pack.push(calls);
   }
@@ -498,9 +518,40 @@ function weightGradInto(
   space.run(
     rowsA
       .filter(([u0, u1]) => u1 > u0)
-      .map(([u0, u1]) => [{ fn: F.bgemmPart, args: [4 * o.ap, 4 * o.bp, 4 * o.c, M4, N8, o.N, u0, u1] }]),
+      .map(([u0, u1]) => [{ fn: F.bgemmPart, args: [4 * o.ap, 4 * o.bp, 4 * o.c, M4, N8, o.K, u0, u1] }]),
   );
   if (space.pooled) fusedCalls.jobs += 2;
+}
+
+/**
+ * The recurrent weights' gradient d(pre)ᵀ · Hp [G·H, H] (d(pre) [N, G·H] at `pre`, the entering
+ * h [N, H] at `hp`) computed where both already lie, in the backward's memory ({@link productJobs})
+ * — instead of copying both out into tensors for core's `batchMatMul`, which copies them into the
+ * pool memory again (≈ 3 % of the GRU step's main thread in a profile, Dec 2026). `ap`, `bp`, `c`:
+ * scratch of {@link weightGradFloats}. Writes the product into `dst` [G·H, H].
+ */
+function weightGradInto(
+  space: Space,
+  f: Float32Array,
+  o: { pre: number; hp: number; N: number; GH: number; H: number; ap: number; bp: number; c: number },
+  dst: Float32Array,
+): void {
+  const ldc = 8 * Math.ceil(o.H / 8);
+  // A = d(pre)ᵀ: element (i, k) is d(pre)[k, i]; B = Hp as stored
+  productJobs(space, {
+    a: o.pre,
+    aRow: 1,
+    aCol: o.GH,
+    b: o.hp,
+    bRow: o.H,
+    bCol: 1,
+    M: o.GH,
+    K: o.N,
+    N: o.H,
+    ap: o.ap,
+    bp: o.bp,
+    c: o.c,
+  });
   if (ldc === o.H) dst.set(f.subarray(o.c, o.c + o.GH * o.H));
   else for (let i = 0; i < o.GH; i++) dst.set(f.subarray(o.c + i * ldc, o.c + i * ldc + o.H), i * o.H);
 }
@@ -949,8 +1000,11 @@ export function fusedGru(
 
 /**
  * A whole layer-direction of the LSTM (`cell` 'lstm': inputs as lstmSequence's) or GRU ('gru': as
- * gruSequence's, with `bhn`) when no gradient is needed. The input projections (computed before,
- * one big matmul per gate) are copied in once with the weights (`[W_h·]ᵀ` packed once); per step
+ * gruSequence's, with `bhn`) when no gradient is needed. The input projections — given (`xs`,
+ * computed before) and copied in, or, given the layer's input (`LayerInput`: what the layers pass),
+ * computed here by the matmul kernel straight into the memory (two jobs: packing, product), with no
+ * [N, G·H] tensor copied out of the pool memory and back in (≈ 2 copies of 6 MB per
+ * layer-direction at the bench's size) — and the weights (`[W_h·]ᵀ` packed once); per step
  * and block of rows `packA` + `bgemmPart` and one `lstmInfer` / `gruInfer` call, which adds
  * projections and biases, applies the gates and writes h straight into the output rows (the next
  * step's h). On the intra-op pool the whole pass is one job whose parts are the blocks, each
@@ -960,14 +1014,15 @@ export function fusedGru(
  * LSTM's final c [B, H]) — written straight from the kernel memory into new tensors (on wasm into
  * their heap bytes): no [N + 2B, H] value that tfjs's `split` would copy again (its wasm `slice`
  * copies the whole input per part). With `reverse` (a layer's reverse direction: packing.ts's
- * `reverseIndex`), `xs` are the projections of the FORWARD-order input and the outputs come back in
- * forward order: row i of the run reads projection row reverse[i] and writes output row reverse[i]
- * — what reversing the input and the output with two row gathers would give, without them.
+ * `reverseIndex`), `xs` are the projections of the FORWARD-order input (or the input x is) and the
+ * outputs come back in forward order: row i of the run reads projection (input) row reverse[i] and
+ * writes output row reverse[i] — what reversing the input and the output with two row gathers would
+ * give, without them.
  */
 export function sequenceInference(
   cell: 'lstm' | 'gru',
   layout: PackedLayout,
-  xs: T2[],
+  xs: T2[] | LayerInput,
   ws: T2[],
   bias: T2,
   bhn: T2 | null,
@@ -988,8 +1043,15 @@ export function sequenceInference(
   const F = space.fns;
   const last = lastSteps(layout);
   const p = planner();
+  // with the layer's input: x [N, D] (rows in the run's order), W_ih [G·H, D], their panels, and the
+  // projections x · W_ihᵀ written by the matmul kernel with rows ldg apart (4⌈N/4⌉ rows)
+  const input = Array.isArray(xs) ? null : xs;
+  const D = input ? input.x.shape[1]! : 0;
+  const [aXin, aWi, aXp, aWip] = (input ? [N * D, GH * D, 4 * Math.ceil(N / 4) * D, panels(D, GH)] : [0, 0, 0, 0]).map(
+    (n) => p.take(n),
+  );
   const [aX, aW, aWp, aAp, aG, aBias, aBhn, aH0, aC, aOut] = [
-    G * N * H, // gate k's [N, H] input projections at aX + k·N·H
+    input ? 4 * Math.ceil(N / 4) * ldg : G * N * H, // the input projections (see fillGates)
     GH * H, // [W_h·] as PyTorch stores it, [G·H, H]
     panels(H, GH), // its transpose in the matmul kernel's B panels
     4 * U * H, // A panels of h
@@ -1001,7 +1063,31 @@ export function sequenceInference(
     N * H, // every step's h
   ].map((n) => p.take(n));
   const out = space.use(p.end(), (f) => {
-    const gl = fillGates(f, aX, xs, G, N, H, reverse);
+    let gl: GateLayout;
+    if (input) {
+      const xv = readFloat32View(input.x);
+      if (reverse === null) f.set(xv.subarray(0, N * D), aXin);
+      else for (let i = 0; i < N; i++) f.set(xv.subarray(reverse[i] * D, (reverse[i] + 1) * D), aXin + i * D);
+      f.set(readFloat32View(input.w), aWi);
+      // x · W_ihᵀ: B element (k, j) is W_ih[j, k]
+      productJobs(space, {
+        a: aXin,
+        aRow: D,
+        aCol: 1,
+        b: aWi,
+        bRow: 1,
+        bCol: D,
+        M: N,
+        K: D,
+        N: GH,
+        ap: aXp,
+        bp: aWip,
+        c: aX,
+      });
+      gl = { xs: H, xr: ldg };
+    } else {
+      gl = fillGates(f, aX, xs as T2[], G, N, H, reverse);
+    }
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(bias), aBias);
     if (bhn) f.set(readFloat32View(bhn), aBhn);
