@@ -335,11 +335,12 @@ function stepOrder(T: number, backward: boolean): number[] {
 
 /**
  * Arrays that hold a fused op's saved activations from its forward to its backward (outside the
- * kernel memory, which the next op reuses), taken from and given back to a small list of spares:
- * a fresh array per op (8 MB for the GRU's gates at the bench's size) cost more than its copy —
- * the page faults of new memory (~10 ms per array; the largest copy cost of the GRU step in a
- * profile, Dec 2026). At most {@link SPARE_ARRAYS} are kept; an op whose backward never runs just
- * leaves its arrays to the garbage collector.
+ * kernel memory, which the next op reuses), taken from and given back to a small list of spares and
+ * filled with `set`. Until session 10 they were `f.slice(…)` of the kernel memory: on the pool's
+ * shared memory V8 copies a slice element by element (24 ms for 8 MB — the GRU's saved gates at the
+ * bench's size — against 0.5 ms for `set` into an existing array, Node 20), the largest copy cost
+ * of the GRU step in a profile (Dec 2026). At most {@link SPARE_ARRAYS} are kept; an op whose
+ * backward never runs just leaves its arrays to the garbage collector.
  */
 const spareArrays: Float32Array[] = [];
 const SPARE_ARRAYS = 12;
