@@ -465,8 +465,8 @@ function columnSumsInto(
  * A · B into C [4⌈M/4⌉, 8⌈N/8⌉] at `c` (rows 8⌈N/8⌉ apart) for A [M, K] and B [K, N] lying in the
  * space's memory — element (i, k) of A at a + i·aRow + k·aCol, (k, j) of B at b + k·bRow + j·bCol —
  * as two jobs: one packs A's row panels and B's column panels (at `ap`, `bp`: 4⌈M/4⌉·K and
- * 8⌈N/8⌉·K floats), one multiplies (core's `packA`, `packB`, `bgemmPart`), each cut into the
- * space's blocks of row panels. Every row is computed by the same instructions however the rows
+ * 8⌈N/8⌉·K floats), one multiplies (core's `packA`, `packB`, `bgemmPart`), each cut into parts by
+ * row panels. Every row is computed by the same instructions however the rows
  * are cut: the pooled result is bitwise the one-thread one.
  */
 function productJobs(
@@ -489,7 +489,9 @@ function productJobs(
   const F = space.fns;
   const M4 = Math.ceil(o.M / 4);
   const N8 = Math.ceil(o.N / 8);
-  const P = Math.max(1, Math.min(space.blocks, M4));
+  // on the pool twice as many parts as the recurrences' blocks (as core's pooled products: a thread
+  // the OS holds back then costs a smaller share); one part here
+  const P = Math.max(1, Math.min(space.pooled ? 2 * space.blocks : 1, M4));
   const cut = (units: number): Array<[number, number]> =>
     Array.from({ length: P }, (_, p) => [Math.floor((units * p) / P), Math.floor((units * (p + 1)) / P)]);
   const rowsA = cut(M4);
