@@ -12,7 +12,9 @@ import { Module, Rng, init, rngFrom, linear } from '@wordloom/core';
 import { sequenceInference } from './internal/fused-lstm.js';
 import {
   fusedGatesSideBySide,
+  gruInputSequence,
   gruSequence,
+  lstmInputSequence,
   lstmSequence,
   rnnSequence,
   useSequenceInference,
@@ -324,8 +326,10 @@ export abstract class RecurrentBase extends Module {
     const block = (w: tf.Tensor2D, g: number): tf.Tensor2D => (G === 1 ? w : tf.slice(w, [g * H, 0], [H, w.shape[1]]));
     // The fused kernels take the gates side by side: one input projection [N, G·H] per layer and
     // direction (one product forward, two backward) instead of G, and W_hh as stored.
+    // Since session 10 they take the layer's input and W_ih and compute the projection (and its
+    // gradients) in their own memory, no [N, G·H] tensor in between.
     const sideBySide = G > 1 && fusedGatesSideBySide(H);
-    const xs = sideBySide ? [linear(x, wih)] : Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
+    const xs = sideBySide ? [] : Array.from({ length: G }, (_, g) => linear(x, block(wih, g))); // [N, H] each
     const ws = sideBySide ? [whh] : Array.from({ length: G }, (_, g) => block(whh, g)); // [H, H] each
     // the op's rows [outputs; final h; (final c)] as separate tensors (sliceRows: no whole-input copy per part)
     const split = (out: tf.Tensor, parts: number[]): tf.Tensor2D[] => {
@@ -336,11 +340,17 @@ export abstract class RecurrentBase extends Module {
       });
     };
     if (this.mode === 'LSTM') {
-      const [y, h, c] = split(lstmSequence(layout, xs, ws, bias, h0, c0 as tf.Tensor2D), [N, B, B]);
+      const out = sideBySide
+        ? lstmInputSequence(layout, { x, w: wih }, ws, bias, h0, c0 as tf.Tensor2D)
+        : lstmSequence(layout, xs, ws, bias, h0, c0 as tf.Tensor2D);
+      const [y, h, c] = split(out, [N, B, B]);
       return { y, h, c };
     }
     if (this.mode === 'GRU') {
-      const [y, h] = split(gruSequence(layout, xs, ws, bias, bhn!, h0), [N, B]);
+      const out = sideBySide
+        ? gruInputSequence(layout, { x, w: wih }, ws, bias, bhn!, h0)
+        : gruSequence(layout, xs, ws, bias, bhn!, h0);
+      const [y, h] = split(out, [N, B]);
       return { y, h };
     }
     const [y, h] = split(rnnSequence(layout, xs[0], ws[0], bias, h0, this.mode === 'RNN_TANH' ? 'tanh' : 'relu'), [

@@ -566,6 +566,101 @@ const weightGradFloats = (N: number, GH: number, H: number): [number, number, nu
   GH * 8 * Math.ceil(H / 8),
 ];
 
+/** Copies C [rows, cols] (rows `ldc` floats apart, at `c` in `f`) into dst (rows `cols` apart). */
+function copyProduct(f: Float32Array, c: number, rows: number, cols: number, ldc: number, dst: Float32Array): void {
+  if (ldc === cols) dst.set(f.subarray(c, c + rows * cols));
+  else for (let i = 0; i < rows; i++) dst.set(f.subarray(c + i * ldc, c + i * ldc + cols), i * cols);
+}
+
+/** Floats of {@link projectInput}'s regions: x, W_ih, their panels, the projections. */
+const projectFloats = (N: number, D: number, GH: number): number[] => [
+  N * D,
+  GH * D,
+  4 * Math.ceil(N / 4) * D,
+  panels(D, GH),
+  4 * Math.ceil(N / 4) * 8 * Math.ceil(GH / 8),
+];
+
+/**
+ * A layer-direction's input projections x · W_ihᵀ [N, G·H] computed in the kernel memory (x and W_ih
+ * copied in — x's rows through `reverse` when given — then {@link productJobs}) into `o.out`, rows
+ * 8⌈G·H/8⌉ floats apart: no [N, G·H] tensor copied out of the pool memory and back in. Regions:
+ * {@link projectFloats}. Returns the layout the kernels read it in.
+ */
+function projectInput(
+  space: Space,
+  f: Float32Array,
+  input: LayerInput,
+  N: number,
+  G: number,
+  H: number,
+  reverse: Int32Array | null,
+  [xin, w, ap, bp, out]: number[],
+): GateLayout {
+  const D = input.x.shape[1]!;
+  const GH = G * H;
+  const xv = readFloat32View(input.x);
+  if (reverse === null) f.set(xv.subarray(0, N * D), xin);
+  else for (let i = 0; i < N; i++) f.set(xv.subarray(reverse[i] * D, (reverse[i] + 1) * D), xin + i * D);
+  f.set(readFloat32View(input.w), w);
+  // B = W_ihᵀ: element (k, j) is W_ih[j, k]
+  productJobs(space, { a: xin, aRow: D, aCol: 1, b: w, bRow: 1, bCol: D, M: N, K: D, N: GH, ap, bp, c: out });
+  return { xs: H, xr: 8 * Math.ceil(GH / 8) };
+}
+
+/** Floats of {@link inputGradsInto}'s regions: x, W_ih, panels and product of each gradient. */
+const inputGradFloats = (N: number, D: number, GH: number): number[] => [
+  N * D,
+  GH * D,
+  4 * Math.ceil(N / 4) * GH,
+  panels(GH, D),
+  4 * Math.ceil(N / 4) * 8 * Math.ceil(D / 8),
+  GH * N,
+  panels(N, D),
+  GH * 8 * Math.ceil(D / 8),
+];
+
+/**
+ * The gradients of x and W_ih from d(x · W_ihᵀ) = dP [N, G·H] (side by side at `dp`, rows `ldp`
+ * floats apart) where it lies: dx = dP · W_ih [N, D], dW_ih = dPᵀ · x [G·H, D] ({@link productJobs}
+ * each; x and W_ih copied in), written into `dx` and `dw` — instead of dP copied out into a tensor
+ * for two core products that copy it into the pool memory again. Regions: {@link inputGradFloats}.
+ */
+function inputGradsInto(
+  space: Space,
+  f: Float32Array,
+  input: LayerInput,
+  N: number,
+  GH: number,
+  dp: number,
+  ldp: number,
+  [xin, w, ap1, bp1, c1, ap2, bp2, c2]: number[],
+  dx: Float32Array,
+  dw: Float32Array,
+): void {
+  const D = input.x.shape[1]!;
+  const ldc = 8 * Math.ceil(D / 8);
+  f.set(readFloat32View(input.x).subarray(0, N * D), xin);
+  f.set(readFloat32View(input.w).subarray(0, GH * D), w);
+  productJobs(space, { a: dp, aRow: ldp, aCol: 1, b: w, bRow: D, bCol: 1, M: N, K: GH, N: D, ap: ap1, bp: bp1, c: c1 });
+  copyProduct(f, c1, N, D, ldc, dx);
+  productJobs(space, {
+    a: dp,
+    aRow: 1,
+    aCol: ldp,
+    b: xin,
+    bRow: D,
+    bCol: 1,
+    M: GH,
+    K: N,
+    N: D,
+    ap: ap2,
+    bp: bp2,
+    c: c2,
+  });
+  copyProduct(f, c2, GH, D, ldc, dw);
+}
+
 /**
  * The `colSums` kernel on this thread, for tests: column sums of x [rows, cols] (from `at`, rows
  * `ld` floats apart), as {@link columnSumsInto} runs it in the fused backward.
@@ -594,12 +689,15 @@ export function fusedLstm(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
-  nx = 4,
+  nx: number | 'input' = 4,
   nw = 4,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const xs = inputs.slice(0, nx);
-  const ws = inputs.slice(nx, nx + nw);
-  const [b, h0In, c0In] = inputs.slice(nx + nw);
+  // 'input': inputs start with the layer's input x [N, D] and W_ih [4H, D] (projected here)
+  const nIn = nx === 'input' ? 2 : nx;
+  const xs = inputs.slice(0, nIn);
+  const input: LayerInput | null = nx === 'input' ? { x: xs[0], w: xs[1] } : null;
+  const ws = inputs.slice(nIn, nIn + nw);
+  const [b, h0In, c0In] = inputs.slice(nIn + nw);
   const H = h0In.shape[1]!;
   const H4 = 4 * H;
   const N = layout.total;
@@ -614,8 +712,9 @@ export function fusedLstm(
   fusedCalls.step++;
   if (space.pooled) fusedCalls.pooled++;
   const p = planner();
-  const [aX, aW, aWp, aAp, aG, aBias, aH0, aC0, aHall, aCall, aS] = [
-    4 * N * H,
+  const proj = input ? projectFloats(N, input.x.shape[1]!, H4).map((n) => p.take(n)) : null;
+  const [aXg, aW, aWp, aAp, aG, aBias, aH0, aC0, aHall, aCall, aS] = [
+    input ? 0 : 4 * N * H,
     H4 * H,
     panels(H, H4),
     4 * U * H,
@@ -628,7 +727,8 @@ export function fusedLstm(
     N * 5 * H,
   ].map((n) => p.take(n));
   const { value, S, Call, c0, Hp } = space.use(p.end(), (f) => {
-    const gl = fillGates(f, aX, xs, 4, N, H);
+    const gl = proj ? projectInput(space, f, input!, N, 4, H, null, proj) : fillGates(f, aXg, xs, 4, N, H);
+    const aX = proj ? proj[4] : aXg;
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
     f.set(readFloat32View(h0In), aH0);
@@ -679,12 +779,15 @@ export function fusedLstm(
       Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
     };
   });
-  save(ws);
+  save(input ? [...ws, input.x, input.w] : ws);
   return {
     value,
     gradFunc: (dy: T2, saved: T2[]) => {
       const dyv = readFloat32View(dy); // read before any tfjs call below
+      const savedInput: LayerInput | null = input ? { x: saved[nw], w: saved[nw + 1] } : null;
       const q = planner();
+      const gradIn = savedInput ? inputGradFloats(N, savedInput.x.shape[1]!, H4).map((n) => q.take(n)) : null;
+      const sideBySide = nx === 1 || nx === 'input';
       // side by side (nx = 1) the input projections' gradient is d(pre) itself: the kernel's dx
       // writes go to d(pre) (the same values), no blocks of their own
       const [aS2, aCall2, aC02, aDy, aDh, aDhP, aDc0, aDc1, aDpre, aDxBlocks, aWc, aWcp, aAp2, aAcc, aSum, aHp] = [
@@ -697,7 +800,7 @@ export function fusedLstm(
         B * H,
         B * H,
         N * H4,
-        nx === 1 ? 0 : 4 * N * H,
+        sideBySide ? 0 : 4 * N * H,
         H4 * H,
         panels(H4, H),
         4 * U * H4,
@@ -706,8 +809,8 @@ export function fusedLstm(
         N * H,
       ].map((n) => q.take(n));
       const [aGa, aGb, aGc] = weightGradFloats(N, H4, H).map((n) => q.take(n));
-      const dxl: GateLayout = nx === 1 ? { xs: H, xr: H4 } : { xs: N * H, xr: H };
-      const aDx = nx === 1 ? aDpre : aDxBlocks;
+      const dxl: GateLayout = sideBySide ? { xs: H, xr: H4 } : { xs: N * H, xr: H };
+      const aDx = sideBySide ? aDpre : aDxBlocks;
       const aDc = [aDc0, aDc1];
       const out = space.use(q.end(), (f) => {
         f.set(S.subarray(0, N * 5 * H), aS2);
@@ -726,7 +829,7 @@ export function fusedLstm(
           for (let j = 0; j < H; j++) f[row + j] += dyv[(N + r) * H + j];
           f.set(dyv.subarray((N + B + r) * H, (N + B + r + 1) * H), aDc[(T - 1 - t) & 1] + r * H);
         }
-        fillWeights(f, aWc, saved, H);
+        fillWeights(f, aWc, saved.slice(0, nw), H);
         // B = W_cat [4H, H] as stored
         F.packB.local(4 * aWc, 4 * aWcp, 1, H4, H, H, 1);
         runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
@@ -765,16 +868,22 @@ export function fusedLstm(
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (side by
         // side: d(pre) itself), dW_hh [4H, H], dh0, dc0, the bias's
         const made = newTensors([
-          ...(nx === 1 ? [[N, H4]] : [0, 1, 2, 3].map(() => [N, H])),
+          ...(savedInput
+            ? [savedInput.x.shape as number[], savedInput.w.shape as number[]]
+            : nx === 1
+              ? [[N, H4]]
+              : [0, 1, 2, 3].map(() => [N, H])),
           [H4, H],
           [B, H],
           [B, H],
           [1, H4],
         ]);
         const views = made.views;
-        if (nx === 1) views[0].set(f.subarray(aDpre, aDpre + N * H4));
+        const nOut = savedInput ? 2 : nx === 1 ? 1 : 4;
+        if (savedInput) inputGradsInto(space, f, savedInput, N, H4, aDpre, H4, gradIn!, views[0], views[1]);
+        else if (nx === 1) views[0].set(f.subarray(aDpre, aDpre + N * H4));
         else for (let k = 0; k < 4; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
-        const [dWV, dh0V, dc0V, dbV] = views.slice(nx === 1 ? 1 : 4);
+        const [dWV, dh0V, dc0V, dbV] = views.slice(nOut);
         // dW_hh = d(pre)ᵀ · Hp, one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H4, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDh, aDh + B * H));
@@ -784,8 +893,9 @@ export function fusedLstm(
         return made.tensors();
       });
       return tf.tidy(() => {
-        const dX = out.slice(0, nx === 1 ? 1 : 4);
-        const [dWcat, dh0, dc0, db] = out.slice(nx === 1 ? 1 : 4);
+        const nOut = input ? 2 : nx === 1 ? 1 : 4;
+        const dX = out.slice(0, nOut);
+        const [dWcat, dh0, dc0, db] = out.slice(nOut);
         const grads = [...dX, ...(nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0)), tf.reshape(db, [H4]), dh0, dc0];
         db.dispose(); // made outside this tidy (its reshape shares the data)
         if (nw !== 1) dWcat.dispose(); // made outside this tidy, not returned
@@ -806,12 +916,15 @@ export function fusedGru(
   layout: PackedLayout,
   inputs: T2[],
   save: tf.GradSaveFunc,
-  nx = 3,
+  nx: number | 'input' = 3,
   nw = 3,
 ): { value: T2; gradFunc: (dy: T2, saved: T2[]) => T2[] } {
-  const xs = inputs.slice(0, nx);
-  const ws = inputs.slice(nx, nx + nw);
-  const [b, bhnIn, h0In] = inputs.slice(nx + nw);
+  // 'input': inputs start with the layer's input x [N, D] and W_ih [3H, D] (projected here)
+  const nIn = nx === 'input' ? 2 : nx;
+  const xs = inputs.slice(0, nIn);
+  const input: LayerInput | null = nx === 'input' ? { x: xs[0], w: xs[1] } : null;
+  const ws = inputs.slice(nIn, nIn + nw);
+  const [b, bhnIn, h0In] = inputs.slice(nIn + nw);
   const H = h0In.shape[1]!;
   const H3 = 3 * H;
   const N = layout.total;
@@ -826,8 +939,9 @@ export function fusedGru(
   fusedCalls.step++;
   if (space.pooled) fusedCalls.pooled++;
   const p = planner();
-  const [aX, aW, aWp, aAp, aG, aGp, aBias, aBhn, aH0, aHall, aS] = [
-    3 * N * H,
+  const proj = input ? projectFloats(N, input.x.shape[1]!, H3).map((n) => p.take(n)) : null;
+  const [aXg, aW, aWp, aAp, aG, aGp, aBias, aBhn, aH0, aHall, aS] = [
+    input ? 0 : 3 * N * H,
     H3 * H,
     panels(H, H3),
     4 * U * H,
@@ -840,7 +954,8 @@ export function fusedGru(
     N * 4 * H,
   ].map((n) => p.take(n));
   const { value, S, Hp } = space.use(p.end(), (f) => {
-    const gl = fillGates(f, aX, xs, 3, N, H);
+    const gl = proj ? projectInput(space, f, input!, N, 3, H, null, proj) : fillGates(f, aXg, xs, 3, N, H);
+    const aX = proj ? proj[4] : aXg;
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(b), aBias);
     f.set(readFloat32View(bhnIn), aBhn);
@@ -884,12 +999,14 @@ export function fusedGru(
       Hp: enteringH(layout, H, f.subarray(aH0, aH0 + B * H), f.subarray(aHall, aHall + N * H)),
     };
   });
-  save(ws);
+  save(input ? [...ws, input.x, input.w] : ws);
   return {
     value,
     gradFunc: (dy: T2, saved: T2[]) => {
       const dyv = readFloat32View(dy); // read before any tfjs call below
+      const savedInput: LayerInput | null = input ? { x: saved[nw], w: saved[nw + 1] } : null;
       const q = planner();
+      const gradIn = savedInput ? inputGradFloats(N, savedInput.x.shape[1]!, H3).map((n) => q.take(n)) : null;
       const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2, aAcc, aSum] = [
         N * 4 * H,
         N * H,
@@ -910,7 +1027,8 @@ export function fusedGru(
       const [aGa, aGb, aGc] = weightGradFloats(N, H3, H).map((n) => q.take(n));
       const aDz = [aDz0, aDz1];
       // the inputs' gradients (pr, pz, dN) in the inputs' layout: one [N, 3H] side by side, or 3 blocks
-      const dxl: GateLayout = nx === 1 ? { xs: H, xr: H3 } : { xs: N * H, xr: H };
+      const sideBySide = nx === 1 || nx === 'input';
+      const dxl: GateLayout = sideBySide ? { xs: H, xr: H3 } : { xs: N * H, xr: H };
       const out = space.use(q.end(), (f) => {
         f.set(S.subarray(0, N * 4 * H), aS2);
         f.set(Hp.subarray(0, N * H), aHp);
@@ -925,7 +1043,7 @@ export function fusedGru(
         f.fill(0, aDhA, aDhA + 4 * U * H);
         f.fill(0, aDz0, aDz0 + B * H);
         f.fill(0, aDz1, aDz1 + B * H);
-        fillWeights(f, aWc, saved, H);
+        fillWeights(f, aWc, saved.slice(0, nw), H);
         F.packB.local(4 * aWc, 4 * aWcp, 1, H3, H, H, 1);
         runBlocks(space, layout, blocks, stepOrder(T, true), (t, blk, rows, units) => {
           const off = offsets[t];
@@ -962,16 +1080,22 @@ export function fusedGru(
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (one copy
         // each: written in their layout), dW_hh [3H, H], dh0, the biases' — no array in between
         const made = newTensors([
-          ...(nx === 1 ? [[N, H3]] : [0, 1, 2].map(() => [N, H])),
+          ...(savedInput
+            ? [savedInput.x.shape as number[], savedInput.w.shape as number[]]
+            : nx === 1
+              ? [[N, H3]]
+              : [0, 1, 2].map(() => [N, H])),
           [H3, H],
           [B, H],
           [1, H3],
           [1, H],
         ]);
         const views = made.views;
-        if (nx === 1) views[0].set(f.subarray(aDx, aDx + N * H3));
+        const nOut = savedInput ? 2 : nx === 1 ? 1 : 3;
+        if (savedInput) inputGradsInto(space, f, savedInput, N, H3, aDx, H3, gradIn!, views[0], views[1]);
+        else if (nx === 1) views[0].set(f.subarray(aDx, aDx + N * H3));
         else for (let k = 0; k < 3; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
-        const [dWV, dh0V, dbV, dbhnV] = views.slice(nx === 1 ? 1 : 3);
+        const [dWV, dh0V, dbV, dbhnV] = views.slice(nOut);
         // dW_hh = d(pre)ᵀ · Hp, d(pre) = (pr, pz, dHn): one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H3, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDhA, aDhA + B * H));
@@ -979,14 +1103,15 @@ export function fusedGru(
         for (let i = 0; i < B * H; i++) dh0V[i] += dz[i];
         // bias: column sums of (pr, pz, dN); b_hn: of its rows' gradients
         const sums = { N, acc: aAcc, out: aSum };
-        if (nx === 1) columnSumsInto(F, f, { ...sums, at: aDx, step: 0, count: 1, cols: H3, ld: H3 }, dbV);
+        if (sideBySide) columnSumsInto(F, f, { ...sums, at: aDx, step: 0, count: 1, cols: H3, ld: H3 }, dbV);
         else columnSumsInto(F, f, { ...sums, at: aDx, step: N * H, count: 3, cols: H, ld: H }, dbV);
         columnSumsInto(F, f, { ...sums, at: aDhn, step: 0, count: 1, cols: H, ld: H }, dbhnV);
         return made.tensors();
       });
       return tf.tidy(() => {
-        const dXt = out.slice(0, nx === 1 ? 1 : 3);
-        const [dWcat, dh0, db, dbhn] = out.slice(nx === 1 ? 1 : 3);
+        const nOut = input ? 2 : nx === 1 ? 1 : 3;
+        const dXt = out.slice(0, nOut);
+        const [dWcat, dh0, db, dbhn] = out.slice(nOut);
         const grads = [
           ...dXt,
           ...(nw === 1 ? [dWcat] : tf.split(dWcat, 3, 0)),
@@ -1046,15 +1171,11 @@ export function sequenceInference(
   const F = space.fns;
   const last = lastSteps(layout);
   const p = planner();
-  // with the layer's input: x [N, D] (rows in the run's order), W_ih [G·H, D], their panels, and the
-  // projections x · W_ihᵀ written by the matmul kernel with rows ldg apart (4⌈N/4⌉ rows)
+  // with the layer's input: x, W_ih, their panels and the projections computed here (projectInput)
   const input = Array.isArray(xs) ? null : xs;
-  const D = input ? input.x.shape[1]! : 0;
-  const [aXin, aWi, aXp, aWip] = (input ? [N * D, GH * D, 4 * Math.ceil(N / 4) * D, panels(D, GH)] : [0, 0, 0, 0]).map(
-    (n) => p.take(n),
-  );
+  const proj = input ? projectFloats(N, input.x.shape[1]!, GH).map((n) => p.take(n)) : null;
   const [aX, aW, aWp, aAp, aG, aBias, aBhn, aH0, aC, aOut] = [
-    input ? 4 * Math.ceil(N / 4) * ldg : G * N * H, // the input projections (see fillGates)
+    input ? 0 : G * N * H, // the given input projections (see fillGates)
     GH * H, // [W_h·] as PyTorch stores it, [G·H, H]
     panels(H, GH), // its transpose in the matmul kernel's B panels
     4 * U * H, // A panels of h
@@ -1066,31 +1187,10 @@ export function sequenceInference(
     N * H, // every step's h
   ].map((n) => p.take(n));
   const out = space.use(p.end(), (f) => {
-    let gl: GateLayout;
-    if (input) {
-      const xv = readFloat32View(input.x);
-      if (reverse === null) f.set(xv.subarray(0, N * D), aXin);
-      else for (let i = 0; i < N; i++) f.set(xv.subarray(reverse[i] * D, (reverse[i] + 1) * D), aXin + i * D);
-      f.set(readFloat32View(input.w), aWi);
-      // x · W_ihᵀ: B element (k, j) is W_ih[j, k]
-      productJobs(space, {
-        a: aXin,
-        aRow: D,
-        aCol: 1,
-        b: aWi,
-        bRow: 1,
-        bCol: D,
-        M: N,
-        K: D,
-        N: GH,
-        ap: aXp,
-        bp: aWip,
-        c: aX,
-      });
-      gl = { xs: H, xr: ldg };
-    } else {
-      gl = fillGates(f, aX, xs as T2[], G, N, H, reverse);
-    }
+    const gl = proj
+      ? projectInput(space, f, input!, N, G, H, reverse, proj)
+      : fillGates(f, aX, xs as T2[], G, N, H, reverse);
+    const aXp = proj ? proj[4] : aX; // where the projections are
     fillWeights(f, aW, ws, H);
     f.set(readFloat32View(bias), aBias);
     if (bhn) f.set(readFloat32View(bhn), aBhn);
@@ -1103,7 +1203,7 @@ export function sequenceInference(
       // h entering step t: its rows are the first rows of step t − 1's outputs (sorted, packed)
       const hPrev = t === 0 ? aH0 : aOut + offsets[t - 1] * H;
       const hOut = aOut + offsets[t] * H;
-      const x = 4 * (aX + (offsets[t] + r0) * gl.xr);
+      const x = 4 * (aXp + (offsets[t] + r0) * gl.xr);
       const gates = 4 * (aG + r0 * ldg);
       return [
         ...productCalls(F, { a: hPrev, K: H, ap: aAp, bp: aWp, N: GH, out: aG, scratch: null, U }, blk, rows, units),

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op.js';
-import { fusedGru, fusedLstm, fusedLstmAvailable, sequenceInference } from './fused-lstm.js';
+import { fusedGru, fusedLstm, fusedLstmAvailable, sequenceInference, type LayerInput } from './fused-lstm.js';
 import { jsGru, jsLstm, jsRnn, type JsResult } from './js-kernels.js';
 import type { PackedLayout } from './packing.js';
 
@@ -379,6 +379,34 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
     };
   });
   return op(...xs, ...ws, bias, bhn, h0);
+}
+
+/**
+ * {@link lstmSequence} / {@link gruSequence} given the layer-direction's input instead of its
+ * projections (fused kernels only, {@link fusedGatesSideBySide}): x [N, D] and W_ih [G·H, D]; the
+ * projection x · W_ihᵀ and, under a gradient, its gradients dx and dW_ih are computed in the
+ * kernels' memory (fused-lstm.ts), with no [N, G·H] tensor in between. The gradients of x and W_ih
+ * come in their shapes.
+ */
+export function lstmInputSequence(layout: PackedLayout, input: LayerInput, ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
+  const H = h0.shape[1]!;
+  checkSideBySide('lstmSequence', H);
+  if (useSequenceInference(H)) {
+    return tf.tidy(() => tf.concat(sequenceInference('lstm', layout, input, ws, bias, null, h0, c0), 0));
+  }
+  const op = customOp((inputs, save) => fusedLstm(layout, inputs, save, 'input', ws.length));
+  return op(input.x, input.w, ...ws, bias, h0, c0);
+}
+
+/** {@link lstmInputSequence} for the GRU (bhn as in {@link gruSequence}). */
+export function gruInputSequence(layout: PackedLayout, input: LayerInput, ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
+  const H = h0.shape[1]!;
+  checkSideBySide('gruSequence', H);
+  if (useSequenceInference(H)) {
+    return tf.tidy(() => tf.concat(sequenceInference('gru', layout, input, ws, bias, bhn, h0, null), 0));
+  }
+  const op = customOp((inputs, save) => fusedGru(layout, inputs, save, 'input', ws.length));
+  return op(input.x, input.w, ...ws, bias, bhn, h0);
 }
 
 /** Elman RNN over a packed batch. x [N, H] (no bias), w [H, H], bias [H], h0 [B, H] sorted. */

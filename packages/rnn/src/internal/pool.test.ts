@@ -193,9 +193,15 @@ describe('2-layer bidirectional LSTM/GRU on wasm with 2 threads', () => {
     const c0 = pooledProducts.count;
     const ev = evalRun();
     expect(fusedCalls.pooled).toBe(p0 + 4); // 2 layers × 2 directions
+    const j0 = fusedCalls.jobs;
     const tr = trainRun();
-    expect(pooledProducts.count).toBeGreaterThan(c0); // layer 2's input projections (≥ 7 M multiply-adds)
-    // not bitwise: with 2 threads the input projections (linear) also run on the pool, not XNNPACK
+    // the input projections and all their gradients run in the recurrences' memory, on the pool: per
+    // layer-direction forward 2 jobs (projection) + 1 (recurrence), backward 1 (recurrence) + 2 (dW_hh)
+    // + 2 + 2 (dx, dW_ih) — and none through core's pooled products any more
+    expect(fusedCalls.jobs - j0).toBe(4 * 10);
+    expect(pooledProducts.count).toBe(c0);
+    // within rounding (until session 10 the input projections ran through core's linear: XNNPACK on
+    // 1 thread, the pool on 2)
     [...ev, ...tr].forEach((t, k) => {
       const r = ref[k];
       const scale = Math.max(1e-3, tf.max(tf.abs(r)).dataSync()[0]);
