@@ -626,6 +626,49 @@ const inputGradFloats = (N: number, D: number, GH: number): number[] => [
  * each; x and W_ih copied in), written into `dx` and `dw` — instead of dP copied out into a tensor
  * for two core products that copy it into the pool memory again. Regions: {@link inputGradFloats}.
  */
+/**
+ * The shapes of the input gradients a fused backward returns first: dx and dW_ih when the op took
+ * the layer's input (`input`), else one [N, G·H] gradient of the side-by-side projection (nx = 1)
+ * or G gradients [N, H] of the per-gate projections.
+ */
+function inputGradShapes(input: LayerInput | null, nx: number | 'input', N: number, H: number, G: number): number[][] {
+  if (input) return [input.x.shape as number[], input.w.shape as number[]];
+  return nx === 1 ? [[N, G * H]] : Array.from({ length: G }, () => [N, H]);
+}
+
+/**
+ * Writes those gradients (shapes from {@link inputGradShapes}) into `views` from the kernel memory:
+ * d(pre) [N, G·H] lies at `sideAt` (side by side), the per-gate blocks [N, H] one after another at
+ * `gatesAt`. Returns how many views it wrote.
+ */
+function writeInputGrads(
+  space: Space,
+  f: Float32Array,
+  o: {
+    input: LayerInput | null;
+    gradIn: number[] | null;
+    nx: number | 'input';
+    N: number;
+    H: number;
+    G: number;
+    sideAt: number;
+    gatesAt: number;
+  },
+  views: Float32Array[],
+): number {
+  const { N, H, G } = o;
+  if (o.input) {
+    inputGradsInto(space, f, o.input, N, G * H, o.sideAt, G * H, o.gradIn!, views[0], views[1]);
+    return 2;
+  }
+  if (o.nx === 1) {
+    views[0].set(f.subarray(o.sideAt, o.sideAt + N * G * H));
+    return 1;
+  }
+  for (let k = 0; k < G; k++) views[k].set(f.subarray(o.gatesAt + k * N * H, o.gatesAt + (k + 1) * N * H));
+  return G;
+}
+
 function inputGradsInto(
   space: Space,
   f: Float32Array,
@@ -867,22 +910,14 @@ export function fusedLstm(
         });
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (side by
         // side: d(pre) itself), dW_hh [4H, H], dh0, dc0, the bias's
-        const made = newTensors([
-          ...(savedInput
-            ? [savedInput.x.shape as number[], savedInput.w.shape as number[]]
-            : nx === 1
-              ? [[N, H4]]
-              : [0, 1, 2, 3].map(() => [N, H])),
-          [H4, H],
-          [B, H],
-          [B, H],
-          [1, H4],
-        ]);
+        const made = newTensors([...inputGradShapes(savedInput, nx, N, H, 4), [H4, H], [B, H], [B, H], [1, H4]]);
         const views = made.views;
-        const nOut = savedInput ? 2 : nx === 1 ? 1 : 4;
-        if (savedInput) inputGradsInto(space, f, savedInput, N, H4, aDpre, H4, gradIn!, views[0], views[1]);
-        else if (nx === 1) views[0].set(f.subarray(aDpre, aDpre + N * H4));
-        else for (let k = 0; k < 4; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
+        const nOut = writeInputGrads(
+          space,
+          f,
+          { input: savedInput, gradIn, nx, N, H, G: 4, sideAt: aDpre, gatesAt: aDx },
+          views,
+        );
         const [dWV, dh0V, dc0V, dbV] = views.slice(nOut);
         // dW_hh = d(pre)ᵀ · Hp, one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H4, H, ap: aGa, bp: aGb, c: aGc }, dWV);
@@ -1079,22 +1114,14 @@ export function fusedGru(
         });
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (one copy
         // each: written in their layout), dW_hh [3H, H], dh0, the biases' — no array in between
-        const made = newTensors([
-          ...(savedInput
-            ? [savedInput.x.shape as number[], savedInput.w.shape as number[]]
-            : nx === 1
-              ? [[N, H3]]
-              : [0, 1, 2].map(() => [N, H])),
-          [H3, H],
-          [B, H],
-          [1, H3],
-          [1, H],
-        ]);
+        const made = newTensors([...inputGradShapes(savedInput, nx, N, H, 3), [H3, H], [B, H], [1, H3], [1, H]]);
         const views = made.views;
-        const nOut = savedInput ? 2 : nx === 1 ? 1 : 3;
-        if (savedInput) inputGradsInto(space, f, savedInput, N, H3, aDx, H3, gradIn!, views[0], views[1]);
-        else if (nx === 1) views[0].set(f.subarray(aDx, aDx + N * H3));
-        else for (let k = 0; k < 3; k++) views[k].set(f.subarray(aDx + k * N * H, aDx + (k + 1) * N * H));
+        const nOut = writeInputGrads(
+          space,
+          f,
+          { input: savedInput, gradIn, nx, N, H, G: 3, sideAt: aDx, gatesAt: aDx },
+          views,
+        );
         const [dWV, dh0V, dbV, dbhnV] = views.slice(nOut);
         // dW_hh = d(pre)ᵀ · Hp, d(pre) = (pr, pz, dHn): one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H3, H, ap: aGa, bp: aGb, c: aGc }, dWV);
