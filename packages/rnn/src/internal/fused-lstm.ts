@@ -555,8 +555,7 @@ function weightGradInto(
     bp: o.bp,
     c: o.c,
   });
-  if (ldc === o.H) dst.set(f.subarray(o.c, o.c + o.GH * o.H));
-  else for (let i = 0; i < o.GH; i++) dst.set(f.subarray(o.c + i * ldc, o.c + i * ldc + o.H), i * o.H);
+  copyProduct(f, o.c, o.GH, o.H, ldc, dst);
 }
 
 /** Floats of {@link weightGradInto}'s scratch: A panels, B panels, the padded product. */
@@ -621,12 +620,6 @@ const inputGradFloats = (N: number, D: number, GH: number): number[] => [
 ];
 
 /**
- * The gradients of x and W_ih from d(x · W_ihᵀ) = dP [N, G·H] (side by side at `dp`, rows `ldp`
- * floats apart) where it lies: dx = dP · W_ih [N, D], dW_ih = dPᵀ · x [G·H, D] ({@link productJobs}
- * each; x and W_ih copied in), written into `dx` and `dw` — instead of dP copied out into a tensor
- * for two core products that copy it into the pool memory again. Regions: {@link inputGradFloats}.
- */
-/**
  * The shapes of the input gradients a fused backward returns first: dx and dW_ih when the op took
  * the layer's input (`input`), else one [N, G·H] gradient of the side-by-side projection (nx = 1)
  * or G gradients [N, H] of the per-gate projections.
@@ -639,7 +632,7 @@ function inputGradShapes(input: LayerInput | null, nx: number | 'input', N: numb
 /**
  * Writes those gradients (shapes from {@link inputGradShapes}) into `views` from the kernel memory:
  * d(pre) [N, G·H] lies at `sideAt` (side by side), the per-gate blocks [N, H] one after another at
- * `gatesAt`. Returns how many views it wrote.
+ * `gatesAt`.
  */
 function writeInputGrads(
   space: Space,
@@ -655,20 +648,19 @@ function writeInputGrads(
     gatesAt: number;
   },
   views: Float32Array[],
-): number {
+): void {
   const { N, H, G } = o;
-  if (o.input) {
-    inputGradsInto(space, f, o.input, N, G * H, o.sideAt, G * H, o.gradIn!, views[0], views[1]);
-    return 2;
-  }
-  if (o.nx === 1) {
-    views[0].set(f.subarray(o.sideAt, o.sideAt + N * G * H));
-    return 1;
-  }
-  for (let k = 0; k < G; k++) views[k].set(f.subarray(o.gatesAt + k * N * H, o.gatesAt + (k + 1) * N * H));
-  return G;
+  if (o.input) inputGradsInto(space, f, o.input, N, G * H, o.sideAt, G * H, o.gradIn!, views[0], views[1]);
+  else if (o.nx === 1) views[0].set(f.subarray(o.sideAt, o.sideAt + N * G * H));
+  else for (let k = 0; k < G; k++) views[k].set(f.subarray(o.gatesAt + k * N * H, o.gatesAt + (k + 1) * N * H));
 }
 
+/**
+ * The gradients of x and W_ih from d(x · W_ihᵀ) = dP [N, G·H] (side by side at `dp`, rows `ldp`
+ * floats apart) where it lies: dx = dP · W_ih [N, D], dW_ih = dPᵀ · x [G·H, D] ({@link productJobs}
+ * each; x and W_ih copied in), written into `dx` and `dw` — instead of dP copied out into a tensor
+ * for two core products that copy it into the pool memory again. Regions: {@link inputGradFloats}.
+ */
 function inputGradsInto(
   space: Space,
   f: Float32Array,
@@ -830,6 +822,7 @@ export function fusedLstm(
       const savedInput: LayerInput | null = input ? { x: saved[nw], w: saved[nw + 1] } : null;
       const q = planner();
       const gradIn = savedInput ? inputGradFloats(N, savedInput.x.shape[1]!, H4).map((n) => q.take(n)) : null;
+      const inShapes = inputGradShapes(savedInput, nx, N, H, 4); // the first gradients: the inputs'
       const sideBySide = nx === 1 || nx === 'input';
       // side by side (nx = 1) the input projections' gradient is d(pre) itself: the kernel's dx
       // writes go to d(pre) (the same values), no blocks of their own
@@ -910,15 +903,10 @@ export function fusedLstm(
         });
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (side by
         // side: d(pre) itself), dW_hh [4H, H], dh0, dc0, the bias's
-        const made = newTensors([...inputGradShapes(savedInput, nx, N, H, 4), [H4, H], [B, H], [B, H], [1, H4]]);
+        const made = newTensors([...inShapes, [H4, H], [B, H], [B, H], [1, H4]]);
         const views = made.views;
-        const nOut = writeInputGrads(
-          space,
-          f,
-          { input: savedInput, gradIn, nx, N, H, G: 4, sideAt: aDpre, gatesAt: aDx },
-          views,
-        );
-        const [dWV, dh0V, dc0V, dbV] = views.slice(nOut);
+        writeInputGrads(space, f, { input: savedInput, gradIn, nx, N, H, G: 4, sideAt: aDpre, gatesAt: aDx }, views);
+        const [dWV, dh0V, dc0V, dbV] = views.slice(inShapes.length);
         // dW_hh = d(pre)ᵀ · Hp, one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H4, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDh, aDh + B * H));
@@ -928,7 +916,7 @@ export function fusedLstm(
         return made.tensors();
       });
       return tf.tidy(() => {
-        const nOut = input ? 2 : nx === 1 ? 1 : 4;
+        const nOut = inShapes.length;
         const dX = out.slice(0, nOut);
         const [dWcat, dh0, dc0, db] = out.slice(nOut);
         const grads = [...dX, ...(nw === 1 ? [dWcat] : tf.split(dWcat, 4, 0)), tf.reshape(db, [H4]), dh0, dc0];
@@ -1042,6 +1030,7 @@ export function fusedGru(
       const savedInput: LayerInput | null = input ? { x: saved[nw], w: saved[nw + 1] } : null;
       const q = planner();
       const gradIn = savedInput ? inputGradFloats(N, savedInput.x.shape[1]!, H3).map((n) => q.take(n)) : null;
+      const inShapes = inputGradShapes(savedInput, nx, N, H, 3); // the first gradients: the inputs'
       const [aS2, aHp, aDy, aDhA, aDhP, aDz0, aDz1, aDpre, aDx, aDhn, aWc, aWcp, aAp2, aAcc, aSum] = [
         N * 4 * H,
         N * H,
@@ -1114,15 +1103,10 @@ export function fusedGru(
         });
         // the gradients straight into new tensors (on wasm their heap bytes): the inputs' (one copy
         // each: written in their layout), dW_hh [3H, H], dh0, the biases' — no array in between
-        const made = newTensors([...inputGradShapes(savedInput, nx, N, H, 3), [H3, H], [B, H], [1, H3], [1, H]]);
+        const made = newTensors([...inShapes, [H3, H], [B, H], [1, H3], [1, H]]);
         const views = made.views;
-        const nOut = writeInputGrads(
-          space,
-          f,
-          { input: savedInput, gradIn, nx, N, H, G: 3, sideAt: aDx, gatesAt: aDx },
-          views,
-        );
-        const [dWV, dh0V, dbV, dbhnV] = views.slice(nOut);
+        writeInputGrads(space, f, { input: savedInput, gradIn, nx, N, H, G: 3, sideAt: aDx, gatesAt: aDx }, views);
+        const [dWV, dh0V, dbV, dbhnV] = views.slice(inShapes.length);
         // dW_hh = d(pre)ᵀ · Hp, d(pre) = (pr, pz, dHn): one product for the gates stacked
         weightGradInto(space, f, { pre: aDpre, hp: aHp, N, GH: H3, H, ap: aGa, bp: aGb, c: aGc }, dWV);
         dh0V.set(f.subarray(aDhA, aDhA + B * H));
@@ -1136,7 +1120,7 @@ export function fusedGru(
         return made.tensors();
       });
       return tf.tidy(() => {
-        const nOut = input ? 2 : nx === 1 ? 1 : 3;
+        const nOut = inShapes.length;
         const dXt = out.slice(0, nOut);
         const [dWcat, dh0, db, dbhn] = out.slice(nOut);
         const grads = [

@@ -390,7 +390,7 @@ export function gruSequence(layout: PackedLayout, xs: T2[], ws: T2[], bias: T2, 
  */
 export function lstmInputSequence(layout: PackedLayout, input: LayerInput, ws: T2[], bias: T2, h0: T2, c0: T2): T2 {
   const H = h0.shape[1]!;
-  checkSideBySide('lstmSequence', H);
+  checkSideBySide('lstmInputSequence', H);
   if (useSequenceInference(H)) {
     return tf.tidy(() => tf.concat(sequenceInference('lstm', layout, input, ws, bias, null, h0, c0), 0));
   }
@@ -401,7 +401,7 @@ export function lstmInputSequence(layout: PackedLayout, input: LayerInput, ws: T
 /** {@link lstmInputSequence} for the GRU (bhn as in {@link gruSequence}). */
 export function gruInputSequence(layout: PackedLayout, input: LayerInput, ws: T2[], bias: T2, bhn: T2, h0: T2): T2 {
   const H = h0.shape[1]!;
-  checkSideBySide('gruSequence', H);
+  checkSideBySide('gruInputSequence', H);
   if (useSequenceInference(H)) {
     return tf.tidy(() => tf.concat(sequenceInference('gru', layout, input, ws, bias, bhn, h0, null), 0));
   }
